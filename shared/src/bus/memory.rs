@@ -1,0 +1,87 @@
+//! The in-process bus: one bounded queue per (topic, consumer group). At-most-once by nature —
+//! it lives and dies with the process, which is why consumers flush in a drain hook.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc};
+
+use super::{Delivery, Event, PublishError};
+
+type Receiver = Arc<Mutex<mpsc::Receiver<Event>>>;
+
+#[derive(Clone)]
+pub struct MemoryBus {
+    capacity: usize,
+    groups: Arc<RwLock<HashMap<String, Vec<(String, mpsc::Sender<Event>, Receiver)>>>>,
+}
+
+impl MemoryBus {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            groups: Arc::default(),
+        }
+    }
+
+    pub(super) fn publish(&self, event: Event) -> Result<(), PublishError> {
+        let groups = self
+            .groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(subscribers) = groups.get(&event.topic) else {
+            return Ok(()); // nobody listens to this topic in this process
+        };
+        let mut result = Ok(());
+        for (_, sender, _) in subscribers {
+            if let Err(err) = sender.try_send(event.clone()) {
+                result = Err(match err {
+                    mpsc::error::TrySendError::Full(_) => PublishError::Full,
+                    mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
+                });
+            }
+        }
+        result
+    }
+
+    pub(super) fn subscribe(&self, topic: &str, group: &str) -> MemorySubscription {
+        let mut groups = self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let subscribers = groups.entry(topic.to_owned()).or_default();
+        let receiver = match subscribers.iter().find(|(name, _, _)| name == group) {
+            Some((_, _, receiver)) => receiver.clone(),
+            None => {
+                let (sender, receiver) = mpsc::channel(self.capacity);
+                let receiver = Arc::new(Mutex::new(receiver));
+                subscribers.push((group.to_owned(), sender, receiver.clone()));
+                receiver
+            }
+        };
+        MemorySubscription { receiver }
+    }
+}
+
+pub struct MemorySubscription {
+    receiver: Receiver,
+}
+
+impl MemorySubscription {
+    pub(super) async fn next_batch(&mut self, max: usize, wait: Duration) -> Vec<Delivery> {
+        let mut receiver = self.receiver.lock().await;
+        let mut events = Vec::new();
+        match tokio::time::timeout(wait, receiver.recv_many(&mut events, max.max(1))).await {
+            Ok(_) | Err(_) => {}
+        }
+        events
+            .into_iter()
+            .map(|event| Delivery {
+                event,
+                attempts: 1,
+                receipt: None,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,222 @@
+//! How one service calls another without importing its internals: through the same routes and
+//! JSON a remote caller would use, either in-process (the service's `Router`, called directly)
+//! or over HTTP (`<SERVICE>_URL`, split mode). Both transports give the same answers and the same
+//! errors; each service crate wraps a [`ServiceClient`] in a typed client of its own.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower::ServiceExt;
+use url::Url;
+
+use crate::config::Service;
+use crate::error::{ApiError, ErrorBody};
+
+/// A service call gives up after this long; callers degrade instead of hanging a page.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+enum Transport {
+    InProcess(Router),
+    Http { base: Url, http: reqwest::Client },
+}
+
+#[derive(Clone)]
+pub struct ServiceClient {
+    service: Service,
+    transport: Transport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The service could not be reached, or did not answer in time.
+    #[error("the {service} service is unavailable: {detail}")]
+    Unavailable { service: Service, detail: String },
+    /// The service answered with an error.
+    #[error("the {service} service answered {error}")]
+    Api { service: Service, error: ApiError },
+    /// The service answered something we could not read.
+    #[error("the {service} service sent an unreadable answer: {detail}")]
+    Decode { service: Service, detail: String },
+}
+
+impl ClientError {
+    /// The API error the service answered with, if that is what happened.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::Api { error, .. } => error,
+            ClientError::Unavailable { service, .. } => {
+                tracing::warn!(%err, "service call failed");
+                ApiError::unavailable(format!("The {service} service is unavailable right now."))
+            }
+            ClientError::Decode { .. } => ApiError::internal(err),
+        }
+    }
+}
+
+/// A raw answer: status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl ServiceClient {
+    /// Calls `router` directly, in this process.
+    pub fn in_process(service: Service, router: Router) -> Self {
+        Self {
+            service,
+            transport: Transport::InProcess(router),
+        }
+    }
+
+    /// Calls the service over HTTP at `base` (e.g. `http://qr:3011`).
+    pub fn http(service: Service, base: Url) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap_or_default();
+        Self {
+            service,
+            transport: Transport::Http { base, http },
+        }
+    }
+
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    pub fn is_in_process(&self) -> bool {
+        matches!(self.transport, Transport::InProcess(_))
+    }
+
+    /// Sends one request; any answer, success or not, is returned as it came.
+    pub async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Answer, ClientError> {
+        let unavailable = |detail: String| ClientError::Unavailable {
+            service: self.service,
+            detail,
+        };
+        match &self.transport {
+            Transport::InProcess(router) => {
+                let mut request = Request::builder()
+                    .method(method)
+                    .uri(path_and_query)
+                    .body(body.map(Body::from).unwrap_or_else(Body::empty))
+                    .map_err(|e| unavailable(e.to_string()))?;
+                *request.headers_mut() = headers;
+                let call = router.clone().oneshot(request);
+                let response = tokio::time::timeout(CALL_TIMEOUT, call)
+                    .await
+                    .map_err(|_| unavailable("timed out".into()))?
+                    .map_err(|e| unavailable(e.to_string()))?;
+                let (parts, body) = response.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map_err(|e| unavailable(e.to_string()))?
+                    .to_bytes();
+                Ok(Answer {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }
+            Transport::Http { base, http } => {
+                let url = base
+                    .join(path_and_query)
+                    .map_err(|e| unavailable(e.to_string()))?;
+                let mut request = http.request(method, url).headers(headers);
+                if let Some(body) = body {
+                    request = request.body(body);
+                }
+                let response = request.send().await.map_err(|e| unavailable(e.to_string()))?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| unavailable(e.to_string()))?;
+                Ok(Answer {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+        }
+    }
+
+    /// Sends JSON (if any) and decodes a JSON answer; an error answer becomes
+    /// [`ClientError::Api`] carrying the service's own code and message.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        mut headers: HeaderMap,
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> Result<T, ClientError> {
+        let body = match body {
+            Some(value) => {
+                headers.insert(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                );
+                Some(Bytes::from(serde_json::to_vec(value).map_err(|e| {
+                    ClientError::Decode {
+                        service: self.service,
+                        detail: e.to_string(),
+                    }
+                })?))
+            }
+            None => None,
+        };
+        let answer = self.send(method, path_and_query, headers, body).await?;
+        self.decode(answer)
+    }
+
+    pub fn decode<T: DeserializeOwned>(&self, answer: Answer) -> Result<T, ClientError> {
+        if !answer.status.is_success() {
+            let error = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+                Ok(body) => {
+                    let mut error =
+                        ApiError::new(answer.status, body.error.code, body.error.message);
+                    if let Some(field) = body.error.field {
+                        error = error.with_field(field);
+                    }
+                    error
+                }
+                Err(_) => ApiError::from_status(answer.status),
+            };
+            return Err(ClientError::Api {
+                service: self.service,
+                error,
+            });
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| ClientError::Decode {
+            service: self.service,
+            detail: e.to_string(),
+        })
+    }
+}

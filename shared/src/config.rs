@@ -1,0 +1,340 @@
+//! Typed configuration: built-in defaults, then environment variables (every setting is also a
+//! command-line flag). Secrets — database and Redis URLs — are never printed: `--help` hides their
+//! values and `Debug` redacts their passwords.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::features::Features;
+
+/// The five core services. Each owns its tables, its migrations folder and its router.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Service {
+    Auth,
+    Qr,
+    Microsite,
+    Analytics,
+    Web,
+}
+
+impl Service {
+    pub const ALL: [Service; 5] = [
+        Service::Auth,
+        Service::Qr,
+        Service::Microsite,
+        Service::Analytics,
+        Service::Web,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Auth => "auth",
+            Service::Qr => "qr",
+            Service::Microsite => "microsite",
+            Service::Analytics => "analytics",
+            Service::Web => "web",
+        }
+    }
+
+    /// The port a service listens on when it runs alone (split mode).
+    pub fn default_port(self) -> u16 {
+        match self {
+            Service::Web => 3000,
+            Service::Auth => 3010,
+            Service::Qr => 3011,
+            Service::Analytics => 3012,
+            Service::Microsite => 3013,
+        }
+    }
+
+    /// Prefix of this service's own variables, e.g. `QR` for `QR_DATABASE_URL` and `QR_URL`.
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Service::Auth => "AUTH",
+            Service::Qr => "QR",
+            Service::Microsite => "MICROSITE",
+            Service::Analytics => "ANALYTICS",
+            Service::Web => "WEB",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Every setting of a Scanpage process. Flattened into the `scanpage` command line; each field
+/// reads the environment variable of the same (upper-case) name.
+#[derive(Clone, clap::Args)]
+pub struct Settings {
+    /// Interface to listen on; containers set 0.0.0.0.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1", global = true)]
+    pub host: IpAddr,
+
+    /// Port to listen on (default 3000 all-in-one, or the service's own port in split mode).
+    #[arg(long, env = "PORT", global = true)]
+    pub port: Option<u16>,
+
+    /// Folder for the embedded SQLite database and generated keys.
+    #[arg(long = "data-dir", env = "SCANPAGE_DATA", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database for every service without its own `<SERVICE>_DATABASE_URL`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    #[arg(long, env = "AUTH_DATABASE_URL", hide_env_values = true, global = true)]
+    pub auth_database_url: Option<String>,
+    #[arg(long, env = "QR_DATABASE_URL", hide_env_values = true, global = true)]
+    pub qr_database_url: Option<String>,
+    #[arg(long, env = "MICROSITE_DATABASE_URL", hide_env_values = true, global = true)]
+    pub microsite_database_url: Option<String>,
+    #[arg(long, env = "ANALYTICS_DATABASE_URL", hide_env_values = true, global = true)]
+    pub analytics_database_url: Option<String>,
+    #[arg(long, env = "WEB_DATABASE_URL", hide_env_values = true, global = true)]
+    pub web_database_url: Option<String>,
+
+    /// Redis for the event bus, the shared cache and shared rate limits (optional).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+
+    /// The origin QR codes encode and links point at (default http://localhost:PORT).
+    #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
+    pub public_base_url: Option<Url>,
+
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    pub log_format: LogFormat,
+
+    /// Future services to turn on, comma-separated (e.g. `email,experiments`).
+    #[arg(long, env = "FEATURES", default_value = "", value_parser = Features::parse, global = true)]
+    pub features: Features,
+
+    /// Longest time one request may take before it is answered 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Largest request body accepted by default (routes may set their own).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// How long in-flight requests and drain hooks get after SIGTERM before the process exits.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 8, global = true)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Where the other services answer in split mode; unset means in-process.
+    #[arg(long, env = "AUTH_URL", global = true)]
+    pub auth_url: Option<Url>,
+    #[arg(long, env = "QR_URL", global = true)]
+    pub qr_url: Option<Url>,
+    #[arg(long, env = "MICROSITE_URL", global = true)]
+    pub microsite_url: Option<Url>,
+    #[arg(long, env = "ANALYTICS_URL", global = true)]
+    pub analytics_url: Option<Url>,
+}
+
+/// A database URL together with the variable it came from, so that errors can name it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseTarget {
+    pub url: String,
+    pub source: String,
+}
+
+impl fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.source, redact_url(&self.url))
+    }
+}
+
+impl Settings {
+    /// The port this process listens on when running `service` (or all-in-one when `None`).
+    pub fn port_for(&self, service: Option<Service>) -> u16 {
+        self.port
+            .unwrap_or_else(|| service.map_or(3000, Service::default_port))
+    }
+
+    /// What QR codes encode: `PUBLIC_BASE_URL` without a trailing slash.
+    pub fn public_base_url(&self, port: u16) -> String {
+        match &self.public_base_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{port}"),
+        }
+    }
+
+    /// The database of one service: its own variable, then `DATABASE_URL`, then the embedded
+    /// SQLite file under the data folder.
+    pub fn database_for(&self, service: Service) -> DatabaseTarget {
+        let own = match service {
+            Service::Auth => &self.auth_database_url,
+            Service::Qr => &self.qr_database_url,
+            Service::Microsite => &self.microsite_database_url,
+            Service::Analytics => &self.analytics_database_url,
+            Service::Web => &self.web_database_url,
+        };
+        if let Some(url) = own.as_ref().filter(|u| !u.is_empty()) {
+            return DatabaseTarget {
+                url: url.clone(),
+                source: format!("{}_DATABASE_URL", service.env_prefix()),
+            };
+        }
+        if let Some(url) = self.database_url.as_ref().filter(|u| !u.is_empty()) {
+            return DatabaseTarget {
+                url: url.clone(),
+                source: "DATABASE_URL".into(),
+            };
+        }
+        let path = self.data_dir.join("scanpage.db");
+        DatabaseTarget {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            source: "SCANPAGE_DATA".into(),
+        }
+    }
+
+    /// Where another service answers over HTTP, or `None` when it runs in this process.
+    pub fn service_url(&self, service: Service) -> Option<&Url> {
+        match service {
+            Service::Auth => self.auth_url.as_ref(),
+            Service::Qr => self.qr_url.as_ref(),
+            Service::Microsite => self.microsite_url.as_ref(),
+            Service::Analytics => self.analytics_url.as_ref(),
+            Service::Web => None,
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url.as_deref().filter(|u| !u.is_empty())
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |u: &Option<String>| u.as_deref().map(redact_url);
+        f.debug_struct("Settings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redacted(&self.database_url))
+            .field("redis_url", &redacted(&self.redis_url))
+            .field("public_base_url", &self.public_base_url.as_ref().map(Url::as_str))
+            .field("features", &self.features)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL with any password replaced by `***`, safe for logs and error messages.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        // Unparseable: it may still contain a secret, so show only its scheme.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["scanpage"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().settings
+    }
+
+    #[test]
+    fn per_service_database_overrides_the_shared_one() {
+        let s = settings(&[
+            "--database-url",
+            "postgres://a@h/shared",
+            "--qr-database-url",
+            "postgres://a@h/qr",
+        ]);
+        assert_eq!(s.database_for(Service::Qr).url, "postgres://a@h/qr");
+        assert_eq!(s.database_for(Service::Qr).source, "QR_DATABASE_URL");
+        assert_eq!(s.database_for(Service::Auth).url, "postgres://a@h/shared");
+    }
+
+    #[test]
+    fn default_database_is_sqlite_under_the_data_dir() {
+        let s = settings(&["--data-dir", "/tmp/x"]);
+        assert_eq!(
+            s.database_for(Service::Auth).url,
+            "sqlite:///tmp/x/scanpage.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_passwords() {
+        let s = settings(&[
+            "--database-url",
+            "postgres://u:hunter2@db/x",
+            "--redis-url",
+            "redis://:s3cret@r:6379",
+        ]);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn ports_follow_the_service() {
+        let s = settings(&[]);
+        assert_eq!(s.port_for(None), 3000);
+        assert_eq!(s.port_for(Some(Service::Analytics)), 3012);
+        assert_eq!(s.public_base_url(3000), "http://localhost:3000");
+        let s = settings(&["--port", "8080", "--public-base-url", "https://scan.example/"]);
+        assert_eq!(s.port_for(Some(Service::Qr)), 8080);
+        assert_eq!(s.public_base_url(8080), "https://scan.example");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Cli::try_parse_from(["scanpage", "--port", "http"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("PORT"), "{err}");
+        let err = Cli::try_parse_from(["scanpage", "--features", "teleport"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("FEATURES") && err.contains("teleport"), "{err}");
+    }
+
+    #[test]
+    fn redaction_handles_garbage() {
+        assert_eq!(redact_url("not a url with pass"), "…");
+        assert_eq!(redact_url("postgres://u:p@h/d"), "postgres://u:***@h/d");
+    }
+}

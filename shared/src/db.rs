@@ -1,0 +1,214 @@
+//! The database: one pool per service, SQLite or PostgreSQL chosen at run time by the URL, and
+//! each service's own migrations. All SQL goes through sqlx's `Any` driver with `$1` placeholders
+//! and portable types (text ids, integer epoch-ms times, integer flags, JSON as text), so one
+//! query string serves both databases.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::config::{DatabaseTarget, Service, redact_url};
+use crate::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A service's connection pool and which database is behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// How long a request waits for a connection before it is answered 503 instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Every SQLite connection: write-ahead log (readers never block the writer), a 5 s busy timeout
+/// instead of an immediate "database is locked", and foreign keys enforced.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+    PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder when needed) and checks the database
+    /// answers. Errors name the variable the URL came from and never show a password.
+    pub async fn connect(target: &DatabaseTarget) -> Result<Db, Error> {
+        install_drivers();
+        let shown = redact_url(&target.url);
+        let fail = |why: String| Error::Config(format!("{}: {why} ({shown})", target.source));
+
+        let backend = backend_of(&target.url).ok_or_else(|| {
+            fail("not a database URL; use sqlite://path or postgres://user@host/db".into())
+        })?;
+        if backend == Backend::Sqlite {
+            prepare_sqlite_folder(&target.url).map_err(|e| fail(e.to_string()))?;
+        }
+        let options = AnyConnectOptions::from_str(&target.url)
+            .map_err(|e| fail(format!("malformed URL: {e}")))?;
+
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .max_connections(match backend {
+                // SQLite has one writer however many connections there are; a few readers are
+                // enough and keep lock contention low.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            });
+        let pool_options = if backend == Backend::Sqlite {
+            pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
+            })
+        } else {
+            pool_options
+        };
+
+        let pool = tokio::time::timeout(ACQUIRE_TIMEOUT * 2, pool_options.connect_with(options))
+            .await
+            .map_err(|_| fail("the database did not answer within 10 s".into()))?
+            .map_err(|e| fail(format!("cannot connect: {}", one_line(&e))))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies one service's migrations. Each service keeps its own ledger table
+    /// (`_sqlx_migrations_<service>`) so that services sharing one database in all-in-one mode
+    /// never see each other's migrations as missing.
+    pub async fn migrate(&self, service: Service, mut migrator: Migrator) -> Result<(), Error> {
+        migrator.dangerous_set_table_name(format!("_sqlx_migrations_{}", service.name()));
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.pool))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn install_drivers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+pub fn backend_of(url: &str) -> Option<Backend> {
+    if url.starts_with("sqlite:") {
+        Some(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Creates the folder of a SQLite file and checks it is writable, so an unwritable data dir is a
+/// one-line error rather than sqlx's "unable to open database file".
+fn prepare_sqlite_folder(url: &str) -> std::io::Result<()> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(()); // in-memory
+    };
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+    })?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            std::io::Error::new(e.kind(), format!("{} is not writable: {e}", dir.display()))
+        })
+}
+
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn one_line(err: &sqlx::Error) -> String {
+    err.to_string().replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_are_recognised() {
+        assert_eq!(backend_of("sqlite://./data/x.db?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/d"), Some(Backend::Postgres));
+        assert_eq!(backend_of("postgresql://u@h/d"), Some(Backend::Postgres));
+        assert_eq!(backend_of("mysql://u@h/d"), None);
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://./data/x.db?mode=rwc"),
+            Some(PathBuf::from("./data/x.db"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+
+    #[tokio::test]
+    async fn malformed_and_unreachable_urls_are_one_line_errors() {
+        let target = DatabaseTarget {
+            url: "mysql://root:topsecret@h/d".into(),
+            source: "DATABASE_URL".into(),
+        };
+        let err = Db::connect(&target).await.unwrap_err().to_string();
+        assert!(err.starts_with("DATABASE_URL: "), "{err}");
+        assert!(!err.contains("topsecret"), "{err}");
+
+        // Port 1 on loopback: nothing listens there, so this fails fast.
+        let target = DatabaseTarget {
+            url: "postgres://postgres:topsecret@127.0.0.1:1/x".into(),
+            source: "QR_DATABASE_URL".into(),
+        };
+        let err = Db::connect(&target).await.unwrap_err().to_string();
+        assert!(err.starts_with("QR_DATABASE_URL: cannot connect"), "{err}");
+        assert!(!err.contains("topsecret") && !err.contains('\n'), "{err}");
+    }
+
+    #[tokio::test]
+    async fn unwritable_data_dir_is_reported() {
+        let target = DatabaseTarget {
+            url: "sqlite:///proc/scanpage/x.db?mode=rwc".into(),
+            source: "SCANPAGE_DATA".into(),
+        };
+        let err = Db::connect(&target).await.unwrap_err().to_string();
+        assert!(err.starts_with("SCANPAGE_DATA: cannot create /proc/scanpage"), "{err}");
+    }
+}

@@ -1,0 +1,260 @@
+//! The HTTP plumbing every service's router gets: request ids, tracing, metrics, a timeout, a
+//! body limit, compression, security headers, panics turned into 500s, and error answers in one
+//! shape — JSON under `/api`, a friendly page elsewhere.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Content-Security-Policy for every page: scripts only from our origin (no inline scripts),
+/// no framing. A route that needs more (e.g. images on a public microsite) sets its own.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Limits and options of the standard stack.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Sends `Strict-Transport-Security` (only when the public URL is https).
+    pub hsts: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 2 * 1024 * 1024,
+            hsts: false,
+        }
+    }
+}
+
+/// Wraps a complete router (all routes added) in the standard stack and a 404 fallback.
+pub fn finish(router: Router, limits: Limits) -> Router {
+    let router = router
+        .route_layer(middleware::from_fn(crate::metrics::mark_route))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            ApiError::internal("a request handler panicked").into_response()
+        }))
+        .layer(middleware::from_fn(error_answers))
+        .layer(CompressionLayer::new());
+    let router = security_headers(router, limits.hsts);
+    router
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                // The path only: query strings may carry tokens, and no client IP is logged.
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+}
+
+fn security_headers(router: Router, hsts: bool) -> Router {
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    let router = router
+        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(set(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ));
+    if hsts {
+        router.layer(set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        router
+    }
+}
+
+/// Whether an answer to this request should be JSON (API paths, or clients asking for JSON).
+pub fn wants_json(request: &Request) -> bool {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return true;
+    }
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accept.contains("application/json") && !accept.contains("text/html")
+}
+
+/// Gives every error one shape. Errors raised by our handlers carry an [`ApiError`]; those made
+/// by layers (body limit, timeout, a routing miss) get one derived from their status. API
+/// clients get JSON; browsers get the friendly page. Handler-made HTML pages pass untouched.
+async fn error_answers(request: Request, next: Next) -> Response {
+    let json = wants_json(&request);
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let error = match response.extensions().get::<ApiError>() {
+        Some(err) => err.clone(),
+        None if content_type.starts_with("text/html") || content_type.contains("json") => {
+            return response;
+        }
+        None => ApiError::from_status(status),
+    };
+    let mut answer = if json {
+        error.into_response()
+    } else {
+        crate::ui::error_page(&error, request_id.as_deref())
+    };
+    // Keep headers that carry meaning for the client (e.g. Retry-After, Allow, WWW-Authenticate).
+    for name in [header::RETRY_AFTER, header::ALLOW, header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        let router = Router::new()
+            .route("/api/v1/echo", post(|body: String| async move { body }))
+            .route("/page", get(|| async { "hello" }))
+            .route("/api/v1/boom", get(|| async {
+                    let fail = true;
+                    assert!(!fail, "boom");
+                    "unreachable"
+                }))
+            .route(
+                "/api/v1/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            );
+        finish(
+            router,
+            Limits {
+                request_timeout: Duration::from_millis(100),
+                max_body_bytes: 1024,
+                hsts: false,
+            },
+        )
+    }
+
+    async fn call(request: Request<Body>) -> (Response<()>, String) {
+        let response = app().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (Response::from_parts(parts, ()), String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn unknown_api_route_is_json_404_with_request_id() {
+        let (response, body) = call(Request::get("/api/v1/nope").body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.headers().contains_key(REQUEST_ID));
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["error"]["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn unknown_page_is_a_friendly_html_404() {
+        let (response, body) = call(Request::get("/nope").body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(body.contains("Page not found"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_413_json() {
+        let request = Request::post("/api/v1/echo")
+            .body(Body::from(vec![b'x'; 4096]))
+            .unwrap();
+        let (response, body) = call(request).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.contains("payload_too_large"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn panics_become_500_without_detail() {
+        let (response, body) = call(Request::get("/api/v1/boom").body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.contains("\"internal\"") && !body.contains("boom"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn slow_requests_time_out() {
+        let (response, body) = call(Request::get("/api/v1/slow").body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert!(body.contains("timeout"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn security_headers_on_every_answer() {
+        let (response, _) = call(Request::get("/page").body(Body::empty()).unwrap()).await;
+        let h = response.headers();
+        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(!h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("unsafe-inline"));
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(h.contains_key(header::REFERRER_POLICY));
+    }
+}

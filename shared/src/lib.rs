@@ -1,0 +1,29 @@
+//! What every Scanpage service uses and none of them owns: configuration, the database pool and
+//! migration runner, the error shape of the HTTP API, request plumbing (ids, metrics, limits,
+//! security headers, error pages), graceful shutdown, the event bus, the cache, feature flags and
+//! the clients through which one service calls another.
+//!
+//! No business rule of any service lives here.
+
+pub mod bus;
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod features;
+pub mod health;
+pub mod http;
+pub mod ids;
+pub mod metrics;
+pub mod shutdown;
+pub mod telemetry;
+pub mod ui;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{ApiError, Error};
+
+// Lets templates name `shared::ui::asset` whichever crate compiles them.
+extern crate self as shared;
