@@ -9,6 +9,7 @@ pub mod bus;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod error;
 pub mod extract;

@@ -1,0 +1,267 @@
+//! Wiring: which services this process runs, their databases, how they reach each other, and the
+//! server's life from bind to graceful exit. `main` and the tests both start the app through
+//! [`Server::start`], so what is tested is what runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth::client::AuthClient;
+use axum::Router;
+use shared::Error;
+use shared::bus::EventBus;
+use shared::client::ServiceClient;
+use shared::config::{Service, Settings};
+use shared::context::ServiceContext;
+use shared::db::Db;
+use shared::health::Readiness;
+use shared::shutdown::Shutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// What one process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every service in one process (the default).
+    AllInOne,
+    /// One service alone (split mode).
+    Single(Service),
+}
+
+impl Mode {
+    pub fn services(self) -> Vec<Service> {
+        match self {
+            Mode::AllInOne => Service::ALL.to_vec(),
+            Mode::Single(service) => vec![service],
+        }
+    }
+
+    fn port(self, settings: &Settings) -> u16 {
+        settings.port_for(match self {
+            Mode::AllInOne => None,
+            Mode::Single(s) => Some(s),
+        })
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::AllInOne => f.write_str("all-in-one"),
+            Mode::Single(s) => write!(f, "{s} service"),
+        }
+    }
+}
+
+/// The clients through which the web frontend reaches the other services.
+#[derive(Clone)]
+pub struct Clients {
+    pub auth: AuthClient,
+}
+
+/// Connects each service's database (services that share a URL share a pool) and applies that
+/// service's migrations.
+pub async fn open_databases(
+    settings: &Settings,
+    services: &[Service],
+) -> Result<BTreeMap<Service, Db>, Error> {
+    let mut by_url: BTreeMap<String, Db> = BTreeMap::new();
+    let mut databases = BTreeMap::new();
+    for &service in services {
+        let target = settings.database_for(service);
+        let db = match by_url.get(&target.url) {
+            Some(db) => db.clone(),
+            None => {
+                let db = Db::connect(&target).await?;
+                by_url.insert(target.url.clone(), db.clone());
+                db
+            }
+        };
+        db.migrate(service, migrator(service)).await.map_err(|e| {
+            Error::Config(format!("{}: migrating the {service} schema failed: {e}", target.source))
+        })?;
+        databases.insert(service, db);
+    }
+    Ok(databases)
+}
+
+fn migrator(service: Service) -> sqlx::migrate::Migrator {
+    match service {
+        Service::Auth => auth::migrator(),
+        Service::Qr => qr::migrator(),
+        Service::Microsite => microsite::migrator(),
+        Service::Analytics => analytics::migrator(),
+        Service::Web => sqlx::migrate!("../migrations/web"),
+    }
+}
+
+/// Builds the complete router of this process.
+pub async fn build(
+    settings: Arc<Settings>,
+    mode: Mode,
+    public_base_url: &str,
+    shutdown: &Shutdown,
+) -> Result<Router, Error> {
+    let services = mode.services();
+    let databases = open_databases(&settings, &services).await?;
+
+    let redis = match settings.redis_url() {
+        Some(url) => Some(shared::context::connect_redis(url).await?),
+        None => None,
+    };
+    let bus = match settings.redis_url() {
+        Some(url) => EventBus::redis(url, shutdown).await?,
+        None => EventBus::memory(100_000),
+    };
+    {
+        let bus = bus.clone();
+        shutdown.on_drain("event bus", move || async move {
+            if !bus.flush(Duration::from_secs(3)).await {
+                tracing::warn!("some events could not be handed to the bus before exit");
+            }
+        });
+    }
+
+    let context = |db: &Db| ServiceContext {
+        db: db.clone(),
+        bus: bus.clone(),
+        redis: redis.clone(),
+        settings: settings.clone(),
+        public_base_url: Arc::from(public_base_url),
+        shutdown: shutdown.clone(),
+    };
+
+    let mut routers: BTreeMap<Service, Router> = BTreeMap::new();
+    for (&service, db) in &databases {
+        let router = match service {
+            Service::Auth => auth::build(context(db)).await?,
+            Service::Qr => qr::build(context(db)).await?,
+            Service::Microsite => microsite::build(context(db)).await?,
+            Service::Analytics => analytics::build(context(db)).await?,
+            Service::Web => continue, // needs the clients of the others, built below
+        };
+        routers.insert(service, router);
+    }
+    if services.contains(&Service::Web) {
+        let clients = Clients {
+            auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
+        };
+        routers.insert(
+            Service::Web,
+            crate::pages::router(crate::pages::WebState { clients }),
+        );
+    }
+
+    let readiness = Readiness {
+        databases: databases.into_iter().collect(),
+        redis,
+    };
+    let app = routers
+        .into_values()
+        .fold(shared::health::router(readiness), Router::merge);
+    Ok(shared::http::finish(
+        app,
+        shared::http::Limits {
+            request_timeout: settings.request_timeout(),
+            max_body_bytes: settings.max_body_bytes,
+            hsts: public_base_url.starts_with("https://"),
+        },
+    ))
+}
+
+/// A service's client: over HTTP when `<SERVICE>_URL` is set, else in-process when this process
+/// runs that service, else a start-up error naming the variable.
+fn client_for(
+    service: Service,
+    settings: &Settings,
+    routers: &BTreeMap<Service, Router>,
+) -> Result<ServiceClient, Error> {
+    if let Some(url) = settings.service_url(service) {
+        return Ok(ServiceClient::http(service, url.clone()));
+    }
+    match routers.get(&service) {
+        Some(router) => Ok(ServiceClient::in_process(service, router.clone())),
+        None => Err(Error::Config(format!(
+            "{}_URL: required when the {service} service runs in another process",
+            service.env_prefix()
+        ))),
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub public_base_url: String,
+    pub mode: Mode,
+    shutdown: Shutdown,
+    task: JoinHandle<std::io::Result<()>>,
+    budget: Duration,
+}
+
+impl Server {
+    /// Connects, migrates, binds and starts serving. Port 0 picks a free port (tests).
+    pub async fn start(settings: Settings, mode: Mode) -> Result<Server, Error> {
+        let settings = Arc::new(settings);
+        let port = mode.port(&settings);
+        let addr = SocketAddr::new(settings.host, port);
+        // Bind first: a port in use should fail before any database work.
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Config(format!("PORT: cannot listen on {addr}: {e}")))?;
+        let addr = listener.local_addr()?;
+        let public_base_url = settings.public_base_url(addr.port());
+        let shutdown = Shutdown::new();
+        let router = build(settings.clone(), mode, &public_base_url, &shutdown).await?;
+
+        let stop = shutdown.triggered();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stop)
+            .await
+        });
+        Ok(Server {
+            addr,
+            public_base_url,
+            mode,
+            shutdown,
+            task,
+            budget: settings.shutdown_timeout(),
+        })
+    }
+
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until shutdown is triggered, then stops accepting, lets in-flight requests finish
+    /// and runs the drain hooks — all within the shutdown budget.
+    pub async fn run_until_stopped(mut self) -> Result<(), Error> {
+        tokio::select! {
+            result = &mut self.task => {
+                return match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(e) => Err(Error::Config(format!("the server stopped: {e}"))),
+                };
+            }
+            () = self.shutdown.triggered() => {}
+        }
+        let deadline = Instant::now() + self.budget;
+        // In-flight requests get most of the budget; the drain hooks the rest.
+        let for_requests = self.budget.mul_f32(0.6);
+        if tokio::time::timeout(for_requests, &mut self.task).await.is_err() {
+            tracing::warn!(?for_requests, "in-flight requests did not finish; closing them");
+            self.task.abort();
+        }
+        self.shutdown
+            .drain(deadline.saturating_duration_since(Instant::now()))
+            .await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

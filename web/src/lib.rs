@@ -1,0 +1,5 @@
+//! Scanpage's web frontend and the wiring of the whole application: which services one process
+//! runs, how they reach each other, and how the process starts and stops.
+
+pub mod app;
+pub mod pages;

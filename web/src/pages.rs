@@ -1,0 +1,34 @@
+//! The server-rendered pages of the web service. Handlers are thin: gather what the page needs
+//! (through the service clients), fill its template.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::routing::get;
+use shared::ui::Chrome;
+
+use crate::app::Clients;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub clients: Clients,
+}
+
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(landing))
+        .route("/static/{*path}", get(shared::ui::serve_asset))
+        .with_state(state)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/landing.html")]
+struct Landing {
+    chrome: Chrome,
+}
+
+async fn landing() -> Landing {
+    Landing {
+        chrome: Chrome::default(),
+    }
+}
