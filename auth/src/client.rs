@@ -24,7 +24,10 @@ impl AuthClient {
     }
 
     /// The user behind an `Authorization` header value (a bearer token or API key).
-    pub async fn me(&self, authorization: Option<&HeaderValue>) -> Result<CurrentUser, ClientError> {
+    pub async fn me(
+        &self,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<CurrentUser, ClientError> {
         let mut headers = HeaderMap::new();
         if let Some(value) = authorization {
             headers.insert(header::AUTHORIZATION, value.clone());

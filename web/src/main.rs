@@ -8,7 +8,11 @@ use shared::config::{Service, Settings};
 use web::app::{Mode, Server, open_databases};
 
 #[derive(Parser)]
-#[command(name = "scanpage", version, about = "Dynamic QR codes, link-in-bio pages and scan analytics")]
+#[command(
+    name = "scanpage",
+    version,
+    about = "Dynamic QR codes, link-in-bio pages and scan analytics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

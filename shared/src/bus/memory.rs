@@ -11,10 +11,17 @@ use super::{Delivery, Event, PublishError};
 
 type Receiver = Arc<Mutex<mpsc::Receiver<Event>>>;
 
+/// One consumer group of a topic: its name and both ends of its queue.
+struct Group {
+    name: String,
+    sender: mpsc::Sender<Event>,
+    receiver: Receiver,
+}
+
 #[derive(Clone)]
 pub struct MemoryBus {
     capacity: usize,
-    groups: Arc<RwLock<HashMap<String, Vec<(String, mpsc::Sender<Event>, Receiver)>>>>,
+    groups: Arc<RwLock<HashMap<String, Vec<Group>>>>,
 }
 
 impl MemoryBus {
@@ -34,8 +41,8 @@ impl MemoryBus {
             return Ok(()); // nobody listens to this topic in this process
         };
         let mut result = Ok(());
-        for (_, sender, _) in subscribers {
-            if let Err(err) = sender.try_send(event.clone()) {
+        for group in subscribers {
+            if let Err(err) = group.sender.try_send(event.clone()) {
                 result = Err(match err {
                     mpsc::error::TrySendError::Full(_) => PublishError::Full,
                     mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
@@ -51,12 +58,16 @@ impl MemoryBus {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let subscribers = groups.entry(topic.to_owned()).or_default();
-        let receiver = match subscribers.iter().find(|(name, _, _)| name == group) {
-            Some((_, _, receiver)) => receiver.clone(),
+        let receiver = match subscribers.iter().find(|g| g.name == group) {
+            Some(existing) => existing.receiver.clone(),
             None => {
                 let (sender, receiver) = mpsc::channel(self.capacity);
                 let receiver = Arc::new(Mutex::new(receiver));
-                subscribers.push((group.to_owned(), sender, receiver.clone()));
+                subscribers.push(Group {
+                    name: group.to_owned(),
+                    sender,
+                    receiver: receiver.clone(),
+                });
                 receiver
             }
         };
@@ -72,9 +83,8 @@ impl MemorySubscription {
     pub(super) async fn next_batch(&mut self, max: usize, wait: Duration) -> Vec<Delivery> {
         let mut receiver = self.receiver.lock().await;
         let mut events = Vec::new();
-        match tokio::time::timeout(wait, receiver.recv_many(&mut events, max.max(1))).await {
-            Ok(_) | Err(_) => {}
-        }
+        // A timeout just means nothing arrived in time: an empty batch.
+        let _ = tokio::time::timeout(wait, receiver.recv_many(&mut events, max.max(1))).await;
         events
             .into_iter()
             .map(|event| Delivery {

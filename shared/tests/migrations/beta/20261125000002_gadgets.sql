@@ -1,0 +1,4 @@
+CREATE TABLE IF NOT EXISTS beta_gadgets (
+    id TEXT PRIMARY KEY,
+    hits BIGINT NOT NULL DEFAULT 0
+);

@@ -1,0 +1,228 @@
+//! The foundation as a newcomer meets it: the app starts on each database, answers its health
+//! checks, serves the landing page and assets, and gives every error one shape.
+
+mod common;
+
+use auth::client::AuthClient;
+use common::TestApp;
+use reqwest::StatusCode;
+use shared::client::ServiceClient;
+use shared::config::Service;
+use shared::testing;
+
+#[tokio::test]
+async fn starts_on_every_database_and_answers_health_checks() {
+    for db in testing::databases("starts_on_every_database_and_answers_health_checks").await {
+        let app = TestApp::spawn(&db, &[]).await;
+        let home = app.get("/").await;
+        assert_eq!(home.status(), StatusCode::OK);
+        let html = home.text().await.unwrap();
+        assert!(html.contains("href=\"/signup\"") && html.contains("href=\"/login\""));
+
+        let health = app.get("/healthz").await;
+        assert_eq!(health.status(), StatusCode::OK);
+
+        let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+        assert_eq!(ready["status"], "ready", "{ready}");
+        for service in ["auth", "qr", "microsite", "analytics", "web"] {
+            assert_eq!(ready["checks"][format!("{service}_database")], "ok");
+        }
+        println!("app served on {}", db.backend.name());
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn errors_are_json_under_api_and_pages_elsewhere() {
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn(&db, &[]).await;
+
+    let api = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(api.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let page = app.get("/no-such-page").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let request_id = page.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Page not found"));
+    assert!(
+        html.contains(&request_id),
+        "the page shows the reference to quote"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn assets_are_embedded_and_cached_by_content_hash() {
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn(&db, &[]).await;
+    let html = app.get("/").await.text().await.unwrap();
+    let css = html
+        .split('"')
+        .find(|s| s.starts_with("/static/app.css?v="))
+        .expect("the layout links the hashed stylesheet")
+        .to_owned();
+    let response = app.get(&css).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/css");
+    assert!(
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let etag = response.headers()["etag"].clone();
+
+    let revalidated = app
+        .http
+        .get(app.url(&css))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+
+    let htmx = app.get("/static/htmx.min.js").await;
+    assert_eq!(htmx.status(), StatusCode::OK);
+    assert!(htmx.text().await.unwrap().contains("htmx"));
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn(&db, &[]).await;
+    app.get("/healthz").await;
+    app.get("/static/app.css").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/static/{*path}""#),
+        "patterns, not raw paths"
+    );
+    assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    app.stop().await;
+}
+
+/// The same call through both transports gives the same answer.
+#[tokio::test]
+async fn service_clients_agree_in_process_and_over_http() {
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn(&db, &[]).await;
+    let over_http = AuthClient::new(ServiceClient::http(
+        Service::Auth,
+        app.base.parse().unwrap(),
+    ));
+    let router = auth::build(context(&db).await).await.unwrap();
+    let in_process = AuthClient::new(ServiceClient::in_process(Service::Auth, router));
+
+    for client in [&over_http, &in_process] {
+        let err = client.me(None).await.unwrap_err();
+        let api = err
+            .api_error()
+            .expect("an API error, not a transport failure");
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(api.code(), "unauthenticated");
+    }
+
+    // A service that is down is "unavailable", not a hang or a panic.
+    let down = AuthClient::new(ServiceClient::http(
+        Service::Auth,
+        "http://127.0.0.1:1".parse().unwrap(),
+    ));
+    let err = down.me(None).await.unwrap_err();
+    assert!(
+        matches!(err, shared::client::ClientError::Unavailable { .. }),
+        "{err}"
+    );
+    app.stop().await;
+}
+
+async fn context(db: &testing::TestDb) -> shared::context::ServiceContext {
+    let settings = common::settings(db, &[]);
+    shared::context::ServiceContext {
+        db: db.db.clone(),
+        bus: shared::bus::EventBus::memory(16),
+        redis: None,
+        settings: std::sync::Arc::new(settings),
+        public_base_url: "http://localhost".into(),
+        shutdown: shared::shutdown::Shutdown::new(),
+    }
+}
+
+#[tokio::test]
+async fn with_redis_the_bus_and_readiness_use_it() {
+    let Some(redis) = testing::redis_url("with_redis_the_bus_and_readiness_use_it") else {
+        return;
+    };
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn(&db, &["--redis-url", &redis]).await;
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["checks"]["redis"], "ok", "{ready}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_with_one_line_naming_the_variable() {
+    let db = testing::sqlite().await;
+    let settings = common::settings(&db, &["--database-url", "mysql://root:pw@localhost/x"]);
+    let err = web::app::Server::start(settings, web::app::Mode::AllInOne)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.starts_with("DATABASE_URL: "), "{err}");
+    assert!(!err.contains("pw@") && !err.contains('\n'), "{err}");
+
+    // A port already in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let settings = common::settings(&db, &["--port", &port]);
+    let err = web::app::Server::start(settings, web::app::Mode::AllInOne)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.starts_with("PORT: cannot listen on"), "{err}");
+
+    // Split-mode web without the address of auth.
+    let settings = common::settings(&db, &[]);
+    let err = web::app::Server::start(settings, web::app::Mode::Single(Service::Web))
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.starts_with("AUTH_URL: required"), "{err}");
+}
+
+#[tokio::test]
+async fn each_service_runs_alone() {
+    let db = testing::sqlite().await;
+    for service in [
+        Service::Auth,
+        Service::Qr,
+        Service::Microsite,
+        Service::Analytics,
+    ] {
+        let settings = common::settings(&db, &[]);
+        let app = TestApp::spawn_with(settings, web::app::Mode::Single(service)).await;
+        assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+        let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+        assert_eq!(
+            ready["checks"][format!("{service}_database")],
+            "ok",
+            "{ready}"
+        );
+        app.stop().await;
+    }
+}
