@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod features;
 pub mod health;

@@ -1,0 +1,64 @@
+//! The payloads of the events services publish to each other: the contract between producer and
+//! consumer, so both sides compile against one definition. Topic names are in
+//! [`crate::bus::topics`].
+
+use serde::{Deserialize, Serialize};
+
+/// `qr.scanned`: someone (or something) requested `GET /r/{code}` of a tracked code.
+///
+/// `ip` is the raw client address, present only so analytics can derive the country and the
+/// daily-rotating visitor hash; analytics never stores it, and nothing logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrScanned {
+    pub qr_id: String,
+    pub owner_id: String,
+    pub code: String,
+    /// Where the scanner was sent (after rules), or `None` when they got a page (expired, paused…).
+    pub destination: Option<String>,
+    /// The rule that decided (`default`, `device:ios`, `expired`, …).
+    pub rule: String,
+    /// `GET` or `HEAD`.
+    pub method: String,
+    /// The request was marked as a prefetch (`Sec-Purpose`/`Purpose: prefetch`).
+    pub prefetch: bool,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub accept_language: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// `microsite.viewed`: a published microsite page was requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MicrositeViewed {
+    pub microsite_id: String,
+    pub owner_id: String,
+    pub slug: String,
+    pub method: String,
+    pub prefetch: bool,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub accept_language: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// `microsite.clicked`: a link block's tracked hop was followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MicrositeClicked {
+    pub microsite_id: String,
+    pub owner_id: String,
+    pub slug: String,
+    pub block_id: String,
+    pub url: String,
+    pub method: String,
+    pub prefetch: bool,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub accept_language: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// `user.deleted`: every service removes that user's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeleted {
+    pub user_id: String,
+}
