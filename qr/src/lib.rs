@@ -1,6 +1,11 @@
 //! The qr service: QR codes, their short codes and destinations, rendering, and the public
 //! `GET \/r\/{code}` redirect.
 
+pub mod code;
+pub mod destination;
+pub mod render;
+pub mod style;
+
 use axum::Router;
 use shared::context::ServiceContext;
 

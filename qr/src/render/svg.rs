@@ -1,0 +1,145 @@
+//! SVG from a matrix and a validated style. Every attribute value written here is a number, a
+//! colour formatted from three bytes, or a constant; the only text — a frame caption — is
+//! XML-escaped and limited to 24 characters by the style's validation.
+
+use std::fmt::Write;
+
+use super::Matrix;
+use crate::style::{EyeShape, ModuleShape, Style};
+
+/// Height of the caption band under the symbol, in modules.
+const FRAME_BAND: usize = 6;
+
+pub fn svg(matrix: &Matrix, style: &Style) -> String {
+    let margin = usize::from(style.margin);
+    let side = matrix.width() + 2 * margin;
+    let height = side + if style.frame.is_some() { FRAME_BAND } else { 0 };
+    let fg = style.fg.hex();
+    let bg = style.bg.hex();
+    let mut out = String::with_capacity(16 * 1024);
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {height}" width="{side}0" height="{height}0" shape-rendering="{rendering}">"#,
+        rendering = if style.modules == ModuleShape::Square && style.eyes == EyeShape::Square {
+            "crispEdges"
+        } else {
+            "geometricPrecision"
+        },
+    );
+    let _ = write!(
+        out,
+        r#"<rect width="{side}" height="{height}" fill="{bg}"/>"#
+    );
+
+    // Modules outside the finder patterns, and outside the logo's clear area.
+    let cleared = logo_clear_area(matrix, style);
+    let _ = write!(out, r#"<path fill="{fg}" d=""#);
+    for y in 0..matrix.width() {
+        for x in 0..matrix.width() {
+            if !matrix.is_dark(x, y) || matrix.in_finder(x, y) || cleared.contains(x, y) {
+                continue;
+            }
+            let (px, py) = (x + margin, y + margin);
+            match style.modules {
+                ModuleShape::Square => {
+                    let _ = write!(out, "M{px} {py}h1v1h-1z");
+                }
+                ModuleShape::Rounded => {
+                    // A rounded square: 0.3-module corner radius.
+                    let _ = write!(
+                        out,
+                        "M{x0} {py}h0.4a0.3 0.3 0 0 1 0.3 0.3v0.4a0.3 0.3 0 0 1 -0.3 0.3h-0.4a0.3 0.3 0 0 1 -0.3 -0.3v-0.4a0.3 0.3 0 0 1 0.3 -0.3z",
+                        x0 = format_args!("{}.3", px),
+                    );
+                }
+                ModuleShape::Dots => {
+                    let _ = write!(
+                        out,
+                        "M{px}.5 {py}.05a0.45 0.45 0 1 1 0 0.9a0.45 0.45 0 1 1 0 -0.9z"
+                    );
+                }
+            }
+        }
+    }
+    out.push_str(r#""/>"#);
+
+    for (fx, fy) in matrix.finders() {
+        let (x, y) = (fx + margin, fy + margin);
+        match style.eyes {
+            EyeShape::Square => {
+                let _ = write!(
+                    out,
+                    r#"<path fill="{fg}" fill-rule="evenodd" d="M{x} {y}h7v7h-7zM{x1} {y1}v5h5v-5z"/><rect x="{x2}" y="{y2}" width="3" height="3" fill="{fg}"/>"#,
+                    x1 = x + 1,
+                    y1 = y + 1,
+                    x2 = x + 2,
+                    y2 = y + 2,
+                );
+            }
+            EyeShape::Rounded => {
+                let _ = write!(
+                    out,
+                    r#"<rect x="{x}.5" y="{y}.5" width="6" height="6" rx="0.3" fill="none" stroke="{fg}" stroke-width="1"/><rect x="{x2}" y="{y2}" width="3" height="3" rx="0.3" fill="{fg}"/>"#,
+                    x2 = x + 2,
+                    y2 = y + 2,
+                );
+            }
+        }
+    }
+
+    if let Some(frame) = &style.frame {
+        let _ = write!(
+            out,
+            r#"<rect x="{m}" y="{top}" width="{w}" height="{h}" rx="1" fill="{fg}"/><text x="{cx}" y="{ty}" fill="{bg}" font-family="DejaVu Sans, Arial, sans-serif" font-weight="700" font-size="2.6" text-anchor="middle">{text}</text>"#,
+            m = margin,
+            top = side - margin + 1,
+            w = matrix.width(),
+            h = FRAME_BAND + margin - 2,
+            cx = side as f64 / 2.0,
+            ty = side - margin + 1 + (FRAME_BAND + margin - 2) / 2 + 1,
+            text = escape_xml(&frame.text),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The square of modules left empty under a centred logo.
+struct Clear {
+    from: usize,
+    to: usize,
+}
+
+impl Clear {
+    fn contains(&self, x: usize, y: usize) -> bool {
+        (self.from..self.to).contains(&x) && (self.from..self.to).contains(&y)
+    }
+}
+
+fn logo_clear_area(matrix: &Matrix, style: &Style) -> Clear {
+    let Some(logo) = &style.logo else {
+        return Clear { from: 0, to: 0 };
+    };
+    let w = matrix.width();
+    let side = ((w as f64) * logo.size).ceil() as usize;
+    let from = (w - side) / 2;
+    Clear {
+        from,
+        to: from + side,
+    }
+}
+
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
