@@ -157,6 +157,9 @@ async fn context(db: &testing::TestDb) -> shared::context::ServiceContext {
         settings: std::sync::Arc::new(settings),
         public_base_url: "http://localhost".into(),
         shutdown: shared::shutdown::Shutdown::new(),
+        identity: shared::identity::Identity::new(
+            shared::identity::KeyPair::generate().public_bytes(),
+        ),
     }
 }
 

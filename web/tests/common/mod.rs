@@ -16,9 +16,18 @@ struct Args {
 /// Settings as the command line would give them; `--port 0` and the test's database unless
 /// `extra` says otherwise.
 pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
+    // Keys and files go to a folder of the test's own, never to ./data.
+    let data_dir = std::env::temp_dir()
+        .join(format!("scanpage-app-{}", uuid::Uuid::new_v4().simple()))
+        .display()
+        .to_string();
     let mut argv = vec!["scanpage"];
     argv.extend_from_slice(extra);
-    for (flag, value) in [("--port", "0"), ("--database-url", db.url.as_str())] {
+    for (flag, value) in [
+        ("--port", "0"),
+        ("--database-url", db.url.as_str()),
+        ("--data-dir", data_dir.as_str()),
+    ] {
         if !extra.contains(&flag) {
             argv.extend([flag, value]);
         }
