@@ -178,12 +178,27 @@ pub struct Settings {
     #[arg(long, env = "JWT_PRIVATE_KEY", hide_env_values = true, global = true)]
     pub jwt_private_key: Option<String>,
 
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs). Empty: the socket
+    /// address is the client, and forwarded headers are ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_ip_list, global = true)]
+    pub trusted_proxies: IpList,
+
+    /// Domains nobody may link to: a file with one domain per line (subdomains included).
+    #[arg(long, env = "QR_BLOCKLIST_FILE", global = true)]
+    pub qr_blocklist_file: Option<PathBuf>,
+
     /// Auth's public key (the JWK `x`, base64url) for services that run apart from auth.
     #[arg(long, env = "JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<String>,
 
     /// Who may sign up: everyone, holders of an invite code, or everyone onto a waitlist.
-    #[arg(long, env = "SIGNUP_MODE", value_enum, default_value = "open", global = true)]
+    #[arg(
+        long,
+        env = "SIGNUP_MODE",
+        value_enum,
+        default_value = "open",
+        global = true
+    )]
     pub signup_mode: SignupMode,
 
     /// Accounts with these emails are founders (comma-separated).
@@ -196,6 +211,22 @@ pub enum SignupMode {
     Open,
     Invite,
     Waitlist,
+}
+
+/// A list of IP addresses (e.g. `TRUSTED_PROXIES`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpList(pub Vec<IpAddr>);
+
+fn parse_ip_list(raw: &str) -> Result<IpList, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("'{s}' is not an IP address"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(IpList)
 }
 
 /// A database URL together with the variable it came from, so that errors can name it.
@@ -293,7 +324,10 @@ impl fmt::Debug for Settings {
                 &self.public_base_url.as_ref().map(Url::as_str),
             )
             .field("features", &self.features)
-            .field("jwt_private_key", &self.jwt_private_key.as_ref().map(|_| "***"))
+            .field(
+                "jwt_private_key",
+                &self.jwt_private_key.as_ref().map(|_| "***"),
+            )
             .field("signup_mode", &self.signup_mode)
             .finish_non_exhaustive()
     }

@@ -184,7 +184,9 @@ fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
     let runs_auth = mode.services().contains(&Service::Auth);
     match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
         Some(x) if !runs_auth => Identity::from_jwk_x(x),
-        _ => Ok(Identity::new(KeyPair::load_or_generate(settings)?.public_bytes())),
+        _ => Ok(Identity::new(
+            KeyPair::load_or_generate(settings)?.public_bytes(),
+        )),
     }
 }
 

@@ -1,0 +1,419 @@
+//! The JSON API under `/api/v1/qr`: owner-only, another user's code is a 404. Handlers extract,
+//! authorise, call the service and shape the answer.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use shared::ApiError;
+use shared::extract::{Json, Query};
+use shared::identity::{Identity, Principal, Scope};
+
+use crate::error::QrError;
+use crate::model::{Content, Kind, QrCode, short_url};
+use crate::rules::{Rules, Utm};
+use crate::service::{Changes, Format, QrService};
+use crate::store::ListQuery;
+use crate::style::Style;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub service: Arc<QrService>,
+    pub identity: Identity,
+}
+
+impl FromRef<ApiState> for Identity {
+    fn from_ref(state: &ApiState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/qr", post(create).get(list))
+        .route("/api/v1/qr/preview.svg", post(preview))
+        .route("/api/v1/qr/styles", get(list_styles).post(save_style))
+        .route("/api/v1/qr/styles/{id}", delete(delete_style))
+        .route("/api/v1/qr/{id}", get(read).patch(update).delete(remove))
+        .route("/api/v1/qr/{id}/image.svg", get(image_svg))
+        .route("/api/v1/qr/{id}/image.png", get(image_png))
+        .with_state(state)
+}
+
+/// A code as the API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QrView {
+    pub id: String,
+    pub code: String,
+    /// The URL the symbol encodes (dynamic codes only).
+    pub short_url: Option<String>,
+    pub name: String,
+    pub kind: Kind,
+    pub destination: Option<String>,
+    pub content: Option<Content>,
+    pub style: Style,
+    pub rules: Rules,
+    pub utm: Option<Utm>,
+    pub tags: Vec<String>,
+    pub paused: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl QrView {
+    fn of(qr: QrCode, base: &str) -> Self {
+        QrView {
+            short_url: qr.kind.is_dynamic().then(|| short_url(base, &qr.code)),
+            id: qr.id,
+            code: qr.code,
+            name: qr.name,
+            kind: qr.kind,
+            destination: qr.destination,
+            content: qr.content,
+            style: qr.style,
+            rules: qr.rules,
+            utm: qr.utm,
+            tags: qr.tags,
+            paused: qr.paused,
+            created_at: qr.created_at,
+            updated_at: qr.updated_at,
+        }
+    }
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Json(changes): Json<Changes>,
+) -> Result<(StatusCode, Json<QrView>), ApiError> {
+    principal.require(Scope::QrWrite)?;
+    let qr = state.service.create(&principal.user_id, changes).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(QrView::of(qr, state.service.public_base_url())),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    cursor: Option<String>,
+    limit: Option<u32>,
+    q: Option<String>,
+    tag: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ListView {
+    pub items: Vec<QrView>,
+    pub next_cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ListView>, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+                .ok_or_else(|| ApiError::invalid("cursor", "that cursor is not one we gave out"))
+        })
+        .transpose()?;
+    let page = state
+        .service
+        .list(ListQuery {
+            owner_id: &principal.user_id,
+            cursor,
+            limit: params.limit.unwrap_or(20),
+            search: params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+            tag: params
+                .tag
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty()),
+        })
+        .await?;
+    let base = state.service.public_base_url();
+    Ok(Json(ListView {
+        items: page
+            .items
+            .into_iter()
+            .map(|qr| QrView::of(qr, base))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn read(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<QrView>, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let qr = state.service.get(&principal.user_id, &id).await?;
+    Ok(Json(QrView::of(qr, state.service.public_base_url())))
+}
+
+async fn update(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(changes): Json<Changes>,
+) -> Result<Json<QrView>, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    let qr = state
+        .service
+        .update(&principal.user_id, &id, changes)
+        .await?;
+    Ok(Json(QrView::of(qr, state.service.public_base_url())))
+}
+
+async fn remove(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    state.service.delete(&principal.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SizeParam {
+    size: Option<u32>,
+}
+
+async fn image_svg(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    image(&state, &principal, &id, Format::Svg, 0, &headers).await
+}
+
+async fn image_png(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<SizeParam>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    image(
+        &state,
+        &principal,
+        &id,
+        Format::Png,
+        params.size.unwrap_or(1024),
+        &headers,
+    )
+    .await
+}
+
+async fn image(
+    state: &ApiState,
+    principal: &Principal,
+    id: &str,
+    format: Format,
+    size: u32,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let qr = state.service.get(&principal.user_id, id).await?;
+    let payload = qr.payload(state.service.public_base_url())?;
+    let (bytes, etag) = state
+        .service
+        .render(payload, qr.style.clone(), format, size)
+        .await?;
+    let filename = file_name(&qr.name, &qr.code, format, size);
+    Ok(image_response(
+        bytes,
+        &etag,
+        format,
+        Some(&filename),
+        headers,
+    ))
+}
+
+/// `scanpage-menu-ab3cd5e-1024.png`: the code's name made safe for every file system.
+fn file_name(name: &str, code: &str, format: Format, size: u32) -> String {
+    let slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "qr".to_owned()
+    } else {
+        slug
+    };
+    match format {
+        Format::Svg => format!("scanpage-{slug}-{code}.svg"),
+        Format::Png => format!("scanpage-{slug}-{code}-{size}.png"),
+    }
+}
+
+fn image_response(
+    bytes: bytes::Bytes,
+    etag: &str,
+    format: Format,
+    filename: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(match format {
+            Format::Svg => "image/svg+xml",
+            Format::Png => "image/png",
+        }),
+    );
+    // Private: images are owner-only. Revalidate: an edit changes the ETag.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(name) = filename
+        && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    // An SVG opened directly must not run anything.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewRequest {
+    #[serde(default)]
+    style: Style,
+    /// What to encode; defaults to a sample short URL of the right length.
+    content: Option<String>,
+}
+
+/// The editor's live preview: renders an unsaved style.
+async fn preview(
+    State(state): State<ApiState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Json(request): Json<PreviewRequest>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let style = request.style.validated().map_err(QrError::from)?;
+    let payload = request
+        .content
+        .filter(|c| !c.is_empty() && c.len() <= crate::model::MAX_CONTENT)
+        .unwrap_or_else(|| short_url(state.service.public_base_url(), "preview"));
+    let (bytes, etag) = state.service.render(payload, style, Format::Svg, 0).await?;
+    Ok(image_response(bytes, &etag, Format::Svg, None, &headers))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewStyle {
+    name: String,
+    style: Style,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct StyleView {
+    pub id: String,
+    pub name: String,
+    pub style: Style,
+    pub created_at: i64,
+}
+
+async fn save_style(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Json(new): Json<NewStyle>,
+) -> Result<(StatusCode, Json<StyleView>), ApiError> {
+    principal.require(Scope::QrWrite)?;
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "name",
+            "the style needs a name of 1–60 characters",
+        ));
+    }
+    let style = new.style.validated().map_err(QrError::from)?;
+    let id = shared::ids::new_id();
+    let at = shared::ids::now_ms();
+    let json = serde_json::to_string(&style).map_err(ApiError::internal)?;
+    state
+        .service
+        .store()
+        .save_style(&id, &principal.user_id, &name, &json, at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StyleView {
+            id,
+            name,
+            style,
+            created_at: at,
+        }),
+    ))
+}
+
+async fn list_styles(
+    State(state): State<ApiState>,
+    principal: Principal,
+) -> Result<Json<Vec<StyleView>>, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let rows = state.service.store().styles(&principal.user_id).await?;
+    let styles = rows
+        .into_iter()
+        .filter_map(|(id, name, style, created_at)| {
+            Some(StyleView {
+                id,
+                name,
+                style: serde_json::from_str(&style).ok()?,
+                created_at,
+            })
+        })
+        .collect();
+    Ok(Json(styles))
+}
+
+async fn delete_style(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    state
+        .service
+        .store()
+        .delete_style(&principal.user_id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,241 @@
+//! `GET /r/{code}`: the request every scanner makes. It resolves the code from memory (the
+//! database only on a cache miss, and never for junk), answers at once, and hands a `qr.scanned`
+//! event to the bus without waiting for anyone. Recording can fail; the redirect cannot.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use shared::bus::{Event, topics};
+use shared::events::QrScanned;
+use shared::ids::now_ms;
+use shared::ui::Chrome;
+
+use crate::bots;
+use crate::code::ShortCode;
+use crate::model::short_url;
+use crate::rules::{Outcome, ScanContext, evaluate};
+use crate::service::{QrService, Target};
+
+/// How long a cache miss may wait for the database before the scanner gets a 503 page.
+const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct RedirectState {
+    pub service: Arc<QrService>,
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
+
+pub async fn scan(
+    State(state): State<RedirectState>,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(code) = ShortCode::from_request(&raw) else {
+        return not_found();
+    };
+    let target = match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
+        Ok(Ok(Some(target))) => target,
+        Ok(Ok(None)) => return not_found(),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "code lookup failed");
+            return unavailable();
+        }
+        Err(_) => {
+            tracing::warn!("code lookup timed out");
+            return unavailable();
+        }
+    };
+
+    let (parts, _body) = request.into_parts();
+    let headers = &parts.headers;
+    let user_agent = header_str(headers, header::USER_AGENT).unwrap_or_default();
+    let is_head = parts.method == Method::HEAD;
+    let prefetch = is_prefetch(headers);
+    let bot = bots::is_bot(user_agent);
+    let human = !bot && !is_head && !prefetch;
+
+    if bot && let Some(preview) = &target.rules.preview {
+        let page = PreviewPage {
+            title: &preview.title,
+            description: &preview.description,
+            short_url: short_url(state.service.public_base_url(), &target.code),
+        };
+        publish(&state, &target, &parts, "preview", None, prefetch);
+        return page_response(StatusCode::OK, page.render());
+    }
+
+    let human_scans = if target.rules.max_scans.is_some() {
+        state.service.human_scans(&target).await
+    } else {
+        0
+    };
+    let outcome = evaluate(
+        &target.destination,
+        target.paused,
+        &target.rules,
+        target.utm.as_ref(),
+        &ScanContext {
+            now_ms: now_ms(),
+            user_agent,
+            query: parts.uri.query(),
+            human_scans,
+        },
+    );
+    let destination = match &outcome {
+        Outcome::Redirect { url, .. } => Some(url.clone()),
+        _ => None,
+    };
+    publish(
+        &state,
+        &target,
+        &parts,
+        outcome.rule(),
+        destination.clone(),
+        prefetch,
+    );
+    if human && destination.is_some() {
+        state.service.count_human_scan(&target);
+    }
+
+    match (outcome, destination) {
+        (Outcome::Redirect { .. }, Some(url)) => redirect_to(&url),
+        (Outcome::Paused, _) => status_page(
+            StatusCode::GONE,
+            "This code is paused",
+            "Whoever printed this code has paused it for now. Try again later.",
+        ),
+        _ => status_page(
+            StatusCode::GONE,
+            "This code has expired",
+            "This QR code is no longer active.",
+        ),
+    }
+}
+
+fn redirect_to(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(location) => {
+            let mut response = StatusCode::FOUND.into_response();
+            let h = response.headers_mut();
+            h.insert(header::LOCATION, location);
+            // Every scan must reach us to be counted: no browser or proxy may cache this.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            );
+            response
+        }
+        // Stored destinations are serialised URLs, so this cannot happen; if it does, say so.
+        Err(_) => unavailable(),
+    }
+}
+
+/// Hands the scan to the bus. Never waits; a full queue costs a counted scan, not a redirect.
+fn publish(
+    state: &RedirectState,
+    target: &Target,
+    parts: &axum::http::request::Parts,
+    rule: &str,
+    destination: Option<String>,
+    prefetch: bool,
+) {
+    let headers = &parts.headers;
+    let payload = QrScanned {
+        qr_id: target.qr_id.clone(),
+        owner_id: target.owner_id.clone(),
+        code: target.code.clone(),
+        destination,
+        rule: rule.to_owned(),
+        method: parts.method.as_str().to_owned(),
+        prefetch,
+        user_agent: header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
+        referrer: header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
+        accept_language: header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
+        ip: crate::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+    };
+    if let Err(err) = state
+        .service
+        .bus()
+        .publish(Event::new(topics::QR_SCANNED, payload))
+    {
+        tracing::warn!(%err, "scan not recorded");
+    }
+}
+
+fn is_prefetch(headers: &HeaderMap) -> bool {
+    ["sec-purpose", "purpose", "x-moz", "x-purpose"]
+        .iter()
+        .filter_map(|name| headers.get(*name))
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("prefetch") || v.eq_ignore_ascii_case("preview"))
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[derive(Template)]
+#[template(path = "preview.html")]
+struct PreviewPage<'a> {
+    title: &'a str,
+    description: &'a str,
+    short_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "scan_status.html")]
+struct StatusPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    message: &'a str,
+}
+
+fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let page = StatusPage {
+        chrome: Chrome::default(),
+        title,
+        message,
+    };
+    page_response(status, page.render())
+}
+
+fn page_response(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    let mut response = match html {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "scan page failed to render");
+            (status, "This code cannot be shown right now.").into_response()
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The same page, status and (cached) timing whether the code never existed or was deleted.
+fn not_found() -> Response {
+    status_page(
+        StatusCode::NOT_FOUND,
+        "This QR code doesn't exist",
+        "The code you scanned isn't one of ours, or it has been removed.",
+    )
+}
+
+fn unavailable() -> Response {
+    status_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "We can't open this code right now",
+        "Something on our side is briefly unavailable. Please scan again in a minute.",
+    )
+}

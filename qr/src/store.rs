@@ -1,0 +1,368 @@
+//! Every SQL statement of the qr service. One text serves SQLite and PostgreSQL (sqlx `Any`,
+//! `$n` placeholders); rows decode into private structs and convert to domain types here.
+
+use shared::db::Db;
+use sqlx::FromRow;
+
+use crate::error::QrError;
+use crate::model::{Kind, QrCode};
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    owner_id: String,
+    code: String,
+    name: String,
+    kind: String,
+    destination: Option<String>,
+    content: Option<String>,
+    style: String,
+    rules: String,
+    utm: Option<String>,
+    tags: String,
+    paused: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, owner_id, code, name, kind, destination, content, style, rules, utm, \
+                       tags, paused, created_at, updated_at";
+
+impl TryFrom<Row> for QrCode {
+    type Error = QrError;
+
+    fn try_from(row: Row) -> Result<Self, QrError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            QrError::Database(sqlx::Error::Decode(format!("qr_codes.{what}: {e}").into()))
+        };
+        Ok(QrCode {
+            kind: Kind::parse(&row.kind).unwrap_or_default(),
+            content: row
+                .content
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt("content", e))?,
+            style: serde_json::from_str(&row.style).map_err(|e| corrupt("style", e))?,
+            rules: serde_json::from_str(&row.rules).map_err(|e| corrupt("rules", e))?,
+            utm: row
+                .utm
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt("utm", e))?,
+            tags: serde_json::from_str(&row.tags).map_err(|e| corrupt("tags", e))?,
+            id: row.id,
+            owner_id: row.owner_id,
+            code: row.code,
+            name: row.name,
+            destination: row.destination,
+            paused: row.paused != 0,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+/// A page of the list and the cursor for the next one.
+pub struct Page {
+    pub items: Vec<QrCode>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct ListQuery<'a> {
+    pub owner_id: &'a str,
+    pub cursor: Option<(i64, String)>,
+    pub limit: u32,
+    pub search: Option<&'a str>,
+    pub tag: Option<&'a str>,
+}
+
+impl Store {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Inserts a new code; `Err(CodeTaken)` when its short code exists already.
+    #[tracing::instrument(skip_all, fields(qr_id = %qr.id))]
+    pub async fn insert(&self, qr: &QrCode) -> Result<(), QrError> {
+        let result = sqlx::query(
+            "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
+             utm, tags, paused, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&qr.id)
+        .bind(&qr.owner_id)
+        .bind(&qr.code)
+        .bind(&qr.name)
+        .bind(qr.kind.as_str())
+        .bind(&qr.destination)
+        .bind(qr.content.as_ref().map(json))
+        .bind(json(&qr.style))
+        .bind(json(&qr.rules))
+        .bind(qr.utm.as_ref().map(json))
+        .bind(json(&qr.tags))
+        .bind(i64::from(qr.paused))
+        .bind(qr.created_at)
+        .bind(qr.updated_at)
+        .execute(self.db.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(QrError::CodeTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Inserts many codes in one transaction: all or none.
+    pub async fn insert_all(&self, codes: &[QrCode]) -> Result<(), QrError> {
+        let mut tx = self.db.pool().begin().await?;
+        for qr in codes {
+            let result = sqlx::query(
+                "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
+                 utm, tags, paused, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(&qr.id)
+            .bind(&qr.owner_id)
+            .bind(&qr.code)
+            .bind(&qr.name)
+            .bind(qr.kind.as_str())
+            .bind(&qr.destination)
+            .bind(qr.content.as_ref().map(json))
+            .bind(json(&qr.style))
+            .bind(json(&qr.rules))
+            .bind(qr.utm.as_ref().map(json))
+            .bind(json(&qr.tags))
+            .bind(i64::from(qr.paused))
+            .bind(qr.created_at)
+            .bind(qr.updated_at)
+            .execute(&mut *tx)
+            .await;
+            if let Err(e) = result {
+                return Err(if is_unique_violation(&e) {
+                    QrError::CodeTaken
+                } else {
+                    e.into()
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The owner's code, or `NotFound` (also when it belongs to someone else).
+    pub async fn get(&self, owner_id: &str, id: &str) -> Result<QrCode, QrError> {
+        let sql = format!("SELECT {COLUMNS} FROM qr_codes WHERE id = $1 AND owner_id = $2");
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(owner_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.ok_or(QrError::NotFound)?.try_into()
+    }
+
+    /// A code by its short code, for the redirect.
+    pub async fn by_code(&self, code: &str) -> Result<Option<QrCode>, QrError> {
+        let sql = format!("SELECT {COLUMNS} FROM qr_codes WHERE code = $1");
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(code)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(QrCode::try_from).transpose()
+    }
+
+    /// The owner's codes, newest first, after `cursor`.
+    pub async fn list(&self, q: ListQuery<'_>) -> Result<Page, QrError> {
+        let (cursor_at, cursor_id) = q.cursor.clone().unwrap_or((i64::MAX, String::new()));
+        let has_cursor = q.cursor.is_some();
+        // LIKE patterns: the search text is escaped so `%` and `_` match themselves.
+        let pattern = q.search.map(|s| {
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let tag_pattern = q.tag.map(|t| format!("%{}%", json(&t)));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 \
+             AND ($2 = 0 OR created_at < $3 OR (created_at = $3 AND id < $4)) \
+             AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\' OR LOWER(COALESCE(destination, '')) LIKE $5 ESCAPE '\\') \
+             AND ($6 IS NULL OR tags LIKE $6) \
+             ORDER BY created_at DESC, id DESC LIMIT $7"
+        );
+        let limit = q.limit.clamp(1, 100);
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(q.owner_id)
+            .bind(i64::from(has_cursor))
+            .bind(cursor_at)
+            .bind(cursor_id)
+            .bind(pattern)
+            .bind(tag_pattern)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut items = rows
+            .into_iter()
+            .map(QrCode::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|last| format!("{}.{}", last.created_at, last.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn update(&self, qr: &QrCode) -> Result<(), QrError> {
+        let done = sqlx::query(
+            "UPDATE qr_codes SET name = $1, destination = $2, content = $3, style = $4, rules = $5, \
+             utm = $6, tags = $7, paused = $8, updated_at = $9 WHERE id = $10 AND owner_id = $11",
+        )
+        .bind(&qr.name)
+        .bind(&qr.destination)
+        .bind(qr.content.as_ref().map(json))
+        .bind(json(&qr.style))
+        .bind(json(&qr.rules))
+        .bind(qr.utm.as_ref().map(json))
+        .bind(json(&qr.tags))
+        .bind(i64::from(qr.paused))
+        .bind(qr.updated_at)
+        .bind(&qr.id)
+        .bind(&qr.owner_id)
+        .execute(self.db.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(QrError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Deletes the owner's code and returns its short code (to invalidate caches).
+    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<String, QrError> {
+        let code: Option<String> = sqlx::query_scalar(
+            "DELETE FROM qr_codes WHERE id = $1 AND owner_id = $2 RETURNING code",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        sqlx::query("DELETE FROM qr_scan_counts WHERE qr_id = $1")
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        code.ok_or(QrError::NotFound)
+    }
+
+    /// Removes everything a user owns; returns their short codes (to invalidate caches).
+    pub async fn delete_owner(&self, owner_id: &str) -> Result<Vec<String>, QrError> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM qr_scan_counts WHERE qr_id IN (SELECT id FROM qr_codes WHERE owner_id = $1)")
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
+        let codes: Vec<String> =
+            sqlx::query_scalar("DELETE FROM qr_codes WHERE owner_id = $1 RETURNING code")
+                .bind(owner_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM qr_styles WHERE owner_id = $1")
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    pub async fn human_scans(&self, qr_id: &str) -> Result<u64, QrError> {
+        let count: Option<i64> =
+            sqlx::query_scalar("SELECT human_scans FROM qr_scan_counts WHERE qr_id = $1")
+                .bind(qr_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(count.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Adds counted human scans, many codes in one transaction.
+    pub async fn add_human_scans(&self, counts: &[(String, u64)]) -> Result<(), QrError> {
+        let mut tx = self.db.pool().begin().await?;
+        for (qr_id, n) in counts {
+            sqlx::query(
+                "INSERT INTO qr_scan_counts (qr_id, human_scans) VALUES ($1, $2) \
+                 ON CONFLICT (qr_id) DO UPDATE SET human_scans = qr_scan_counts.human_scans + $2",
+            )
+            .bind(qr_id)
+            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn save_style(
+        &self,
+        id: &str,
+        owner_id: &str,
+        name: &str,
+        style: &str,
+        at: i64,
+    ) -> Result<(), QrError> {
+        sqlx::query("INSERT INTO qr_styles (id, owner_id, name, style, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(owner_id)
+            .bind(name)
+            .bind(style)
+            .bind(at)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn styles(
+        &self,
+        owner_id: &str,
+    ) -> Result<Vec<(String, String, String, i64)>, QrError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, style, created_at FROM qr_styles WHERE owner_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(owner_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    pub async fn delete_style(&self, owner_id: &str, id: &str) -> Result<(), QrError> {
+        let done = sqlx::query("DELETE FROM qr_styles WHERE id = $1 AND owner_id = $2")
+            .bind(id)
+            .bind(owner_id)
+            .execute(self.db.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(QrError::NotFound);
+        }
+        Ok(())
+    }
+}
