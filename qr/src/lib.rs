@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod bots;
+pub mod client;
 pub mod client_ip;
 pub mod code;
 pub mod destination;

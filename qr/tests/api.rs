@@ -336,7 +336,7 @@ async fn images_render_decode_and_revalidate() {
         format!("attachment; filename=\"scanpage-spring-menu-{code}-512.png\"")
     );
     assert_eq!(
-        decode_png(&png.body),
+        common::decode_png(&png.body),
         created["short_url"].as_str().unwrap()
     );
 
@@ -438,34 +438,6 @@ async fn saved_styles_belong_to_their_owner() {
             .await;
         assert_eq!(delete.status, StatusCode::NO_CONTENT);
     }
-}
-
-pub fn decode_png(bytes: &[u8]) -> String {
-    let decoder = png_crate::Decoder::new(std::io::Cursor::new(bytes));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let palette = reader.info().palette.clone();
-    let channels = info.color_type.samples();
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(
-        info.width as usize,
-        info.height as usize,
-        |x, y| {
-            let (r, g, b) = match &palette {
-                Some(p) if info.color_type == png_crate::ColorType::Indexed => {
-                    let k = buf[y * info.line_size + x] as usize * 3;
-                    (p[k], p[k + 1], p[k + 2])
-                }
-                _ => {
-                    let i = y * info.line_size + x * channels;
-                    (buf[i], buf[i + 1], buf[i + 2])
-                }
-            };
-            ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
-        },
-    );
-    let grids = image.detect_grids();
-    grids[0].decode().unwrap().1
 }
 
 #[test]

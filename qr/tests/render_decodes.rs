@@ -1,48 +1,17 @@
 //! Every style option still scans: each variant is rendered to PNG and decoded back with a
 //! pure-Rust decoder (rqrr), which must read exactly the payload that was encoded.
 
+mod common;
+
 use qr::render::{Matrix, png, svg};
 use qr::style::{Color, Ecc, EyeShape, Frame, ModuleShape, Style};
 
 const PAYLOAD: &str = "http://localhost:3000/r/ab3cd5e";
 
-fn decode(png_bytes: &[u8]) -> String {
-    let decoder = png_crate::Decoder::new(std::io::Cursor::new(png_bytes));
-    let mut reader = decoder.read_info().expect("a PNG header");
-    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
-    let info = reader.next_frame(&mut buf).expect("PNG data");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let channels = info.color_type.samples();
-    let palette = reader.info().palette.clone();
-    let luma = |x: usize, y: usize| -> u8 {
-        let (r, g, b) = match (info.color_type, &palette) {
-            (png_crate::ColorType::Indexed, Some(p)) => {
-                let k = buf[y * info.line_size + x] as usize * 3;
-                (p[k], p[k + 1], p[k + 2])
-            }
-            _ => {
-                let i = y * info.line_size + x * channels;
-                (buf[i], buf[i + 1], buf[i + 2])
-            }
-        };
-        Color { r, g, b }.luma()
-    };
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, luma);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one code found");
-    match grids[0].decode() {
-        Ok((_, text)) => text,
-        Err(err) => {
-            std::fs::write("/tmp/failed-decode.png", png_bytes).ok();
-            format!("undecodable: {err}")
-        }
-    }
-}
-
 fn roundtrip(style: &Style, size: u32) -> String {
     let style = style.clone().validated().expect("a valid style");
     let matrix = Matrix::encode(PAYLOAD, style.ecc).unwrap();
-    decode(&png(&matrix, &style, size).unwrap())
+    common::decode_png(&png(&matrix, &style, size).unwrap())
 }
 
 #[test]
@@ -96,6 +65,22 @@ fn a_caption_frame_still_decodes_and_is_escaped() {
         ..Style::default()
     };
     assert_eq!(roundtrip(&style, 600), PAYLOAD);
+    // A caption goes through the SVG and resvg: check that renderer's shapes decode too.
+    for (modules, eyes) in [
+        (ModuleShape::Dots, EyeShape::Rounded),
+        (ModuleShape::Square, EyeShape::Rounded),
+    ] {
+        let shaped = Style {
+            modules,
+            eyes,
+            ..style.clone()
+        };
+        assert_eq!(
+            roundtrip(&shaped, 600),
+            PAYLOAD,
+            "{modules:?} {eyes:?} via SVG"
+        );
+    }
     let matrix = Matrix::encode(PAYLOAD, Ecc::M).unwrap();
     let out = svg(&matrix, &style.validated().unwrap());
     assert!(out.contains("&lt;Scan &amp; win&gt;"), "{out}");

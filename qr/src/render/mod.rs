@@ -11,6 +11,12 @@ pub use svg::svg;
 
 use crate::style::{Ecc, Style};
 
+/// Corner radii of "rounded" eyes, in modules: the ring's outer corners and the centre stone.
+/// Kept modest on purpose: at larger radii the finder corners move enough that decoders which
+/// locate them geometrically (rqrr, some older phone scanners) misread level-L codes.
+pub const EYE_RING_RADIUS: f32 = 0.6;
+pub const EYE_STONE_RADIUS: f32 = 0.3;
+
 /// The encoded symbol: `width × width` modules, `true` = dark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matrix {
@@ -60,12 +66,4 @@ impl Matrix {
         let far = self.width - 7;
         [(0, 0), (far, 0), (0, far)]
     }
-}
-
-/// Whether a style can be rasterised straight from the matrix (no shapes, logo or caption).
-pub fn is_plain(style: &Style) -> bool {
-    style.modules == crate::style::ModuleShape::Square
-        && style.eyes == crate::style::EyeShape::Square
-        && style.logo.is_none()
-        && style.frame.is_none()
 }

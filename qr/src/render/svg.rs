@@ -4,11 +4,11 @@
 
 use std::fmt::Write;
 
-use super::Matrix;
+use super::{EYE_RING_RADIUS, EYE_STONE_RADIUS, Matrix};
 use crate::style::{EyeShape, ModuleShape, Style};
 
-/// Height of the caption band under the symbol, in modules.
-const FRAME_BAND: usize = 6;
+/// Height of the caption band under the symbol's quiet zone, in modules (band + padding).
+const FRAME_BAND: usize = 7;
 
 pub fn svg(matrix: &Matrix, style: &Style) -> String {
     let margin = usize::from(style.margin);
@@ -77,11 +77,14 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
                 );
             }
             EyeShape::Rounded => {
+                let ring = rounded_rect_path(x as f32, y as f32, 7.0, EYE_RING_RADIUS);
+                let stone =
+                    rounded_rect_path(x as f32 + 2.0, y as f32 + 2.0, 3.0, EYE_STONE_RADIUS);
                 let _ = write!(
                     out,
-                    r#"<rect x="{x}.5" y="{y}.5" width="6" height="6" rx="0.3" fill="none" stroke="{fg}" stroke-width="1"/><rect x="{x2}" y="{y2}" width="3" height="3" rx="0.3" fill="{fg}"/>"#,
-                    x2 = x + 2,
-                    y2 = y + 2,
+                    r#"<path fill="{fg}" fill-rule="evenodd" d="{ring}M{x1} {y1}v5h5v-5z"/><path fill="{fg}" d="{stone}"/>"#,
+                    x1 = x + 1,
+                    y1 = y + 1,
                 );
             }
         }
@@ -90,13 +93,13 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
     if let Some(frame) = &style.frame {
         let _ = write!(
             out,
-            r#"<rect x="{m}" y="{top}" width="{w}" height="{h}" rx="1" fill="{fg}"/><text x="{cx}" y="{ty}" fill="{bg}" font-family="DejaVu Sans, Arial, sans-serif" font-weight="700" font-size="2.6" text-anchor="middle">{text}</text>"#,
+            r#"<rect x="{m}" y="{top}" width="{w}" height="5" rx="1" fill="{fg}"/><text x="{cx}" y="{ty}" fill="{bg}" font-family="DejaVu Sans, Arial, sans-serif" font-weight="700" font-size="2.6" text-anchor="middle">{text}</text>"#,
             m = margin,
-            top = side - margin + 1,
+            // Below the full quiet zone: a caption closer than that can stop phones reading it.
+            top = side,
             w = matrix.width(),
-            h = FRAME_BAND + margin - 2,
             cx = side as f64 / 2.0,
-            ty = side - margin + 1 + (FRAME_BAND + margin - 2) / 2 + 1,
+            ty = side as f64 + 3.4,
             text = escape_xml(&frame.text),
         );
     }
@@ -105,18 +108,18 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
 }
 
 /// The square of modules left empty under a centred logo.
-struct Clear {
+pub(super) struct Clear {
     from: usize,
     to: usize,
 }
 
 impl Clear {
-    fn contains(&self, x: usize, y: usize) -> bool {
+    pub(super) fn contains(&self, x: usize, y: usize) -> bool {
         (self.from..self.to).contains(&x) && (self.from..self.to).contains(&y)
     }
 }
 
-fn logo_clear_area(matrix: &Matrix, style: &Style) -> Clear {
+pub(super) fn logo_clear_area(matrix: &Matrix, style: &Style) -> Clear {
     let Some(logo) = &style.logo else {
         return Clear { from: 0, to: 0 };
     };
@@ -142,4 +145,13 @@ pub fn escape_xml(text: &str) -> String {
         }
     }
     out
+}
+
+/// A square of side `w` at (x, y) with corner radius `r`, as SVG path data (numbers only).
+fn rounded_rect_path(x: f32, y: f32, w: f32, r: f32) -> String {
+    let s = w - 2.0 * r;
+    format!(
+        "M{x0} {y}h{s}a{r} {r} 0 0 1 {r} {r}v{s}a{r} {r} 0 0 1 -{r} {r}h-{s}a{r} {r} 0 0 1 -{r} -{r}v-{s}a{r} {r} 0 0 1 {r} -{r}z",
+        x0 = x + r,
+    )
 }

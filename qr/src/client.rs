@@ -1,0 +1,156 @@
+//! The typed client other services (the web frontend) use to call qr — in-process or over HTTP,
+//! with the caller's own credential forwarded, so qr's ownership rules apply unchanged.
+
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use bytes::Bytes;
+use shared::client::{Answer, ClientError, ServiceClient};
+
+use crate::api::{ListView, QrView};
+
+#[derive(Clone)]
+pub struct QrClient {
+    inner: ServiceClient,
+}
+
+fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
+}
+
+impl QrClient {
+    pub fn new(inner: ServiceClient) -> Self {
+        Self { inner }
+    }
+
+    pub async fn list(&self, token: &str, query: &str) -> Result<ListView, ClientError> {
+        let path = if query.is_empty() {
+            "/api/v1/qr".to_owned()
+        } else {
+            format!("/api/v1/qr?{query}")
+        };
+        self.inner
+            .json(Method::GET, &path, bearer(token), None::<&()>)
+            .await
+    }
+
+    pub async fn get(&self, token: &str, id: &str) -> Result<QrView, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                &format!("/api/v1/qr/{}", encode(id)),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn create(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Result<QrView, ClientError> {
+        self.inner
+            .json(Method::POST, "/api/v1/qr", bearer(token), Some(body))
+            .await
+    }
+
+    pub async fn update(
+        &self,
+        token: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<QrView, ClientError> {
+        self.inner
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/qr/{}", encode(id)),
+                bearer(token),
+                Some(body),
+            )
+            .await
+    }
+
+    pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
+        let answer = self
+            .inner
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/qr/{}", encode(id)),
+                bearer(token),
+                None,
+            )
+            .await?;
+        expect_success(&self.inner, answer)
+    }
+
+    /// The raw image answer (body, content type, disposition), for the web to pass through.
+    pub async fn image(&self, token: &str, id: &str, file: &str) -> Result<Answer, ClientError> {
+        let answer = self
+            .inner
+            .send(
+                Method::GET,
+                &format!("/api/v1/qr/{}/{file}", encode(id)),
+                bearer(token),
+                None,
+            )
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self
+                .inner
+                .decode::<serde_json::Value>(answer)
+                .err()
+                .unwrap_or(ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: "an error without a body".into(),
+                }))
+        }
+    }
+
+    /// The editor's live preview of an unsaved style (an SVG).
+    pub async fn preview(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Result<Bytes, ClientError> {
+        let mut headers = bearer(token);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let body = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+        let answer = self
+            .inner
+            .send(Method::POST, "/api/v1/qr/preview.svg", headers, Some(body))
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(self
+                .inner
+                .decode::<serde_json::Value>(answer)
+                .err()
+                .unwrap_or(ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: "an error without a body".into(),
+                }))
+        }
+    }
+}
+
+fn expect_success(inner: &ServiceClient, answer: Answer) -> Result<(), ClientError> {
+    if answer.status.is_success() {
+        Ok(())
+    } else {
+        inner.decode::<serde_json::Value>(answer).map(|_| ())
+    }
+}
+
+/// Ids are ours (UUIDs), but a path segment is built from them: never let one smuggle a `/`.
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
