@@ -141,6 +141,30 @@ pub struct Settings {
     pub microsite_url: Option<Url>,
     #[arg(long, env = "ANALYTICS_URL", global = true)]
     pub analytics_url: Option<Url>,
+
+    /// Ed25519 PKCS#8 PEM key auth signs access tokens with. Unset: one is generated on first
+    /// start and kept in `<data_dir>/jwt-ed25519.pem` (mode 0600).
+    #[arg(long, env = "JWT_PRIVATE_KEY", hide_env_values = true, global = true)]
+    pub jwt_private_key: Option<String>,
+
+    /// Auth's public key (the JWK `x`, base64url) for services that run apart from auth.
+    #[arg(long, env = "JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<String>,
+
+    /// Who may sign up: everyone, holders of an invite code, or everyone onto a waitlist.
+    #[arg(long, env = "SIGNUP_MODE", value_enum, default_value = "open", global = true)]
+    pub signup_mode: SignupMode,
+
+    /// Accounts with these emails are founders (comma-separated).
+    #[arg(long, env = "FOUNDER_EMAILS", value_delimiter = ',', global = true)]
+    pub founder_emails: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignupMode {
+    Open,
+    Invite,
+    Waitlist,
 }
 
 /// A database URL together with the variable it came from, so that errors can name it.
@@ -235,6 +259,8 @@ impl fmt::Debug for Settings {
             .field("redis_url", &redacted(&self.redis_url))
             .field("public_base_url", &self.public_base_url.as_ref().map(Url::as_str))
             .field("features", &self.features)
+            .field("jwt_private_key", &self.jwt_private_key.as_ref().map(|_| "***"))
+            .field("signup_mode", &self.signup_mode)
             .finish_non_exhaustive()
     }
 }

@@ -10,6 +10,7 @@ use redis::aio::ConnectionManager;
 use crate::bus::EventBus;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::identity::Identity;
 use crate::shutdown::Shutdown;
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct ServiceContext {
     /// What links and QR codes point at, without a trailing slash.
     pub public_base_url: Arc<str>,
     pub shutdown: Shutdown,
+    /// Access-token verification and the revoked-session list, shared by every service here.
+    pub identity: Identity,
 }
 
 /// Connects to `REDIS_URL`; errors name the variable and never show its password.

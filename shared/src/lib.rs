@@ -16,6 +16,7 @@ pub mod extract;
 pub mod features;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod metrics;
 pub mod shutdown;

@@ -17,6 +17,7 @@ use shared::config::{Service, Settings};
 use shared::context::ServiceContext;
 use shared::db::Db;
 use shared::health::Readiness;
+use shared::identity::{Identity, KeyPair};
 use shared::shutdown::Shutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -124,6 +125,7 @@ pub async fn build(
         });
     }
 
+    let identity = build_identity(&settings, mode)?;
     let context = |db: &Db| ServiceContext {
         db: db.clone(),
         bus: bus.clone(),
@@ -131,6 +133,7 @@ pub async fn build(
         settings: settings.clone(),
         public_base_url: Arc::from(public_base_url),
         shutdown: shutdown.clone(),
+        identity: identity.clone(),
     };
 
     let mut routers: BTreeMap<Service, Router> = BTreeMap::new();
@@ -169,6 +172,17 @@ pub async fn build(
             hsts: public_base_url.starts_with("https://"),
         },
     ))
+}
+
+/// Token verification for this process. A process that runs auth (or has no public key
+/// configured) loads or generates the signing key and verifies with its public half; a split-mode
+/// service given `JWT_PUBLIC_KEY` never sees the private key.
+fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
+    let runs_auth = mode.services().contains(&Service::Auth);
+    match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(x) if !runs_auth => Identity::from_jwk_x(x),
+        _ => Ok(Identity::new(KeyPair::load_or_generate(settings)?.public_bytes())),
+    }
 }
 
 /// A service's client: over HTTP when `<SERVICE>_URL` is set, else in-process when this process
