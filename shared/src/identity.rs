@@ -349,6 +349,10 @@ impl Identity {
         Ok(Identity::new(bytes))
     }
 
+    pub fn public_key(&self) -> [u8; 32] {
+        self.inner.public
+    }
+
     pub fn kid(&self) -> &str {
         &self.inner.kid
     }
