@@ -151,10 +151,17 @@ pub async fn build(
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
         };
-        routers.insert(
-            Service::Web,
-            crate::pages::router(crate::pages::WebState { clients }),
-        );
+        let state = crate::pages::WebState {
+            clients,
+            secure_cookies: public_base_url.starts_with("https://"),
+        };
+        // Cross-site form posts are refused by their Origin / Sec-Fetch-Site before any handler
+        // runs; the handlers then check the session's CSRF token as well. The public URL is
+        // trusted explicitly because behind a proxy the Host header may differ from it.
+        let csrf = tower_http::csrf::CsrfLayer::new()
+            .add_trusted_origin(public_base_url)
+            .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
+        routers.insert(Service::Web, crate::pages::router(state).layer(csrf));
     }
 
     let readiness = Readiness {
