@@ -181,6 +181,28 @@ pub async fn build(
     ))
 }
 
+/// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,
+/// `scanpage users promote`): no server, no bus consumers.
+pub async fn auth_admin(settings: Settings) -> Result<Arc<auth::Auth>, Error> {
+    let settings = Arc::new(settings);
+    let databases = open_databases(&settings, &[Service::Auth]).await?;
+    let db = databases
+        .get(&Service::Auth)
+        .cloned()
+        .ok_or_else(|| Error::Config("the auth database could not be opened".into()))?;
+    let port = settings.port_for(None);
+    let ctx = ServiceContext {
+        db,
+        bus: EventBus::memory(16),
+        redis: None,
+        public_base_url: Arc::from(settings.public_base_url(port)),
+        identity: build_identity(&settings, Mode::Single(Service::Auth))?,
+        settings,
+        shutdown: Shutdown::new(),
+    };
+    auth::service(&ctx)
+}
+
 /// Token verification for this process. A process that runs auth (or has no public key
 /// configured) loads or generates the signing key and verifies with its public half; a split-mode
 /// service given `JWT_PUBLIC_KEY` never sees the private key.
