@@ -64,7 +64,10 @@ impl AuthClient {
     }
 
     /// The user behind an `Authorization` header value (a bearer token or API key).
-    pub async fn me(&self, authorization: Option<&HeaderValue>) -> Result<CurrentUser, ClientError> {
+    pub async fn me(
+        &self,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<CurrentUser, ClientError> {
         let mut headers = HeaderMap::new();
         if let Some(value) = authorization {
             headers.insert(header::AUTHORIZATION, value.clone());
@@ -76,7 +79,12 @@ impl AuthClient {
 
     pub async fn me_with(&self, access_token: &str) -> Result<CurrentUser, ClientError> {
         self.inner
-            .json(Method::GET, "/api/v1/auth/me", bearer(access_token), None::<&()>)
+            .json(
+                Method::GET,
+                "/api/v1/auth/me",
+                bearer(access_token),
+                None::<&()>,
+            )
             .await
     }
 
@@ -86,36 +94,66 @@ impl AuthClient {
         password: &str,
         invite_code: Option<&str>,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({"email": email, "password": password, "invite_code": invite_code});
+        let body =
+            serde_json::json!({"email": email, "password": password, "invite_code": invite_code});
         self.inner
-            .json(Method::POST, "/api/v1/auth/signup", HeaderMap::new(), Some(&body))
+            .json(
+                Method::POST,
+                "/api/v1/auth/signup",
+                HeaderMap::new(),
+                Some(&body),
+            )
             .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({"email": email, "password": password});
         self.inner
-            .json(Method::POST, "/api/v1/auth/login", HeaderMap::new(), Some(&body))
+            .json(
+                Method::POST,
+                "/api/v1/auth/login",
+                HeaderMap::new(),
+                Some(&body),
+            )
             .await
     }
 
-    pub async fn login_mfa(&self, mfa_token: &str, code: &str) -> Result<SessionAnswer, ClientError> {
+    pub async fn login_mfa(
+        &self,
+        mfa_token: &str,
+        code: &str,
+    ) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({"mfa_token": mfa_token, "code": code});
         self.inner
-            .json(Method::POST, "/api/v1/auth/login/mfa", HeaderMap::new(), Some(&body))
+            .json(
+                Method::POST,
+                "/api/v1/auth/login/mfa",
+                HeaderMap::new(),
+                Some(&body),
+            )
             .await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({"refresh_token": refresh_token});
         self.inner
-            .json(Method::POST, "/api/v1/auth/refresh", HeaderMap::new(), Some(&body))
+            .json(
+                Method::POST,
+                "/api/v1/auth/refresh",
+                HeaderMap::new(),
+                Some(&body),
+            )
             .await
     }
 
     pub async fn logout(&self, access_token: &str) -> Result<(), ClientError> {
-        self.no_content(Method::POST, "/api/v1/auth/logout", bearer(access_token), None)
-            .await
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/logout",
+            bearer(access_token),
+            None,
+        )
+        .await
     }
 
     pub async fn change_password(
@@ -125,23 +163,40 @@ impl AuthClient {
         new: &str,
     ) -> Result<(), ClientError> {
         let body = serde_json::json!({"current_password": current, "new_password": new});
-        self.no_content(Method::POST, "/api/v1/auth/password", bearer(access_token), Some(body))
-            .await
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn forgot_password(&self, email: &str) -> Result<(), ClientError> {
         let body = serde_json::json!({"email": email});
-        self.no_content(Method::POST, "/api/v1/auth/password/forgot", HeaderMap::new(), Some(body))
-            .await
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password/forgot",
+            HeaderMap::new(),
+            Some(body),
+        )
+        .await
     }
 
     /// Whether a reset link is still usable.
     pub async fn reset_token_usable(&self, token: &str) -> Result<bool, ClientError> {
-        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if token.is_empty()
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Ok(false);
         }
         let path = format!("/api/v1/auth/password/reset/{token}");
-        match self.no_content(Method::GET, &path, HeaderMap::new(), None).await {
+        match self
+            .no_content(Method::GET, &path, HeaderMap::new(), None)
+            .await
+        {
             Ok(()) => Ok(true),
             Err(ClientError::Api { .. }) => Ok(false),
             Err(other) => Err(other),
@@ -150,14 +205,24 @@ impl AuthClient {
 
     pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), ClientError> {
         let body = serde_json::json!({"token": token, "new_password": new});
-        self.no_content(Method::POST, "/api/v1/auth/password/reset", HeaderMap::new(), Some(body))
-            .await
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password/reset",
+            HeaderMap::new(),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn api_keys(&self, access_token: &str) -> Result<Vec<ApiKeyInfo>, ClientError> {
         let list: ApiKeyList = self
             .inner
-            .json(Method::GET, "/api/v1/auth/api-keys", bearer(access_token), None::<&()>)
+            .json(
+                Method::GET,
+                "/api/v1/auth/api-keys",
+                bearer(access_token),
+                None::<&()>,
+            )
             .await?;
         Ok(list.api_keys)
     }
@@ -170,26 +235,49 @@ impl AuthClient {
     ) -> Result<ApiKeyInfo, ClientError> {
         let body = serde_json::json!({"name": name, "scopes": scopes});
         self.inner
-            .json(Method::POST, "/api/v1/auth/api-keys", bearer(access_token), Some(&body))
+            .json(
+                Method::POST,
+                "/api/v1/auth/api-keys",
+                bearer(access_token),
+                Some(&body),
+            )
             .await
     }
 
     pub async fn delete_api_key(&self, access_token: &str, id: &str) -> Result<(), ClientError> {
-        let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        let id: String = id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
         let path = format!("/api/v1/auth/api-keys/{id}");
-        self.no_content(Method::DELETE, &path, bearer(access_token), None).await
+        self.no_content(Method::DELETE, &path, bearer(access_token), None)
+            .await
     }
 
     pub async fn export(&self, access_token: &str) -> Result<serde_json::Value, ClientError> {
         self.inner
-            .json(Method::GET, "/api/v1/auth/me/export", bearer(access_token), None::<&()>)
+            .json(
+                Method::GET,
+                "/api/v1/auth/me/export",
+                bearer(access_token),
+                None::<&()>,
+            )
             .await
     }
 
-    pub async fn delete_account(&self, access_token: &str, password: &str) -> Result<(), ClientError> {
+    pub async fn delete_account(
+        &self,
+        access_token: &str,
+        password: &str,
+    ) -> Result<(), ClientError> {
         let body = serde_json::json!({"password": password});
-        self.no_content(Method::DELETE, "/api/v1/auth/me", bearer(access_token), Some(body))
-            .await
+        self.no_content(
+            Method::DELETE,
+            "/api/v1/auth/me",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
     }
 
     /// A call answered `204 No Content` on success.
@@ -201,7 +289,10 @@ impl AuthClient {
         body: Option<serde_json::Value>,
     ) -> Result<(), ClientError> {
         let body = body.map(|b| {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             bytes::Bytes::from(b.to_string())
         });
         let answer = self.inner.send(method, path, headers, body).await?;

@@ -16,8 +16,9 @@ impl Email {
         let (local, domain) = email.split_once('@').ok_or_else(bad)?;
         let plain = |s: &str| {
             !s.is_empty()
-                && s.chars()
-                    .all(|c| !c.is_whitespace() && !c.is_control() && c != '@' && c != '<' && c != '>')
+                && s.chars().all(|c| {
+                    !c.is_whitespace() && !c.is_control() && c != '@' && c != '<' && c != '>'
+                })
         };
         if !plain(local) || !plain(domain) || local.len() > 64 {
             return Err(bad());
@@ -87,8 +88,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_validated() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@x.io", "a b@x.io", "ada@localhost", "a@@x.io", "a@x..io"] {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.io",
+            "a b@x.io",
+            "ada@localhost",
+            "a@@x.io",
+            "a@x..io",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -115,6 +128,12 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let err = Password::parse("short", "new_password", &[]).unwrap_err();
-        assert!(matches!(err, AuthError::Invalid { field: "new_password", .. }));
+        assert!(matches!(
+            err,
+            AuthError::Invalid {
+                field: "new_password",
+                ..
+            }
+        ));
     }
 }

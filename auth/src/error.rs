@@ -66,10 +66,9 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Invalid { field, message } => ApiError::invalid(field, message),
-            AuthError::EmailTaken => ApiError::conflict(
-                "email_taken",
-                "An account with this email already exists.",
-            ),
+            AuthError::EmailTaken => {
+                ApiError::conflict("email_taken", "An account with this email already exists.")
+            }
             AuthError::InvalidCredentials => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

@@ -52,6 +52,8 @@ pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
     let auth = service(&ctx)?;
     // API keys live in auth's tables: every service in this process resolves them through here.
     ctx.identity
-        .set_api_key_resolver(Arc::new(service::KeyResolver { db: ctx.db.pool().clone() }));
+        .set_api_key_resolver(Arc::new(service::KeyResolver {
+            db: ctx.db.pool().clone(),
+        }));
     Ok(routes::router(routes::AuthState { auth }))
 }

@@ -153,7 +153,9 @@ impl Limiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, u64)>> {
-        self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

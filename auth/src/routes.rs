@@ -4,12 +4,12 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::Router;
 use serde::Deserialize;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal};
@@ -42,11 +42,26 @@ pub fn router(state: AuthState) -> Router {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me).delete(delete_me).layer(small()))
         .route("/api/v1/auth/me/export", get(export))
-        .route("/api/v1/auth/password", post(change_password).layer(small()))
-        .route("/api/v1/auth/password/forgot", post(forgot_password).layer(small()))
-        .route("/api/v1/auth/password/reset", post(reset_password).layer(small()))
-        .route("/api/v1/auth/password/reset/{token}", get(reset_token_status))
-        .route("/api/v1/auth/api-keys", post(create_api_key).get(list_api_keys))
+        .route(
+            "/api/v1/auth/password",
+            post(change_password).layer(small()),
+        )
+        .route(
+            "/api/v1/auth/password/forgot",
+            post(forgot_password).layer(small()),
+        )
+        .route(
+            "/api/v1/auth/password/reset",
+            post(reset_password).layer(small()),
+        )
+        .route(
+            "/api/v1/auth/password/reset/{token}",
+            get(reset_token_status),
+        )
+        .route(
+            "/api/v1/auth/api-keys",
+            post(create_api_key).get(list_api_keys),
+        )
         .route("/api/v1/auth/api-keys/{id}", delete(delete_api_key))
         .route("/api/v1/auth/2fa/setup", post(totp_setup))
         .route("/api/v1/auth/2fa/enable", post(totp_enable))
@@ -223,7 +238,9 @@ async fn reset_password(
     State(s): State<AuthState>,
     Json(body): Json<ResetBody>,
 ) -> Result<StatusCode, AuthError> {
-    s.auth.reset_password(&body.token, &body.new_password).await?;
+    s.auth
+        .reset_password(&body.token, &body.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -276,7 +293,10 @@ async fn delete_api_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn totp_setup(State(s): State<AuthState>, principal: Principal) -> Result<Response, AuthError> {
+async fn totp_setup(
+    State(s): State<AuthState>,
+    principal: Principal,
+) -> Result<Response, AuthError> {
     Ok(Json(s.auth.totp_setup(&principal).await?).into_response())
 }
 

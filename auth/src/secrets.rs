@@ -43,7 +43,9 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(&hash) else {
             return false;
         };
-        argon2().verify_password(password.as_bytes(), &parsed).is_ok()
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
     })
     .await
     .map_err(AuthError::internal)?;
@@ -86,9 +88,18 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_users_never_match() {
-        let hash = hash_password("correct horse battery staple".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password("correct horse battery staple".into(), Some(hash.clone())).await.unwrap());
+        let hash = hash_password("correct horse battery staple".into())
+            .await
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            verify_password("correct horse battery staple".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("wrong".into(), Some(hash)).await.unwrap());
         assert!(!verify_password("anything".into(), None).await.unwrap());
     }

@@ -5,13 +5,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
+use shared::ApiError;
 use shared::bus::{Event, EventBus, topics};
 use shared::config::SignupMode;
 use shared::identity::{
-    ACCESS_TOKEN_TTL, API_KEY_PREFIX, AUDIENCE, ApiKeyResolver, Claims, ISSUER, Identity,
-    KeyPair, Principal, Role, Scope, Signer, Via,
+    ACCESS_TOKEN_TTL, API_KEY_PREFIX, AUDIENCE, ApiKeyResolver, Claims, ISSUER, Identity, KeyPair,
+    Principal, Role, Scope, Signer, Via,
 };
-use shared::ApiError;
 use sqlx::AnyPool;
 
 use crate::domain::{Email, Password};
@@ -156,11 +156,17 @@ impl Auth {
             (SignupMode::Open, _) => {}
             (SignupMode::Invite | SignupMode::Waitlist, Some(code)) => {
                 if !gate::invite_is_open(&self.db, code).await? {
-                    return Err(AuthError::invalid("invite_code", "This invite code is not valid or has been used."));
+                    return Err(AuthError::invalid(
+                        "invite_code",
+                        "This invite code is not valid or has been used.",
+                    ));
                 }
             }
             (SignupMode::Invite, None) => {
-                return Err(AuthError::invalid("invite_code", "Sign-up is by invitation: enter your invite code."));
+                return Err(AuthError::invalid(
+                    "invite_code",
+                    "Sign-up is by invitation: enter your invite code.",
+                ));
             }
             (SignupMode::Waitlist, None) => {
                 gate::join_waitlist(&self.db, email.as_str()).await?;
@@ -174,7 +180,10 @@ impl Auth {
             && let Some(code) = invite
             && !gate::claim_invite(&mut tx, code, &user.id).await?
         {
-            return Err(AuthError::invalid("invite_code", "This invite code is not valid or has been used."));
+            return Err(AuthError::invalid(
+                "invite_code",
+                "This invite code is not valid or has been used.",
+            ));
         }
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "signed up");
@@ -189,10 +198,14 @@ impl Auth {
         ip: Option<IpAddr>,
     ) -> Result<LoginOutcome, AuthError> {
         // An unparseable email is just an unknown account: same answer, same cost.
-        let normalised = Email::parse(email).map(|e| e.as_str().to_owned()).unwrap_or_default();
+        let normalised = Email::parse(email)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default();
         let account_key = format!("login:acct:{}", sha256_hex(&normalised));
         let ip_key = self.ip_key(ip).map(|ip| format!("login:ip:{ip}"));
-        self.limiter.check(&account_key, limits::LOGIN_PER_ACCOUNT).await?;
+        self.limiter
+            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
+            .await?;
         if let Some(key) = &ip_key {
             self.limiter.check(key, limits::LOGIN_PER_IP).await?;
         }
@@ -203,7 +216,9 @@ impl Auth {
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         if !secrets::verify_password(password.to_owned(), hash).await? {
-            self.limiter.record(&account_key, limits::LOGIN_PER_ACCOUNT).await?;
+            self.limiter
+                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
+                .await?;
             if let Some(key) = &ip_key {
                 self.limiter.record(key, limits::LOGIN_PER_IP).await?;
             }
@@ -217,7 +232,10 @@ impl Auth {
             users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
             user.role = Role::Founder;
         }
-        if totp::get(&self.db, &user.id).await?.is_some_and(|t| t.enabled == 1) {
+        if totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1)
+        {
             let now = now_secs();
             let claims = Claims {
                 iss: ISSUER.into(),
@@ -250,9 +268,13 @@ impl Auth {
             .await?
             .ok_or(AuthError::InvalidToken)?;
         let account_key = format!("login:acct:{}", sha256_hex(&user.email));
-        self.limiter.check(&account_key, limits::LOGIN_PER_ACCOUNT).await?;
+        self.limiter
+            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
+            .await?;
         if !self.check_second_factor(&user.id, code).await? {
-            self.limiter.record(&account_key, limits::LOGIN_PER_ACCOUNT).await?;
+            self.limiter
+                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
+                .await?;
             return Err(AuthError::InvalidCode);
         }
         self.start_session(&user).await
@@ -326,7 +348,12 @@ impl Auth {
         Ok((&user).into())
     }
 
-    async fn user_with_password(&self, user_id: &str, password: &str, field: &'static str) -> Result<users::User, AuthError> {
+    async fn user_with_password(
+        &self,
+        user_id: &str,
+        password: &str,
+        field: &'static str,
+    ) -> Result<users::User, AuthError> {
         let user = users::by_id(&self.db, user_id)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
@@ -344,7 +371,9 @@ impl Auth {
         new: &str,
     ) -> Result<(), AuthError> {
         let sid = principal.require_session()?;
-        let user = self.user_with_password(&principal.user_id, current, "current_password").await?;
+        let user = self
+            .user_with_password(&principal.user_id, current, "current_password")
+            .await?;
         let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
         users::set_password(&self.db, &user.id, &hash).await?;
@@ -363,15 +392,19 @@ impl Auth {
         principal.require_session()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::invalid("name", "Give the key a name of 1 to 100 characters."));
+            return Err(AuthError::invalid(
+                "name",
+                "Give the key a name of 1 to 100 characters.",
+            ));
         }
         let scopes = match scopes {
             None => Scope::all_strings(),
             Some(list) => {
                 let mut parsed = Vec::new();
                 for s in &list {
-                    let scope = Scope::parse(s)
-                        .ok_or_else(|| AuthError::invalid("scopes", format!("Unknown scope '{s}'.")))?;
+                    let scope = Scope::parse(s).ok_or_else(|| {
+                        AuthError::invalid("scopes", format!("Unknown scope '{s}'."))
+                    })?;
                     // A key can never hold more than the session creating it.
                     principal.require(scope)?;
                     parsed.push(scope.as_str().to_owned());
@@ -383,12 +416,23 @@ impl Auth {
         };
         let secret = format!("{API_KEY_PREFIX}{}", random_token());
         let prefix: String = secret.chars().take(API_KEY_PREFIX.len() + 6).collect();
-        let key = api_keys::insert(&self.db, &principal.user_id, name, &prefix, &sha256_hex(&secret), &scopes).await?;
+        let key = api_keys::insert(
+            &self.db,
+            &principal.user_id,
+            name,
+            &prefix,
+            &sha256_hex(&secret),
+            &scopes,
+        )
+        .await?;
         Ok((key, secret))
     }
 
-    pub async fn list_api_keys(&self, principal: &Principal) -> Result<Vec<api_keys::ApiKey>, AuthError> {
-        Ok(api_keys::list(&self.db, &principal.user_id).await?)
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<api_keys::ApiKey>, AuthError> {
+        api_keys::list(&self.db, &principal.user_id).await
     }
 
     pub async fn delete_api_key(&self, principal: &Principal, id: &str) -> Result<(), AuthError> {
@@ -402,16 +446,25 @@ impl Auth {
 
     /// Deletes the account and everything auth holds about it, then tells every other service
     /// to delete that user's data.
-    pub async fn delete_account(&self, principal: &Principal, password: &str) -> Result<(), AuthError> {
+    pub async fn delete_account(
+        &self,
+        principal: &Principal,
+        password: &str,
+    ) -> Result<(), AuthError> {
         principal.require_session()?;
-        let user = self.user_with_password(&principal.user_id, password, "password").await?;
+        let user = self
+            .user_with_password(&principal.user_id, password, "password")
+            .await?;
         let families = sessions::revoke_others(&self.db, &user.id, None).await?;
         users::delete(&self.db, &user.id).await?;
         for family in families {
             self.identity.revoke_session(&family);
         }
         self.bus
-            .publish(Event::new(topics::USER_DELETED, serde_json::json!({"user_id": user.id})))
+            .publish(Event::new(
+                topics::USER_DELETED,
+                serde_json::json!({"user_id": user.id}),
+            ))
             .map_err(AuthError::internal)?;
         tracing::info!(user_id = %user.id, "account deleted");
         Ok(())
@@ -421,7 +474,9 @@ impl Auth {
         let user = self.me(principal).await?;
         let keys = api_keys::list(&self.db, &principal.user_id).await?;
         let sessions = sessions::live_for_user(&self.db, &principal.user_id).await?;
-        let two_factor = totp::get(&self.db, &principal.user_id).await?.is_some_and(|t| t.enabled == 1);
+        let two_factor = totp::get(&self.db, &principal.user_id)
+            .await?
+            .is_some_and(|t| t.enabled == 1);
         Ok(serde_json::json!({
             "user": user,
             "api_keys": keys,
@@ -437,41 +492,74 @@ impl Auth {
         let bytes = totp_rs::Secret::Encoded(secret_b32.to_owned())
             .to_bytes()
             .map_err(|e| AuthError::internal(format!("{e:?}")))?;
-        totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, Some("Scanpage".into()), email.to_owned())
-            .map_err(AuthError::internal)
+        totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            bytes,
+            Some("Scanpage".into()),
+            email.to_owned(),
+        )
+        .map_err(AuthError::internal)
     }
 
     pub async fn totp_setup(&self, principal: &Principal) -> Result<TotpSetup, AuthError> {
         principal.require_session()?;
         let user = self.me(principal).await?;
         let raw: [u8; 20] = rand::random();
-        let totp_rs::Secret::Encoded(secret) = totp_rs::Secret::Raw(raw.to_vec()).to_encoded() else {
+        let totp_rs::Secret::Encoded(secret) = totp_rs::Secret::Raw(raw.to_vec()).to_encoded()
+        else {
             return Err(AuthError::internal("base32 encoding failed"));
         };
         if !totp::put_pending(&self.db, &user.id, &secret).await? {
-            return Err(AuthError::Conflict("two_factor_enabled", "Two-factor authentication is already on."));
+            return Err(AuthError::Conflict(
+                "two_factor_enabled",
+                "Two-factor authentication is already on.",
+            ));
         }
         let otpauth_url = self.totp_for(&secret, &user.email)?.get_url();
-        Ok(TotpSetup { secret, otpauth_url })
+        Ok(TotpSetup {
+            secret,
+            otpauth_url,
+        })
     }
 
     /// Confirms the pending secret with a code; returns the one-time recovery codes (shown once).
-    pub async fn totp_enable(&self, principal: &Principal, code: &str) -> Result<Vec<String>, AuthError> {
+    pub async fn totp_enable(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<Vec<String>, AuthError> {
         principal.require_session()?;
         let user = self.me(principal).await?;
-        let row = totp::get(&self.db, &user.id).await?.ok_or(AuthError::Conflict(
-            "two_factor_not_set_up",
-            "Start two-factor setup first.",
-        ))?;
+        let row = totp::get(&self.db, &user.id)
+            .await?
+            .ok_or(AuthError::Conflict(
+                "two_factor_not_set_up",
+                "Start two-factor setup first.",
+            ))?;
         if row.enabled == 1 {
-            return Err(AuthError::Conflict("two_factor_enabled", "Two-factor authentication is already on."));
+            return Err(AuthError::Conflict(
+                "two_factor_enabled",
+                "Two-factor authentication is already on.",
+            ));
         }
-        if !self.totp_for(&row.secret, &user.email)?.check_current(code.trim()).unwrap_or(false) {
+        if !self
+            .totp_for(&row.secret, &user.email)?
+            .check_current(code.trim())
+            .unwrap_or(false)
+        {
             return Err(AuthError::InvalidCode);
         }
         let codes: Vec<String> = (0..10).map(|_| random_token()[..10].to_owned()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
-        totp::enable(&self.db, &user.id, &serde_json::to_string(&hashes).map_err(AuthError::internal)?).await?;
+        totp::enable(
+            &self.db,
+            &user.id,
+            &serde_json::to_string(&hashes).map_err(AuthError::internal)?,
+        )
+        .await?;
         Ok(codes)
     }
 
@@ -485,20 +573,33 @@ impl Auth {
 
     /// A current TOTP code, or an unused recovery code (which is then used up).
     async fn check_second_factor(&self, user_id: &str, code: &str) -> Result<bool, AuthError> {
-        let Some(row) = totp::get(&self.db, user_id).await? else { return Ok(false) };
+        let Some(row) = totp::get(&self.db, user_id).await? else {
+            return Ok(false);
+        };
         if row.enabled != 1 {
             return Ok(false);
         }
-        let user = users::by_id(&self.db, user_id).await?.ok_or(AuthError::InvalidToken)?;
+        let user = users::by_id(&self.db, user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
         let code = code.trim();
-        if self.totp_for(&row.secret, &user.email)?.check_current(code).unwrap_or(false) {
+        if self
+            .totp_for(&row.secret, &user.email)?
+            .check_current(code)
+            .unwrap_or(false)
+        {
             return Ok(true);
         }
         let mut hashes: Vec<String> = serde_json::from_str(&row.recovery_codes).unwrap_or_default();
         let wanted = sha256_hex(code);
         if let Some(at) = hashes.iter().position(|h| *h == wanted) {
             hashes.remove(at);
-            totp::set_recovery(&self.db, user_id, &serde_json::to_string(&hashes).map_err(AuthError::internal)?).await?;
+            totp::set_recovery(
+                &self.db,
+                user_id,
+                &serde_json::to_string(&hashes).map_err(AuthError::internal)?,
+            )
+            .await?;
             return Ok(true);
         }
         Ok(false)
@@ -509,7 +610,9 @@ impl Auth {
     /// Sends a reset link when the email has an account. Says nothing either way, so the form
     /// cannot be used to find out who has an account.
     pub async fn forgot_password(&self, email: &str) -> Result<(), AuthError> {
-        let Ok(email) = Email::parse(email) else { return Ok(()) };
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
         let Some(user) = users::by_email(&self.db, email.as_str()).await? else {
             return Ok(());
         };
@@ -528,7 +631,9 @@ impl Auth {
     }
 
     pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {
-        Ok(resets::user_for(&self.db, &sha256_hex(token)).await?.is_some())
+        Ok(resets::user_for(&self.db, &sha256_hex(token))
+            .await?
+            .is_some())
     }
 
     pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), AuthError> {
@@ -536,7 +641,9 @@ impl Auth {
         let user_id = resets::user_for(&self.db, &token_hash)
             .await?
             .ok_or(AuthError::InvalidToken)?;
-        let user = users::by_id(&self.db, &user_id).await?.ok_or(AuthError::InvalidToken)?;
+        let user = users::by_id(&self.db, &user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
         // Check the new password before using up the token, so a weak choice can be retried.
         let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
         if resets::consume(&self.db, &token_hash).await?.as_deref() != Some(user.id.as_str()) {
@@ -586,9 +693,13 @@ impl ApiKeyResolver for KeyResolver {
     fn resolve<'a>(
         &'a self,
         key: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Principal>, ApiError>> + Send + 'a>> {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<Principal>, ApiError>> + Send + 'a>,
+    > {
         Box::pin(async move {
-            let owner = api_keys::resolve(&self.db, &sha256_hex(key)).await.map_err(ApiError::from)?;
+            let owner = api_keys::resolve(&self.db, &sha256_hex(key))
+                .await
+                .map_err(ApiError::from)?;
             Ok(owner.map(|o| Principal {
                 user_id: o.user_id,
                 role: o.role,

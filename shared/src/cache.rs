@@ -34,7 +34,12 @@ impl Cache {
     }
 
     /// In-process first, Redis second.
-    pub fn layered(namespace: &str, capacity: u64, ttl: Duration, redis: ConnectionManager) -> Self {
+    pub fn layered(
+        namespace: &str,
+        capacity: u64,
+        ttl: Duration,
+        redis: ConnectionManager,
+    ) -> Self {
         Self {
             redis: Some(redis),
             ..Self::memory(namespace, capacity, ttl)

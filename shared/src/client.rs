@@ -152,7 +152,10 @@ impl ServiceClient {
                 if let Some(body) = body {
                     request = request.body(body);
                 }
-                let response = request.send().await.map_err(|e| unavailable(e.to_string()))?;
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(e.to_string()))?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = response

@@ -88,7 +88,12 @@ pub struct Settings {
     pub port: Option<u16>,
 
     /// Folder for the embedded SQLite database and generated keys.
-    #[arg(long = "data-dir", env = "SCANPAGE_DATA", default_value = "./data", global = true)]
+    #[arg(
+        long = "data-dir",
+        env = "SCANPAGE_DATA",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Database for every service without its own `<SERVICE>_DATABASE_URL`.
@@ -98,9 +103,19 @@ pub struct Settings {
     pub auth_database_url: Option<String>,
     #[arg(long, env = "QR_DATABASE_URL", hide_env_values = true, global = true)]
     pub qr_database_url: Option<String>,
-    #[arg(long, env = "MICROSITE_DATABASE_URL", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "MICROSITE_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub microsite_database_url: Option<String>,
-    #[arg(long, env = "ANALYTICS_DATABASE_URL", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "ANALYTICS_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub analytics_database_url: Option<String>,
     #[arg(long, env = "WEB_DATABASE_URL", hide_env_values = true, global = true)]
     pub web_database_url: Option<String>,
@@ -113,7 +128,13 @@ pub struct Settings {
     #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
     pub public_base_url: Option<Url>,
 
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Future services to turn on, comma-separated (e.g. `email,experiments`).
@@ -121,7 +142,12 @@ pub struct Settings {
     pub features: Features,
 
     /// Longest time one request may take before it is answered 408.
-    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub request_timeout_secs: u64,
 
     /// Largest request body accepted by default (routes may set their own).
@@ -129,7 +155,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
 
     /// How long in-flight requests and drain hooks get after SIGTERM before the process exits.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 8,
+        global = true
+    )]
     pub shutdown_timeout_secs: u64,
 
     /// Where the other services answer in split mode; unset means in-process.
@@ -152,7 +183,13 @@ pub struct Settings {
     pub jwt_public_key: Option<String>,
 
     /// Who may sign up: everyone, holders of an invite code, or everyone onto a waitlist.
-    #[arg(long, env = "SIGNUP_MODE", value_enum, default_value = "open", global = true)]
+    #[arg(
+        long,
+        env = "SIGNUP_MODE",
+        value_enum,
+        default_value = "open",
+        global = true
+    )]
     pub signup_mode: SignupMode,
 
     /// Accounts with these emails are founders (comma-separated).
@@ -257,9 +294,15 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redacted(&self.database_url))
             .field("redis_url", &redacted(&self.redis_url))
-            .field("public_base_url", &self.public_base_url.as_ref().map(Url::as_str))
+            .field(
+                "public_base_url",
+                &self.public_base_url.as_ref().map(Url::as_str),
+            )
             .field("features", &self.features)
-            .field("jwt_private_key", &self.jwt_private_key.as_ref().map(|_| "***"))
+            .field(
+                "jwt_private_key",
+                &self.jwt_private_key.as_ref().map(|_| "***"),
+            )
             .field("signup_mode", &self.signup_mode)
             .finish_non_exhaustive()
     }
@@ -329,7 +372,10 @@ mod tests {
             "redis://:s3cret@r:6379",
         ]);
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
         assert!(shown.contains("***"));
     }
 
@@ -339,7 +385,12 @@ mod tests {
         assert_eq!(s.port_for(None), 3000);
         assert_eq!(s.port_for(Some(Service::Analytics)), 3012);
         assert_eq!(s.public_base_url(3000), "http://localhost:3000");
-        let s = settings(&["--port", "8080", "--public-base-url", "https://scan.example/"]);
+        let s = settings(&[
+            "--port",
+            "8080",
+            "--public-base-url",
+            "https://scan.example/",
+        ]);
         assert_eq!(s.port_for(Some(Service::Qr)), 8080);
         assert_eq!(s.public_base_url(8080), "https://scan.example");
     }
@@ -355,7 +406,10 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("FEATURES") && err.contains("teleport"), "{err}");
+        assert!(
+            err.contains("FEATURES") && err.contains("teleport"),
+            "{err}"
+        );
     }
 
     #[test]

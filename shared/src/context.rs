@@ -29,12 +29,13 @@ pub struct ServiceContext {
 /// Connects to `REDIS_URL`; errors name the variable and never show its password.
 pub async fn connect_redis(url: &str) -> Result<ConnectionManager, crate::Error> {
     use crate::Error;
-    let client =
-        redis::Client::open(url).map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
+    let client = redis::Client::open(url).map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
     let connect = ConnectionManager::new(client);
     match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
         Ok(Ok(manager)) => Ok(manager),
         Ok(Err(e)) => Err(Error::Config(format!("REDIS_URL: cannot connect: {e}"))),
-        Err(_) => Err(Error::Config("REDIS_URL: Redis did not answer within 5 s".into())),
+        Err(_) => Err(Error::Config(
+            "REDIS_URL: Redis did not answer within 5 s".into(),
+        )),
     }
 }

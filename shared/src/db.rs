@@ -106,9 +106,12 @@ impl Db {
 
     /// Whether the database answers a trivial query (for `/readyz`).
     pub async fn ping(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.pool))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            sqlx::query("SELECT 1").execute(&self.pool),
+        )
+        .await
+        .is_ok_and(|r| r.is_ok())
     }
 
     pub async fn close(&self) {
@@ -152,7 +155,9 @@ fn prepare_sqlite_folder(url: &str) -> std::io::Result<()> {
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -167,7 +172,10 @@ mod tests {
 
     #[test]
     fn backends_are_recognised() {
-        assert_eq!(backend_of("sqlite://./data/x.db?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(
+            backend_of("sqlite://./data/x.db?mode=rwc"),
+            Some(Backend::Sqlite)
+        );
         assert_eq!(backend_of("postgres://u@h/d"), Some(Backend::Postgres));
         assert_eq!(backend_of("postgresql://u@h/d"), Some(Backend::Postgres));
         assert_eq!(backend_of("mysql://u@h/d"), None);
@@ -209,6 +217,9 @@ mod tests {
             source: "SCANPAGE_DATA".into(),
         };
         let err = Db::connect(&target).await.unwrap_err().to_string();
-        assert!(err.starts_with("SCANPAGE_DATA: cannot create /proc/scanpage"), "{err}");
+        assert!(
+            err.starts_with("SCANPAGE_DATA: cannot create /proc/scanpage"),
+            "{err}"
+        );
     }
 }

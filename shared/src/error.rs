@@ -92,11 +92,7 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "There is nothing here.",
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
     }
 
     pub fn conflict(
@@ -139,7 +135,9 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => {
                 ("method_not_allowed", "That method is not allowed here.")
             }
-            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ("payload_too_large", "The request body is too large.")
+            }
             StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long."),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
                 "unsupported_media_type",
@@ -191,7 +189,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

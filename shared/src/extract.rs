@@ -54,9 +54,11 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
                 ),
             }
         }
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON.")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The body is not valid JSON.",
+        ),
         JsonRejection::MissingJsonContentType(_) => {
             ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
         }

@@ -96,7 +96,10 @@ impl Features {
     }
 
     pub fn enabled(self) -> impl Iterator<Item = Feature> {
-        Feature::ALL.iter().copied().filter(move |f| self.is_enabled(*f))
+        Feature::ALL
+            .iter()
+            .copied()
+            .filter(move |f| self.is_enabled(*f))
     }
 
     fn bit(feature: Feature) -> u32 {
@@ -110,7 +113,9 @@ impl Features {
 
 impl fmt::Debug for Features {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.enabled().map(Feature::name)).finish()
+        f.debug_list()
+            .entries(self.enabled().map(Feature::name))
+            .finish()
     }
 }
 
@@ -128,7 +133,13 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         for f in Feature::ALL {
-            assert_eq!(Features::parse(f.name()).unwrap().enabled().collect::<Vec<_>>(), [*f]);
+            assert_eq!(
+                Features::parse(f.name())
+                    .unwrap()
+                    .enabled()
+                    .collect::<Vec<_>>(),
+                [*f]
+            );
         }
     }
 
@@ -152,6 +163,11 @@ mod tests {
         let err = Features::default().require(Feature::Domains).unwrap_err();
         assert_eq!(err.code(), "feature_not_enabled");
         assert!(err.message().contains("domains"));
-        assert!(Features::parse("domains").unwrap().require(Feature::Domains).is_ok());
+        assert!(
+            Features::parse("domains")
+                .unwrap()
+                .require(Feature::Domains)
+                .is_ok()
+        );
     }
 }

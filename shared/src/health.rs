@@ -35,7 +35,10 @@ async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
     for (service, db) in &readiness.databases {
         let ok = db.ping().await;
         ready &= ok;
-        checks.insert(format!("{service}_database"), json!(if ok { "ok" } else { "down" }));
+        checks.insert(
+            format!("{service}_database"),
+            json!(if ok { "ok" } else { "down" }),
+        );
     }
     if let Some(mut redis) = readiness.redis.clone() {
         let ok = redis::cmd("PING")

@@ -57,9 +57,11 @@ pub fn finish(router: Router, limits: Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            ApiError::internal("a request handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a request handler panicked").into_response()
+            },
+        ))
         .layer(middleware::from_fn(error_answers))
         .layer(CompressionLayer::new());
     let router = security_headers(router, limits.hsts);
@@ -91,7 +93,10 @@ fn security_headers(router: Router, hsts: bool) -> Router {
     let router = router
         .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(set(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
         .layer(set(
             HeaderName::from_static("cross-origin-opener-policy"),
@@ -178,11 +183,14 @@ mod tests {
         let router = Router::new()
             .route("/api/v1/echo", post(|body: String| async move { body }))
             .route("/page", get(|| async { "hello" }))
-            .route("/api/v1/boom", get(|| async {
+            .route(
+                "/api/v1/boom",
+                get(|| async {
                     let fail = true;
                     assert!(!fail, "boom");
                     "unreachable"
-                }))
+                }),
+            )
             .route(
                 "/api/v1/slow",
                 get(|| async {
@@ -204,12 +212,16 @@ mod tests {
         let response = app().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes();
-        (Response::from_parts(parts, ()), String::from_utf8_lossy(&bytes).into_owned())
+        (
+            Response::from_parts(parts, ()),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
     }
 
     #[tokio::test]
     async fn unknown_api_route_is_json_404_with_request_id() {
-        let (response, body) = call(Request::get("/api/v1/nope").body(Body::empty()).unwrap()).await;
+        let (response, body) =
+            call(Request::get("/api/v1/nope").body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert!(response.headers().contains_key(REQUEST_ID));
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -220,7 +232,12 @@ mod tests {
     async fn unknown_page_is_a_friendly_html_404() {
         let (response, body) = call(Request::get("/nope").body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            response.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
         assert!(body.contains("Page not found"), "{body}");
     }
 
@@ -236,14 +253,19 @@ mod tests {
 
     #[tokio::test]
     async fn panics_become_500_without_detail() {
-        let (response, body) = call(Request::get("/api/v1/boom").body(Body::empty()).unwrap()).await;
+        let (response, body) =
+            call(Request::get("/api/v1/boom").body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(body.contains("\"internal\"") && !body.contains("boom"), "{body}");
+        assert!(
+            body.contains("\"internal\"") && !body.contains("boom"),
+            "{body}"
+        );
     }
 
     #[tokio::test]
     async fn slow_requests_time_out() {
-        let (response, body) = call(Request::get("/api/v1/slow").body(Body::empty()).unwrap()).await;
+        let (response, body) =
+            call(Request::get("/api/v1/slow").body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
         assert!(body.contains("timeout"), "{body}");
     }
@@ -252,8 +274,18 @@ mod tests {
     async fn security_headers_on_every_answer() {
         let (response, _) = call(Request::get("/page").body(Body::empty()).unwrap()).await;
         let h = response.headers();
-        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
-        assert!(!h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("unsafe-inline"));
+        assert!(
+            h[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert!(
+            !h[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("unsafe-inline")
+        );
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert!(h.contains_key(header::REFERRER_POLICY));
     }

@@ -231,7 +231,11 @@ impl KeyPair {
     /// `JWT_PRIVATE_KEY` when set; otherwise the key kept in `<data_dir>/jwt-ed25519.pem`, made on
     /// first start (all-in-one mode and single-machine setups). Mode 0600: the file is a secret.
     pub fn load_or_generate(settings: &Settings) -> Result<KeyPair, Error> {
-        if let Some(pem) = settings.jwt_private_key.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(pem) = settings
+            .jwt_private_key
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
             return KeyPair::from_pkcs8_pem(pem);
         }
         let path = settings.data_dir.join("jwt-ed25519.pem");
@@ -371,11 +375,12 @@ impl Identity {
 
     /// Checks signature, algorithm, issuer, audience, expiry and revocation.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                other => TokenError::Invalid(format!("{other:?}")),
-            })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
+                .map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    other => TokenError::Invalid(format!("{other:?}")),
+                })?;
         if self.inner.revoked.contains_key(&data.claims.sid) {
             return Err(TokenError::Revoked);
         }
@@ -417,7 +422,11 @@ impl Identity {
         Ok(Principal {
             user_id: claims.sub,
             role: claims.role,
-            scopes: claims.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+            scopes: claims
+                .scopes
+                .iter()
+                .filter_map(|s| Scope::parse(s))
+                .collect(),
             via: Via::Session { sid: claims.sid },
         })
     }
@@ -529,7 +538,10 @@ mod tests {
 
     fn setup() -> (Signer, Identity) {
         let pair = KeyPair::generate();
-        (Signer::new(&pair).unwrap(), Identity::new(pair.public_bytes()))
+        (
+            Signer::new(&pair).unwrap(),
+            Identity::new(pair.public_bytes()),
+        )
     }
 
     #[test]
@@ -579,7 +591,11 @@ mod tests {
         let mut tampered = token.clone().into_bytes();
         let mid = token.find('.').unwrap() + 3;
         tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
-        assert!(identity.verify(&String::from_utf8(tampered).unwrap()).is_err());
+        assert!(
+            identity
+                .verify(&String::from_utf8(tampered).unwrap())
+                .is_err()
+        );
     }
 
     #[test]

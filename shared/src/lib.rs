@@ -21,9 +21,9 @@ pub mod ids;
 pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;
-pub mod ui;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod ui;
 
 pub use error::{ApiError, Error};
 

@@ -128,7 +128,10 @@ mod tests {
         shutdown.trigger();
         waiter.await.unwrap();
         assert!(shutdown.drain(Duration::from_secs(1)).await);
-        assert!(shutdown.drain(Duration::from_secs(1)).await, "second drain is a no-op");
+        assert!(
+            shutdown.drain(Duration::from_secs(1)).await,
+            "second drain is a no-op"
+        );
         assert_eq!(*log.lock().unwrap(), ["first", "second"]);
     }
 

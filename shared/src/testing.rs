@@ -22,7 +22,10 @@ enum Cleanup {
 /// One fresh database per available backend. `test` names the test in skip messages.
 pub async fn databases(test: &str) -> Vec<TestDb> {
     let mut all = vec![sqlite().await];
-    match std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(admin_url) => all.push(postgres(&admin_url).await),
         None => eprintln!("SKIPPED postgres for {test}: TEST_POSTGRES_URL is not set"),
     }
@@ -33,7 +36,9 @@ pub async fn databases(test: &str) -> Vec<TestDb> {
 pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("scanpage-test-{}", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
-    let db = Db::connect(&target(&url)).await.expect("open a SQLite test database");
+    let db = Db::connect(&target(&url))
+        .await
+        .expect("open a SQLite test database");
     TestDb {
         db,
         url,
@@ -54,7 +59,9 @@ pub async fn postgres(admin_url: &str) -> TestDb {
         .expect("create a test database");
     admin.close().await;
     let url = with_database(admin_url, &name);
-    let db = Db::connect(&target(&url)).await.expect("open the test database");
+    let db = Db::connect(&target(&url))
+        .await
+        .expect("open the test database");
     TestDb {
         db,
         url,
@@ -68,7 +75,9 @@ pub async fn postgres(admin_url: &str) -> TestDb {
 
 /// `TEST_REDIS_URL`, or `None` after printing that Redis was skipped for `test`.
 pub fn redis_url(test: &str) -> Option<String> {
-    let url = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         eprintln!("SKIPPED redis for {test}: TEST_REDIS_URL is not set");
     }

@@ -81,7 +81,10 @@ pub async fn open_databases(
             }
         };
         db.migrate(service, migrator(service)).await.map_err(|e| {
-            Error::Config(format!("{}: migrating the {service} schema failed: {e}", target.source))
+            Error::Config(format!(
+                "{}: migrating the {service} schema failed: {e}",
+                target.source
+            ))
         })?;
         databases.insert(service, db);
     }
@@ -210,7 +213,9 @@ fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
     let runs_auth = mode.services().contains(&Service::Auth);
     match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
         Some(x) if !runs_auth => Identity::from_jwk_x(x),
-        _ => Ok(Identity::new(KeyPair::load_or_generate(settings)?.public_bytes())),
+        _ => Ok(Identity::new(
+            KeyPair::load_or_generate(settings)?.public_bytes(),
+        )),
     }
 }
 
@@ -297,8 +302,14 @@ impl Server {
         let deadline = Instant::now() + self.budget;
         // In-flight requests get most of the budget; the drain hooks the rest.
         let for_requests = self.budget.mul_f32(0.6);
-        if tokio::time::timeout(for_requests, &mut self.task).await.is_err() {
-            tracing::warn!(?for_requests, "in-flight requests did not finish; closing them");
+        if tokio::time::timeout(for_requests, &mut self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                ?for_requests,
+                "in-flight requests did not finish; closing them"
+            );
             self.task.abort();
         }
         self.shutdown

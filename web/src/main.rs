@@ -8,7 +8,11 @@ use shared::config::{Service, Settings};
 use web::app::{Mode, Server, auth_admin, open_databases};
 
 #[derive(Parser)]
-#[command(name = "scanpage", version, about = "Dynamic QR codes, link-in-bio pages and scan analytics")]
+#[command(
+    name = "scanpage",
+    version,
+    about = "Dynamic QR codes, link-in-bio pages and scan analytics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -98,7 +102,11 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             command: InvitesCommand::Create { count },
         } => {
             let auth = auth_admin(cli.settings).await?;
-            for code in auth.create_invites(count.min(1000)).await.map_err(cli_error)? {
+            for code in auth
+                .create_invites(count.min(1000))
+                .await
+                .map_err(cli_error)?
+            {
                 println!("{code}");
             }
             Ok(())
@@ -111,7 +119,9 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                 println!("{email} is now a founder");
                 Ok(())
             } else {
-                Err(shared::Error::Config(format!("no account with the email {email}")))
+                Err(shared::Error::Config(format!(
+                    "no account with the email {email}"
+                )))
             }
         }
         Command::Waitlist {
@@ -123,7 +133,9 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                     println!("{code}");
                     Ok(())
                 }
-                None => Err(shared::Error::Config(format!("{email} is not waiting on the waitlist"))),
+                None => Err(shared::Error::Config(format!(
+                    "{email} is not waiting on the waitlist"
+                ))),
             }
         }
         Command::Migrate => {

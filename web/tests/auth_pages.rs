@@ -1,6 +1,8 @@
 //! The sign-in pages as a browser uses them: the whole app (all services in one process, like
 //! `scanpage serve`) driven with `oneshot`, on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly; clippy.toml only exempts #[test] functions")]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -45,8 +47,16 @@ struct Page {
 
 impl Page {
     fn csrf(&self) -> String {
-        let start = self.html.find("name=\"csrf_token\" value=\"").expect("a CSRF field") + 25;
-        self.html[start..].split('"').next().unwrap_or_default().to_owned()
+        let start = self
+            .html
+            .find("name=\"csrf_token\" value=\"")
+            .expect("a CSRF field")
+            + 25;
+        self.html[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -134,8 +144,15 @@ impl Browser {
 
     async fn sign_up(&mut self, email: &str) -> Page {
         let csrf = self.get("/signup").await.csrf();
-        self.post("/signup", &[("email", email), ("password", PASSWORD), ("csrf_token", &csrf)])
-            .await
+        self.post(
+            "/signup",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
     }
 }
 
@@ -150,7 +167,9 @@ fn url_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -163,13 +182,29 @@ async fn sign_up_lands_on_the_dashboard_with_session_cookies() {
         let done = browser.sign_up("web@example.com").await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
         assert_eq!(done.location.as_deref(), Some("/app"));
-        let access = done.set_cookies.iter().find(|c| c.starts_with("sp_access=")).unwrap();
-        assert!(access.contains("HttpOnly") && access.contains("SameSite=Lax"), "{access}");
-        assert!(!access.contains("Secure"), "plain http in development: {access}");
+        let access = done
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("sp_access="))
+            .unwrap();
+        assert!(
+            access.contains("HttpOnly") && access.contains("SameSite=Lax"),
+            "{access}"
+        );
+        assert!(
+            !access.contains("Secure"),
+            "plain http in development: {access}"
+        );
         let dashboard = browser.get("/app").await;
         assert_eq!(dashboard.status, StatusCode::OK);
         assert!(dashboard.html.contains("Your QR codes will appear here"));
-        assert!(browser.get("/app/settings").await.html.contains("Change password"));
+        assert!(
+            browser
+                .get("/app/settings")
+                .await
+                .html
+                .contains("Change password")
+        );
     }
 }
 
@@ -179,7 +214,14 @@ async fn forms_keep_what_was_typed_but_never_the_password() {
         let mut browser = browser(db, "http://localhost:3000").await;
         let csrf = browser.get("/signup").await.csrf();
         let page = browser
-            .post("/signup", &[("email", "typed@example.com"), ("password", "password1"), ("csrf_token", &csrf)])
+            .post(
+                "/signup",
+                &[
+                    ("email", "typed@example.com"),
+                    ("password", "password1"),
+                    ("csrf_token", &csrf),
+                ],
+            )
             .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.html.contains("value=\"typed@example.com\""));
@@ -195,21 +237,40 @@ async fn cross_site_posts_and_missing_tokens_are_403() {
         let csrf = browser.get("/login").await.csrf();
         // A form on another site posting here: refused by Origin / Sec-Fetch-Site, even if it
         // somehow carried the right token.
-        for (origin, site) in [("https://evil.example", "cross-site"), ("https://evil.example", "")] {
+        for (origin, site) in [
+            ("https://evil.example", "cross-site"),
+            ("https://evil.example", ""),
+        ] {
             let mut cross = Request::post("/login").header("origin", origin);
             if !site.is_empty() {
                 cross = cross.header("sec-fetch-site", site);
             }
             let page = browser
-                .send(cross, Some(encode(&[("email", "a@b.co"), ("password", "x"), ("csrf_token", &csrf)])))
+                .send(
+                    cross,
+                    Some(encode(&[
+                        ("email", "a@b.co"),
+                        ("password", "x"),
+                        ("csrf_token", &csrf),
+                    ])),
+                )
                 .await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{origin} {site}");
         }
         // Same origin but without the session's token: refused too.
-        let page = browser.post("/login", &[("email", "a@b.co"), ("password", "x")]).await;
+        let page = browser
+            .post("/login", &[("email", "a@b.co"), ("password", "x")])
+            .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
         let page = browser
-            .post("/login", &[("email", "a@b.co"), ("password", "x"), ("csrf_token", "forged-forged-forged-forged-forged")])
+            .post(
+                "/login",
+                &[
+                    ("email", "a@b.co"),
+                    ("password", "x"),
+                    ("csrf_token", "forged-forged-forged-forged-forged"),
+                ],
+            )
             .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
     }
@@ -228,7 +289,15 @@ async fn next_only_follows_local_paths() {
         ] {
             let csrf = browser.get("/login").await.csrf();
             let page = browser
-                .post("/login", &[("email", "next@example.com"), ("password", PASSWORD), ("next", next), ("csrf_token", &csrf)])
+                .post(
+                    "/login",
+                    &[
+                        ("email", "next@example.com"),
+                        ("password", PASSWORD),
+                        ("next", next),
+                        ("csrf_token", &csrf),
+                    ],
+                )
                 .await;
             assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
             assert_eq!(page.location.as_deref(), Some(expected), "next={next}");
@@ -265,10 +334,21 @@ async fn cookies_are_secure_behind_https() {
         .header("origin", "https://scan.example")
         .header("sec-fetch-site", "same-origin");
     let done = browser
-        .send(request, Some(encode(&[("email", "tls@example.com"), ("password", PASSWORD), ("csrf_token", &csrf)])))
+        .send(
+            request,
+            Some(encode(&[
+                ("email", "tls@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ])),
+        )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
-    assert!(done.set_cookies.iter().all(|c| c.contains("; Secure")), "{:?}", done.set_cookies);
+    assert!(
+        done.set_cookies.iter().all(|c| c.contains("; Secure")),
+        "{:?}",
+        done.set_cookies
+    );
 }
 
 #[tokio::test]
@@ -278,13 +358,27 @@ async fn settings_create_an_api_key_shown_once() {
     browser.sign_up("keys@example.com").await;
     let csrf = browser.get("/app/settings").await.csrf();
     let page = browser
-        .post("/app/settings/api-keys", &[("name", "laptop"), ("scope_qr_read", "1"), ("csrf_token", &csrf)])
+        .post(
+            "/app/settings/api-keys",
+            &[
+                ("name", "laptop"),
+                ("scope_qr_read", "1"),
+                ("csrf_token", &csrf),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains("spk_"), "the new key is shown");
     let again = browser.get("/app/settings").await;
     assert!(again.html.contains("laptop") && again.html.contains("qr:read"));
-    let shown = page.html.split("<code>").nth(1).unwrap().split("</code>").next().unwrap();
+    let shown = page
+        .html
+        .split("<code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap();
     assert!(!again.html.contains(shown), "never shown again");
     let export = browser.get("/app/settings/export").await;
     assert_eq!(export.status, StatusCode::OK);

@@ -34,11 +34,14 @@ pub async fn consume(pool: &AnyPool, token_hash: &str) -> Result<Option<String>,
     .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((user_id,)) = row else { return Ok(None) };
-    let done = sqlx::query("UPDATE auth_password_resets SET used = 1 WHERE token_hash = $1 AND used = 0")
-        .bind(token_hash)
-        .execute(&mut *tx)
-        .await?;
+    let Some((user_id,)) = row else {
+        return Ok(None);
+    };
+    let done =
+        sqlx::query("UPDATE auth_password_resets SET used = 1 WHERE token_hash = $1 AND used = 0")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
     if done.rows_affected() != 1 {
         return Ok(None);
     }

@@ -101,7 +101,10 @@ pub struct SessionSummary {
 }
 
 /// The user's live sessions (for the data export): the newest token of each live family.
-pub async fn live_for_user(pool: &AnyPool, user_id: &str) -> Result<Vec<SessionSummary>, AuthError> {
+pub async fn live_for_user(
+    pool: &AnyPool,
+    user_id: &str,
+) -> Result<Vec<SessionSummary>, AuthError> {
     Ok(sqlx::query_as(
         "SELECT family_id, MAX(created_at) AS created_at, MAX(expires_at) AS expires_at \
          FROM auth_refresh_tokens WHERE user_id = $1 AND revoked = 0 GROUP BY family_id",

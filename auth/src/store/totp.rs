@@ -44,7 +44,11 @@ pub async fn enable(pool: &AnyPool, user_id: &str, recovery_hashes: &str) -> Res
     Ok(())
 }
 
-pub async fn set_recovery(pool: &AnyPool, user_id: &str, recovery_hashes: &str) -> Result<(), AuthError> {
+pub async fn set_recovery(
+    pool: &AnyPool,
+    user_id: &str,
+    recovery_hashes: &str,
+) -> Result<(), AuthError> {
     sqlx::query("UPDATE auth_totp SET recovery_codes = $1 WHERE user_id = $2")
         .bind(recovery_hashes)
         .bind(user_id)

@@ -121,10 +121,12 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
         "auth_password_resets",
         "auth_totp",
     ] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE user_id = $1")))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE user_id = $1"
+        )))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query("DELETE FROM auth_users WHERE id = $1")
         .bind(id)

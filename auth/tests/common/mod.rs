@@ -49,7 +49,10 @@ pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) ->
     argv.extend_from_slice(args);
     let settings = Cli::parse_from(argv).settings;
     let keys = KeyPair::load_or_generate(&settings).unwrap();
-    db.db.migrate(Service::Auth, auth::migrator()).await.unwrap();
+    db.db
+        .migrate(Service::Auth, auth::migrator())
+        .await
+        .unwrap();
     let redis = match redis {
         Some(url) => Some(shared::context::connect_redis(&url).await.unwrap()),
         None => None,
@@ -64,7 +67,13 @@ pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) ->
         identity: Identity::new(keys.public_bytes()),
     };
     let router = auth::build(ctx.clone()).await.unwrap();
-    App { router, keys, db, ctx, dir }
+    App {
+        router,
+        keys,
+        db,
+        ctx,
+        dir,
+    }
 }
 
 pub struct Answer {
@@ -74,7 +83,13 @@ pub struct Answer {
 }
 
 impl App {
-    pub async fn call(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = bearer {
             request = request.header("authorization", format!("Bearer {token}"));
@@ -95,7 +110,11 @@ impl App {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, headers, json }
+        Answer {
+            status,
+            headers,
+            json,
+        }
     }
 
     pub async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> Answer {
@@ -109,19 +128,31 @@ impl App {
     /// Signs up `email` with the standard strong password; returns the 201 body.
     pub async fn signup(&self, email: &str) -> Value {
         let a = self
-            .post("/api/v1/auth/signup", None, serde_json::json!({"email": email, "password": PASSWORD}))
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                serde_json::json!({"email": email, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
         a.json
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Answer {
-        self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": password}))
-            .await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn count(&self, table: &str, user_id: &str) -> i64 {
-        let column = if table == "auth_users" { "id" } else { "user_id" };
+        let column = if table == "auth_users" {
+            "id"
+        } else {
+            "user_id"
+        };
         let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM {table} WHERE {column} = $1"
         )))
@@ -134,5 +165,8 @@ impl App {
 }
 
 pub fn token(v: &Value, field: &str) -> String {
-    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {v}")).to_owned()
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {v}"))
+        .to_owned()
 }

@@ -10,11 +10,13 @@ use tokio::sync::{Mutex, mpsc};
 use super::{Delivery, Event, PublishError};
 
 type Receiver = Arc<Mutex<mpsc::Receiver<Event>>>;
+/// Per topic: each consumer group's name, its queue's sending end and its shared receiver.
+type Groups = HashMap<String, Vec<(String, mpsc::Sender<Event>, Receiver)>>;
 
 #[derive(Clone)]
 pub struct MemoryBus {
     capacity: usize,
-    groups: Arc<RwLock<HashMap<String, Vec<(String, mpsc::Sender<Event>, Receiver)>>>>,
+    groups: Arc<RwLock<Groups>>,
 }
 
 impl MemoryBus {

@@ -38,14 +38,18 @@ pub struct RedisBus {
 
 impl RedisBus {
     pub(super) async fn connect(url: &str, shutdown: &Shutdown) -> Result<Self, Error> {
-        let client = Client::open(url)
-            .map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
+        let client = Client::open(url).map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
         let manager = ConnectionManager::new(client.clone())
             .await
             .map_err(|e| Error::Config(format!("REDIS_URL: cannot connect: {e}")))?;
         let (queue, receiver) = mpsc::channel(LOCAL_QUEUE);
         let in_flight = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(write_loop(manager, receiver, in_flight.clone(), shutdown.clone()));
+        tokio::spawn(write_loop(
+            manager,
+            receiver,
+            in_flight.clone(),
+            shutdown.clone(),
+        ));
         Ok(Self {
             client,
             queue,
@@ -232,7 +236,11 @@ impl RedisSubscription {
 
     /// Turns entries into deliveries. An entry that cannot be decoded can never be processed:
     /// it is logged and acknowledged so it does not block the group forever.
-    async fn decode(&mut self, entries: Vec<StreamId>, attempts: u32) -> Result<Vec<Delivery>, Error> {
+    async fn decode(
+        &mut self,
+        entries: Vec<StreamId>,
+        attempts: u32,
+    ) -> Result<Vec<Delivery>, Error> {
         let mut deliveries = Vec::with_capacity(entries.len());
         let mut poison = Vec::new();
         for entry in entries {
@@ -257,7 +265,10 @@ impl RedisSubscription {
     }
 
     pub(super) async fn ack(&mut self, deliveries: &[Delivery]) -> Result<(), Error> {
-        let ids: Vec<String> = deliveries.iter().filter_map(|d| d.receipt.clone()).collect();
+        let ids: Vec<String> = deliveries
+            .iter()
+            .filter_map(|d| d.receipt.clone())
+            .collect();
         self.ack_ids(&ids).await
     }
 

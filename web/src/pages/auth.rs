@@ -26,18 +26,36 @@ const FORM_LIMIT: usize = 4 * 1024;
 pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
     Router::new()
-        .route("/signup", get(signup_page).post(signup_submit).layer(small()))
+        .route(
+            "/signup",
+            get(signup_page).post(signup_submit).layer(small()),
+        )
         .route("/login", get(login_page).post(login_submit).layer(small()))
         .route("/login/mfa", post(mfa_submit).layer(small()))
         .route("/logout", post(logout))
-        .route("/forgot", get(forgot_page).post(forgot_submit).layer(small()))
-        .route("/reset/{token}", get(reset_page).post(reset_submit).layer(small()))
+        .route(
+            "/forgot",
+            get(forgot_page).post(forgot_submit).layer(small()),
+        )
+        .route(
+            "/reset/{token}",
+            get(reset_page).post(reset_submit).layer(small()),
+        )
         .route("/app", get(dashboard))
         .route("/app/settings", get(settings_page))
-        .route("/app/settings/password", post(settings_password).layer(small()))
-        .route("/app/settings/api-keys", post(settings_create_key).layer(small()))
+        .route(
+            "/app/settings/password",
+            post(settings_password).layer(small()),
+        )
+        .route(
+            "/app/settings/api-keys",
+            post(settings_create_key).layer(small()),
+        )
         // POST because HTML forms cannot send DELETE.
-        .route("/app/settings/api-keys/{id}/delete", post(settings_delete_key))
+        .route(
+            "/app/settings/api-keys/{id}/delete",
+            post(settings_delete_key),
+        )
         .route("/app/settings/export", get(settings_export))
         .route("/app/settings/delete", post(settings_delete).layer(small()))
 }
@@ -120,7 +138,11 @@ struct NextQuery {
     notice: Option<String>,
 }
 
-async fn signup_page(State(state): State<WebState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+async fn signup_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let mut jar = CookieJar::default();
     let csrf = csrf_token(&state, &headers, &mut jar);
     jar.apply(SignupPage {
@@ -152,7 +174,11 @@ async fn signup_submit(
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let invite = Some(form.invite_code.trim()).filter(|c| !c.is_empty());
-    let result = state.clients.auth.signup(&form.email, &form.password, invite).await;
+    let result = state
+        .clients
+        .auth
+        .signup(&form.email, &form.password, invite)
+        .await;
     let mut page = SignupPage {
         chrome: chrome(false, &form.csrf_token),
         email: form.email.clone(),
@@ -208,7 +234,11 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
     }
 }
 
-async fn login_page(State(state): State<WebState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+async fn login_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let mut jar = CookieJar::default();
     let csrf = csrf_token(&state, &headers, &mut jar);
     jar.apply(LoginPage {
@@ -281,7 +311,12 @@ async fn mfa_submit(
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
-    match state.clients.auth.login_mfa(&form.mfa_token, &form.code).await {
+    match state
+        .clients
+        .auth
+        .login_mfa(&form.mfa_token, &form.code)
+        .await
+    {
         Ok(answer) => {
             let mut jar = CookieJar::default();
             jar.sign_in(&state, &answer);
@@ -415,7 +450,12 @@ async fn reset_submit(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
-    match state.clients.auth.reset_password(&token, &form.new_password).await {
+    match state
+        .clients
+        .auth
+        .reset_password(&token, &form.new_password)
+        .await
+    {
         Ok(()) => Ok(see_other("/login?notice=reset")),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
@@ -453,7 +493,10 @@ struct Dashboard {
     email: String,
 }
 
-async fn dashboard(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn dashboard(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
     let session = match require_session(&state, &headers, &mut jar, "/app").await? {
         Ok(session) => session,
@@ -481,7 +524,11 @@ struct SettingsPage {
 }
 
 impl SettingsPage {
-    async fn load(state: &WebState, session: &Session, csrf: &str) -> Result<SettingsPage, ApiError> {
+    async fn load(
+        state: &WebState,
+        session: &Session,
+        csrf: &str,
+    ) -> Result<SettingsPage, ApiError> {
         let keys = state.clients.auth.api_keys(&session.access_token).await?;
         Ok(SettingsPage {
             chrome: chrome(true, csrf),
@@ -552,7 +599,14 @@ async fn settings_password(
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
     let auth = &state.clients.auth;
-    match auth.change_password(&session.access_token, &form.current_password, &form.new_password).await {
+    match auth
+        .change_password(
+            &session.access_token,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await
+    {
         Ok(()) => Ok(jar.apply(see_other("/app/settings?notice=password"))),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
@@ -642,11 +696,18 @@ async fn settings_delete_key(
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
-    state.clients.auth.delete_api_key(&session.access_token, &id).await?;
+    state
+        .clients
+        .auth
+        .delete_api_key(&session.access_token, &id)
+        .await?;
     Ok(jar.apply(see_other("/app/settings?notice=key-deleted")))
 }
 
-async fn settings_export(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn settings_export(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
     let session = match require_session(&state, &headers, &mut jar, "/app/settings").await? {
         Ok(session) => session,
@@ -657,7 +718,10 @@ async fn settings_export(State(state): State<WebState>, headers: HeaderMap) -> R
     Ok(jar.apply((
         [
             (header::CONTENT_TYPE, "application/json"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"scanpage-account.json\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"scanpage-account.json\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         body,
@@ -681,7 +745,12 @@ async fn settings_delete(
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
-    match state.clients.auth.delete_account(&session.access_token, &form.password).await {
+    match state
+        .clients
+        .auth
+        .delete_account(&session.access_token, &form.password)
+        .await
+    {
         Ok(()) => {
             let mut jar = CookieJar::default();
             jar.sign_out(&state);

@@ -38,7 +38,13 @@ impl CookieJar {
         let access = tokens.access_token.as_deref()?;
         let refresh = tokens.refresh_token.as_deref()?;
         let secure = state.secure_cookies;
-        self.set(secure, ACCESS_COOKIE, access, ACCESS_TOKEN_TTL.as_secs(), "Lax");
+        self.set(
+            secure,
+            ACCESS_COOKIE,
+            access,
+            ACCESS_TOKEN_TTL.as_secs(),
+            "Lax",
+        );
         self.set(secure, REFRESH_COOKIE, refresh, REFRESH_MAX_AGE, "Lax");
         let csrf = new_csrf_token();
         self.set(secure, CSRF_COOKIE, &csrf, REFRESH_MAX_AGE, "Strict");
@@ -46,13 +52,23 @@ impl CookieJar {
     }
 
     pub fn sign_out(&mut self, state: &WebState) {
-        for (name, same_site) in [(ACCESS_COOKIE, "Lax"), (REFRESH_COOKIE, "Lax"), (CSRF_COOKIE, "Strict")] {
+        for (name, same_site) in [
+            (ACCESS_COOKIE, "Lax"),
+            (REFRESH_COOKIE, "Lax"),
+            (CSRF_COOKIE, "Strict"),
+        ] {
             self.set(state.secure_cookies, name, "", 0, same_site);
         }
     }
 
     pub fn csrf(&mut self, state: &WebState, token: &str) {
-        self.set(state.secure_cookies, CSRF_COOKIE, token, REFRESH_MAX_AGE, "Strict");
+        self.set(
+            state.secure_cookies,
+            CSRF_COOKIE,
+            token,
+            REFRESH_MAX_AGE,
+            "Strict",
+        );
     }
 
     /// Attaches the cookies to a response.
@@ -105,11 +121,20 @@ pub struct Session {
 
 /// Who is browsing: the access cookie checked with auth; when it has expired, the refresh
 /// cookie is rotated transparently (new cookies go into `jar`).
-pub async fn current(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> Result<Option<Session>, ApiError> {
+pub async fn current(
+    state: &WebState,
+    headers: &HeaderMap,
+    jar: &mut CookieJar,
+) -> Result<Option<Session>, ApiError> {
     let auth = &state.clients.auth;
     if let Some(access) = cookie_value(headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
         match auth.me_with(&access).await {
-            Ok(user) => return Ok(Some(Session { user, access_token: access })),
+            Ok(user) => {
+                return Ok(Some(Session {
+                    user,
+                    access_token: access,
+                }));
+            }
             Err(e) if is_unauthorised(&e) => {}
             Err(e) => return Err(e.into()),
         }
@@ -123,7 +148,10 @@ pub async fn current(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar)
                 return Ok(None);
             };
             let user = auth.me_with(&access).await?;
-            Ok(Some(Session { user, access_token: access }))
+            Ok(Some(Session {
+                user,
+                access_token: access,
+            }))
         }
         Err(e) if is_unauthorised(&e) => {
             jar.sign_out(state);
@@ -138,14 +166,27 @@ impl CookieJar {
     fn sign_in_keep_csrf(&mut self, state: &WebState, tokens: &SessionAnswer) -> Option<String> {
         let access = tokens.access_token.as_deref()?;
         let refresh = tokens.refresh_token.as_deref()?;
-        self.set(state.secure_cookies, ACCESS_COOKIE, access, ACCESS_TOKEN_TTL.as_secs(), "Lax");
-        self.set(state.secure_cookies, REFRESH_COOKIE, refresh, REFRESH_MAX_AGE, "Lax");
+        self.set(
+            state.secure_cookies,
+            ACCESS_COOKIE,
+            access,
+            ACCESS_TOKEN_TTL.as_secs(),
+            "Lax",
+        );
+        self.set(
+            state.secure_cookies,
+            REFRESH_COOKIE,
+            refresh,
+            REFRESH_MAX_AGE,
+            "Lax",
+        );
         Some(access.to_owned())
     }
 }
 
 fn is_unauthorised(err: &ClientError) -> bool {
-    err.api_error().is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
+    err.api_error()
+        .is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
 }
 
 /// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
@@ -175,8 +216,19 @@ mod tests {
 
     #[test]
     fn next_is_only_a_local_path() {
-        assert_eq!(safe_next(Some("/app/settings?tab=keys")), "/app/settings?tab=keys");
-        for evil in ["//evil.com", "/\\evil.com", "https://evil.com", "evil.com", "/\t/evil.com", "", "javascript:alert(1)"] {
+        assert_eq!(
+            safe_next(Some("/app/settings?tab=keys")),
+            "/app/settings?tab=keys"
+        );
+        for evil in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/\t/evil.com",
+            "",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(safe_next(Some(evil)), "/app", "{evil:?}");
         }
         assert_eq!(safe_next(None), "/app");
@@ -186,7 +238,10 @@ mod tests {
     fn csrf_tokens_must_match_the_cookie() {
         let mut headers = HeaderMap::new();
         let token = new_csrf_token();
-        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}")).unwrap());
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}")).unwrap(),
+        );
         assert!(check_csrf(&headers, &token).is_ok());
         assert!(check_csrf(&headers, "forged").is_err());
         assert!(check_csrf(&HeaderMap::new(), "").is_err());
