@@ -1,6 +1,9 @@
 //! The auth API as a user meets it, on SQLite and (when configured) PostgreSQL.
 
-#![allow(clippy::unwrap_used, reason = "test helpers fail loudly; clippy.toml only exempts #[test] functions")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly; clippy.toml only exempts #[test] functions"
+)]
 
 mod common;
 

@@ -1,7 +1,10 @@
 //! The sign-in pages as a browser uses them: the whole app (all services in one process, like
 //! `scanpage serve`) driven with `oneshot`, on SQLite and PostgreSQL.
 
-#![allow(clippy::unwrap_used, reason = "test helpers fail loudly; clippy.toml only exempts #[test] functions")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly; clippy.toml only exempts #[test] functions"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
