@@ -337,7 +337,7 @@ impl Auth {
 
     pub async fn end_session(&self, sid: &str) -> Result<(), AuthError> {
         sessions::revoke_family(&self.db, sid).await?;
-        self.identity.revoke_session(sid);
+        self.identity.revoke_and_announce(sid, &self.bus);
         Ok(())
     }
 
@@ -378,7 +378,7 @@ impl Auth {
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
         users::set_password(&self.db, &user.id, &hash).await?;
         for family in sessions::revoke_others(&self.db, &user.id, Some(sid)).await? {
-            self.identity.revoke_session(&family);
+            self.identity.revoke_and_announce(&family, &self.bus);
         }
         Ok(())
     }
@@ -458,7 +458,7 @@ impl Auth {
         let families = sessions::revoke_others(&self.db, &user.id, None).await?;
         users::delete(&self.db, &user.id).await?;
         for family in families {
-            self.identity.revoke_session(&family);
+            self.identity.revoke_and_announce(&family, &self.bus);
         }
         self.bus
             .publish(Event::new(
@@ -652,7 +652,7 @@ impl Auth {
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
         users::set_password(&self.db, &user.id, &hash).await?;
         for family in sessions::revoke_others(&self.db, &user.id, None).await? {
-            self.identity.revoke_session(&family);
+            self.identity.revoke_and_announce(&family, &self.bus);
         }
         Ok(())
     }

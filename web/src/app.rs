@@ -129,6 +129,10 @@ pub async fn build(
     }
 
     let identity = build_identity(&settings, mode)?;
+    if bus.is_shared() {
+        // Other processes (split mode, several instances) end sessions too: hear about them.
+        identity.follow_revocations(&bus, shutdown);
+    }
     let context = |db: &Db| ServiceContext {
         db: db.clone(),
         bus: bus.clone(),
