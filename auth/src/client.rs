@@ -12,6 +12,8 @@ pub struct CurrentUser {
     pub email: String,
     pub role: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// What signup, login and refresh answer. Exactly one of: a token pair, `waitlisted`, or
@@ -167,6 +169,17 @@ impl AuthClient {
             Method::POST,
             "/api/v1/auth/password",
             bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn verify_email(&self, token: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"token": token});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            HeaderMap::new(),
             Some(body),
         )
         .await

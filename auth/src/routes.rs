@@ -59,6 +59,10 @@ pub fn router(state: AuthState) -> Router {
             get(reset_token_status),
         )
         .route(
+            "/api/v1/auth/verify-email",
+            post(verify_email).layer(small()),
+        )
+        .route(
             "/api/v1/auth/api-keys",
             post(create_api_key).get(list_api_keys),
         )
@@ -226,6 +230,19 @@ async fn forgot_password(
 ) -> Result<StatusCode, AuthError> {
     s.auth.forgot_password(&body.email).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: String,
+}
+
+async fn verify_email(
+    State(s): State<AuthState>,
+    Json(body): Json<TokenBody>,
+) -> Result<StatusCode, AuthError> {
+    s.auth.verify_email(&body.token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -44,6 +44,7 @@ pub struct UserView {
     pub email: String,
     pub role: Role,
     pub created_at: i64,
+    pub email_verified: bool,
 }
 
 impl From<&users::User> for UserView {
@@ -53,6 +54,7 @@ impl From<&users::User> for UserView {
             email: user.email.clone(),
             role: user.role,
             created_at: user.created_at,
+            email_verified: user.email_verified,
         }
     }
 }
@@ -187,6 +189,7 @@ impl Auth {
         }
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "signed up");
+        self.send_verification(&user).await?;
         Ok(SignupOutcome::Created(self.start_session(&user).await?))
     }
 
@@ -628,6 +631,25 @@ impl Auth {
         // The email stand-in: the link goes to the log until the email feature sends it.
         tracing::info!(user_id = %user.id, %link, "password reset email queued (outbox)");
         Ok(())
+    }
+
+    /// Queues the "confirm your email" message (outbox + log, until the email feature is on).
+    async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
+        let token = random_token();
+        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
+        let link = format!("{}/verify/{token}", self.public_base_url);
+        let body = format!("Welcome to Scanpage! Confirm your email address: {link}");
+        resets::enqueue_email(&self.db, &user.email, "Confirm your email", &body).await?;
+        tracing::info!(user_id = %user.id, %link, "verification email queued (outbox)");
+        Ok(())
+    }
+
+    pub async fn verify_email(&self, token: &str) -> Result<(), AuthError> {
+        if resets::verify_email(&self.db, &sha256_hex(token)).await? {
+            Ok(())
+        } else {
+            Err(AuthError::InvalidToken)
+        }
     }
 
     pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {

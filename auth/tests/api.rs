@@ -571,6 +571,7 @@ async fn deleting_the_account_removes_its_rows() {
             "auth_refresh_tokens",
             "auth_api_keys",
             "auth_password_resets",
+            "auth_email_verifications",
             "auth_totp",
         ] {
             assert_eq!(app.count(table, &user_id).await, 0, "{table}");
@@ -612,8 +613,9 @@ async fn password_reset_works_once_through_the_outbox_link() {
         let mails = auth::store::resets::outbox_for(app.db.db.pool(), "ola@example.com")
             .await
             .unwrap();
-        let link = mails[0]
-            .split_whitespace()
+        let link = mails
+            .iter()
+            .flat_map(|m| m.split_whitespace())
             .find(|w| w.contains("/reset/"))
             .unwrap();
         let reset_token = link.rsplit('/').next().unwrap();
@@ -658,6 +660,46 @@ async fn password_reset_works_once_through_the_outbox_link() {
                 .status,
             StatusCode::OK
         );
+    }
+}
+
+#[tokio::test]
+async fn email_verification_link_from_the_outbox_works_once() {
+    for db in databases("verify_email").await {
+        let app = app(db, &[]).await;
+        let access = token(&app.signup("vic@example.com").await, "access_token");
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&access)).await.json["email_verified"],
+            false
+        );
+        let mails = auth::store::resets::outbox_for(app.db.db.pool(), "vic@example.com")
+            .await
+            .unwrap();
+        let link = mails[0]
+            .split_whitespace()
+            .find(|w| w.contains("/verify/"))
+            .unwrap();
+        let verify_token = link.rsplit('/').next().unwrap();
+        let done = app
+            .post(
+                "/api/v1/auth/verify-email",
+                None,
+                json!({"token": verify_token}),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&access)).await.json["email_verified"],
+            true
+        );
+        let again = app
+            .post(
+                "/api/v1/auth/verify-email",
+                None,
+                json!({"token": verify_token}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST);
     }
 }
 

@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS auth_users (
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL DEFAULT 'user',
     created_at BIGINT NOT NULL,
-    password_changed_at BIGINT NOT NULL
+    password_changed_at BIGINT NOT NULL,
+    -- Set when the user follows the link of the verification email.
+    email_verified_at BIGINT
 );
 
 -- One row per refresh token ever issued. A family is one sign-in (the `sid` of its access
@@ -63,6 +65,14 @@ CREATE TABLE IF NOT EXISTS auth_password_resets (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     used INTEGER NOT NULL DEFAULT 0
+);
+
+-- Email verification links: hashed, single use, 7 days.
+CREATE TABLE IF NOT EXISTS auth_email_verifications (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS auth_totp (

@@ -61,6 +61,54 @@ pub async fn user_for(pool: &AnyPool, token_hash: &str) -> Result<Option<String>
     Ok(row.map(|(id,)| id))
 }
 
+/// Email verification links live a week.
+pub const VERIFY_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+pub async fn insert_verification(
+    pool: &AnyPool,
+    user_id: &str,
+    token_hash: &str,
+) -> Result<(), AuthError> {
+    let now = shared::ids::now_ms();
+    sqlx::query(
+        "INSERT INTO auth_email_verifications (token_hash, user_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + VERIFY_TTL_MS)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Uses a verification link (once): marks the user's email verified. False when the link is
+/// unknown, used or expired.
+pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, AuthError> {
+    let now = shared::ids::now_ms();
+    let mut tx = pool.begin().await?;
+    let row: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM auth_email_verifications WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id,)) = row else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE auth_users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+    )
+    .bind(now)
+    .bind(&user_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 pub async fn enqueue_email(
     pool: &AnyPool,
     recipient: &str,

@@ -12,6 +12,7 @@ struct Row {
     password_hash: String,
     role: String,
     created_at: i64,
+    email_verified_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub struct User {
     pub password_hash: String,
     pub role: Role,
     pub created_at: i64,
+    pub email_verified: bool,
 }
 
 impl From<Row> for User {
@@ -31,11 +33,12 @@ impl From<Row> for User {
             password_hash: row.password_hash,
             role: Role::parse(&row.role).unwrap_or(Role::User),
             created_at: row.created_at,
+            email_verified: row.email_verified_at.is_some(),
         }
     }
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, created_at";
+const COLUMNS: &str = "id, email, password_hash, role, created_at, email_verified_at";
 
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
@@ -69,6 +72,7 @@ pub async fn insert(
         password_hash: password_hash.to_owned(),
         role,
         created_at: now,
+        email_verified: false,
     })
 }
 
@@ -119,6 +123,7 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
         "auth_refresh_tokens",
         "auth_api_keys",
         "auth_password_resets",
+        "auth_email_verifications",
         "auth_totp",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(

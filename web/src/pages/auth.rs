@@ -41,6 +41,7 @@ pub fn router() -> Router<WebState> {
             "/reset/{token}",
             get(reset_page).post(reset_submit).layer(small()),
         )
+        .route("/verify/{token}", get(verify_page).post(verify_submit))
         .route("/app", get(dashboard))
         .route("/app/settings", get(settings_page))
         .route(
@@ -469,6 +470,55 @@ async fn reset_submit(
             Ok((status, page).into_response())
         }
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    token: String,
+    done: bool,
+    failed: bool,
+}
+
+async fn verify_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let page = VerifyPage {
+        chrome: chrome(false, &csrf),
+        token,
+        done: false,
+        failed: false,
+    };
+    jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+}
+
+async fn verify_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let result = state.clients.auth.verify_email(&token).await;
+    let failed = match result {
+        Ok(()) => false,
+        Err(err) => {
+            Errors::from_client(err)?;
+            true
+        }
+    };
+    Ok(VerifyPage {
+        chrome: chrome(false, &form.csrf_token),
+        token,
+        done: !failed,
+        failed,
+    }
+    .into_response())
 }
 
 // --- The signed-in app ---------------------------------------------------------------------
