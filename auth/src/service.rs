@@ -82,6 +82,8 @@ pub enum LoginOutcome {
 pub struct TotpSetup {
     pub secret: String,
     pub otpauth_url: String,
+    /// The otpauth URL as a QR code to scan with an authenticator app (SVG markup).
+    pub qr_svg: String,
 }
 
 pub struct Config {
@@ -522,9 +524,15 @@ impl Auth {
             ));
         }
         let otpauth_url = self.totp_for(&secret, &user.email)?.get_url();
+        let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
+            .map_err(AuthError::internal)?
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build();
         Ok(TotpSetup {
             secret,
             otpauth_url,
+            qr_svg,
         })
     }
 

@@ -713,6 +713,7 @@ async fn totp_second_factor() {
             .await;
         assert_eq!(setup.status, StatusCode::OK, "{}", setup.json);
         assert!(token(&setup.json, "otpauth_url").starts_with("otpauth://totp/"));
+        assert!(token(&setup.json, "qr_svg").contains("<svg"));
         let secret = token(&setup.json, "secret");
         let totp = totp_rs::TOTP::new(
             totp_rs::Algorithm::SHA1,
