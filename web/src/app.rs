@@ -217,9 +217,23 @@ fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
     let runs_auth = mode.services().contains(&Service::Auth);
     match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
         Some(x) if !runs_auth => Identity::from_jwk_x(x),
-        _ => Ok(Identity::new(
-            KeyPair::load_or_generate(settings)?.public_bytes(),
-        )),
+        _ => {
+            let has_private = settings
+                .jwt_private_key
+                .as_deref()
+                .is_some_and(|k| !k.is_empty());
+            // The web pages ask auth who is signed in; the other services verify locally and
+            // need auth's public key. A key generated here would not be auth's.
+            if !runs_auth && !has_private && mode != Mode::Single(Service::Web) {
+                tracing::warn!(
+                    "JWT_PUBLIC_KEY is not set: the {mode} cannot verify auth's tokens; set it \
+                     to the `x` of auth's /.well-known/jwks.json"
+                );
+            }
+            Ok(Identity::new(
+                KeyPair::load_or_generate(settings)?.public_bytes(),
+            ))
+        }
     }
 }
 
