@@ -14,6 +14,22 @@ pub struct CurrentUser {
     pub created_at: i64,
     #[serde(default)]
     pub email_verified: bool,
+    #[serde(default)]
+    pub two_factor_enabled: bool,
+}
+
+/// A pending second factor: scan the QR code (or type the secret), then confirm with a code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TotpSetupInfo {
+    pub secret: String,
+    pub otpauth_url: String,
+    /// SVG markup made by auth from the otpauth URL (no user-supplied text in it).
+    pub qr_svg: String,
+}
+
+#[derive(Deserialize)]
+struct TotpEnabled {
+    recovery_codes: Vec<String>,
 }
 
 /// What signup, login and refresh answer. Exactly one of: a token pair, `waitlisted`, or
@@ -287,6 +303,47 @@ impl AuthClient {
         self.no_content(
             Method::DELETE,
             "/api/v1/auth/me",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn totp_setup(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/2fa/setup",
+                bearer(access_token),
+                Some(&serde_json::json!({})),
+            )
+            .await
+    }
+
+    /// Turns the pending second factor on; answers the one-time recovery codes.
+    pub async fn totp_enable(
+        &self,
+        access_token: &str,
+        code: &str,
+    ) -> Result<Vec<String>, ClientError> {
+        let body = serde_json::json!({"code": code});
+        let enabled: TotpEnabled = self
+            .inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/2fa/enable",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await?;
+        Ok(enabled.recovery_codes)
+    }
+
+    pub async fn totp_disable(&self, access_token: &str, code: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"code": code});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/2fa/disable",
             bearer(access_token),
             Some(body),
         )

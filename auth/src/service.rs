@@ -45,6 +45,8 @@ pub struct UserView {
     pub role: Role,
     pub created_at: i64,
     pub email_verified: bool,
+    #[serde(default)]
+    pub two_factor_enabled: bool,
 }
 
 impl From<&users::User> for UserView {
@@ -55,6 +57,7 @@ impl From<&users::User> for UserView {
             role: user.role,
             created_at: user.created_at,
             email_verified: user.email_verified,
+            two_factor_enabled: false,
         }
     }
 }
@@ -350,7 +353,11 @@ impl Auth {
         let user = users::by_id(&self.db, &principal.user_id)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        Ok((&user).into())
+        let mut view = UserView::from(&user);
+        view.two_factor_enabled = totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1);
+        Ok(view)
     }
 
     async fn user_with_password(

@@ -387,3 +387,86 @@ async fn settings_create_an_api_key_shown_once() {
     assert_eq!(export.status, StatusCode::OK);
     assert!(export.html.contains("keys@example.com"));
 }
+
+#[tokio::test]
+async fn two_factor_from_the_settings_page_to_the_login_code_step() {
+    let db = shared::testing::sqlite().await;
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("otp@example.com").await;
+    let csrf = browser.get("/app/settings").await.csrf();
+    let setup = browser
+        .post("/app/settings/2fa/setup", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(setup.html.contains("<svg"), "a QR code to scan");
+    let secret = setup
+        .html
+        .split("type the key <code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
+        Some("Scanpage".into()),
+        "otp@example.com".into(),
+    )
+    .unwrap();
+    let code = totp.generate_current().unwrap();
+    let enabled = browser
+        .post(
+            "/app/settings/2fa/enable",
+            &[("code", &code), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK);
+    assert!(enabled.html.contains("recovery codes"));
+
+    let out = browser.post("/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let csrf = browser.get("/login").await.csrf();
+    let step = browser
+        .post(
+            "/login",
+            &[
+                ("email", "otp@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::OK);
+    assert!(step.html.contains("name=\"mfa_token\""));
+    assert!(
+        !browser.cookies.contains_key("sp_access"),
+        "no session before the code"
+    );
+    let mfa_token = step
+        .html
+        .split("name=\"mfa_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = browser
+        .post(
+            "/login/mfa",
+            &[
+                ("mfa_token", &mfa_token),
+                ("code", &totp.generate_current().unwrap()),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(done.location.as_deref(), Some("/app"));
+    assert_eq!(browser.get("/app").await.status, StatusCode::OK);
+}

@@ -15,7 +15,7 @@ use shared::client::ClientError;
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 use shared::ui::Chrome;
 
-use auth::client::ApiKeyInfo;
+use auth::client::{ApiKeyInfo, TotpSetupInfo};
 
 use super::WebState;
 use super::session::{self, CookieJar, Session, check_csrf, csrf_token, safe_next, see_other};
@@ -58,6 +58,15 @@ pub fn router() -> Router<WebState> {
             post(settings_delete_key),
         )
         .route("/app/settings/export", get(settings_export))
+        .route("/app/settings/2fa/setup", post(settings_totp_setup))
+        .route(
+            "/app/settings/2fa/enable",
+            post(settings_totp_enable).layer(small()),
+        )
+        .route(
+            "/app/settings/2fa/disable",
+            post(settings_totp_disable).layer(small()),
+        )
         .route("/app/settings/delete", post(settings_delete).layer(small()))
 }
 
@@ -571,6 +580,10 @@ struct SettingsPage {
     password_errors: Errors,
     key_errors: Errors,
     delete_errors: Errors,
+    two_factor_enabled: bool,
+    totp_setup: Option<TotpSetupInfo>,
+    recovery_codes: Vec<String>,
+    totp_errors: Errors,
 }
 
 impl SettingsPage {
@@ -590,6 +603,10 @@ impl SettingsPage {
             password_errors: Errors::default(),
             key_errors: Errors::default(),
             delete_errors: Errors::default(),
+            two_factor_enabled: session.user.two_factor_enabled,
+            totp_setup: None,
+            recovery_codes: Vec::new(),
+            totp_errors: Errors::default(),
         })
     }
 }
@@ -614,6 +631,7 @@ async fn settings_page(
     page.notice = match q.notice.as_deref() {
         Some("password") => Some("Your password has been changed; your other sessions have ended."),
         Some("key-deleted") => Some("The API key has been deleted."),
+        Some("2fa-off") => Some("Two-factor authentication is off."),
         _ => None,
     };
     Ok(jar.apply(page))
@@ -776,6 +794,92 @@ async fn settings_export(
         ],
         body,
     )))
+}
+
+async fn settings_totp_setup(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let setup = state.clients.auth.totp_setup(&session.access_token).await;
+    let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
+    match setup {
+        Ok(setup) => page.totp_setup = Some(setup),
+        Err(err) => page.totp_errors = Errors::from_client(err)?.0,
+    }
+    // The page carries a secret: never cache it.
+    Ok(jar.apply(([(header::CACHE_CONTROL, "no-store")], page)))
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn settings_totp_enable(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let enabled = state
+        .clients
+        .auth
+        .totp_enable(&session.access_token, &form.code)
+        .await;
+    let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
+    let status = match enabled {
+        Ok(codes) => {
+            page.two_factor_enabled = true;
+            page.recovery_codes = codes;
+            StatusCode::OK
+        }
+        Err(err) => {
+            let (mut errors, status) = Errors::from_client(err)?;
+            errors.field = Some("totp_code".into());
+            page.totp_errors = errors;
+            status
+        }
+    };
+    Ok(jar.apply((status, [(header::CACHE_CONTROL, "no-store")], page)))
+}
+
+async fn settings_totp_disable(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    match state
+        .clients
+        .auth
+        .totp_disable(&session.access_token, &form.code)
+        .await
+    {
+        Ok(()) => Ok(jar.apply(see_other("/app/settings?notice=2fa-off"))),
+        Err(err) => {
+            let (mut errors, status) = Errors::from_client(err)?;
+            errors.field = Some("totp_code".into());
+            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
+            page.totp_errors = errors;
+            Ok(jar.apply((status, page)))
+        }
+    }
 }
 
 #[derive(Deserialize)]
