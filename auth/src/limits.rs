@@ -35,6 +35,12 @@ pub const SIGNUP_PER_IP: Rule = Rule {
     window: Duration::from_secs(60 * 60),
 };
 
+/// Password-reset emails per address per hour.
+pub const RESET_PER_ACCOUNT: Rule = Rule {
+    limit: 5,
+    window: Duration::from_secs(60 * 60),
+};
+
 #[derive(Clone)]
 pub struct Limiter {
     redis: Option<ConnectionManager>,

@@ -631,6 +631,17 @@ impl Auth {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
+        // A few links per hour per address, so the form cannot be used to flood someone's inbox.
+        // Over the limit the answer stays the same; the email is just not sent.
+        let key = format!("forgot:{}", sha256_hex(email.as_str()));
+        if self
+            .limiter
+            .hit(&key, limits::RESET_PER_ACCOUNT)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
         let Some(user) = users::by_email(&self.db, email.as_str()).await? else {
             return Ok(());
         };
