@@ -63,6 +63,19 @@ struct ApiKeyList {
     api_keys: Vec<ApiKeyInfo>,
 }
 
+/// The browser's address, passed by the web pages on in-process calls so that per-IP limits
+/// apply to them too. Auth believes it only on calls that arrive without a network connection
+/// (in-process), never from the network, where anyone could send it.
+pub const CLIENT_IP_HEADER: &str = "x-scanpage-client-ip";
+
+fn with_client_ip(ip: Option<std::net::IpAddr>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
+        headers.insert(CLIENT_IP_HEADER, value);
+    }
+    headers
+}
+
 #[derive(Clone)]
 pub struct AuthClient {
     inner: ServiceClient,
@@ -111,6 +124,7 @@ impl AuthClient {
         email: &str,
         password: &str,
         invite_code: Option<&str>,
+        client_ip: Option<std::net::IpAddr>,
     ) -> Result<SessionAnswer, ClientError> {
         let body =
             serde_json::json!({"email": email, "password": password, "invite_code": invite_code});
@@ -118,19 +132,24 @@ impl AuthClient {
             .json(
                 Method::POST,
                 "/api/v1/auth/signup",
-                HeaderMap::new(),
+                with_client_ip(client_ip),
                 Some(&body),
             )
             .await
     }
 
-    pub async fn login(&self, email: &str, password: &str) -> Result<SessionAnswer, ClientError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({"email": email, "password": password});
         self.inner
             .json(
                 Method::POST,
                 "/api/v1/auth/login",
-                HeaderMap::new(),
+                with_client_ip(client_ip),
                 Some(&body),
             )
             .await

@@ -74,18 +74,24 @@ pub fn router(state: AuthState) -> Router {
         .with_state(state)
 }
 
-/// The client's address when the connection is ours to see; only ever hashed, never kept.
+/// The client's address; only ever hashed (for rate limits), never kept or logged. From the
+/// connection when there is one. A call without a connection is in-process (the web pages):
+/// then the browser's address comes in a header only such a caller can make us believe.
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            return Ok(ClientIp(Some(addr.ip())));
+        }
         Ok(ClientIp(
             parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
+                .headers
+                .get(crate::client::CLIENT_IP_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
         ))
     }
 }

@@ -816,3 +816,45 @@ async fn jwks_serves_the_public_key() {
     assert!(key["kid"].as_str().is_some_and(|k| !k.is_empty()));
     assert!(key.get("d").is_none(), "never the private part");
 }
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_client_ip() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+
+    let login = |n: usize, forwarded: &str, peer: Option<&str>| {
+        let body = json!({"email": format!("ghost{n}@example.com"), "password": "nope nope"});
+        let mut request = Request::post("/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .header(auth::client::CLIENT_IP_HEADER, forwarded)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        if let Some(peer) = peer {
+            let addr: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
+            request.extensions_mut().insert(ConnectInfo(addr));
+        }
+        request
+    };
+    // The limiter does not touch the database: SQLite is enough here.
+    let app = app(shared::testing::sqlite().await, &[]).await;
+    let limit = auth::limits::LOGIN_PER_IP.limit as usize;
+    for n in 0..limit {
+        let a = app.raw(login(n, "203.0.113.9", None)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    // In-process caller (the web pages) naming the same browser: over the limit.
+    let over = app.raw(login(999, "203.0.113.9", None)).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers.contains_key("retry-after"));
+    // Another browser is unaffected.
+    assert_eq!(
+        app.raw(login(998, "203.0.113.10", None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // From the network the header is not believed: the connection's address counts.
+    let spoofed = app
+        .raw(login(997, "203.0.113.9", Some("198.51.100.1")))
+        .await;
+    assert_eq!(spoofed.status, StatusCode::UNAUTHORIZED);
+}

@@ -18,7 +18,9 @@ use shared::ui::Chrome;
 use auth::client::{ApiKeyInfo, TotpSetupInfo};
 
 use super::WebState;
-use super::session::{self, CookieJar, Session, check_csrf, csrf_token, safe_next, see_other};
+use super::session::{
+    self, CookieJar, PeerIp, Session, check_csrf, csrf_token, safe_next, see_other,
+};
 
 /// Credentials forms are tiny; a bigger body is refused before anything else happens.
 const FORM_LIMIT: usize = 4 * 1024;
@@ -179,6 +181,7 @@ struct SignupForm {
 
 async fn signup_submit(
     State(state): State<WebState>,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, ApiError> {
@@ -187,7 +190,7 @@ async fn signup_submit(
     let result = state
         .clients
         .auth
-        .signup(&form.email, &form.password, invite)
+        .signup(&form.email, &form.password, invite, ip)
         .await;
     let mut page = SignupPage {
         chrome: chrome(false, &form.csrf_token),
@@ -272,12 +275,18 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<WebState>,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
-    match state.clients.auth.login(&form.email, &form.password).await {
+    match state
+        .clients
+        .auth
+        .login(&form.email, &form.password, ip)
+        .await
+    {
         Ok(answer) if answer.mfa_required => Ok(MfaPage {
             chrome: chrome(false, &form.csrf_token),
             mfa_token: answer.mfa_token.unwrap_or_default(),

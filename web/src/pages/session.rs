@@ -189,6 +189,25 @@ fn is_unauthorised(err: &ClientError) -> bool {
         .is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
 }
 
+/// The browser's address as our server saw it (absent in tests without a real connection).
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
 /// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
 /// `/\evil.com` are protocol-relative URLs to browsers, so they are refused like absolute ones.
 pub fn safe_next(next: Option<&str>) -> String {
