@@ -1,4 +1,5 @@
-//! The typed client other services use to ask auth things, in-process or over HTTP.
+//! The typed client other services (and the web pages) use to ask auth things, in-process or
+//! over HTTP. Same routes and JSON as any remote caller: nothing here touches auth's tables.
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Deserialize, Serialize};
@@ -11,11 +12,81 @@ pub struct CurrentUser {
     pub email: String,
     pub role: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub email_verified: bool,
+    #[serde(default)]
+    pub two_factor_enabled: bool,
+}
+
+/// A pending second factor: scan the QR code (or type the secret), then confirm with a code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TotpSetupInfo {
+    pub secret: String,
+    pub otpauth_url: String,
+    /// SVG markup made by auth from the otpauth URL (no user-supplied text in it).
+    pub qr_svg: String,
+}
+
+#[derive(Deserialize)]
+struct TotpEnabled {
+    recovery_codes: Vec<String>,
+}
+
+/// What signup, login and refresh answer. Exactly one of: a token pair, `waitlisted`, or
+/// `mfa_required` with its `mfa_token`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SessionAnswer {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<u64>,
+    #[serde(default)]
+    pub waitlisted: bool,
+    #[serde(default)]
+    pub mfa_required: bool,
+    pub mfa_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    /// Only in the answer to creation.
+    pub key: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiKeyList {
+    api_keys: Vec<ApiKeyInfo>,
+}
+
+/// The browser's address, passed by the web pages on in-process calls so that per-IP limits
+/// apply to them too. Auth believes it only on calls that arrive without a network connection
+/// (in-process), never from the network, where anyone could send it.
+pub const CLIENT_IP_HEADER: &str = "x-scanpage-client-ip";
+
+fn with_client_ip(ip: Option<std::net::IpAddr>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
+        headers.insert(CLIENT_IP_HEADER, value);
+    }
+    headers
 }
 
 #[derive(Clone)]
 pub struct AuthClient {
     inner: ServiceClient,
+}
+
+fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
 }
 
 impl AuthClient {
@@ -35,5 +106,288 @@ impl AuthClient {
         self.inner
             .json(Method::GET, "/api/v1/auth/me", headers, None::<&()>)
             .await
+    }
+
+    pub async fn me_with(&self, access_token: &str) -> Result<CurrentUser, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/me",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        invite_code: Option<&str>,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body =
+            serde_json::json!({"email": email, "password": password, "invite_code": invite_code});
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/signup",
+                with_client_ip(client_ip),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({"email": email, "password": password});
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/login",
+                with_client_ip(client_ip),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn login_mfa(
+        &self,
+        mfa_token: &str,
+        code: &str,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({"mfa_token": mfa_token, "code": code});
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/login/mfa",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({"refresh_token": refresh_token});
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/refresh",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn logout(&self, access_token: &str) -> Result<(), ClientError> {
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/logout",
+            bearer(access_token),
+            None,
+        )
+        .await
+    }
+
+    pub async fn change_password(
+        &self,
+        access_token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ClientError> {
+        let body = serde_json::json!({"current_password": current, "new_password": new});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn verify_email(&self, token: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"token": token});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            HeaderMap::new(),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn forgot_password(&self, email: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"email": email});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password/forgot",
+            HeaderMap::new(),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Whether a reset link is still usable.
+    pub async fn reset_token_usable(&self, token: &str) -> Result<bool, ClientError> {
+        if token.is_empty()
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Ok(false);
+        }
+        let path = format!("/api/v1/auth/password/reset/{token}");
+        match self
+            .no_content(Method::GET, &path, HeaderMap::new(), None)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(ClientError::Api { .. }) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"token": token, "new_password": new});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/password/reset",
+            HeaderMap::new(),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn api_keys(&self, access_token: &str) -> Result<Vec<ApiKeyInfo>, ClientError> {
+        let list: ApiKeyList = self
+            .inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/api-keys",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await?;
+        Ok(list.api_keys)
+    }
+
+    pub async fn create_api_key(
+        &self,
+        access_token: &str,
+        name: &str,
+        scopes: Option<Vec<String>>,
+    ) -> Result<ApiKeyInfo, ClientError> {
+        let body = serde_json::json!({"name": name, "scopes": scopes});
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/api-keys",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn delete_api_key(&self, access_token: &str, id: &str) -> Result<(), ClientError> {
+        let id: String = id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let path = format!("/api/v1/auth/api-keys/{id}");
+        self.no_content(Method::DELETE, &path, bearer(access_token), None)
+            .await
+    }
+
+    pub async fn export(&self, access_token: &str) -> Result<serde_json::Value, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/me/export",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn delete_account(
+        &self,
+        access_token: &str,
+        password: &str,
+    ) -> Result<(), ClientError> {
+        let body = serde_json::json!({"password": password});
+        self.no_content(
+            Method::DELETE,
+            "/api/v1/auth/me",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn totp_setup(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/2fa/setup",
+                bearer(access_token),
+                Some(&serde_json::json!({})),
+            )
+            .await
+    }
+
+    /// Turns the pending second factor on; answers the one-time recovery codes.
+    pub async fn totp_enable(
+        &self,
+        access_token: &str,
+        code: &str,
+    ) -> Result<Vec<String>, ClientError> {
+        let body = serde_json::json!({"code": code});
+        let enabled: TotpEnabled = self
+            .inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/2fa/enable",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await?;
+        Ok(enabled.recovery_codes)
+    }
+
+    pub async fn totp_disable(&self, access_token: &str, code: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"code": code});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/2fa/disable",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// A call answered `204 No Content` on success.
+    async fn no_content(
+        &self,
+        method: Method,
+        path: &str,
+        mut headers: HeaderMap,
+        body: Option<serde_json::Value>,
+    ) -> Result<(), ClientError> {
+        let body = body.map(|b| {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            bytes::Bytes::from(b.to_string())
+        });
+        let answer = self.inner.send(method, path, headers, body).await?;
+        if answer.status.is_success() {
+            return Ok(());
+        }
+        self.inner.decode::<serde_json::Value>(answer).map(|_| ())
     }
 }

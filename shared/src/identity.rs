@@ -23,8 +23,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::bus::{Event, EventBus, topics};
 use crate::config::Settings;
 use crate::error::{ApiError, Error};
+use crate::shutdown::Shutdown;
 
 /// Who signs access tokens.
 pub const ISSUER: &str = "scanpage-auth";
@@ -353,6 +355,10 @@ impl Identity {
         Ok(Identity::new(bytes))
     }
 
+    pub fn public_key(&self) -> [u8; 32] {
+        self.inner.public
+    }
+
     pub fn kid(&self) -> &str {
         &self.inner.kid
     }
@@ -390,6 +396,65 @@ impl Identity {
 
     pub fn is_revoked(&self, sid: &str) -> bool {
         self.inner.revoked.contains_key(sid)
+    }
+
+    /// Ends a session here and tells every other process that verifies tokens (through the bus).
+    pub fn revoke_and_announce(&self, sid: &str, bus: &EventBus) {
+        self.revoke_session(sid);
+        let event = Event::new(topics::SESSION_REVOKED, serde_json::json!({ "sid": sid }));
+        if let Err(err) = bus.publish(event) {
+            // This process already refuses the session; others catch up when its access
+            // tokens expire (at most ACCESS_TOKEN_TTL).
+            tracing::warn!(%err, "could not announce a revoked session");
+        }
+    }
+
+    /// Follows the sessions other processes revoke. Each process reads every announcement, so
+    /// it joins with a consumer group of its own. Only needed when the bus is shared (Redis):
+    /// in one process every service already shares this `Identity`.
+    pub fn follow_revocations(&self, bus: &EventBus, shutdown: &Shutdown) {
+        let (identity, bus, stop) = (self.clone(), bus.clone(), shutdown.triggered());
+        let group = format!("identity-{}", crate::ids::new_id());
+        tokio::spawn(async move {
+            let mut subscription = match bus.subscribe(topics::SESSION_REVOKED, &group, "1").await {
+                Ok(subscription) => subscription,
+                Err(err) => {
+                    tracing::error!(%err, "cannot follow session revocations");
+                    return;
+                }
+            };
+            tokio::pin!(stop);
+            let horizon_ms =
+                i64::try_from((ACCESS_TOKEN_TTL + Duration::from_secs(60)).as_millis())
+                    .unwrap_or(i64::MAX);
+            loop {
+                let batch = tokio::select! {
+                    () = &mut stop => break,
+                    batch = subscription.next_batch(100, Duration::from_secs(2)) => batch,
+                };
+                let deliveries = match batch {
+                    Ok(deliveries) => deliveries,
+                    Err(err) => {
+                        tracing::warn!(%err, "reading session revocations failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                let now = crate::ids::now_ms();
+                for delivery in &deliveries {
+                    // Older announcements concern tokens that have expired anyway.
+                    if now - delivery.event.occurred_at > horizon_ms {
+                        continue;
+                    }
+                    if let Some(sid) = delivery.event.payload["sid"].as_str() {
+                        identity.revoke_session(sid);
+                    }
+                }
+                if let Err(err) = subscription.ack(&deliveries).await {
+                    tracing::warn!(%err, "acknowledging session revocations failed");
+                }
+            }
+        });
     }
 
     /// Installs the API-key lookup (once; auth does it at start-up).
@@ -600,6 +665,34 @@ mod tests {
         let token = signer.sign(&claims(now())).unwrap();
         identity.revoke_session("s1");
         assert_eq!(identity.verify(&token), Err(TokenError::Revoked));
+    }
+
+    #[tokio::test]
+    async fn revocations_reach_other_processes_over_redis() {
+        let Some(url) = crate::testing::redis_url("revocations_over_redis") else {
+            return;
+        };
+        let shutdown = Shutdown::new();
+        let bus = EventBus::redis(&url, &shutdown).await.unwrap();
+        let (signer, auth_side) = setup();
+        let other_process = Identity::new(auth_side.public_key());
+        other_process.follow_revocations(&bus, &shutdown);
+        let mut c = claims(now());
+        c.sid = crate::ids::new_id();
+        let token = signer.sign(&c).unwrap();
+        assert!(other_process.verify(&token).is_ok());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        auth_side.revoke_and_announce(&c.sid, &bus);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while other_process.verify(&token).is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "revocation never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(other_process.verify(&token), Err(TokenError::Revoked));
+        shutdown.trigger();
     }
 
     #[test]

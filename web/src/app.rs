@@ -129,6 +129,10 @@ pub async fn build(
     }
 
     let identity = build_identity(&settings, mode)?;
+    if bus.is_shared() {
+        // Other processes (split mode, several instances) end sessions too: hear about them.
+        identity.follow_revocations(&bus, shutdown);
+    }
     let context = |db: &Db| ServiceContext {
         db: db.clone(),
         bus: bus.clone(),
@@ -154,10 +158,17 @@ pub async fn build(
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
         };
-        routers.insert(
-            Service::Web,
-            crate::pages::router(crate::pages::WebState { clients }),
-        );
+        let state = crate::pages::WebState {
+            clients,
+            secure_cookies: public_base_url.starts_with("https://"),
+        };
+        // Cross-site form posts are refused by their Origin / Sec-Fetch-Site before any handler
+        // runs; the handlers then check the session's CSRF token as well. The public URL is
+        // trusted explicitly because behind a proxy the Host header may differ from it.
+        let csrf = tower_http::csrf::CsrfLayer::new()
+            .add_trusted_origin(public_base_url)
+            .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
+        routers.insert(Service::Web, crate::pages::router(state).layer(csrf));
     }
 
     let readiness = Readiness {
@@ -177,6 +188,28 @@ pub async fn build(
     ))
 }
 
+/// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,
+/// `scanpage users promote`): no server, no bus consumers.
+pub async fn auth_admin(settings: Settings) -> Result<Arc<auth::Auth>, Error> {
+    let settings = Arc::new(settings);
+    let databases = open_databases(&settings, &[Service::Auth]).await?;
+    let db = databases
+        .get(&Service::Auth)
+        .cloned()
+        .ok_or_else(|| Error::Config("the auth database could not be opened".into()))?;
+    let port = settings.port_for(None);
+    let ctx = ServiceContext {
+        db,
+        bus: EventBus::memory(16),
+        redis: None,
+        public_base_url: Arc::from(settings.public_base_url(port)),
+        identity: build_identity(&settings, Mode::Single(Service::Auth))?,
+        settings,
+        shutdown: Shutdown::new(),
+    };
+    auth::service(&ctx)
+}
+
 /// Token verification for this process. A process that runs auth (or has no public key
 /// configured) loads or generates the signing key and verifies with its public half; a split-mode
 /// service given `JWT_PUBLIC_KEY` never sees the private key.
@@ -184,9 +217,23 @@ fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
     let runs_auth = mode.services().contains(&Service::Auth);
     match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
         Some(x) if !runs_auth => Identity::from_jwk_x(x),
-        _ => Ok(Identity::new(
-            KeyPair::load_or_generate(settings)?.public_bytes(),
-        )),
+        _ => {
+            let has_private = settings
+                .jwt_private_key
+                .as_deref()
+                .is_some_and(|k| !k.is_empty());
+            // The web pages ask auth who is signed in; the other services verify locally and
+            // need auth's public key. A key generated here would not be auth's.
+            if !runs_auth && !has_private && mode != Mode::Single(Service::Web) {
+                tracing::warn!(
+                    "JWT_PUBLIC_KEY is not set: the {mode} cannot verify auth's tokens; set it \
+                     to the `x` of auth's /.well-known/jwks.json"
+                );
+            }
+            Ok(Identity::new(
+                KeyPair::load_or_generate(settings)?.public_bytes(),
+            ))
+        }
     }
 }
 

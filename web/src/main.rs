@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use shared::config::{Service, Settings};
-use web::app::{Mode, Server, open_databases};
+use web::app::{Mode, Server, auth_admin, open_databases};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,42 @@ enum Command {
     },
     /// Apply every service's migrations and exit.
     Migrate,
+    /// Beta invites.
+    Invites {
+        #[command(subcommand)]
+        command: InvitesCommand,
+    },
+    /// User accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// The signup waitlist.
+    Waitlist {
+        #[command(subcommand)]
+        command: WaitlistCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvitesCommand {
+    /// Create N single-use invite codes and print them.
+    Create {
+        #[arg(default_value_t = 1)]
+        count: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Make an account a founder.
+    Promote { email: String },
+}
+
+#[derive(Subcommand)]
+enum WaitlistCommand {
+    /// Approve a waitlisted email: prints the invite code to send them.
+    Approve { email: String },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +98,46 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             tokio::spawn(server.shutdown().listen_for_signals());
             server.run_until_stopped().await
         }
+        Command::Invites {
+            command: InvitesCommand::Create { count },
+        } => {
+            let auth = auth_admin(cli.settings).await?;
+            for code in auth
+                .create_invites(count.min(1000))
+                .await
+                .map_err(cli_error)?
+            {
+                println!("{code}");
+            }
+            Ok(())
+        }
+        Command::Users {
+            command: UsersCommand::Promote { email },
+        } => {
+            let auth = auth_admin(cli.settings).await?;
+            if auth.promote(&email).await.map_err(cli_error)? {
+                println!("{email} is now a founder");
+                Ok(())
+            } else {
+                Err(shared::Error::Config(format!(
+                    "no account with the email {email}"
+                )))
+            }
+        }
+        Command::Waitlist {
+            command: WaitlistCommand::Approve { email },
+        } => {
+            let auth = auth_admin(cli.settings).await?;
+            match auth.approve_waitlisted(&email).await.map_err(cli_error)? {
+                Some(code) => {
+                    println!("{code}");
+                    Ok(())
+                }
+                None => Err(shared::Error::Config(format!(
+                    "{email} is not waiting on the waitlist"
+                ))),
+            }
+        }
         Command::Migrate => {
             let databases = open_databases(&cli.settings, &Service::ALL).await?;
             for (service, db) in databases {
@@ -70,6 +146,10 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             Ok(())
         }
     }
+}
+
+fn cli_error(err: auth::AuthError) -> shared::Error {
+    shared::Error::Config(shared::ApiError::from(err).message().to_owned())
 }
 
 fn fail(message: &str) -> ExitCode {

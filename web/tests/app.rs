@@ -150,6 +150,8 @@ async fn service_clients_agree_in_process_and_over_http() {
 
 async fn context(db: &testing::TestDb) -> shared::context::ServiceContext {
     let settings = common::settings(db, &[]);
+    // Auth signs with the key in the data folder; verification must use its public half.
+    let pair = shared::identity::KeyPair::load_or_generate(&settings).unwrap();
     shared::context::ServiceContext {
         db: db.db.clone(),
         bus: shared::bus::EventBus::memory(16),
@@ -157,9 +159,7 @@ async fn context(db: &testing::TestDb) -> shared::context::ServiceContext {
         settings: std::sync::Arc::new(settings),
         public_base_url: "http://localhost".into(),
         shutdown: shared::shutdown::Shutdown::new(),
-        identity: shared::identity::Identity::new(
-            shared::identity::KeyPair::generate().public_bytes(),
-        ),
+        identity: shared::identity::Identity::new(pair.public_bytes()),
     }
 }
 

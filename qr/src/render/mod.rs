@@ -9,7 +9,7 @@ mod svg;
 pub use png::{MAX_SIZE, MIN_SIZE, png};
 pub use svg::svg;
 
-use crate::style::{Ecc, Style};
+use crate::style::Ecc;
 
 /// Corner radii of "rounded" eyes, in modules: the ring's outer corners and the centre stone.
 /// Kept modest on purpose: at larger radii the finder corners move enough that decoders which
@@ -58,7 +58,8 @@ impl Matrix {
     /// Whether (x, y) belongs to one of the three 7×7 finder patterns, drawn separately as eyes.
     pub fn in_finder(&self, x: usize, y: usize) -> bool {
         let w = self.width;
-        (x < 7 && y < 7) || (x >= w - 7 && y < 7) || (x < 7 && y >= w - 7)
+        // Top-left, top-right and bottom-left corners hold the finders.
+        (x < 7 || x >= w - 7) && y < 7 || x < 7 && y >= w - 7
     }
 
     /// Top-left corners of the three finder patterns.

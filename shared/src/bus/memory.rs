@@ -10,6 +10,8 @@ use tokio::sync::{Mutex, mpsc};
 use super::{Delivery, Event, PublishError};
 
 type Receiver = Arc<Mutex<mpsc::Receiver<Event>>>;
+/// Per topic: each consumer group's name, its queue's sending end and its shared receiver.
+type Groups = HashMap<String, Vec<Group>>;
 
 /// One consumer group of a topic: its name and both ends of its queue.
 struct Group {
@@ -21,7 +23,7 @@ struct Group {
 #[derive(Clone)]
 pub struct MemoryBus {
     capacity: usize,
-    groups: Arc<RwLock<HashMap<String, Vec<Group>>>>,
+    groups: Arc<RwLock<Groups>>,
 }
 
 impl MemoryBus {

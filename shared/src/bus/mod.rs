@@ -27,6 +27,9 @@ pub mod topics {
     pub const MICROSITE_VIEWED: &str = "microsite.viewed";
     pub const MICROSITE_CLICKED: &str = "microsite.clicked";
     pub const USER_DELETED: &str = "user.deleted";
+    /// `{"sid"}`: a session ended before its access tokens expire (logout, password change,
+    /// refresh-token reuse). Every process that verifies tokens adds it to its revoked list.
+    pub const SESSION_REVOKED: &str = "auth.session_revoked";
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,6 +118,11 @@ impl EventBus {
                 Subscription::Redis(bus.subscribe(topic, group, consumer).await?)
             }
         })
+    }
+
+    /// Whether events reach other processes (Redis), not just this one.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, EventBus::Redis(_))
     }
 
     /// Waits (up to `budget`) until everything published has been handed to the transport.

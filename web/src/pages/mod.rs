@@ -9,13 +9,19 @@ use shared::ui::Chrome;
 
 use crate::app::Clients;
 
+pub mod auth;
+pub mod session;
+
 #[derive(Clone)]
 pub struct WebState {
     pub clients: Clients,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
 }
 
 pub fn router(state: WebState) -> Router {
     Router::new()
+        .merge(auth::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)

@@ -1,0 +1,759 @@
+//! The auth domain: sign-up, sign-in, sessions, keys, second factor, reset, deletion. Knows
+//! neither HTTP nor SQL (that is `routes` and `store`).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::Serialize;
+use shared::ApiError;
+use shared::bus::{Event, EventBus, topics};
+use shared::config::SignupMode;
+use shared::identity::{
+    ACCESS_TOKEN_TTL, API_KEY_PREFIX, AUDIENCE, ApiKeyResolver, Claims, ISSUER, Identity, KeyPair,
+    Principal, Role, Scope, Signer, Via,
+};
+use sqlx::AnyPool;
+
+use crate::domain::{Email, Password};
+use crate::error::AuthError;
+use crate::limits::{self, Limiter};
+use crate::secrets::{self, random_token, sha256_hex};
+use crate::store::{api_keys, gate, resets, sessions, totp, users};
+
+/// MFA tokens prove the password step of a login for five minutes. Their own audience keeps them
+/// from ever being accepted as access tokens.
+const MFA_AUDIENCE: &str = "scanpage-mfa";
+const MFA_TTL_SECS: i64 = 5 * 60;
+
+pub struct Auth {
+    pub db: AnyPool,
+    pub identity: Identity,
+    signer: Signer,
+    mfa_decoding: jsonwebtoken::DecodingKey,
+    pub limiter: Limiter,
+    bus: EventBus,
+    pub signup_mode: SignupMode,
+    founder_emails: Vec<String>,
+    pub public_base_url: Arc<str>,
+    ip_salt: [u8; 32],
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub email_verified: bool,
+    #[serde(default)]
+    pub two_factor_enabled: bool,
+}
+
+impl From<&users::User> for UserView {
+    fn from(user: &users::User) -> UserView {
+        UserView {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            created_at: user.created_at,
+            email_verified: user.email_verified,
+            two_factor_enabled: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tokens {
+    pub user: UserView,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+pub enum SignupOutcome {
+    Created(Tokens),
+    Waitlisted,
+}
+
+pub enum LoginOutcome {
+    Tokens(Tokens),
+    MfaRequired { mfa_token: String },
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub otpauth_url: String,
+    /// The otpauth URL as a QR code to scan with an authenticator app (SVG markup).
+    pub qr_svg: String,
+}
+
+pub struct Config {
+    pub keys: KeyPair,
+    pub signup_mode: SignupMode,
+    pub founder_emails: Vec<String>,
+    pub public_base_url: Arc<str>,
+}
+
+impl Auth {
+    pub fn new(
+        db: AnyPool,
+        identity: Identity,
+        bus: EventBus,
+        limiter: Limiter,
+        config: Config,
+    ) -> Result<Auth, shared::Error> {
+        let signer = Signer::new(&config.keys)?;
+        let ip_salt: [u8; 32] = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(b"scanpage rate-limit ip key");
+            h.update(config.keys.encoding_key()?.as_bytes());
+            h.finalize().into()
+        };
+        Ok(Auth {
+            db,
+            identity,
+            signer,
+            mfa_decoding: jsonwebtoken::DecodingKey::from_ed_der(&config.keys.public_bytes()),
+            limiter,
+            bus,
+            signup_mode: config.signup_mode,
+            founder_emails: config
+                .founder_emails
+                .iter()
+                .filter_map(|e| Email::parse(e).ok())
+                .map(|e| e.as_str().to_owned())
+                .collect(),
+            public_base_url: config.public_base_url,
+            ip_salt,
+        })
+    }
+
+    fn role_for(&self, email: &Email) -> Role {
+        if self.founder_emails.iter().any(|f| f == email.as_str()) {
+            Role::Founder
+        } else {
+            Role::User
+        }
+    }
+
+    fn ip_key(&self, ip: Option<IpAddr>) -> Option<String> {
+        ip.map(|ip| secrets::ip_key(&self.ip_salt, ip))
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        invite_code: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<SignupOutcome, AuthError> {
+        if let Some(ip) = self.ip_key(ip) {
+            self.limiter
+                .hit(&format!("signup:ip:{ip}"), limits::SIGNUP_PER_IP)
+                .await?;
+        }
+        let email = Email::parse(email)?;
+        let password = Password::parse(password, "password", &[email.as_str()])?;
+        let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
+        match (self.signup_mode, invite) {
+            (SignupMode::Open, _) => {}
+            (SignupMode::Invite | SignupMode::Waitlist, Some(code)) => {
+                if !gate::invite_is_open(&self.db, code).await? {
+                    return Err(AuthError::invalid(
+                        "invite_code",
+                        "This invite code is not valid or has been used.",
+                    ));
+                }
+            }
+            (SignupMode::Invite, None) => {
+                return Err(AuthError::invalid(
+                    "invite_code",
+                    "Sign-up is by invitation: enter your invite code.",
+                ));
+            }
+            (SignupMode::Waitlist, None) => {
+                gate::join_waitlist(&self.db, email.as_str()).await?;
+                return Ok(SignupOutcome::Waitlisted);
+            }
+        }
+        let hash = secrets::hash_password(password.expose().to_owned()).await?;
+        let mut tx = self.db.begin().await?;
+        let user = users::insert(&mut tx, email.as_str(), &hash, self.role_for(&email)).await?;
+        if self.signup_mode != SignupMode::Open
+            && let Some(code) = invite
+            && !gate::claim_invite(&mut tx, code, &user.id).await?
+        {
+            return Err(AuthError::invalid(
+                "invite_code",
+                "This invite code is not valid or has been used.",
+            ));
+        }
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, "signed up");
+        self.send_verification(&user).await?;
+        Ok(SignupOutcome::Created(self.start_session(&user).await?))
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<LoginOutcome, AuthError> {
+        // An unparseable email is just an unknown account: same answer, same cost.
+        let normalised = Email::parse(email)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default();
+        let account_key = format!("login:acct:{}", sha256_hex(&normalised));
+        let ip_key = self.ip_key(ip).map(|ip| format!("login:ip:{ip}"));
+        self.limiter
+            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
+            .await?;
+        if let Some(key) = &ip_key {
+            self.limiter.check(key, limits::LOGIN_PER_IP).await?;
+        }
+        let user = if normalised.is_empty() {
+            None
+        } else {
+            users::by_email(&self.db, &normalised).await?
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        if !secrets::verify_password(password.to_owned(), hash).await? {
+            self.limiter
+                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
+                .await?;
+            if let Some(key) = &ip_key {
+                self.limiter.record(key, limits::LOGIN_PER_IP).await?;
+            }
+            return Err(AuthError::InvalidCredentials);
+        }
+        let Some(mut user) = user else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        let email = Email::parse(&user.email)?;
+        if self.role_for(&email) == Role::Founder && user.role != Role::Founder {
+            users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
+            user.role = Role::Founder;
+        }
+        if totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1)
+        {
+            let now = now_secs();
+            let claims = Claims {
+                iss: ISSUER.into(),
+                aud: MFA_AUDIENCE.into(),
+                sub: user.id.clone(),
+                exp: now + MFA_TTL_SECS,
+                iat: now,
+                jti: shared::ids::new_id(),
+                role: user.role,
+                sid: String::new(),
+                scopes: Vec::new(),
+            };
+            return Ok(LoginOutcome::MfaRequired {
+                mfa_token: self.signer.sign(&claims)?,
+            });
+        }
+        Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
+    }
+
+    /// Second step of a login with TOTP: the MFA token from the first step and a code (or a
+    /// recovery code). Wrong codes count against the same per-account limit as wrong passwords.
+    pub async fn login_mfa(&self, mfa_token: &str, code: &str) -> Result<Tokens, AuthError> {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[MFA_AUDIENCE]);
+        let claims = jsonwebtoken::decode::<Claims>(mfa_token, &self.mfa_decoding, &validation)
+            .map_err(|_| AuthError::InvalidToken)?
+            .claims;
+        let user = users::by_id(&self.db, &claims.sub)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let account_key = format!("login:acct:{}", sha256_hex(&user.email));
+        self.limiter
+            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
+            .await?;
+        if !self.check_second_factor(&user.id, code).await? {
+            self.limiter
+                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
+                .await?;
+            return Err(AuthError::InvalidCode);
+        }
+        self.start_session(&user).await
+    }
+
+    async fn start_session(&self, user: &users::User) -> Result<Tokens, AuthError> {
+        let family = shared::ids::new_id();
+        self.issue(user, &family).await
+    }
+
+    async fn issue(&self, user: &users::User, family: &str) -> Result<Tokens, AuthError> {
+        let refresh = random_token();
+        sessions::insert(&self.db, &user.id, family, &sha256_hex(&refresh)).await?;
+        let access = self.access_token(&user.id, user.role, family)?;
+        Ok(Tokens {
+            user: user.into(),
+            access_token: access,
+            refresh_token: refresh,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL.as_secs(),
+        })
+    }
+
+    pub fn access_token(&self, user_id: &str, role: Role, sid: &str) -> Result<String, AuthError> {
+        let now = now_secs();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: user_id.to_owned(),
+            exp: now + i64::try_from(ACCESS_TOKEN_TTL.as_secs()).unwrap_or(900),
+            iat: now,
+            jti: shared::ids::new_id(),
+            role,
+            sid: sid.to_owned(),
+            scopes: Scope::all_strings(),
+        };
+        Ok(self.signer.sign(&claims)?)
+    }
+
+    /// Rotates a refresh token. A token that was already rotated means it was copied: the whole
+    /// family (both the thief's and the owner's sessions) ends.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+        let row = sessions::by_hash(&self.db, &sha256_hex(refresh_token))
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        if row.revoked == 1 || row.expires_at <= shared::ids::now_ms() {
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        if row.rotated == 1 || !sessions::mark_rotated(&self.db, &row.id).await? {
+            tracing::warn!(user_id = %row.user_id, "refresh token reuse: revoking the session family");
+            self.end_session(&row.family_id).await?;
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        let user = users::by_id(&self.db, &row.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        self.issue(&user, &row.family_id).await
+    }
+
+    pub async fn end_session(&self, sid: &str) -> Result<(), AuthError> {
+        sessions::revoke_family(&self.db, sid).await?;
+        self.identity.revoke_and_announce(sid, &self.bus);
+        Ok(())
+    }
+
+    pub async fn me(&self, principal: &Principal) -> Result<UserView, AuthError> {
+        let user = users::by_id(&self.db, &principal.user_id)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let mut view = UserView::from(&user);
+        view.two_factor_enabled = totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1);
+        Ok(view)
+    }
+
+    async fn user_with_password(
+        &self,
+        user_id: &str,
+        password: &str,
+        field: &'static str,
+    ) -> Result<users::User, AuthError> {
+        let user = users::by_id(&self.db, user_id)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        if !secrets::verify_password(password.to_owned(), Some(user.password_hash.clone())).await? {
+            return Err(AuthError::invalid(field, "The password is not right."));
+        }
+        Ok(user)
+    }
+
+    /// Changes the password and ends every other session of the user.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AuthError> {
+        let sid = principal.require_session()?;
+        let user = self
+            .user_with_password(&principal.user_id, current, "current_password")
+            .await?;
+        let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
+        let hash = secrets::hash_password(new.expose().to_owned()).await?;
+        users::set_password(&self.db, &user.id, &hash).await?;
+        for family in sessions::revoke_others(&self.db, &user.id, Some(sid)).await? {
+            self.identity.revoke_and_announce(&family, &self.bus);
+        }
+        Ok(())
+    }
+
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        name: &str,
+        scopes: Option<Vec<String>>,
+    ) -> Result<(api_keys::ApiKey, String), AuthError> {
+        principal.require_session()?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::invalid(
+                "name",
+                "Give the key a name of 1 to 100 characters.",
+            ));
+        }
+        let scopes = match scopes {
+            None => Scope::all_strings(),
+            Some(list) => {
+                let mut parsed = Vec::new();
+                for s in &list {
+                    let scope = Scope::parse(s).ok_or_else(|| {
+                        AuthError::invalid("scopes", format!("Unknown scope '{s}'."))
+                    })?;
+                    // A key can never hold more than the session creating it.
+                    principal.require(scope)?;
+                    parsed.push(scope.as_str().to_owned());
+                }
+                parsed.sort();
+                parsed.dedup();
+                parsed
+            }
+        };
+        let secret = format!("{API_KEY_PREFIX}{}", random_token());
+        let prefix: String = secret.chars().take(API_KEY_PREFIX.len() + 6).collect();
+        let key = api_keys::insert(
+            &self.db,
+            &principal.user_id,
+            name,
+            &prefix,
+            &sha256_hex(&secret),
+            &scopes,
+        )
+        .await?;
+        Ok((key, secret))
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<api_keys::ApiKey>, AuthError> {
+        api_keys::list(&self.db, &principal.user_id).await
+    }
+
+    pub async fn delete_api_key(&self, principal: &Principal, id: &str) -> Result<(), AuthError> {
+        principal.require_session()?;
+        if api_keys::delete(&self.db, &principal.user_id, id).await? {
+            Ok(())
+        } else {
+            Err(AuthError::NotFound)
+        }
+    }
+
+    /// Deletes the account and everything auth holds about it, then tells every other service
+    /// to delete that user's data.
+    pub async fn delete_account(
+        &self,
+        principal: &Principal,
+        password: &str,
+    ) -> Result<(), AuthError> {
+        principal.require_session()?;
+        let user = self
+            .user_with_password(&principal.user_id, password, "password")
+            .await?;
+        let families = sessions::revoke_others(&self.db, &user.id, None).await?;
+        users::delete(&self.db, &user.id).await?;
+        for family in families {
+            self.identity.revoke_and_announce(&family, &self.bus);
+        }
+        self.bus
+            .publish(Event::new(
+                topics::USER_DELETED,
+                serde_json::json!({"user_id": user.id}),
+            ))
+            .map_err(AuthError::internal)?;
+        tracing::info!(user_id = %user.id, "account deleted");
+        Ok(())
+    }
+
+    pub async fn export(&self, principal: &Principal) -> Result<serde_json::Value, AuthError> {
+        let user = self.me(principal).await?;
+        let keys = api_keys::list(&self.db, &principal.user_id).await?;
+        let sessions = sessions::live_for_user(&self.db, &principal.user_id).await?;
+        let two_factor = totp::get(&self.db, &principal.user_id)
+            .await?
+            .is_some_and(|t| t.enabled == 1);
+        Ok(serde_json::json!({
+            "user": user,
+            "api_keys": keys,
+            "sessions": sessions,
+            "two_factor_enabled": two_factor,
+            "exported_at": shared::ids::now_ms(),
+        }))
+    }
+
+    // --- Second factor ---------------------------------------------------------------------
+
+    fn totp_for(&self, secret_b32: &str, email: &str) -> Result<totp_rs::TOTP, AuthError> {
+        let bytes = totp_rs::Secret::Encoded(secret_b32.to_owned())
+            .to_bytes()
+            .map_err(|e| AuthError::internal(format!("{e:?}")))?;
+        totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            bytes,
+            Some("Scanpage".into()),
+            email.to_owned(),
+        )
+        .map_err(AuthError::internal)
+    }
+
+    pub async fn totp_setup(&self, principal: &Principal) -> Result<TotpSetup, AuthError> {
+        principal.require_session()?;
+        let user = self.me(principal).await?;
+        let raw: [u8; 20] = rand::random();
+        let totp_rs::Secret::Encoded(secret) = totp_rs::Secret::Raw(raw.to_vec()).to_encoded()
+        else {
+            return Err(AuthError::internal("base32 encoding failed"));
+        };
+        if !totp::put_pending(&self.db, &user.id, &secret).await? {
+            return Err(AuthError::Conflict(
+                "two_factor_enabled",
+                "Two-factor authentication is already on.",
+            ));
+        }
+        let otpauth_url = self.totp_for(&secret, &user.email)?.get_url();
+        let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
+            .map_err(AuthError::internal)?
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build();
+        Ok(TotpSetup {
+            secret,
+            otpauth_url,
+            qr_svg,
+        })
+    }
+
+    /// Confirms the pending secret with a code; returns the one-time recovery codes (shown once).
+    pub async fn totp_enable(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<Vec<String>, AuthError> {
+        principal.require_session()?;
+        let user = self.me(principal).await?;
+        let row = totp::get(&self.db, &user.id)
+            .await?
+            .ok_or(AuthError::Conflict(
+                "two_factor_not_set_up",
+                "Start two-factor setup first.",
+            ))?;
+        if row.enabled == 1 {
+            return Err(AuthError::Conflict(
+                "two_factor_enabled",
+                "Two-factor authentication is already on.",
+            ));
+        }
+        if !self
+            .totp_for(&row.secret, &user.email)?
+            .check_current(code.trim())
+            .unwrap_or(false)
+        {
+            return Err(AuthError::InvalidCode);
+        }
+        let codes: Vec<String> = (0..10).map(|_| random_token()[..10].to_owned()).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+        totp::enable(
+            &self.db,
+            &user.id,
+            &serde_json::to_string(&hashes).map_err(AuthError::internal)?,
+        )
+        .await?;
+        Ok(codes)
+    }
+
+    pub async fn totp_disable(&self, principal: &Principal, code: &str) -> Result<(), AuthError> {
+        principal.require_session()?;
+        if !self.check_second_factor(&principal.user_id, code).await? {
+            return Err(AuthError::InvalidCode);
+        }
+        totp::delete(&self.db, &principal.user_id).await
+    }
+
+    /// A current TOTP code, or an unused recovery code (which is then used up).
+    async fn check_second_factor(&self, user_id: &str, code: &str) -> Result<bool, AuthError> {
+        let Some(row) = totp::get(&self.db, user_id).await? else {
+            return Ok(false);
+        };
+        if row.enabled != 1 {
+            return Ok(false);
+        }
+        let user = users::by_id(&self.db, user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let code = code.trim();
+        if self
+            .totp_for(&row.secret, &user.email)?
+            .check_current(code)
+            .unwrap_or(false)
+        {
+            return Ok(true);
+        }
+        let mut hashes: Vec<String> = serde_json::from_str(&row.recovery_codes).unwrap_or_default();
+        let wanted = sha256_hex(code);
+        if let Some(at) = hashes.iter().position(|h| *h == wanted) {
+            hashes.remove(at);
+            totp::set_recovery(
+                &self.db,
+                user_id,
+                &serde_json::to_string(&hashes).map_err(AuthError::internal)?,
+            )
+            .await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    // --- Password reset ---------------------------------------------------------------------
+
+    /// Sends a reset link when the email has an account. Says nothing either way, so the form
+    /// cannot be used to find out who has an account.
+    pub async fn forgot_password(&self, email: &str) -> Result<(), AuthError> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        // A few links per hour per address, so the form cannot be used to flood someone's inbox.
+        // Over the limit the answer stays the same; the email is just not sent.
+        let key = format!("forgot:{}", sha256_hex(email.as_str()));
+        if self
+            .limiter
+            .hit(&key, limits::RESET_PER_ACCOUNT)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        let Some(user) = users::by_email(&self.db, email.as_str()).await? else {
+            return Ok(());
+        };
+        let token = random_token();
+        resets::insert(&self.db, &user.id, &sha256_hex(&token)).await?;
+        let link = format!("{}/reset/{token}", self.public_base_url);
+        let body = format!(
+            "Someone asked to reset the password of your Scanpage account.\n\n\
+             Choose a new password within 30 minutes: {link}\n\n\
+             If it wasn't you, ignore this email; your password stays as it is."
+        );
+        resets::enqueue_email(&self.db, &user.email, "Reset your Scanpage password", &body).await?;
+        // The email stand-in: the link goes to the log until the email feature sends it.
+        tracing::info!(user_id = %user.id, %link, "password reset email queued (outbox)");
+        Ok(())
+    }
+
+    /// Queues the "confirm your email" message (outbox + log, until the email feature is on).
+    async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
+        let token = random_token();
+        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
+        let link = format!("{}/verify/{token}", self.public_base_url);
+        let body = format!("Welcome to Scanpage! Confirm your email address: {link}");
+        resets::enqueue_email(&self.db, &user.email, "Confirm your email", &body).await?;
+        tracing::info!(user_id = %user.id, %link, "verification email queued (outbox)");
+        Ok(())
+    }
+
+    pub async fn verify_email(&self, token: &str) -> Result<(), AuthError> {
+        if resets::verify_email(&self.db, &sha256_hex(token)).await? {
+            Ok(())
+        } else {
+            Err(AuthError::InvalidToken)
+        }
+    }
+
+    pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {
+        Ok(resets::user_for(&self.db, &sha256_hex(token))
+            .await?
+            .is_some())
+    }
+
+    pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), AuthError> {
+        let token_hash = sha256_hex(token);
+        let user_id = resets::user_for(&self.db, &token_hash)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let user = users::by_id(&self.db, &user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        // Check the new password before using up the token, so a weak choice can be retried.
+        let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
+        if resets::consume(&self.db, &token_hash).await?.as_deref() != Some(user.id.as_str()) {
+            return Err(AuthError::InvalidToken);
+        }
+        let hash = secrets::hash_password(new.expose().to_owned()).await?;
+        users::set_password(&self.db, &user.id, &hash).await?;
+        for family in sessions::revoke_others(&self.db, &user.id, None).await? {
+            self.identity.revoke_and_announce(&family, &self.bus);
+        }
+        Ok(())
+    }
+
+    // --- Founder operations (CLI) -----------------------------------------------------------
+
+    pub async fn create_invites(&self, n: usize) -> Result<Vec<String>, AuthError> {
+        let mut codes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = random_token()[..12].to_owned();
+            gate::create_invite(&self.db, &code).await?;
+            codes.push(code);
+        }
+        Ok(codes)
+    }
+
+    pub async fn promote(&self, email: &str) -> Result<bool, AuthError> {
+        let email = Email::parse(email)?;
+        users::set_role_by_email(&self.db, email.as_str(), Role::Founder).await
+    }
+
+    pub async fn approve_waitlisted(&self, email: &str) -> Result<Option<String>, AuthError> {
+        let email = Email::parse(email)?;
+        gate::approve(&self.db, email.as_str(), &random_token()[..12]).await
+    }
+}
+
+fn now_secs() -> i64 {
+    shared::ids::now_ms() / 1000
+}
+
+/// Resolves API keys against auth's own table for every service in this process.
+pub struct KeyResolver {
+    pub db: AnyPool,
+}
+
+impl ApiKeyResolver for KeyResolver {
+    fn resolve<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<Principal>, ApiError>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let owner = api_keys::resolve(&self.db, &sha256_hex(key))
+                .await
+                .map_err(ApiError::from)?;
+            Ok(owner.map(|o| Principal {
+                user_id: o.user_id,
+                role: o.role,
+                scopes: o.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+                via: Via::ApiKey { key_id: o.key_id },
+            }))
+        })
+    }
+}

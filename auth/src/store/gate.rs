@@ -1,0 +1,81 @@
+//! The beta gate: `auth_invites` and `auth_waitlist`.
+
+use sqlx::AnyPool;
+
+use crate::error::AuthError;
+
+pub async fn create_invite(pool: &AnyPool, code: &str) -> Result<(), AuthError> {
+    sqlx::query("INSERT INTO auth_invites (code, created_at) VALUES ($1, $2)")
+        .bind(code)
+        .bind(shared::ids::now_ms())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Claims an unused invite inside the sign-up transaction; false when it is unknown or used.
+pub async fn claim_invite(
+    conn: &mut sqlx::AnyConnection,
+    code: &str,
+    user_id: &str,
+) -> Result<bool, AuthError> {
+    let done = sqlx::query(
+        "UPDATE auth_invites SET used_by = $1, used_at = $2 WHERE code = $3 AND used_by IS NULL",
+    )
+    .bind(user_id)
+    .bind(shared::ids::now_ms())
+    .bind(code)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn invite_is_open(pool: &AnyPool, code: &str) -> Result<bool, AuthError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT code FROM auth_invites WHERE code = $1 AND used_by IS NULL")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// Joins the waitlist (again is fine: the first date is kept).
+pub async fn join_waitlist(pool: &AnyPool, email: &str) -> Result<(), AuthError> {
+    sqlx::query(
+        "INSERT INTO auth_waitlist (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(email)
+    .bind(shared::ids::now_ms())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Approves a waitlisted email: issues an invite code for it. None when not on the list.
+pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<String>, AuthError> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE auth_waitlist SET approved = 1, invite_code = $1 WHERE email = $2 AND approved = 0",
+    )
+    .bind(code)
+    .bind(email)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query("INSERT INTO auth_invites (code, created_at) VALUES ($1, $2)")
+        .bind(code)
+        .bind(shared::ids::now_ms())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(code.to_owned()))
+}
+
+pub async fn waitlist_count(pool: &AnyPool) -> Result<i64, AuthError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_waitlist WHERE approved = 0")
+        .fetch_one(pool)
+        .await?;
+    Ok(n)
+}

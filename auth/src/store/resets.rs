@@ -1,0 +1,138 @@
+//! `auth_password_resets` (single-use, 30-minute tokens, stored hashed) and `auth_outbox`, the
+//! email stand-in.
+
+use sqlx::AnyPool;
+
+use crate::error::AuthError;
+
+pub const RESET_TTL_MS: i64 = 30 * 60 * 1000;
+
+pub async fn insert(pool: &AnyPool, user_id: &str, token_hash: &str) -> Result<(), AuthError> {
+    let now = shared::ids::now_ms();
+    sqlx::query(
+        "INSERT INTO auth_password_resets (token_hash, user_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + RESET_TTL_MS)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Uses a reset token: the user it belongs to, once, if it has not expired.
+pub async fn consume(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
+    let now = shared::ids::now_ms();
+    let mut tx = pool.begin().await?;
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT user_id FROM auth_password_resets \
+         WHERE token_hash = $1 AND used = 0 AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id,)) = row else {
+        return Ok(None);
+    };
+    let done =
+        sqlx::query("UPDATE auth_password_resets SET used = 1 WHERE token_hash = $1 AND used = 0")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() != 1 {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(user_id))
+}
+
+/// The user a live (unused, unexpired) reset token belongs to.
+pub async fn user_for(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT user_id FROM auth_password_resets WHERE token_hash = $1 AND used = 0 AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(shared::ids::now_ms())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Email verification links live a week.
+pub const VERIFY_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+pub async fn insert_verification(
+    pool: &AnyPool,
+    user_id: &str,
+    token_hash: &str,
+) -> Result<(), AuthError> {
+    let now = shared::ids::now_ms();
+    sqlx::query(
+        "INSERT INTO auth_email_verifications (token_hash, user_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now + VERIFY_TTL_MS)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Uses a verification link (once): marks the user's email verified. False when the link is
+/// unknown, used or expired.
+pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, AuthError> {
+    let now = shared::ids::now_ms();
+    let mut tx = pool.begin().await?;
+    let row: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM auth_email_verifications WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id,)) = row else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE auth_users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+    )
+    .bind(now)
+    .bind(&user_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn enqueue_email(
+    pool: &AnyPool,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), AuthError> {
+    sqlx::query(
+        "INSERT INTO auth_outbox (id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(shared::ids::new_id())
+    .bind(recipient)
+    .bind(subject)
+    .bind(body)
+    .bind(shared::ids::now_ms())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn outbox_for(pool: &AnyPool, recipient: &str) -> Result<Vec<String>, AuthError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM auth_outbox WHERE recipient = $1 ORDER BY created_at")
+            .bind(recipient)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|(b,)| b).collect())
+}

@@ -1,0 +1,142 @@
+//! `auth_users`.
+
+use shared::identity::Role;
+use sqlx::{AnyPool, FromRow};
+
+use crate::error::AuthError;
+
+#[derive(Debug, Clone, FromRow)]
+struct Row {
+    id: String,
+    email: String,
+    password_hash: String,
+    role: String,
+    created_at: i64,
+    email_verified_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub email_verified: bool,
+}
+
+impl From<Row> for User {
+    fn from(row: Row) -> User {
+        User {
+            id: row.id,
+            email: row.email,
+            password_hash: row.password_hash,
+            role: Role::parse(&row.role).unwrap_or(Role::User),
+            created_at: row.created_at,
+            email_verified: row.email_verified_at.is_some(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, created_at, email_verified_at";
+
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, AuthError> {
+    let id = shared::ids::new_id();
+    let now = shared::ids::now_ms();
+    sqlx::query(
+        "INSERT INTO auth_users (id, email, password_hash, role, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        if super::is_unique_violation(&e) {
+            AuthError::EmailTaken
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(User {
+        id,
+        email: email.to_owned(),
+        password_hash: password_hash.to_owned(),
+        role,
+        created_at: now,
+        email_verified: false,
+    })
+}
+
+pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<User>, AuthError> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM auth_users WHERE email = $1"
+    )))
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(User::from))
+}
+
+pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<User>, AuthError> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM auth_users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(User::from))
+}
+
+pub async fn set_password(pool: &AnyPool, id: &str, hash: &str) -> Result<(), AuthError> {
+    sqlx::query("UPDATE auth_users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(shared::ids::now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role_by_email(pool: &AnyPool, email: &str, role: Role) -> Result<bool, AuthError> {
+    let done = sqlx::query("UPDATE auth_users SET role = $1 WHERE email = $2")
+        .bind(role.as_str())
+        .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes the user and every row auth holds about them, in one transaction. Explicit deletes
+/// rather than relying on `ON DELETE CASCADE`, which SQLite only honours with a pragma.
+pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
+    let mut tx = pool.begin().await?;
+    for table in [
+        "auth_refresh_tokens",
+        "auth_api_keys",
+        "auth_password_resets",
+        "auth_email_verifications",
+        "auth_totp",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE user_id = $1"
+        )))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM auth_users WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! Browser sessions: the access and refresh tokens in cookies, transparent refresh, the CSRF
+//! token, and where to go after signing in. Everything here asks auth through [`AuthClient`].
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use shared::ApiError;
+use shared::client::ClientError;
+use shared::identity::{ACCESS_COOKIE, ACCESS_TOKEN_TTL, REFRESH_COOKIE, cookie_value};
+use subtle::ConstantTimeEq;
+
+use auth::client::{CurrentUser, SessionAnswer};
+
+use super::WebState;
+
+/// The form token cookie. SameSite=Strict and HttpOnly: the page copies it into a hidden field
+/// when rendering, so script never needs to read it.
+pub const CSRF_COOKIE: &str = "sp_csrf";
+const REFRESH_MAX_AGE: u64 = 30 * 24 * 60 * 60;
+
+/// Cookies to send with a response.
+#[derive(Default)]
+pub struct CookieJar(Vec<HeaderValue>);
+
+impl CookieJar {
+    fn set(&mut self, secure: bool, name: &str, value: &str, max_age: u64, same_site: &str) {
+        let secure = if secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            self.0.push(v);
+        }
+    }
+
+    /// Stores a fresh token pair (and a fresh CSRF token: a new session gets a new one).
+    pub fn sign_in(&mut self, state: &WebState, tokens: &SessionAnswer) -> Option<String> {
+        let access = tokens.access_token.as_deref()?;
+        let refresh = tokens.refresh_token.as_deref()?;
+        let secure = state.secure_cookies;
+        self.set(
+            secure,
+            ACCESS_COOKIE,
+            access,
+            ACCESS_TOKEN_TTL.as_secs(),
+            "Lax",
+        );
+        self.set(secure, REFRESH_COOKIE, refresh, REFRESH_MAX_AGE, "Lax");
+        let csrf = new_csrf_token();
+        self.set(secure, CSRF_COOKIE, &csrf, REFRESH_MAX_AGE, "Strict");
+        Some(access.to_owned())
+    }
+
+    pub fn sign_out(&mut self, state: &WebState) {
+        for (name, same_site) in [
+            (ACCESS_COOKIE, "Lax"),
+            (REFRESH_COOKIE, "Lax"),
+            (CSRF_COOKIE, "Strict"),
+        ] {
+            self.set(state.secure_cookies, name, "", 0, same_site);
+        }
+    }
+
+    pub fn csrf(&mut self, state: &WebState, token: &str) {
+        self.set(
+            state.secure_cookies,
+            CSRF_COOKIE,
+            token,
+            REFRESH_MAX_AGE,
+            "Strict",
+        );
+    }
+
+    /// Attaches the cookies to a response.
+    pub fn apply(self, response: impl IntoResponse) -> Response {
+        let mut response = response.into_response();
+        for cookie in self.0 {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+}
+
+fn new_csrf_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The visitor's CSRF token, minting one (into `jar`) for a first visit.
+pub fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
+    match cookie_value(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        Some(token) => token,
+        None => {
+            let token = new_csrf_token();
+            jar.csrf(state, &token);
+            token
+        }
+    }
+}
+
+/// A state-changing form must echo the token of its cookie (double submit, compared in constant
+/// time). Together with the Origin / Sec-Fetch-Site check of the CSRF layer in front.
+pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), ApiError> {
+    let expected = cookie_value(headers, CSRF_COOKIE).unwrap_or_default();
+    if expected.len() >= 32 && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "This form has expired. Go back, reload the page and try again.",
+        ))
+    }
+}
+
+/// A signed-in visitor.
+pub struct Session {
+    pub user: CurrentUser,
+    pub access_token: String,
+}
+
+/// Who is browsing: the access cookie checked with auth; when it has expired, the refresh
+/// cookie is rotated transparently (new cookies go into `jar`).
+pub async fn current(
+    state: &WebState,
+    headers: &HeaderMap,
+    jar: &mut CookieJar,
+) -> Result<Option<Session>, ApiError> {
+    let auth = &state.clients.auth;
+    if let Some(access) = cookie_value(headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
+        match auth.me_with(&access).await {
+            Ok(user) => {
+                return Ok(Some(Session {
+                    user,
+                    access_token: access,
+                }));
+            }
+            Err(e) if is_unauthorised(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(refresh) = cookie_value(headers, REFRESH_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match auth.refresh(&refresh).await {
+        Ok(tokens) => {
+            let Some(access) = jar.sign_in_keep_csrf(state, &tokens) else {
+                return Ok(None);
+            };
+            let user = auth.me_with(&access).await?;
+            Ok(Some(Session {
+                user,
+                access_token: access,
+            }))
+        }
+        Err(e) if is_unauthorised(&e) => {
+            jar.sign_out(state);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl CookieJar {
+    /// A refresh keeps the session, so it keeps its CSRF token (open forms stay valid).
+    fn sign_in_keep_csrf(&mut self, state: &WebState, tokens: &SessionAnswer) -> Option<String> {
+        let access = tokens.access_token.as_deref()?;
+        let refresh = tokens.refresh_token.as_deref()?;
+        self.set(
+            state.secure_cookies,
+            ACCESS_COOKIE,
+            access,
+            ACCESS_TOKEN_TTL.as_secs(),
+            "Lax",
+        );
+        self.set(
+            state.secure_cookies,
+            REFRESH_COOKIE,
+            refresh,
+            REFRESH_MAX_AGE,
+            "Lax",
+        );
+        Some(access.to_owned())
+    }
+}
+
+fn is_unauthorised(err: &ClientError) -> bool {
+    err.api_error()
+        .is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
+}
+
+/// The browser's address as our server saw it (absent in tests without a real connection).
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+/// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
+/// `/\evil.com` are protocol-relative URLs to browsers, so they are refused like absolute ones.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_owned()
+        }
+        _ => "/app".to_owned(),
+    }
+}
+
+/// 303 See Other: after a POST the browser follows with a GET.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_only_a_local_path() {
+        assert_eq!(
+            safe_next(Some("/app/settings?tab=keys")),
+            "/app/settings?tab=keys"
+        );
+        for evil in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/\t/evil.com",
+            "",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/app", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/app");
+    }
+
+    #[test]
+    fn csrf_tokens_must_match_the_cookie() {
+        let mut headers = HeaderMap::new();
+        let token = new_csrf_token();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}")).unwrap(),
+        );
+        assert!(check_csrf(&headers, &token).is_ok());
+        assert!(check_csrf(&headers, "forged").is_err());
+        assert!(check_csrf(&HeaderMap::new(), "").is_err());
+    }
+}
