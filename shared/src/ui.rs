@@ -17,6 +17,23 @@ use crate::error::ApiError;
 #[folder = "static/"]
 struct Assets;
 
+/// Escapes text for HTML and XML (element content and quoted attribute values). Templates escape
+/// on their own; this is for the few places that build markup in code.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// What the base layout needs to know about the visitor.
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use auth::client::AuthClient;
 use axum::Router;
+use qr::client::QrClient;
 use shared::Error;
 use shared::bus::EventBus;
 use shared::client::ServiceClient;
@@ -60,6 +61,7 @@ impl fmt::Display for Mode {
 #[derive(Clone)]
 pub struct Clients {
     pub auth: AuthClient,
+    pub qr: QrClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -157,6 +159,7 @@ pub async fn build(
     if services.contains(&Service::Web) {
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
+            qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
         };
         let state = crate::pages::WebState {
             clients,

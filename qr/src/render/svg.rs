@@ -100,7 +100,7 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
             w = matrix.width(),
             cx = side as f64 / 2.0,
             ty = side as f64 + 3.4,
-            text = escape_xml(&frame.text),
+            text = shared::ui::escape(&frame.text),
         );
     }
     out.push_str("</svg>");
@@ -130,21 +130,6 @@ pub(super) fn logo_clear_area(matrix: &Matrix, style: &Style) -> Clear {
         from,
         to: from + side,
     }
-}
-
-pub fn escape_xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A square of side `w` at (x, y) with corner radius `r`, as SVG path data (numbers only).

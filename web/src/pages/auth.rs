@@ -1,4 +1,4 @@
-//! Sign-up, log-in, log-out, password reset, the dashboard placeholder and account settings.
+//! Sign-up, log-in, log-out, password reset and account settings.
 //! Every form works without JavaScript, keeps what was typed (never a password), shows errors
 //! next to their field, and carries the session's CSRF token. No state changes on GET.
 
@@ -44,7 +44,6 @@ pub fn router() -> Router<WebState> {
             get(reset_page).post(reset_submit).layer(small()),
         )
         .route("/verify/{token}", get(verify_page).post(verify_submit))
-        .route("/app", get(dashboard))
         .route("/app/settings", get(settings_page))
         .route(
             "/app/settings/password",
@@ -74,7 +73,7 @@ pub fn router() -> Router<WebState> {
 
 /// A form's error: on one field, or about the whole form.
 #[derive(Debug, Default)]
-pub struct Errors {
+pub(super) struct Errors {
     field: Option<String>,
     message: Option<String>,
 }
@@ -104,12 +103,8 @@ impl Errors {
         }
     }
 
-    pub fn any(&self) -> bool {
-        self.message.is_some()
-    }
-
     /// A 4xx from auth becomes a form error; anything else is a real failure.
-    fn from_client(err: ClientError) -> Result<(Errors, StatusCode), ApiError> {
+    pub(super) fn from_client(err: ClientError) -> Result<(Errors, StatusCode), ApiError> {
         match err.api_error() {
             Some(api) if api.status().is_client_error() => Ok((
                 Errors {
@@ -123,7 +118,7 @@ impl Errors {
     }
 }
 
-fn chrome(signed_in: bool, csrf: &str) -> Chrome {
+pub(super) fn chrome(signed_in: bool, csrf: &str) -> Chrome {
     Chrome {
         signed_in,
         csrf_token: csrf.to_owned(),
@@ -542,7 +537,7 @@ async fn verify_submit(
 // --- The signed-in app ---------------------------------------------------------------------
 
 /// The session, or a redirect to the login page that comes back here afterwards.
-async fn require_session(
+pub(super) async fn require_session(
     state: &WebState,
     headers: &HeaderMap,
     jar: &mut CookieJar,
@@ -552,29 +547,6 @@ async fn require_session(
         Some(session) => Ok(Ok(session)),
         None => Ok(Err(see_other(&format!("/login?next={here}")))),
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/app/dashboard.html")]
-struct Dashboard {
-    chrome: Chrome,
-    email: String,
-}
-
-async fn dashboard(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match require_session(&state, &headers, &mut jar, "/app").await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
-    Ok(jar.apply(Dashboard {
-        chrome: chrome(true, &csrf),
-        email: session.user.email,
-    }))
 }
 
 #[derive(Template, WebTemplate)]

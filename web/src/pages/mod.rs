@@ -10,6 +10,7 @@ use shared::ui::Chrome;
 use crate::app::Clients;
 
 pub mod auth;
+pub mod codes;
 pub mod session;
 
 #[derive(Clone)]
@@ -22,6 +23,7 @@ pub struct WebState {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(auth::router())
+        .merge(codes::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)

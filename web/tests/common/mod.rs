@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use clap::Parser;
 use shared::config::Settings;
 use shared::testing::TestDb;

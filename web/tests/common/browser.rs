@@ -1,0 +1,180 @@
+//! A cookie-keeping browser over the whole app (all services in one process), driven with
+//! `oneshot`.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use clap::Parser;
+use http_body_util::BodyExt;
+use shared::config::Settings;
+use shared::shutdown::Shutdown;
+use shared::testing::TestDb;
+use tower::ServiceExt;
+use web::app::{Mode, build};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Browser {
+    app: Router,
+    pub cookies: BTreeMap<String, String>,
+    _db: TestDb,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub html: String,
+}
+
+impl Page {
+    pub fn csrf(&self) -> String {
+        let start = self
+            .html
+            .find("name=\"csrf_token\" value=\"")
+            .expect("a CSRF field")
+            + 25;
+        self.html[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+pub async fn browser(db: TestDb, public: &str) -> Browser {
+    let dir = std::env::temp_dir().join(format!("scanpage-web-{}", uuid::Uuid::new_v4().simple()));
+    let settings = Cli::parse_from([
+        "scanpage",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ])
+    .settings;
+    let app = build(Arc::new(settings), Mode::AllInOne, public, &Shutdown::new())
+        .await
+        .unwrap();
+    Browser {
+        app,
+        cookies: BTreeMap::new(),
+        _db: db,
+        dir,
+    }
+}
+
+impl Browser {
+    pub async fn send(
+        &mut self,
+        request: axum::http::request::Builder,
+        body: Option<String>,
+    ) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = request.header("host", "localhost:3000");
+        if !cookie.is_empty() {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let request = match body {
+            Some(form) => request
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form)),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            location,
+            set_cookies,
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path), None).await
+    }
+
+    /// A same-origin form post, as the browser sends it from our own page.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = Request::post(path)
+            .header("origin", "http://localhost:3000")
+            .header("sec-fetch-site", "same-origin");
+        self.send(request, Some(encode(form))).await
+    }
+
+    pub async fn sign_up(&mut self, email: &str) -> Page {
+        let csrf = self.get("/signup").await.csrf();
+        self.post(
+            "/signup",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+pub fn encode(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
