@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Deserialize, Serialize};
-use shared::client::{ClientError, ServiceClient};
+use shared::client::{ClientError, ServiceClient, bearer};
 
 /// Who a request is from, as `GET /api/v1/auth/me` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,14 +79,6 @@ fn with_client_ip(ip: Option<std::net::IpAddr>) -> HeaderMap {
 #[derive(Clone)]
 pub struct AuthClient {
     inner: ServiceClient,
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    headers
 }
 
 impl AuthClient {

@@ -1,23 +1,15 @@
 //! The typed client other services (the web frontend) use to call qr — in-process or over HTTP,
 //! with the caller's own credential forwarded, so qr's ownership rules apply unchanged.
 
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, header};
 use bytes::Bytes;
-use shared::client::{Answer, ClientError, ServiceClient};
+use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
 use crate::api::{ListView, QrView};
 
 #[derive(Clone)]
 pub struct QrClient {
     inner: ServiceClient,
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    headers
 }
 
 impl QrClient {

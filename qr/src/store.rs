@@ -73,6 +73,31 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
         .is_some_and(|e| e.is_unique_violation())
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The one INSERT of a code, shared by single and bulk creation.
+fn insert_statement(qr: &QrCode) -> AnyQuery<'_> {
+    sqlx::query(
+        "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
+         utm, tags, paused, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&qr.id)
+    .bind(&qr.owner_id)
+    .bind(&qr.code)
+    .bind(&qr.name)
+    .bind(qr.kind.as_str())
+    .bind(&qr.destination)
+    .bind(qr.content.as_ref().map(json))
+    .bind(json(&qr.style))
+    .bind(json(&qr.rules))
+    .bind(qr.utm.as_ref().map(json))
+    .bind(json(&qr.tags))
+    .bind(i64::from(qr.paused))
+    .bind(qr.created_at)
+    .bind(qr.updated_at)
+}
+
 #[derive(Clone)]
 pub struct Store {
     db: Db,
@@ -104,27 +129,7 @@ impl Store {
     /// Inserts a new code; `Err(CodeTaken)` when its short code exists already.
     #[tracing::instrument(skip_all, fields(qr_id = %qr.id))]
     pub async fn insert(&self, qr: &QrCode) -> Result<(), QrError> {
-        let result = sqlx::query(
-            "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
-             utm, tags, paused, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&qr.id)
-        .bind(&qr.owner_id)
-        .bind(&qr.code)
-        .bind(&qr.name)
-        .bind(qr.kind.as_str())
-        .bind(&qr.destination)
-        .bind(qr.content.as_ref().map(json))
-        .bind(json(&qr.style))
-        .bind(json(&qr.rules))
-        .bind(qr.utm.as_ref().map(json))
-        .bind(json(&qr.tags))
-        .bind(i64::from(qr.paused))
-        .bind(qr.created_at)
-        .bind(qr.updated_at)
-        .execute(self.db.pool())
-        .await;
+        let result = insert_statement(qr).execute(self.db.pool()).await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(QrError::CodeTaken),
@@ -136,27 +141,7 @@ impl Store {
     pub async fn insert_all(&self, codes: &[QrCode]) -> Result<(), QrError> {
         let mut tx = self.db.pool().begin().await?;
         for qr in codes {
-            let result = sqlx::query(
-                "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
-                 utm, tags, paused, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(&qr.id)
-            .bind(&qr.owner_id)
-            .bind(&qr.code)
-            .bind(&qr.name)
-            .bind(qr.kind.as_str())
-            .bind(&qr.destination)
-            .bind(qr.content.as_ref().map(json))
-            .bind(json(&qr.style))
-            .bind(json(&qr.rules))
-            .bind(qr.utm.as_ref().map(json))
-            .bind(json(&qr.tags))
-            .bind(i64::from(qr.paused))
-            .bind(qr.created_at)
-            .bind(qr.updated_at)
-            .execute(&mut *tx)
-            .await;
+            let result = insert_statement(qr).execute(&mut *tx).await;
             if let Err(e) = result {
                 return Err(if is_unique_violation(&e) {
                     QrError::CodeTaken

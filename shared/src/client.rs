@@ -69,6 +69,15 @@ impl From<ClientError> for ApiError {
     }
 }
 
+/// Headers carrying a caller's credential, so the called service applies its own rules to it.
+pub fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(axum::http::header::AUTHORIZATION, value);
+    }
+    headers
+}
+
 /// A raw answer: status, headers and body.
 #[derive(Debug)]
 pub struct Answer {
