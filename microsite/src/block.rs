@@ -639,18 +639,26 @@ pub fn from_json(values: Vec<serde_json::Value>) -> Result<Vec<Block>, FieldErro
         .into_iter()
         .enumerate()
         .map(|(i, value)| {
-            serde_json::from_value::<Block>(value).map_err(|e| {
+            serde_json::from_value::<Block>(value.clone()).map_err(|e| {
                 let message = e.to_string();
-                // serde names the offending field in backticks: point the path at it.
-                let field = ["unknown field `", "missing field `"]
-                    .iter()
-                    .find_map(|p| message.split_once(p))
-                    .and_then(|(_, rest)| rest.split_once('`'))
-                    .map(|(name, _)| name.to_owned());
-                let path = match (field, message.starts_with("unknown variant")) {
-                    (Some(name), _) => format!("blocks[{i}].{name}"),
-                    (None, true) => format!("blocks[{i}].type"),
-                    (None, false) => format!("blocks[{i}]"),
+                let quoted = |prefix: &str| {
+                    message
+                        .split_once(prefix)
+                        .and_then(|(_, rest)| rest.split_once('`'))
+                        .map(|(name, _)| name.to_owned())
+                };
+                // serde names a wrong field in backticks; a wrong enum value is found by its value.
+                let field = quoted("unknown field `")
+                    .or_else(|| quoted("missing field `"))
+                    .or_else(|| {
+                        let bad = quoted("unknown variant `")?;
+                        value.as_object()?.iter().find_map(|(key, v)| {
+                            (v.as_str() == Some(bad.as_str())).then(|| key.clone())
+                        })
+                    });
+                let path = match field {
+                    Some(name) => format!("blocks[{i}].{name}"),
+                    None => format!("blocks[{i}]"),
                 };
                 FieldError::new(path, message)
             })
@@ -718,7 +726,7 @@ mod tests {
         assert_eq!(field_of(json!({"type": "contact", "email": "a@b.c\"><script>"})), "blocks[1].email");
         assert_eq!(field_of(json!({"type": "contact", "phone": "call me"})), "blocks[1].phone");
         assert_eq!(field_of(json!({"type": "divider", "color": "red"})), "blocks[1].color");
-        assert_eq!(field_of(json!({"type": "spacer", "size": "huge"})), "blocks[1]");
+        assert_eq!(field_of(json!({"type": "spacer", "size": "huge"})), "blocks[1].size");
         assert_eq!(field_of(json!({"type": "qr", "qr_id": "x", "code": "<svg>"})), "blocks[1].code");
         assert_eq!(field_of(json!({"type": "heading", "id": "a b", "text": "x"})), "blocks[1].id");
     }

@@ -164,12 +164,15 @@ mod tests {
             "[x](https://a.example\" onclick=\"alert(1))",
         ] {
             let html = markdown_html(evil);
-            assert!(!html.contains("<img"), "{html}");
-            assert!(!html.contains("<script"), "{html}");
-            assert!(!html.contains("<b "), "{html}");
-            assert!(!html.contains("href=\"javascript"), "{html}");
-            assert!(!html.contains("href=\"data"), "{html}");
-            assert!(!html.contains(" onclick="), "{html}");
+            // Every tag is one of ours; anything else the user typed is text.
+            for tag in html.split('<').skip(1) {
+                assert!(
+                    ["a href=\"https://", "/a>", "strong>", "/strong>", "em>", "/em>", "br>"]
+                        .iter()
+                        .any(|ok| tag.starts_with(ok)),
+                    "{evil} => {html}"
+                );
+            }
         }
     }
 
