@@ -148,7 +148,10 @@ async fn read(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesRead)?;
     let page = state.service.get(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(page, state.service.public_base_url())))
+    Ok(Json(MicrositeView::of(
+        page,
+        state.service.public_base_url(),
+    )))
 }
 
 async fn update(
@@ -162,7 +165,10 @@ async fn update(
         .service
         .update(&principal.user_id, &id, changes)
         .await?;
-    Ok(Json(MicrositeView::of(page, state.service.public_base_url())))
+    Ok(Json(MicrositeView::of(
+        page,
+        state.service.public_base_url(),
+    )))
 }
 
 async fn remove(
@@ -182,7 +188,10 @@ async fn publish(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state.service.publish(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(page, state.service.public_base_url())))
+    Ok(Json(MicrositeView::of(
+        page,
+        state.service.public_base_url(),
+    )))
 }
 
 async fn unpublish(
@@ -192,5 +201,8 @@ async fn unpublish(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state.service.unpublish(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(page, state.service.public_base_url())))
+    Ok(Json(MicrositeView::of(
+        page,
+        state.service.public_base_url(),
+    )))
 }

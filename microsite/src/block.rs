@@ -342,7 +342,8 @@ impl Block {
                     limit(bio, 1_000, at("bio"))?;
                 }
                 if let Some(avatar) = &mut b.avatar_url {
-                    *avatar = image_url(avatar).map_err(|m| FieldError::new(at("avatar_url"), m))?;
+                    *avatar =
+                        image_url(avatar).map_err(|m| FieldError::new(at("avatar_url"), m))?;
                 }
             }
             Block::Heading(b) => required(&b.text, MAX_LABEL, at("text"))?,
@@ -375,7 +376,10 @@ impl Block {
             }
             Block::Video(b) => {
                 let embed = video_embed(&b.url).ok_or_else(|| {
-                    FieldError::new(at("url"), "only YouTube and Vimeo video links can be embedded")
+                    FieldError::new(
+                        at("url"),
+                        "only YouTube and Vimeo video links can be embedded",
+                    )
                 })?;
                 b.url = embed.watch_url();
                 if let Some(title) = &b.title {
@@ -384,7 +388,10 @@ impl Block {
             }
             Block::Contact(b) => {
                 if b.email.is_none() && b.phone.is_none() {
-                    return Err(FieldError::new(at("email"), "give an email address or a phone number"));
+                    return Err(FieldError::new(
+                        at("email"),
+                        "give an email address or a phone number",
+                    ));
                 }
                 if let Some(email) = &mut b.email {
                     *email = email_address(email).map_err(|m| FieldError::new(at("email"), m))?;
@@ -397,12 +404,18 @@ impl Block {
             Block::Qr(b) => {
                 if b.qr_id.is_empty()
                     || b.qr_id.len() > 64
-                    || !b.qr_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                    || !b
+                        .qr_id
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-')
                 {
                     return Err(FieldError::new(at("qr_id"), "not a QR code id"));
                 }
                 if !(4..=32).contains(&b.code.len())
-                    || !b.code.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                    || !b
+                        .code
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
                 {
                     return Err(FieldError::new(at("code"), "not a short code"));
                 }
@@ -430,7 +443,10 @@ impl SocialItem {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
                 {
-                    return Err(("handle", "a handle has 1 to 64 letters, digits, '.', '_' or '-'".into()));
+                    return Err((
+                        "handle",
+                        "a handle has 1 to 64 letters, digits, '.', '_' or '-'".into(),
+                    ));
                 }
                 self.url = Some(format!("{prefix}{handle}"));
                 self.handle = Some(handle.to_owned());
@@ -538,7 +554,9 @@ fn phone_number(raw: &str) -> Result<String, &'static str> {
     let digits = phone.bytes().filter(u8::is_ascii_digit).count();
     if phone.len() <= 32
         && (3..=20).contains(&digits)
-        && phone.bytes().all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+        && phone
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
         && !phone[1..].contains('+')
     {
         Ok(phone.to_owned())
@@ -584,7 +602,10 @@ pub fn video_embed(raw: &str) -> Option<Embed> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let host = url.host_str()?.trim_start_matches("www.").trim_start_matches("m.");
+    let host = url
+        .host_str()?
+        .trim_start_matches("www.")
+        .trim_start_matches("m.");
     let mut segments = url.path_segments()?.filter(|s| !s.is_empty());
     let youtube_id = |id: &str| {
         (id.len() == 11
@@ -598,16 +619,14 @@ pub fn video_embed(raw: &str) -> Option<Embed> {
             .then(|| Embed::Vimeo(id.to_owned()))
     };
     match host {
-        "youtube.com" | "music.youtube.com" | "youtube-nocookie.com" => {
-            match segments.next()? {
-                "watch" => {
-                    let v = url.query_pairs().find(|(k, _)| k == "v")?.1;
-                    youtube_id(&v)
-                }
-                "embed" | "shorts" | "live" | "v" => youtube_id(segments.next()?),
-                _ => None,
+        "youtube.com" | "music.youtube.com" | "youtube-nocookie.com" => match segments.next()? {
+            "watch" => {
+                let v = url.query_pairs().find(|(k, _)| k == "v")?.1;
+                youtube_id(&v)
             }
-        }
+            "embed" | "shorts" | "live" | "v" => youtube_id(segments.next()?),
+            _ => None,
+        },
         "youtu.be" => youtube_id(segments.next()?),
         "vimeo.com" => vimeo_id(segments.next()?),
         "player.vimeo.com" => match segments.next()? {
@@ -621,13 +640,19 @@ pub fn video_embed(raw: &str) -> Option<Embed> {
 /// Validates a whole list: the count, each block, and unique ids (the tracked link hop needs them).
 pub fn validate_all(blocks: &mut [Block]) -> Result<(), FieldError> {
     if blocks.len() > MAX_BLOCKS {
-        return Err(FieldError::new("blocks", format!("at most {MAX_BLOCKS} blocks")));
+        return Err(FieldError::new(
+            "blocks",
+            format!("at most {MAX_BLOCKS} blocks"),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, block) in blocks.iter_mut().enumerate() {
         block.validate(i)?;
         if !seen.insert(block.id().to_owned()) {
-            return Err(FieldError::new(format!("blocks[{i}].id"), "two blocks have this id"));
+            return Err(FieldError::new(
+                format!("blocks[{i}].id"),
+                "two blocks have this id",
+            ));
         }
     }
     Ok(())
@@ -706,29 +731,101 @@ mod tests {
     #[test]
     fn bad_shapes_name_their_path() {
         assert_eq!(field_of(json!({"type": "marquee"})), "blocks[1].type");
-        assert_eq!(field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "onclick": "x"})), "blocks[1].onclick");
-        assert_eq!(field_of(json!({"type": "link", "label": "x"})), "blocks[1].url");
-        assert_eq!(field_of(json!({"type": "profile", "name": ""})), "blocks[1].name");
-        assert_eq!(field_of(json!({"type": "profile", "name": "a", "avatar_url": "http://a.b/x.png"})), "blocks[1].avatar_url");
-        assert_eq!(field_of(json!({"type": "heading", "text": "x".repeat(201)})), "blocks[1].text");
-        assert_eq!(field_of(json!({"type": "text", "text": "x".repeat(5001)})), "blocks[1].text");
-        assert_eq!(field_of(json!({"type": "text", "text": "[x](javascript:alert(1))", "markdown": true})), "blocks[1].text");
-        assert_eq!(field_of(json!({"type": "link", "label": "x".repeat(201), "url": "https://a.b"})), "blocks[1].label");
-        assert_eq!(field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "icon": "skull"})), "blocks[1].icon");
-        assert_eq!(field_of(json!({"type": "social", "items": []})), "blocks[1].items");
-        assert_eq!(field_of(json!({"type": "social", "items": [{"network": "instagram", "handle": "a b"}]})), "blocks[1].items[0].handle");
-        assert_eq!(field_of(json!({"type": "social", "items": [{"network": "mastodon", "handle": "ada"}]})), "blocks[1].items[0].url");
-        assert_eq!(field_of(json!({"type": "social", "items": [{"network": "x", "url": "javascript:alert(1)"}]})), "blocks[1].items[0].url");
-        assert_eq!(field_of(json!({"type": "image", "url": "https://a.b/x.png", "alt": " "})), "blocks[1].alt");
-        assert_eq!(field_of(json!({"type": "image", "url": "data:image/png;base64,AAAA", "alt": "x"})), "blocks[1].url");
-        assert_eq!(field_of(json!({"type": "video", "url": "https://evil.example/watch?v=dQw4w9WgXcQ"})), "blocks[1].url");
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "onclick": "x"})),
+            "blocks[1].onclick"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x"})),
+            "blocks[1].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "profile", "name": ""})),
+            "blocks[1].name"
+        );
+        assert_eq!(
+            field_of(json!({"type": "profile", "name": "a", "avatar_url": "http://a.b/x.png"})),
+            "blocks[1].avatar_url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "heading", "text": "x".repeat(201)})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "text", "text": "x".repeat(5001)})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "text", "text": "[x](javascript:alert(1))", "markdown": true})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x".repeat(201), "url": "https://a.b"})),
+            "blocks[1].label"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "icon": "skull"})),
+            "blocks[1].icon"
+        );
+        assert_eq!(
+            field_of(json!({"type": "social", "items": []})),
+            "blocks[1].items"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "instagram", "handle": "a b"}]})
+            ),
+            "blocks[1].items[0].handle"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "mastodon", "handle": "ada"}]})
+            ),
+            "blocks[1].items[0].url"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "x", "url": "javascript:alert(1)"}]})
+            ),
+            "blocks[1].items[0].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "image", "url": "https://a.b/x.png", "alt": " "})),
+            "blocks[1].alt"
+        );
+        assert_eq!(
+            field_of(json!({"type": "image", "url": "data:image/png;base64,AAAA", "alt": "x"})),
+            "blocks[1].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "video", "url": "https://evil.example/watch?v=dQw4w9WgXcQ"})),
+            "blocks[1].url"
+        );
         assert_eq!(field_of(json!({"type": "contact"})), "blocks[1].email");
-        assert_eq!(field_of(json!({"type": "contact", "email": "a@b.c\"><script>"})), "blocks[1].email");
-        assert_eq!(field_of(json!({"type": "contact", "phone": "call me"})), "blocks[1].phone");
-        assert_eq!(field_of(json!({"type": "divider", "color": "red"})), "blocks[1].color");
-        assert_eq!(field_of(json!({"type": "spacer", "size": "huge"})), "blocks[1].size");
-        assert_eq!(field_of(json!({"type": "qr", "qr_id": "x", "code": "<svg>"})), "blocks[1].code");
-        assert_eq!(field_of(json!({"type": "heading", "id": "a b", "text": "x"})), "blocks[1].id");
+        assert_eq!(
+            field_of(json!({"type": "contact", "email": "a@b.c\"><script>"})),
+            "blocks[1].email"
+        );
+        assert_eq!(
+            field_of(json!({"type": "contact", "phone": "call me"})),
+            "blocks[1].phone"
+        );
+        assert_eq!(
+            field_of(json!({"type": "divider", "color": "red"})),
+            "blocks[1].color"
+        );
+        assert_eq!(
+            field_of(json!({"type": "spacer", "size": "huge"})),
+            "blocks[1].size"
+        );
+        assert_eq!(
+            field_of(json!({"type": "qr", "qr_id": "x", "code": "<svg>"})),
+            "blocks[1].code"
+        );
+        assert_eq!(
+            field_of(json!({"type": "heading", "id": "a b", "text": "x"})),
+            "blocks[1].id"
+        );
     }
 
     #[test]
@@ -763,7 +860,10 @@ mod tests {
         ] {
             assert!(link_url(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(link_url("HTTPS://Example.COM/a b").unwrap(), "https://example.com/a%20b");
+        assert_eq!(
+            link_url("HTTPS://Example.COM/a b").unwrap(),
+            "https://example.com/a%20b"
+        );
         assert_eq!(link_url("mailto:a@b.c").unwrap(), "mailto:a@b.c");
         assert_eq!(link_url("tel:+1555").unwrap(), "tel:+1555");
     }
@@ -780,10 +880,16 @@ mod tests {
         ] {
             assert_eq!(video_embed(url), Some(yt.clone()), "{url}");
         }
-        assert_eq!(yt.src(), "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ");
+        assert_eq!(
+            yt.src(),
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+        );
         let vimeo = video_embed("https://vimeo.com/76979871").unwrap();
         assert_eq!(vimeo.src(), "https://player.vimeo.com/video/76979871?dnt=1");
-        assert_eq!(video_embed("https://player.vimeo.com/video/76979871"), Some(vimeo));
+        assert_eq!(
+            video_embed("https://player.vimeo.com/video/76979871"),
+            Some(vimeo)
+        );
         for bad in [
             "https://youtube.com/watch?v=short",
             "https://youtube.com/watch?v=dQw4w9WgXc\"",

@@ -105,16 +105,25 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         canonical: canonical.clone(),
         image,
         css: &css,
-        has_profile: content.blocks.iter().any(|b| matches!(b, Block::Profile(_))),
+        has_profile: content
+            .blocks
+            .iter()
+            .any(|b| matches!(b, Block::Profile(_))),
         preview: mode == Mode::Preview,
         blocks,
     };
     let html = template.render().unwrap_or_else(|err| {
         tracing::error!(%err, "microsite page failed to render");
-        String::from("<!doctype html><title>Unavailable</title><p>This page cannot be shown right now.</p>")
+        String::from(
+            "<!doctype html><title>Unavailable</title><p>This page cannot be shown right now.</p>",
+        )
     });
-    let style_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(html.as_bytes())[..12]));
+    let style_hash =
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(html.as_bytes())[..12])
+    );
     let csp = format!(
         "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https: data:; \
          frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \

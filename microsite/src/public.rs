@@ -124,7 +124,10 @@ pub async fn click(
     h.insert(header::LOCATION, location);
     // Every click must reach us to be counted.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     response
 }
 
@@ -174,11 +177,20 @@ fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static s
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     response
 }
 
-type Visitor = (bool, Option<String>, Option<String>, Option<String>, Option<String>);
+type Visitor = (
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
     let headers = &parts.headers;

@@ -78,7 +78,11 @@ impl MicrositeService {
         &self.public_base_url
     }
 
-    pub async fn create(&self, owner_id: &str, changes: Changes) -> Result<Microsite, MicrositeError> {
+    pub async fn create(
+        &self,
+        owner_id: &str,
+        changes: Changes,
+    ) -> Result<Microsite, MicrositeError> {
         let slug = Slug::parse(changes.slug.as_deref().unwrap_or_default())?;
         let title = changes
             .title
@@ -129,7 +133,13 @@ impl MicrositeService {
             created_at: now,
             updated_at: now,
         };
-        apply(&mut page.draft, Changes { slug: None, ..changes })?;
+        apply(
+            &mut page.draft,
+            Changes {
+                slug: None,
+                ..changes
+            },
+        )?;
         self.store.insert(&page).await?;
         // A "nothing here" answer may be cached for this slug.
         self.forget(&page.slug);
@@ -295,7 +305,10 @@ fn apply(draft: &mut Content, changes: Changes) -> Result<(), MicrositeError> {
             && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && lang.as_bytes()[0].is_ascii_alphabetic();
         if !ok {
-            return Err(MicrositeError::invalid("lang", "a language tag such as en or pt-BR"));
+            return Err(MicrositeError::invalid(
+                "lang",
+                "a language tag such as en or pt-BR",
+            ));
         }
         draft.lang = lang;
     }
@@ -322,10 +335,8 @@ fn reorder(blocks: &mut Vec<Block>, order: &[String]) -> Result<(), MicrositeErr
     if order.len() != blocks.len() {
         return Err(wrong());
     }
-    let mut by_id: HashMap<String, Block> = blocks
-        .drain(..)
-        .map(|b| (b.id().to_owned(), b))
-        .collect();
+    let mut by_id: HashMap<String, Block> =
+        blocks.drain(..).map(|b| (b.id().to_owned(), b)).collect();
     let mut sorted = Vec::with_capacity(order.len());
     for id in order {
         sorted.push(by_id.remove(id).ok_or_else(wrong)?);

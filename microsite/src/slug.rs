@@ -9,11 +9,52 @@ pub const MAX_LEN: usize = 40;
 
 /// Words that name routes, roles or brands a visitor could be fooled by.
 const RESERVED: &[&str] = &[
-    "about", "account", "admin", "api", "app", "assets", "auth", "billing", "blog", "dashboard",
-    "docs", "founder", "help", "home", "healthz", "index", "legal", "login", "logout", "m",
-    "metrics", "microsite", "microsites", "new", "null", "official", "preview", "pricing",
-    "privacy", "r", "readyz", "register", "report", "root", "scanpage", "security", "settings",
-    "signin", "signup", "static", "status", "support", "system", "terms", "undefined", "www",
+    "about",
+    "account",
+    "admin",
+    "api",
+    "app",
+    "assets",
+    "auth",
+    "billing",
+    "blog",
+    "dashboard",
+    "docs",
+    "founder",
+    "help",
+    "home",
+    "healthz",
+    "index",
+    "legal",
+    "login",
+    "logout",
+    "m",
+    "metrics",
+    "microsite",
+    "microsites",
+    "new",
+    "null",
+    "official",
+    "preview",
+    "pricing",
+    "privacy",
+    "r",
+    "readyz",
+    "register",
+    "report",
+    "root",
+    "scanpage",
+    "security",
+    "settings",
+    "signin",
+    "signup",
+    "static",
+    "status",
+    "support",
+    "system",
+    "terms",
+    "undefined",
+    "www",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,8 +132,20 @@ mod tests {
     #[test]
     fn traversal_encoding_and_case_tricks_are_refused() {
         for s in [
-            "../x", "..", "a/b", "%2e%2e", "%2E%2E%2Fx", "a.b", "My-Page", "a b", "a_b", "a\0b",
-            "abc\n", " abc", "abc?x=1", "abc#x",
+            "../x",
+            "..",
+            "a/b",
+            "%2e%2e",
+            "%2E%2E%2Fx",
+            "a.b",
+            "My-Page",
+            "a b",
+            "a_b",
+            "a\0b",
+            "abc\n",
+            " abc",
+            "abc?x=1",
+            "abc#x",
         ] {
             assert_eq!(Slug::parse(s), Err(SlugError::Characters), "{s:?}");
         }
@@ -115,7 +168,9 @@ mod tests {
 
     #[test]
     fn reserved_words_are_refused() {
-        for s in ["admin", "api", "app", "login", "static", "report", "scanpage"] {
+        for s in [
+            "admin", "api", "app", "login", "static", "report", "scanpage",
+        ] {
             assert_eq!(Slug::parse(s), Err(SlugError::Reserved), "{s:?}");
         }
     }

@@ -88,7 +88,9 @@ fn inline(src: &str, out: &mut String, depth: u8) {
     while let Some(c) = rest.chars().next() {
         if depth < MAX_DEPTH {
             if let Some(inner) = rest.strip_prefix("**")
-                && let Some(end) = inner.find("**").filter(|&e| e > 0 && !inner[..e].contains('\n'))
+                && let Some(end) = inner
+                    .find("**")
+                    .filter(|&e| e > 0 && !inner[..e].contains('\n'))
             {
                 out.push_str("<strong>");
                 inline(&inner[..end], out, depth + 1);
@@ -142,7 +144,8 @@ mod tests {
 
     #[test]
     fn markdown_subset_renders() {
-        let html = markdown_html("**Fresh** bread, *daily*.\nSee [our menu](https://example.com/menu)");
+        let html =
+            markdown_html("**Fresh** bread, *daily*.\nSee [our menu](https://example.com/menu)");
         assert!(html.contains("<strong>Fresh</strong>"), "{html}");
         assert!(html.contains("<em>daily</em>"), "{html}");
         assert!(html.contains("<br>"), "{html}");
@@ -167,9 +170,17 @@ mod tests {
             // Every tag is one of ours; anything else the user typed is text.
             for tag in html.split('<').skip(1) {
                 assert!(
-                    ["a href=\"https://", "/a>", "strong>", "/strong>", "em>", "/em>", "br>"]
-                        .iter()
-                        .any(|ok| tag.starts_with(ok)),
+                    [
+                        "a href=\"https://",
+                        "/a>",
+                        "strong>",
+                        "/strong>",
+                        "em>",
+                        "/em>",
+                        "br>"
+                    ]
+                    .iter()
+                    .any(|ok| tag.starts_with(ok)),
                     "{evil} => {html}"
                 );
             }

@@ -144,7 +144,10 @@ pub struct Tweaks {
 
 impl Tweaks {
     pub fn validate(&mut self) -> Result<(), FieldError> {
-        for (name, value) in [("accent", &mut self.accent), ("background", &mut self.background)] {
+        for (name, value) in [
+            ("accent", &mut self.accent),
+            ("background", &mut self.background),
+        ] {
             if let Some(v) = value {
                 let rgb = parse_hex(v).ok_or_else(|| {
                     FieldError::new(format!("tweaks.{name}"), "a colour is written #rrggbb")
@@ -193,13 +196,21 @@ pub fn css(theme: Theme, tweaks: &Tweaks) -> String {
     let (bg, fg, muted, card) = match tweaks.background.as_deref() {
         Some(bg) => {
             let fg = readable_on(bg);
-            let card = if fg == "#ffffff" { "rgba(255,255,255,.08)" } else { "rgba(255,255,255,.7)" };
+            let card = if fg == "#ffffff" {
+                "rgba(255,255,255,.08)"
+            } else {
+                "rgba(255,255,255,.7)"
+            };
             (bg, fg, fg, card)
         }
         None => (p.bg, p.fg, p.muted, p.card),
     };
     let on_accent = readable_on(accent);
-    let scheme = if readable_on(bg) == "#ffffff" { "dark" } else { "light" };
+    let scheme = if readable_on(bg) == "#ffffff" {
+        "dark"
+    } else {
+        "light"
+    };
     format!(
         ":root{{--bg:{bg};--card:{card};--fg:{fg};--muted:{muted};--ac:{accent};--on-ac:{on_accent};--r:{radius};color-scheme:{scheme}}}\
 *{{box-sizing:border-box}}\
@@ -250,7 +261,13 @@ mod tests {
         };
         ok.validate().unwrap();
         assert_eq!(ok.accent.as_deref(), Some("#ff8800"));
-        for bad in ["red", "#fff", "#ff8800;}body{display:none", "url(x)", "#12345g"] {
+        for bad in [
+            "red",
+            "#fff",
+            "#ff8800;}body{display:none",
+            "url(x)",
+            "#12345g",
+        ] {
             let mut t = Tweaks {
                 accent: Some(bad.into()),
                 background: None,

@@ -10,10 +10,16 @@ use shared::events::UserDeleted;
 
 use crate::service::{CHANGED_TOPIC, MicrositeService};
 
-pub async fn start(ctx: &ServiceContext, service: Arc<MicrositeService>) -> Result<(), shared::Error> {
+pub async fn start(
+    ctx: &ServiceContext,
+    service: Arc<MicrositeService>,
+) -> Result<(), shared::Error> {
     // Every instance needs every change: one consumer group per instance.
     let instance = format!("microsite-cache-{}", shared::ids::new_id());
-    let mut changes = ctx.bus.subscribe(CHANGED_TOPIC, &instance, &instance).await?;
+    let mut changes = ctx
+        .bus
+        .subscribe(CHANGED_TOPIC, &instance, &instance)
+        .await?;
     let cache = service.clone();
     let stop = ctx.shutdown.clone();
     tokio::spawn(async move {

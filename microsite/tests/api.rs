@@ -44,11 +44,19 @@ async fn pages_round_trip_for_their_owner_only() {
         assert_eq!(created["theme"], "dark");
         assert_eq!(created["blocks"].as_array().unwrap().len(), 11);
         assert_eq!(created["blocks"][3]["id"], "shop");
-        assert_eq!(created["blocks"][6]["url"], "https://www.youtube.com/watch?v=dQw4w9WgXcQ");
+        assert_eq!(
+            created["blocks"][6]["url"],
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+        );
         assert!(created["created_at"].as_i64().unwrap() > 0);
 
         let read = site
-            .call(Method::GET, &format!("/api/v1/microsites/{id}"), Some(&alice), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/microsites/{id}"),
+                Some(&alice),
+                None,
+            )
             .await;
         assert_eq!(read.status, StatusCode::OK);
         assert_eq!(read.json()["title"], "Ada");
@@ -91,33 +99,64 @@ async fn pages_round_trip_for_their_owner_only() {
         // Bob: 404 on every route, never 403; and his list is empty.
         for (method, path, body) in [
             (Method::GET, format!("/api/v1/microsites/{id}"), None),
-            (Method::PATCH, format!("/api/v1/microsites/{id}"), Some(json!({"title": "mine"}))),
-            (Method::POST, format!("/api/v1/microsites/{id}/publish"), None),
-            (Method::POST, format!("/api/v1/microsites/{id}/unpublish"), None),
+            (
+                Method::PATCH,
+                format!("/api/v1/microsites/{id}"),
+                Some(json!({"title": "mine"})),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/microsites/{id}/publish"),
+                None,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/microsites/{id}/unpublish"),
+                None,
+            ),
             (Method::DELETE, format!("/api/v1/microsites/{id}"), None),
             (Method::GET, "/m/ada-links/preview".to_owned(), None),
         ] {
             let answer = site.call(method.clone(), &path, Some(&bob), body).await;
             assert_eq!(answer.status, StatusCode::NOT_FOUND, "bob {method} {path}");
         }
-        let list = site.call(Method::GET, "/api/v1/microsites", Some(&bob), None).await;
+        let list = site
+            .call(Method::GET, "/api/v1/microsites", Some(&bob), None)
+            .await;
         assert_eq!(list.json()["items"], json!([]));
         // Nobody: 401.
-        let anonymous = site.call(Method::GET, "/api/v1/microsites", None, None).await;
+        let anonymous = site
+            .call(Method::GET, "/api/v1/microsites", None, None)
+            .await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         // A read-only credential cannot write.
         let reader = site.token_with("alice", vec!["microsites:read".into()]);
         let denied = site
-            .call(Method::POST, &format!("/api/v1/microsites/{id}/publish"), Some(&reader), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/microsites/{id}/publish"),
+                Some(&reader),
+                None,
+            )
             .await;
         assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
         let gone = site
-            .call(Method::DELETE, &format!("/api/v1/microsites/{id}"), Some(&alice), None)
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/microsites/{id}"),
+                Some(&alice),
+                None,
+            )
             .await;
         assert_eq!(gone.status, StatusCode::NO_CONTENT);
         let read = site
-            .call(Method::GET, &format!("/api/v1/microsites/{id}"), Some(&alice), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/microsites/{id}"),
+                Some(&alice),
+                None,
+            )
             .await;
         assert_eq!(read.status, StatusCode::NOT_FOUND);
         println!("round trip ok on {}", db.backend.name());
@@ -138,7 +177,10 @@ async fn every_template_creates_and_publishes() {
             let html = answer.text();
             let title = page["title"].as_str().unwrap();
             assert!(html.contains("<title>"), "{template}");
-            assert!(html.contains(&format!("href=\"http://scan.test/m/{slug}\"")), "{template}");
+            assert!(
+                html.contains(&format!("href=\"http://scan.test/m/{slug}\"")),
+                "{template}"
+            );
             assert!(!title.is_empty());
         }
         let unknown = site
@@ -159,7 +201,9 @@ async fn edits_are_a_draft_until_published_again() {
     for db in testing::databases("microsite_draft_vs_published").await {
         let site = Site::start(&db).await;
         let alice = site.token("alice");
-        let page = site.published("alice", "business_card", "dana-okafor").await;
+        let page = site
+            .published("alice", "business_card", "dana-okafor")
+            .await;
         let id = page["id"].as_str().unwrap().to_owned();
         let first = site.visit("/m/dana-okafor").await;
         assert!(first.text().contains("Dana Okafor"));
@@ -187,18 +231,31 @@ async fn edits_are_a_draft_until_published_again() {
         assert_eq!(preview.header("cache-control"), "private, no-store");
 
         // Publishing replaces the snapshot (and the cached page).
-        site.call(Method::POST, &format!("/api/v1/microsites/{id}/publish"), Some(&alice), None)
-            .await;
+        site.call(
+            Method::POST,
+            &format!("/api/v1/microsites/{id}/publish"),
+            Some(&alice),
+            None,
+        )
+        .await;
         let public = site.visit("/m/dana-okafor").await;
         assert!(public.text().contains("Brand new draft"));
         assert_ne!(public.header("etag"), first.header("etag"));
 
         // Unpublishing takes it down; the draft stays.
         let down = site
-            .call(Method::POST, &format!("/api/v1/microsites/{id}/unpublish"), Some(&alice), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/microsites/{id}/unpublish"),
+                Some(&alice),
+                None,
+            )
             .await;
         assert_eq!(down.json()["published"], false);
-        assert_eq!(site.visit("/m/dana-okafor").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            site.visit("/m/dana-okafor").await.status,
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(down.json()["blocks"][0]["text"], "Brand new draft");
     }
 }
@@ -208,14 +265,38 @@ async fn bad_input_is_refused_with_its_path() {
     for db in testing::databases("microsite_bad_input").await {
         let site = Site::start(&db).await;
         let cases = [
-            (json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "heading", "text": "a"}, {"type": "marquee"}]}), "blocks[1].type"),
-            (json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "link", "label": "a", "url": "https://a.example", "style": "x"}]}), "blocks[0].style"),
-            (json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "heading", "text": "a"}, {"type": "heading", "text": "a"}, {"type": "heading", "text": "a"}, {"type": "link", "label": "a", "url": "javascript:alert(1)"}]}), "blocks[3].url"),
-            (json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "image", "url": "https://a.example/x.png"}]}), "blocks[0].alt"),
-            (json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "video", "url": "https://evil.example/v.mp4"}]}), "blocks[0].url"),
-            (json!({"slug": "fine-slug", "title": "x", "css": "body{}"}), "css"),
-            (json!({"slug": "fine-slug", "title": "x", "theme": "neon"}), "theme"),
-            (json!({"slug": "fine-slug", "title": "x", "tweaks": {"accent": "red;}"}}), "tweaks.accent"),
+            (
+                json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "heading", "text": "a"}, {"type": "marquee"}]}),
+                "blocks[1].type",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "link", "label": "a", "url": "https://a.example", "style": "x"}]}),
+                "blocks[0].style",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "heading", "text": "a"}, {"type": "heading", "text": "a"}, {"type": "heading", "text": "a"}, {"type": "link", "label": "a", "url": "javascript:alert(1)"}]}),
+                "blocks[3].url",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "image", "url": "https://a.example/x.png"}]}),
+                "blocks[0].alt",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "blocks": [{"type": "video", "url": "https://evil.example/v.mp4"}]}),
+                "blocks[0].url",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "css": "body{}"}),
+                "css",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "theme": "neon"}),
+                "theme",
+            ),
+            (
+                json!({"slug": "fine-slug", "title": "x", "tweaks": {"accent": "red;}"}}),
+                "tweaks.accent",
+            ),
             (json!({"slug": "fine-slug", "title": ""}), "title"),
             (json!({"slug": "admin", "title": "x"}), "slug"),
             (json!({"slug": "../x", "title": "x"}), "slug"),
@@ -227,20 +308,41 @@ async fn bad_input_is_refused_with_its_path() {
         ];
         for (body, field) in cases {
             let answer = site
-                .call(Method::POST, "/api/v1/microsites", Some(&site.token("alice")), Some(body.clone()))
+                .call(
+                    Method::POST,
+                    "/api/v1/microsites",
+                    Some(&site.token("alice")),
+                    Some(body.clone()),
+                )
                 .await;
-            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", answer.text());
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {}",
+                answer.text()
+            );
             assert_eq!(answer.json()["error"]["field"], field, "{body}");
         }
         let too_many: Vec<_> = (0..101).map(|_| json!({"type": "divider"})).collect();
         let answer = site
-            .call(Method::POST, "/api/v1/microsites", Some(&site.token("alice")), Some(json!({"slug": "many", "title": "x", "blocks": too_many})))
+            .call(
+                Method::POST,
+                "/api/v1/microsites",
+                Some(&site.token("alice")),
+                Some(json!({"slug": "many", "title": "x", "blocks": too_many})),
+            )
             .await;
         assert_eq!(answer.json()["error"]["field"], "blocks");
 
-        site.create("alice", json!({"slug": "taken", "title": "x"})).await;
+        site.create("alice", json!({"slug": "taken", "title": "x"}))
+            .await;
         let answer = site
-            .call(Method::POST, "/api/v1/microsites", Some(&site.token("bob")), Some(json!({"slug": "taken", "title": "y"})))
+            .call(
+                Method::POST,
+                "/api/v1/microsites",
+                Some(&site.token("bob")),
+                Some(json!({"slug": "taken", "title": "y"})),
+            )
             .await;
         assert_eq!(answer.status, StatusCode::CONFLICT);
         assert_eq!(answer.json()["error"]["code"], "slug_taken");
@@ -256,14 +358,21 @@ async fn a_deleted_user_loses_their_pages() {
     site.bus
         .publish(shared::bus::Event::new(
             shared::bus::topics::USER_DELETED,
-            shared::events::UserDeleted { user_id: "alice".into() },
+            shared::events::UserDeleted {
+                user_id: "alice".into(),
+            },
         ))
         .unwrap();
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         if site.visit("/m/alex-rivera").await.status == StatusCode::NOT_FOUND {
             let list = site
-                .call(Method::GET, "/api/v1/microsites", Some(&site.token("alice")), None)
+                .call(
+                    Method::GET,
+                    "/api/v1/microsites",
+                    Some(&site.token("alice")),
+                    None,
+                )
                 .await;
             assert_eq!(list.json()["items"], json!([]));
             return;

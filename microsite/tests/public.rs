@@ -62,30 +62,57 @@ async fn a_view_is_published_and_the_page_is_locked_down() {
             assert!(html.contains(fragment), "missing {fragment}");
         }
         assert!(!html.contains("<script"), "no script at all");
-        assert!(!html.contains("style=\""), "no inline style attributes (the CSP hash covers only <style>)");
+        assert!(
+            !html.contains("style=\""),
+            "no inline style attributes (the CSP hash covers only <style>)"
+        );
 
         // The CSP allows exactly the inline stylesheet, by hash.
         let csp = answer.header("content-security-policy");
-        assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"), "{csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"));
-        let css = html.split_once("<style>").unwrap().1.split_once("</style>").unwrap().0;
+        let css = html
+            .split_once("<style>")
+            .unwrap()
+            .1
+            .split_once("</style>")
+            .unwrap()
+            .0;
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
         assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
         assert_eq!(answer.header("x-frame-options"), "DENY");
-        assert_eq!(answer.header("referrer-policy"), "strict-origin-when-cross-origin");
+        assert_eq!(
+            answer.header("referrer-policy"),
+            "strict-origin-when-cross-origin"
+        );
 
         // ETag: a repeat visit revalidates to 304 (and still counts as a view).
         let etag = answer.header("etag").to_owned();
         assert!(etag.starts_with('"'));
         let again = site
-            .send(Request::get("/m/lumen").header("if-none-match", &etag).body(Body::empty()).unwrap())
+            .send(
+                Request::get("/m/lumen")
+                    .header("if-none-match", &etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await;
         assert_eq!(again.status, StatusCode::NOT_MODIFIED);
         assert!(again.body.is_empty());
 
         // HEAD and prefetches are flagged; a QR hop is attributed.
-        site.send(Request::head("/m/lumen").body(Body::empty()).unwrap()).await;
-        site.send(Request::get("/m/lumen").header("sec-purpose", "prefetch").body(Body::empty()).unwrap()).await;
+        site.send(Request::head("/m/lumen").body(Body::empty()).unwrap())
+            .await;
+        site.send(
+            Request::get("/m/lumen")
+                .header("sec-purpose", "prefetch")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         site.visit("/m/lumen?src=qr_aB3dE7x").await;
 
         let seen: Vec<MicrositeViewed> = events(&mut views).await;
@@ -100,7 +127,10 @@ async fn a_view_is_published_and_the_page_is_locked_down() {
         assert_eq!(first.ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(seen[2].method, "HEAD");
         assert!(seen[2].prefetch && seen[3].prefetch);
-        assert_eq!(seen[4].referrer.as_deref(), Some("http://scan.test/r/aB3dE7x"));
+        assert_eq!(
+            seen[4].referrer.as_deref(),
+            Some("http://scan.test/r/aB3dE7x")
+        );
         println!("view ok on {}", db.backend.name());
     }
 }
@@ -124,7 +154,10 @@ async fn the_link_hop_publishes_a_click_and_redirects() {
         let block_id = link["id"].as_str().unwrap();
         let html = site.visit("/m/night-market").await.text();
         let hop = format!("/m/night-market/l/{block_id}");
-        assert!(html.contains(&format!("href=\"http://scan.test{hop}\"")), "links go through the hop");
+        assert!(
+            html.contains(&format!("href=\"http://scan.test{hop}\"")),
+            "links go through the hop"
+        );
 
         let answer = site
             .send(
@@ -136,7 +169,10 @@ async fn the_link_hop_publishes_a_click_and_redirects() {
             )
             .await;
         assert_eq!(answer.status, StatusCode::FOUND);
-        assert_eq!(answer.header("location"), "https://tickets.example.com/spring");
+        assert_eq!(
+            answer.header("location"),
+            "https://tickets.example.com/spring"
+        );
         assert_eq!(answer.header("cache-control"), "no-store");
 
         let seen: Vec<MicrositeClicked> = events(&mut clicks).await;
@@ -164,18 +200,38 @@ async fn the_link_hop_publishes_a_click_and_redirects() {
 async fn unpublished_unknown_and_malformed_pages_are_a_friendly_404() {
     for db in testing::databases("microsite_public_404").await {
         let site = Site::start(&db).await;
-        site.create("alice", json!({"slug": "draft-only", "title": "Secret draft"})).await;
-        for path in ["/m/draft-only", "/m/nobody-here", "/m/..", "/m/%2e%2e", "/m/ADMIN", "/m/admin", "/m/draft-only/l/x"] {
+        site.create(
+            "alice",
+            json!({"slug": "draft-only", "title": "Secret draft"}),
+        )
+        .await;
+        for path in [
+            "/m/draft-only",
+            "/m/nobody-here",
+            "/m/..",
+            "/m/%2e%2e",
+            "/m/ADMIN",
+            "/m/admin",
+            "/m/draft-only/l/x",
+        ] {
             let answer = site.visit(path).await;
             assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
-            assert!(answer.header("content-type").starts_with("text/html"), "{path}");
+            assert!(
+                answer.header("content-type").starts_with("text/html"),
+                "{path}"
+            );
             assert!(!answer.text().contains("Secret draft"), "{path}");
         }
         // Preview needs the owner.
         let anonymous = site.visit("/m/draft-only/preview").await;
         assert_ne!(anonymous.status, StatusCode::OK);
         let owner = site
-            .call(Method::GET, "/m/draft-only/preview", Some(&site.token("alice")), None)
+            .call(
+                Method::GET,
+                "/m/draft-only/preview",
+                Some(&site.token("alice")),
+                None,
+            )
             .await;
         assert_eq!(owner.status, StatusCode::OK);
         assert!(owner.text().contains("Secret draft"));
@@ -210,8 +266,13 @@ async fn user_content_is_inert_everywhere() {
             )
             .await;
         let id = created["id"].as_str().unwrap();
-        site.call(Method::POST, &format!("/api/v1/microsites/{id}/publish"), Some(&alice), None)
-            .await;
+        site.call(
+            Method::POST,
+            &format!("/api/v1/microsites/{id}/publish"),
+            Some(&alice),
+            None,
+        )
+        .await;
         let public = site.visit("/m/xss-test").await.text();
         let preview = site
             .call(Method::GET, "/m/xss-test/preview", Some(&alice), None)
@@ -220,7 +281,10 @@ async fn user_content_is_inert_everywhere() {
         for html in [public, preview] {
             assert!(!html.contains("<script"), "{html}");
             assert!(!html.contains("<img src=x"), "{html}");
-            assert!(!html.contains("\"onerror") && !html.contains("\" onerror"), "{html}");
+            assert!(
+                !html.contains("\"onerror") && !html.contains("\" onerror"),
+                "{html}"
+            );
             assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
         }
 
@@ -267,14 +331,23 @@ async fn every_theme_renders_its_palette() {
             )
             .await;
         let id = created["id"].as_str().unwrap();
-        site.call(Method::POST, &format!("/api/v1/microsites/{id}/publish"), Some(&alice), None)
-            .await;
+        site.call(
+            Method::POST,
+            &format!("/api/v1/microsites/{id}/publish"),
+            Some(&alice),
+            None,
+        )
+        .await;
         let html = site.visit(&format!("/m/{slug}")).await.text();
         let css = microsite::theme::css(theme, &Default::default());
         assert!(html.contains(&css), "{theme:?}");
         assert!(html.contains("<html lang=\"de\">"));
         assert!(html.contains(":focus-visible"), "visible focus");
-        let scheme = if theme.is_dark() { "color-scheme:dark" } else { "color-scheme:light" };
+        let scheme = if theme.is_dark() {
+            "color-scheme:dark"
+        } else {
+            "color-scheme:light"
+        };
         assert!(css.contains(scheme), "{theme:?}");
     }
 }
@@ -287,7 +360,9 @@ async fn measure_the_largest_template() {
     let mut largest = None;
     for name in microsite::starters::NAMES {
         let content = microsite::starters::starter(name).unwrap();
-        let size = render(&content, "size", "https://scanpage.example", Mode::Public).html.len();
+        let size = render(&content, "size", "https://scanpage.example", Mode::Public)
+            .html
+            .len();
         if largest.as_ref().is_none_or(|(_, s, _)| size > *s) {
             largest = Some((name, size, content));
         }
@@ -296,7 +371,12 @@ async fn measure_the_largest_template() {
     let runs = 2_000;
     let start = std::time::Instant::now();
     for _ in 0..runs {
-        std::hint::black_box(render(&content, "size", "https://scanpage.example", Mode::Public));
+        std::hint::black_box(render(
+            &content,
+            "size",
+            "https://scanpage.example",
+            Mode::Public,
+        ));
     }
     let per = start.elapsed() / runs;
     println!("largest template: {name}; HTML+inline CSS = {size} bytes; render = {per:?} per page");
@@ -309,5 +389,8 @@ async fn measure_the_largest_template() {
     for _ in 0..runs {
         std::hint::black_box(site.visit("/m/measure").await);
     }
-    println!("served from cache through the full router: {:?} per request", start.elapsed() / runs);
+    println!(
+        "served from cache through the full router: {:?} per request",
+        start.elapsed() / runs
+    );
 }

@@ -80,8 +80,10 @@ impl Site {
             shutdown: Shutdown::new(),
             identity: Identity::new(pair.public_bytes()),
         };
-        let router =
-            shared::http::finish(microsite::build(ctx.clone()).await.unwrap(), Default::default());
+        let router = shared::http::finish(
+            microsite::build(ctx.clone()).await.unwrap(),
+            Default::default(),
+        );
         Site {
             router,
             bus,
@@ -174,7 +176,12 @@ impl Site {
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
         let id = created.json()["id"].as_str().unwrap().to_owned();
         let published = self
-            .call(Method::POST, &format!("/api/v1/microsites/{id}/publish"), Some(&token), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/microsites/{id}/publish"),
+                Some(&token),
+                None,
+            )
             .await;
         assert_eq!(published.status, StatusCode::OK, "{}", published.text());
         published.json()
