@@ -192,10 +192,21 @@ fn qr_svg(data: &str) -> Option<String> {
     let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
     let width = code.width();
     let colors = code.to_colors();
-    let mut path = String::with_capacity(colors.len() * 4);
-    for (i, color) in colors.iter().enumerate() {
-        if *color == qrcode::Color::Dark {
-            path.push_str(&format!("M{} {}h1v1h-1z", i % width, i / width));
+    let mut path = String::with_capacity(colors.len() * 2);
+    // One rectangle per horizontal run of dark modules keeps the markup small.
+    for (y, row) in colors.chunks(width).enumerate() {
+        let mut x = 0;
+        while x < width {
+            if row[x] == qrcode::Color::Dark {
+                let run = row[x..]
+                    .iter()
+                    .take_while(|c| **c == qrcode::Color::Dark)
+                    .count();
+                path.push_str(&format!("M{x} {y}h{run}v1h-{run}z"));
+                x += run;
+            } else {
+                x += 1;
+            }
         }
     }
     Some(format!(

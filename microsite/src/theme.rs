@@ -253,6 +253,34 @@ mod tests {
         assert!(Theme::ALL.iter().any(|t| !t.is_dark()));
     }
 
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (la, lb) = (
+            luminance(parse_hex(a).unwrap()),
+            luminance(parse_hex(b).unwrap()),
+        );
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn every_theme_meets_wcag_aa_contrast() {
+        for theme in Theme::ALL {
+            let p = theme.palette();
+            let on_accent = readable_on(p.accent);
+            for (what, fg, bg) in [
+                ("text", p.fg, p.bg),
+                ("text on cards", p.fg, p.card),
+                ("muted text", p.muted, p.bg),
+                ("muted text on cards", p.muted, p.card),
+                ("buttons", on_accent, p.accent),
+            ] {
+                let ratio = contrast(fg, bg);
+                assert!(ratio >= 4.5, "{theme:?} {what}: {ratio:.2}");
+            }
+            // The focus ring is the accent: 3:1 against the page is the non-text minimum.
+            assert!(contrast(p.accent, p.bg) >= 3.0, "{theme:?} focus ring");
+        }
+    }
+
     #[test]
     fn tweaks_are_colours_only() {
         let mut ok = Tweaks {

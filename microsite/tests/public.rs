@@ -394,3 +394,22 @@ async fn measure_the_largest_template() {
         start.elapsed() / runs
     );
 }
+
+#[test]
+fn every_template_is_well_under_thirty_kilobytes() {
+    use microsite::page::{Mode, render};
+    for name in microsite::starters::NAMES {
+        let content = microsite::starters::starter(name).unwrap();
+        let page = render(
+            &content,
+            "a-fairly-long-slug-name",
+            "https://scanpage.example",
+            Mode::Public,
+        );
+        assert!(
+            page.html.len() < 30 * 1024,
+            "{name}: {} bytes",
+            page.html.len()
+        );
+    }
+}
