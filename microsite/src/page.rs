@@ -125,7 +125,7 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         hex::encode(&Sha256::digest(html.as_bytes())[..12])
     );
     let csp = format!(
-        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https: data:; \
+        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https:; \
          frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \
          base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );

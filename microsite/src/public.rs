@@ -9,11 +9,12 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use shared::bus::{Event, topics};
 use shared::events::{MicrositeClicked, MicrositeViewed};
@@ -21,7 +22,10 @@ use shared::identity::{Identity, Principal, Scope};
 use shared::ui::Chrome;
 
 use crate::page::Rendered;
-use crate::service::MicrositeService;
+use crate::service::{MicrositeService, Published};
+
+/// How long a cache miss may wait for the database before the visitor gets a 503 page.
+const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
 use crate::slug::Slug;
 
 #[derive(Clone)]
@@ -45,13 +49,9 @@ pub async fn view(
     let Ok(slug) = Slug::parse(&raw) else {
         return not_found();
     };
-    let published = match state.service.published(&slug).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return not_found(),
-        Err(err) => {
-            tracing::warn!(%err, "microsite lookup failed");
-            return unavailable();
-        }
+    let published = match lookup(&state, &slug).await {
+        Ok(p) => p,
+        Err(response) => return response,
     };
     let (parts, _body) = request.into_parts();
     let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
@@ -84,13 +84,9 @@ pub async fn click(
     let Ok(slug) = Slug::parse(&raw) else {
         return not_found();
     };
-    let published = match state.service.published(&slug).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return not_found(),
-        Err(err) => {
-            tracing::warn!(%err, "microsite lookup failed");
-            return unavailable();
-        }
+    let published = match lookup(&state, &slug).await {
+        Ok(p) => p,
+        Err(response) => return response,
     };
     let Some(url) = published.links.get(&block_id) else {
         return not_found();
@@ -159,6 +155,22 @@ pub async fn preview(
     }
 }
 
+/// The published page, from memory; a cache miss waits for the database at most [`LOOKUP_BUDGET`].
+async fn lookup(state: &PublicState, slug: &Slug) -> Result<Arc<Published>, Response> {
+    match tokio::time::timeout(LOOKUP_BUDGET, state.service.published(slug)).await {
+        Ok(Ok(Some(page))) => Ok(page),
+        Ok(Ok(None)) => Err(not_found()),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "microsite lookup failed");
+            Err(unavailable())
+        }
+        Err(_) => {
+            tracing::warn!("microsite lookup timed out");
+            Err(unavailable())
+        }
+    }
+}
+
 fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static str) -> Response {
     let fresh = request_headers
         .get(header::IF_NONE_MATCH)
@@ -195,7 +207,7 @@ type Visitor = (
 fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
     let headers = &parts.headers;
     (
-        is_prefetch(headers) || parts.method == Method::HEAD,
+        is_prefetch(headers),
         header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
         header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
         header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),

@@ -103,7 +103,7 @@ async fn a_view_is_published_and_the_page_is_locked_down() {
         assert_eq!(again.status, StatusCode::NOT_MODIFIED);
         assert!(again.body.is_empty());
 
-        // HEAD and prefetches are flagged; a QR hop is attributed.
+        // HEAD shows in `method`, prefetches are flagged (as in qr.scanned); a QR hop is attributed.
         site.send(Request::head("/m/lumen").body(Body::empty()).unwrap())
             .await;
         site.send(
@@ -126,7 +126,7 @@ async fn a_view_is_published_and_the_page_is_locked_down() {
         assert_eq!(first.accept_language.as_deref(), Some("fr-FR"));
         assert_eq!(first.ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(seen[2].method, "HEAD");
-        assert!(seen[2].prefetch && seen[3].prefetch);
+        assert!(!seen[2].prefetch && seen[3].prefetch);
         assert_eq!(
             seen[4].referrer.as_deref(),
             Some("http://scan.test/r/aB3dE7x")
