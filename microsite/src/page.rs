@@ -22,7 +22,7 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub html: String,
-    /// A strong validator of `html`.
+    /// A (weak) validator of `html`.
     pub etag: String,
     /// The page's Content-Security-Policy (its inline stylesheet's hash included).
     pub csp: String,
@@ -120,8 +120,9 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
     });
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    // Weak: the compression layer may change the bytes on the wire, not the page.
     let etag = format!(
-        "\"{}\"",
+        "W/\"{}\"",
         hex::encode(&Sha256::digest(html.as_bytes())[..12])
     );
     let csp = format!(

@@ -173,8 +173,12 @@ async fn lookup(state: &PublicState, slug: &Slug) -> Result<Arc<Published>, Resp
 
 fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static str) -> Response {
     let fresh = request_headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == page.etag.as_bytes());
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == page.etag.trim_start_matches("W/"));
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -85,7 +85,10 @@ const MAX_DEPTH: u8 = 3;
 
 fn inline(src: &str, out: &mut String, depth: u8) {
     let mut rest = src;
+    let mut prev = ' ';
     while let Some(c) = rest.chars().next() {
+        // `snake_case` is a word, not emphasis (as in CommonMark).
+        let intraword = c == '_' && prev.is_alphanumeric();
         if depth < MAX_DEPTH {
             if let Some(inner) = rest.strip_prefix("**")
                 && let Some(end) = inner
@@ -98,7 +101,7 @@ fn inline(src: &str, out: &mut String, depth: u8) {
                 rest = &inner[end + 2..];
                 continue;
             }
-            if (c == '*' || c == '_')
+            if (c == '*' || (c == '_' && !intraword))
                 && let Some(end) = rest[1..]
                     .find(c)
                     .filter(|&e| e > 0 && !rest[1..1 + e].contains('\n'))
@@ -127,6 +130,7 @@ fn inline(src: &str, out: &mut String, depth: u8) {
         let mut buf = [0u8; 4];
         escape(c.encode_utf8(&mut buf), out);
         rest = &rest[c.len_utf8()..];
+        prev = c;
     }
 }
 
@@ -197,5 +201,10 @@ mod tests {
     fn unbalanced_markers_stay_text() {
         assert_eq!(markdown_html("2 * 3 = 6"), "2 * 3 = 6");
         assert_eq!(markdown_html("snake_case"), "snake_case");
+        assert_eq!(markdown_html("a_snake_case_name"), "a_snake_case_name");
+        assert_eq!(
+            markdown_html("an _emphasis_ here"),
+            "an <em>emphasis</em> here"
+        );
     }
 }
