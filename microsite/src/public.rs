@@ -23,10 +23,10 @@ use shared::ui::Chrome;
 
 use crate::page::Rendered;
 use crate::service::{MicrositeService, Published};
+use crate::slug::Slug;
 
 /// How long a cache miss may wait for the database before the visitor gets a 503 page.
 const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
-use crate::slug::Slug;
 
 #[derive(Clone)]
 pub struct PublicState {

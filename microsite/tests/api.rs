@@ -172,11 +172,21 @@ async fn every_template_creates_and_publishes() {
             let page = site.published("alice", template, &slug).await;
             assert_eq!(page["published"], true);
             assert_eq!(page["has_unpublished_changes"], false);
+            let title = page["title"].as_str().unwrap();
             let answer = site.visit(&format!("/m/{slug}")).await;
             assert_eq!(answer.status, StatusCode::OK, "{template}");
             let html = answer.text();
-            let title = page["title"].as_str().unwrap();
-            assert!(html.contains("<title>"), "{template}");
+            assert!(
+                html.contains(&format!("<title>{title}</title>")),
+                "{template}"
+            );
+            // Every block made it to the page: each link through the tracked hop.
+            for block in page["blocks"].as_array().unwrap() {
+                if block["type"] == "link" {
+                    let hop = format!("/m/{slug}/l/{}", block["id"].as_str().unwrap());
+                    assert!(html.contains(&hop), "{template}: {hop}");
+                }
+            }
             assert!(
                 html.contains(&format!("href=\"http://scan.test/m/{slug}\"")),
                 "{template}"
