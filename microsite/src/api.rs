@@ -33,6 +33,8 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/microsites", post(create).get(list))
         .route("/api/v1/microsites/from-template", post(from_template))
+        .route("/api/v1/microsites/themes", get(themes))
+        .route("/api/v1/microsites/templates", get(templates))
         .route(
             "/api/v1/microsites/{id}",
             get(read).patch(update).delete(remove),
@@ -205,4 +207,30 @@ async fn unpublish(
         page,
         state.service.public_base_url(),
     )))
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ThemeView {
+    pub name: Theme,
+    pub dark: bool,
+}
+
+/// The built-in themes, for the builder's picker.
+async fn themes(principal: Principal) -> Result<Json<Vec<ThemeView>>, ApiError> {
+    principal.require(Scope::MicrositesRead)?;
+    Ok(Json(
+        Theme::ALL
+            .iter()
+            .map(|&name| ThemeView {
+                name,
+                dark: name.is_dark(),
+            })
+            .collect(),
+    ))
+}
+
+/// The starting templates' names, for `POST /api/v1/microsites/from-template`.
+async fn templates(principal: Principal) -> Result<Json<Vec<&'static str>>, ApiError> {
+    principal.require(Scope::MicrositesRead)?;
+    Ok(Json(crate::starters::NAMES.to_vec()))
 }

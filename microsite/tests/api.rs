@@ -193,6 +193,26 @@ async fn every_template_creates_and_publishes() {
             );
             assert!(!title.is_empty());
         }
+        let names = site
+            .call(
+                Method::GET,
+                "/api/v1/microsites/templates",
+                Some(&site.token("alice")),
+                None,
+            )
+            .await;
+        assert_eq!(names.json().as_array().unwrap().len(), 5);
+        let themes = site
+            .call(
+                Method::GET,
+                "/api/v1/microsites/themes",
+                Some(&site.token("alice")),
+                None,
+            )
+            .await
+            .json();
+        assert!(themes.as_array().unwrap().len() >= 6);
+        assert!(themes.as_array().unwrap().iter().any(|t| t["dark"] == true));
         let unknown = site
             .call(
                 Method::POST,
