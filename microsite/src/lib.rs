@@ -1,15 +1,59 @@
 //! The microsite service: link-in-bio pages made of typed blocks, their themes, publishing, and
 //! the public page at `\/m\/{slug}`.
 
+pub mod api;
+pub mod block;
+pub mod client_ip;
+pub mod error;
+pub mod model;
+pub mod page;
+pub mod public;
+pub mod service;
+pub mod slug;
+pub mod starters;
+pub mod store;
+pub mod text;
+pub mod theme;
+mod workers;
+
+use std::sync::Arc;
+
 use axum::Router;
+use axum::routing::get;
 use shared::context::ServiceContext;
+
+use crate::service::MicrositeService;
+use crate::store::Store;
 
 /// This service's migrations (`migrations/microsite/`).
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../migrations/microsite")
 }
 
-/// The service's router, ready to be mounted in all-in-one mode or served alone.
-pub async fn build(_ctx: ServiceContext) -> Result<Router, shared::Error> {
-    Ok(Router::new())
+/// The service's router, ready to be mounted in all-in-one mode or served alone. Starts the
+/// background workers (page cache invalidation, account deletion).
+pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
+    let service = Arc::new(MicrositeService::new(
+        Store::new(ctx.db.clone()),
+        ctx.bus.clone(),
+        ctx.public_base_url.clone(),
+    ));
+    workers::start(&ctx, service.clone()).await?;
+
+    let public = public::PublicState {
+        service: service.clone(),
+        trusted_proxies: ctx.settings.trusted_proxies.0.clone().into(),
+        identity: ctx.identity.clone(),
+    };
+    let api = api::ApiState {
+        service,
+        identity: ctx.identity.clone(),
+    };
+    Ok(api::router(api).merge(
+        Router::new()
+            .route("/m/{slug}", get(public::view))
+            .route("/m/{slug}/l/{block_id}", get(public::click))
+            .route("/m/{slug}/preview", get(public::preview))
+            .with_state(public),
+    ))
 }

@@ -1,0 +1,911 @@
+//! The typed blocks a page is made of, their limits and validation. Every URL that can reach a
+//! visitor's browser is parsed here once (the `url` crate, so `JaVaScRiPt:`, `java\tscript:` and
+//! friends are seen for what they are) and stored normalised; rendering trusts nothing else.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::text::FieldError;
+
+pub const MAX_BLOCKS: usize = 100;
+pub const MAX_TEXT: usize = 5_000;
+pub const MAX_LABEL: usize = 200;
+pub const MAX_URL: usize = 2_048;
+pub const MAX_SOCIAL: usize = 20;
+pub const MAX_ID: usize = 32;
+
+/// One block. `type` picks the variant; unknown types and unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    Profile(Profile),
+    Heading(Heading),
+    Text(Text),
+    Link(Link),
+    Social(Social),
+    Image(Image),
+    Video(Video),
+    Contact(Contact),
+    Divider(Divider),
+    Spacer(Spacer),
+    Qr(QrBlock),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heading {
+    #[serde(default)]
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[serde(default)]
+    pub id: String,
+    pub text: String,
+    /// Bold, italic and links; everything else shows as typed.
+    #[serde(default)]
+    pub markdown: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    #[serde(default)]
+    pub id: String,
+    pub label: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Icon>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Icon {
+    Link,
+    Shop,
+    Calendar,
+    Menu,
+    Music,
+    Video,
+    Star,
+    Mail,
+    Phone,
+    Map,
+    Ticket,
+    Download,
+}
+
+impl Icon {
+    /// Icons are characters: no request, no CSS, and a screen reader skips them (`aria-hidden`).
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Icon::Link => "🔗",
+            Icon::Shop => "🛍",
+            Icon::Calendar => "📅",
+            Icon::Menu => "🍽",
+            Icon::Music => "🎵",
+            Icon::Video => "▶",
+            Icon::Star => "★",
+            Icon::Mail => "✉",
+            Icon::Phone => "☎",
+            Icon::Map => "📍",
+            Icon::Ticket => "🎟",
+            Icon::Download => "⬇",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Social {
+    #[serde(default)]
+    pub id: String,
+    pub items: Vec<SocialItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialItem {
+    pub network: Network,
+    /// A handle (`@name` or `name`); the URL is derived from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// Or a full profile URL (http/https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    Instagram,
+    Tiktok,
+    Youtube,
+    X,
+    Facebook,
+    Linkedin,
+    Github,
+    Threads,
+    Twitch,
+    Pinterest,
+    Mastodon,
+    Bluesky,
+    Website,
+}
+
+impl Network {
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Instagram => "Instagram",
+            Network::Tiktok => "TikTok",
+            Network::Youtube => "YouTube",
+            Network::X => "X",
+            Network::Facebook => "Facebook",
+            Network::Linkedin => "LinkedIn",
+            Network::Github => "GitHub",
+            Network::Threads => "Threads",
+            Network::Twitch => "Twitch",
+            Network::Pinterest => "Pinterest",
+            Network::Mastodon => "Mastodon",
+            Network::Bluesky => "Bluesky",
+            Network::Website => "Website",
+        }
+    }
+
+    /// A short monogram shown in the round icon.
+    pub fn badge(self) -> &'static str {
+        match self {
+            Network::Instagram => "IG",
+            Network::Tiktok => "TT",
+            Network::Youtube => "YT",
+            Network::X => "X",
+            Network::Facebook => "f",
+            Network::Linkedin => "in",
+            Network::Github => "GH",
+            Network::Threads => "@",
+            Network::Twitch => "TV",
+            Network::Pinterest => "P",
+            Network::Mastodon => "M",
+            Network::Bluesky => "BS",
+            Network::Website => "www",
+        }
+    }
+
+    /// Where a handle lives; `None` for networks that need a full URL (Mastodon's many servers).
+    fn profile_prefix(self) -> Option<&'static str> {
+        Some(match self {
+            Network::Instagram => "https://www.instagram.com/",
+            Network::Tiktok => "https://www.tiktok.com/@",
+            Network::Youtube => "https://www.youtube.com/@",
+            Network::X => "https://x.com/",
+            Network::Facebook => "https://www.facebook.com/",
+            Network::Linkedin => "https://www.linkedin.com/in/",
+            Network::Github => "https://github.com/",
+            Network::Threads => "https://www.threads.net/@",
+            Network::Twitch => "https://www.twitch.tv/",
+            Network::Pinterest => "https://www.pinterest.com/",
+            Network::Bluesky => "https://bsky.app/profile/",
+            Network::Mastodon | Network::Website => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    #[serde(default)]
+    pub id: String,
+    /// An https image URL (uploads belong to the future media service).
+    pub url: String,
+    /// Required: a picture nobody can see must still say what it shows.
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Video {
+    #[serde(default)]
+    pub id: String,
+    /// A YouTube or Vimeo URL; only the video id survives into the page.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Divider {
+    #[serde(default)]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spacer {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub size: SpacerSize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpacerSize {
+    Small,
+    #[default]
+    Medium,
+    Large,
+}
+
+impl SpacerSize {
+    pub fn class(self) -> &'static str {
+        match self {
+            SpacerSize::Small => "sp-s",
+            SpacerSize::Medium => "sp-m",
+            SpacerSize::Large => "sp-l",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QrBlock {
+    #[serde(default)]
+    pub id: String,
+    /// The owner's QR code (its id in the qr service).
+    pub qr_id: String,
+    /// Its short code, so the page can draw the symbol and link `/r/{code}`.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+}
+
+impl Block {
+    pub fn id(&self) -> &str {
+        match self {
+            Block::Profile(b) => &b.id,
+            Block::Heading(b) => &b.id,
+            Block::Text(b) => &b.id,
+            Block::Link(b) => &b.id,
+            Block::Social(b) => &b.id,
+            Block::Image(b) => &b.id,
+            Block::Video(b) => &b.id,
+            Block::Contact(b) => &b.id,
+            Block::Divider(b) => &b.id,
+            Block::Spacer(b) => &b.id,
+            Block::Qr(b) => &b.id,
+        }
+    }
+
+    fn id_mut(&mut self) -> &mut String {
+        match self {
+            Block::Profile(b) => &mut b.id,
+            Block::Heading(b) => &mut b.id,
+            Block::Text(b) => &mut b.id,
+            Block::Link(b) => &mut b.id,
+            Block::Social(b) => &mut b.id,
+            Block::Image(b) => &mut b.id,
+            Block::Video(b) => &mut b.id,
+            Block::Contact(b) => &mut b.id,
+            Block::Divider(b) => &mut b.id,
+            Block::Spacer(b) => &mut b.id,
+            Block::Qr(b) => &mut b.id,
+        }
+    }
+
+    /// Checks one block (at `blocks[index]`) and normalises its URLs in place.
+    pub fn validate(&mut self, index: usize) -> Result<(), FieldError> {
+        let at = |field: &str| format!("blocks[{index}].{field}");
+        let id = self.id_mut();
+        if id.is_empty() {
+            *id = new_block_id();
+        } else if id.len() > MAX_ID
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(FieldError::new(
+                at("id"),
+                "a block id has 1 to 32 letters, digits, - or _",
+            ));
+        }
+        match self {
+            Block::Profile(b) => {
+                required(&b.name, MAX_LABEL, at("name"))?;
+                if let Some(bio) = &b.bio {
+                    limit(bio, 1_000, at("bio"))?;
+                }
+                if let Some(avatar) = &mut b.avatar_url {
+                    *avatar =
+                        image_url(avatar).map_err(|m| FieldError::new(at("avatar_url"), m))?;
+                }
+            }
+            Block::Heading(b) => required(&b.text, MAX_LABEL, at("text"))?,
+            Block::Text(b) => {
+                required(&b.text, MAX_TEXT, at("text"))?;
+                if b.markdown {
+                    crate::text::check_markdown_links(&b.text)
+                        .map_err(|m| FieldError::new(at("text"), m))?;
+                }
+            }
+            Block::Link(b) => {
+                required(&b.label, MAX_LABEL, at("label"))?;
+                b.url = link_url(&b.url).map_err(|m| FieldError::new(at("url"), m))?;
+            }
+            Block::Social(b) => {
+                if b.items.is_empty() || b.items.len() > MAX_SOCIAL {
+                    return Err(FieldError::new(
+                        at("items"),
+                        format!("a social block lists 1 to {MAX_SOCIAL} profiles"),
+                    ));
+                }
+                for (j, item) in b.items.iter_mut().enumerate() {
+                    item.normalise()
+                        .map_err(|(f, m)| FieldError::new(at(&format!("items[{j}].{f}")), m))?;
+                }
+            }
+            Block::Image(b) => {
+                b.url = image_url(&b.url).map_err(|m| FieldError::new(at("url"), m))?;
+                required(&b.alt, MAX_LABEL, at("alt"))?;
+            }
+            Block::Video(b) => {
+                let embed = video_embed(&b.url).ok_or_else(|| {
+                    FieldError::new(
+                        at("url"),
+                        "only YouTube and Vimeo video links can be embedded",
+                    )
+                })?;
+                b.url = embed.watch_url();
+                if let Some(title) = &b.title {
+                    limit(title, MAX_LABEL, at("title"))?;
+                }
+            }
+            Block::Contact(b) => {
+                if b.email.is_none() && b.phone.is_none() {
+                    return Err(FieldError::new(
+                        at("email"),
+                        "give an email address or a phone number",
+                    ));
+                }
+                if let Some(email) = &mut b.email {
+                    *email = email_address(email).map_err(|m| FieldError::new(at("email"), m))?;
+                }
+                if let Some(phone) = &mut b.phone {
+                    *phone = phone_number(phone).map_err(|m| FieldError::new(at("phone"), m))?;
+                }
+            }
+            Block::Divider(_) | Block::Spacer(_) => {}
+            Block::Qr(b) => {
+                if b.qr_id.is_empty()
+                    || b.qr_id.len() > 64
+                    || !b
+                        .qr_id
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                {
+                    return Err(FieldError::new(at("qr_id"), "not a QR code id"));
+                }
+                if !(4..=32).contains(&b.code.len())
+                    || !b
+                        .code
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                {
+                    return Err(FieldError::new(at("code"), "not a short code"));
+                }
+                if let Some(caption) = &b.caption {
+                    limit(caption, MAX_LABEL, at("caption"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SocialItem {
+    fn normalise(&mut self) -> Result<(), (&'static str, String)> {
+        match (&self.handle, &self.url) {
+            (Some(handle), None) => {
+                let prefix = self.network.profile_prefix().ok_or((
+                    "url",
+                    format!("give the full URL of your {} profile", self.network.name()),
+                ))?;
+                let handle = handle.strip_prefix('@').unwrap_or(handle);
+                if handle.is_empty()
+                    || handle.len() > 64
+                    || !handle
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                {
+                    return Err((
+                        "handle",
+                        "a handle has 1 to 64 letters, digits, '.', '_' or '-'".into(),
+                    ));
+                }
+                self.url = Some(format!("{prefix}{handle}"));
+                self.handle = Some(handle.to_owned());
+            }
+            (None, Some(url)) => {
+                let url = web_url(url).map_err(|m| ("url", m.to_owned()))?;
+                self.url = Some(url);
+            }
+            _ => return Err(("handle", "give either a handle or a URL".into())),
+        }
+        Ok(())
+    }
+}
+
+fn new_block_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn limit(value: &str, max: usize, field: String) -> Result<(), FieldError> {
+    if value.chars().count() > max {
+        return Err(FieldError::new(field, format!("at most {max} characters")));
+    }
+    Ok(())
+}
+
+fn required(value: &str, max: usize, field: String) -> Result<(), FieldError> {
+    if value.trim().is_empty() {
+        return Err(FieldError::new(field, "cannot be empty"));
+    }
+    limit(value, max, field)
+}
+
+/// Parses what a visitor's browser would follow. Control characters are refused before parsing
+/// because browsers silently drop some of them (`java\tscript:`), which is how filters are fooled.
+fn parse_absolute(raw: &str) -> Result<Url, &'static str> {
+    let raw = raw.trim_matches(|c: char| c == ' ');
+    if raw.is_empty() {
+        return Err("cannot be empty");
+    }
+    if raw.len() > MAX_URL {
+        return Err("that URL is too long");
+    }
+    if raw.chars().any(char::is_control) {
+        return Err("a URL cannot contain control characters");
+    }
+    Url::parse(raw).map_err(|_| "not a complete URL (start it with https://)")
+}
+
+/// A link block's URL: `http`, `https`, `mailto` or `tel`. Anything else (`javascript:`,
+/// `data:`, `vbscript:`, `file:` — however spelled) is refused.
+pub fn link_url(raw: &str) -> Result<String, &'static str> {
+    let url = parse_absolute(raw)?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        "mailto" | "tel" if !url.path().is_empty() => Ok(url.into()),
+        _ => Err("links may only use http, https, mailto or tel"),
+    }
+}
+
+/// A web page: `http` or `https` with a host.
+pub fn web_url(raw: &str) -> Result<String, &'static str> {
+    let url = parse_absolute(raw)?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        _ => Err("only http and https addresses are allowed here"),
+    }
+}
+
+/// An image: `https` only, so a page never shows mixed content.
+pub fn image_url(raw: &str) -> Result<String, &'static str> {
+    let url = parse_absolute(raw)?;
+    match url.scheme() {
+        "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        _ => Err("images must be https URLs"),
+    }
+}
+
+fn email_address(raw: &str) -> Result<String, &'static str> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        })
+        && email
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@.+-_".contains(&b));
+    if valid {
+        Ok(email.to_owned())
+    } else {
+        Err("not an email address")
+    }
+}
+
+fn phone_number(raw: &str) -> Result<String, &'static str> {
+    let phone = raw.trim();
+    let digits = phone.bytes().filter(u8::is_ascii_digit).count();
+    if phone.len() <= 32
+        && (3..=20).contains(&digits)
+        && phone
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+        && !phone[1..].contains('+')
+    {
+        Ok(phone.to_owned())
+    } else {
+        Err("not a phone number")
+    }
+}
+
+/// The `tel:` form of a stored phone number (digits and a leading `+` only).
+pub fn tel_href(phone: &str) -> String {
+    let mut out = String::from("tel:");
+    out.extend(phone.chars().filter(|c| c.is_ascii_digit() || *c == '+'));
+    out
+}
+
+/// A privacy-enhanced embed: only the provider and the video id survive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Embed {
+    YouTube(String),
+    Vimeo(String),
+}
+
+impl Embed {
+    /// The iframe `src`: youtube-nocookie.com, or Vimeo with Do Not Track.
+    pub fn src(&self) -> String {
+        match self {
+            Embed::YouTube(id) => format!("https://www.youtube-nocookie.com/embed/{id}"),
+            Embed::Vimeo(id) => format!("https://player.vimeo.com/video/{id}?dnt=1"),
+        }
+    }
+
+    /// The canonical watch URL stored for the owner to see.
+    pub fn watch_url(&self) -> String {
+        match self {
+            Embed::YouTube(id) => format!("https://www.youtube.com/watch?v={id}"),
+            Embed::Vimeo(id) => format!("https://vimeo.com/{id}"),
+        }
+    }
+}
+
+pub fn video_embed(raw: &str) -> Option<Embed> {
+    let url = parse_absolute(raw).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url
+        .host_str()?
+        .trim_start_matches("www.")
+        .trim_start_matches("m.");
+    let mut segments = url.path_segments()?.filter(|s| !s.is_empty());
+    let youtube_id = |id: &str| {
+        (id.len() == 11
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Embed::YouTube(id.to_owned()))
+    };
+    let vimeo_id = |id: &str| {
+        (!id.is_empty() && id.len() <= 12 && id.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Embed::Vimeo(id.to_owned()))
+    };
+    match host {
+        "youtube.com" | "music.youtube.com" | "youtube-nocookie.com" => match segments.next()? {
+            "watch" => {
+                let v = url.query_pairs().find(|(k, _)| k == "v")?.1;
+                youtube_id(&v)
+            }
+            "embed" | "shorts" | "live" | "v" => youtube_id(segments.next()?),
+            _ => None,
+        },
+        "youtu.be" => youtube_id(segments.next()?),
+        "vimeo.com" => vimeo_id(segments.next()?),
+        "player.vimeo.com" => match segments.next()? {
+            "video" => vimeo_id(segments.next()?),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Validates a whole list: the count, each block, and unique ids (the tracked link hop needs them).
+pub fn validate_all(blocks: &mut [Block]) -> Result<(), FieldError> {
+    if blocks.len() > MAX_BLOCKS {
+        return Err(FieldError::new(
+            "blocks",
+            format!("at most {MAX_BLOCKS} blocks"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, block) in blocks.iter_mut().enumerate() {
+        block.validate(i)?;
+        if !seen.insert(block.id().to_owned()) {
+            return Err(FieldError::new(
+                format!("blocks[{i}].id"),
+                "two blocks have this id",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads blocks from JSON one by one, so a wrong shape is named by its path (`blocks[3].url`).
+pub fn from_json(values: Vec<serde_json::Value>) -> Result<Vec<Block>, FieldError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| {
+            serde_json::from_value::<Block>(value.clone()).map_err(|e| {
+                let message = e.to_string();
+                let quoted = |prefix: &str| {
+                    message
+                        .split_once(prefix)
+                        .and_then(|(_, rest)| rest.split_once('`'))
+                        .map(|(name, _)| name.to_owned())
+                };
+                // serde names a wrong field in backticks; a wrong enum value is found by its value.
+                let field = quoted("unknown field `")
+                    .or_else(|| quoted("missing field `"))
+                    .or_else(|| {
+                        let bad = quoted("unknown variant `")?;
+                        value.as_object()?.iter().find_map(|(key, v)| {
+                            (v.as_str() == Some(bad.as_str())).then(|| key.clone())
+                        })
+                    });
+                let path = match field {
+                    Some(name) => format!("blocks[{i}].{name}"),
+                    None => format!("blocks[{i}]"),
+                };
+                FieldError::new(path, message)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(value: serde_json::Value) -> Result<Block, FieldError> {
+        let mut blocks = from_json(vec![json!({"type": "heading", "text": "x"}), value])?;
+        validate_all(&mut blocks)?;
+        Ok(blocks.remove(1))
+    }
+
+    fn field_of(value: serde_json::Value) -> String {
+        one(value).unwrap_err().field
+    }
+
+    #[test]
+    fn every_block_type_has_a_good_shape() {
+        for value in [
+            json!({"type": "profile", "name": "Ada", "bio": "Hi", "avatar_url": "https://img.example/a.png"}),
+            json!({"type": "heading", "text": "Menu"}),
+            json!({"type": "text", "text": "Line 1\nLine 2", "markdown": true}),
+            json!({"type": "link", "label": "Shop", "url": "https://example.com/shop", "icon": "shop"}),
+            json!({"type": "link", "label": "Mail", "url": "mailto:hi@example.com"}),
+            json!({"type": "link", "label": "Call", "url": "tel:+15551234"}),
+            json!({"type": "social", "items": [{"network": "instagram", "handle": "@ada"}, {"network": "mastodon", "url": "https://mastodon.social/@ada"}]}),
+            json!({"type": "image", "url": "https://img.example/p.jpg", "alt": "A cake"}),
+            json!({"type": "video", "url": "https://youtu.be/dQw4w9WgXcQ"}),
+            json!({"type": "contact", "email": "ada@example.com", "phone": "+44 20 7946 0000"}),
+            json!({"type": "divider"}),
+            json!({"type": "spacer", "size": "large"}),
+            json!({"type": "qr", "qr_id": "0190-abc", "code": "aB3dE7x"}),
+        ] {
+            let block = one(value.clone()).unwrap_or_else(|e| panic!("{value}: {e:?}"));
+            assert_eq!(block.id().len(), 10, "ids are assigned");
+        }
+    }
+
+    #[test]
+    fn bad_shapes_name_their_path() {
+        assert_eq!(field_of(json!({"type": "marquee"})), "blocks[1].type");
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "onclick": "x"})),
+            "blocks[1].onclick"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x"})),
+            "blocks[1].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "profile", "name": ""})),
+            "blocks[1].name"
+        );
+        assert_eq!(
+            field_of(json!({"type": "profile", "name": "a", "avatar_url": "http://a.b/x.png"})),
+            "blocks[1].avatar_url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "heading", "text": "x".repeat(201)})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "text", "text": "x".repeat(5001)})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "text", "text": "[x](javascript:alert(1))", "markdown": true})),
+            "blocks[1].text"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x".repeat(201), "url": "https://a.b"})),
+            "blocks[1].label"
+        );
+        assert_eq!(
+            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "icon": "skull"})),
+            "blocks[1].icon"
+        );
+        assert_eq!(
+            field_of(json!({"type": "social", "items": []})),
+            "blocks[1].items"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "instagram", "handle": "a b"}]})
+            ),
+            "blocks[1].items[0].handle"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "mastodon", "handle": "ada"}]})
+            ),
+            "blocks[1].items[0].url"
+        );
+        assert_eq!(
+            field_of(
+                json!({"type": "social", "items": [{"network": "x", "url": "javascript:alert(1)"}]})
+            ),
+            "blocks[1].items[0].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "image", "url": "https://a.b/x.png", "alt": " "})),
+            "blocks[1].alt"
+        );
+        assert_eq!(
+            field_of(json!({"type": "image", "url": "data:image/png;base64,AAAA", "alt": "x"})),
+            "blocks[1].url"
+        );
+        assert_eq!(
+            field_of(json!({"type": "video", "url": "https://evil.example/watch?v=dQw4w9WgXcQ"})),
+            "blocks[1].url"
+        );
+        assert_eq!(field_of(json!({"type": "contact"})), "blocks[1].email");
+        assert_eq!(
+            field_of(json!({"type": "contact", "email": "a@b.c\"><script>"})),
+            "blocks[1].email"
+        );
+        assert_eq!(
+            field_of(json!({"type": "contact", "phone": "call me"})),
+            "blocks[1].phone"
+        );
+        assert_eq!(
+            field_of(json!({"type": "divider", "color": "red"})),
+            "blocks[1].color"
+        );
+        assert_eq!(
+            field_of(json!({"type": "spacer", "size": "huge"})),
+            "blocks[1].size"
+        );
+        assert_eq!(
+            field_of(json!({"type": "qr", "qr_id": "x", "code": "<svg>"})),
+            "blocks[1].code"
+        );
+        assert_eq!(
+            field_of(json!({"type": "heading", "id": "a b", "text": "x"})),
+            "blocks[1].id"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_and_too_many_blocks_are_refused() {
+        let mut blocks = from_json(vec![
+            json!({"type": "divider", "id": "a"}),
+            json!({"type": "divider", "id": "a"}),
+        ])
+        .unwrap();
+        assert_eq!(validate_all(&mut blocks).unwrap_err().field, "blocks[1].id");
+        let mut many = from_json(vec![json!({"type": "divider"}); 101]).unwrap();
+        assert_eq!(validate_all(&mut many).unwrap_err().field, "blocks");
+    }
+
+    #[test]
+    fn link_urls_refuse_script_schemes_however_spelled() {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "\u{1}javascript:alert(1)",
+            "&#106;avascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox",
+            "file:///etc/passwd",
+            "//evil.example/x",
+            "/relative",
+            "https://",
+            "",
+        ] {
+            assert!(link_url(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            link_url("HTTPS://Example.COM/a b").unwrap(),
+            "https://example.com/a%20b"
+        );
+        assert_eq!(link_url("mailto:a@b.c").unwrap(), "mailto:a@b.c");
+        assert_eq!(link_url("tel:+1555").unwrap(), "tel:+1555");
+    }
+
+    #[test]
+    fn videos_become_privacy_enhanced_embeds() {
+        let yt = Embed::YouTube("dQw4w9WgXcQ".into());
+        for url in [
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42",
+            "https://youtube.com/shorts/dQw4w9WgXcQ",
+            "https://m.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://youtu.be/dQw4w9WgXcQ?si=abc",
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+        ] {
+            assert_eq!(video_embed(url), Some(yt.clone()), "{url}");
+        }
+        assert_eq!(
+            yt.src(),
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+        );
+        let vimeo = video_embed("https://vimeo.com/76979871").unwrap();
+        assert_eq!(vimeo.src(), "https://player.vimeo.com/video/76979871?dnt=1");
+        assert_eq!(
+            video_embed("https://player.vimeo.com/video/76979871"),
+            Some(vimeo)
+        );
+        for bad in [
+            "https://youtube.com/watch?v=short",
+            "https://youtube.com/watch?v=dQw4w9WgXc\"",
+            "https://youtube.com.evil.example/watch?v=dQw4w9WgXcQ",
+            "https://vimeo.com/abc",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(video_embed(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn contact_details_become_safe_hrefs() {
+        assert_eq!(tel_href("+44 (20) 7946-0000"), "tel:+442079460000");
+        assert!(email_address("a@b").is_err());
+        assert!(email_address("a@b.co?subject=x").is_err());
+        assert!(phone_number("12").is_err());
+    }
+}

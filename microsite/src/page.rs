@@ -1,0 +1,217 @@
+//! Rendering a page's content to HTML. The stylesheet is inlined (one request on a phone) and
+//! allowed by its SHA-256 in the page's own Content-Security-Policy, so no `'unsafe-inline'` is
+//! ever needed; there is no script at all.
+
+use askama::Template;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::block::{Block, tel_href, video_embed};
+use crate::model::{Content, page_url};
+use crate::text::{markdown_html, plain_html};
+use crate::theme;
+
+/// Public pages link through the tracked hop; the owner's preview links straight out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Public,
+    Preview,
+}
+
+/// A rendered page with what its response needs.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    /// A (weak) validator of `html`.
+    pub etag: String,
+    /// The page's Content-Security-Policy (its inline stylesheet's hash included).
+    pub csp: String,
+}
+
+pub enum View<'a> {
+    Profile {
+        name: &'a str,
+        bio: Option<&'a str>,
+        avatar: Option<&'a str>,
+    },
+    Heading(&'a str),
+    /// Already safe HTML (escaped text or sanitised Markdown).
+    Text(String),
+    Link {
+        href: String,
+        label: &'a str,
+        icon: Option<&'static str>,
+    },
+    Social(Vec<SocialView<'a>>),
+    Image {
+        src: &'a str,
+        alt: &'a str,
+    },
+    Video {
+        src: String,
+        title: &'a str,
+    },
+    Contact {
+        email: Option<(String, &'a str)>,
+        phone: Option<(String, &'a str)>,
+    },
+    Divider,
+    Spacer(&'static str),
+    Qr {
+        /// Our own SVG markup: module rectangles, nothing from the user.
+        svg: String,
+        href: String,
+        caption: Option<&'a str>,
+    },
+}
+
+pub struct SocialView<'a> {
+    pub href: &'a str,
+    pub name: &'static str,
+    pub badge: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "page.html")]
+struct PageTemplate<'a> {
+    lang: &'a str,
+    title: &'a str,
+    description: &'a str,
+    canonical: String,
+    image: Option<&'a str>,
+    css: &'a str,
+    has_profile: bool,
+    preview: bool,
+    blocks: Vec<View<'a>>,
+}
+
+pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered {
+    let css = theme::css(content.theme, &content.tweaks);
+    let canonical = page_url(base, slug);
+    let image = content.blocks.iter().find_map(|b| match b {
+        Block::Profile(p) => p.avatar_url.as_deref(),
+        Block::Image(i) => Some(i.url.as_str()),
+        _ => None,
+    });
+    let blocks: Vec<View<'_>> = content
+        .blocks
+        .iter()
+        .filter_map(|b| view(b, &canonical, base, mode))
+        .collect();
+    let template = PageTemplate {
+        lang: &content.lang,
+        title: &content.title,
+        description: content.description.as_deref().unwrap_or_default(),
+        canonical: canonical.clone(),
+        image,
+        css: &css,
+        has_profile: content
+            .blocks
+            .iter()
+            .any(|b| matches!(b, Block::Profile(_))),
+        preview: mode == Mode::Preview,
+        blocks,
+    };
+    let html = template.render().unwrap_or_else(|err| {
+        tracing::error!(%err, "microsite page failed to render");
+        String::from(
+            "<!doctype html><title>Unavailable</title><p>This page cannot be shown right now.</p>",
+        )
+    });
+    let style_hash =
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+    // Weak: the compression layer may change the bytes on the wire, not the page.
+    let etag = format!(
+        "W/\"{}\"",
+        hex::encode(&Sha256::digest(html.as_bytes())[..12])
+    );
+    let csp = format!(
+        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https:; \
+         frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    );
+    Rendered { html, etag, csp }
+}
+
+fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option<View<'a>> {
+    Some(match block {
+        Block::Profile(p) => View::Profile {
+            name: &p.name,
+            bio: p.bio.as_deref(),
+            avatar: p.avatar_url.as_deref(),
+        },
+        Block::Heading(h) => View::Heading(&h.text),
+        Block::Text(t) if t.markdown => View::Text(markdown_html(&t.text)),
+        Block::Text(t) => View::Text(plain_html(&t.text)),
+        Block::Link(l) => View::Link {
+            href: match mode {
+                Mode::Public => format!("{canonical}/l/{}", l.id),
+                Mode::Preview => l.url.clone(),
+            },
+            label: &l.label,
+            icon: l.icon.map(|i| i.glyph()),
+        },
+        Block::Social(s) => View::Social(
+            s.items
+                .iter()
+                .filter_map(|item| {
+                    Some(SocialView {
+                        href: item.url.as_deref()?,
+                        name: item.network.name(),
+                        badge: item.network.badge(),
+                    })
+                })
+                .collect(),
+        ),
+        Block::Image(i) => View::Image {
+            src: &i.url,
+            alt: &i.alt,
+        },
+        Block::Video(v) => View::Video {
+            src: video_embed(&v.url)?.src(),
+            title: v.title.as_deref().unwrap_or("Video"),
+        },
+        Block::Contact(c) => View::Contact {
+            email: c.email.as_deref().map(|e| (format!("mailto:{e}"), e)),
+            phone: c.phone.as_deref().map(|p| (tel_href(p), p)),
+        },
+        Block::Divider(_) => View::Divider,
+        Block::Spacer(s) => View::Spacer(s.size.class()),
+        Block::Qr(q) => {
+            let href = format!("{}/r/{}", base.trim_end_matches('/'), q.code);
+            View::Qr {
+                svg: qr_svg(&href)?,
+                href,
+                caption: q.caption.as_deref(),
+            }
+        }
+    })
+}
+
+/// A QR symbol as one SVG path, drawn in `currentColor`.
+fn qr_svg(data: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let mut path = String::with_capacity(colors.len() * 2);
+    // One rectangle per horizontal run of dark modules keeps the markup small.
+    for (y, row) in colors.chunks(width).enumerate() {
+        let mut x = 0;
+        while x < width {
+            if row[x] == qrcode::Color::Dark {
+                let run = row[x..]
+                    .iter()
+                    .take_while(|c| **c == qrcode::Color::Dark)
+                    .count();
+                path.push_str(&format!("M{x} {y}h{run}v1h-{run}z"));
+                x += run;
+            } else {
+                x += 1;
+            }
+        }
+    }
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-2 -2 {0} {0}\" role=\"img\" aria-label=\"QR code\"><path fill=\"currentColor\" d=\"{path}\"/></svg>",
+        width + 4
+    ))
+}

@@ -1,0 +1,289 @@
+//! The public routes: `GET /m/{slug}` (the published page, from memory), the tracked link hop
+//! `GET /m/{slug}/l/{block_id}`, and the owner's `GET /m/{slug}/preview`. Views and clicks are
+//! handed to the bus without waiting; recording can fail, the page cannot.
+//!
+//! QR attribution: a view whose URL carries `?src=qr_{code}` (what a QR redirect to a microsite
+//! adds) is published with the referrer `{PUBLIC_BASE_URL}/r/{code}` — the short link the visitor
+//! really came through — when the browser sent no `Referer` of its own (camera apps never do).
+//! The parameter is not part of the canonical URL and does not change the page or its ETag.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{FromRef, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use shared::bus::{Event, topics};
+use shared::events::{MicrositeClicked, MicrositeViewed};
+use shared::identity::{Identity, Principal, Scope};
+use shared::ui::Chrome;
+
+use crate::page::Rendered;
+use crate::service::{MicrositeService, Published};
+use crate::slug::Slug;
+
+/// How long a cache miss may wait for the database before the visitor gets a 503 page.
+const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct PublicState {
+    pub service: Arc<MicrositeService>,
+    pub trusted_proxies: Arc<[IpAddr]>,
+    pub identity: Identity,
+}
+
+impl FromRef<PublicState> for Identity {
+    fn from_ref(state: &PublicState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+pub async fn view(
+    State(state): State<PublicState>,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Response {
+    let Ok(slug) = Slug::parse(&raw) else {
+        return not_found();
+    };
+    let published = match lookup(&state, &slug).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let (parts, _body) = request.into_parts();
+    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
+    let referrer = referrer.or_else(|| qr_source(&parts, state.service.public_base_url()));
+    publish(
+        &state,
+        Event::new(
+            topics::MICROSITE_VIEWED,
+            MicrositeViewed {
+                microsite_id: published.microsite_id.clone(),
+                owner_id: published.owner_id.clone(),
+                slug: published.slug.clone(),
+                method: parts.method.as_str().to_owned(),
+                prefetch,
+                user_agent,
+                referrer,
+                accept_language,
+                ip,
+            },
+        ),
+    );
+    page_response(&published.page, &parts.headers, "no-cache")
+}
+
+pub async fn click(
+    State(state): State<PublicState>,
+    Path((raw, block_id)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let Ok(slug) = Slug::parse(&raw) else {
+        return not_found();
+    };
+    let published = match lookup(&state, &slug).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(url) = published.links.get(&block_id) else {
+        return not_found();
+    };
+    let Ok(location) = HeaderValue::from_str(url) else {
+        return unavailable();
+    };
+    let (parts, _body) = request.into_parts();
+    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
+    publish(
+        &state,
+        Event::new(
+            topics::MICROSITE_CLICKED,
+            MicrositeClicked {
+                microsite_id: published.microsite_id.clone(),
+                owner_id: published.owner_id.clone(),
+                slug: published.slug.clone(),
+                block_id,
+                url: url.clone(),
+                method: parts.method.as_str().to_owned(),
+                prefetch,
+                user_agent,
+                referrer,
+                accept_language,
+                ip,
+            },
+        ),
+    );
+    let mut response = StatusCode::FOUND.into_response();
+    let h = response.headers_mut();
+    h.insert(header::LOCATION, location);
+    // Every click must reach us to be counted.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    response
+}
+
+pub async fn preview(
+    State(state): State<PublicState>,
+    principal: Principal,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(slug) = Slug::parse(&raw) else {
+        return not_found();
+    };
+    if principal.require(Scope::MicrositesRead).is_err() {
+        return not_found();
+    }
+    match state.service.preview(&principal.user_id, &slug).await {
+        Ok(page) => {
+            let mut response = page_response(&page, &headers, "private, no-store");
+            response
+                .headers_mut()
+                .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+            response
+        }
+        Err(crate::error::MicrositeError::NotFound) => not_found(),
+        Err(err) => {
+            tracing::warn!(%err, "preview failed");
+            unavailable()
+        }
+    }
+}
+
+/// The published page, from memory; a cache miss waits for the database at most [`LOOKUP_BUDGET`].
+async fn lookup(state: &PublicState, slug: &Slug) -> Result<Arc<Published>, Response> {
+    match tokio::time::timeout(LOOKUP_BUDGET, state.service.published(slug)).await {
+        Ok(Ok(Some(page))) => Ok(page),
+        Ok(Ok(None)) => Err(not_found()),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "microsite lookup failed");
+            Err(unavailable())
+        }
+        Err(_) => {
+            tracing::warn!("microsite lookup timed out");
+            Err(unavailable())
+        }
+    }
+}
+
+fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static str) -> Response {
+    let fresh = request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == page.etag.trim_start_matches("W/"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Html(page.html.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(etag) = HeaderValue::from_str(&page.etag) {
+        h.insert(header::ETAG, etag);
+    }
+    if let Ok(csp) = HeaderValue::from_str(&page.csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    response
+}
+
+type Visitor = (
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
+    let headers = &parts.headers;
+    (
+        is_prefetch(headers),
+        header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
+        header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
+        header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
+        crate::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+    )
+}
+
+/// `?src=qr_{code}` → the short link the visitor came through.
+fn qr_source(parts: &Parts, base: &str) -> Option<String> {
+    let code = parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("src=qr_"))?;
+    let valid = (4..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then(|| format!("{}/r/{code}", base.trim_end_matches('/')))
+}
+
+/// Hands an event to the bus. Never waits; a full queue costs a counted view, not a page.
+fn publish(state: &PublicState, event: Event) {
+    if let Err(err) = state.service.bus().publish(event) {
+        tracing::warn!(%err, "microsite event not recorded");
+    }
+}
+
+fn is_prefetch(headers: &HeaderMap) -> bool {
+    ["sec-purpose", "purpose", "x-moz", "x-purpose"]
+        .iter()
+        .filter_map(|name| headers.get(*name))
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("prefetch") || v.eq_ignore_ascii_case("preview"))
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    chrome: Chrome,
+}
+
+/// The same friendly page whether the slug is malformed, unknown, unpublished or someone else's.
+fn not_found() -> Response {
+    let html = NotFoundPage {
+        chrome: Chrome::default(),
+    }
+    .render()
+    .unwrap_or_else(|_| "This page isn't here.".into());
+    let mut response = (StatusCode::NOT_FOUND, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn unavailable() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html("<!doctype html><title>Unavailable</title><p>This page is briefly unavailable. Please try again in a minute.</p>"),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

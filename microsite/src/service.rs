@@ -1,0 +1,346 @@
+//! The microsite domain: creating, editing, publishing and deleting pages with every input
+//! validated, and the published pages visitors see, rendered once per publish and kept in
+//! memory. Knows nothing of HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use shared::bus::{Event, EventBus};
+use shared::ids::{new_id, now_ms};
+
+use crate::block::{self, Block};
+use crate::error::MicrositeError;
+use crate::model::{Content, MAX_DESCRIPTION, MAX_TITLE, Microsite, default_lang};
+use crate::page::{self, Mode, Rendered};
+use crate::slug::Slug;
+use crate::starters;
+use crate::theme::{Theme, Tweaks};
+
+/// Tells the other instances to drop a slug from their page cache.
+pub const CHANGED_TOPIC: &str = "microsite.changed";
+
+/// The fields a create or an edit may set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Changes {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    /// An empty string removes the description.
+    pub description: Option<String>,
+    pub theme: Option<Theme>,
+    pub tweaks: Option<Tweaks>,
+    pub lang: Option<String>,
+    /// Replaces every block.
+    pub blocks: Option<Vec<serde_json::Value>>,
+    /// Reorders the existing blocks: every block id, once, in the new order.
+    pub order: Option<Vec<String>>,
+}
+
+/// What the public routes need of a published page, kept in memory.
+#[derive(Debug)]
+pub struct Published {
+    pub microsite_id: String,
+    pub owner_id: String,
+    pub slug: String,
+    pub page: Rendered,
+    /// Link block id → destination, for the tracked hop.
+    pub links: HashMap<String, String>,
+}
+
+pub struct MicrositeService {
+    store: crate::store::Store,
+    bus: EventBus,
+    public_base_url: Arc<str>,
+    /// slug → published page (`None` caches "nothing published here" briefly).
+    pages: moka::sync::Cache<String, Option<Arc<Published>>>,
+}
+
+impl MicrositeService {
+    pub fn new(store: crate::store::Store, bus: EventBus, public_base_url: Arc<str>) -> Self {
+        Self {
+            store,
+            bus,
+            public_base_url,
+            pages: moka::sync::Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        }
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    pub fn public_base_url(&self) -> &str {
+        &self.public_base_url
+    }
+
+    pub async fn create(
+        &self,
+        owner_id: &str,
+        changes: Changes,
+    ) -> Result<Microsite, MicrositeError> {
+        let slug = Slug::parse(changes.slug.as_deref().unwrap_or_default())?;
+        let title = changes
+            .title
+            .clone()
+            .ok_or_else(|| MicrositeError::invalid("title", "a page needs a title"))?;
+        let draft = Content {
+            title,
+            description: None,
+            theme: Theme::default(),
+            tweaks: Tweaks::default(),
+            lang: default_lang(),
+            blocks: Vec::new(),
+        };
+        self.insert_new(owner_id, slug, draft, changes).await
+    }
+
+    pub async fn from_template(
+        &self,
+        owner_id: &str,
+        template: &str,
+        slug: &str,
+    ) -> Result<Microsite, MicrositeError> {
+        let draft = starters::starter(template).ok_or_else(|| {
+            MicrositeError::invalid(
+                "template",
+                format!("choose one of: {}", starters::NAMES.join(", ")),
+            )
+        })?;
+        self.insert_new(owner_id, Slug::parse(slug)?, draft, Changes::default())
+            .await
+    }
+
+    async fn insert_new(
+        &self,
+        owner_id: &str,
+        slug: Slug,
+        draft: Content,
+        changes: Changes,
+    ) -> Result<Microsite, MicrositeError> {
+        let now = now_ms();
+        let mut page = Microsite {
+            id: new_id(),
+            owner_id: owner_id.to_owned(),
+            slug: slug.to_string(),
+            draft,
+            published: None,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        apply(
+            &mut page.draft,
+            Changes {
+                slug: None,
+                ..changes
+            },
+        )?;
+        self.store.insert(&page).await?;
+        // A "nothing here" answer may be cached for this slug.
+        self.forget(&page.slug);
+        Ok(page)
+    }
+
+    pub async fn get(&self, owner_id: &str, id: &str) -> Result<Microsite, MicrositeError> {
+        self.store.get(owner_id, id).await
+    }
+
+    pub async fn list(&self, owner_id: &str) -> Result<Vec<Microsite>, MicrositeError> {
+        self.store.list(owner_id).await
+    }
+
+    /// Edits the draft (and the slug, which moves the published page too).
+    pub async fn update(
+        &self,
+        owner_id: &str,
+        id: &str,
+        mut changes: Changes,
+    ) -> Result<Microsite, MicrositeError> {
+        let mut page = self.store.get(owner_id, id).await?;
+        let old_slug = page.slug.clone();
+        if let Some(slug) = changes.slug.take() {
+            page.slug = Slug::parse(&slug)?.to_string();
+        }
+        apply(&mut page.draft, changes)?;
+        page.updated_at = now_ms();
+        self.store.update(&page).await?;
+        if page.slug != old_slug {
+            self.forget(&old_slug);
+            self.forget(&page.slug);
+        }
+        Ok(page)
+    }
+
+    pub async fn publish(&self, owner_id: &str, id: &str) -> Result<Microsite, MicrositeError> {
+        let mut page = self.store.get(owner_id, id).await?;
+        let now = now_ms();
+        page.published = Some(page.draft.clone());
+        page.published_at = Some(now);
+        page.updated_at = now;
+        self.store.update(&page).await?;
+        self.forget(&page.slug);
+        Ok(page)
+    }
+
+    pub async fn unpublish(&self, owner_id: &str, id: &str) -> Result<Microsite, MicrositeError> {
+        let mut page = self.store.get(owner_id, id).await?;
+        page.published = None;
+        page.published_at = None;
+        page.updated_at = now_ms();
+        self.store.update(&page).await?;
+        self.forget(&page.slug);
+        Ok(page)
+    }
+
+    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), MicrositeError> {
+        let slug = self.store.delete(owner_id, id).await?;
+        self.forget(&slug);
+        Ok(())
+    }
+
+    pub async fn delete_owner(&self, owner_id: &str) -> Result<usize, MicrositeError> {
+        let slugs = self.store.delete_owner(owner_id).await?;
+        for slug in &slugs {
+            self.forget(slug);
+        }
+        Ok(slugs.len())
+    }
+
+    /// The published page at `slug`, rendered once and then served from memory.
+    pub async fn published(&self, slug: &Slug) -> Result<Option<Arc<Published>>, MicrositeError> {
+        if let Some(hit) = self.pages.get(slug.as_str()) {
+            return Ok(hit);
+        }
+        let found = match self.store.by_slug(slug.as_str()).await? {
+            Some(page) => match &page.published {
+                Some(content) => Some(Arc::new(Published {
+                    links: links_of(content),
+                    page: page::render(content, &page.slug, &self.public_base_url, Mode::Public),
+                    microsite_id: page.id,
+                    owner_id: page.owner_id,
+                    slug: page.slug,
+                })),
+                None => None,
+            },
+            None => None,
+        };
+        self.pages.insert(slug.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// The owner's draft at `slug`, rendered fresh (never cached: it changes while they edit).
+    pub async fn preview(&self, owner_id: &str, slug: &Slug) -> Result<Rendered, MicrositeError> {
+        match self.store.by_slug(slug.as_str()).await? {
+            Some(page) if page.owner_id == owner_id => Ok(page::render(
+                &page.draft,
+                &page.slug,
+                &self.public_base_url,
+                Mode::Preview,
+            )),
+            _ => Err(MicrositeError::NotFound),
+        }
+    }
+
+    /// Drops a slug from this instance's cache and tells the other instances to do the same.
+    fn forget(&self, slug: &str) {
+        self.invalidate_local(slug);
+        let event = Event::new(CHANGED_TOPIC, serde_json::json!({ "slug": slug }));
+        if let Err(err) = self.bus.publish(event) {
+            tracing::warn!(%err, "could not announce a page change; other instances catch up within 5 minutes");
+        }
+    }
+
+    pub fn invalidate_local(&self, slug: &str) {
+        self.pages.invalidate(slug);
+    }
+}
+
+fn links_of(content: &Content) -> HashMap<String, String> {
+    content
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Link(link) => Some((link.id.clone(), link.url.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Validates and applies changes to a draft.
+fn apply(draft: &mut Content, changes: Changes) -> Result<(), MicrositeError> {
+    if let Some(title) = changes.title {
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > MAX_TITLE {
+            return Err(MicrositeError::invalid(
+                "title",
+                format!("a title has 1 to {MAX_TITLE} characters"),
+            ));
+        }
+        draft.title = title.to_owned();
+    }
+    if let Some(description) = changes.description {
+        if description.chars().count() > MAX_DESCRIPTION {
+            return Err(MicrositeError::invalid(
+                "description",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        let description = description.trim();
+        draft.description = (!description.is_empty()).then(|| description.to_owned());
+    }
+    if let Some(theme) = changes.theme {
+        draft.theme = theme;
+    }
+    if let Some(mut tweaks) = changes.tweaks {
+        tweaks.validate()?;
+        draft.tweaks = tweaks;
+    }
+    if let Some(lang) = changes.lang {
+        let ok = (2..=12).contains(&lang.len())
+            && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && lang.as_bytes()[0].is_ascii_alphabetic();
+        if !ok {
+            return Err(MicrositeError::invalid(
+                "lang",
+                "a language tag such as en or pt-BR",
+            ));
+        }
+        draft.lang = lang;
+    }
+    match (changes.blocks, changes.order) {
+        (Some(_), Some(_)) => {
+            return Err(MicrositeError::invalid(
+                "order",
+                "send either new blocks or a new order, not both",
+            ));
+        }
+        (Some(values), None) => {
+            let mut blocks = block::from_json(values)?;
+            block::validate_all(&mut blocks)?;
+            draft.blocks = blocks;
+        }
+        (None, Some(order)) => reorder(&mut draft.blocks, &order)?,
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+fn reorder(blocks: &mut Vec<Block>, order: &[String]) -> Result<(), MicrositeError> {
+    let wrong = || MicrositeError::invalid("order", "list every block id exactly once");
+    if order.len() != blocks.len() {
+        return Err(wrong());
+    }
+    let mut by_id: HashMap<String, Block> =
+        blocks.drain(..).map(|b| (b.id().to_owned(), b)).collect();
+    let mut sorted = Vec::with_capacity(order.len());
+    for id in order {
+        sorted.push(by_id.remove(id).ok_or_else(wrong)?);
+    }
+    *blocks = sorted;
+    Ok(())
+}

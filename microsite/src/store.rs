@@ -1,0 +1,178 @@
+//! Every SQL statement of the microsite service. One text serves SQLite and PostgreSQL (sqlx
+//! `Any`, `$n` placeholders); rows decode into a private struct and convert to domain types here.
+
+use shared::db::Db;
+use sqlx::FromRow;
+
+use crate::error::MicrositeError;
+use crate::model::{Content, Microsite};
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    owner_id: String,
+    slug: String,
+    draft: String,
+    published: Option<String>,
+    published_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, owner_id, slug, draft, published, published_at, created_at, updated_at";
+
+impl TryFrom<Row> for Microsite {
+    type Error = MicrositeError;
+
+    fn try_from(row: Row) -> Result<Self, MicrositeError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            MicrositeError::Database(sqlx::Error::Decode(
+                format!("microsite_pages.{what}: {e}").into(),
+            ))
+        };
+        Ok(Microsite {
+            draft: serde_json::from_str(&row.draft).map_err(|e| corrupt("draft", e))?,
+            published: row
+                .published
+                .as_deref()
+                .map(serde_json::from_str::<Content>)
+                .transpose()
+                .map_err(|e| corrupt("published", e))?,
+            id: row.id,
+            owner_id: row.owner_id,
+            slug: row.slug,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+fn slug_conflict(err: sqlx::Error) -> MicrositeError {
+    if is_unique_violation(&err) {
+        MicrositeError::SlugTaken
+    } else {
+        err.into()
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    #[tracing::instrument(skip_all, fields(microsite_id = %page.id))]
+    pub async fn insert(&self, page: &Microsite) -> Result<(), MicrositeError> {
+        sqlx::query(
+            "INSERT INTO microsite_pages (id, owner_id, slug, draft, published, published_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&page.id)
+        .bind(&page.owner_id)
+        .bind(&page.slug)
+        .bind(json(&page.draft))
+        .bind(page.published.as_ref().map(json))
+        .bind(page.published_at)
+        .bind(page.created_at)
+        .bind(page.updated_at)
+        .execute(self.db.pool())
+        .await
+        .map_err(slug_conflict)?;
+        Ok(())
+    }
+
+    /// Writes every mutable column of an owner's page.
+    #[tracing::instrument(skip_all, fields(microsite_id = %page.id))]
+    pub async fn update(&self, page: &Microsite) -> Result<(), MicrositeError> {
+        let done = sqlx::query(
+            "UPDATE microsite_pages SET slug = $1, draft = $2, published = $3, published_at = $4, \
+             updated_at = $5 WHERE id = $6 AND owner_id = $7",
+        )
+        .bind(&page.slug)
+        .bind(json(&page.draft))
+        .bind(page.published.as_ref().map(json))
+        .bind(page.published_at)
+        .bind(page.updated_at)
+        .bind(&page.id)
+        .bind(&page.owner_id)
+        .execute(self.db.pool())
+        .await
+        .map_err(slug_conflict)?;
+        if done.rows_affected() == 0 {
+            return Err(MicrositeError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, owner_id: &str, id: &str) -> Result<Microsite, MicrositeError> {
+        let sql = format!("SELECT {COLUMNS} FROM microsite_pages WHERE id = $1 AND owner_id = $2");
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(owner_id)
+            .fetch_optional(self.db.pool())
+            .await?
+            .ok_or(MicrositeError::NotFound)?
+            .try_into()
+    }
+
+    pub async fn by_slug(&self, slug: &str) -> Result<Option<Microsite>, MicrositeError> {
+        let sql = format!("SELECT {COLUMNS} FROM microsite_pages WHERE slug = $1");
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(slug)
+            .fetch_optional(self.db.pool())
+            .await?
+            .map(Microsite::try_from)
+            .transpose()
+    }
+
+    /// An owner's pages, newest first (a beta user has a handful, so no paging yet).
+    pub async fn list(&self, owner_id: &str) -> Result<Vec<Microsite>, MicrositeError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM microsite_pages WHERE owner_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT 500"
+        );
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(owner_id)
+            .fetch_all(self.db.pool())
+            .await?
+            .into_iter()
+            .map(Microsite::try_from)
+            .collect()
+    }
+
+    /// Deletes an owner's page and returns its slug.
+    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<String, MicrositeError> {
+        sqlx::query_scalar::<_, String>(
+            "DELETE FROM microsite_pages WHERE id = $1 AND owner_id = $2 RETURNING slug",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(MicrositeError::NotFound)
+    }
+
+    /// Deletes every page of an owner and returns their slugs.
+    pub async fn delete_owner(&self, owner_id: &str) -> Result<Vec<String>, MicrositeError> {
+        Ok(sqlx::query_scalar::<_, String>(
+            "DELETE FROM microsite_pages WHERE owner_id = $1 RETURNING slug",
+        )
+        .bind(owner_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}
