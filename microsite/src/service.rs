@@ -19,7 +19,7 @@ use crate::starters;
 use crate::theme::{Theme, Tweaks};
 
 /// Tells the other instances to drop a slug from their page cache.
-pub const CHANGED_TOPIC: &str = "microsite.changed";
+pub const CHANGED_TOPIC: &str = shared::bus::topics::MICROSITE_CHANGED;
 
 /// The fields a create or an edit may set.
 #[derive(Debug, Clone, Default, Deserialize)]

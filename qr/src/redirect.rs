@@ -87,7 +87,11 @@ pub async fn scan(
         },
     );
     let destination = match &outcome {
-        Outcome::Redirect { url, .. } => Some(url.clone()),
+        Outcome::Redirect { url, .. } => Some(attribute_microsite(
+            url,
+            state.service.public_base_url(),
+            &target.code,
+        )),
         _ => None,
     };
     publish(
@@ -114,6 +118,24 @@ pub async fn scan(
             "This code has expired",
             "This QR code is no longer active.",
         ),
+    }
+}
+
+/// A scan that lands on one of our own microsites says which code it came through
+/// (`?src=qr_<code>`), since phone cameras send no Referer; the microsite reports the view with
+/// that code as its referrer.
+fn attribute_microsite(url: &str, public_base_url: &str, code: &str) -> String {
+    let ours = url
+        .strip_prefix(public_base_url)
+        .is_some_and(|rest| rest.starts_with("/m/"));
+    match url::Url::parse(url) {
+        Ok(mut parsed) if ours => {
+            parsed
+                .query_pairs_mut()
+                .append_pair("src", &format!("qr_{code}"));
+            parsed.into()
+        }
+        _ => url.to_owned(),
     }
 }
 

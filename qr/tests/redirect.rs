@@ -373,3 +373,32 @@ async fn with_the_database_gone_cached_codes_still_redirect() {
         "a 503 page, not a hang"
     );
 }
+
+#[tokio::test]
+async fn scans_that_land_on_our_microsites_say_which_code_sent_them() {
+    let db = testing::sqlite().await;
+    let qr = Qr::start(&db).await;
+    let created = qr
+        .create(
+            "alice",
+            json!({"name": "bio", "destination": "http://scan.test/m/ada"}),
+        )
+        .await;
+    let code = created["code"].as_str().unwrap();
+    assert_eq!(
+        qr.scan(code, IPHONE).await.header("location"),
+        format!("http://scan.test/m/ada?src=qr_{code}")
+    );
+    let other = qr
+        .create(
+            "alice",
+            json!({"name": "x", "destination": "https://example.com/m/ada"}),
+        )
+        .await;
+    assert_eq!(
+        qr.scan(other["code"].as_str().unwrap(), IPHONE)
+            .await
+            .header("location"),
+        "https://example.com/m/ada"
+    );
+}

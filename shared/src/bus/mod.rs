@@ -26,6 +26,7 @@ pub mod topics {
     pub const QR_CHANGED: &str = "qr.changed";
     pub const MICROSITE_VIEWED: &str = "microsite.viewed";
     pub const MICROSITE_CLICKED: &str = "microsite.clicked";
+    pub const MICROSITE_CHANGED: &str = "microsite.changed";
     pub const USER_DELETED: &str = "user.deleted";
     /// `{"sid"}`: a session ended before its access tokens expire (logout, password change,
     /// refresh-token reuse). Every process that verifies tokens adds it to its revoked list.
