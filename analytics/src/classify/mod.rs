@@ -1,0 +1,94 @@
+//! Classification of a hit: device, OS and browser, bot or human, country, referrer domain,
+//! language and the daily visitor id. The raw IP is read here and goes no further.
+
+pub mod bots;
+pub mod geo;
+pub mod language;
+pub mod referrer;
+pub mod user_agent;
+pub mod visitor;
+
+use std::net::IpAddr;
+
+use crate::hit::{Hit, Kind};
+pub use bots::{BotDetector, BotReason};
+pub use geo::Geo;
+pub use user_agent::UserAgentParser;
+
+/// A classified hit: what is stored, plus the visitor id that is only used for uniques.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    pub id: String,
+    pub kind: Kind,
+    pub target_id: String,
+    pub owner_id: String,
+    pub occurred_at: i64,
+    pub rule: Option<String>,
+    pub block_id: Option<String>,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub country: Option<String>,
+    pub referrer: Option<String>,
+    pub language: Option<String>,
+    pub bot: Option<BotReason>,
+    /// Set for humans when the day's salt is available; never stored with the event.
+    pub visitor: Option<String>,
+}
+
+pub struct Classifier {
+    agents: std::sync::Arc<UserAgentParser>,
+    bots: BotDetector,
+    geo: Geo,
+}
+
+impl Classifier {
+    pub fn new(geo: Geo) -> Result<Self, String> {
+        Ok(Self {
+            agents: UserAgentParser::shared()?,
+            bots: BotDetector::new(),
+            geo,
+        })
+    }
+
+    /// `salt` is the salt of the hit's day, or `None` when that day's salt is gone (a very late
+    /// delivery): the hit is then counted, but not as a unique.
+    pub fn classify(&self, hit: &Hit, salt: Option<&str>) -> Classified {
+        let user_agent = hit.user_agent.as_deref().unwrap_or_default();
+        let agent = self.agents.parse(user_agent);
+        let bot = self.bots.check(
+            &hit.method,
+            hit.prefetch,
+            hit.user_agent.as_deref(),
+            agent.spider,
+        );
+        let ip: Option<IpAddr> = hit.ip.as_deref().and_then(|ip| ip.trim().parse().ok());
+        let country = ip.and_then(|ip| self.geo.country(ip));
+        let visitor = match (bot, ip, salt) {
+            (None, Some(ip), Some(salt)) => Some(visitor::visitor_id(
+                salt,
+                &ip.to_string(),
+                user_agent,
+                &hit.target_id,
+            )),
+            _ => None,
+        };
+        Classified {
+            id: hit.id.clone(),
+            kind: hit.kind,
+            target_id: hit.target_id.clone(),
+            owner_id: hit.owner_id.clone(),
+            occurred_at: hit.occurred_at,
+            rule: hit.rule.clone(),
+            block_id: hit.block_id.clone(),
+            device: if bot.is_some() { "bot" } else { agent.device }.to_owned(),
+            os: agent.os.clone(),
+            browser: agent.browser.clone(),
+            country,
+            referrer: referrer::domain(hit.referrer.as_deref()),
+            language: language::preferred(hit.accept_language.as_deref()),
+            bot,
+            visitor,
+        }
+    }
+}
