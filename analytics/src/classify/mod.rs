@@ -92,3 +92,6 @@ impl Classifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -62,7 +62,10 @@ impl UserAgentParser {
 
     fn parse_uncached(&self, user_agent: &str) -> Agent {
         let (browser, os, device) = self.extractor.extract(user_agent);
-        let browser = browser.map_or_else(|| "Other".to_owned(), |b| b.family.into_owned());
+        let browser = in_app_browser(user_agent).map_or_else(
+            || browser.map_or_else(|| "Other".to_owned(), |b| b.family.into_owned()),
+            str::to_owned,
+        );
         let os = os.map_or_else(|| "Other".to_owned(), |o| o.os.into_owned());
         let device_family = device.map_or_else(String::new, |d| d.device.into_owned());
         let spider = device_family == "Spider";
@@ -74,6 +77,21 @@ impl UserAgentParser {
             spider,
         }
     }
+}
+
+/// In-app browsers uap-core 0.18 does not name (it reports a generic web view); their markers
+/// come from the apps' own user agents.
+const IN_APP_MARKERS: &[(&str, &str)] = &[
+    ("musical_ly", "TikTok"),
+    ("BytedanceWebview", "TikTok"),
+    ("AppName/trill", "TikTok"),
+];
+
+fn in_app_browser(user_agent: &str) -> Option<&'static str> {
+    IN_APP_MARKERS
+        .iter()
+        .find(|(marker, _)| user_agent.contains(marker))
+        .map(|(_, name)| *name)
 }
 
 /// uap-core names device models, not form factors; dashboards want the form factor.
