@@ -81,6 +81,7 @@ pub struct IngestStats {
 #[derive(Clone)]
 pub struct Ingestor {
     drain: mpsc::Sender<oneshot::Sender<()>>,
+    task: tokio::task::AbortHandle,
     pub stats: Arc<IngestStats>,
 }
 
@@ -119,14 +120,20 @@ impl Ingestor {
             stats: stats.clone(),
             config,
         };
-        tokio::spawn(writer.run(drain_requests));
-        let ingestor = Ingestor { drain, stats };
+        let task = tokio::spawn(writer.run(drain_requests)).abort_handle();
+        let ingestor = Ingestor { drain, task, stats };
         let hook = ingestor.clone();
         shutdown.on_drain(
             "analytics ingestion",
             move || async move { hook.drain().await },
         );
         Ok(ingestor)
+    }
+
+    /// Stops the writer at once, without writing or acknowledging what it holds: what SIGKILL
+    /// does to a process (tests use it to prove nothing is lost or double-counted).
+    pub fn abort(&self) {
+        self.task.abort();
     }
 
     /// Reads what is left on the bus, writes everything buffered and stops the writer. Returns

@@ -95,3 +95,50 @@ fn is_public(ip: IpAddr) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/country.mmdb")
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_mmdb_fixture_answers_in_both_layouts() {
+        let geo = Geo::from_setting(Some(&fixture()));
+        assert!(geo.is_mmdb());
+        assert_eq!(geo.country(ip("81.2.69.160")).as_deref(), Some("SE"));
+        assert_eq!(geo.country(ip("2.125.160.216")).as_deref(), Some("NL"));
+        assert_eq!(geo.country(ip("8.8.8.8")), None, "no record");
+    }
+
+    #[test]
+    fn the_embedded_data_needs_no_file() {
+        let geo = Geo::from_setting(None);
+        assert!(!geo.is_mmdb());
+        assert_eq!(geo.country(ip("81.2.69.160")).as_deref(), Some("GB"));
+        assert_eq!(geo.country(ip("10.0.0.1")), None);
+    }
+
+    #[test]
+    fn missing_or_corrupt_files_fall_back_to_the_embedded_data() {
+        let dir = std::env::temp_dir().join(format!("geo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let corrupt = dir.join("corrupt.mmdb");
+        std::fs::write(&corrupt, b"this is not an mmdb file at all").unwrap();
+        let truncated = dir.join("truncated.mmdb");
+        let bytes = std::fs::read(fixture()).unwrap();
+        std::fs::write(&truncated, &bytes[..100]).unwrap();
+        for path in [dir.join("missing.mmdb"), corrupt, truncated] {
+            let geo = Geo::from_setting(Some(&path));
+            assert!(!geo.is_mmdb(), "{}", path.display());
+            assert_eq!(geo.country(ip("81.2.69.160")).as_deref(), Some("GB"));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
