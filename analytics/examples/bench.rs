@@ -38,21 +38,86 @@ struct SharedArgs {
 
 /// (weight, user agent, method, prefetch): phones dominate, with previews, scripts, HEADs.
 const AGENTS: &[(u32, &str, &str, bool)] = &[
-    (30, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "GET", false),
-    (22, "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", "GET", false),
-    (8, "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36", "GET", false),
-    (7, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 329.0.3.28.92 (iPhone14,5; iOS 17_4; en_US; en; scale=3.00; 1170x2532; 602541553)", "GET", false),
-    (4, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/458.0.0.36.110;FBBV/577185123;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.4;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]", "GET", false),
-    (4, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_34.1.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US BytedanceWebview/d8a21c6", "GET", false),
-    (6, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "GET", false),
-    (3, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15", "GET", false),
-    (2, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0", "GET", false),
+    (
+        30,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "GET",
+        false,
+    ),
+    (
+        22,
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+        "GET",
+        false,
+    ),
+    (
+        8,
+        "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36",
+        "GET",
+        false,
+    ),
+    (
+        7,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 329.0.3.28.92 (iPhone14,5; iOS 17_4; en_US; en; scale=3.00; 1170x2532; 602541553)",
+        "GET",
+        false,
+    ),
+    (
+        4,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/458.0.0.36.110;FBBV/577185123;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.4;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+        "GET",
+        false,
+    ),
+    (
+        4,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 musical_ly_34.1.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US BytedanceWebview/d8a21c6",
+        "GET",
+        false,
+    ),
+    (
+        6,
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+        "GET",
+        false,
+    ),
+    (
+        3,
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15",
+        "GET",
+        false,
+    ),
+    (
+        2,
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+        "GET",
+        false,
+    ),
     (4, "WhatsApp/2.23.20.0", "GET", false),
-    (2, "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "GET", false),
-    (2, "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.118 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "GET", false),
+    (
+        2,
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "GET",
+        false,
+    ),
+    (
+        2,
+        "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.118 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "GET",
+        false,
+    ),
     (1, "curl/8.4.0", "GET", false),
-    (3, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "HEAD", false),
-    (2, "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", "GET", true),
+    (
+        3,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "HEAD",
+        false,
+    ),
+    (
+        2,
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+        "GET",
+        true,
+    ),
 ];
 /// First octets of address blocks in different countries (GB, DE, FR, US, JP, BR, IN, NL, ES, IT).
 const NETWORKS: &[u8] = &[81, 88, 90, 24, 126, 177, 49, 145, 83, 79];
@@ -64,13 +129,23 @@ const REFERRERS: &[Option<&str>] = &[
     Some("https://www.google.com/"),
     Some("https://t.co/x"),
 ];
-const LANGUAGES: &[&str] = &["en-US,en;q=0.9", "de-DE,de;q=0.9", "fr-FR,fr;q=0.8", "es-ES", "ja-JP", "pt-BR"];
+const LANGUAGES: &[&str] = &[
+    "en-US,en;q=0.9",
+    "de-DE,de;q=0.9",
+    "fr-FR,fr;q=0.8",
+    "es-ES",
+    "ja-JP",
+    "pt-BR",
+];
 
 /// A small deterministic generator: the same data on every run.
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -108,7 +183,11 @@ fn synthetic_scan(rng: &mut Lcg, qr: &str, owner: &str, at: i64) -> Event {
             owner_id: owner.into(),
             code: "bench1".into(),
             destination: Some("https://example.com/landing".into()),
-            rule: if visitor % 5 == 0 { "device:ios".into() } else { "default".into() },
+            rule: if visitor.is_multiple_of(5) {
+                "device:ios".into()
+            } else {
+                "default".into()
+            },
             method: agent.2.into(),
             prefetch: agent.3,
             user_agent: Some(agent.1.into()),
@@ -140,13 +219,18 @@ async fn run(label: &str, db: TestDb, args: &Args) {
         public_base_url: "http://localhost".into(),
         shutdown: shutdown.clone(),
     };
-    let mut settings = Settings::default();
     // The generated scans are up to 90 days old; keep their days' salts so uniques are computed
     // as they would have been live (in production a salt lives one day plus an hour).
-    settings.salt_grace = Duration::from_secs(91 * 86_400);
+    let settings = Settings {
+        salt_grace: Duration::from_secs(91 * 86_400),
+        ..Settings::default()
+    };
     let (router, ingestor) = analytics::start(ctx, settings).await.expect("start");
 
-    let (qr, owner) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    let (qr, owner) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
     let now = shared::ids::now_ms();
     let span = 90 * 86_400_000_i64;
     let n = args.scans;
@@ -179,12 +263,18 @@ async fn run(label: &str, db: TestDb, args: &Args) {
     };
     let mut last_report = Instant::now();
     loop {
-        let written = ingestor.stats.written.load(std::sync::atomic::Ordering::Relaxed);
+        let written = ingestor
+            .stats
+            .written
+            .load(std::sync::atomic::Ordering::Relaxed);
         if written >= n {
             break;
         }
         if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("  {label}: {written} written after {:.0?}", started.elapsed());
+            eprintln!(
+                "  {label}: {written} written after {:.0?}",
+                started.elapsed()
+            );
             last_report = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -194,8 +284,12 @@ async fn run(label: &str, db: TestDb, args: &Args) {
 
     let path = format!(
         "/api/v1/analytics/qr/{qr}?from={}&to={}",
-        jiff::Timestamp::from_millisecond(now - span).unwrap().strftime("%Y-%m-%d"),
-        jiff::Timestamp::from_millisecond(now).unwrap().strftime("%Y-%m-%d"),
+        jiff::Timestamp::from_millisecond(now - span)
+            .unwrap()
+            .strftime("%Y-%m-%d"),
+        jiff::Timestamp::from_millisecond(now)
+            .unwrap()
+            .strftime("%Y-%m-%d"),
     );
     let mut latencies = Vec::with_capacity(args.queries);
     let mut body_sample = serde_json::Value::Null;
@@ -223,6 +317,14 @@ async fn run(label: &str, db: TestDb, args: &Args) {
         "ingestion: {:.1} s, {:.0} events/s (producer waited on a full bus {full_waits} times)",
         ingest_time.as_secs_f64(),
         n as f64 / ingest_time.as_secs_f64()
+    );
+    let secs = |a: &std::sync::atomic::AtomicU64| {
+        a.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+    };
+    println!(
+        "  of which classifying {:.1} s, database writes {:.1} s",
+        secs(&ingestor.stats.classify_nanos),
+        secs(&ingestor.stats.write_nanos)
     );
     println!(
         "GET qr stats (90 days, by day, {} requests): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

@@ -75,6 +75,9 @@ pub struct IngestStats {
     pub buffered: AtomicUsize,
     pub written: AtomicU64,
     pub write_failures: AtomicU64,
+    /// Time spent classifying and in database writes (nanoseconds), to see where time goes.
+    pub classify_nanos: AtomicU64,
+    pub write_nanos: AtomicU64,
 }
 
 /// A running writer: ask it to drain, read its counters.
@@ -322,6 +325,7 @@ impl Writer {
         }
         let classifier = &self.classifier;
         let salts = &self.salts;
+        let started = Instant::now();
         let rows: Vec<_> = hits
             .iter()
             .map(|hit| {
@@ -329,7 +333,16 @@ impl Writer {
                 classifier.classify(hit, salt)
             })
             .collect();
-        store::write_batch(self.db.pool(), &rows).await
+        let classified = Instant::now();
+        let result = store::write_batch(self.db.pool(), &rows).await;
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.stats
+            .classify_nanos
+            .fetch_add(nanos(classified - started), Ordering::Relaxed);
+        self.stats
+            .write_nanos
+            .fetch_add(nanos(classified.elapsed()), Ordering::Relaxed);
+        result
     }
 
     async fn ack(&mut self, batch: &[(usize, Delivery)]) {

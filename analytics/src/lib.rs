@@ -46,10 +46,15 @@ pub async fn start(
 ) -> Result<(Router, Ingestor), shared::Error> {
     let geo = Geo::from_setting(settings.geoip_db.as_deref());
     let classifier = Arc::new(Classifier::new(geo).map_err(shared::Error::Config)?);
+    let country_attribution = classifier.country_attribution();
     let mut ingest = settings.ingest.clone();
     ingest.salt_grace = settings.salt_grace;
     let ingestor =
         Ingestor::start(ctx.db.clone(), &ctx.bus, classifier, ingest, &ctx.shutdown).await?;
     retention::spawn(ctx.db.clone(), &settings, &ctx.shutdown);
-    Ok((routes::router(routes::AppState { db: ctx.db }), ingestor))
+    let state = routes::AppState {
+        db: ctx.db,
+        country_attribution,
+    };
+    Ok((routes::router(state), ingestor))
 }

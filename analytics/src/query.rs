@@ -66,6 +66,9 @@ pub struct QrStats {
     pub by_referrer: Vec<Count>,
     pub by_language: Vec<Count>,
     pub by_rule: Vec<Count>,
+    /// Shown next to `by_country` when the country data asks for credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,6 +104,8 @@ pub struct MicrositeStats {
     pub by_country: Vec<Count>,
     pub by_referrer: Vec<Count>,
     pub by_language: Vec<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -233,6 +238,7 @@ pub async fn qr_stats(
         by_referrer: take("referrer"),
         by_language: take("language"),
         by_rule: take("rule"),
+        country_attribution: None,
     })
 }
 
@@ -288,6 +294,7 @@ pub async fn microsite_stats(
         by_country: take("country"),
         by_referrer: take("referrer"),
         by_language: take("language"),
+        country_attribution: None,
     })
 }
 

@@ -17,6 +17,8 @@ use crate::range::{Range, RangeQuery};
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Credit for the country data, when its licence asks for one (DB-IP Lite).
+    pub country_attribution: Option<&'static str>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -51,9 +53,9 @@ async fn microsite(
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<MicrositeStats>, AnalyticsError> {
-    Ok(Json(
-        query::microsite_stats(&state.db, &owner, &id, &range(&q)?).await?,
-    ))
+    let mut stats = query::microsite_stats(&state.db, &owner, &id, &range(&q)?).await?;
+    stats.country_attribution = state.country_attribution;
+    Ok(Json(stats))
 }
 
 async fn overview(

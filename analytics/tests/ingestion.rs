@@ -448,8 +448,12 @@ async fn no_ip_address_is_logged() {
         .execute(svc.db.pool())
         .await
         .unwrap();
-    svc.bus.publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160")).unwrap();
-    svc.bus.publish(scan(&qr, &owner, Some(CURL), "2a01:4f8:c17:1234::1")).unwrap();
+    svc.bus
+        .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
+        .unwrap();
+    svc.bus
+        .publish(scan(&qr, &owner, Some(CURL), "2a01:4f8:c17:1234::1"))
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     sqlx::query("ALTER TABLE analytics_events_away RENAME TO analytics_events")
         .execute(svc.db.pool())
@@ -458,7 +462,10 @@ async fn no_ip_address_is_logged() {
     assert_eq!(wait_for_count(&svc.db, &qr, 2, WITHIN).await, 2);
     svc.shutdown.drain(Duration::from_secs(5)).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
-    assert!(text.contains("cannot write events"), "the outage was logged: {text}");
+    assert!(
+        text.contains("cannot write events"),
+        "the outage was logged: {text}"
+    );
     for ip in ["81.2.69.160", "2a01:4f8:c17:1234::1"] {
         assert!(!text.contains(ip), "{ip} was logged:\n{text}");
     }

@@ -55,6 +55,23 @@ impl Geo {
         Ok(Geo::Mmdb(reader))
     }
 
+    /// The credit the data's licence asks for, shown next to country figures. DB-IP Lite is
+    /// CC BY 4.0; the embedded registry data needs none.
+    pub fn attribution(&self) -> Option<&'static str> {
+        match self {
+            Geo::Mmdb(reader)
+                if reader
+                    .metadata()
+                    .database_type
+                    .to_ascii_lowercase()
+                    .contains("dbip") =>
+            {
+                Some("IP Geolocation by DB-IP (https://db-ip.com)")
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_mmdb(&self) -> bool {
         matches!(self, Geo::Mmdb(_))
     }
@@ -115,6 +132,13 @@ mod tests {
         assert_eq!(geo.country(ip("81.2.69.160")).as_deref(), Some("SE"));
         assert_eq!(geo.country(ip("2.125.160.216")).as_deref(), Some("NL"));
         assert_eq!(geo.country(ip("8.8.8.8")), None, "no record");
+        assert_eq!(geo.attribution(), None);
+        let dbip = Geo::from_setting(Some(&fixture().with_file_name("dbip-country.mmdb")));
+        assert_eq!(dbip.country(ip("81.2.69.160")).as_deref(), Some("SE"));
+        assert_eq!(
+            dbip.attribution(),
+            Some("IP Geolocation by DB-IP (https://db-ip.com)")
+        );
     }
 
     #[test]

@@ -36,6 +36,18 @@ pub struct Classified {
     pub visitor: Option<String>,
 }
 
+/// Longest label kept for a breakdown value (uap-core can capture free text from the user agent).
+const LABEL_MAX: usize = 100;
+
+/// Text as it may be stored: PostgreSQL rejects NUL in text, and one such value would otherwise
+/// fail its whole batch on every retry.
+fn clean(text: &str, max_chars: usize) -> String {
+    text.chars()
+        .filter(|c| *c != '\0')
+        .take(max_chars)
+        .collect()
+}
+
 pub struct Classifier {
     agents: std::sync::Arc<UserAgentParser>,
     bots: BotDetector,
@@ -49,6 +61,11 @@ impl Classifier {
             bots: BotDetector::new(),
             geo,
         })
+    }
+
+    /// See [`Geo::attribution`].
+    pub fn country_attribution(&self) -> Option<&'static str> {
+        self.geo.attribution()
     }
 
     /// `salt` is the salt of the hit's day, or `None` when that day's salt is gone (a very late
@@ -74,16 +91,16 @@ impl Classifier {
             _ => None,
         };
         Classified {
-            id: hit.id.clone(),
+            id: clean(&hit.id, usize::MAX),
             kind: hit.kind,
-            target_id: hit.target_id.clone(),
-            owner_id: hit.owner_id.clone(),
+            target_id: clean(&hit.target_id, usize::MAX),
+            owner_id: clean(&hit.owner_id, usize::MAX),
             occurred_at: hit.occurred_at,
-            rule: hit.rule.clone(),
-            block_id: hit.block_id.clone(),
+            rule: hit.rule.as_deref().map(|r| clean(r, LABEL_MAX)),
+            block_id: hit.block_id.as_deref().map(|b| clean(b, usize::MAX)),
             device: if bot.is_some() { "bot" } else { agent.device }.to_owned(),
-            os: agent.os.clone(),
-            browser: agent.browser.clone(),
+            os: clean(&agent.os, LABEL_MAX),
+            browser: clean(&agent.browser, LABEL_MAX),
             country,
             referrer: referrer::domain(hit.referrer.as_deref()),
             language: language::preferred(hit.accept_language.as_deref()),

@@ -238,3 +238,22 @@ fn visitor_ids_depend_on_salt_and_target() {
     assert!(!a.contains("81.2.69.160"));
     assert_eq!(c.classify(&h, None).visitor, None, "no salt, no unique");
 }
+
+#[test]
+fn stored_text_has_no_nul_and_bounded_labels() {
+    let c = classifier();
+    let mut h = hit(
+        Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)"),
+        "GET",
+        false,
+    );
+    h.rule = Some(format!("device:\0ios{}", "x".repeat(500)));
+    h.owner_id = "u\u{0}1".into();
+    let got = c.classify(&h, None);
+    assert_eq!(got.owner_id, "u1");
+    let rule = got.rule.unwrap();
+    assert!(
+        !rule.contains('\0') && rule.chars().count() == 100,
+        "{rule}"
+    );
+}

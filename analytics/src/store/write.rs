@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
-use super::{ROWS_PER_STATEMENT, values_clause};
+use super::{rows_per_statement, values_clause};
 use crate::classify::Classified;
 use crate::classify::visitor::day_of;
 use crate::hit::Kind;
@@ -36,7 +36,7 @@ async fn insert_events(
     rows: &[&Classified],
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut inserted = HashSet::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(rows_per_statement(15)) {
         let sql = format!(
             "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
              block_id, device, os, browser, country, referrer, language, is_bot, bot_reason) \
@@ -86,7 +86,7 @@ async fn insert_visitors(
     }
     let keys: Vec<_> = firsts.keys().copied().collect();
     let mut new_events = HashSet::new();
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+    for chunk in keys.chunks(rows_per_statement(4)) {
         let sql = format!(
             "INSERT INTO analytics_daily_visitors (day, kind, target_id, visitor) VALUES {} \
              ON CONFLICT (day, kind, target_id, visitor) DO NOTHING \
@@ -163,7 +163,7 @@ async fn upsert_rollups(
         ("analytics_rollup_daily", daily),
     ] {
         let entries: Vec<_> = map.into_iter().collect();
-        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        for chunk in entries.chunks(rows_per_statement(8)) {
             let sql = format!(
                 "INSERT INTO {table} (target_id, kind, bucket, owner_id, events, humans, bots, \
                  uniques) VALUES {} ON CONFLICT (target_id, kind, bucket) DO UPDATE SET \
@@ -189,7 +189,7 @@ async fn upsert_rollups(
         }
     }
     let entries: Vec<_> = dims.into_iter().collect();
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+    for chunk in entries.chunks(rows_per_statement(8)) {
         let sql = format!(
             "INSERT INTO analytics_rollup_dimensions (target_id, kind, day, dimension, value, \
              owner_id, events, humans) VALUES {} \
@@ -251,7 +251,7 @@ async fn upsert_targets(
         entry.1 = entry.1.min(r.occurred_at);
     }
     let entries: Vec<_> = targets.into_iter().collect();
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+    for chunk in entries.chunks(rows_per_statement(4)) {
         let sql = format!(
             "INSERT INTO analytics_targets (target_id, kind, owner_id, first_seen_at) VALUES {} \
              ON CONFLICT (target_id, kind) DO NOTHING",
