@@ -1,0 +1,114 @@
+//! Classification of a hit: device, OS and browser, bot or human, country, referrer domain,
+//! language and the daily visitor id. The raw IP is read here and goes no further.
+
+pub mod bots;
+pub mod geo;
+pub mod language;
+pub mod referrer;
+pub mod user_agent;
+pub mod visitor;
+
+use std::net::IpAddr;
+
+use crate::hit::{Hit, Kind};
+pub use bots::{BotDetector, BotReason};
+pub use geo::Geo;
+pub use user_agent::UserAgentParser;
+
+/// A classified hit: what is stored, plus the visitor id that is only used for uniques.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    pub id: String,
+    pub kind: Kind,
+    pub target_id: String,
+    pub owner_id: String,
+    pub occurred_at: i64,
+    pub rule: Option<String>,
+    pub block_id: Option<String>,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub country: Option<String>,
+    pub referrer: Option<String>,
+    pub language: Option<String>,
+    pub bot: Option<BotReason>,
+    /// Set for humans when the day's salt is available; never stored with the event.
+    pub visitor: Option<String>,
+}
+
+/// Longest label kept for a breakdown value (uap-core can capture free text from the user agent).
+const LABEL_MAX: usize = 100;
+
+/// Text as it may be stored: PostgreSQL rejects NUL in text, and one such value would otherwise
+/// fail its whole batch on every retry.
+fn clean(text: &str, max_chars: usize) -> String {
+    text.chars()
+        .filter(|c| *c != '\0')
+        .take(max_chars)
+        .collect()
+}
+
+pub struct Classifier {
+    agents: std::sync::Arc<UserAgentParser>,
+    bots: BotDetector,
+    geo: Geo,
+}
+
+impl Classifier {
+    pub fn new(geo: Geo) -> Result<Self, String> {
+        Ok(Self {
+            agents: UserAgentParser::shared()?,
+            bots: BotDetector::new(),
+            geo,
+        })
+    }
+
+    /// See [`Geo::attribution`].
+    pub fn country_attribution(&self) -> Option<&'static str> {
+        self.geo.attribution()
+    }
+
+    /// `salt` is the salt of the hit's day, or `None` when that day's salt is gone (a very late
+    /// delivery): the hit is then counted, but not as a unique.
+    pub fn classify(&self, hit: &Hit, salt: Option<&str>) -> Classified {
+        let user_agent = hit.user_agent.as_deref().unwrap_or_default();
+        let agent = self.agents.parse(user_agent);
+        let bot = self.bots.check(
+            &hit.method,
+            hit.prefetch,
+            hit.user_agent.as_deref(),
+            agent.spider,
+        );
+        let ip: Option<IpAddr> = hit.ip.as_deref().and_then(|ip| ip.trim().parse().ok());
+        let country = ip.and_then(|ip| self.geo.country(ip));
+        let visitor = match (bot, ip, salt) {
+            (None, Some(ip), Some(salt)) => Some(visitor::visitor_id(
+                salt,
+                &ip.to_string(),
+                user_agent,
+                &hit.target_id,
+            )),
+            _ => None,
+        };
+        Classified {
+            id: clean(&hit.id, usize::MAX),
+            kind: hit.kind,
+            target_id: clean(&hit.target_id, usize::MAX),
+            owner_id: clean(&hit.owner_id, usize::MAX),
+            occurred_at: hit.occurred_at,
+            rule: hit.rule.as_deref().map(|r| clean(r, LABEL_MAX)),
+            block_id: hit.block_id.as_deref().map(|b| clean(b, usize::MAX)),
+            device: if bot.is_some() { "bot" } else { agent.device }.to_owned(),
+            os: clean(&agent.os, LABEL_MAX),
+            browser: clean(&agent.browser, LABEL_MAX),
+            country,
+            referrer: referrer::domain(hit.referrer.as_deref()),
+            language: language::preferred(hit.accept_language.as_deref()),
+            bot,
+            visitor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

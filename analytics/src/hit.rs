@@ -1,0 +1,115 @@
+//! What analytics records: a scan, a microsite view or a click, decoded from its bus event.
+
+use shared::bus::{Event, topics};
+use shared::events::{MicrositeClicked, MicrositeViewed, QrScanned};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Scan,
+    View,
+    Click,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Scan => "scan",
+            Kind::View => "view",
+            Kind::Click => "click",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "scan" => Some(Kind::Scan),
+            "view" => Some(Kind::View),
+            "click" => Some(Kind::Click),
+            _ => None,
+        }
+    }
+}
+
+/// One request as the producing service saw it. `ip` lives only in memory, for the country and
+/// the visitor hash; it is never stored or logged.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub id: String,
+    pub kind: Kind,
+    /// The QR code (scans) or microsite (views, clicks).
+    pub target_id: String,
+    pub owner_id: String,
+    pub occurred_at: i64,
+    /// The redirect rule that decided (scans).
+    pub rule: Option<String>,
+    /// The link block followed (clicks).
+    pub block_id: Option<String>,
+    pub method: String,
+    pub prefetch: bool,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub accept_language: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Hit {
+    /// `Ok(None)` for topics analytics does not record.
+    pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
+        let payload = event.payload.clone();
+        let base = |kind, target_id, owner_id| Hit {
+            id: event.id.clone(),
+            kind,
+            target_id,
+            owner_id,
+            occurred_at: event.occurred_at,
+            rule: None,
+            block_id: None,
+            method: String::new(),
+            prefetch: false,
+            user_agent: None,
+            referrer: None,
+            accept_language: None,
+            ip: None,
+        };
+        Ok(Some(match event.topic.as_str() {
+            topics::QR_SCANNED => {
+                let e: QrScanned = serde_json::from_value(payload)?;
+                Hit {
+                    rule: Some(e.rule),
+                    method: e.method,
+                    prefetch: e.prefetch,
+                    user_agent: e.user_agent,
+                    referrer: e.referrer,
+                    accept_language: e.accept_language,
+                    ip: e.ip,
+                    ..base(Kind::Scan, e.qr_id, e.owner_id)
+                }
+            }
+            topics::MICROSITE_VIEWED => {
+                let e: MicrositeViewed = serde_json::from_value(payload)?;
+                Hit {
+                    method: e.method,
+                    prefetch: e.prefetch,
+                    user_agent: e.user_agent,
+                    referrer: e.referrer,
+                    accept_language: e.accept_language,
+                    ip: e.ip,
+                    ..base(Kind::View, e.microsite_id, e.owner_id)
+                }
+            }
+            topics::MICROSITE_CLICKED => {
+                let e: MicrositeClicked = serde_json::from_value(payload)?;
+                Hit {
+                    block_id: Some(e.block_id),
+                    method: e.method,
+                    prefetch: e.prefetch,
+                    user_agent: e.user_agent,
+                    referrer: e.referrer,
+                    accept_language: e.accept_language,
+                    ip: e.ip,
+                    ..base(Kind::Click, e.microsite_id, e.owner_id)
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+}

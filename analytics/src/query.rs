@@ -1,0 +1,469 @@
+//! The numbers a user sees: totals, series and breakdowns from the rollups, the account overview,
+//! and the CSV export (paged from the raw table in constant memory). Ownership is checked here:
+//! an unknown id and another owner's id are the same `NotFound`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde::Serialize;
+use shared::db::Db;
+
+use crate::classify::visitor::{DAY_MS, day_of};
+use crate::error::AnalyticsError;
+use crate::hit::Kind;
+use crate::range::Range;
+use crate::store::{self, DimensionCount, HourRow};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub from: String,
+    pub to: String,
+    pub interval: &'static str,
+    pub tz: String,
+}
+
+impl From<&Range> for Window {
+    fn from(r: &Range) -> Self {
+        Window {
+            from: r.from.to_string(),
+            to: r.to.to_string(),
+            interval: r.interval.as_str(),
+            tz: r.tz_name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanPoint {
+    pub t: String,
+    pub scans: i64,
+    pub human: i64,
+    pub unique: i64,
+}
+
+/// `GET /api/v1/analytics/qr/{id}`. Breakdowns count human scans; bots are in `bot_scans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QrStats {
+    #[serde(flatten)]
+    pub window: Window,
+    pub total_scans: i64,
+    pub human_scans: i64,
+    pub bot_scans: i64,
+    /// Distinct scanners per day, summed over the days of the range.
+    pub unique_scanners: i64,
+    pub series: Vec<ScanPoint>,
+    pub by_device: Vec<Count>,
+    pub by_os: Vec<Count>,
+    pub by_browser: Vec<Count>,
+    pub by_country: Vec<Count>,
+    pub by_referrer: Vec<Count>,
+    pub by_language: Vec<Count>,
+    pub by_rule: Vec<Count>,
+    /// Shown next to `by_country` when the country data asks for credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewPoint {
+    pub t: String,
+    pub views: i64,
+    pub human: i64,
+    pub unique: i64,
+    pub clicks: i64,
+}
+
+/// `GET /api/v1/analytics/microsites/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MicrositeStats {
+    #[serde(flatten)]
+    pub window: Window,
+    pub views: i64,
+    pub human_views: i64,
+    pub bot_views: i64,
+    pub unique_visitors: i64,
+    pub clicks: i64,
+    pub human_clicks: i64,
+    /// Human clicks per human view (0 without views).
+    pub click_through_rate: f64,
+    pub series: Vec<ViewPoint>,
+    pub clicks_by_block: Vec<Count>,
+    /// Views per QR code: needs the QR code on `microsite.viewed`, which the event does not carry
+    /// yet; always empty until it does.
+    pub views_by_qr: Vec<Count>,
+    pub by_device: Vec<Count>,
+    pub by_os: Vec<Count>,
+    pub by_browser: Vec<Count>,
+    pub by_country: Vec<Count>,
+    pub by_referrer: Vec<Count>,
+    pub by_language: Vec<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopItem {
+    pub id: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Funnel {
+    pub scans: i64,
+    pub views: i64,
+    pub clicks: i64,
+}
+
+/// `GET /api/v1/analytics/overview`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    #[serde(flatten)]
+    pub window: Window,
+    pub total_scans: i64,
+    pub human_scans: i64,
+    pub bot_scans: i64,
+    pub unique_scanners: i64,
+    pub views: i64,
+    pub clicks: i64,
+    /// By human scans.
+    pub top_codes: Vec<TopItem>,
+    /// By human views.
+    pub top_pages: Vec<TopItem>,
+    /// Human scans → human views → human clicks.
+    pub funnel: Funnel,
+}
+
+const TOP_N: usize = 10;
+
+async fn check_owner(
+    db: &Db,
+    owner: &str,
+    target_id: &str,
+    target_kind: &str,
+) -> Result<(), AnalyticsError> {
+    match store::owner_of(db.pool(), target_id, target_kind).await? {
+        Some(found) if found == owner => Ok(()),
+        _ => Err(AnalyticsError::NotFound),
+    }
+}
+
+/// The UTC days that overlap the range (dimension rollups are per UTC day).
+fn day_span(range: &Range) -> (i64, i64) {
+    (day_of(range.from_ms), day_of(range.to_ms - 1) + DAY_MS)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Sum {
+    events: i64,
+    humans: i64,
+    bots: i64,
+    uniques: i64,
+}
+
+fn bucketed(range: &Range, rows: &[HourRow]) -> (Sum, Vec<(i64, Sum)>) {
+    let mut buckets: BTreeMap<i64, Sum> = range
+        .bucket_starts()
+        .into_iter()
+        .map(|b| (b, Sum::default()))
+        .collect();
+    let mut total = Sum::default();
+    for row in rows {
+        for sum in [
+            &mut total,
+            buckets.entry(range.bucket_of(row.bucket)).or_default(),
+        ] {
+            sum.events += row.events;
+            sum.humans += row.humans;
+            sum.bots += row.bots;
+            sum.uniques += row.uniques;
+        }
+    }
+    (total, buckets.into_iter().collect())
+}
+
+/// Human counts per dimension, most first (ties by key), zero counts left out.
+fn breakdowns(counts: Vec<DimensionCount>) -> HashMap<String, Vec<Count>> {
+    let mut out: HashMap<String, Vec<Count>> = HashMap::new();
+    for c in counts.into_iter().filter(|c| c.humans > 0) {
+        out.entry(c.dimension).or_default().push(Count {
+            key: c.value,
+            count: c.humans,
+        });
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    }
+    out
+}
+
+pub async fn qr_stats(
+    db: &Db,
+    owner: &str,
+    qr_id: &str,
+    range: &Range,
+) -> Result<QrStats, AnalyticsError> {
+    check_owner(db, owner, qr_id, "qr").await?;
+    let rows = store::hourly(db.pool(), qr_id, Kind::Scan, range.from_ms, range.to_ms).await?;
+    let (from_day, to_day) = day_span(range);
+    let dims = store::dimension_counts(db.pool(), qr_id, Kind::Scan, from_day, to_day).await?;
+    let (total, series) = bucketed(range, &rows);
+    let mut by = breakdowns(dims);
+    let mut take = |name: &str| by.remove(name).unwrap_or_default();
+    Ok(QrStats {
+        window: range.into(),
+        total_scans: total.events,
+        human_scans: total.humans,
+        bot_scans: total.bots,
+        unique_scanners: total.uniques,
+        series: series
+            .into_iter()
+            .map(|(t, s)| ScanPoint {
+                t: range.label(t),
+                scans: s.events,
+                human: s.humans,
+                unique: s.uniques,
+            })
+            .collect(),
+        by_device: take("device"),
+        by_os: take("os"),
+        by_browser: take("browser"),
+        by_country: take("country"),
+        by_referrer: take("referrer"),
+        by_language: take("language"),
+        by_rule: take("rule"),
+        country_attribution: None,
+    })
+}
+
+pub async fn microsite_stats(
+    db: &Db,
+    owner: &str,
+    microsite_id: &str,
+    range: &Range,
+) -> Result<MicrositeStats, AnalyticsError> {
+    check_owner(db, owner, microsite_id, "microsite").await?;
+    let pool = db.pool();
+    let views = store::hourly(pool, microsite_id, Kind::View, range.from_ms, range.to_ms).await?;
+    let clicks = store::hourly(pool, microsite_id, Kind::Click, range.from_ms, range.to_ms).await?;
+    let (from_day, to_day) = day_span(range);
+    let view_dims =
+        store::dimension_counts(pool, microsite_id, Kind::View, from_day, to_day).await?;
+    let click_dims =
+        store::dimension_counts(pool, microsite_id, Kind::Click, from_day, to_day).await?;
+    let (view_total, view_series) = bucketed(range, &views);
+    let (click_total, click_series) = bucketed(range, &clicks);
+    let mut by = breakdowns(view_dims);
+    let mut take = |name: &str| by.remove(name).unwrap_or_default();
+    let ctr = if view_total.humans > 0 {
+        click_total.humans as f64 / view_total.humans as f64
+    } else {
+        0.0
+    };
+    Ok(MicrositeStats {
+        window: range.into(),
+        views: view_total.events,
+        human_views: view_total.humans,
+        bot_views: view_total.bots,
+        unique_visitors: view_total.uniques,
+        clicks: click_total.events,
+        human_clicks: click_total.humans,
+        click_through_rate: (ctr * 10_000.0).round() / 10_000.0,
+        series: view_series
+            .into_iter()
+            .zip(click_series)
+            .map(|((t, v), (_, c))| ViewPoint {
+                t: range.label(t),
+                views: v.events,
+                human: v.humans,
+                unique: v.uniques,
+                clicks: c.events,
+            })
+            .collect(),
+        clicks_by_block: breakdowns(click_dims).remove("block").unwrap_or_default(),
+        views_by_qr: Vec::new(),
+        by_device: take("device"),
+        by_os: take("os"),
+        by_browser: take("browser"),
+        by_country: take("country"),
+        by_referrer: take("referrer"),
+        by_language: take("language"),
+        country_attribution: None,
+    })
+}
+
+pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, AnalyticsError> {
+    let totals = store::owner_totals(db.pool(), owner, range.from_ms, range.to_ms).await?;
+    let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
+        totals.iter().filter(|t| t.kind == kind).map(pick).sum()
+    };
+    let top = |kind: Kind| -> Vec<TopItem> {
+        let mut items: Vec<TopItem> = totals
+            .iter()
+            .filter(|t| t.kind == kind && t.humans > 0)
+            .map(|t| TopItem {
+                id: t.target_id.clone(),
+                count: t.humans,
+            })
+            .collect();
+        items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
+        items.truncate(TOP_N);
+        items
+    };
+    Ok(Overview {
+        window: range.into(),
+        total_scans: sum(Kind::Scan, |t| t.events),
+        human_scans: sum(Kind::Scan, |t| t.humans),
+        bot_scans: sum(Kind::Scan, |t| t.bots),
+        unique_scanners: sum(Kind::Scan, |t| t.uniques),
+        views: sum(Kind::View, |t| t.events),
+        clicks: sum(Kind::Click, |t| t.events),
+        top_codes: top(Kind::Scan),
+        top_pages: top(Kind::View),
+        funnel: Funnel {
+            scans: sum(Kind::Scan, |t| t.humans),
+            views: sum(Kind::View, |t| t.humans),
+            clicks: sum(Kind::Click, |t| t.humans),
+        },
+    })
+}
+
+/// Rows per export page: memory stays at one page whatever the range.
+const EXPORT_PAGE: i64 = 1_000;
+pub const CSV_HEADER: &str =
+    "timestamp,kind,device,os,browser,country,referrer_domain,language,bot,rule,block_id\n";
+
+/// Checks ownership, then streams the target's raw events in the range as CSV (no IP, no
+/// visitor id), one page of rows at a time.
+pub async fn export_csv(
+    db: &Db,
+    owner: &str,
+    target_id: &str,
+    target_kind: &'static str,
+    range: &Range,
+) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static, AnalyticsError> {
+    check_owner(db, owner, target_id, target_kind).await?;
+    struct State {
+        db: Db,
+        target_id: String,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, String)>,
+        header_sent: bool,
+        done: bool,
+    }
+    let state = State {
+        db: db.clone(),
+        target_id: target_id.to_owned(),
+        from: range.from_ms,
+        to: range.to_ms,
+        cursor: None,
+        header_sent: false,
+        done: false,
+    };
+    Ok(futures_util::stream::unfold(state, |mut s| async move {
+        if !s.header_sent {
+            s.header_sent = true;
+            return Some((Ok(Bytes::from_static(CSV_HEADER.as_bytes())), s));
+        }
+        if s.done {
+            return None;
+        }
+        let page = store::export_page(
+            s.db.pool(),
+            &s.target_id,
+            s.from,
+            s.to,
+            s.cursor.take(),
+            EXPORT_PAGE,
+        )
+        .await;
+        match page {
+            Ok(rows) if rows.is_empty() => None,
+            Ok(rows) => {
+                s.done = (rows.len() as i64) < EXPORT_PAGE;
+                let mut out = String::with_capacity(rows.len() * 120);
+                for r in &rows {
+                    let at = jiff::Timestamp::from_millisecond(r.occurred_at)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    let fields = [
+                        at.as_str(),
+                        r.kind.as_str(),
+                        r.device.as_str(),
+                        r.os.as_str(),
+                        r.browser.as_str(),
+                        r.country.as_deref().unwrap_or_default(),
+                        r.referrer.as_deref().unwrap_or_default(),
+                        r.language.as_deref().unwrap_or_default(),
+                        if r.is_bot { "1" } else { "0" },
+                        r.rule.as_deref().unwrap_or_default(),
+                        r.block_id.as_deref().unwrap_or_default(),
+                    ];
+                    for (i, field) in fields.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        push_csv_field(&mut out, field);
+                    }
+                    out.push('\n');
+                }
+                if let Some(last) = rows.last() {
+                    s.cursor = Some((last.occurred_at, last.id.clone()));
+                }
+                Some((Ok(Bytes::from(out)), s))
+            }
+            Err(err) => {
+                // The status line is already sent: end the body with an error so the client sees
+                // a broken download rather than a silently short file.
+                tracing::error!(%err, "analytics: export failed mid-stream");
+                s.done = true;
+                Some((Err(std::io::Error::other("export failed")), s))
+            }
+        }
+    }))
+}
+
+/// RFC 4180 quoting, plus a leading `'` on values a spreadsheet would run as a formula. Written
+/// here rather than with the `csv` crate: eleven text fields do not need a dependency.
+fn push_csv_field(out: &mut String, field: &str) {
+    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = formula || field.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    for c in field.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quote {
+        out.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        let mut out = String::new();
+        push_csv_field(&mut out, "plain");
+        out.push('|');
+        push_csv_field(&mut out, "a,\"b\"");
+        out.push('|');
+        push_csv_field(&mut out, "=HYPERLINK(1)");
+        assert_eq!(out, "plain|\"a,\"\"b\"\"\"|\"'=HYPERLINK(1)\"");
+    }
+}

@@ -1,0 +1,258 @@
+//! The time window of a query: `from`/`to` as ISO dates (inclusive, in `tz`), an interval and an
+//! IANA time zone (jiff's bundled database, so it works in images without `/usr/share/zoneinfo`).
+//! Default: the last 30 days, by day. Invalid input is a 422 naming the field.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan, Zoned};
+use serde::Deserialize;
+
+use crate::error::AnalyticsError;
+
+/// The longest range one query may cover.
+const MAX_DAYS: i32 = 1_830;
+/// The most points one series may have.
+const MAX_BUCKETS: usize = 3_000;
+const DEFAULT_DAYS: i32 = 30;
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Hour => "hour",
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Range {
+    pub from: Date,
+    pub to: Date,
+    /// First millisecond of `from` in `tz`.
+    pub from_ms: i64,
+    /// First millisecond after `to` in `tz` (exclusive).
+    pub to_ms: i64,
+    pub interval: Interval,
+    pub tz: TimeZone,
+    pub tz_name: String,
+}
+
+impl Range {
+    pub fn parse(query: &RangeQuery, now: Timestamp) -> Result<Range, AnalyticsError> {
+        let tz_name = query
+            .tz
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .unwrap_or("UTC")
+            .to_owned();
+        let tz = TimeZone::get(&tz_name)
+            .map_err(|_| AnalyticsError::invalid("tz", "an IANA time zone such as Europe/Paris"))?;
+        let today = now.to_zoned(tz.clone()).date();
+        let date =
+            |field: &'static str, raw: Option<&String>| -> Result<Option<Date>, AnalyticsError> {
+                raw.map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse::<Date>()
+                            .map_err(|_| AnalyticsError::invalid(field, "a date as YYYY-MM-DD"))
+                    })
+                    .transpose()
+            };
+        let to = date("to", query.to.as_ref())?.unwrap_or(today);
+        let from = match date("from", query.from.as_ref())? {
+            Some(from) => from,
+            None => to
+                .checked_sub((DEFAULT_DAYS - 1).days())
+                .map_err(|_| AnalyticsError::invalid("to", "out of range"))?,
+        };
+        if from > to {
+            return Err(AnalyticsError::invalid("from", "must not be after `to`"));
+        }
+        let days = (to - from).get_days() + 1;
+        if days > MAX_DAYS {
+            return Err(AnalyticsError::invalid(
+                "from",
+                format!("a range covers at most {MAX_DAYS} days"),
+            ));
+        }
+        let interval = match query.interval.as_deref().map(str::trim) {
+            None | Some("") if days <= 2 => Interval::Hour,
+            None | Some("") | Some("day") => Interval::Day,
+            Some("hour") => Interval::Hour,
+            Some("week") => Interval::Week,
+            Some("month") => Interval::Month,
+            Some(_) => {
+                return Err(AnalyticsError::invalid(
+                    "interval",
+                    "one of hour, day, week, month",
+                ));
+            }
+        };
+        let start = |d: Date| -> Result<i64, AnalyticsError> {
+            d.to_zoned(tz.clone())
+                .map(|z| z.timestamp().as_millisecond())
+                .map_err(|_| AnalyticsError::invalid("from", "out of range"))
+        };
+        let next = to
+            .tomorrow()
+            .map_err(|_| AnalyticsError::invalid("to", "out of range"))?;
+        let range = Range {
+            from,
+            to,
+            from_ms: start(from)?,
+            to_ms: start(next)?,
+            interval,
+            tz,
+            tz_name,
+        };
+        if range.bucket_starts().len() > MAX_BUCKETS {
+            return Err(AnalyticsError::invalid(
+                "interval",
+                "too many points for this range; choose a longer interval",
+            ));
+        }
+        Ok(range)
+    }
+
+    fn zoned(&self, ms: i64) -> Zoned {
+        Timestamp::from_millisecond(ms)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned(self.tz.clone())
+    }
+
+    fn start_of_local_day(&self, date: Date) -> i64 {
+        date.to_zoned(self.tz.clone())
+            .map_or(0, |z| z.timestamp().as_millisecond())
+    }
+
+    /// The start of the bucket holding `ms`.
+    pub fn bucket_of(&self, ms: i64) -> i64 {
+        let zoned = self.zoned(ms);
+        let date = zoned.date();
+        match self.interval {
+            Interval::Hour => zoned
+                .with()
+                .minute(0)
+                .second(0)
+                .subsec_nanosecond(0)
+                .build()
+                .map_or(ms, |z| z.timestamp().as_millisecond()),
+            Interval::Day => self.start_of_local_day(date),
+            Interval::Week => {
+                let back = i64::from(date.weekday().to_monday_zero_offset());
+                self.start_of_local_day(date.checked_sub(back.days()).unwrap_or(date))
+            }
+            Interval::Month => self.start_of_local_day(date.first_of_month()),
+        }
+    }
+
+    fn next_bucket(&self, start: i64) -> i64 {
+        let date = self.zoned(start).date();
+        let next = match self.interval {
+            Interval::Hour => return start + 3_600_000,
+            Interval::Day => date.checked_add(1.day()),
+            Interval::Week => date.checked_add(1.week()),
+            Interval::Month => date.first_of_month().checked_add(1.month()),
+        };
+        next.map_or(i64::MAX, |d| self.start_of_local_day(d).max(start + 1))
+    }
+
+    /// Every bucket start of the range, in order (empty buckets included, for charts).
+    pub fn bucket_starts(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut at = self.bucket_of(self.from_ms);
+        while at < self.to_ms && out.len() <= MAX_BUCKETS {
+            out.push(at);
+            at = self.next_bucket(at);
+        }
+        out
+    }
+
+    /// RFC 3339 with the zone's offset, e.g. `2026-03-29T00:00:00+01:00`.
+    pub fn label(&self, ms: i64) -> String {
+        self.zoned(ms).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(from: &str, to: &str, interval: &str, tz: &str) -> RangeQuery {
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        RangeQuery {
+            from: opt(from),
+            to: opt(to),
+            interval: opt(interval),
+            tz: opt(tz),
+        }
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-25T14:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_to_the_last_30_days_by_day() {
+        let r = Range::parse(&RangeQuery::default(), now()).unwrap();
+        assert_eq!(r.from.to_string(), "2026-10-27");
+        assert_eq!(r.to.to_string(), "2026-11-25");
+        assert_eq!(r.interval, Interval::Day);
+        assert_eq!(r.bucket_starts().len(), 30);
+    }
+
+    #[test]
+    fn local_days_follow_the_time_zone() {
+        let r = Range::parse(&q("2026-03-28", "2026-03-30", "day", "Europe/Paris"), now()).unwrap();
+        let labels: Vec<_> = r.bucket_starts().iter().map(|&b| r.label(b)).collect();
+        assert_eq!(
+            labels,
+            [
+                "2026-03-28T00:00:00+01:00",
+                "2026-03-29T00:00:00+01:00",
+                "2026-03-30T00:00:00+02:00"
+            ]
+        );
+        let r = Range::parse(&q("2026-11-01", "2026-12-31", "month", ""), now()).unwrap();
+        assert_eq!(r.bucket_starts().len(), 2);
+        let r = Range::parse(&q("2026-11-04", "2026-11-18", "week", ""), now()).unwrap();
+        assert_eq!(r.label(r.bucket_starts()[0]), "2026-11-02T00:00:00+00:00");
+    }
+
+    #[test]
+    fn bad_ranges_name_their_field() {
+        for (query, field) in [
+            (q("2026-11-10", "2026-11-01", "", ""), "from"),
+            (q("yesterday", "", "", ""), "from"),
+            (q("", "2026-13-01", "", ""), "to"),
+            (q("", "", "fortnight", ""), "interval"),
+            (q("", "", "", "Mars/Olympus"), "tz"),
+            (q("2000-01-01", "2026-01-01", "", ""), "from"),
+            (q("2026-01-01", "2026-11-01", "hour", ""), "interval"),
+        ] {
+            match Range::parse(&query, now()) {
+                Err(AnalyticsError::Invalid { field: f, .. }) => assert_eq!(f, field, "{query:?}"),
+                other => panic!("{query:?} gave {other:?}"),
+            }
+        }
+    }
+}

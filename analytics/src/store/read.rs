@@ -1,0 +1,209 @@
+//! Reads for the query layer: ownership, rollups and export pages. Dashboards read rollups only;
+//! the raw table is read by the export, page by page.
+
+use sqlx::{AnyPool, Row};
+
+use crate::hit::Kind;
+
+/// The owner of a QR code (`qr`) or microsite (`microsite`) analytics has seen.
+pub async fn owner_of(
+    pool: &AnyPool,
+    target_id: &str,
+    target_kind: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT owner_id FROM analytics_targets WHERE target_id = $1 AND kind = $2")
+            .bind(target_id)
+            .bind(target_kind)
+            .fetch_optional(pool)
+            .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourRow {
+    pub bucket: i64,
+    pub events: i64,
+    pub humans: i64,
+    pub bots: i64,
+    pub uniques: i64,
+}
+
+/// Hourly rollups of one target and kind in `[from, to)`, in time order.
+pub async fn hourly(
+    pool: &AnyPool,
+    target_id: &str,
+    kind: Kind,
+    from: i64,
+    to: i64,
+) -> Result<Vec<HourRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_hourly \
+         WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket",
+    )
+    .bind(target_id)
+    .bind(kind.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HourRow {
+                bucket: r.try_get(0)?,
+                events: r.try_get(1)?,
+                humans: r.try_get(2)?,
+                bots: r.try_get(3)?,
+                uniques: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DimensionCount {
+    pub dimension: String,
+    pub value: String,
+    pub events: i64,
+    pub humans: i64,
+}
+
+/// Per-dimension totals over the UTC days `[from_day, to_day)`.
+pub async fn dimension_counts(
+    pool: &AnyPool,
+    target_id: &str,
+    kind: Kind,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<DimensionCount>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT dimension, value, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT) \
+         FROM analytics_rollup_dimensions \
+         WHERE target_id = $1 AND kind = $2 AND day >= $3 AND day < $4 \
+         GROUP BY dimension, value",
+    )
+    .bind(target_id)
+    .bind(kind.as_str())
+    .bind(from_day)
+    .bind(to_day)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DimensionCount {
+                dimension: r.try_get(0)?,
+                value: r.try_get(1)?,
+                events: r.try_get(2)?,
+                humans: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetTotals {
+    pub target_id: String,
+    pub kind: Kind,
+    pub events: i64,
+    pub humans: i64,
+    pub bots: i64,
+    pub uniques: i64,
+}
+
+/// Totals per target and kind of one owner over `[from, to)` (hour buckets).
+pub async fn owner_totals(
+    pool: &AnyPool,
+    owner_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<TargetTotals>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT target_id, kind, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
+         CAST(SUM(bots) AS BIGINT), CAST(SUM(uniques) AS BIGINT) FROM analytics_rollup_hourly \
+         WHERE owner_id = $1 AND bucket >= $2 AND bucket < $3 GROUP BY target_id, kind",
+    )
+    .bind(owner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind: String = r.try_get(1)?;
+        let Some(kind) = Kind::parse(&kind) else {
+            continue;
+        };
+        out.push(TargetTotals {
+            target_id: r.try_get(0)?,
+            kind,
+            events: r.try_get(2)?,
+            humans: r.try_get(3)?,
+            bots: r.try_get(4)?,
+            uniques: r.try_get(5)?,
+        });
+    }
+    Ok(out)
+}
+
+/// One exported event: no IP, no visitor id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    pub id: String,
+    pub occurred_at: i64,
+    pub kind: String,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub country: Option<String>,
+    pub referrer: Option<String>,
+    pub language: Option<String>,
+    pub is_bot: bool,
+    pub rule: Option<String>,
+    pub block_id: Option<String>,
+}
+
+/// Up to `limit` events of a target in `[from, to)` after the cursor `(at, id)`, in order. Keyset
+/// paging keeps memory constant and never holds a read transaction open for a whole export.
+pub async fn export_page(
+    pool: &AnyPool,
+    target_id: &str,
+    from: i64,
+    to: i64,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    let (after_at, after_id) = after.unwrap_or((from - 1, String::new()));
+    let rows = sqlx::query(
+        "SELECT id, occurred_at, kind, device, os, browser, country, referrer, language, is_bot, \
+         rule, block_id FROM analytics_events \
+         WHERE target_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+         AND (occurred_at > $4 OR (occurred_at = $4 AND id > $5)) \
+         ORDER BY occurred_at, id LIMIT $6",
+    )
+    .bind(target_id)
+    .bind(from)
+    .bind(to)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ExportRow {
+                id: r.try_get(0)?,
+                occurred_at: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                device: r.try_get(3)?,
+                os: r.try_get(4)?,
+                browser: r.try_get(5)?,
+                country: r.try_get(6)?,
+                referrer: r.try_get(7)?,
+                language: r.try_get(8)?,
+                is_bot: r.try_get::<i32, _>(9)? != 0,
+                rule: r.try_get(10)?,
+                block_id: r.try_get(11)?,
+            })
+        })
+        .collect()
+}

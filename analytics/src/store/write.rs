@@ -1,0 +1,267 @@
+//! The batch writer's one transaction: raw events, today's visitor ids, rollups and targets.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+
+use super::{rows_per_statement, values_clause};
+use crate::classify::Classified;
+use crate::classify::visitor::day_of;
+use crate::hit::Kind;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Writes a batch in one transaction and returns how many events were new. Rollups grow only by
+/// the events this call inserted, so a redelivered event changes nothing.
+#[tracing::instrument(skip_all, fields(batch = rows.len()))]
+pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, sqlx::Error> {
+    let mut seen = HashSet::with_capacity(rows.len());
+    let unique: Vec<&Classified> = rows.iter().filter(|r| seen.insert(r.id.as_str())).collect();
+
+    let mut tx = pool.begin().await?;
+    let inserted = insert_events(&mut tx, &unique).await?;
+    let new: Vec<&Classified> = unique
+        .into_iter()
+        .filter(|r| inserted.contains(r.id.as_str()))
+        .collect();
+    let first_visits = insert_visitors(&mut tx, &new).await?;
+    upsert_rollups(&mut tx, &new, &first_visits).await?;
+    upsert_targets(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(new.len())
+}
+
+async fn insert_events(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&Classified],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_statement(15)) {
+        let sql = format!(
+            "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
+             block_id, device, os, browser, country, referrer, language, is_bot, bot_reason) \
+             VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            values_clause(15, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            query = query
+                .bind(r.id.as_str())
+                .bind(r.kind.as_str())
+                .bind(r.target_id.as_str())
+                .bind(r.owner_id.as_str())
+                .bind(r.occurred_at)
+                .bind(r.rule.as_deref())
+                .bind(r.block_id.as_deref())
+                .bind(r.device.as_str())
+                .bind(r.os.as_str())
+                .bind(r.browser.as_str())
+                .bind(r.country.as_deref())
+                .bind(r.referrer.as_deref())
+                .bind(r.language.as_deref())
+                .bind(i32::from(r.bot.is_some()))
+                .bind(r.bot.map(|b| b.as_str()));
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// Records today's visitor ids; returns the ids of the events that were a visitor's first of the
+/// day for their target (those count as uniques).
+async fn insert_visitors(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&Classified],
+) -> Result<HashSet<String>, sqlx::Error> {
+    // The first event of each (day, kind, target, visitor) in this batch stands for it.
+    let mut firsts: HashMap<(i64, Kind, &str, &str), &str> = HashMap::new();
+    for r in rows {
+        if let Some(visitor) = r.visitor.as_deref() {
+            firsts
+                .entry((day_of(r.occurred_at), r.kind, r.target_id.as_str(), visitor))
+                .or_insert(r.id.as_str());
+        }
+    }
+    let keys: Vec<_> = firsts.keys().copied().collect();
+    let mut new_events = HashSet::new();
+    for chunk in keys.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "INSERT INTO analytics_daily_visitors (day, kind, target_id, visitor) VALUES {} \
+             ON CONFLICT (day, kind, target_id, visitor) DO NOTHING \
+             RETURNING day, kind, target_id, visitor",
+            values_clause(4, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (day, kind, target, visitor) in chunk {
+            query = query
+                .bind(*day)
+                .bind(kind.as_str())
+                .bind(*target)
+                .bind(*visitor);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let day: i64 = row.try_get(0)?;
+            let kind: String = row.try_get(1)?;
+            let target: String = row.try_get(2)?;
+            let visitor: String = row.try_get(3)?;
+            let Some(kind) = Kind::parse(&kind) else {
+                continue;
+            };
+            if let Some(event_id) = firsts.get(&(day, kind, target.as_str(), visitor.as_str())) {
+                new_events.insert((*event_id).to_owned());
+            }
+        }
+    }
+    Ok(new_events)
+}
+
+#[derive(Default)]
+struct Counts {
+    events: i64,
+    humans: i64,
+    bots: i64,
+    uniques: i64,
+}
+
+async fn upsert_rollups(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&Classified],
+    first_visits: &HashSet<String>,
+) -> Result<(), sqlx::Error> {
+    type Key<'a> = (&'a str, Kind, i64);
+    let mut hourly: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
+    let mut daily: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
+    // (target, kind, day, dimension, value) → (owner, events, humans)
+    type DimKey<'a> = (&'a str, Kind, i64, &'static str, &'a str);
+    let mut dims: HashMap<DimKey<'_>, (&str, i64, i64)> = HashMap::new();
+    for r in rows {
+        let human = r.bot.is_none();
+        let unique = first_visits.contains(r.id.as_str());
+        let hour = r.occurred_at.div_euclid(HOUR_MS) * HOUR_MS;
+        let day = day_of(r.occurred_at);
+        for (map, bucket) in [(&mut hourly, hour), (&mut daily, day)] {
+            let (_, c) = map
+                .entry((r.target_id.as_str(), r.kind, bucket))
+                .or_insert((r.owner_id.as_str(), Counts::default()));
+            c.events += 1;
+            c.humans += i64::from(human);
+            c.bots += i64::from(!human);
+            c.uniques += i64::from(unique);
+        }
+        for (dimension, value) in dimensions(r) {
+            let entry = dims
+                .entry((r.target_id.as_str(), r.kind, day, dimension, value))
+                .or_insert((r.owner_id.as_str(), 0, 0));
+            entry.1 += 1;
+            entry.2 += i64::from(human);
+        }
+    }
+    for (table, map) in [
+        ("analytics_rollup_hourly", hourly),
+        ("analytics_rollup_daily", daily),
+    ] {
+        let entries: Vec<_> = map.into_iter().collect();
+        for chunk in entries.chunks(rows_per_statement(8)) {
+            let sql = format!(
+                "INSERT INTO {table} (target_id, kind, bucket, owner_id, events, humans, bots, \
+                 uniques) VALUES {} ON CONFLICT (target_id, kind, bucket) DO UPDATE SET \
+                 events = {table}.events + excluded.events, \
+                 humans = {table}.humans + excluded.humans, \
+                 bots = {table}.bots + excluded.bots, \
+                 uniques = {table}.uniques + excluded.uniques",
+                values_clause(8, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for ((target, kind, bucket), (owner, c)) in chunk {
+                query = query
+                    .bind(*target)
+                    .bind(kind.as_str())
+                    .bind(*bucket)
+                    .bind(*owner)
+                    .bind(c.events)
+                    .bind(c.humans)
+                    .bind(c.bots)
+                    .bind(c.uniques);
+            }
+            query.execute(&mut **tx).await?;
+        }
+    }
+    let entries: Vec<_> = dims.into_iter().collect();
+    for chunk in entries.chunks(rows_per_statement(8)) {
+        let sql = format!(
+            "INSERT INTO analytics_rollup_dimensions (target_id, kind, day, dimension, value, \
+             owner_id, events, humans) VALUES {} \
+             ON CONFLICT (target_id, kind, day, dimension, value) DO UPDATE SET \
+             events = analytics_rollup_dimensions.events + excluded.events, \
+             humans = analytics_rollup_dimensions.humans + excluded.humans",
+            values_clause(8, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for ((target, kind, day, dimension, value), (owner, events, humans)) in chunk {
+            query = query
+                .bind(*target)
+                .bind(kind.as_str())
+                .bind(*day)
+                .bind(*dimension)
+                .bind(*value)
+                .bind(*owner)
+                .bind(*events)
+                .bind(*humans);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The breakdowns a hit contributes to; absent values get a visible name rather than vanishing.
+fn dimensions(r: &Classified) -> Vec<(&'static str, &str)> {
+    let mut out = vec![
+        ("device", r.device.as_str()),
+        ("os", r.os.as_str()),
+        ("browser", r.browser.as_str()),
+        ("country", r.country.as_deref().unwrap_or("unknown")),
+        ("referrer", r.referrer.as_deref().unwrap_or("direct")),
+        ("language", r.language.as_deref().unwrap_or("unknown")),
+    ];
+    if let Some(rule) = r.rule.as_deref() {
+        out.push(("rule", rule));
+    }
+    if let Some(block) = r.block_id.as_deref() {
+        out.push(("block", block));
+    }
+    out
+}
+
+async fn upsert_targets(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&Classified],
+) -> Result<(), sqlx::Error> {
+    let mut targets: HashMap<(&str, &str), (&str, i64)> = HashMap::new();
+    for r in rows {
+        let kind = if r.kind == Kind::Scan {
+            "qr"
+        } else {
+            "microsite"
+        };
+        let entry = targets
+            .entry((r.target_id.as_str(), kind))
+            .or_insert((r.owner_id.as_str(), r.occurred_at));
+        entry.1 = entry.1.min(r.occurred_at);
+    }
+    let entries: Vec<_> = targets.into_iter().collect();
+    for chunk in entries.chunks(rows_per_statement(4)) {
+        let sql = format!(
+            "INSERT INTO analytics_targets (target_id, kind, owner_id, first_seen_at) VALUES {} \
+             ON CONFLICT (target_id, kind) DO NOTHING",
+            values_clause(4, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for ((target, kind), (owner, first)) in chunk {
+            query = query.bind(*target).bind(*kind).bind(*owner).bind(*first);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
