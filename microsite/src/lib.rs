@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod block;
-pub mod client_ip;
 pub mod error;
 pub mod model;
 pub mod page;

@@ -215,7 +215,7 @@ fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
         header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
         header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
         header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        crate::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+        shared::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
     )
 }
 

@@ -4,7 +4,6 @@
 pub mod api;
 pub mod bots;
 pub mod client;
-pub mod client_ip;
 pub mod code;
 pub mod destination;
 pub mod error;

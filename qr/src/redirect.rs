@@ -179,7 +179,7 @@ fn publish(
         user_agent: header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
         referrer: header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
         accept_language: header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        ip: crate::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+        ip: shared::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
     };
     if let Err(err) = state
         .service

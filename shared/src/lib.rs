@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod cache;
 pub mod client;
+pub mod client_ip;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -17,9 +17,8 @@ use shared::config::Service;
 use shared::context::ServiceContext;
 use shared::db::Db;
 use shared::events::QrScanned;
-use shared::identity::{AUDIENCE, Claims, ISSUER, Identity, KeyPair, Role, Scope, Signer};
 use shared::shutdown::Shutdown;
-use shared::testing::TestDb;
+use shared::testing::{TestDb, TestKeys};
 use sqlx::Row;
 use tower::ServiceExt;
 
@@ -73,7 +72,7 @@ pub async fn start(db: &TestDb, bus: EventBus, settings: Settings) -> Service_ {
         ),
         public_base_url: "http://localhost".into(),
         shutdown: shutdown.clone(),
-        identity: keys().1.clone(),
+        identity: keys().identity.clone(),
     };
     let (router, ingestor) = analytics::start(ctx, settings)
         .await
@@ -145,34 +144,14 @@ pub async fn wait_for_count(db: &Db, target: &str, expected: i64, within: Durati
 }
 
 /// One signing key for the test process: tokens minted here verify in every test service.
-fn keys() -> &'static (Signer, Identity) {
-    static KEYS: std::sync::OnceLock<(Signer, Identity)> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| {
-        let pair = KeyPair::generate();
-        (
-            Signer::new(&pair).unwrap(),
-            Identity::new(pair.public_bytes()),
-        )
-    })
+fn keys() -> &'static TestKeys {
+    static KEYS: std::sync::OnceLock<TestKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(TestKeys::new)
 }
 
 /// An access token for `user`, as auth would mint it.
 pub fn token(user: &str) -> String {
-    let now = shared::ids::now_ms() / 1000;
-    keys()
-        .0
-        .sign(&Claims {
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            sub: user.into(),
-            exp: now + 900,
-            iat: now,
-            jti: shared::ids::new_id(),
-            role: Role::User,
-            sid: format!("session-{user}"),
-            scopes: Scope::all_strings(),
-        })
-        .unwrap()
+    keys().token(user)
 }
 
 pub async fn get(router: &Router, path: &str, owner: Option<&str>) -> (u16, Vec<u8>) {

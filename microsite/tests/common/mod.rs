@@ -15,9 +15,8 @@ use http_body_util::BodyExt;
 use shared::bus::EventBus;
 use shared::config::Settings;
 use shared::context::ServiceContext;
-use shared::identity::{AUDIENCE, Claims, ISSUER, Identity, KeyPair, Role, Scope, Signer};
 use shared::shutdown::Shutdown;
-use shared::testing::TestDb;
+use shared::testing::{TestDb, TestKeys};
 use tower::ServiceExt;
 
 #[derive(Parser)]
@@ -30,7 +29,7 @@ pub struct Site {
     pub router: Router,
     pub bus: EventBus,
     pub ctx: ServiceContext,
-    signer: Signer,
+    keys: TestKeys,
 }
 
 pub struct Answer {
@@ -70,7 +69,7 @@ impl Site {
             .migrate(shared::config::Service::Microsite, microsite::migrator())
             .await
             .unwrap();
-        let pair = KeyPair::generate();
+        let keys = TestKeys::new();
         let ctx = ServiceContext {
             db: db.db.clone(),
             bus: bus.clone(),
@@ -78,7 +77,7 @@ impl Site {
             settings: Arc::new(settings(extra)),
             public_base_url: "http://scan.test".into(),
             shutdown: Shutdown::new(),
-            identity: Identity::new(pair.public_bytes()),
+            identity: keys.identity.clone(),
         };
         let router = shared::http::finish(
             microsite::build(ctx.clone()).await.unwrap(),
@@ -88,30 +87,17 @@ impl Site {
             router,
             bus,
             ctx,
-            signer: Signer::new(&pair).unwrap(),
+            keys,
         }
     }
 
     /// An access token for `user`.
     pub fn token(&self, user: &str) -> String {
-        self.token_with(user, Scope::all_strings())
+        self.keys.token(user)
     }
 
     pub fn token_with(&self, user: &str, scopes: Vec<String>) -> String {
-        let now = shared::ids::now_ms() / 1000;
-        self.signer
-            .sign(&Claims {
-                iss: ISSUER.into(),
-                aud: AUDIENCE.into(),
-                sub: user.into(),
-                exp: now + 900,
-                iat: now,
-                jti: shared::ids::new_id(),
-                role: Role::User,
-                sid: format!("session-{user}"),
-                scopes,
-            })
-            .unwrap()
+        self.keys.token_with(user, scopes)
     }
 
     pub async fn call(

@@ -1,7 +1,7 @@
-//! The visitor's IP address (copied from the qr service, which must not be a dependency): the socket's peer, or — only when that peer is one of
+//! A public visitor's IP address (scanners of `/r`, visitors of `/m`): the socket's peer, or — only when that peer is one of
 //! `TRUSTED_PROXIES` — the right-most address in `X-Forwarded-For` that is not itself a trusted
-//! proxy. Anyone else's `X-Forwarded-For` is ignored, so a visitor cannot pick its own country
-//! or visitor id. The address is handed to analytics in the view and click events and never logged.
+//! proxy. Anyone else's `X-Forwarded-For` is ignored, so a visitor cannot pick their own
+//! country or visitor id. The address is handed to analytics in events and never logged.
 
 use std::net::{IpAddr, SocketAddr};
 
