@@ -2,9 +2,8 @@
 //! deleting a deleted user's pages.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use shared::bus::topics;
+use shared::bus::{spawn_consumer, topics};
 use shared::context::ServiceContext;
 use shared::events::UserDeleted;
 
@@ -16,65 +15,46 @@ pub async fn start(
 ) -> Result<(), shared::Error> {
     // Every instance needs every change: one consumer group per instance.
     let instance = format!("microsite-cache-{}", shared::ids::new_id());
-    let mut changes = ctx
-        .bus
-        .subscribe(CHANGED_TOPIC, &instance, &instance)
-        .await?;
     let cache = service.clone();
-    let stop = ctx.shutdown.clone();
-    tokio::spawn(async move {
-        while !stop.is_triggered() {
-            match changes.next_batch(256, Duration::from_secs(1)).await {
-                Ok(batch) => {
-                    for delivery in &batch {
-                        if let Some(slug) = delivery.event.payload["slug"].as_str() {
-                            cache.invalidate_local(slug);
-                        }
-                    }
-                    let _ = changes.ack(&batch).await;
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "page cache invalidation feed failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+    spawn_consumer(
+        &ctx.bus,
+        CHANGED_TOPIC,
+        &instance,
+        &instance,
+        &ctx.shutdown,
+        move |event| {
+            if let Some(slug) = event.payload["slug"].as_str() {
+                cache.invalidate_local(slug);
             }
-        }
-    });
+            std::future::ready(true)
+        },
+    )
+    .await?;
 
-    let mut deletions = ctx
-        .bus
-        .subscribe(topics::USER_DELETED, "microsite", "microsite-1")
-        .await?;
-    let stop = ctx.shutdown.clone();
-    tokio::spawn(async move {
-        while !stop.is_triggered() {
-            let batch = match deletions.next_batch(16, Duration::from_secs(1)).await {
-                Ok(batch) => batch,
-                Err(err) => {
-                    tracing::warn!(%err, "user deletion feed failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            let mut done = Vec::new();
-            for delivery in batch {
-                let Ok(user) =
-                    serde_json::from_value::<UserDeleted>(delivery.event.payload.clone())
-                else {
-                    done.push(delivery);
-                    continue;
+    spawn_consumer(
+        &ctx.bus,
+        topics::USER_DELETED,
+        "microsite",
+        "microsite-1",
+        &ctx.shutdown,
+        move |event| {
+            let service = service.clone();
+            async move {
+                let Ok(user) = serde_json::from_value::<UserDeleted>(event.payload) else {
+                    return true; // malformed: retrying cannot help
                 };
                 match service.delete_owner(&user.user_id).await {
                     Ok(n) => {
                         tracing::info!(pages = n, "deleted a deleted user's microsites");
-                        done.push(delivery);
+                        true
                     }
-                    // Not acknowledged: Redis delivers it again.
-                    Err(err) => tracing::warn!(%err, "could not delete a user's microsites yet"),
+                    Err(err) => {
+                        tracing::warn!(%err, "could not delete a user's microsites yet");
+                        false
+                    }
                 }
             }
-            let _ = deletions.ack(&done).await;
-        }
-    });
-    Ok(())
+        },
+    )
+    .await
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::bus::topics;
+use shared::bus::{spawn_consumer, topics};
 use shared::context::ServiceContext;
 use shared::events::UserDeleted;
 use tokio::sync::mpsc;
@@ -27,68 +27,49 @@ pub async fn start(
     });
 
     // Every instance needs every change: one consumer group per instance.
-    let instance = format!("qr-cache-{}", uuid_like());
-    let mut changes = ctx
-        .bus
-        .subscribe(topics::QR_CHANGED, &instance, &instance)
-        .await?;
+    let instance = format!("qr-cache-{}", shared::ids::new_id());
     let cache = service.clone();
-    let stop = ctx.shutdown.clone();
-    tokio::spawn(async move {
-        while !stop.is_triggered() {
-            match changes.next_batch(256, Duration::from_secs(1)).await {
-                Ok(batch) => {
-                    for delivery in &batch {
-                        if let Some(code) = delivery.event.payload["code"].as_str() {
-                            cache.invalidate_local(code);
-                        }
-                    }
-                    let _ = changes.ack(&batch).await;
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "cache invalidation feed failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+    spawn_consumer(
+        &ctx.bus,
+        topics::QR_CHANGED,
+        &instance,
+        &instance,
+        &ctx.shutdown,
+        move |event| {
+            if let Some(code) = event.payload["code"].as_str() {
+                cache.invalidate_local(code);
             }
-        }
-    });
+            std::future::ready(true)
+        },
+    )
+    .await?;
 
-    let mut deletions = ctx
-        .bus
-        .subscribe(topics::USER_DELETED, "qr", "qr-1")
-        .await?;
-    let stop = ctx.shutdown.clone();
-    tokio::spawn(async move {
-        while !stop.is_triggered() {
-            let batch = match deletions.next_batch(16, Duration::from_secs(1)).await {
-                Ok(batch) => batch,
-                Err(err) => {
-                    tracing::warn!(%err, "user deletion feed failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            let mut done = Vec::new();
-            for delivery in batch {
-                let Ok(user) =
-                    serde_json::from_value::<UserDeleted>(delivery.event.payload.clone())
-                else {
-                    done.push(delivery);
-                    continue;
+    spawn_consumer(
+        &ctx.bus,
+        topics::USER_DELETED,
+        "qr",
+        "qr-1",
+        &ctx.shutdown,
+        move |event| {
+            let service = service.clone();
+            async move {
+                let Ok(user) = serde_json::from_value::<UserDeleted>(event.payload) else {
+                    return true; // malformed: retrying cannot help
                 };
                 match service.delete_owner(&user.user_id).await {
                     Ok(n) => {
                         tracing::info!(codes = n, "deleted a deleted user's codes");
-                        done.push(delivery);
+                        true
                     }
-                    // Not acknowledged: Redis delivers it again.
-                    Err(err) => tracing::warn!(%err, "could not delete a user's codes yet"),
+                    Err(err) => {
+                        tracing::warn!(%err, "could not delete a user's codes yet");
+                        false
+                    }
                 }
             }
-            let _ = deletions.ack(&done).await;
-        }
-    });
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Writes human-scan counts once a second, many codes per transaction.
@@ -118,8 +99,4 @@ async fn flush(store: &Store, pending: &mut HashMap<String, u64>) {
             *pending.entry(id).or_default() += n;
         }
     }
-}
-
-fn uuid_like() -> String {
-    shared::ids::new_id()
 }

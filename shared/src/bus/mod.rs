@@ -135,6 +135,48 @@ impl EventBus {
     }
 }
 
+/// Runs `handle` on every event of `topic` (as `consumer` in `group`) in a background task until
+/// shutdown. Events `handle` returns `true` for are acknowledged; the others stay pending and are
+/// delivered again (Redis), which is the retry for a handler whose dependency is briefly down.
+pub async fn spawn_consumer<F, Fut>(
+    bus: &EventBus,
+    topic: &str,
+    group: &str,
+    consumer: &str,
+    shutdown: &Shutdown,
+    handle: F,
+) -> Result<(), Error>
+where
+    F: Fn(Event) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let mut subscription = bus.subscribe(topic, group, consumer).await?;
+    let stop = shutdown.clone();
+    let topic = topic.to_owned();
+    tokio::spawn(async move {
+        while !stop.is_triggered() {
+            let batch = match subscription.next_batch(256, Duration::from_secs(1)).await {
+                Ok(batch) => batch,
+                Err(err) => {
+                    tracing::warn!(%err, %topic, "event feed failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut done = Vec::with_capacity(batch.len());
+            for delivery in batch {
+                if handle(delivery.event.clone()).await {
+                    done.push(delivery);
+                }
+            }
+            if let Err(err) = subscription.ack(&done).await {
+                tracing::warn!(%err, %topic, "acknowledging events failed; they will come again");
+            }
+        }
+    });
+    Ok(())
+}
+
 pub enum Subscription {
     Memory(memory::MemorySubscription),
     Redis(redis_streams::RedisSubscription),
