@@ -619,14 +619,26 @@ async fn settings_page(
 }
 
 /// The common start of every settings form: CSRF, then the session.
+/// A state-changing form from a signed-in page: the CSRF token is checked first, then the
+/// session (or a redirect to log in, back to `here`).
+pub(super) async fn form_session(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+    jar: &mut CookieJar,
+    here: &str,
+) -> Result<Result<Session, Response>, ApiError> {
+    check_csrf(headers, csrf)?;
+    require_session(state, headers, jar, here).await
+}
+
 async fn settings_form(
     state: &WebState,
     headers: &HeaderMap,
     csrf: &str,
     jar: &mut CookieJar,
 ) -> Result<Result<Session, Response>, ApiError> {
-    check_csrf(headers, csrf)?;
-    require_session(state, headers, jar, "/app/settings").await
+    form_session(state, headers, csrf, jar, "/app/settings").await
 }
 
 #[derive(Deserialize)]

@@ -17,8 +17,8 @@ use shared::ui::Chrome;
 use qr::api::QrView;
 
 use super::WebState;
-use super::auth::{Errors, chrome, require_session};
-use super::session::{CookieJar, check_csrf, csrf_token, see_other};
+use super::auth::{Errors, chrome, form_session, require_session};
+use super::session::{CookieJar, csrf_token, see_other};
 
 const FORM_LIMIT: usize = 16 * 1024;
 
@@ -247,12 +247,12 @@ async fn create(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut jar = CookieJar::default();
-    let session = match require_session(&state, &headers, &mut jar, "/app/qr/new").await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
+    let session =
+        match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app/qr/new").await? {
+            Ok(session) => session,
+            Err(redirect) => return Ok(jar.apply(redirect)),
+        };
     match state
         .clients
         .qr
@@ -319,9 +319,8 @@ async fn update(
     Path(id): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut jar = CookieJar::default();
-    let session = match require_session(&state, &headers, &mut jar, "/app").await? {
+    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
@@ -364,9 +363,8 @@ async fn remove(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut jar = CookieJar::default();
-    let session = match require_session(&state, &headers, &mut jar, "/app").await? {
+    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
@@ -403,9 +401,8 @@ async fn preview(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut jar = CookieJar::default();
-    let session = match require_session(&state, &headers, &mut jar, "/app").await? {
+    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
