@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
@@ -14,7 +15,7 @@ use shared::identity::{Identity, Principal, Scope};
 
 use crate::block::Block;
 use crate::model::{Microsite, page_url};
-use crate::service::{Changes, MicrositeService};
+use crate::service::{Changes, Editor, MicrositeService};
 use crate::theme::{Theme, Tweaks};
 
 #[derive(Clone)]
@@ -42,6 +43,27 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/microsites/{id}/publish", post(publish))
         .route("/api/v1/microsites/{id}/unpublish", post(unpublish))
         .with_state(state)
+}
+
+/// The credential the caller presented (bearer token, API key or session cookie), kept so it can
+/// be forwarded to the qr service when a QR block is checked. `Principal` has verified it.
+pub struct Credential(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Credential {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        shared::identity::credential_of(parts)
+            .map(Credential)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+fn editor<'a>(principal: &'a Principal, credential: &'a Credential) -> Editor<'a> {
+    Editor {
+        owner_id: &principal.user_id,
+        credential: &credential.0,
+    }
 }
 
 /// A page as the API shows it: the draft's fields, and whether a snapshot is live.
@@ -89,10 +111,14 @@ impl MicrositeView {
 async fn create(
     State(state): State<ApiState>,
     principal: Principal,
+    credential: Credential,
     Json(changes): Json<Changes>,
 ) -> Result<(StatusCode, Json<MicrositeView>), ApiError> {
     principal.require(Scope::MicrositesWrite)?;
-    let page = state.service.create(&principal.user_id, changes).await?;
+    let page = state
+        .service
+        .create(editor(&principal, &credential), changes)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(MicrositeView::of(page, state.service.public_base_url())),
@@ -109,12 +135,13 @@ struct FromTemplate {
 async fn from_template(
     State(state): State<ApiState>,
     principal: Principal,
+    credential: Credential,
     Json(body): Json<FromTemplate>,
 ) -> Result<(StatusCode, Json<MicrositeView>), ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state
         .service
-        .from_template(&principal.user_id, &body.template, &body.slug)
+        .from_template(editor(&principal, &credential), &body.template, &body.slug)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -159,13 +186,14 @@ async fn read(
 async fn update(
     State(state): State<ApiState>,
     principal: Principal,
+    credential: Credential,
     Path(id): Path<String>,
     Json(changes): Json<Changes>,
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state
         .service
-        .update(&principal.user_id, &id, changes)
+        .update(editor(&principal, &credential), &id, changes)
         .await?;
     Ok(Json(MicrositeView::of(
         page,

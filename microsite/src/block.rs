@@ -280,7 +280,9 @@ pub struct QrBlock {
     pub id: String,
     /// The owner's QR code (its id in the qr service).
     pub qr_id: String,
-    /// Its short code, so the page can draw the symbol and link `/r/{code}`.
+    /// Its short code, so the page can draw the symbol and link `/r/{code}`. Filled in from the
+    /// qr service when the block is saved; what a request says here is not trusted.
+    #[serde(default)]
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
@@ -411,7 +413,8 @@ impl Block {
                 {
                     return Err(FieldError::new(at("qr_id"), "not a QR code id"));
                 }
-                if !(4..=32).contains(&b.code.len())
+                // Empty until the qr service fills it in (see `MicrositeService`).
+                if (!b.code.is_empty() && !(4..=32).contains(&b.code.len()))
                     || !b
                         .code
                         .bytes()

@@ -17,6 +17,9 @@ pub enum MicrositeError {
     SlugTaken,
     #[error(transparent)]
     Invalid(#[from] FieldError),
+    /// A QR block could not be checked against the qr service; nothing was saved.
+    #[error("the qr service is unavailable: {0}")]
+    QrUnavailable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -37,6 +40,13 @@ impl From<MicrositeError> for ApiError {
                 ApiError::conflict("slug_taken", "That address is already taken.")
             }
             MicrositeError::Invalid(e) => ApiError::invalid(e.field, e.message),
+            MicrositeError::QrUnavailable(detail) => {
+                tracing::warn!(%detail, "QR blocks could not be checked");
+                ApiError::unavailable(
+                    "QR codes cannot be checked right now, so a page with a new QR block was not \
+                     saved. Please try again in a minute.",
+                )
+            }
             MicrositeError::Database(e) => e.into(),
         }
     }

@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod block;
+pub mod client;
 pub mod error;
 pub mod model;
 pub mod page;
 pub mod public;
+pub mod qr_directory;
 pub mod service;
 pub mod slug;
 pub mod starters;
@@ -29,13 +31,24 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../migrations/microsite")
 }
 
-/// The service's router, ready to be mounted in all-in-one mode or served alone. Starts the
-/// background workers (page cache invalidation, account deletion).
+/// The service's router with no way to reach the qr service: QR blocks are refused as
+/// "unavailable" (see [`build_with`]).
 pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
+    build_with(ctx, Arc::new(qr_directory::UnreachableQrDirectory)).await
+}
+
+/// The service's router, ready to be mounted in all-in-one mode or served alone, asking `qr`
+/// whose QR codes QR blocks name. Starts the background workers (page cache invalidation,
+/// account deletion).
+pub async fn build_with(
+    ctx: ServiceContext,
+    qr: Arc<dyn qr_directory::QrDirectory>,
+) -> Result<Router, shared::Error> {
     let service = Arc::new(MicrositeService::new(
         Store::new(ctx.db.clone()),
         ctx.bus.clone(),
         ctx.public_base_url.clone(),
+        qr,
     ));
     workers::start(&ctx, service.clone()).await?;
 

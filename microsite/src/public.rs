@@ -142,9 +142,20 @@ pub async fn preview(
     match state.service.preview(&principal.user_id, &slug).await {
         Ok(page) => {
             let mut response = page_response(&page, &headers, "private, no-store");
-            response
-                .headers_mut()
-                .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+            let h = response.headers_mut();
+            h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+            // The builder shows the draft in an <iframe> on our own origin; only the preview may
+            // be framed, and only by us. Public pages stay `frame-ancestors 'none'`.
+            let csp = page
+                .csp
+                .replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+            if let Ok(csp) = HeaderValue::from_str(&csp) {
+                h.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            h.insert(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("SAMEORIGIN"),
+            );
             response
         }
         Err(crate::error::MicrositeError::NotFound) => not_found(),

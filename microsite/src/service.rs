@@ -14,6 +14,7 @@ use crate::block::{self, Block};
 use crate::error::MicrositeError;
 use crate::model::{Content, MAX_DESCRIPTION, MAX_TITLE, Microsite, default_lang};
 use crate::page::{self, Mode, Rendered};
+use crate::qr_directory::{QrCheckError, QrDirectory};
 use crate::slug::Slug;
 use crate::starters;
 use crate::theme::{Theme, Tweaks};
@@ -49,19 +50,34 @@ pub struct Published {
     pub links: HashMap<String, String>,
 }
 
+/// Who is editing: the owner, and the credential they presented (forwarded to the qr service
+/// when a QR block has to be checked, so qr applies its own ownership rules).
+#[derive(Debug, Clone, Copy)]
+pub struct Editor<'a> {
+    pub owner_id: &'a str,
+    pub credential: &'a str,
+}
+
 pub struct MicrositeService {
     store: crate::store::Store,
     bus: EventBus,
+    qr: Arc<dyn QrDirectory>,
     public_base_url: Arc<str>,
     /// slug → published page (`None` caches "nothing published here" briefly).
     pages: moka::sync::Cache<String, Option<Arc<Published>>>,
 }
 
 impl MicrositeService {
-    pub fn new(store: crate::store::Store, bus: EventBus, public_base_url: Arc<str>) -> Self {
+    pub fn new(
+        store: crate::store::Store,
+        bus: EventBus,
+        public_base_url: Arc<str>,
+        qr: Arc<dyn QrDirectory>,
+    ) -> Self {
         Self {
             store,
             bus,
+            qr,
             public_base_url,
             pages: moka::sync::Cache::builder()
                 .max_capacity(20_000)
@@ -80,7 +96,7 @@ impl MicrositeService {
 
     pub async fn create(
         &self,
-        owner_id: &str,
+        editor: Editor<'_>,
         changes: Changes,
     ) -> Result<Microsite, MicrositeError> {
         let slug = Slug::parse(changes.slug.as_deref().unwrap_or_default())?;
@@ -96,12 +112,12 @@ impl MicrositeService {
             lang: default_lang(),
             blocks: Vec::new(),
         };
-        self.insert_new(owner_id, slug, draft, changes).await
+        self.insert_new(editor, slug, draft, changes).await
     }
 
     pub async fn from_template(
         &self,
-        owner_id: &str,
+        editor: Editor<'_>,
         template: &str,
         slug: &str,
     ) -> Result<Microsite, MicrositeError> {
@@ -111,13 +127,13 @@ impl MicrositeService {
                 format!("choose one of: {}", starters::NAMES.join(", ")),
             )
         })?;
-        self.insert_new(owner_id, Slug::parse(slug)?, draft, Changes::default())
+        self.insert_new(editor, Slug::parse(slug)?, draft, Changes::default())
             .await
     }
 
     async fn insert_new(
         &self,
-        owner_id: &str,
+        editor: Editor<'_>,
         slug: Slug,
         draft: Content,
         changes: Changes,
@@ -125,7 +141,7 @@ impl MicrositeService {
         let now = now_ms();
         let mut page = Microsite {
             id: new_id(),
-            owner_id: owner_id.to_owned(),
+            owner_id: editor.owner_id.to_owned(),
             slug: slug.to_string(),
             draft,
             published: None,
@@ -140,6 +156,8 @@ impl MicrositeService {
                 ..changes
             },
         )?;
+        self.check_qr_blocks(editor, &mut page.draft.blocks, &[])
+            .await?;
         self.store.insert(&page).await?;
         // A "nothing here" answer may be cached for this slug.
         self.forget(&page.slug);
@@ -157,16 +175,22 @@ impl MicrositeService {
     /// Edits the draft (and the slug, which moves the published page too).
     pub async fn update(
         &self,
-        owner_id: &str,
+        editor: Editor<'_>,
         id: &str,
         mut changes: Changes,
     ) -> Result<Microsite, MicrositeError> {
-        let mut page = self.store.get(owner_id, id).await?;
+        let mut page = self.store.get(editor.owner_id, id).await?;
         let old_slug = page.slug.clone();
         if let Some(slug) = changes.slug.take() {
             page.slug = Slug::parse(&slug)?.to_string();
         }
+        let replaces_blocks = changes.blocks.is_some();
+        let before = page.draft.blocks.clone();
         apply(&mut page.draft, changes)?;
+        if replaces_blocks {
+            self.check_qr_blocks(editor, &mut page.draft.blocks, &before)
+                .await?;
+        }
         page.updated_at = now_ms();
         self.store.update(&page).await?;
         if page.slug != old_slug {
@@ -244,6 +268,56 @@ impl MicrositeService {
             )),
             _ => Err(MicrositeError::NotFound),
         }
+    }
+
+    /// Every QR block must name one of the editor's own QR codes; its short code is taken from the
+    /// qr service (the source of truth), never from the request. A block whose QR code was already
+    /// on the page (checked when it was added) is not asked about again, so editing the rest of a
+    /// page keeps working while qr is briefly down.
+    async fn check_qr_blocks(
+        &self,
+        editor: Editor<'_>,
+        blocks: &mut [Block],
+        before: &[Block],
+    ) -> Result<(), MicrositeError> {
+        let known: HashMap<&str, &str> = before
+            .iter()
+            .filter_map(|b| match b {
+                Block::Qr(q) => Some((q.qr_id.as_str(), q.code.as_str())),
+                _ => None,
+            })
+            .collect();
+        for (i, block) in blocks.iter_mut().enumerate() {
+            let Block::Qr(qr) = block else { continue };
+            if let Some(code) = known.get(qr.qr_id.as_str()) {
+                qr.code = (*code).to_owned();
+                continue;
+            }
+            let field = format!("blocks[{i}].qr_id");
+            match self
+                .qr
+                .code_of(editor.owner_id, editor.credential, &qr.qr_id)
+                .await
+            {
+                Ok(Some(code)) => qr.code = code,
+                Ok(None) => {
+                    return Err(MicrositeError::invalid(
+                        field,
+                        "choose one of your own QR codes",
+                    ));
+                }
+                Err(QrCheckError::Forbidden(message)) => {
+                    return Err(MicrositeError::invalid(
+                        field,
+                        format!("this QR code cannot be checked with your credential: {message}"),
+                    ));
+                }
+                Err(QrCheckError::Unavailable(detail)) => {
+                    return Err(MicrositeError::QrUnavailable(detail));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Drops a slug from this instance's cache and tells the other instances to do the same.

@@ -12,6 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use clap::Parser;
 use http_body_util::BodyExt;
+use microsite::qr_directory::FixedQrDirectory;
 use shared::bus::EventBus;
 use shared::config::Settings;
 use shared::context::ServiceContext;
@@ -29,6 +30,9 @@ pub struct Site {
     pub router: Router,
     pub bus: EventBus,
     pub ctx: ServiceContext,
+    /// The qr service as this site sees it: alice owns `0190abcd` and `abc` (both `aB3dE7x`),
+    /// bob owns `b0b0` (`bobCode1`).
+    pub qr: Arc<FixedQrDirectory>,
     keys: TestKeys,
 }
 
@@ -79,14 +83,23 @@ impl Site {
             shutdown: Shutdown::new(),
             identity: keys.identity.clone(),
         };
+        let qr = Arc::new(
+            FixedQrDirectory::new()
+                .with("alice", "0190abcd", "aB3dE7x")
+                .with("alice", "abc", "aB3dE7x")
+                .with("bob", "b0b0", "bobCode1"),
+        );
         let router = shared::http::finish(
-            microsite::build(ctx.clone()).await.unwrap(),
+            microsite::build_with(ctx.clone(), qr.clone())
+                .await
+                .unwrap(),
             Default::default(),
         );
         Site {
             router,
             bus,
             ctx,
+            qr,
             keys,
         }
     }

@@ -1,0 +1,183 @@
+//! The typed client other services (the web frontend) use to call the microsite service —
+//! in-process or over HTTP, with the caller's own credential forwarded, so the service's
+//! ownership rules apply unchanged.
+
+use axum::http::{HeaderValue, Method, header};
+use serde_json::{Value, json};
+use shared::client::{Answer, ClientError, ServiceClient, bearer};
+
+use crate::api::{ListView, MicrositeView, ThemeView};
+
+#[derive(Clone)]
+pub struct MicrositeClient {
+    inner: ServiceClient,
+}
+
+impl MicrositeClient {
+    pub fn new(inner: ServiceClient) -> Self {
+        Self { inner }
+    }
+
+    pub async fn list(&self, token: &str) -> Result<ListView, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/microsites",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn get(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(Method::GET, &page_path(id, ""), bearer(token), None::<&()>)
+            .await
+    }
+
+    /// `body` is `{slug, title, description?, theme?, tweaks?, blocks?}`.
+    pub async fn create(&self, token: &str, body: &Value) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/microsites",
+                bearer(token),
+                Some(body),
+            )
+            .await
+    }
+
+    pub async fn from_template(
+        &self,
+        token: &str,
+        template: &str,
+        slug: &str,
+    ) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/microsites/from-template",
+                bearer(token),
+                Some(&json!({ "template": template, "slug": slug })),
+            )
+            .await
+    }
+
+    /// Edits any fields; `blocks` replaces every block, `order` (every block id) reorders them.
+    pub async fn update(
+        &self,
+        token: &str,
+        id: &str,
+        body: &Value,
+    ) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(Method::PATCH, &page_path(id, ""), bearer(token), Some(body))
+            .await
+    }
+
+    /// Replaces the blocks (as JSON objects, validated by the service).
+    pub async fn replace_blocks(
+        &self,
+        token: &str,
+        id: &str,
+        blocks: Vec<Value>,
+    ) -> Result<MicrositeView, ClientError> {
+        self.update(token, id, &json!({ "blocks": blocks })).await
+    }
+
+    /// Puts the existing blocks in a new order (every block id, once).
+    pub async fn reorder(
+        &self,
+        token: &str,
+        id: &str,
+        order: &[String],
+    ) -> Result<MicrositeView, ClientError> {
+        self.update(token, id, &json!({ "order": order })).await
+    }
+
+    pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
+        let answer = self
+            .inner
+            .send(Method::DELETE, &page_path(id, ""), bearer(token), None)
+            .await?;
+        self.expect_success(answer)
+    }
+
+    pub async fn publish(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                &page_path(id, "/publish"),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn unpublish(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                &page_path(id, "/unpublish"),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// The owner's draft rendered as visitors will see it (HTML), from `/m/{slug}/preview`.
+    pub async fn preview(&self, token: &str, slug: &str) -> Result<String, ClientError> {
+        let slug: String = url::form_urlencoded::byte_serialize(slug.as_bytes()).collect();
+        let mut headers = bearer(token);
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+        let answer = self
+            .inner
+            .send(Method::GET, &format!("/m/{slug}/preview"), headers, None)
+            .await?;
+        if answer.status.is_success() {
+            Ok(String::from_utf8_lossy(&answer.body).into_owned())
+        } else {
+            // The preview answers HTML, not JSON: keep the status, there is no message to read.
+            Err(ClientError::Api {
+                service: self.inner.service(),
+                error: shared::ApiError::from_status(answer.status),
+            })
+        }
+    }
+
+    pub async fn themes(&self, token: &str) -> Result<Vec<ThemeView>, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/microsites/themes",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn templates(&self, token: &str) -> Result<Vec<String>, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/microsites/templates",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    fn expect_success(&self, answer: Answer) -> Result<(), ClientError> {
+        if answer.status.is_success() {
+            Ok(())
+        } else {
+            self.inner.decode::<Value>(answer).map(|_| ())
+        }
+    }
+}
+
+/// Ids are ours (UUIDs), but a path segment is built from them: never let one smuggle a `/`.
+fn page_path(id: &str, rest: &str) -> String {
+    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    format!("/api/v1/microsites/{id}{rest}")
+}

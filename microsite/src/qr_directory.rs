@@ -1,0 +1,167 @@
+//! Whose QR code is it? A `qr` block names one of the owner's QR codes; the qr service owns them,
+//! so the microsite service asks it (through its public API, with the caller's own credential)
+//! and never reads qr's tables. When qr cannot be asked, a page with a new QR block is refused
+//! rather than saved unverified.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use axum::http::{Method, StatusCode};
+use serde::Deserialize;
+use shared::client::{ClientError, ServiceClient, bearer};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a QR code could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrCheckError {
+    /// The qr service is down, slow, or not configured in this process.
+    #[error("the qr service is unavailable: {0}")]
+    Unavailable(String),
+    /// The credential may not read QR codes (an API key without `qr:read`).
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// The qr service as the microsite service needs it.
+pub trait QrDirectory: Send + Sync + 'static {
+    /// The short code of QR code `qr_id` if it belongs to `owner_id` (who presented `credential`);
+    /// `None` if it does not exist or is someone else's (qr does not tell the two apart).
+    fn code_of<'a>(
+        &'a self,
+        owner_id: &'a str,
+        credential: &'a str,
+        qr_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>>;
+}
+
+/// Asks qr's `GET /api/v1/qr/{id}`, in-process or over HTTP, as the caller.
+pub struct QrServiceDirectory {
+    client: ServiceClient,
+}
+
+impl QrServiceDirectory {
+    pub fn new(client: ServiceClient) -> Self {
+        Self { client }
+    }
+}
+
+/// The one field we need from qr's answer; the rest of its shape is qr's business.
+#[derive(Deserialize)]
+struct QrRef {
+    code: String,
+}
+
+impl QrDirectory for QrServiceDirectory {
+    fn code_of<'a>(
+        &'a self,
+        _owner_id: &'a str,
+        credential: &'a str,
+        qr_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>> {
+        Box::pin(async move {
+            let id: String = url::form_urlencoded::byte_serialize(qr_id.as_bytes()).collect();
+            let answer = self
+                .client
+                .json::<QrRef>(
+                    Method::GET,
+                    &format!("/api/v1/qr/{id}"),
+                    bearer(credential),
+                    None::<&()>,
+                )
+                .await;
+            match answer {
+                Ok(qr) => Ok(Some(qr.code)),
+                Err(ClientError::Api { error, .. }) => match error.status() {
+                    StatusCode::NOT_FOUND => Ok(None),
+                    StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
+                        Err(QrCheckError::Forbidden(error.message().to_owned()))
+                    }
+                    status => Err(QrCheckError::Unavailable(format!("qr answered {status}"))),
+                },
+                Err(err) => Err(QrCheckError::Unavailable(err.to_string())),
+            }
+        })
+    }
+}
+
+/// For a process that runs the microsite service without any way to reach qr (split mode with no
+/// `QR_URL`): every check fails as unavailable, so QR blocks are refused, never trusted.
+pub struct UnreachableQrDirectory;
+
+impl QrDirectory for UnreachableQrDirectory {
+    fn code_of<'a>(
+        &'a self,
+        _owner_id: &'a str,
+        _credential: &'a str,
+        _qr_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>> {
+        Box::pin(async {
+            Err(QrCheckError::Unavailable(
+                "QR_URL is not set for this microsite service".into(),
+            ))
+        })
+    }
+}
+
+/// A test double: a fixed table of `qr_id → (owner, code)`, which can be switched "down", and
+/// which counts the questions it was asked.
+#[derive(Default)]
+pub struct FixedQrDirectory {
+    codes: Mutex<HashMap<String, (String, String)>>,
+    down: std::sync::atomic::AtomicBool,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl FixedQrDirectory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `qr_id` as `owner`'s code `code`.
+    pub fn with(self, owner: &str, qr_id: &str, code: &str) -> Self {
+        self.add(owner, qr_id, code);
+        self
+    }
+
+    pub fn add(&self, owner: &str, qr_id: &str, code: &str) {
+        if let Ok(mut codes) = self.codes.lock() {
+            codes.insert(qr_id.to_owned(), (owner.to_owned(), code.to_owned()));
+        }
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many checks were asked for so far.
+    pub fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl QrDirectory for FixedQrDirectory {
+    fn code_of<'a>(
+        &'a self,
+        owner_id: &'a str,
+        _credential: &'a str,
+        qr_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>> {
+        Box::pin(async move {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(QrCheckError::Unavailable("switched off by the test".into()));
+            }
+            let codes = self
+                .codes
+                .lock()
+                .map_err(|_| QrCheckError::Unavailable("poisoned".into()))?;
+            Ok(codes
+                .get(qr_id)
+                .filter(|(owner, _)| owner == owner_id)
+                .map(|(_, code)| code.clone()))
+        })
+    }
+}
