@@ -434,7 +434,9 @@ impl Block {
 impl SocialItem {
     fn normalise(&mut self) -> Result<(), (&'static str, String)> {
         match (&self.handle, &self.url) {
-            (Some(handle), None) => {
+            // A handle wins and its URL is derived again: a saved item carries both, and the
+            // API's own answer must be accepted back (the builder sends blocks it was given).
+            (Some(handle), _) => {
                 let prefix = self.network.profile_prefix().ok_or((
                     "url",
                     format!("give the full URL of your {} profile", self.network.name()),
@@ -829,6 +831,23 @@ mod tests {
             field_of(json!({"type": "heading", "id": "a b", "text": "x"})),
             "blocks[1].id"
         );
+    }
+
+    #[test]
+    fn what_validation_stores_validates_again_unchanged() {
+        let mut blocks = from_json(vec![
+            json!({"type": "social", "items": [{"network": "github", "handle": "@ada"},
+                {"network": "website", "url": "https://ada.example"}]}),
+            json!({"type": "link", "label": "x", "url": "HTTPS://Example.COM/a b"}),
+            json!({"type": "video", "url": "https://youtu.be/dQw4w9WgXcQ"}),
+            json!({"type": "contact", "email": " a@b.co ", "phone": "+1 555 0100"}),
+        ])
+        .unwrap();
+        validate_all(&mut blocks).unwrap();
+        let stored = serde_json::to_value(&blocks).unwrap();
+        let mut again = from_json(stored.as_array().unwrap().clone()).unwrap();
+        validate_all(&mut again).unwrap();
+        assert_eq!(again, blocks);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use auth::client::AuthClient;
 use axum::Router;
+use microsite::client::MicrositeClient;
+use microsite::qr_directory::{QrDirectory, QrServiceDirectory, UnreachableQrDirectory};
 use qr::client::QrClient;
 use shared::Error;
 use shared::bus::EventBus;
@@ -62,6 +64,7 @@ impl fmt::Display for Mode {
 pub struct Clients {
     pub auth: AuthClient,
     pub qr: QrClient,
+    pub microsite: MicrositeClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -150,7 +153,10 @@ pub async fn build(
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
             Service::Qr => qr::build(context(db)).await?,
-            Service::Microsite => microsite::build(context(db)).await?,
+            // Services are built in `Service` order, so qr's router (if it runs here) exists.
+            Service::Microsite => {
+                microsite::build_with(context(db), qr_directory(&settings, &routers)).await?
+            }
             Service::Analytics => analytics::build(context(db)).await?,
             Service::Web => continue, // needs the clients of the others, built below
         };
@@ -160,6 +166,7 @@ pub async fn build(
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
             qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
+            microsite: MicrositeClient::new(client_for(Service::Microsite, &settings, &routers)?),
         };
         let state = crate::pages::WebState {
             clients,
@@ -256,6 +263,18 @@ fn client_for(
             "{}_URL: required when the {service} service runs in another process",
             service.env_prefix()
         ))),
+    }
+}
+
+/// How the microsite service checks QR blocks: by asking qr (in-process or at `QR_URL`). A split
+/// microsite service without `QR_URL` still starts, but refuses new QR blocks as unavailable.
+fn qr_directory(settings: &Settings, routers: &BTreeMap<Service, Router>) -> Arc<dyn QrDirectory> {
+    match client_for(Service::Qr, settings, routers) {
+        Ok(client) => Arc::new(QrServiceDirectory::new(client)),
+        Err(err) => {
+            tracing::warn!(%err, "microsite cannot reach qr: pages with new QR blocks are refused");
+            Arc::new(UnreachableQrDirectory)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::app::Clients;
 
 pub mod auth;
 pub mod codes;
+pub mod microsites;
 pub mod session;
 
 #[derive(Clone)]
@@ -24,6 +25,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(auth::router())
         .merge(codes::router())
+        .merge(microsites::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)
