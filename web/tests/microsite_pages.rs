@@ -237,6 +237,12 @@ async fn a_creator_builds_publishes_and_shares_a_page() {
             )
             .await;
         assert_eq!(with_qr.status, StatusCode::SEE_OTHER, "{}", with_qr.html);
+        let builder = browser.get(&format!("/app/microsites/{id}")).await;
+        assert!(
+            builder
+                .html
+                .contains(&format!("<option value=\"{qr_id}\" selected>"))
+        );
         browser
             .post(
                 &format!("/app/microsites/{id}/publish"),

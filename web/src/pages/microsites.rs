@@ -486,6 +486,12 @@ impl BuilderPage {
             .map(|e| e.message.as_str())
     }
 
+    /// Whether the picker lists this QR code (a block keeps its code even when the list is
+    /// unavailable or the code is not among the first hundred).
+    fn lists_qr(&self, id: &str) -> bool {
+        self.qr_codes.iter().any(|qr| qr.id == id)
+    }
+
     /// The preview's address; the version makes the frame reload after every change.
     fn preview_src(&self) -> String {
         format!(
