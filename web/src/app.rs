@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use analytics::product::client::ConsoleClient;
 use auth::client::AuthClient;
 use axum::Router;
 use qr::client::QrClient;
@@ -62,6 +63,8 @@ impl fmt::Display for Mode {
 pub struct Clients {
     pub auth: AuthClient,
     pub qr: QrClient,
+    /// The founder console's numbers (analytics' `/api/v1/admin/*`).
+    pub console: ConsoleClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -160,10 +163,29 @@ pub async fn build(
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
             qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
+            console: ConsoleClient::new(client_for(Service::Analytics, &settings, &routers)?),
         };
+        let web_db = databases
+            .get(&Service::Web)
+            .ok_or_else(|| Error::Config("the web service has no database".into()))?;
+        let beta = crate::beta::Beta::new(
+            web_db.pool().clone(),
+            bus.clone(),
+            redis.clone(),
+            crate::beta::plans::parse(&settings.pricing_plans),
+        );
+        crate::beta::forget_deleted_users(&beta, &bus, shutdown).await?;
         let state = crate::pages::WebState {
             clients,
+            beta,
+            features: settings.features,
             secure_cookies: public_base_url.starts_with("https://"),
+            public_host: Arc::from(
+                url::Url::parse(public_base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            ),
         };
         // Cross-site form posts are refused by their Origin / Sec-Fetch-Site before any handler
         // runs; the handlers then check the session's CSRF token as well. The public URL is

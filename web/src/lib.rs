@@ -2,4 +2,5 @@
 //! runs, how they reach each other, and how the process starts and stops.
 
 pub mod app;
+pub mod beta;
 pub mod pages;

@@ -103,7 +103,7 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
         } => {
             let auth = auth_admin(cli.settings).await?;
             for code in auth
-                .create_invites(count.min(1000))
+                .create_invites(count.min(auth::beta::MAX_INVITES_PER_BATCH), None)
                 .await
                 .map_err(cli_error)?
             {

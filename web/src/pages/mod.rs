@@ -10,7 +10,9 @@ use shared::ui::Chrome;
 use crate::app::Clients;
 
 pub mod auth;
+pub mod beta;
 pub mod codes;
+pub mod console;
 pub mod session;
 
 #[derive(Clone)]
@@ -18,12 +20,20 @@ pub struct WebState {
     pub clients: Clients,
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
+    /// Feedback, pricing interest, interviews and abuse reports (this service's own tables).
+    pub beta: crate::beta::Beta,
+    /// Which future services are switched on (the console lists them).
+    pub features: shared::features::Features,
+    /// The host of `PUBLIC_BASE_URL` (links from our own pages are not a signup source).
+    pub public_host: std::sync::Arc<str>,
 }
 
 pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(auth::router())
         .merge(codes::router())
+        .merge(beta::router())
+        .merge(console::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)
