@@ -113,6 +113,23 @@ pub async fn build(
     public_base_url: &str,
     shutdown: &Shutdown,
 ) -> Result<Router, Error> {
+    Ok(assemble(settings, mode, public_base_url, shutdown).await?.0)
+}
+
+/// What the founder's tools (`scanpage demo`) drive directly, beside the router.
+pub struct Handles {
+    pub bus: EventBus,
+    pub auth: Option<Arc<auth::Auth>>,
+    pub beta: Option<crate::beta::Beta>,
+}
+
+/// [`build`], also returning the [`Handles`] of what this process runs.
+pub async fn assemble(
+    settings: Arc<Settings>,
+    mode: Mode,
+    public_base_url: &str,
+    shutdown: &Shutdown,
+) -> Result<(Router, Handles), Error> {
     let services = mode.services();
     let databases = open_databases(&settings, &services).await?;
 
@@ -148,8 +165,16 @@ pub async fn build(
         identity: identity.clone(),
     };
 
+    let mut handles = Handles {
+        bus: bus.clone(),
+        auth: None,
+        beta: None,
+    };
     let mut routers: BTreeMap<Service, Router> = BTreeMap::new();
     for (&service, db) in &databases {
+        if service == Service::Auth {
+            handles.auth = Some(auth::service(&context(db))?);
+        }
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
             Service::Qr => qr::build(context(db)).await?,
@@ -175,6 +200,7 @@ pub async fn build(
             crate::beta::plans::parse(&settings.pricing_plans),
         );
         crate::beta::forget_deleted_users(&beta, &bus, shutdown).await?;
+        handles.beta = Some(beta.clone());
         let state = crate::pages::WebState {
             clients,
             beta,
@@ -203,14 +229,15 @@ pub async fn build(
     let app = routers
         .into_values()
         .fold(shared::health::router(readiness), Router::merge);
-    Ok(shared::http::finish(
+    let router = shared::http::finish(
         app,
         shared::http::Limits {
             request_timeout: settings.request_timeout(),
             max_body_bytes: settings.max_body_bytes,
             hsts: public_base_url.starts_with("https://"),
         },
-    ))
+    );
+    Ok((router, handles))
 }
 
 /// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,

@@ -3,4 +3,5 @@
 
 pub mod app;
 pub mod beta;
+pub mod demo;
 pub mod pages;
