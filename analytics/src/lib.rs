@@ -10,6 +10,7 @@ pub mod error;
 pub mod hit;
 pub mod ingest;
 pub mod owner;
+pub mod product;
 pub mod query;
 pub mod range;
 pub mod retention;
@@ -52,10 +53,18 @@ pub async fn start(
     let ingestor =
         Ingestor::start(ctx.db.clone(), &ctx.bus, classifier, ingest, &ctx.shutdown).await?;
     retention::spawn(ctx.db.clone(), &settings, &ctx.shutdown);
+    product::consume::start(&ctx.db, &ctx.bus, &ctx.shutdown).await?;
+    let admin = product::routes::AdminState {
+        db: ctx.db.clone(),
+        identity: ctx.identity.clone(),
+    };
     let state = routes::AppState {
         db: ctx.db,
         country_attribution,
         identity: ctx.identity.clone(),
     };
-    Ok((routes::router(state), ingestor))
+    Ok((
+        routes::router(state).merge(product::routes::router(admin)),
+        ingestor,
+    ))
 }

@@ -116,10 +116,16 @@ impl AuthClient {
         email: &str,
         password: &str,
         invite_code: Option<&str>,
+        attribution: &crate::domain::Attribution,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<SessionAnswer, ClientError> {
-        let body =
-            serde_json::json!({"email": email, "password": password, "invite_code": invite_code});
+        let body = serde_json::json!({
+            "email": email,
+            "password": password,
+            "invite_code": invite_code,
+            "utm_source": attribution.utm_source,
+            "referrer": attribution.referrer,
+        });
         self.inner
             .json(
                 Method::POST,
@@ -381,5 +387,131 @@ impl AuthClient {
             return Ok(());
         }
         self.inner.decode::<serde_json::Value>(answer).map(|_| ())
+    }
+}
+
+/// One account in the founder's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+    pub source: String,
+    pub invite_code: Option<String>,
+    pub email_verified: bool,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminWaitlistEntry {
+    pub email: String,
+    pub created_at: i64,
+    pub invite_code: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminInvite {
+    pub code: String,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub used_by_email: Option<String>,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct InviteCodes {
+    codes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct IssuedInvite {
+    invite_code: String,
+}
+
+/// The founder's calls (`/api/v1/auth/admin/*`); a non-founder's token gets `NotFound`.
+impl AuthClient {
+    pub async fn admin_users(&self, token: &str) -> Result<Vec<AdminUser>, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/admin/users",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn admin_waitlist(
+        &self,
+        token: &str,
+    ) -> Result<Vec<AdminWaitlistEntry>, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/admin/waitlist",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Approves a pending entry; answers the invite code issued for it.
+    pub async fn admin_approve(&self, token: &str, email: &str) -> Result<String, ClientError> {
+        let body = serde_json::json!({ "email": email });
+        let issued: IssuedInvite = self
+            .inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/admin/waitlist/approve",
+                bearer(token),
+                Some(&body),
+            )
+            .await?;
+        Ok(issued.invite_code)
+    }
+
+    pub async fn admin_reject(&self, token: &str, email: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "email": email });
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/admin/waitlist/reject",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn admin_invites(&self, token: &str) -> Result<Vec<AdminInvite>, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/admin/invites",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn admin_create_invites(
+        &self,
+        token: &str,
+        count: usize,
+        label: Option<&str>,
+    ) -> Result<Vec<String>, ClientError> {
+        let body = serde_json::json!({ "count": count, "label": label });
+        let created: InviteCodes = self
+            .inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/admin/invites",
+                bearer(token),
+                Some(&body),
+            )
+            .await?;
+        Ok(created.codes)
     }
 }

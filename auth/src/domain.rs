@@ -137,3 +137,90 @@ mod tests {
         ));
     }
 }
+
+/// Where a new user came from, for the founder's console: the signup URL's `utm_source` and the
+/// domain of the page that linked to the signup page. These are hints carried through a form,
+/// not something the user typed, so a malformed value is dropped rather than refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attribution {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+}
+
+impl Attribution {
+    /// Keeps only well-formed values: `utm_source` as up to 40 of `[a-z0-9._-]` (lower-cased),
+    /// `referrer` as a bare host name (from a URL or a host), without `www.`.
+    pub fn clean(utm_source: Option<&str>, referrer: Option<&str>) -> Attribution {
+        let utm_source = utm_source
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| {
+                (1..=40).contains(&s.len())
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            });
+        let referrer = referrer.and_then(referrer_host);
+        Attribution {
+            utm_source,
+            referrer,
+        }
+    }
+
+    /// The source label: `utm:<source>`, else `invite` when an invite code was used, else
+    /// `ref:<domain>`, else `direct`.
+    pub fn label(&self, used_invite: bool) -> String {
+        match (&self.utm_source, used_invite, &self.referrer) {
+            (Some(utm), _, _) => format!("utm:{utm}"),
+            (None, true, _) => "invite".to_owned(),
+            (None, false, Some(host)) => format!("ref:{host}"),
+            (None, false, None) => "direct".to_owned(),
+        }
+    }
+}
+
+fn referrer_host(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let host = match url::Url::parse(raw) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.host_str()?.to_owned(),
+        Ok(_) => return None,
+        // A bare host ("news.ycombinator.com") parses as a relative URL: accept it as a host.
+        Err(_) => raw.to_owned(),
+    };
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_owned();
+    let valid = (1..=100).contains(&host.len())
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
+    valid.then_some(host)
+}
+
+#[cfg(test)]
+mod attribution_tests {
+    use super::Attribution;
+
+    #[test]
+    fn keeps_clean_hints_and_drops_the_rest() {
+        let a = Attribution::clean(
+            Some(" Newsletter "),
+            Some("https://www.Example.com/post?x=1"),
+        );
+        assert_eq!(a.utm_source.as_deref(), Some("newsletter"));
+        assert_eq!(a.referrer.as_deref(), Some("example.com"));
+        assert_eq!(a.label(true), "utm:newsletter");
+
+        let a = Attribution::clean(Some("<script>"), Some("javascript:alert(1)"));
+        assert_eq!(a, Attribution::default());
+        assert_eq!(a.label(false), "direct");
+        assert_eq!(a.label(true), "invite");
+
+        let a = Attribution::clean(None, Some("news.ycombinator.com"));
+        assert_eq!(a.label(false), "ref:news.ycombinator.com");
+        assert_eq!(
+            Attribution::clean(Some(&"x".repeat(41)), None).utm_source,
+            None
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! The auth service: users, password hashing, token issuing, refresh and revocation, API keys,
 //! invites and the waitlist. The only component that can mint tokens; never on the scan path.
 
+pub mod admin_routes;
+pub mod beta;
 pub mod client;
 pub mod domain;
 pub mod error;

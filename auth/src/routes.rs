@@ -14,6 +14,7 @@ use serde::Deserialize;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal};
 
+use crate::domain::Attribution;
 use crate::error::AuthError;
 use crate::service::{Auth, LoginOutcome, SignupOutcome};
 
@@ -71,6 +72,7 @@ pub fn router(state: AuthState) -> Router {
         .route("/api/v1/auth/2fa/enable", post(totp_enable))
         .route("/api/v1/auth/2fa/disable", post(totp_disable))
         .route("/.well-known/jwks.json", get(jwks))
+        .merge(crate::admin_routes::router())
         .with_state(state)
 }
 
@@ -101,6 +103,8 @@ struct SignupBody {
     email: String,
     password: String,
     invite_code: Option<String>,
+    utm_source: Option<String>,
+    referrer: Option<String>,
 }
 
 async fn signup(
@@ -110,7 +114,13 @@ async fn signup(
 ) -> Result<Response, AuthError> {
     let outcome = s
         .auth
-        .signup(&body.email, &body.password, body.invite_code.as_deref(), ip)
+        .signup(
+            &body.email,
+            &body.password,
+            body.invite_code.as_deref(),
+            &Attribution::clean(body.utm_source.as_deref(), body.referrer.as_deref()),
+            ip,
+        )
         .await?;
     Ok(match outcome {
         SignupOutcome::Created(tokens) => (StatusCode::CREATED, Json(tokens)).into_response(),

@@ -14,7 +14,7 @@ use shared::identity::{
 };
 use sqlx::AnyPool;
 
-use crate::domain::{Email, Password};
+use crate::domain::{Attribution, Email, Password};
 use crate::error::AuthError;
 use crate::limits::{self, Limiter};
 use crate::secrets::{self, random_token, sha256_hex};
@@ -31,7 +31,7 @@ pub struct Auth {
     signer: Signer,
     mfa_decoding: jsonwebtoken::DecodingKey,
     pub limiter: Limiter,
-    bus: EventBus,
+    pub(crate) bus: EventBus,
     pub signup_mode: SignupMode,
     founder_emails: Vec<String>,
     pub public_base_url: Arc<str>,
@@ -149,6 +149,7 @@ impl Auth {
         email: &str,
         password: &str,
         invite_code: Option<&str>,
+        attribution: &Attribution,
         ip: Option<IpAddr>,
     ) -> Result<SignupOutcome, AuthError> {
         if let Some(ip) = self.ip_key(ip) {
@@ -159,7 +160,13 @@ impl Auth {
         let email = Email::parse(email)?;
         let password = Password::parse(password, "password", &[email.as_str()])?;
         let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
-        match (self.signup_mode, invite) {
+        // The founders named in FOUNDER_EMAILS run the beta: the gate does not apply to them.
+        let gate = if self.role_for(&email) == Role::Founder {
+            SignupMode::Open
+        } else {
+            self.signup_mode
+        };
+        match (gate, invite) {
             (SignupMode::Open, _) => {}
             (SignupMode::Invite | SignupMode::Waitlist, Some(code)) => {
                 if !gate::invite_is_open(&self.db, code).await? {
@@ -177,13 +184,14 @@ impl Auth {
             }
             (SignupMode::Waitlist, None) => {
                 gate::join_waitlist(&self.db, email.as_str()).await?;
+                self.announce_waitlist().await;
                 return Ok(SignupOutcome::Waitlisted);
             }
         }
         let hash = secrets::hash_password(password.expose().to_owned()).await?;
         let mut tx = self.db.begin().await?;
         let user = users::insert(&mut tx, email.as_str(), &hash, self.role_for(&email)).await?;
-        if self.signup_mode != SignupMode::Open
+        if gate != SignupMode::Open
             && let Some(code) = invite
             && !gate::claim_invite(&mut tx, code, &user.id).await?
         {
@@ -192,8 +200,12 @@ impl Auth {
                 "This invite code is not valid or has been used.",
             ));
         }
+        let used_invite = gate != SignupMode::Open && invite.is_some();
+        let source = attribution.label(used_invite);
+        users::set_source(&mut tx, &user.id, &source).await?;
         tx.commit().await?;
-        tracing::info!(user_id = %user.id, "signed up");
+        tracing::info!(user_id = %user.id, %source, "signed up");
+        self.announce_signup(&user.id, source, false, None);
         self.send_verification(&user).await?;
         Ok(SignupOutcome::Created(self.start_session(&user).await?))
     }
@@ -703,28 +715,6 @@ impl Auth {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         Ok(())
-    }
-
-    // --- Founder operations (CLI) -----------------------------------------------------------
-
-    pub async fn create_invites(&self, n: usize) -> Result<Vec<String>, AuthError> {
-        let mut codes = Vec::with_capacity(n);
-        for _ in 0..n {
-            let code = random_token()[..12].to_owned();
-            gate::create_invite(&self.db, &code).await?;
-            codes.push(code);
-        }
-        Ok(codes)
-    }
-
-    pub async fn promote(&self, email: &str) -> Result<bool, AuthError> {
-        let email = Email::parse(email)?;
-        users::set_role_by_email(&self.db, email.as_str(), Role::Founder).await
-    }
-
-    pub async fn approve_waitlisted(&self, email: &str) -> Result<Option<String>, AuthError> {
-        let email = Email::parse(email)?;
-        gate::approve(&self.db, email.as_str(), &random_token()[..12]).await
     }
 }
 

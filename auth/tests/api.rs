@@ -386,7 +386,7 @@ async fn invite_mode_needs_an_unused_code() {
         assert_eq!(no_code.json["error"]["field"], "invite_code");
 
         let auth = auth::service(&app.ctx).unwrap();
-        let codes = auth.create_invites(1).await.unwrap();
+        let codes = auth.create_invites(1, None).await.unwrap();
         let ok = app
             .post(
                 "/api/v1/auth/signup",

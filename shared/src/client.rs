@@ -208,6 +208,24 @@ impl ServiceClient {
         self.decode(answer)
     }
 
+    /// Like [`ServiceClient::json`] for calls whose success answer has no body worth reading
+    /// (204, or a body the caller ignores).
+    pub async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> Result<(), ClientError> {
+        let _: serde::de::IgnoredAny = match self.json(method, path_and_query, headers, body).await
+        {
+            // An empty success body is not JSON: that is fine here.
+            Err(ClientError::Decode { .. }) => return Ok(()),
+            other => other?,
+        };
+        Ok(())
+    }
+
     pub fn decode<T: DeserializeOwned>(&self, answer: Answer) -> Result<T, ClientError> {
         if !answer.status.is_success() {
             let error = match serde_json::from_slice::<ErrorBody>(&answer.body) {

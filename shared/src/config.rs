@@ -204,6 +204,17 @@ pub struct Settings {
     /// Accounts with these emails are founders (comma-separated).
     #[arg(long, env = "FOUNDER_EMAILS", value_delimiter = ',', global = true)]
     pub founder_emails: Vec<String>,
+
+    /// The plans on /pricing, as `Name:price` pairs (comma-separated). Nothing is charged: the
+    /// page records which plan a beta user would choose.
+    #[arg(
+        long,
+        env = "PRICING_PLANS",
+        value_delimiter = ',',
+        default_value = "Creator:$9/month,Pro:$19/month,Business:$49/month",
+        global = true
+    )]
+    pub pricing_plans: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

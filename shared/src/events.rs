@@ -62,3 +62,65 @@ pub struct MicrositeClicked {
 pub struct UserDeleted {
     pub user_id: String,
 }
+
+// --- Product lifecycle events (the founder's console counts these) --------------------------
+// Each is published by the service where it happens; analytics keeps the product metrics from
+// them. The event's `occurred_at` is when it happened (the demo seed backdates it).
+
+/// `user.signed_up`: an account was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSignedUp {
+    pub user_id: String,
+    /// Where the user came from: `invite`, `utm:<source>`, `ref:<domain>` or `direct`.
+    pub source: String,
+    /// Seeded demo data (`scanpage demo seed`), removable with `scanpage demo clear`.
+    #[serde(default)]
+    pub demo: bool,
+}
+
+/// `qr.created`: a QR code was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrCreated {
+    pub qr_id: String,
+    pub owner_id: String,
+}
+
+/// `microsite.published`: a microsite was published (first time or again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MicrositePublished {
+    pub microsite_id: String,
+    pub owner_id: String,
+}
+
+/// `user.active`: a signed-in user did something in the app (at most one per user per hour).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserActive {
+    pub user_id: String,
+}
+
+/// `beta.feedback`: a user sent feedback (the text stays with web; this carries the count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackSent {
+    pub user_id: String,
+    pub rating: Option<u8>,
+}
+
+/// `beta.pricing_interest`: a user chose a plan on the pricing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingInterest {
+    pub user_id: String,
+    pub plan: String,
+}
+
+/// `beta.interview`: a user answered the interview invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterviewAnswered {
+    pub user_id: String,
+    pub opted_in: bool,
+}
+
+/// `beta.waitlist`: how many people wait for approval now (a gauge, sent on every change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistSize {
+    pub pending: i64,
+}

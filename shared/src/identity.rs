@@ -530,6 +530,29 @@ where
     }
 }
 
+/// A signed-in founder. For anyone else the founder's routes do not exist (404, so the console
+/// is not even discoverable); nobody signed in gets 401.
+#[derive(Debug, Clone)]
+pub struct Founder(pub Principal);
+
+impl<S> FromRequestParts<S> for Founder
+where
+    Identity: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let principal =
+            <Principal as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        if principal.is_founder() {
+            Ok(Founder(principal))
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
 impl<S> OptionalFromRequestParts<S> for Principal
 where
     Identity: FromRef<S>,

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use analytics::product::client::ConsoleClient;
 use auth::client::AuthClient;
 use axum::Router;
 use microsite::client::MicrositeClient;
@@ -65,6 +66,8 @@ pub struct Clients {
     pub auth: AuthClient,
     pub qr: QrClient,
     pub microsite: MicrositeClient,
+    /// The founder console's numbers (analytics' `/api/v1/admin/*`).
+    pub console: ConsoleClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -113,6 +116,23 @@ pub async fn build(
     public_base_url: &str,
     shutdown: &Shutdown,
 ) -> Result<Router, Error> {
+    Ok(assemble(settings, mode, public_base_url, shutdown).await?.0)
+}
+
+/// What the founder's tools (`scanpage demo`) drive directly, beside the router.
+pub struct Handles {
+    pub bus: EventBus,
+    pub auth: Option<Arc<auth::Auth>>,
+    pub beta: Option<crate::beta::Beta>,
+}
+
+/// [`build`], also returning the [`Handles`] of what this process runs.
+pub async fn assemble(
+    settings: Arc<Settings>,
+    mode: Mode,
+    public_base_url: &str,
+    shutdown: &Shutdown,
+) -> Result<(Router, Handles), Error> {
     let services = mode.services();
     let databases = open_databases(&settings, &services).await?;
 
@@ -148,8 +168,16 @@ pub async fn build(
         identity: identity.clone(),
     };
 
+    let mut handles = Handles {
+        bus: bus.clone(),
+        auth: None,
+        beta: None,
+    };
     let mut routers: BTreeMap<Service, Router> = BTreeMap::new();
     for (&service, db) in &databases {
+        if service == Service::Auth {
+            handles.auth = Some(auth::service(&context(db))?);
+        }
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
             Service::Qr => qr::build(context(db)).await?,
@@ -167,10 +195,30 @@ pub async fn build(
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
             qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
             microsite: MicrositeClient::new(client_for(Service::Microsite, &settings, &routers)?),
+            console: ConsoleClient::new(client_for(Service::Analytics, &settings, &routers)?),
         };
+        let web_db = databases
+            .get(&Service::Web)
+            .ok_or_else(|| Error::Config("the web service has no database".into()))?;
+        let beta = crate::beta::Beta::new(
+            web_db.pool().clone(),
+            bus.clone(),
+            redis.clone(),
+            crate::beta::plans::parse(&settings.pricing_plans),
+        );
+        crate::beta::forget_deleted_users(&beta, &bus, shutdown).await?;
+        handles.beta = Some(beta.clone());
         let state = crate::pages::WebState {
             clients,
+            beta,
+            features: settings.features,
             secure_cookies: public_base_url.starts_with("https://"),
+            public_host: Arc::from(
+                url::Url::parse(public_base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            ),
         };
         // Cross-site form posts are refused by their Origin / Sec-Fetch-Site before any handler
         // runs; the handlers then check the session's CSRF token as well. The public URL is
@@ -188,14 +236,15 @@ pub async fn build(
     let app = routers
         .into_values()
         .fold(shared::health::router(readiness), Router::merge);
-    Ok(shared::http::finish(
+    let router = shared::http::finish(
         app,
         shared::http::Limits {
             request_timeout: settings.request_timeout(),
             max_body_bytes: settings.max_body_bytes,
             hsts: public_base_url.starts_with("https://"),
         },
-    ))
+    );
+    Ok((router, handles))
 }
 
 /// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,

@@ -2,4 +2,6 @@
 //! runs, how they reach each other, and how the process starts and stops.
 
 pub mod app;
+pub mod beta;
+pub mod demo;
 pub mod pages;

@@ -45,6 +45,19 @@ enum Command {
         #[command(subcommand)]
         command: WaitlistCommand,
     },
+    /// Demo data for the founder's console.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Create ~30 demo users with six weeks of activity (marked as demo data).
+    Seed,
+    /// Delete every demo user and their data.
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -103,7 +116,7 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
         } => {
             let auth = auth_admin(cli.settings).await?;
             for code in auth
-                .create_invites(count.min(1000))
+                .create_invites(count.min(auth::beta::MAX_INVITES_PER_BATCH), None)
                 .await
                 .map_err(cli_error)?
             {
@@ -137,6 +150,36 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                     "{email} is not waiting on the waitlist"
                 ))),
             }
+        }
+        Command::Demo { command } => {
+            let settings = std::sync::Arc::new(cli.settings);
+            let port = settings.port_for(None);
+            let public_base_url = settings.public_base_url(port);
+            let shutdown = shared::shutdown::Shutdown::new();
+            let (_, handles) =
+                web::app::assemble(settings, Mode::AllInOne, &public_base_url, &shutdown).await?;
+            match command {
+                DemoCommand::Seed => {
+                    let s = web::demo::seed(&handles, &shutdown).await?;
+                    println!(
+                        "Seeded demo data: {} users, {} QR codes, {} scans, {} microsites, {} \
+                         feedback messages, {} plan choices, {} interview opt-ins.\nRemove it \
+                         with `scanpage demo clear`.",
+                        s.users,
+                        s.qr_codes,
+                        s.scans,
+                        s.microsites,
+                        s.feedback,
+                        s.plans,
+                        s.interviews
+                    );
+                }
+                DemoCommand::Clear => {
+                    let n = web::demo::clear(&handles, &shutdown).await?;
+                    println!("Deleted {n} demo users and their data.");
+                }
+            }
+            Ok(())
         }
         Command::Migrate => {
             let databases = open_databases(&cli.settings, &Service::ALL).await?;

@@ -4,10 +4,15 @@ use sqlx::AnyPool;
 
 use crate::error::AuthError;
 
-pub async fn create_invite(pool: &AnyPool, code: &str) -> Result<(), AuthError> {
-    sqlx::query("INSERT INTO auth_invites (code, created_at) VALUES ($1, $2)")
+pub async fn create_invite(
+    pool: &AnyPool,
+    code: &str,
+    label: Option<&str>,
+) -> Result<(), AuthError> {
+    sqlx::query("INSERT INTO auth_invites (code, created_at, label) VALUES ($1, $2, $3)")
         .bind(code)
         .bind(shared::ids::now_ms())
+        .bind(label)
         .execute(pool)
         .await?;
     Ok(())
@@ -55,7 +60,8 @@ pub async fn join_waitlist(pool: &AnyPool, email: &str) -> Result<(), AuthError>
 pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<String>, AuthError> {
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
-        "UPDATE auth_waitlist SET approved = 1, invite_code = $1 WHERE email = $2 AND approved = 0",
+        "UPDATE auth_waitlist SET approved = 1, rejected = 0, invite_code = $1 \
+         WHERE email = $2 AND approved = 0",
     )
     .bind(code)
     .bind(email)
@@ -64,7 +70,7 @@ pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<S
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    sqlx::query("INSERT INTO auth_invites (code, created_at) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO auth_invites (code, created_at, label) VALUES ($1, $2, 'waitlist')")
         .bind(code)
         .bind(shared::ids::now_ms())
         .execute(&mut *tx)
@@ -74,8 +80,71 @@ pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<S
 }
 
 pub async fn waitlist_count(pool: &AnyPool) -> Result<i64, AuthError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auth_waitlist WHERE approved = 0")
-        .fetch_one(pool)
-        .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM auth_waitlist WHERE approved = 0 AND rejected = 0")
+            .fetch_one(pool)
+            .await?;
     Ok(n)
+}
+
+/// Says no to a waitlisted email that is still pending. False when it is not pending.
+pub async fn reject(pool: &AnyPool, email: &str) -> Result<bool, AuthError> {
+    let done = sqlx::query(
+        "UPDATE auth_waitlist SET rejected = 1 WHERE email = $1 AND approved = 0 AND rejected = 0",
+    )
+    .bind(email)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct WaitlistEntry {
+    pub email: String,
+    pub created_at: i64,
+    #[serde(skip)]
+    pub approved: i32,
+    #[serde(skip)]
+    pub rejected: i32,
+    pub invite_code: Option<String>,
+}
+
+impl WaitlistEntry {
+    pub fn status(&self) -> &'static str {
+        match (self.approved, self.rejected) {
+            (1, _) => "approved",
+            (_, 1) => "rejected",
+            _ => "pending",
+        }
+    }
+}
+
+/// The waitlist, pending first, oldest first within each status.
+pub async fn waitlist(pool: &AnyPool) -> Result<Vec<WaitlistEntry>, AuthError> {
+    Ok(sqlx::query_as(
+        "SELECT email, created_at, approved, rejected, invite_code FROM auth_waitlist \
+         ORDER BY approved + rejected, created_at",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Invite {
+    pub code: String,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub used_by_email: Option<String>,
+    pub used_at: Option<i64>,
+}
+
+/// Every invite code, newest first, with who used it.
+pub async fn invites(pool: &AnyPool) -> Result<Vec<Invite>, AuthError> {
+    Ok(sqlx::query_as(
+        "SELECT i.code, i.label, i.created_at, u.email AS used_by_email, i.used_at \
+         FROM auth_invites i LEFT JOIN auth_users u ON u.id = i.used_by \
+         ORDER BY i.created_at DESC, i.code",
+    )
+    .fetch_all(pool)
+    .await?)
 }

@@ -140,3 +140,77 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
     tx.commit().await?;
     Ok(())
 }
+
+/// One account as the founder's console lists it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Listed {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+    pub source: Option<String>,
+    pub invite_code: Option<String>,
+    #[serde(skip)]
+    pub email_verified_at: Option<i64>,
+    #[serde(skip)]
+    pub demo: i32,
+}
+
+/// Every account, newest first, with the invite code it used.
+pub async fn list(pool: &AnyPool) -> Result<Vec<Listed>, AuthError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email, u.role, u.created_at, u.signup_source AS source, \
+         i.code AS invite_code, u.email_verified_at, u.demo FROM auth_users u \
+         LEFT JOIN auth_invites i ON i.used_by = u.id ORDER BY u.created_at DESC, u.id",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn set_source(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    source: &str,
+) -> Result<(), AuthError> {
+    sqlx::query("UPDATE auth_users SET signup_source = $2 WHERE id = $1")
+        .bind(id)
+        .bind(source)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A demo account (`scanpage demo seed`): signed up at `created_at`, verified, marked `demo`.
+pub async fn insert_demo(
+    pool: &AnyPool,
+    email: &str,
+    password_hash: &str,
+    created_at: i64,
+    source: &str,
+) -> Result<String, AuthError> {
+    let id = shared::ids::new_id();
+    sqlx::query(
+        "INSERT INTO auth_users (id, email, password_hash, role, created_at, \
+         password_changed_at, email_verified_at, signup_source, demo) \
+         VALUES ($1, $2, $3, 'user', $4, $4, $4, $5, 1)",
+    )
+    .bind(&id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(created_at)
+    .bind(source)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Deletes every demo account; returns their ids (so their data elsewhere can go too).
+pub async fn delete_demo(pool: &AnyPool) -> Result<Vec<String>, AuthError> {
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM auth_users WHERE demo = 1")
+        .fetch_all(pool)
+        .await?;
+    sqlx::query("DELETE FROM auth_users WHERE demo = 1")
+        .execute(pool)
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}

@@ -54,6 +54,19 @@ impl MemoryBus {
         result
     }
 
+    /// Events queued and not yet taken by their consumers, over every topic and group.
+    pub(super) fn backlog(&self) -> usize {
+        let groups = self
+            .groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        groups
+            .values()
+            .flatten()
+            .map(|g| g.sender.max_capacity() - g.sender.capacity())
+            .sum()
+    }
+
     pub(super) fn subscribe(&self, topic: &str, group: &str) -> MemorySubscription {
         let mut groups = self
             .groups

@@ -31,6 +31,25 @@ pub mod topics {
     /// `{"sid"}`: a session ended before its access tokens expire (logout, password change,
     /// refresh-token reuse). Every process that verifies tokens adds it to its revoked list.
     pub const SESSION_REVOKED: &str = "auth.session_revoked";
+    pub const USER_SIGNED_UP: &str = "user.signed_up";
+    pub const USER_ACTIVE: &str = "user.active";
+    pub const QR_CREATED: &str = "qr.created";
+    pub const MICROSITE_PUBLISHED: &str = "microsite.published";
+    pub const FEEDBACK_SENT: &str = "beta.feedback";
+    pub const PRICING_INTEREST: &str = "beta.pricing_interest";
+    pub const INTERVIEW_ANSWERED: &str = "beta.interview";
+    pub const WAITLIST_SIZE: &str = "beta.waitlist";
+    /// The product lifecycle topics the founder's console is built from.
+    pub const PRODUCT: [&str; 8] = [
+        USER_SIGNED_UP,
+        USER_ACTIVE,
+        QR_CREATED,
+        MICROSITE_PUBLISHED,
+        FEEDBACK_SENT,
+        PRICING_INTEREST,
+        INTERVIEW_ANSWERED,
+        WAITLIST_SIZE,
+    ];
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +138,15 @@ impl EventBus {
                 Subscription::Redis(bus.subscribe(topic, group, consumer).await?)
             }
         })
+    }
+
+    /// In-process only: events queued and not yet taken by a consumer (`None` for Redis, whose
+    /// backlog lives in the streams). The demo seed waits on it before draining.
+    pub fn backlog(&self) -> Option<usize> {
+        match self {
+            EventBus::Memory(bus) => Some(bus.backlog()),
+            EventBus::Redis(_) => None,
+        }
     }
 
     /// Whether events reach other processes (Redis), not just this one.

@@ -16,6 +16,7 @@ use shared::identity::{ACCESS_COOKIE, cookie_value};
 use shared::ui::Chrome;
 
 use auth::client::{ApiKeyInfo, TotpSetupInfo};
+use auth::domain::Attribution;
 
 use super::WebState;
 use super::session::{
@@ -103,6 +104,19 @@ impl Errors {
         }
     }
 
+    /// A 4xx (a validation error, a rate limit) becomes a form error; anything else is a real
+    /// failure.
+    pub(super) fn from_api(err: ApiError) -> Result<Errors, ApiError> {
+        if err.status().is_client_error() {
+            Ok(Errors {
+                field: err.field().map(str::to_owned),
+                message: Some(err.message().to_owned()),
+            })
+        } else {
+            Err(err)
+        }
+    }
+
     /// A 4xx from auth becomes a form error; anything else is a real failure.
     pub(super) fn from_client(err: ClientError) -> Result<(Errors, StatusCode), ApiError> {
         match err.api_error() {
@@ -136,6 +150,8 @@ struct SignupPage {
     next: String,
     errors: Errors,
     waitlisted: bool,
+    /// Where the visitor came from, carried through the form for the founder's console.
+    attribution: Attribution,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +159,7 @@ struct NextQuery {
     next: Option<String>,
     invite: Option<String>,
     notice: Option<String>,
+    utm_source: Option<String>,
 }
 
 async fn signup_page(
@@ -159,7 +176,21 @@ async fn signup_page(
         next: safe_next(q.next.as_deref()),
         errors: Errors::default(),
         waitlisted: false,
+        attribution: Attribution::clean(
+            q.utm_source.as_deref(),
+            external_referrer(&headers, &state.public_host),
+        ),
     })
+}
+
+/// The `Referer` of the signup page when it is another site (our own pages are not a source).
+fn external_referrer<'a>(headers: &'a HeaderMap, own_host: &str) -> Option<&'a str> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = url::Url::parse(referer)
+        .ok()?
+        .host_str()
+        .map(str::to_owned)?;
+    (host != own_host).then_some(referer)
 }
 
 #[derive(Deserialize)]
@@ -172,6 +203,10 @@ struct SignupForm {
     next: String,
     #[serde(default)]
     csrf_token: String,
+    #[serde(default)]
+    utm_source: String,
+    #[serde(default)]
+    referrer: String,
 }
 
 async fn signup_submit(
@@ -182,10 +217,11 @@ async fn signup_submit(
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let invite = Some(form.invite_code.trim()).filter(|c| !c.is_empty());
+    let attribution = Attribution::clean(Some(&form.utm_source), Some(&form.referrer));
     let result = state
         .clients
         .auth
-        .signup(&form.email, &form.password, invite, ip)
+        .signup(&form.email, &form.password, invite, &attribution, ip)
         .await;
     let mut page = SignupPage {
         chrome: chrome(false, &form.csrf_token),
@@ -194,6 +230,7 @@ async fn signup_submit(
         next: safe_next(Some(&form.next)),
         errors: Errors::default(),
         waitlisted: false,
+        attribution,
     };
     match result {
         Ok(answer) if answer.waitlisted => {
@@ -544,7 +581,11 @@ pub(super) async fn require_session(
     here: &str,
 ) -> Result<Result<Session, Response>, ApiError> {
     match session::current(state, headers, jar).await? {
-        Some(session) => Ok(Ok(session)),
+        Some(session) => {
+            // Every signed-in page view is activity (at most one heartbeat per user per hour).
+            state.beta.touch(&session.user.id);
+            Ok(Ok(session))
+        }
         None => Ok(Err(see_other(&format!("/login?next={here}")))),
     }
 }

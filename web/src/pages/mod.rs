@@ -10,8 +10,10 @@ use shared::ui::Chrome;
 use crate::app::Clients;
 
 pub mod auth;
+pub mod beta;
 pub mod codes;
 pub mod microsites;
+pub mod console;
 pub mod session;
 
 #[derive(Clone)]
@@ -19,6 +21,12 @@ pub struct WebState {
     pub clients: Clients,
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
+    /// Feedback, pricing interest, interviews and abuse reports (this service's own tables).
+    pub beta: crate::beta::Beta,
+    /// Which future services are switched on (the console lists them).
+    pub features: shared::features::Features,
+    /// The host of `PUBLIC_BASE_URL` (links from our own pages are not a signup source).
+    pub public_host: std::sync::Arc<str>,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -26,6 +34,8 @@ pub fn router(state: WebState) -> Router {
         .merge(auth::router())
         .merge(codes::router())
         .merge(microsites::router())
+        .merge(beta::router())
+        .merge(console::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)

@@ -266,3 +266,10 @@ mod tests {
         assert!(check_csrf(&HeaderMap::new(), "").is_err());
     }
 }
+
+/// Whether the browser holds session cookies (public pages use it only to pick the navigation;
+/// nothing is authorised by it).
+pub fn has_session_cookie(headers: &HeaderMap) -> bool {
+    cookie_value(headers, ACCESS_COOKIE).is_some()
+        || cookie_value(headers, REFRESH_COOKIE).is_some()
+}

@@ -28,11 +28,16 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct Browser {
     app: Router,
     pub cookies: BTreeMap<String, String>,
+    _resources: Arc<Resources>,
+}
+
+/// The database and data folder of one app, kept while any browser on it lives.
+struct Resources {
     _db: TestDb,
     dir: std::path::PathBuf,
 }
 
-impl Drop for Browser {
+impl Drop for Resources {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -61,27 +66,41 @@ impl Page {
 }
 
 pub async fn browser(db: TestDb, public: &str) -> Browser {
+    browser_with(db, public, &[]).await
+}
+
+/// A browser on an app started with `extra` command-line settings (e.g. `--founder-emails`).
+pub async fn browser_with(db: TestDb, public: &str, extra: &[&str]) -> Browser {
     let dir = std::env::temp_dir().join(format!("scanpage-web-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Cli::parse_from([
+    let mut argv = vec![
         "scanpage",
         "--data-dir",
         dir.to_str().unwrap(),
         "--database-url",
         &db.url,
-    ])
-    .settings;
+    ];
+    argv.extend_from_slice(extra);
+    let settings = Cli::parse_from(argv).settings;
     let app = build(Arc::new(settings), Mode::AllInOne, public, &Shutdown::new())
         .await
         .unwrap();
     Browser {
         app,
         cookies: BTreeMap::new(),
-        _db: db,
-        dir,
+        _resources: Arc::new(Resources { _db: db, dir }),
     }
 }
 
 impl Browser {
+    /// Another browser (its own cookies) on the same app: a second person.
+    pub fn another(&self) -> Browser {
+        Browser {
+            app: self.app.clone(),
+            cookies: BTreeMap::new(),
+            _resources: self._resources.clone(),
+        }
+    }
+
     pub async fn send(
         &mut self,
         request: axum::http::request::Builder,

@@ -1,0 +1,79 @@
+//! The founder console's client for `/api/v1/admin/*` (in-process or over HTTP), with the answer
+//! shapes the web pages read.
+
+use axum::http::Method;
+use serde::Deserialize;
+use shared::client::{ClientError, ServiceClient, bearer};
+
+pub use super::metrics::{Cohort, FunnelStep, Overview, PlanInterest, SignupBucket, UserMetrics};
+
+#[derive(Clone)]
+pub struct ConsoleClient {
+    inner: ServiceClient,
+}
+
+#[derive(Deserialize)]
+struct Retention {
+    cohorts: Vec<Cohort>,
+}
+
+impl ConsoleClient {
+    pub fn new(inner: ServiceClient) -> Self {
+        Self { inner }
+    }
+
+    /// `query` is an already-encoded query string (`from=…&to=…`), possibly empty.
+    pub async fn overview(&self, token: &str, query: &str) -> Result<Overview, ClientError> {
+        self.get(token, &format!("/api/v1/admin/overview?{query}"))
+            .await
+    }
+
+    pub async fn signups(
+        &self,
+        token: &str,
+        query: &str,
+    ) -> Result<Vec<SignupBucket>, ClientError> {
+        self.get(token, &format!("/api/v1/admin/signups?{query}"))
+            .await
+    }
+
+    pub async fn retention(&self, token: &str, weeks: usize) -> Result<Vec<Cohort>, ClientError> {
+        let answer: Retention = self
+            .get(token, &format!("/api/v1/admin/retention?weeks={weeks}"))
+            .await?;
+        Ok(answer.cohorts)
+    }
+
+    /// The caller's own human scans over the last five years (whether anyone has scanned one
+    /// of their codes yet: the interview invitation waits for that).
+    pub async fn own_human_scans(&self, token: &str) -> Result<i64, ClientError> {
+        #[derive(Deserialize)]
+        struct Own {
+            human_scans: i64,
+        }
+        let today = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        let from = today
+            .checked_sub(jiff::Span::new().days(1_800))
+            .unwrap_or(today);
+        let own: Own = self
+            .get(token, &format!("/api/v1/analytics/overview?from={from}"))
+            .await?;
+        Ok(own.human_scans)
+    }
+
+    pub async fn users(&self, token: &str) -> Result<Vec<UserMetrics>, ClientError> {
+        self.get(token, "/api/v1/admin/users").await
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> Result<T, ClientError> {
+        self.inner
+            .json(Method::GET, path, bearer(token), None::<&()>)
+            .await
+    }
+}

@@ -1,0 +1,155 @@
+//! `/api/v1/admin/*`: the founder's numbers. Founders only; for anyone else these routes do not
+//! exist (404).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::routing::get;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use shared::db::Db;
+use shared::extract::{Json, Query};
+use shared::identity::{Founder, Identity};
+
+use super::metrics::{self, Cohort, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
+use super::store::{self, HumanScans, UserRow};
+use crate::error::AnalyticsError;
+
+#[derive(Clone)]
+pub struct AdminState {
+    pub db: Db,
+    pub identity: Identity,
+}
+
+impl FromRef<AdminState> for Identity {
+    fn from_ref(state: &AdminState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+pub fn router(state: AdminState) -> Router {
+    let api = Router::new()
+        .route("/overview", get(overview))
+        .route("/signups", get(signups))
+        .route("/retention", get(retention))
+        .route("/users", get(users))
+        .with_state(state);
+    Router::new().nest("/api/v1/admin", api)
+}
+
+/// `from`/`to` as ISO dates (UTC, inclusive): the signup cohort. Both optional (all time).
+#[derive(Debug, Default, Deserialize)]
+pub struct CohortQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    pub weeks: Option<usize>,
+}
+
+impl CohortQuery {
+    fn window(&self) -> Result<Window, AnalyticsError> {
+        let day = |field: &'static str, raw: &Option<String>| {
+            raw.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let date: Date = s
+                        .parse()
+                        .map_err(|_| AnalyticsError::invalid(field, "a date as YYYY-MM-DD"))?;
+                    let start = date
+                        .to_zoned(jiff::tz::TimeZone::UTC)
+                        .map_err(|_| AnalyticsError::invalid(field, "a date as YYYY-MM-DD"))?;
+                    Ok::<i64, AnalyticsError>(start.timestamp().as_millisecond())
+                })
+                .transpose()
+        };
+        let from = day("from", &self.from)?.unwrap_or(i64::MIN);
+        let to = day("to", &self.to)?.map_or(i64::MAX, |t| t + super::DAY_MS);
+        if from >= to {
+            return Err(AnalyticsError::invalid("from", "must not be after `to`"));
+        }
+        Ok(Window { from, to })
+    }
+}
+
+/// The rows every answer is computed from, read once per request.
+struct Loaded {
+    users: Vec<UserRow>,
+    scans: HashMap<String, HumanScans>,
+    weeks: HashMap<String, std::collections::HashSet<i64>>,
+}
+
+impl Loaded {
+    async fn read(db: &Db) -> Result<Loaded, AnalyticsError> {
+        let pool = db.pool();
+        Ok(Loaded {
+            users: store::users(pool).await?,
+            scans: store::human_scans(pool).await?,
+            weeks: metrics::weeks_by_user(store::activity(pool).await?),
+        })
+    }
+
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            users: &self.users,
+            scans: &self.scans,
+            active_weeks: &self.weeks,
+        }
+    }
+}
+
+async fn overview(
+    State(state): State<AdminState>,
+    _: Founder,
+    Query(q): Query<CohortQuery>,
+) -> Result<Json<Overview>, AnalyticsError> {
+    let window = q.window()?;
+    let loaded = Loaded::read(&state.db).await?;
+    let waitlist = store::waitlist(state.db.pool()).await?;
+    Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
+}
+
+async fn signups(
+    State(state): State<AdminState>,
+    _: Founder,
+    Query(q): Query<CohortQuery>,
+) -> Result<Json<Vec<SignupBucket>>, AnalyticsError> {
+    let window = q.window()?;
+    let interval = match q.interval.as_deref() {
+        None | Some("") => Interval::Day,
+        Some(text) => Interval::parse(text)
+            .ok_or_else(|| AnalyticsError::invalid("interval", "`day` or `week`"))?,
+    };
+    let loaded = Loaded::read(&state.db).await?;
+    Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
+}
+
+#[derive(Serialize)]
+struct Retention {
+    /// Epoch ms of each cohort's Monday (UTC); `active[k]` = users active k weeks later.
+    cohorts: Vec<Cohort>,
+}
+
+async fn retention(
+    State(state): State<AdminState>,
+    _: Founder,
+    Query(q): Query<CohortQuery>,
+) -> Result<Json<Retention>, AnalyticsError> {
+    let weeks = q.weeks.unwrap_or(8);
+    if !(1..=52).contains(&weeks) {
+        return Err(AnalyticsError::invalid("weeks", "between 1 and 52"));
+    }
+    let loaded = Loaded::read(&state.db).await?;
+    Ok(Json(Retention {
+        cohorts: metrics::retention(&loaded.facts(), shared::ids::now_ms(), weeks),
+    }))
+}
+
+async fn users(
+    State(state): State<AdminState>,
+    _: Founder,
+) -> Result<Json<Vec<UserMetrics>>, AnalyticsError> {
+    let loaded = Loaded::read(&state.db).await?;
+    Ok(Json(metrics::user_table(&loaded.facts())))
+}

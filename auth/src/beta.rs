@@ -1,0 +1,156 @@
+//! The beta's founder operations: who signed up and from where, the waitlist, invite codes, and
+//! the demo accounts of `scanpage demo`. Reached through `/api/v1/auth/admin/*` (founders only)
+//! and the CLI. Lifecycle events (`user.signed_up`, `beta.waitlist`) go out from here so the
+//! analytics service can keep the console's numbers without reading auth's tables.
+
+use shared::bus::{Event, topics};
+use shared::events::{UserDeleted, UserSignedUp, WaitlistSize};
+
+use crate::domain::Email;
+use crate::error::AuthError;
+use crate::secrets::{self, random_token};
+use crate::service::Auth;
+use crate::store::gate::{self, Invite, WaitlistEntry};
+use crate::store::users::{self, Listed};
+
+/// The most invite codes one request may create.
+pub const MAX_INVITES_PER_BATCH: usize = 500;
+/// The longest invite label.
+const MAX_LABEL_CHARS: usize = 80;
+
+impl Auth {
+    /// Publishes `user.signed_up`; `at` backdates it (demo data), else now.
+    pub(crate) fn announce_signup(
+        &self,
+        user_id: &str,
+        source: String,
+        demo: bool,
+        at: Option<i64>,
+    ) {
+        let mut event = Event::new(
+            topics::USER_SIGNED_UP,
+            UserSignedUp {
+                user_id: user_id.to_owned(),
+                source,
+                demo,
+            },
+        );
+        if let Some(at) = at {
+            event.occurred_at = at;
+        }
+        if let Err(err) = self.bus.publish(event) {
+            // The account exists either way; the console misses one signup until a reseed.
+            tracing::warn!(%err, "could not announce a signup");
+        }
+    }
+
+    /// Publishes the waitlist's current size (a gauge for the console).
+    pub(crate) async fn announce_waitlist(&self) {
+        match gate::waitlist_count(&self.db).await {
+            Ok(pending) => {
+                let _ = self
+                    .bus
+                    .publish(Event::new(topics::WAITLIST_SIZE, WaitlistSize { pending }));
+            }
+            Err(err) => tracing::warn!(%err, "could not count the waitlist"),
+        }
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<Listed>, AuthError> {
+        users::list(&self.db).await
+    }
+
+    pub async fn waitlist(&self) -> Result<Vec<WaitlistEntry>, AuthError> {
+        gate::waitlist(&self.db).await
+    }
+
+    /// Approves a waitlisted email: issues an invite code for it. None when not pending.
+    pub async fn approve_waitlisted(&self, email: &str) -> Result<Option<String>, AuthError> {
+        let email = Email::parse(email)?;
+        let code = gate::approve(&self.db, email.as_str(), &random_token()[..12]).await?;
+        if code.is_some() {
+            self.announce_waitlist().await;
+        }
+        Ok(code)
+    }
+
+    /// Rejects a pending waitlist entry. False when it is not pending.
+    pub async fn reject_waitlisted(&self, email: &str) -> Result<bool, AuthError> {
+        let email = Email::parse(email)?;
+        let done = gate::reject(&self.db, email.as_str()).await?;
+        if done {
+            self.announce_waitlist().await;
+        }
+        Ok(done)
+    }
+
+    /// Creates `n` single-use invite codes, optionally labelled ("podcast listeners").
+    pub async fn create_invites(
+        &self,
+        n: usize,
+        label: Option<&str>,
+    ) -> Result<Vec<String>, AuthError> {
+        if !(1..=MAX_INVITES_PER_BATCH).contains(&n) {
+            return Err(AuthError::invalid(
+                "count",
+                format!("between 1 and {MAX_INVITES_PER_BATCH}"),
+            ));
+        }
+        let label = label.map(str::trim).filter(|l| !l.is_empty());
+        if let Some(label) = label
+            && (label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control))
+        {
+            return Err(AuthError::invalid(
+                "label",
+                format!("up to {MAX_LABEL_CHARS} characters on one line"),
+            ));
+        }
+        let mut codes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = random_token()[..12].to_owned();
+            gate::create_invite(&self.db, &code, label).await?;
+            codes.push(code);
+        }
+        Ok(codes)
+    }
+
+    pub async fn invites(&self) -> Result<Vec<Invite>, AuthError> {
+        gate::invites(&self.db).await
+    }
+
+    pub async fn promote(&self, email: &str) -> Result<bool, AuthError> {
+        let email = Email::parse(email)?;
+        users::set_role_by_email(&self.db, email.as_str(), shared::identity::Role::Founder).await
+    }
+
+    /// Creates demo accounts that cannot sign in (their password is random and never shown),
+    /// each signed up at its given time; announces each signup backdated to that time.
+    pub async fn create_demo_users(
+        &self,
+        people: &[(String, i64, String)],
+    ) -> Result<Vec<String>, AuthError> {
+        let unusable = secrets::hash_password(random_token()).await?;
+        let mut ids = Vec::with_capacity(people.len());
+        for (email, at, source) in people {
+            let email = Email::parse(email)?;
+            let id = users::insert_demo(&self.db, email.as_str(), &unusable, *at, source).await?;
+            self.announce_signup(&id, source.clone(), true, Some(*at));
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Deletes every demo account and tells the other services to delete their data.
+    pub async fn clear_demo(&self) -> Result<usize, AuthError> {
+        let ids = users::delete_demo(&self.db).await?;
+        for user_id in &ids {
+            let _ = self.bus.publish(Event::new(
+                topics::USER_DELETED,
+                UserDeleted {
+                    user_id: user_id.clone(),
+                },
+            ));
+        }
+        Ok(ids.len())
+    }
+}

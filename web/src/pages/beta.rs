@@ -1,0 +1,354 @@
+//! What beta users tell us: the feedback control on every app page, the interview invitation,
+//! the pricing page and the public abuse report form. Handlers are thin; `crate::beta` validates
+//! and stores.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use super::WebState;
+use super::auth::{Errors, chrome, form_session};
+use super::session::{self, CookieJar, PeerIp, csrf_token, see_other};
+use crate::beta::{FeedbackInput, Plan, REPORT_REASONS};
+
+const FORM_LIMIT: usize = 16 * 1024;
+
+pub fn router() -> Router<WebState> {
+    let small = || DefaultBodyLimit::max(FORM_LIMIT);
+    Router::new()
+        .route("/app/feedback", post(feedback).layer(small()))
+        .route(
+            "/app/interview",
+            get(interview_card).post(interview).layer(small()),
+        )
+        .route("/pricing", get(pricing))
+        .route("/pricing/choose", post(choose_plan).layer(small()))
+        .route("/report", get(report_page).post(report).layer(small()))
+}
+
+fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+// --- Feedback ----------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct FeedbackForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    rating: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/beta/feedback_result.html")]
+struct FeedbackResult {
+    chrome: Chrome,
+    /// htmx asked: answer the fragment that replaces the form.
+    fragment: bool,
+    sent: bool,
+    message: String,
+    errors: Errors,
+}
+
+async fn feedback(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<FeedbackForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+    let input = FeedbackInput {
+        message: &form.message,
+        rating: Some(&form.rating),
+        referer,
+    };
+    let (sent, errors, status) = match state.beta.send_feedback(&session.user.id, input).await {
+        Ok(()) => (true, Errors::default(), StatusCode::OK),
+        Err(err) => {
+            let status = err.status();
+            (false, Errors::from_api(err)?, status)
+        }
+    };
+    let page = FeedbackResult {
+        chrome: chrome(true, &form.csrf_token),
+        fragment: is_htmx(&headers),
+        sent,
+        message: if sent { String::new() } else { form.message },
+        errors,
+    };
+    // htmx swaps only 2xx answers by default: an error fragment is sent as 200 with the error.
+    let status = if page.fragment {
+        StatusCode::OK
+    } else {
+        status
+    };
+    Ok(jar.apply((status, page)))
+}
+
+// --- Interview invitation ------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/beta/interview_card.html")]
+struct InterviewCard {
+    chrome: Chrome,
+    show: bool,
+    thanks: Option<&'static str>,
+    contact: String,
+    time_zone: String,
+    errors: Errors,
+}
+
+/// The card, loaded by htmx on app pages: shown after the user's first human scan, until they
+/// answer. Empty otherwise (and when analytics cannot say).
+async fn interview_card(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let Some(session) = session::current(&state, &headers, &mut jar).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let answered = state.beta.interview_of(&session.user.id).await?.is_some();
+    let show = !answered
+        && state
+            .clients
+            .console
+            .own_human_scans(&session.access_token)
+            .await
+            .is_ok_and(|n| n > 0);
+    Ok(jar.apply(InterviewCard {
+        chrome: chrome(true, &csrf),
+        show,
+        thanks: None,
+        contact: String::new(),
+        time_zone: String::new(),
+        errors: Errors::default(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct InterviewForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// `yes` or `no`.
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+async fn interview(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<InterviewForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let opted_in = form.answer == "yes";
+    let result = state
+        .beta
+        .answer_interview(
+            &session.user.id,
+            opted_in,
+            &form.contact,
+            &form.time_zone,
+            None,
+        )
+        .await;
+    let mut card = InterviewCard {
+        chrome: chrome(true, &form.csrf_token),
+        show: true,
+        thanks: None,
+        contact: form.contact,
+        time_zone: form.time_zone,
+        errors: Errors::default(),
+    };
+    match result {
+        Ok(()) if !is_htmx(&headers) => return Ok(jar.apply(see_other("/app"))),
+        Ok(()) => {
+            card.thanks = Some(if opted_in {
+                "Thank you! We'll be in touch to find a time."
+            } else {
+                "No problem — we won't ask again."
+            });
+        }
+        Err(err) => card.errors = Errors::from_api(err)?,
+    }
+    Ok(jar.apply(card))
+}
+
+// --- Pricing -------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/beta/pricing.html")]
+struct PricingPage {
+    chrome: Chrome,
+    plans: Vec<Plan>,
+    chosen: Option<String>,
+    just_chose: bool,
+    errors: Errors,
+}
+
+async fn pricing(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = session::current(&state, &headers, &mut jar).await?;
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let chosen = match &session {
+        Some(s) => state.beta.chosen_plan(&s.user.id).await?,
+        None => None,
+    };
+    Ok(jar.apply(PricingPage {
+        chrome: chrome(session.is_some(), &csrf),
+        plans: state.beta.plans().to_vec(),
+        chosen,
+        just_chose: false,
+        errors: Errors::default(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ChooseForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    plan: String,
+}
+
+async fn choose_plan(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<ChooseForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session =
+        match form_session(&state, &headers, &form.csrf_token, &mut jar, "/pricing").await? {
+            Ok(session) => session,
+            Err(redirect) => return Ok(jar.apply(redirect)),
+        };
+    let mut page = PricingPage {
+        chrome: chrome(true, &form.csrf_token),
+        plans: state.beta.plans().to_vec(),
+        chosen: None,
+        just_chose: false,
+        errors: Errors::default(),
+    };
+    match state
+        .beta
+        .choose_plan(&session.user.id, &form.plan, None)
+        .await
+    {
+        Ok(plan) => {
+            page.chosen = Some(plan.name);
+            page.just_chose = true;
+            Ok(jar.apply(page))
+        }
+        Err(err) => {
+            let status = err.status();
+            page.errors = Errors::from_api(err)?;
+            Ok(jar.apply((status, page)))
+        }
+    }
+}
+
+// --- Abuse reports -------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/beta/report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    reasons: &'static [(&'static str, &'static str)],
+    target: String,
+    reason: String,
+    details: String,
+    sent: bool,
+    errors: Errors,
+}
+
+#[derive(Deserialize, Default)]
+struct ReportQuery {
+    /// Pre-filled from the expired/paused pages and microsite footers.
+    target: Option<String>,
+}
+
+async fn report_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    jar.apply(ReportPage {
+        chrome: chrome(session::has_session_cookie(&headers), &csrf),
+        reasons: &REPORT_REASONS,
+        target: q.target.unwrap_or_default().chars().take(2_048).collect(),
+        reason: String::new(),
+        details: String::new(),
+        sent: false,
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    details: String,
+}
+
+async fn report(
+    State(state): State<WebState>,
+    PeerIp(ip): PeerIp,
+    headers: HeaderMap,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, ApiError> {
+    session::check_csrf(&headers, &form.csrf_token)?;
+    let result = state
+        .beta
+        .report(ip, &form.target, &form.reason, &form.details)
+        .await;
+    let mut page = ReportPage {
+        chrome: chrome(session::has_session_cookie(&headers), &form.csrf_token),
+        reasons: &REPORT_REASONS,
+        target: form.target,
+        reason: form.reason,
+        details: form.details,
+        sent: false,
+        errors: Errors::default(),
+    };
+    match result {
+        Ok(()) => {
+            page.sent = true;
+            Ok(page.into_response())
+        }
+        Err(err) => {
+            let status = err.status();
+            page.errors = Errors::from_api(err)?;
+            Ok((status, page).into_response())
+        }
+    }
+}
