@@ -149,12 +149,22 @@ pub async fn build(
     for (&service, db) in &databases {
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
-            Service::Qr => qr::build(context(db)).await?,
+            Service::Qr => continue, // built below, after microsite: it asks microsite
             Service::Microsite => microsite::build(context(db)).await?,
             Service::Analytics => analytics::build(context(db)).await?,
             Service::Web => continue, // needs the clients of the others, built below
         };
         routers.insert(service, router);
+    }
+    if let Some(db) = databases.get(&Service::Qr) {
+        // `microsite` codes ask microsite who owns a page; without a way to reach it (split
+        // mode, no MICROSITE_URL) those codes answer 503 and everything else works.
+        let directory: Arc<dyn qr::microsite::MicrositeDirectory> =
+            match client_for(Service::Microsite, &settings, &routers) {
+                Ok(client) => Arc::new(qr::microsite::ServiceDirectory::new(client)),
+                Err(_) => Arc::new(qr::microsite::NoDirectory),
+            };
+        routers.insert(Service::Qr, qr::build_with(context(db), directory).await?);
     }
     if services.contains(&Service::Web) {
         let clients = Clients {
