@@ -165,6 +165,31 @@ impl QrClient {
         self.inner.decode(answer).map(BulkOutcome::Created)
     }
 
+    /// The zip of images (`query` is passed on: `ids=`, `size=`), as the raw answer.
+    pub async fn export(&self, token: &str, query: &str) -> Result<Answer, ClientError> {
+        let path = if query.is_empty() {
+            "/api/v1/qr/export.zip".to_owned()
+        } else {
+            format!("/api/v1/qr/export.zip?{query}")
+        };
+        let answer = self
+            .inner
+            .send(Method::GET, &path, bearer(token), None)
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self
+                .inner
+                .decode::<serde_json::Value>(answer)
+                .err()
+                .unwrap_or(ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: "an error without a body".into(),
+                }))
+        }
+    }
+
     /// The saved styles ("brand kits").
     pub async fn styles(&self, token: &str) -> Result<Vec<StyleView>, ClientError> {
         self.inner

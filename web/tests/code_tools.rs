@@ -137,6 +137,16 @@ async fn bulk_upload_reports_bad_rows_and_creates_good_files() {
         assert!(done.html.contains("Created 2 codes"), "{}", done.html);
         let list = browser.get("/app?tag=spring").await;
         assert!(list.html.contains("Poster B") && !list.html.contains("Poster A"));
+        assert!(
+            browser
+                .get("/app")
+                .await
+                .html
+                .contains("href=\"/app/qr/export.zip\"")
+        );
+        let zip = browser.get("/app/qr/export.zip").await;
+        assert_eq!(zip.status, StatusCode::OK);
+        assert!(zip.html.starts_with("PK"), "a zip file");
 
         let forged = browser
             .post("/app/qr/bulk", &[("csrf_token", "forged"), ("csv", file)])

@@ -47,6 +47,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/qr/{id}", get(edit_page).post(update).layer(small()))
         // POST because HTML forms cannot send DELETE.
         .route("/app/qr/{id}/delete", post(remove).layer(small()))
+        .route("/app/qr/export.zip", get(export_zip))
         .route("/app/qr/{id}/image.svg", get(image_svg))
         .route("/app/qr/{id}/image.png", get(image_png))
 }
@@ -720,6 +721,42 @@ async fn image(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-cache"),
         );
+    }
+    Ok(jar.apply(response))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    ids: Option<String>,
+}
+
+/// Every code's PNG and SVG in one zip (or those in `ids`), passed through from qr.
+async fn export_zip(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let Some(session) = super::session::current(&state, &headers, &mut jar).await? else {
+        return Err(ApiError::unauthenticated());
+    };
+    let params: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query.ids.iter().map(|ids| ("ids", ids)))
+        .finish();
+    let answer = state
+        .clients
+        .qr
+        .export(&session.access_token, &params)
+        .await?;
+    let mut response = (StatusCode::OK, answer.body).into_response();
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_DISPOSITION,
+        header::CACHE_CONTROL,
+    ] {
+        if let Some(value) = answer.headers.get(&name) {
+            response.headers_mut().insert(name, value.clone());
+        }
     }
     Ok(jar.apply(response))
 }
