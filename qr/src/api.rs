@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -14,6 +14,7 @@ use shared::extract::{Json, Query};
 use shared::identity::{Identity, Principal, Scope};
 
 use crate::error::QrError;
+use crate::microsite::Caller;
 use crate::model::{Content, Kind, QrCode, short_url};
 use crate::rules::{Rules, Utm};
 use crate::service::{Changes, Format, QrService};
@@ -36,6 +37,11 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/qr", post(create).get(list))
         .route("/api/v1/qr/preview.svg", post(preview))
+        .route(
+            "/api/v1/qr/bulk",
+            post(crate::bulk::create).layer(DefaultBodyLimit::max(crate::bulk::MAX_CSV_BYTES)),
+        )
+        .route("/api/v1/qr/export.zip", get(crate::bulk::export))
         .route("/api/v1/qr/styles", get(list_styles).post(save_style))
         .route("/api/v1/qr/styles/{id}", delete(delete_style))
         .route("/api/v1/qr/{id}", get(read).patch(update).delete(remove))
@@ -54,9 +60,16 @@ pub struct QrView {
     pub name: String,
     pub kind: Kind,
     pub destination: Option<String>,
+    /// `microsite` codes: the microsite they point at.
+    #[serde(default)]
+    pub microsite_id: Option<String>,
     pub content: Option<Content>,
     pub style: Style,
+    /// The rules, without the password's hash (see `password_protected`).
     pub rules: Rules,
+    /// Scanners must type a password first.
+    #[serde(default)]
+    pub password_protected: bool,
     pub utm: Option<Utm>,
     pub tags: Vec<String>,
     pub paused: bool,
@@ -65,8 +78,11 @@ pub struct QrView {
 }
 
 impl QrView {
-    fn of(qr: QrCode, base: &str) -> Self {
+    pub fn of(mut qr: QrCode, base: &str) -> Self {
+        let password_protected = qr.rules.password_hash.take().is_some();
         QrView {
+            password_protected,
+            microsite_id: qr.microsite_id,
             short_url: qr.kind.is_dynamic().then(|| short_url(base, &qr.code)),
             id: qr.id,
             code: qr.code,
@@ -88,10 +104,12 @@ impl QrView {
 async fn create(
     State(state): State<ApiState>,
     principal: Principal,
+    headers: HeaderMap,
     Json(changes): Json<Changes>,
 ) -> Result<(StatusCode, Json<QrView>), ApiError> {
     principal.require(Scope::QrWrite)?;
-    let qr = state.service.create(&principal.user_id, changes).await?;
+    let caller = Caller::from_request(&principal.user_id, &headers);
+    let qr = state.service.create(&caller, changes).await?;
     Ok((
         StatusCode::CREATED,
         Json(QrView::of(qr, state.service.public_base_url())),
@@ -166,13 +184,12 @@ async fn update(
     State(state): State<ApiState>,
     principal: Principal,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Json(changes): Json<Changes>,
 ) -> Result<Json<QrView>, ApiError> {
     principal.require(Scope::QrWrite)?;
-    let qr = state
-        .service
-        .update(&principal.user_id, &id, changes)
-        .await?;
+    let caller = Caller::from_request(&principal.user_id, &headers);
+    let qr = state.service.update(&caller, &id, changes).await?;
     Ok(Json(QrView::of(qr, state.service.public_base_url())))
 }
 
@@ -244,7 +261,7 @@ async fn image(
 }
 
 /// `scanpage-menu-ab3cd5e-1024.png`: the code's name made safe for every file system.
-fn file_name(name: &str, code: &str, format: Format, size: u32) -> String {
+pub(crate) fn file_name(name: &str, code: &str, format: Format, size: u32) -> String {
     let slug: String = name
         .to_lowercase()
         .chars()

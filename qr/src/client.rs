@@ -5,7 +5,16 @@ use axum::http::{HeaderValue, Method, header};
 use bytes::Bytes;
 use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
-use crate::api::{ListView, QrView};
+use crate::api::{ListView, QrView, StyleView};
+use crate::bulk::{BulkCreated, RowError};
+
+/// What a bulk upload came to.
+#[derive(Debug)]
+pub enum BulkOutcome {
+    Created(BulkCreated),
+    /// Nothing was created; each bad row and why.
+    Rejected(Vec<RowError>),
+}
 
 #[derive(Clone)]
 pub struct QrClient {
@@ -131,6 +140,84 @@ impl QrClient {
                     detail: "an error without a body".into(),
                 }))
         }
+    }
+}
+
+impl QrClient {
+    /// Creates codes from a CSV body: all of them, or none and a per-row report.
+    pub async fn bulk(&self, token: &str, csv: Bytes) -> Result<BulkOutcome, ClientError> {
+        let mut headers = bearer(token);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+        let answer = self
+            .inner
+            .send(Method::POST, "/api/v1/qr/bulk", headers, Some(csv))
+            .await?;
+        if answer.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            && let Ok(body) = serde_json::from_slice::<serde_json::Value>(&answer.body)
+            && let Some(rows) = body["error"].get("rows")
+        {
+            let rows = serde_json::from_value(rows.clone()).map_err(|e| ClientError::Decode {
+                service: self.inner.service(),
+                detail: e.to_string(),
+            })?;
+            return Ok(BulkOutcome::Rejected(rows));
+        }
+        self.inner.decode(answer).map(BulkOutcome::Created)
+    }
+
+    /// The zip of images (`query` is passed on: `ids=`, `size=`), as the raw answer.
+    pub async fn export(&self, token: &str, query: &str) -> Result<Answer, ClientError> {
+        let path = if query.is_empty() {
+            "/api/v1/qr/export.zip".to_owned()
+        } else {
+            format!("/api/v1/qr/export.zip?{query}")
+        };
+        let answer = self
+            .inner
+            .send(Method::GET, &path, bearer(token), None)
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self
+                .inner
+                .decode::<serde_json::Value>(answer)
+                .err()
+                .unwrap_or(ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: "an error without a body".into(),
+                }))
+        }
+    }
+
+    /// The saved styles ("brand kits").
+    pub async fn styles(&self, token: &str) -> Result<Vec<StyleView>, ClientError> {
+        self.inner
+            .json(Method::GET, "/api/v1/qr/styles", bearer(token), None::<&()>)
+            .await
+    }
+
+    pub async fn save_style(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Result<StyleView, ClientError> {
+        self.inner
+            .json(Method::POST, "/api/v1/qr/styles", bearer(token), Some(body))
+            .await
+    }
+
+    pub async fn delete_style(&self, token: &str, id: &str) -> Result<(), ClientError> {
+        let answer = self
+            .inner
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/qr/styles/{}", encode(id)),
+                bearer(token),
+                None,
+            )
+            .await?;
+        expect_success(&self.inner, answer)
     }
 }
 

@@ -31,6 +31,11 @@ pub enum QrError {
     Invalid { field: String, message: String },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// Another service (microsite) could not answer; the caller may try again.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl QrError {
@@ -60,6 +65,8 @@ impl From<QrError> for ApiError {
             }
             QrError::Invalid { field, message } => ApiError::invalid(field, message),
             QrError::Database(e) => e.into(),
+            QrError::Unavailable(message) => ApiError::unavailable(message),
+            QrError::Internal(detail) => ApiError::internal(detail),
         }
     }
 }

@@ -3,12 +3,16 @@
 
 pub mod api;
 pub mod bots;
+pub mod bulk;
 pub mod client;
 pub mod code;
 pub mod destination;
 pub mod error;
+pub mod gate;
+pub mod microsite;
 pub mod model;
 pub mod redirect;
+mod redis_cache;
 pub mod render;
 pub mod rules;
 pub mod service;
@@ -19,11 +23,12 @@ mod workers;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use shared::context::ServiceContext;
 
 use crate::destination::Blocklist;
-use crate::service::QrService;
+use crate::microsite::{MicrositeDirectory, NoDirectory};
+use crate::service::{Parts, QrService};
 use crate::store::Store;
 
 /// This service's migrations (`migrations/qr/`).
@@ -31,9 +36,19 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../migrations/qr")
 }
 
-/// The service's router, ready to be mounted in all-in-one mode or served alone. Starts the
-/// background workers (scan counter, cache invalidation, account deletion).
+/// The service's router without a way to reach microsite (`microsite` codes answer 503). See
+/// [`build_with`].
 pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
+    build_with(ctx, Arc::new(NoDirectory)).await
+}
+
+/// The service's router, ready to be mounted in all-in-one mode or served alone, asking
+/// `directory` about microsites. Starts the background workers (scan counter, cache
+/// invalidation, account deletion).
+pub async fn build_with(
+    ctx: ServiceContext,
+    directory: Arc<dyn MicrositeDirectory>,
+) -> Result<Router, shared::Error> {
     let blocklist = match &ctx.settings.qr_blocklist_file {
         Some(path) => Blocklist::load(path).map_err(|e| {
             shared::Error::Config(format!(
@@ -48,9 +63,13 @@ pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
     let service = Arc::new(QrService::new(
         store.clone(),
         ctx.bus.clone(),
-        blocklist,
-        ctx.public_base_url.clone(),
-        counted,
+        Parts {
+            blocklist,
+            public_base_url: ctx.public_base_url.clone(),
+            counted,
+            redis: ctx.redis.clone(),
+            directory,
+        },
     ));
     workers::start(&ctx, service.clone(), counted_rx).await?;
 
@@ -62,9 +81,19 @@ pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
         service,
         identity: ctx.identity.clone(),
     };
+    // The password form posts back to /r/{code}: only from our own pages (Origin or
+    // Sec-Fetch-Site), so another site cannot make visitors' browsers guess for it.
+    let same_origin = tower_http::csrf::CsrfLayer::new()
+        .add_trusted_origin(&*ctx.public_base_url)
+        .map_err(|e| {
+            shared::Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}"))
+        })?;
     Ok(api::router(api).merge(
         Router::new()
-            .route("/r/{code}", get(redirect::scan))
+            .route(
+                "/r/{code}",
+                get(redirect::scan).merge(post(redirect::unlock).layer(same_origin)),
+            )
             .with_state(redirect),
     ))
 }

@@ -12,6 +12,8 @@ pub enum Kind {
     /// Dynamic: encodes our short URL; the destination can change after printing.
     #[default]
     Url,
+    /// Dynamic: encodes our short URL and goes to one of the owner's microsites.
+    Microsite,
     /// Static kinds encode their content directly and are not tracked.
     Text,
     Wifi,
@@ -22,12 +24,13 @@ pub enum Kind {
 
 impl Kind {
     pub fn is_dynamic(self) -> bool {
-        self == Kind::Url
+        matches!(self, Kind::Url | Kind::Microsite)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Url => "url",
+            Kind::Microsite => "microsite",
             Kind::Text => "text",
             Kind::Wifi => "wifi",
             Kind::Vcard => "vcard",
@@ -39,6 +42,7 @@ impl Kind {
     pub fn parse(s: &str) -> Option<Kind> {
         [
             Kind::Url,
+            Kind::Microsite,
             Kind::Text,
             Kind::Wifi,
             Kind::Vcard,
@@ -227,6 +231,8 @@ pub struct QrCode {
     pub name: String,
     pub kind: Kind,
     pub destination: Option<String>,
+    /// `microsite` codes: which of the owner's microsites (`destination` is its public URL).
+    pub microsite_id: Option<String>,
     pub content: Option<Content>,
     pub style: Style,
     pub rules: Rules,
@@ -238,6 +244,27 @@ pub struct QrCode {
 }
 
 impl QrCode {
+    /// A blank code of `kind` for `owner_id`, to be filled by the service.
+    pub fn blank(owner_id: &str, kind: Kind, now: i64) -> Self {
+        QrCode {
+            id: shared::ids::new_id(),
+            owner_id: owner_id.to_owned(),
+            code: String::new(),
+            name: String::new(),
+            kind,
+            destination: None,
+            microsite_id: None,
+            content: None,
+            style: Style::default(),
+            rules: Rules::default(),
+            utm: None,
+            tags: Vec::new(),
+            paused: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// What the symbol encodes: our short URL for dynamic codes, the content for static ones.
     pub fn payload(&self, public_base_url: &str) -> Result<String, QrError> {
         match (&self.content, self.kind.is_dynamic()) {

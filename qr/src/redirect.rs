@@ -15,11 +15,11 @@ use shared::events::QrScanned;
 use shared::ids::now_ms;
 use shared::ui::Chrome;
 
-use crate::bots;
 use crate::code::ShortCode;
 use crate::model::short_url;
 use crate::rules::{Outcome, ScanContext, evaluate};
 use crate::service::{QrService, Target};
+use crate::{bots, gate};
 
 /// How long a cache miss may wait for the database before the scanner gets a 503 page.
 const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
@@ -69,31 +69,12 @@ pub async fn scan(
         return page_response(StatusCode::OK, page.render());
     }
 
-    let human_scans = if target.rules.max_scans.is_some() {
-        state.service.human_scans(&target).await
-    } else {
-        0
-    };
-    let outcome = evaluate(
-        &target.destination,
-        target.paused,
-        &target.rules,
-        target.utm.as_ref(),
-        &ScanContext {
-            now_ms: now_ms(),
-            user_agent,
-            query: parts.uri.query(),
-            human_scans,
-        },
-    );
-    let destination = match &outcome {
-        Outcome::Redirect { url, .. } => Some(attribute_microsite(
-            url,
-            state.service.public_base_url(),
-            &target.code,
-        )),
-        _ => None,
-    };
+    let (outcome, destination) = decide(&state, &target, &parts).await;
+    if destination.is_some() && target.rules.has_password() {
+        // The scan is recorded here, once; the password post that follows is not another scan.
+        publish(&state, &target, &parts, "password", None, prefetch);
+        return password_page(StatusCode::OK, None, false);
+    }
     publish(
         &state,
         &target,
@@ -105,9 +86,113 @@ pub async fn scan(
     if human && destination.is_some() {
         state.service.count_human_scan(&target);
     }
+    answer(outcome, destination, StatusCode::FOUND)
+}
 
+/// `POST /r/{code}`: the password form of a protected code. Same-origin only (the route's CSRF
+/// layer); wrong guesses are limited per code and visitor.
+pub async fn unlock(
+    State(state): State<RedirectState>,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(code) = ShortCode::from_request(&raw) else {
+        return not_found();
+    };
+    let target = match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
+        Ok(Ok(Some(target))) => target,
+        Ok(Ok(None)) => return not_found(),
+        _ => return unavailable(),
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 4096).await else {
+        return password_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("That is too long."),
+            false,
+        );
+    };
+    let password = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+
+    let (outcome, destination) = decide(&state, &target, &parts).await;
+    let (Some(hash), Some(_)) = (&target.rules.password_hash, &destination) else {
+        // Not protected (any more), or paused/expired: answer as a scan would, without a count.
+        return answer(outcome, destination, StatusCode::SEE_OTHER);
+    };
+    let visitor = gate::visitor(shared::client_ip::client_ip(&parts, &state.trusted_proxies));
+    let attempts = state.service.attempts();
+    if attempts.locked(&target.code, visitor) {
+        return locked();
+    }
+    if password.is_empty()
+        || password.chars().count() > 128
+        || !gate::verify(password, hash.clone()).await
+    {
+        attempts.fail(&target.code, visitor);
+        if attempts.locked(&target.code, visitor) {
+            return locked();
+        }
+        return password_page(
+            StatusCode::UNAUTHORIZED,
+            Some("That password is not right. Try again."),
+            false,
+        );
+    }
+    let user_agent = header_str(&parts.headers, header::USER_AGENT).unwrap_or_default();
+    if !bots::is_bot(user_agent) {
+        state.service.count_human_scan(&target);
+    }
+    answer(outcome, destination, StatusCode::SEE_OTHER)
+}
+
+/// Runs the rules for this request: pause, expiry, limit, routes (device, country, schedule).
+async fn decide(
+    state: &RedirectState,
+    target: &Target,
+    parts: &axum::http::request::Parts,
+) -> (Outcome, Option<String>) {
+    let user_agent = header_str(&parts.headers, header::USER_AGENT).unwrap_or_default();
+    let human_scans = if target.rules.max_scans.is_some() {
+        state.service.human_scans(target).await
+    } else {
+        0
+    };
+    // In memory (embedded registry data), and only for codes that route by country.
+    let country = if target.rules.needs_country() {
+        shared::client_ip::client_ip(parts, &state.trusted_proxies).and_then(iptocc::country_code)
+    } else {
+        None
+    };
+    let outcome = evaluate(
+        &target.destination,
+        target.paused,
+        &target.rules,
+        target.utm.as_ref(),
+        &ScanContext {
+            now_ms: now_ms(),
+            user_agent,
+            query: parts.uri.query(),
+            human_scans,
+            country,
+        },
+    );
+    let destination = match &outcome {
+        Outcome::Redirect { url, .. } => Some(attribute_microsite(
+            url,
+            state.service.public_base_url(),
+            &target.code,
+        )),
+        _ => None,
+    };
+    (outcome, destination)
+}
+
+fn answer(outcome: Outcome, destination: Option<String>, redirect: StatusCode) -> Response {
     match (outcome, destination) {
-        (Outcome::Redirect { .. }, Some(url)) => redirect_to(&url),
+        (Outcome::Redirect { .. }, Some(url)) => redirect_to(&url, redirect),
         (Outcome::Paused, _) => status_page(
             StatusCode::GONE,
             "This code is paused",
@@ -119,6 +204,27 @@ pub async fn scan(
             "This QR code is no longer active.",
         ),
     }
+}
+
+fn password_page(status: StatusCode, error: Option<&'static str>, locked: bool) -> Response {
+    let page = gate::PasswordPage {
+        chrome: Chrome::default(),
+        error,
+        locked,
+    };
+    page_response(status, askama::Template::render(&page))
+}
+
+fn locked() -> Response {
+    let mut response = password_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        Some("Too many wrong passwords. Try again in 15 minutes."),
+        true,
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+    response
 }
 
 /// A scan that lands on one of our own microsites says which code it came through
@@ -139,10 +245,11 @@ fn attribute_microsite(url: &str, public_base_url: &str, code: &str) -> String {
     }
 }
 
-fn redirect_to(url: &str) -> Response {
+/// `status` is 302 for a scan, 303 after the password form's POST.
+fn redirect_to(url: &str, status: StatusCode) -> Response {
     match HeaderValue::from_str(url) {
         Ok(location) => {
-            let mut response = StatusCode::FOUND.into_response();
+            let mut response = status.into_response();
             let h = response.headers_mut();
             h.insert(header::LOCATION, location);
             // Every scan must reach us to be counted: no browser or proxy may cache this.

@@ -1,12 +1,16 @@
 //! Redirect rules: what a scan of a dynamic code resolves to. Evaluated in order — pause, expiry,
-//! scan limit, then the routes (first match wins), else the destination — and then UTM fields
-//! and the scan's own query string are applied. Pure functions over a [`ScanContext`], so every
-//! rule is tested without HTTP.
+//! scan limit, then the routes (device, country, schedule; first match wins), else the
+//! destination — and then UTM fields and the scan's own query string are applied. Pure functions
+//! over a [`ScanContext`], so every rule is tested without HTTP. A password (checked by the
+//! redirect's form, see `gate`) comes after all of these: an expired code asks for nothing.
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::destination::{Blocklist, Destination, DestinationError};
+use crate::error::QrError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,11 +42,147 @@ impl Device {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    pub const ALL: [Day; 7] = [
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Day::Mon => "mon",
+            Day::Tue => "tue",
+            Day::Wed => "wed",
+            Day::Thu => "thu",
+            Day::Fri => "fri",
+            Day::Sat => "sat",
+            Day::Sun => "sun",
+        }
+    }
+
+    fn of(weekday: jiff::civil::Weekday) -> Day {
+        Day::ALL[weekday.to_monday_zero_offset() as usize]
+    }
+
+    fn before(self) -> Day {
+        Day::ALL[(self as usize + 6) % 7]
+    }
+}
+
 /// When a route applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Condition {
-    Device { device: Device },
+    Device {
+        device: Device,
+    },
+    /// The scanner's country (ISO 3166-1 alpha-2), from the client address.
+    Country {
+        country: String,
+    },
+    /// A local time window `from`–`to` (`HH:MM`, `to` exclusive) on `days` (none = every day)
+    /// in the IANA `time_zone`. A window with `to` before `from` crosses midnight and belongs
+    /// to the day it starts on (`fri 22:00–02:00` includes Saturday 01:00).
+    Schedule {
+        #[serde(default)]
+        days: Vec<Day>,
+        from: String,
+        to: String,
+        time_zone: String,
+    },
+}
+
+impl Condition {
+    fn matches(&self, device: Device, scan: &ScanContext<'_>) -> bool {
+        match self {
+            Condition::Device { device: wanted } => *wanted == device,
+            Condition::Country { country } => scan.country == Some(country.as_str()),
+            Condition::Schedule {
+                days,
+                from,
+                to,
+                time_zone,
+            } => in_window(scan.now_ms, days, from, to, time_zone),
+        }
+    }
+
+    fn rule_name(&self, device: Device) -> String {
+        match self {
+            Condition::Device { .. } => format!("device:{}", device.name()),
+            Condition::Country { country } => format!("country:{country}"),
+            Condition::Schedule { .. } => "schedule".to_owned(),
+        }
+    }
+
+    /// Whether evaluating the routes needs the scanner's country (so the redirect looks it up
+    /// only for codes that route by it).
+    pub fn needs_country(&self) -> bool {
+        matches!(self, Condition::Country { .. })
+    }
+}
+
+/// Minutes since midnight of an `HH:MM` time (00:00–23:59).
+pub fn parse_hhmm(s: &str) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+fn in_window(now_ms: i64, days: &[Day], from: &str, to: &str, time_zone: &str) -> bool {
+    let (Some(from), Some(to)) = (parse_hhmm(from), parse_hhmm(to)) else {
+        return false;
+    };
+    let (Ok(tz), Ok(now)) = (
+        TimeZone::get(time_zone),
+        Timestamp::from_millisecond(now_ms),
+    ) else {
+        return false;
+    };
+    let local = now.to_zoned(tz);
+    let minute =
+        u16::try_from(i16::from(local.hour()) * 60 + i16::from(local.minute())).unwrap_or(0);
+    let today = Day::of(local.weekday());
+    let on = |day: Day| days.is_empty() || days.contains(&day);
+    if from < to {
+        on(today) && (from..to).contains(&minute)
+    } else {
+        // Crosses midnight: the evening part is today's window, the small hours yesterday's.
+        (on(today) && minute >= from) || (on(today.before()) && minute < to)
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes officially assigned (2024), for validating country rules.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ \
+BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ \
+DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT \
+GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY \
+KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX \
+MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS \
+RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN \
+TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+fn is_country(code: &str) -> bool {
+    code.len() == 2 && COUNTRIES.split_ascii_whitespace().any(|c| c == code)
 }
 
 // No `deny_unknown_fields` here: serde cannot combine it with `flatten`.
@@ -75,6 +215,14 @@ pub struct Rules {
     /// Pass the scan URL's query string on to the destination.
     pub forward_query: bool,
     pub preview: Option<Preview>,
+    /// Write-only: a new password scanners must type first (`""` removes it). The service
+    /// hashes it and clears this field; it is never stored or shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The argon2 hash of the password. Stored; the API shows only whether there is one, and
+    /// a value sent by a client is ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 /// UTM fields appended to the destination.
@@ -89,21 +237,89 @@ pub struct Utm {
 }
 
 pub const MAX_ROUTES: usize = 20;
+pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 4..=128;
+
+fn url_error(field: String) -> impl FnOnce(DestinationError) -> QrError {
+    move |source| QrError::Destination { field, source }
+}
 
 impl Rules {
-    /// Validates every URL in the rules (the same checks as a destination) and the bounds.
-    pub fn validated(self, blocklist: &Blocklist) -> Result<Rules, (String, DestinationError)> {
+    /// Validates every URL in the rules (the same checks as a destination), each condition and
+    /// the bounds; country codes come back upper-cased. Errors name the field
+    /// (`rules.routes[2].country`).
+    pub fn validated(mut self, blocklist: &Blocklist) -> Result<Rules, QrError> {
         if self.routes.len() > MAX_ROUTES {
-            return Err(("rules.routes".into(), DestinationError::TooLong));
+            return Err(QrError::invalid(
+                "rules.routes",
+                format!("at most {MAX_ROUTES} routes"),
+            ));
         }
-        for (i, route) in self.routes.iter().enumerate() {
-            Destination::parse(&route.url, blocklist)
-                .map_err(|e| (format!("rules.routes[{i}].url"), e))?;
+        for (i, route) in self.routes.iter_mut().enumerate() {
+            let at = |name: &str| format!("rules.routes[{i}].{name}");
+            Destination::parse(&route.url, blocklist).map_err(url_error(at("url")))?;
+            match &mut route.when {
+                Condition::Device { .. } => {}
+                Condition::Country { country } => {
+                    *country = country.trim().to_ascii_uppercase();
+                    if !is_country(country) {
+                        return Err(QrError::invalid(
+                            at("country"),
+                            "use a two-letter ISO 3166 country code, e.g. DE",
+                        ));
+                    }
+                }
+                Condition::Schedule {
+                    days,
+                    from,
+                    to,
+                    time_zone,
+                } => {
+                    let start = parse_hhmm(from).ok_or_else(|| {
+                        QrError::invalid(at("from"), "use a 24-hour time like 09:00")
+                    })?;
+                    let end = parse_hhmm(to).ok_or_else(|| {
+                        QrError::invalid(at("to"), "use a 24-hour time like 17:30")
+                    })?;
+                    if start == end {
+                        return Err(QrError::invalid(
+                            at("to"),
+                            "the window must end at a different time than it starts",
+                        ));
+                    }
+                    if TimeZone::get(time_zone).is_err() {
+                        return Err(QrError::invalid(
+                            at("time_zone"),
+                            "use an IANA time zone, e.g. Europe/Berlin",
+                        ));
+                    }
+                    days.sort_by_key(|d| *d as u8);
+                    days.dedup();
+                }
+            }
         }
         if let Some(url) = &self.expired_url {
-            Destination::parse(url, blocklist).map_err(|e| ("rules.expired_url".into(), e))?;
+            Destination::parse(url, blocklist).map_err(url_error("rules.expired_url".into()))?;
+        }
+        if let Some(password) = &self.password
+            && !password.is_empty()
+            && !PASSWORD_LEN.contains(&password.chars().count())
+        {
+            return Err(QrError::invalid(
+                "rules.password",
+                "the password must be 4–128 characters",
+            ));
         }
         Ok(self)
+    }
+
+    /// Whether scanners must type a password first.
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+
+    /// Whether evaluating needs the scanner's country.
+    pub fn needs_country(&self) -> bool {
+        self.routes.iter().any(|r| r.when.needs_country())
     }
 }
 
@@ -129,6 +345,8 @@ pub struct ScanContext<'a> {
     pub query: Option<&'a str>,
     /// Human scans so far (for `max_scans`).
     pub human_scans: u64,
+    /// The scanner's country (ISO 3166-1 alpha-2), when known and needed.
+    pub country: Option<&'a str>,
 }
 
 /// What a scan resolves to.
@@ -181,11 +399,9 @@ pub fn evaluate(
     let (base, rule) = rules
         .routes
         .iter()
-        .find(|route| match &route.when {
-            Condition::Device { device: wanted } => *wanted == device,
-        })
+        .find(|route| route.when.matches(device, scan))
         .map_or((destination, "default".to_owned()), |route| {
-            (route.url.as_str(), format!("device:{}", device.name()))
+            (route.url.as_str(), route.when.rule_name(device))
         });
     Outcome::Redirect {
         url: decorate(
@@ -338,8 +554,156 @@ mod tests {
         ]}))
         .unwrap();
         let err = rules.validated(&Blocklist::default()).unwrap_err();
-        assert_eq!(err.0, "rules.routes[0].url");
+        assert!(
+            matches!(err, QrError::Destination { field, .. } if field == "rules.routes[0].url")
+        );
         let unknown = serde_json::from_value::<Rules>(serde_json::json!({"routez": []}));
         assert!(unknown.is_err());
+    }
+
+    fn rules(value: serde_json::Value) -> Rules {
+        serde_json::from_value::<Rules>(value)
+            .unwrap()
+            .validated(&Blocklist::default())
+            .unwrap()
+    }
+
+    fn field_of(value: serde_json::Value) -> String {
+        let err = serde_json::from_value::<Rules>(value)
+            .unwrap()
+            .validated(&Blocklist::default())
+            .unwrap_err();
+        match err {
+            QrError::Invalid { field, .. } | QrError::Destination { field, .. } => field,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn country_routes_match_the_scanners_country_first_match_wins() {
+        let rules = rules(serde_json::json!({"routes": [
+            {"type": "device", "device": "ios", "url": "https://example.com/ios"},
+            {"type": "country", "country": "de", "url": "https://example.de/"},
+            {"type": "country", "country": "AT", "url": "https://example.at/"}
+        ]}));
+        assert!(rules.needs_country());
+        let dest = "https://example.com/";
+        let mut ctx = scan(DESKTOP);
+        ctx.country = Some("DE");
+        let out = evaluate(dest, false, &rules, None, &ctx);
+        assert_eq!(out.rule(), "country:DE");
+        assert_eq!(url(out), "https://example.de/");
+        // An iPhone in Germany meets the device route first.
+        let mut ctx = scan(IPHONE);
+        ctx.country = Some("DE");
+        assert_eq!(
+            url(evaluate(dest, false, &rules, None, &ctx)),
+            "https://example.com/ios"
+        );
+        ctx = scan(DESKTOP);
+        ctx.country = None;
+        assert_eq!(url(evaluate(dest, false, &rules, None, &ctx)), dest);
+    }
+
+    #[test]
+    fn bad_countries_are_refused_naming_the_route() {
+        let value = serde_json::json!({"routes": [
+            {"type": "device", "device": "ios", "url": "https://example.com/ios"},
+            {"type": "device", "device": "android", "url": "https://example.com/a"},
+            {"type": "country", "country": "XX", "url": "https://example.com/"}
+        ]});
+        assert_eq!(field_of(value), "rules.routes[2].country");
+        let value = serde_json::json!({"routes": [
+            {"type": "country", "country": "<b>", "url": "https://example.com/"}
+        ]});
+        assert_eq!(field_of(value), "rules.routes[0].country");
+    }
+
+    /// 2026-11-27 is a Friday. Berlin is UTC+1 in November.
+    fn at_berlin(day: u8, hour: u8, minute: u8) -> i64 {
+        let text = format!("2026-11-{day:02}T{hour:02}:{minute:02}:00+01:00[Europe/Berlin]");
+        text.parse::<jiff::Zoned>()
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    #[test]
+    fn schedules_follow_local_time_days_and_midnight() {
+        let office = rules(serde_json::json!({"routes": [
+            {"type": "schedule", "days": ["mon", "tue", "wed", "thu", "fri"],
+             "from": "09:00", "to": "17:30", "time_zone": "Europe/Berlin",
+             "url": "https://example.com/open"}
+        ]}));
+        let dest = "https://example.com/closed";
+        let at = |ms: i64| {
+            let mut ctx = scan(DESKTOP);
+            ctx.now_ms = ms;
+            evaluate(dest, false, &office, None, &ctx)
+        };
+        assert_eq!(at(at_berlin(27, 9, 0)).rule(), "schedule");
+        assert_eq!(url(at(at_berlin(27, 17, 29))), "https://example.com/open");
+        assert_eq!(url(at(at_berlin(27, 17, 30))), dest, "the end is exclusive");
+        assert_eq!(url(at(at_berlin(27, 8, 59))), dest);
+        assert_eq!(
+            url(at(at_berlin(28, 10, 0))),
+            dest,
+            "Saturday is not listed"
+        );
+
+        let late = rules(serde_json::json!({"routes": [
+            {"type": "schedule", "days": ["fri"], "from": "22:00", "to": "02:00",
+             "time_zone": "Europe/Berlin", "url": "https://example.com/late"}
+        ]}));
+        let at = |ms: i64| {
+            let mut ctx = scan(DESKTOP);
+            ctx.now_ms = ms;
+            url(evaluate(dest, false, &late, None, &ctx))
+        };
+        assert_eq!(at(at_berlin(27, 23, 0)), "https://example.com/late");
+        assert_eq!(
+            at(at_berlin(28, 1, 59)),
+            "https://example.com/late",
+            "Friday night runs into Saturday"
+        );
+        assert_eq!(at(at_berlin(28, 2, 0)), dest);
+        assert_eq!(
+            at(at_berlin(28, 23, 0)),
+            dest,
+            "Saturday evening is not Friday's"
+        );
+        assert_eq!(
+            at(at_berlin(27, 1, 0)),
+            dest,
+            "Friday's small hours belong to Thursday"
+        );
+    }
+
+    #[test]
+    fn bad_schedules_name_the_field() {
+        let route = |from: &str, to: &str, tz: &str| {
+            serde_json::json!({"routes": [{"type": "schedule", "from": from, "to": to,
+                "time_zone": tz, "url": "https://example.com/"}]})
+        };
+        assert_eq!(
+            field_of(route("9am", "17:00", "UTC")),
+            "rules.routes[0].from"
+        );
+        assert_eq!(
+            field_of(route("09:00", "24:00", "UTC")),
+            "rules.routes[0].to"
+        );
+        assert_eq!(
+            field_of(route("09:00", "09:00", "UTC")),
+            "rules.routes[0].to"
+        );
+        assert_eq!(
+            field_of(route("09:00", "17:00", "Mars/Olympus")),
+            "rules.routes[0].time_zone"
+        );
+        assert_eq!(
+            field_of(serde_json::json!({"password": "abc"})),
+            "rules.password"
+        );
     }
 }

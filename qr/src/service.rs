@@ -6,14 +6,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::bus::{Event, EventBus, topics};
-use shared::ids::{new_id, now_ms};
+use shared::ids::now_ms;
 
 use crate::code::ShortCode;
 use crate::destination::{Blocklist, Destination};
 use crate::error::QrError;
+use crate::gate::{self, Attempts};
+use crate::microsite::{self, Caller, MicrositeDirectory};
 use crate::model::{Content, Kind, QrCode};
+use crate::redis_cache::RedisTargets;
 use crate::render::{self, Matrix};
 use crate::rules::{Rules, Utm};
 use crate::store::{ListQuery, Page, Store};
@@ -23,8 +26,8 @@ pub const MAX_NAME: usize = 120;
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG_LEN: usize = 32;
 
-/// What the redirect needs of a code, kept in memory.
-#[derive(Debug, Clone, PartialEq)]
+/// What the redirect needs of a code, kept in memory (and in Redis, shared by instances).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub qr_id: String,
     pub owner_id: String,
@@ -42,6 +45,8 @@ pub struct Changes {
     pub name: Option<String>,
     pub destination: Option<String>,
     pub kind: Option<Kind>,
+    /// `microsite` codes: the id of one of the caller's microsites.
+    pub microsite_id: Option<String>,
     pub content: Option<Content>,
     pub code: Option<String>,
     pub style: Option<Style>,
@@ -65,17 +70,34 @@ pub struct QrService {
     /// Live human-scan counts of codes that have a `max_scans` rule.
     counts: moka::sync::Cache<String, Arc<AtomicU64>>,
     counted: tokio::sync::mpsc::Sender<String>,
+    /// The second cache level, shared by instances, when Redis is configured.
+    shared_targets: Option<RedisTargets>,
+    directory: Arc<dyn MicrositeDirectory>,
+    attempts: Attempts,
+}
+
+/// What a [`QrService`] is built from besides its store and bus.
+pub struct Parts {
+    pub blocklist: Blocklist,
+    pub public_base_url: Arc<str>,
+    pub counted: tokio::sync::mpsc::Sender<String>,
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub directory: Arc<dyn MicrositeDirectory>,
 }
 
 impl QrService {
-    pub fn new(
-        store: Store,
-        bus: EventBus,
-        blocklist: Blocklist,
-        public_base_url: Arc<str>,
-        counted: tokio::sync::mpsc::Sender<String>,
-    ) -> Self {
+    pub fn new(store: Store, bus: EventBus, parts: Parts) -> Self {
+        let Parts {
+            blocklist,
+            public_base_url,
+            counted,
+            redis,
+            directory,
+        } = parts;
         Self {
+            shared_targets: redis.map(RedisTargets::new),
+            directory,
+            attempts: Attempts::default(),
             store,
             bus,
             blocklist,
@@ -106,27 +128,23 @@ impl QrService {
         &self.public_base_url
     }
 
-    pub async fn create(&self, owner_id: &str, changes: Changes) -> Result<QrCode, QrError> {
+    pub fn attempts(&self) -> &Attempts {
+        &self.attempts
+    }
+
+    pub async fn create(&self, caller: &Caller, mut changes: Changes) -> Result<QrCode, QrError> {
         let kind = changes.kind.unwrap_or_default();
-        let now = now_ms();
-        let mut qr = QrCode {
-            id: new_id(),
-            owner_id: owner_id.to_owned(),
-            code: String::new(),
-            name: String::new(),
-            kind,
-            destination: None,
-            content: None,
-            style: Style::default(),
-            rules: Rules::default(),
-            utm: None,
-            tags: Vec::new(),
-            paused: false,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut qr = QrCode::blank(&caller.owner_id, kind, now_ms());
+        let page = self
+            .microsite_page(caller, kind, changes.microsite_id.take(), None)
+            .await?;
         let custom = changes.code.clone();
         self.apply(&mut qr, changes, true)?;
+        if let Some((id, url)) = page {
+            qr.microsite_id = Some(id);
+            qr.destination = Some(url);
+        }
+        hash_new_password(&mut qr.rules).await?;
         match custom {
             Some(raw) => {
                 qr.code = ShortCode::parse_custom(&raw)?.to_string();
@@ -149,8 +167,9 @@ impl QrService {
         Err(QrError::CodeTaken)
     }
 
-    /// Validates many rows first, then inserts all of them in one transaction.
-    pub async fn create_many(
+    /// Validates many url-code rows (CPU work: run it on the blocking pool). Every row's problem
+    /// is reported, by its index.
+    pub fn prepare_many(
         &self,
         owner_id: &str,
         rows: Vec<Changes>,
@@ -158,36 +177,28 @@ impl QrService {
         let now = now_ms();
         let mut codes = Vec::with_capacity(rows.len());
         let mut errors = Vec::new();
-        for (i, changes) in rows.into_iter().enumerate() {
-            let mut qr = QrCode {
-                id: new_id(),
-                owner_id: owner_id.to_owned(),
-                code: ShortCode::generate().to_string(),
-                name: String::new(),
-                kind: Kind::Url,
-                destination: None,
-                content: None,
-                style: Style::default(),
-                rules: Rules::default(),
-                utm: None,
-                tags: Vec::new(),
-                paused: false,
-                created_at: now,
-                updated_at: now,
-            };
+        for (i, mut changes) in rows.into_iter().enumerate() {
+            let mut qr = QrCode::blank(owner_id, Kind::Url, now);
+            qr.code = ShortCode::generate().to_string();
+            // Bulk rows are plain url codes: nothing that needs another service or a hash.
+            changes.kind = None;
+            changes.microsite_id = None;
+            changes.rules = None;
             match self.apply(&mut qr, changes, true) {
                 Ok(()) => codes.push(qr),
                 Err(e) => errors.push((i, e)),
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        if errors.is_empty() {
+            Ok(codes)
+        } else {
+            Err(errors)
         }
-        self.store
-            .insert_all(&codes)
-            .await
-            .map_err(|e| vec![(0, e)])?;
-        Ok(codes)
+    }
+
+    /// Inserts prepared codes in one transaction: all or none.
+    pub async fn insert_many(&self, codes: &[QrCode]) -> Result<(), QrError> {
+        self.store.insert_all(codes).await
     }
 
     pub async fn get(&self, owner_id: &str, id: &str) -> Result<QrCode, QrError> {
@@ -200,9 +211,9 @@ impl QrService {
 
     pub async fn update(
         &self,
-        owner_id: &str,
+        caller: &Caller,
         id: &str,
-        changes: Changes,
+        mut changes: Changes,
     ) -> Result<QrCode, QrError> {
         if changes.code.is_some() || changes.kind.is_some() {
             return Err(QrError::invalid(
@@ -214,39 +225,104 @@ impl QrService {
                 "the short code and kind of a printed code cannot change",
             ));
         }
-        let mut qr = self.store.get(owner_id, id).await?;
+        let mut qr = self.store.get(&caller.owner_id, id).await?;
+        // Every save of a microsite code looks its slug up again (see `microsite`'s known gap).
+        let page = self
+            .microsite_page(
+                caller,
+                qr.kind,
+                changes.microsite_id.take(),
+                qr.microsite_id.clone(),
+            )
+            .await?;
+        let old_hash = qr.rules.password_hash.take();
+        let rules_given = changes.rules.is_some();
         self.apply(&mut qr, changes, false)?;
+        if let Some((id, url)) = page {
+            qr.microsite_id = Some(id);
+            qr.destination = Some(url);
+        }
+        // New rules without a password keep the old one: the form cannot show it back.
+        if !rules_given || qr.rules.password.is_none() {
+            qr.rules.password_hash = old_hash;
+        }
+        hash_new_password(&mut qr.rules).await?;
         qr.updated_at = now_ms();
         self.store.update(&qr).await?;
-        self.forget(&qr.code);
+        self.forget(&qr.code).await;
         Ok(qr)
+    }
+
+    /// For a `microsite` code: the microsite's id and public URL, asked of microsite as the
+    /// caller. `given` is the id in the request, `current` the stored one (on edit).
+    async fn microsite_page(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        given: Option<String>,
+        current: Option<String>,
+    ) -> Result<Option<(String, String)>, QrError> {
+        if kind != Kind::Microsite {
+            return match given {
+                Some(_) => Err(QrError::invalid(
+                    "microsite_id",
+                    "only microsite codes point at a microsite",
+                )),
+                None => Ok(None),
+            };
+        }
+        let editing = given.is_none() && current.is_some();
+        let Some(id) = given.or(current) else {
+            return Err(QrError::invalid(
+                "microsite_id",
+                "choose one of your microsites",
+            ));
+        };
+        if !microsite::valid_id(&id) {
+            return Err(QrError::invalid("microsite_id", "no such microsite"));
+        }
+        let slug = match self.directory.slug_of(caller, &id).await {
+            Ok(Some(slug)) => slug,
+            Ok(None) => return Err(QrError::invalid("microsite_id", "no such microsite")),
+            // An edit of other fields need not fail because microsite is briefly away.
+            Err(QrError::Unavailable(_)) if editing => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let url = microsite::page_url(&self.public_base_url, &slug)
+            .ok_or_else(|| QrError::Unavailable("microsite answered an unusable slug".into()))?;
+        Ok(Some((id, url)))
     }
 
     pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), QrError> {
         let code = self.store.delete(owner_id, id).await?;
-        self.forget(&code);
+        self.forget(&code).await;
         Ok(())
     }
 
     pub async fn delete_owner(&self, owner_id: &str) -> Result<usize, QrError> {
         let codes = self.store.delete_owner(owner_id).await?;
         for code in &codes {
-            self.forget(code);
+            self.forget(code).await;
         }
         Ok(codes.len())
     }
 
-    /// Drops a code from this instance's cache and tells the other instances to do the same.
-    fn forget(&self, code: &str) {
-        self.invalidate_local(code);
+    /// Drops a code from this instance's cache and Redis, and tells the other instances to drop
+    /// it too (they delete the Redis key again, which covers a fill that raced this edit).
+    async fn forget(&self, code: &str) {
+        self.invalidate(code).await;
         let event = Event::new(topics::QR_CHANGED, serde_json::json!({ "code": code }));
         if let Err(err) = self.bus.publish(event) {
             tracing::warn!(%err, "could not announce a code change; other instances catch up within 5 minutes");
         }
     }
 
-    pub fn invalidate_local(&self, code: &str) {
+    /// Drops a code from this instance's cache and from Redis.
+    pub async fn invalidate(&self, code: &str) {
         self.targets.invalidate(code);
+        if let Some(shared) = &self.shared_targets {
+            shared.delete(code).await;
+        }
     }
 
     /// Validates `changes` and writes them into `qr`. On create, missing required fields are
@@ -270,7 +346,18 @@ impl QrService {
         } else if creating {
             return Err(QrError::invalid("name", "give the code a name"));
         }
-        if qr.kind.is_dynamic() {
+        if qr.kind == Kind::Microsite {
+            if changes.destination.is_some() || changes.content.is_some() {
+                return Err(QrError::invalid(
+                    if changes.destination.is_some() {
+                        "destination"
+                    } else {
+                        "content"
+                    },
+                    "a microsite code goes to its microsite: set microsite_id",
+                ));
+            }
+        } else if qr.kind.is_dynamic() {
             if let Some(raw) = changes.destination {
                 let destination = Destination::parse(&raw, &self.blocklist).map_err(|source| {
                     QrError::Destination {
@@ -308,10 +395,10 @@ impl QrService {
         if let Some(style) = changes.style {
             qr.style = style.validated()?;
         }
-        if let Some(rules) = changes.rules {
-            qr.rules = rules
-                .validated(&self.blocklist)
-                .map_err(|(field, source)| QrError::Destination { field, source })?;
+        if let Some(mut rules) = changes.rules {
+            // A hash is never taken from a client; the caller decides what the stored one becomes.
+            rules.password_hash = None;
+            qr.rules = rules.validated(&self.blocklist)?;
         }
         if let Some(utm) = changes.utm {
             for value in [
@@ -344,10 +431,19 @@ impl QrService {
         Ok(())
     }
 
-    /// The code's target for the redirect: memory first; the database only on a miss.
+    /// The code's target for the redirect: memory first, then Redis (when configured), the
+    /// database only on a miss of both. A Redis failure is a miss, never an error.
     pub async fn resolve(&self, code: &ShortCode) -> Result<Option<Arc<Target>>, QrError> {
         if let Some(hit) = self.targets.get(code.as_str()) {
             return Ok(hit);
+        }
+        if let Some(shared) = &self.shared_targets
+            && let Some(target) = shared.get(code.as_str()).await
+        {
+            let target = Some(Arc::new(target));
+            self.targets
+                .insert(code.as_str().to_owned(), target.clone());
+            return Ok(target);
         }
         let target = self.store.by_code(code.as_str()).await?.and_then(|qr| {
             let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
@@ -363,6 +459,12 @@ impl QrService {
         });
         self.targets
             .insert(code.as_str().to_owned(), target.clone());
+        // Only found codes go to Redis: "no such code" stays a short-lived local answer.
+        // Filled in the background: the redirect does not wait for a write.
+        if let (Some(shared), Some(found)) = (&self.shared_targets, &target) {
+            let (shared, found) = (shared.clone(), found.clone());
+            tokio::spawn(async move { shared.put(&found).await });
+        }
         Ok(target)
     }
 
@@ -430,6 +532,17 @@ impl QrService {
         self.renders.insert(key, bytes.clone());
         Ok((bytes, etag))
     }
+}
+
+/// Replaces a newly given password by its hash (`""` removes protection). Hashing is tens of
+/// milliseconds of CPU, so it runs on the blocking pool.
+async fn hash_new_password(rules: &mut Rules) -> Result<(), QrError> {
+    match rules.password.take() {
+        Some(password) if password.is_empty() => rules.password_hash = None,
+        Some(password) => rules.password_hash = Some(gate::hash(password).await?),
+        None => {}
+    }
+    Ok(())
 }
 
 fn content_hash(key: &str) -> String {

@@ -15,6 +15,7 @@ struct Row {
     name: String,
     kind: String,
     destination: Option<String>,
+    microsite_id: Option<String>,
     content: Option<String>,
     style: String,
     rules: String,
@@ -25,8 +26,8 @@ struct Row {
     updated_at: i64,
 }
 
-const COLUMNS: &str = "id, owner_id, code, name, kind, destination, content, style, rules, utm, \
-                       tags, paused, created_at, updated_at";
+const COLUMNS: &str = "id, owner_id, code, name, kind, destination, microsite_id, content, style, \
+                       rules, utm, tags, paused, created_at, updated_at";
 
 impl TryFrom<Row> for QrCode {
     type Error = QrError;
@@ -57,6 +58,7 @@ impl TryFrom<Row> for QrCode {
             code: row.code,
             name: row.name,
             destination: row.destination,
+            microsite_id: row.microsite_id,
             paused: row.paused != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -79,8 +81,8 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 fn insert_statement(qr: &QrCode) -> AnyQuery<'_> {
     sqlx::query(
         "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
-         utm, tags, paused, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         utm, tags, paused, created_at, updated_at, microsite_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&qr.id)
     .bind(&qr.owner_id)
@@ -96,6 +98,7 @@ fn insert_statement(qr: &QrCode) -> AnyQuery<'_> {
     .bind(i64::from(qr.paused))
     .bind(qr.created_at)
     .bind(qr.updated_at)
+    .bind(&qr.microsite_id)
 }
 
 #[derive(Clone)]
@@ -225,7 +228,8 @@ impl Store {
     pub async fn update(&self, qr: &QrCode) -> Result<(), QrError> {
         let done = sqlx::query(
             "UPDATE qr_codes SET name = $1, destination = $2, content = $3, style = $4, rules = $5, \
-             utm = $6, tags = $7, paused = $8, updated_at = $9 WHERE id = $10 AND owner_id = $11",
+             utm = $6, tags = $7, paused = $8, updated_at = $9, microsite_id = $12 \
+             WHERE id = $10 AND owner_id = $11",
         )
         .bind(&qr.name)
         .bind(&qr.destination)
@@ -238,12 +242,40 @@ impl Store {
         .bind(qr.updated_at)
         .bind(&qr.id)
         .bind(&qr.owner_id)
+        .bind(&qr.microsite_id)
         .execute(self.db.pool())
         .await?;
         if done.rows_affected() == 0 {
             return Err(QrError::NotFound);
         }
         Ok(())
+    }
+
+    /// The owner's newest codes, at most `limit`.
+    pub async fn newest(&self, owner_id: &str, limit: usize) -> Result<Vec<QrCode>, QrError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(owner_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.into_iter().map(QrCode::try_from).collect()
+    }
+
+    /// The owner's codes with these ids (any order); ids that are not theirs are simply absent.
+    pub async fn get_many(&self, owner_id: &str, ids: &[String]) -> Result<Vec<QrCode>, QrError> {
+        let mut out = Vec::with_capacity(ids.len());
+        // One indexed lookup per id: the export is capped, and this needs no dynamic IN list.
+        for id in ids {
+            match self.get(owner_id, id).await {
+                Ok(qr) => out.push(qr),
+                Err(QrError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes the owner's code and returns its short code (to invalidate caches).

@@ -36,10 +36,13 @@ pub async fn start(
         &instance,
         &ctx.shutdown,
         move |event| {
-            if let Some(code) = event.payload["code"].as_str() {
-                cache.invalidate_local(code);
+            let cache = cache.clone();
+            async move {
+                if let Some(code) = event.payload["code"].as_str() {
+                    cache.invalidate(code).await;
+                }
+                true
             }
-            std::future::ready(true)
         },
     )
     .await?;

@@ -3,6 +3,7 @@
 //! or over HTTP (`<SERVICE>_URL`, split mode). Both transports give the same answers and the same
 //! errors; each service crate wraps a [`ServiceClient`] in a typed client of its own.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,7 +25,21 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 enum Transport {
     InProcess(Router),
-    Http { base: Url, http: reqwest::Client },
+    /// In-process, to a router built later (two services that call each other).
+    Deferred(Arc<OnceLock<Router>>),
+    Http {
+        base: Url,
+        http: reqwest::Client,
+    },
+}
+
+/// Where a deferred client's router goes once it is built.
+pub struct RouterSlot(Arc<OnceLock<Router>>);
+
+impl RouterSlot {
+    pub fn fill(&self, router: Router) {
+        let _ = self.0.set(router);
+    }
 }
 
 #[derive(Clone)]
@@ -95,6 +110,21 @@ impl ServiceClient {
         }
     }
 
+    /// Calls a router of this process that is not built yet: services that call each other
+    /// (qr asks microsite about pages, microsite asks qr about codes) are built one after the
+    /// other, and the first one's client is filled in through the [`RouterSlot`]. Until then a
+    /// call answers "unavailable".
+    pub fn deferred(service: Service) -> (Self, RouterSlot) {
+        let slot = Arc::new(OnceLock::new());
+        (
+            Self {
+                service,
+                transport: Transport::Deferred(slot.clone()),
+            },
+            RouterSlot(slot),
+        )
+    }
+
     /// Calls the service over HTTP at `base` (e.g. `http://qr:3011`).
     pub fn http(service: Service, base: Url) -> Self {
         let http = reqwest::Client::builder()
@@ -113,7 +143,10 @@ impl ServiceClient {
     }
 
     pub fn is_in_process(&self) -> bool {
-        matches!(self.transport, Transport::InProcess(_))
+        matches!(
+            self.transport,
+            Transport::InProcess(_) | Transport::Deferred(_)
+        )
     }
 
     /// Sends one request; any answer, success or not, is returned as it came.
@@ -128,8 +161,17 @@ impl ServiceClient {
             service: self.service,
             detail,
         };
-        match &self.transport {
-            Transport::InProcess(router) => {
+        let in_process = match &self.transport {
+            Transport::InProcess(router) => Some(router.clone()),
+            Transport::Deferred(slot) => Some(
+                slot.get()
+                    .cloned()
+                    .ok_or_else(|| unavailable("not started yet".into()))?,
+            ),
+            Transport::Http { .. } => None,
+        };
+        match (&self.transport, in_process) {
+            (_, Some(router)) => {
                 let mut request = Request::builder()
                     .method(method)
                     .uri(path_and_query)
@@ -153,7 +195,7 @@ impl ServiceClient {
                     body,
                 })
             }
-            Transport::Http { base, http } => {
+            (Transport::Http { base, http }, None) => {
                 let url = base
                     .join(path_and_query)
                     .map_err(|e| unavailable(e.to_string()))?;
@@ -177,6 +219,8 @@ impl ServiceClient {
                     body,
                 })
             }
+            // In-process transports always have a router by now (see above).
+            (_, None) => Err(unavailable("no router".into())),
         }
     }
 

@@ -173,6 +173,21 @@ pub async fn assemble(
         auth: None,
         beta: None,
     };
+    // `microsite` codes ask microsite who owns a page; without a way to reach it (split mode, no
+    // MICROSITE_URL) those codes answer 503 and everything else works.
+    let (microsite_directory, microsite_slot): (Arc<dyn qr::microsite::MicrositeDirectory>, _) =
+        if let Some(url) = settings.service_url(Service::Microsite) {
+            let client = ServiceClient::http(Service::Microsite, url.clone());
+            (Arc::new(qr::microsite::ServiceDirectory::new(client)), None)
+        } else if services.contains(&Service::Microsite) {
+            let (client, slot) = ServiceClient::deferred(Service::Microsite);
+            (
+                Arc::new(qr::microsite::ServiceDirectory::new(client)),
+                Some(slot),
+            )
+        } else {
+            (Arc::new(qr::microsite::NoDirectory), None)
+        };
     let mut routers: BTreeMap<Service, Router> = BTreeMap::new();
     for (&service, db) in &databases {
         if service == Service::Auth {
@@ -180,8 +195,9 @@ pub async fn assemble(
         }
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
-            Service::Qr => qr::build(context(db)).await?,
-            // Services are built in `Service` order, so qr's router (if it runs here) exists.
+            // qr and microsite ask each other (microsite codes, QR blocks). Services are built in
+            // `Service` order: qr first, with a client for microsite that is filled in below.
+            Service::Qr => qr::build_with(context(db), microsite_directory.clone()).await?,
             Service::Microsite => {
                 microsite::build_with(context(db), qr_directory(&settings, &routers)).await?
             }
@@ -189,6 +205,9 @@ pub async fn assemble(
             Service::Web => continue, // needs the clients of the others, built below
         };
         routers.insert(service, router);
+    }
+    if let (Some(slot), Some(router)) = (microsite_slot, routers.get(&Service::Microsite)) {
+        slot.fill(router.clone());
     }
     if services.contains(&Service::Web) {
         let clients = Clients {

@@ -29,7 +29,7 @@ pub struct Qr {
     pub router: Router,
     pub bus: EventBus,
     pub ctx: ServiceContext,
-    keys: TestKeys,
+    keys: &'static TestKeys,
 }
 
 pub struct Answer {
@@ -65,22 +65,43 @@ impl Qr {
     }
 
     pub async fn start_with(db: &TestDb, bus: EventBus, extra: &[&str]) -> Qr {
-        db.db
-            .migrate(shared::config::Service::Qr, qr::migrator())
+        Self::start_full(
+            &db.db,
+            bus,
+            None,
+            Arc::new(qr::microsite::NoDirectory),
+            extra,
+        )
+        .await
+    }
+
+    /// A qr service on `db` with Redis (second cache level) and a microsite directory of the
+    /// test's choosing. Several of these on one database and Redis act as several instances;
+    /// they verify each other's tokens (one test key for the whole process).
+    pub async fn start_full(
+        db: &shared::db::Db,
+        bus: EventBus,
+        redis: Option<redis::aio::ConnectionManager>,
+        directory: Arc<dyn qr::microsite::MicrositeDirectory>,
+        extra: &[&str],
+    ) -> Qr {
+        db.migrate(shared::config::Service::Qr, qr::migrator())
             .await
             .unwrap();
-        let keys = TestKeys::new();
+        let keys = shared_keys();
         let ctx = ServiceContext {
-            db: db.db.clone(),
+            db: db.clone(),
             bus: bus.clone(),
-            redis: None,
+            redis,
             settings: Arc::new(settings(extra)),
             public_base_url: "http://scan.test".into(),
             shutdown: Shutdown::new(),
             identity: keys.identity.clone(),
         };
-        let router =
-            shared::http::finish(qr::build(ctx.clone()).await.unwrap(), Default::default());
+        let router = shared::http::finish(
+            qr::build_with(ctx.clone(), directory).await.unwrap(),
+            Default::default(),
+        );
         Qr {
             router,
             bus,
@@ -119,10 +140,24 @@ impl Qr {
         self.send(request.body(body).unwrap()).await
     }
 
+    /// Sends as a client at `ip`.
+    pub async fn send_from(&self, ip: &str, mut request: Request<Body>) -> Answer {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000)));
+        self.send(request).await
+    }
+
     pub async fn send(&self, mut request: Request<Body>) -> Answer {
-        request.extensions_mut().insert(ConnectInfo(
-            "203.0.113.7:40000".parse::<SocketAddr>().unwrap(),
-        ));
+        if request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none()
+        {
+            request.extensions_mut().insert(ConnectInfo(
+                "203.0.113.7:40000".parse::<SocketAddr>().unwrap(),
+            ));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         Answer {
@@ -156,6 +191,12 @@ impl Qr {
         )
         .await
     }
+}
+
+/// One signing key per test process, so several instances accept each other's tokens.
+fn shared_keys() -> &'static TestKeys {
+    static KEYS: std::sync::OnceLock<TestKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(TestKeys::new)
 }
 
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";

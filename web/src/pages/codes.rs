@@ -21,6 +21,8 @@ use super::auth::{Errors, chrome, form_session, require_session};
 use super::session::{CookieJar, csrf_token, see_other};
 
 const FORM_LIMIT: usize = 16 * 1024;
+/// qr takes CSVs up to 4 MiB; a multipart envelope adds a little.
+const BULK_LIMIT: usize = 4 * 1024 * 1024 + 64 * 1024;
 
 pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
@@ -28,9 +30,24 @@ pub fn router() -> Router<WebState> {
         .route("/app", get(dashboard))
         .route("/app/qr/new", get(new_page).post(create).layer(small()))
         .route("/app/qr/preview", post(preview).layer(small()))
+        .route(
+            "/app/qr/bulk",
+            get(bulk_page)
+                .post(bulk_upload)
+                .layer(DefaultBodyLimit::max(BULK_LIMIT)),
+        )
+        .route(
+            "/app/qr/styles",
+            get(styles_page).post(save_style).layer(small()),
+        )
+        .route(
+            "/app/qr/styles/{id}/delete",
+            post(delete_style).layer(small()),
+        )
         .route("/app/qr/{id}", get(edit_page).post(update).layer(small()))
         // POST because HTML forms cannot send DELETE.
         .route("/app/qr/{id}/delete", post(remove).layer(small()))
+        .route("/app/qr/export.zip", get(export_zip))
         .route("/app/qr/{id}/image.svg", get(image_svg))
         .route("/app/qr/{id}/image.png", get(image_png))
 }
@@ -127,6 +144,202 @@ struct CodeForm {
     frame_text: String,
     #[serde(default)]
     paused: Option<String>,
+    /// "Save this style as": the name of a saved style made from the style fields.
+    #[serde(default)]
+    style_name: String,
+    #[serde(flatten)]
+    rules: RulesForm,
+}
+
+/// The rules editor's fields: one route of each kind (tried in the order shown: iPhone, Android,
+/// country, schedule — first match wins), a password, expiry, a scan limit and UTM fields.
+/// Plain fields, so it works without JavaScript.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct RulesForm {
+    ios_url: String,
+    android_url: String,
+    country: String,
+    country_url: String,
+    // Checkboxes, one name each: a urlencoded form cannot fill a list.
+    day_mon: Option<String>,
+    day_tue: Option<String>,
+    day_wed: Option<String>,
+    day_thu: Option<String>,
+    day_fri: Option<String>,
+    day_sat: Option<String>,
+    day_sun: Option<String>,
+    schedule_from: String,
+    schedule_to: String,
+    schedule_tz: String,
+    schedule_url: String,
+    /// A new password; empty keeps the current one.
+    password: String,
+    remove_password: Option<String>,
+    /// `YYYY-MM-DDTHH:MM` in UTC (an `<input type="datetime-local">`).
+    expires_at: String,
+    expired_url: String,
+    max_scans: String,
+    forward_query: Option<String>,
+    utm_source: String,
+    utm_medium: String,
+    utm_campaign: String,
+    /// Read-only here: whether the code has a password now.
+    #[serde(skip)]
+    protected: bool,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl RulesForm {
+    fn days(&self) -> [&Option<String>; 7] {
+        [
+            &self.day_mon,
+            &self.day_tue,
+            &self.day_wed,
+            &self.day_thu,
+            &self.day_fri,
+            &self.day_sat,
+            &self.day_sun,
+        ]
+    }
+
+    /// Whether the day (`mon`…) is ticked, for the template.
+    fn day(&self, name: &str) -> bool {
+        DAYS.iter()
+            .position(|d| *d == name)
+            .is_some_and(|i| self.days()[i].is_some())
+    }
+
+    fn of(qr: &QrView) -> Self {
+        let rules = serde_json::to_value(&qr.rules).unwrap_or_default();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let mut form = RulesForm {
+            protected: qr.password_protected,
+            expired_url: text(&rules["expired_url"]),
+            max_scans: rules["max_scans"]
+                .as_u64()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            forward_query: rules["forward_query"]
+                .as_bool()
+                .filter(|b| *b)
+                .map(|_| "on".into()),
+            expires_at: rules["expires_at"]
+                .as_i64()
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
+            ..RulesForm::default()
+        };
+        for route in rules["routes"].as_array().into_iter().flatten() {
+            let url = text(&route["url"]);
+            match (route["type"].as_str(), route["device"].as_str()) {
+                (Some("device"), Some("ios")) if form.ios_url.is_empty() => form.ios_url = url,
+                (Some("device"), Some("android")) if form.android_url.is_empty() => {
+                    form.android_url = url;
+                }
+                (Some("country"), _) if form.country_url.is_empty() => {
+                    form.country = text(&route["country"]);
+                    form.country_url = url;
+                }
+                (Some("schedule"), _) if form.schedule_url.is_empty() => {
+                    form.schedule_from = text(&route["from"]);
+                    form.schedule_to = text(&route["to"]);
+                    form.schedule_tz = text(&route["time_zone"]);
+                    form.schedule_url = url;
+                    let days: Vec<String> = route["days"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(text)
+                        .collect();
+                    let on = |d: &str| days.iter().any(|x| x == d).then(|| "on".to_owned());
+                    form.day_mon = on("mon");
+                    form.day_tue = on("tue");
+                    form.day_wed = on("wed");
+                    form.day_thu = on("thu");
+                    form.day_fri = on("fri");
+                    form.day_sat = on("sat");
+                    form.day_sun = on("sun");
+                }
+                _ => {}
+            }
+        }
+        if let Some(utm) = &qr.utm {
+            form.utm_source = utm.source.clone().unwrap_or_default();
+            form.utm_medium = utm.medium.clone().unwrap_or_default();
+            form.utm_campaign = utm.campaign.clone().unwrap_or_default();
+        }
+        form
+    }
+
+    /// The `rules` object the qr API takes. Values go as typed; qr validates them and names the
+    /// field of any mistake. A time that is not one is sent as text, so qr refuses it.
+    fn rules(&self) -> Value {
+        let mut routes = Vec::new();
+        let url = |s: &str| s.trim().to_owned();
+        if !self.ios_url.trim().is_empty() {
+            routes.push(json!({"type": "device", "device": "ios", "url": url(&self.ios_url)}));
+        }
+        if !self.android_url.trim().is_empty() {
+            routes.push(
+                json!({"type": "device", "device": "android", "url": url(&self.android_url)}),
+            );
+        }
+        if !self.country_url.trim().is_empty() || !self.country.trim().is_empty() {
+            routes.push(json!({"type": "country", "country": self.country.trim(),
+                "url": url(&self.country_url)}));
+        }
+        if !self.schedule_url.trim().is_empty() {
+            let days: Vec<&str> = DAYS
+                .iter()
+                .zip(self.days())
+                .filter(|(_, on)| on.is_some())
+                .map(|(d, _)| *d)
+                .collect();
+            let tz = if self.schedule_tz.trim().is_empty() {
+                "UTC"
+            } else {
+                self.schedule_tz.trim()
+            };
+            routes.push(json!({"type": "schedule", "days": days,
+                "from": self.schedule_from.trim(), "to": self.schedule_to.trim(),
+                "time_zone": tz, "url": url(&self.schedule_url)}));
+        }
+        let mut rules = json!({ "routes": routes, "forward_query": self.forward_query.is_some() });
+        if !self.expires_at.trim().is_empty() {
+            rules["expires_at"] =
+                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", self.expires_at.trim())
+                    .ok()
+                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                {
+                    Some(at) => json!(at.timestamp().as_millisecond()),
+                    None => json!(self.expires_at.trim()),
+                };
+        }
+        if !self.expired_url.trim().is_empty() {
+            rules["expired_url"] = json!(self.expired_url.trim());
+        }
+        if !self.max_scans.trim().is_empty() {
+            rules["max_scans"] = match self.max_scans.trim().parse::<u64>() {
+                Ok(n) => json!(n),
+                Err(_) => json!(self.max_scans.trim()),
+            };
+        }
+        if self.remove_password.is_some() {
+            rules["password"] = json!("");
+        } else if !self.password.is_empty() {
+            rules["password"] = json!(self.password);
+        }
+        rules
+    }
+
+    fn utm(&self) -> Value {
+        let value = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        json!({"source": value(&self.utm_source), "medium": value(&self.utm_medium),
+            "campaign": value(&self.utm_campaign)})
+    }
 }
 
 fn black() -> String {
@@ -169,7 +382,20 @@ impl CodeForm {
             ecc: text(&style["ecc"]),
             frame_text: text(&style["frame"]["text"]),
             paused: qr.paused.then(|| "on".to_owned()),
+            style_name: String::new(),
+            rules: RulesForm::of(qr),
         }
+    }
+
+    /// Takes the style fields from a saved style ("apply when creating").
+    fn apply_style(&mut self, style: &Value) {
+        let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_owned();
+        self.fg = text(&style["fg"], "#000000");
+        self.bg = text(&style["bg"], "#ffffff");
+        self.modules = text(&style["modules"], "square");
+        self.eyes = text(&style["eyes"], "square");
+        self.ecc = text(&style["ecc"], "M");
+        self.frame_text = text(&style["frame"]["text"], "");
     }
 
     /// The style object the qr API takes. Values are passed as typed; qr validates them.
@@ -194,6 +420,7 @@ impl CodeForm {
         let mut body = json!({
             "name": self.name, "destination": self.destination.trim(),
             "style": self.style(), "tags": tags,
+            "rules": self.rules.rules(), "utm": self.rules.utm(),
         });
         if !creating {
             body["paused"] = json!(self.paused.is_some());
@@ -223,14 +450,32 @@ impl CodePage {
     }
 }
 
-async fn new_page(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[derive(Deserialize)]
+struct NewQuery {
+    /// A saved style to start from.
+    style: Option<String>,
+}
+
+async fn new_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<NewQuery>,
+) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
     let session = match require_session(&state, &headers, &mut jar, "/app/qr/new").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
     let csrf = csrf_token(&state, &headers, &mut jar);
-    let form = CodeForm::blank();
+    let mut form = CodeForm::blank();
+    if let Some(id) = query.style {
+        let styles = state.clients.qr.styles(&session.access_token).await?;
+        let saved = styles
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(ApiError::not_found)?;
+        form.apply_style(&serde_json::to_value(&saved.style).unwrap_or_default());
+    }
     let preview_svg = render_preview(&state, &session.access_token, &form).await;
     Ok(jar.apply(CodePage {
         chrome: chrome(true, &csrf),
@@ -324,16 +569,26 @@ async fn update(
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
+    // The editor shows some rules only (not the link-preview card): keep the rest as they are.
+    let current = state.clients.qr.get(&session.access_token, &id).await?;
+    let mut body = form.body(false);
+    if let Some(preview) = &current.rules.preview {
+        body["rules"]["preview"] = json!(preview);
+    }
+    if current.kind.as_str() == "microsite" {
+        // Its destination is its microsite's page, not a field.
+        body.as_object_mut().map(|b| b.remove("destination"));
+    }
     match state
         .clients
         .qr
-        .update(&session.access_token, &id, &form.body(false))
+        .update(&session.access_token, &id, &body)
         .await
     {
         Ok(updated) => Ok(jar.apply(see_other(&format!("/app/qr/{}?saved=1", updated.id)))),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
-            let code = state.clients.qr.get(&session.access_token, &id).await?;
+            let code = current;
             let preview_svg = render_preview(&state, &session.access_token, &form).await;
             let csrf = form.csrf_token.clone();
             Ok(jar.apply((
@@ -468,4 +723,278 @@ async fn image(
         );
     }
     Ok(jar.apply(response))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    ids: Option<String>,
+}
+
+/// Every code's PNG and SVG in one zip (or those in `ids`), passed through from qr.
+async fn export_zip(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let Some(session) = super::session::current(&state, &headers, &mut jar).await? else {
+        return Err(ApiError::unauthenticated());
+    };
+    let params: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query.ids.iter().map(|ids| ("ids", ids)))
+        .finish();
+    let answer = state
+        .clients
+        .qr
+        .export(&session.access_token, &params)
+        .await?;
+    let mut response = (StatusCode::OK, answer.body).into_response();
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_DISPOSITION,
+        header::CACHE_CONTROL,
+    ] {
+        if let Some(value) = answer.headers.get(&name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    Ok(jar.apply(response))
+}
+
+// --- Bulk upload -------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/qr_bulk.html")]
+struct BulkPage {
+    chrome: Chrome,
+    csv: String,
+    created: Vec<QrView>,
+    rows: Vec<qr::bulk::RowError>,
+    error: Option<String>,
+}
+
+async fn bulk_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    if let Err(redirect) = require_session(&state, &headers, &mut jar, "/app/qr/bulk").await? {
+        return Ok(jar.apply(redirect));
+    }
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    Ok(jar.apply(BulkPage {
+        chrome: chrome(true, &csrf),
+        csv: String::new(),
+        created: Vec::new(),
+        rows: Vec::new(),
+        error: None,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct BulkForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    csv: String,
+}
+
+/// The upload as sent: a file (multipart) or the pasted text; the file wins when both are given.
+async fn read_upload(
+    state: &WebState,
+    request: axum::extract::Request,
+) -> Result<(BulkForm, axum::body::Bytes), ApiError> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<BulkForm>::from_request(request, state)
+            .await
+            .map_err(|_| ApiError::invalid("csv", "send the form again"))?;
+        let csv = axum::body::Bytes::from(form.csv.clone());
+        return Ok((form, csv));
+    }
+    let mut parts = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|_| ApiError::invalid("csv", "send the form again"))?;
+    let mut form = BulkForm::default();
+    let mut file = axum::body::Bytes::new();
+    let bad = |_| ApiError::invalid("csv", "the upload was cut short; send it again");
+    while let Some(field) = parts.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf_token") => form.csrf_token = field.text().await.map_err(bad)?,
+            Some("csv") => form.csv = field.text().await.map_err(bad)?,
+            Some("file") => file = field.bytes().await.map_err(bad)?,
+            _ => {}
+        }
+    }
+    let csv = if file.is_empty() {
+        axum::body::Bytes::from(form.csv.clone())
+    } else {
+        file
+    };
+    Ok((form, csv))
+}
+
+async fn bulk_upload(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let (form, csv) = read_upload(&state, request).await?;
+    let mut jar = CookieJar::default();
+    let session =
+        match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app/qr/bulk").await? {
+            Ok(session) => session,
+            Err(redirect) => return Ok(jar.apply(redirect)),
+        };
+    let mut page = BulkPage {
+        chrome: chrome(true, &form.csrf_token),
+        csv: form.csv,
+        created: Vec::new(),
+        rows: Vec::new(),
+        error: None,
+    };
+    if csv.iter().all(u8::is_ascii_whitespace) {
+        page.error = Some("Choose a CSV file or paste rows first.".into());
+        return Ok(jar.apply(page));
+    }
+    // Always 200: htmx swaps only successful answers, and the page says what happened.
+    match state.clients.qr.bulk(&session.access_token, csv).await {
+        Ok(qr::client::BulkOutcome::Created(done)) => {
+            page.created = done.items;
+            page.csv.clear();
+        }
+        Ok(qr::client::BulkOutcome::Rejected(rows)) => page.rows = rows,
+        Err(err) => {
+            let (errors, _) = Errors::from_client(err)?;
+            page.error = errors.general(&[]).map(str::to_owned);
+        }
+    }
+    Ok(jar.apply(page))
+}
+
+// --- Saved styles ------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/qr_styles.html")]
+struct StylesPage {
+    chrome: Chrome,
+    styles: Vec<qr::api::StyleView>,
+    saved: bool,
+}
+
+impl StylesPage {
+    /// A one-line description of a style, for the list.
+    fn describe(&self, style: &qr::api::StyleView) -> String {
+        let v = serde_json::to_value(&style.style).unwrap_or_default();
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let mut out = format!(
+            "{} on {}, {} modules, {} corners, error correction {}",
+            text("fg"),
+            text("bg"),
+            text("modules"),
+            text("eyes"),
+            text("ecc")
+        );
+        if let Some(caption) = v["frame"]["text"].as_str() {
+            out.push_str(&format!(", caption \"{caption}\""));
+        }
+        out
+    }
+}
+
+async fn styles_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<SavedQuery>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match require_session(&state, &headers, &mut jar, "/app/qr/styles").await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let styles = state.clients.qr.styles(&session.access_token).await?;
+    Ok(jar.apply(StylesPage {
+        chrome: chrome(true, &csrf),
+        styles,
+        saved: query.saved.is_some(),
+    }))
+}
+
+/// "Save style" on the QR form: the same fields, posted here.
+async fn save_style(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match form_session(
+        &state,
+        &headers,
+        &form.csrf_token,
+        &mut jar,
+        "/app/qr/styles",
+    )
+    .await?
+    {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let body = json!({ "name": form.style_name.trim(), "style": form.style() });
+    match state
+        .clients
+        .qr
+        .save_style(&session.access_token, &body)
+        .await
+    {
+        Ok(_) => Ok(jar.apply(see_other("/app/qr/styles?saved=1"))),
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let preview_svg = render_preview(&state, &session.access_token, &form).await;
+            let csrf = form.csrf_token.clone();
+            Ok(jar.apply((
+                status,
+                CodePage {
+                    chrome: chrome(true, &csrf),
+                    code: None,
+                    form,
+                    errors,
+                    preview_svg,
+                    saved: false,
+                },
+            )))
+        }
+    }
+}
+
+async fn delete_style(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match form_session(
+        &state,
+        &headers,
+        &form.csrf_token,
+        &mut jar,
+        "/app/qr/styles",
+    )
+    .await?
+    {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    state
+        .clients
+        .qr
+        .delete_style(&session.access_token, &id)
+        .await?;
+    Ok(jar.apply(see_other("/app/qr/styles")))
 }

@@ -12,8 +12,8 @@ use crate::app::Clients;
 pub mod auth;
 pub mod beta;
 pub mod codes;
-pub mod microsites;
 pub mod console;
+pub mod microsites;
 pub mod session;
 
 #[derive(Clone)]

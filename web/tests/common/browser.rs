@@ -116,7 +116,11 @@ impl Browser {
         if !cookie.is_empty() {
             request = request.header(header::COOKIE, cookie);
         }
+        let typed = request
+            .headers_ref()
+            .is_some_and(|h| h.contains_key(header::CONTENT_TYPE));
         let request = match body {
+            Some(body) if typed => request.body(Body::from(body)),
             Some(form) => request
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(form)),
@@ -163,6 +167,34 @@ impl Browser {
             .header("origin", "http://localhost:3000")
             .header("sec-fetch-site", "same-origin");
         self.send(request, Some(encode(form))).await
+    }
+
+    /// A same-origin `multipart/form-data` post: `(name, file name, value)` per part.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &str)],
+    ) -> Page {
+        let boundary = "----scanpage-test-boundary";
+        let mut body = String::new();
+        for (name, file, value) in parts {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""
+            ));
+            if let Some(file) = file {
+                body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+            }
+            body.push_str(&format!("\r\n\r\n{value}\r\n"));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let request = Request::post(path)
+            .header("origin", "http://localhost:3000")
+            .header("sec-fetch-site", "same-origin")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        self.send(request, Some(body)).await
     }
 
     pub async fn sign_up(&mut self, email: &str) -> Page {
