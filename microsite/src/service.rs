@@ -208,6 +208,16 @@ impl MicrositeService {
         page.updated_at = now;
         self.store.update(&page).await?;
         self.forget(&page.slug);
+        let event = Event::new(
+            shared::bus::topics::MICROSITE_PUBLISHED,
+            shared::events::MicrositePublished {
+                microsite_id: page.id.clone(),
+                owner_id: page.owner_id.clone(),
+            },
+        );
+        if let Err(err) = self.bus.publish(event) {
+            tracing::warn!(%err, "could not announce a publication");
+        }
         Ok(page)
     }
 

@@ -152,7 +152,24 @@ impl QrService {
             }
             None => self.insert_with_fresh_code(&mut qr).await?,
         }
+        self.announce_created(std::slice::from_ref(&qr));
         Ok(qr)
+    }
+
+    /// `qr.created` for the founder's product metrics; a full bus only costs the console a count.
+    fn announce_created(&self, codes: &[QrCode]) {
+        for qr in codes {
+            let event = Event::new(
+                topics::QR_CREATED,
+                shared::events::QrCreated {
+                    qr_id: qr.id.clone(),
+                    owner_id: qr.owner_id.clone(),
+                },
+            );
+            if let Err(err) = self.bus.publish(event) {
+                tracing::warn!(%err, "could not announce a new code");
+            }
+        }
     }
 
     /// Generated codes collide with probability ~n/27.5e9; retry a few times rather than hope.
@@ -198,7 +215,9 @@ impl QrService {
 
     /// Inserts prepared codes in one transaction: all or none.
     pub async fn insert_many(&self, codes: &[QrCode]) -> Result<(), QrError> {
-        self.store.insert_all(codes).await
+        self.store.insert_all(codes).await?;
+        self.announce_created(codes);
+        Ok(())
     }
 
     pub async fn get(&self, owner_id: &str, id: &str) -> Result<QrCode, QrError> {
