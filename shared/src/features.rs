@@ -153,6 +153,14 @@ mod tests {
     }
 
     #[test]
+    fn every_name_at_once_enables_all_fifteen() {
+        let all: Vec<_> = Feature::ALL.iter().map(|f| f.name()).collect();
+        let set = Features::parse(&all.join(",")).unwrap();
+        assert_eq!(set.enabled().count(), 15);
+        assert!(Feature::ALL.iter().all(|f| set.is_enabled(*f)));
+    }
+
+    #[test]
     fn unknown_names_are_refused() {
         let err = Features::parse("email,teleport").unwrap_err();
         assert!(err.contains("teleport") && err.contains("FEATURES"));

@@ -45,6 +45,17 @@ enum Command {
         #[command(subcommand)]
         command: WaitlistCommand,
     },
+    /// The gateway table (which path goes to which service).
+    Routes {
+        #[command(subcommand)]
+        command: RoutesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoutesCommand {
+    /// Print the split-mode nginx gateway configuration (committed as deploy/nginx.conf).
+    Nginx,
 }
 
 #[derive(Subcommand)]
@@ -137,6 +148,12 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                     "{email} is not waiting on the waitlist"
                 ))),
             }
+        }
+        Command::Routes {
+            command: RoutesCommand::Nginx,
+        } => {
+            print!("{}", shared::future::routing::nginx_config());
+            Ok(())
         }
         Command::Migrate => {
             let databases = open_databases(&cli.settings, &Service::ALL).await?;
