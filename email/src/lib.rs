@@ -42,8 +42,28 @@ pub fn start(
     shutdown: &Shutdown,
     pacing: Pacing,
 ) -> Result<bool, shared::Error> {
-    let url = settings.smtp_url.as_deref().filter(|u| !u.is_empty());
-    if !settings.features.is_enabled(Feature::Email) {
+    start_with(
+        outbox,
+        settings.features.is_enabled(Feature::Email),
+        settings.smtp_url.as_deref(),
+        &settings.smtp_from,
+        shutdown,
+        pacing,
+    )
+}
+
+/// [`start`] from the individual settings: whether the `email` feature is on, `SMTP_URL` and
+/// `SMTP_FROM`. True when a sender was started.
+pub fn start_with(
+    outbox: Outbox,
+    enabled: bool,
+    smtp_url: Option<&str>,
+    from: &str,
+    shutdown: &Shutdown,
+    pacing: Pacing,
+) -> Result<bool, shared::Error> {
+    let url = smtp_url.filter(|u| !u.is_empty());
+    if !enabled {
         if url.is_some() {
             tracing::warn!(
                 "SMTP_URL is set but FEATURES does not include email: the outbox is kept, not delivered"
@@ -62,8 +82,7 @@ pub fn start(
             ))
         })?
         .build();
-    let from: Mailbox = settings
-        .smtp_from
+    let from: Mailbox = from
         .parse()
         .map_err(|e| shared::Error::Config(format!("SMTP_FROM: not an address: {e}")))?;
     tokio::spawn(run(outbox, transport, from, shutdown.clone(), pacing));
