@@ -131,18 +131,17 @@ async fn a_poison_event_is_dead_lettered_the_consumer_continues_and_replay_reach
                 // Acknowledged: nothing stays pending for the worker group.
                 let client = redis::Client::open(testing::redis_url(test).unwrap()).unwrap();
                 let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-                let pending: (
-                    u64,
-                    Option<String>,
-                    Option<String>,
-                    Option<Vec<(String, String)>>,
-                ) = redis::cmd("XPENDING")
+                let pending: redis::streams::StreamPendingReply = redis::cmd("XPENDING")
                     .arg(format!("scanpage:events:{topic}"))
                     .arg("worker")
                     .query_async(&mut conn)
                     .await
                     .unwrap();
-                assert_eq!(pending.0, 0, "{label}: the poison event was acknowledged");
+                assert_eq!(
+                    pending.count(),
+                    0,
+                    "{label}: the poison event was acknowledged"
+                );
             }
 
             // The bug is fixed; the founder replays the letter.
