@@ -42,7 +42,7 @@ features! {
     WorkflowBuilder => "workflow-builder", "If-this-then-that automations on scan events.";
     Experiments => "experiments", "A/B tests that split traffic between destinations.";
     DlqProcessor => "dlq-processor", "Dead letters: events that failed processing, to replay or drop.";
-    Routing => "routing", "Advanced redirect routing across regions and rules.";
+    Routing => "routing", "The gateway table: which path goes to which service; regions later.";
     TenantGateway => "tenant-gateway", "Per-tenant gateways, quotas and isolation.";
 }
 

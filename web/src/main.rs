@@ -45,11 +45,23 @@ enum Command {
         #[command(subcommand)]
         command: WaitlistCommand,
     },
+    /// The email outbox (what was queued, whether or not SMTP delivery is on).
+    Email {
+        #[command(subcommand)]
+        command: EmailCommand,
+    },
     /// The gateway table (which path goes to which service).
     Routes {
         #[command(subcommand)]
         command: RoutesCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum EmailCommand {
+    /// Print the messages queued for an address, oldest first. Without SMTP this is how a
+    /// developer reads a verification or reset link (they are never logged).
+    Outbox { to: String },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +160,18 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                     "{email} is not waiting on the waitlist"
                 ))),
             }
+        }
+        Command::Email {
+            command: EmailCommand::Outbox { to },
+        } => {
+            let databases = open_databases(&cli.settings, &[Service::Auth]).await?;
+            if let Some(db) = databases.get(&Service::Auth) {
+                let outbox = shared::future::email::Outbox::new(db.pool().clone());
+                for body in outbox.bodies_for(to.trim()).await? {
+                    println!("{body}\n---");
+                }
+            }
+            Ok(())
         }
         Command::Routes {
             command: RoutesCommand::Nginx,
