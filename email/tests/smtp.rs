@@ -150,3 +150,49 @@ async fn with_the_feature_off_the_outbox_fills_and_nothing_is_sent() {
         shutdown.trigger();
     }
 }
+
+#[tokio::test]
+async fn the_weekly_insights_summary_goes_through_the_outbox_when_on() {
+    use shared::features::{Feature, Features};
+    use shared::future::insights::{TextInsights, WeeklyNumbers, send_weekly};
+    for db in testing::databases("insights_outbox").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let numbers = WeeklyNumbers {
+            week_of: "2026-11-16".into(),
+            scans: 12,
+            previous_scans: 0,
+            top_codes: vec![("Menu".into(), 12)],
+        };
+        let off = TextInsights {
+            features: Features::default(),
+        };
+        let err = send_weekly(&off, &outbox, "ada@example.com", &numbers)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "feature_not_enabled", "{label}");
+        assert!(
+            outbox
+                .bodies_for("ada@example.com")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{label}"
+        );
+
+        let on = TextInsights {
+            features: Features::default().with(Feature::Insights),
+        };
+        send_weekly(&on, &outbox, "ada@example.com", &numbers)
+            .await
+            .unwrap();
+        let bodies = outbox.bodies_for("ada@example.com").await.unwrap();
+        assert_eq!(bodies.len(), 1, "{label}");
+        assert!(
+            bodies[0].contains("Scans: 12 (none the week before)"),
+            "{label}: {}",
+            bodies[0]
+        );
+        assert!(bodies[0].contains("1. Menu — 12 scans"), "{label}");
+    }
+}
