@@ -8,6 +8,7 @@ use serde::Serialize;
 use shared::ApiError;
 use shared::bus::{Event, EventBus, topics};
 use shared::config::SignupMode;
+use shared::future::email::{Email as Mailer, Message, Outbox};
 use shared::identity::{
     ACCESS_TOKEN_TTL, API_KEY_PREFIX, AUDIENCE, ApiKeyResolver, Claims, ISSUER, Identity, KeyPair,
     Principal, Role, Scope, Signer, Via,
@@ -36,6 +37,8 @@ pub struct Auth {
     founder_emails: Vec<String>,
     pub public_base_url: Arc<str>,
     ip_salt: [u8; 32],
+    /// Where verification and reset messages go (the email stand-in's outbox by default).
+    email: Arc<dyn Mailer>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -105,6 +108,7 @@ impl Auth {
         config: Config,
     ) -> Result<Auth, shared::Error> {
         let signer = Signer::new(&config.keys)?;
+        let db_for_outbox = db.clone();
         let ip_salt: [u8; 32] = {
             use sha2::Digest;
             let mut h = sha2::Sha256::new();
@@ -128,7 +132,24 @@ impl Auth {
                 .collect(),
             public_base_url: config.public_base_url,
             ip_salt,
+            email: Arc::new(Outbox::new(db_for_outbox)),
         })
+    }
+
+    /// The same service sending its messages through `email` instead of the outbox.
+    pub fn with_email(mut self, email: Arc<dyn Mailer>) -> Self {
+        self.email = email;
+        self
+    }
+
+    async fn queue_email(&self, to: &str, subject: &str, body: String) -> Result<(), AuthError> {
+        let message = Message {
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            body,
+        };
+        self.email.queue(&message).await?;
+        Ok(())
     }
 
     fn role_for(&self, email: &Email) -> Role {
@@ -665,20 +686,22 @@ impl Auth {
              Choose a new password within 30 minutes: {link}\n\n\
              If it wasn't you, ignore this email; your password stays as it is."
         );
-        resets::enqueue_email(&self.db, &user.email, "Reset your Scanpage password", &body).await?;
-        // The email stand-in: the link goes to the log until the email feature sends it.
-        tracing::info!(user_id = %user.id, %link, "password reset email queued (outbox)");
+        self.queue_email(&user.email, "Reset your Scanpage password", body)
+            .await?;
+        // Never the link: it is as good as the password for 30 minutes.
+        tracing::info!(user_id = %user.id, "password reset email queued");
         Ok(())
     }
 
-    /// Queues the "confirm your email" message (outbox + log, until the email feature is on).
+    /// Queues the "confirm your email" message through the email stand-in.
     async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
         let token = random_token();
         resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
         let link = format!("{}/verify/{token}", self.public_base_url);
         let body = format!("Welcome to Scanpage! Confirm your email address: {link}");
-        resets::enqueue_email(&self.db, &user.email, "Confirm your email", &body).await?;
-        tracing::info!(user_id = %user.id, %link, "verification email queued (outbox)");
+        self.queue_email(&user.email, "Confirm your email", body)
+            .await?;
+        tracing::info!(user_id = %user.id, "verification email queued");
         Ok(())
     }
 

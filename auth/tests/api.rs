@@ -610,7 +610,8 @@ async fn password_reset_works_once_through_the_outbox_link() {
             .await;
         assert_eq!(unknown.status, StatusCode::ACCEPTED);
 
-        let mails = auth::store::resets::outbox_for(app.db.db.pool(), "ola@example.com")
+        let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
+            .bodies_for("ola@example.com")
             .await
             .unwrap();
         let link = mails
@@ -672,7 +673,8 @@ async fn email_verification_link_from_the_outbox_works_once() {
             app.get("/api/v1/auth/me", Some(&access)).await.json["email_verified"],
             false
         );
-        let mails = auth::store::resets::outbox_for(app.db.db.pool(), "vic@example.com")
+        let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
+            .bodies_for("vic@example.com")
             .await
             .unwrap();
         let link = mails[0]

@@ -215,6 +215,25 @@ pub struct Settings {
         global = true
     )]
     pub pricing_plans: Vec<String>,
+
+    /// SMTP server the `email` feature delivers the outbox through, e.g.
+    /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525` (no TLS, local only).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From address of delivered email.
+    #[arg(
+        long,
+        env = "SMTP_FROM",
+        default_value = "Scanpage <noreply@localhost>",
+        global = true
+    )]
+    pub smtp_from: String,
+
+    /// How many times a background consumer tries one event before moving it to the dead
+    /// letters.
+    #[arg(long, env = "DLQ_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub dlq_max_attempts: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -330,6 +349,7 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redacted(&self.database_url))
             .field("redis_url", &redacted(&self.redis_url))
+            .field("smtp_url", &redacted(&self.smtp_url))
             .field(
                 "public_base_url",
                 &self.public_base_url.as_ref().map(Url::as_str),

@@ -42,7 +42,7 @@ features! {
     WorkflowBuilder => "workflow-builder", "If-this-then-that automations on scan events.";
     Experiments => "experiments", "A/B tests that split traffic between destinations.";
     DlqProcessor => "dlq-processor", "Dead letters: events that failed processing, to replay or drop.";
-    Routing => "routing", "Advanced redirect routing across regions and rules.";
+    Routing => "routing", "The gateway table: which path goes to which service; regions later.";
     TenantGateway => "tenant-gateway", "Per-tenant gateways, quotas and isolation.";
 }
 
@@ -150,6 +150,14 @@ mod tests {
         assert!(set.is_enabled(Feature::Experiments));
         assert!(set.is_enabled(Feature::PrintStudio));
         assert!(!set.is_enabled(Feature::Ml));
+    }
+
+    #[test]
+    fn every_name_at_once_enables_all_fifteen() {
+        let all: Vec<_> = Feature::ALL.iter().map(|f| f.name()).collect();
+        let set = Features::parse(&all.join(",")).unwrap();
+        assert_eq!(set.enabled().count(), 15);
+        assert!(Feature::ALL.iter().all(|f| set.is_enabled(*f)));
     }
 
     #[test]

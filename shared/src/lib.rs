@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod features;
+pub mod future;
 pub mod health;
 pub mod http;
 pub mod identity;

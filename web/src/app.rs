@@ -144,6 +144,11 @@ pub async fn assemble(
         Some(url) => EventBus::redis(url, shutdown).await?,
         None => EventBus::memory(100_000),
     };
+    // Consumers retry an event this often, then hand it to the dead letters.
+    let bus = bus.with_retry(shared::bus::RetryPolicy {
+        max_attempts: settings.dlq_max_attempts,
+        ..Default::default()
+    });
     {
         let bus = bus.clone();
         shutdown.on_drain("event bus", move || async move {
@@ -245,7 +250,14 @@ pub async fn assemble(
         let csrf = tower_http::csrf::CsrfLayer::new()
             .add_trusted_origin(public_base_url)
             .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
-        routers.insert(Service::Web, crate::pages::router(state).layer(csrf));
+        let pages = crate::pages::router(state).layer(csrf);
+        let future = future_services(&settings, &databases, &bus, &identity, shutdown).await?;
+        routers.insert(Service::Web, pages.merge(future));
+    }
+    if let Some(db) = databases.get(&Service::Auth) {
+        // The email outbox lives in auth's database (its only sender): deliver it from here.
+        let outbox = shared::future::email::Outbox::new(db.pool().clone());
+        email::start(outbox, &settings, shutdown, email::Pacing::default())?;
     }
 
     let readiness = Readiness {
@@ -264,6 +276,30 @@ pub async fn assemble(
         },
     );
     Ok((router, handles))
+}
+
+/// The future services' stand-ins that web hosts: the dead-letter processor (its table is in
+/// web's database) and their API (`shared::future::api`).
+async fn future_services(
+    settings: &Settings,
+    databases: &BTreeMap<Service, Db>,
+    bus: &EventBus,
+    identity: &Identity,
+    shutdown: &Shutdown,
+) -> Result<Router, Error> {
+    use shared::future::{api, dlq};
+    let db = databases
+        .get(&Service::Web)
+        .ok_or_else(|| Error::Config("the web database could not be opened".into()))?;
+    let dead_letters: Arc<dyn dlq::DeadLetterStore> =
+        Arc::new(dlq::SqlDeadLetters::new(db.pool().clone()));
+    dlq::start(bus, dead_letters.clone(), shutdown).await?;
+    Ok(api::router(api::FutureState {
+        features: settings.features,
+        identity: identity.clone(),
+        bus: bus.clone(),
+        dead_letters,
+    }))
 }
 
 /// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,

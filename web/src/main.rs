@@ -50,6 +50,16 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// The email outbox (what was queued, whether or not SMTP delivery is on).
+    Email {
+        #[command(subcommand)]
+        command: EmailCommand,
+    },
+    /// The gateway table (which path goes to which service).
+    Routes {
+        #[command(subcommand)]
+        command: RoutesCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -58,6 +68,19 @@ enum DemoCommand {
     Seed,
     /// Delete every demo user and their data.
     Clear,
+}
+
+#[derive(Subcommand)]
+enum EmailCommand {
+    /// Print the messages queued for an address, oldest first. Without SMTP this is how a
+    /// developer reads a verification or reset link (they are never logged).
+    Outbox { to: String },
+}
+
+#[derive(Subcommand)]
+enum RoutesCommand {
+    /// Print the split-mode nginx gateway configuration (committed as deploy/nginx.conf).
+    Nginx,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +202,24 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                     println!("Deleted {n} demo users and their data.");
                 }
             }
+            Ok(())
+        }
+        Command::Email {
+            command: EmailCommand::Outbox { to },
+        } => {
+            let databases = open_databases(&cli.settings, &[Service::Auth]).await?;
+            if let Some(db) = databases.get(&Service::Auth) {
+                let outbox = shared::future::email::Outbox::new(db.pool().clone());
+                for body in outbox.bodies_for(to.trim()).await? {
+                    println!("{body}\n---");
+                }
+            }
+            Ok(())
+        }
+        Command::Routes {
+            command: RoutesCommand::Nginx,
+        } => {
+            print!("{}", shared::future::routing::nginx_config());
             Ok(())
         }
         Command::Migrate => {

@@ -1,5 +1,6 @@
-//! `auth_password_resets` (single-use, 30-minute tokens, stored hashed) and `auth_outbox`, the
-//! email stand-in.
+//! `auth_password_resets` (single-use, 30-minute tokens, stored hashed) and
+//! `auth_email_verifications`. The messages carrying their links go through the email stand-in
+//! (`shared::future::email`), which owns its outbox.
 
 use sqlx::AnyPool;
 
@@ -107,32 +108,4 @@ pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, Auth
     .await?;
     tx.commit().await?;
     Ok(true)
-}
-
-pub async fn enqueue_email(
-    pool: &AnyPool,
-    recipient: &str,
-    subject: &str,
-    body: &str,
-) -> Result<(), AuthError> {
-    sqlx::query(
-        "INSERT INTO auth_outbox (id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(shared::ids::new_id())
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
-    .bind(shared::ids::now_ms())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn outbox_for(pool: &AnyPool, recipient: &str) -> Result<Vec<String>, AuthError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM auth_outbox WHERE recipient = $1 ORDER BY created_at")
-            .bind(recipient)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().map(|(b,)| b).collect())
 }

@@ -50,6 +50,9 @@ pub mod topics {
         INTERVIEW_ANSWERED,
         WAITLIST_SIZE,
     ];
+    /// A [`crate::future::dlq::DeadLetter`]: an event a consumer group gave up on. The
+    /// dlq-processor stores it; it is never itself dead-lettered.
+    pub const DEAD_LETTER: &str = "dlq.dead_letter";
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +62,10 @@ pub struct Event {
     /// Milliseconds since the Unix epoch.
     pub occurred_at: i64,
     pub payload: serde_json::Value,
+    /// Set on a replayed dead letter: only this consumer group handles it; the others
+    /// acknowledge and skip it (they handled it the first time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_group: Option<String>,
 }
 
 impl Event {
@@ -68,7 +75,38 @@ impl Event {
             topic: topic.to_owned(),
             occurred_at: crate::ids::now_ms(),
             payload: serde_json::to_value(payload).unwrap_or_default(),
+            only_group: None,
         }
+    }
+}
+
+/// How often a consumer tries one event before giving up on it and handing it to the
+/// dead-letter topic (`DLQ_MAX_ATTEMPTS`), and the pause before the first retry (doubled each
+/// time, at most [`MAX_RETRY_PAUSE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub first_pause: Duration,
+}
+
+/// Retries happen in place (the consumer waits), so pauses stay short: a dependency that is down
+/// for longer is what dead letters and their replay are for.
+pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            first_pause: Duration::from_millis(100),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn pause_after(self, attempt: u32) -> Duration {
+        self.first_pause
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(MAX_RETRY_PAUSE)
     }
 }
 
@@ -92,7 +130,13 @@ pub struct Delivery {
 }
 
 #[derive(Clone)]
-pub enum EventBus {
+pub struct EventBus {
+    transport: Transport,
+    retry: RetryPolicy,
+}
+
+#[derive(Clone)]
+enum Transport {
     Memory(MemoryBus),
     Redis(RedisBus),
 }
@@ -100,19 +144,39 @@ pub enum EventBus {
 impl EventBus {
     /// In-process bus; `capacity` bounds each consumer group's queue.
     pub fn memory(capacity: usize) -> Self {
-        EventBus::Memory(MemoryBus::new(capacity))
+        Self::over(Transport::Memory(MemoryBus::new(capacity)))
     }
 
     /// Redis Streams bus. A background task writes published events; it flushes on shutdown.
     pub async fn redis(url: &str, shutdown: &Shutdown) -> Result<Self, Error> {
-        Ok(EventBus::Redis(RedisBus::connect(url, shutdown).await?))
+        Ok(Self::over(Transport::Redis(
+            RedisBus::connect(url, shutdown).await?,
+        )))
+    }
+
+    fn over(transport: Transport) -> Self {
+        Self {
+            transport,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The same bus with consumers (of [`spawn_consumer`]) retrying and dead-lettering by
+    /// `retry`.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
     }
 
     /// Queues an event for every consumer group of its topic. Never waits.
     pub fn publish(&self, event: Event) -> Result<(), PublishError> {
-        let result = match self {
-            EventBus::Memory(bus) => bus.publish(event),
-            EventBus::Redis(bus) => bus.publish(event),
+        let result = match &self.transport {
+            Transport::Memory(bus) => bus.publish(event),
+            Transport::Redis(bus) => bus.publish(event),
         };
         match &result {
             Ok(()) => metrics::counter!("bus_published_total").increment(1),
@@ -132,9 +196,9 @@ impl EventBus {
         group: &str,
         consumer: &str,
     ) -> Result<Subscription, Error> {
-        Ok(match self {
-            EventBus::Memory(bus) => Subscription::Memory(bus.subscribe(topic, group)),
-            EventBus::Redis(bus) => {
+        Ok(match &self.transport {
+            Transport::Memory(bus) => Subscription::Memory(bus.subscribe(topic, group)),
+            Transport::Redis(bus) => {
                 Subscription::Redis(bus.subscribe(topic, group, consumer).await?)
             }
         })
@@ -143,29 +207,30 @@ impl EventBus {
     /// In-process only: events queued and not yet taken by a consumer (`None` for Redis, whose
     /// backlog lives in the streams). The demo seed waits on it before draining.
     pub fn backlog(&self) -> Option<usize> {
-        match self {
-            EventBus::Memory(bus) => Some(bus.backlog()),
-            EventBus::Redis(_) => None,
+        match &self.transport {
+            Transport::Memory(bus) => Some(bus.backlog()),
+            Transport::Redis(_) => None,
         }
     }
 
     /// Whether events reach other processes (Redis), not just this one.
     pub fn is_shared(&self) -> bool {
-        matches!(self, EventBus::Redis(_))
+        matches!(self.transport, Transport::Redis(_))
     }
 
     /// Waits (up to `budget`) until everything published has been handed to the transport.
     pub async fn flush(&self, budget: Duration) -> bool {
-        match self {
-            EventBus::Memory(_) => true,
-            EventBus::Redis(bus) => bus.flush(budget).await,
+        match &self.transport {
+            Transport::Memory(_) => true,
+            Transport::Redis(bus) => bus.flush(budget).await,
         }
     }
 }
 
 /// Runs `handle` on every event of `topic` (as `consumer` in `group`) in a background task until
-/// shutdown. Events `handle` returns `true` for are acknowledged; the others stay pending and are
-/// delivered again (Redis), which is the retry for a handler whose dependency is briefly down.
+/// shutdown. Events `handle` returns `true` for are acknowledged; a `false` is retried in place
+/// by the bus's [`RetryPolicy`] and, when every attempt failed, handed to the dead-letter topic
+/// (and acknowledged) so one poison event never stalls the group.
 pub async fn spawn_consumer<F, Fut>(
     bus: &EventBus,
     topic: &str,
@@ -175,12 +240,41 @@ pub async fn spawn_consumer<F, Fut>(
     handle: F,
 ) -> Result<(), Error>
 where
-    F: Fn(Event) -> Fut + Send + 'static,
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
+{
+    spawn_consumer_with_errors(bus, topic, group, consumer, shutdown, move |event| {
+        let handled = handle(event);
+        async move {
+            if handled.await {
+                Ok(())
+            } else {
+                Err("the handler reported a failure (its log has the cause)".to_owned())
+            }
+        }
+    })
+    .await
+}
+
+/// [`spawn_consumer`] for handlers that say why they failed: the reason is kept with the dead
+/// letter.
+pub async fn spawn_consumer_with_errors<F, Fut>(
+    bus: &EventBus,
+    topic: &str,
+    group: &str,
+    consumer: &str,
+    shutdown: &Shutdown,
+    handle: F,
+) -> Result<(), Error>
+where
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
     let mut subscription = bus.subscribe(topic, group, consumer).await?;
     let stop = shutdown.clone();
     let topic = topic.to_owned();
+    let group = group.to_owned();
+    let bus = bus.clone();
     tokio::spawn(async move {
         while !stop.is_triggered() {
             let batch = match subscription.next_batch(256, Duration::from_secs(1)).await {
@@ -193,7 +287,7 @@ where
             };
             let mut done = Vec::with_capacity(batch.len());
             for delivery in batch {
-                if handle(delivery.event.clone()).await {
+                if deliver(&bus, &group, &delivery, &handle, &stop).await {
                     done.push(delivery);
                 }
             }
@@ -203,6 +297,71 @@ where
         }
     });
     Ok(())
+}
+
+/// Handles one delivery with retries; true when it may be acknowledged (handled, skipped, or
+/// safely handed to the dead-letter topic).
+async fn deliver<F, Fut>(
+    bus: &EventBus,
+    group: &str,
+    delivery: &Delivery,
+    handle: &F,
+    stop: &Shutdown,
+) -> bool
+where
+    F: Fn(Event) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let event = &delivery.event;
+    if event
+        .only_group
+        .as_deref()
+        .is_some_and(|only| only != group)
+    {
+        return true; // a replay meant for another group
+    }
+    let policy = bus.retry;
+    let mut attempt = delivery.attempts.max(1);
+    loop {
+        let error = match handle(event.clone()).await {
+            Ok(()) => return true,
+            Err(error) => error,
+        };
+        if attempt >= policy.max_attempts.max(1) {
+            return dead_letter(bus, group, event, error, attempt);
+        }
+        if stop.is_triggered() {
+            return false; // shutting down: leave it pending (Redis) for the next start
+        }
+        tokio::time::sleep(policy.pause_after(attempt)).await;
+        attempt += 1;
+    }
+}
+
+/// Hands a given-up event to the dead-letter topic. A dead letter itself is never
+/// dead-lettered (that would loop): it stays unacknowledged and is logged.
+fn dead_letter(bus: &EventBus, group: &str, event: &Event, error: String, attempts: u32) -> bool {
+    metrics::counter!("bus_dead_letters_total", "topic" => event.topic.clone()).increment(1);
+    if event.topic == topics::DEAD_LETTER {
+        tracing::error!(event_id = %event.id, %error, "a dead letter could not be stored");
+        return false;
+    }
+    tracing::warn!(event_id = %event.id, topic = %event.topic, %group, attempts, %error,
+        "event failed every attempt: moved to the dead letters");
+    let letter = crate::future::dlq::DeadLetter {
+        event: event.clone(),
+        group: group.to_owned(),
+        error,
+        attempts,
+        failed_at: crate::ids::now_ms(),
+    };
+    match bus.publish(Event::new(topics::DEAD_LETTER, &letter)) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(%err, event_id = %event.id, "cannot queue the dead letter; the event stays pending");
+            false
+        }
+    }
 }
 
 pub enum Subscription {

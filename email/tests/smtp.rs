@@ -1,0 +1,198 @@
+//! Delivery of the outbox over SMTP to a sink started by the test, on SQLite and (with
+//! TEST_POSTGRES_URL) PostgreSQL: the recipient and the link arrive, the message is marked sent,
+//! a temporary refusal is retried, and with the feature off nothing is sent.
+
+use std::time::Duration;
+
+use shared::config::Service;
+use shared::future::email::{Email, Message, Outbox};
+use shared::shutdown::Shutdown;
+use shared::testing::{self, SmtpSink};
+
+fn fast() -> email::Pacing {
+    email::Pacing {
+        poll: Duration::from_millis(50),
+        first_retry: Duration::from_millis(100),
+    }
+}
+
+async fn outbox(db: &testing::TestDb) -> Outbox {
+    db.db
+        .migrate(Service::Auth, sqlx::migrate!("../migrations/auth"))
+        .await
+        .unwrap();
+    Outbox::new(db.db.pool().clone())
+}
+
+fn reset_message() -> Message {
+    Message {
+        to: "ola@example.com".into(),
+        subject: "Reset your Scanpage password".into(),
+        body: "Choose a new password: http://localhost:3000/reset/tok3n-abc".into(),
+    }
+}
+
+async fn sent(outbox: &Outbox, id: &str) -> (Option<i64>, i64, Option<String>) {
+    for _ in 0..100 {
+        let status = outbox.status(id).await.unwrap().unwrap();
+        if status.0.is_some() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the message was never marked sent");
+}
+
+#[tokio::test]
+async fn the_outbox_is_delivered_over_smtp_and_marked_sent() {
+    for db in testing::databases("smtp_delivery").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let mut sink = SmtpSink::start(0).await;
+        let shutdown = Shutdown::new();
+        let started = email::start_with(
+            outbox.clone(),
+            true,
+            Some(&sink.url()),
+            "Scanpage <noreply@scanpage.test>",
+            &shutdown,
+            fast(),
+        )
+        .unwrap();
+        assert!(started, "{label}");
+        let id = outbox.queue(&reset_message()).await.unwrap();
+        let got = sink.next(Duration::from_secs(10)).await.expect("a message");
+        assert_eq!(got.recipients, ["ola@example.com"], "{label}");
+        assert!(
+            got.data.contains("Subject: Reset your Scanpage password"),
+            "{label}"
+        );
+        assert!(
+            got.data.contains("http://localhost:3000/reset/tok3n-abc"),
+            "{label}: {}",
+            got.data
+        );
+        assert!(got.data.contains("noreply@scanpage.test"), "{label}");
+        let (_, attempts, error) = sent(&outbox, &id).await;
+        assert_eq!((attempts, error), (0, None), "{label}");
+        // Sent once: nothing else arrives.
+        assert!(
+            sink.next(Duration::from_millis(400)).await.is_none(),
+            "{label}"
+        );
+        shutdown.trigger();
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_refusal_is_retried_with_the_error_recorded() {
+    for db in testing::databases("smtp_retry").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let mut sink = SmtpSink::start(1).await;
+        let shutdown = Shutdown::new();
+        email::start_with(
+            outbox.clone(),
+            true,
+            Some(&sink.url()),
+            "a@b.test",
+            &shutdown,
+            fast(),
+        )
+        .unwrap();
+        let id = outbox.queue(&reset_message()).await.unwrap();
+        let got = sink
+            .next(Duration::from_secs(10))
+            .await
+            .expect("delivered on retry");
+        assert_eq!(got.recipients, ["ola@example.com"], "{label}");
+        let (_, attempts, _) = sent(&outbox, &id).await;
+        assert_eq!(attempts, 1, "{label}: one failed attempt before");
+        shutdown.trigger();
+    }
+}
+
+#[tokio::test]
+async fn with_the_feature_off_the_outbox_fills_and_nothing_is_sent() {
+    for db in testing::databases("smtp_off").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let mut sink = SmtpSink::start(0).await;
+        let shutdown = Shutdown::new();
+        let started = email::start_with(
+            outbox.clone(),
+            false,
+            Some(&sink.url()),
+            "a@b.test",
+            &shutdown,
+            fast(),
+        )
+        .unwrap();
+        assert!(!started, "{label}");
+        let id = outbox.queue(&reset_message()).await.unwrap();
+        assert!(
+            sink.next(Duration::from_millis(500)).await.is_none(),
+            "{label}"
+        );
+        assert_eq!(
+            outbox.status(&id).await.unwrap().unwrap().0,
+            None,
+            "{label}: not sent"
+        );
+        assert_eq!(
+            outbox.bodies_for("ola@example.com").await.unwrap(),
+            [reset_message().body],
+            "{label}: kept in the outbox"
+        );
+        // On without SMTP_URL is a start-up error naming the variable.
+        let err = email::start_with(outbox, true, None, "a@b.test", &shutdown, fast()).unwrap_err();
+        assert!(err.to_string().contains("SMTP_URL"), "{label}");
+        shutdown.trigger();
+    }
+}
+
+#[tokio::test]
+async fn the_weekly_insights_summary_goes_through_the_outbox_when_on() {
+    use shared::features::{Feature, Features};
+    use shared::future::insights::{TextInsights, WeeklyNumbers, send_weekly};
+    for db in testing::databases("insights_outbox").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let numbers = WeeklyNumbers {
+            week_of: "2026-11-16".into(),
+            scans: 12,
+            previous_scans: 0,
+            top_codes: vec![("Menu".into(), 12)],
+        };
+        let off = TextInsights {
+            features: Features::default(),
+        };
+        let err = send_weekly(&off, &outbox, "ada@example.com", &numbers)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "feature_not_enabled", "{label}");
+        assert!(
+            outbox
+                .bodies_for("ada@example.com")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{label}"
+        );
+
+        let on = TextInsights {
+            features: Features::default().with(Feature::Insights),
+        };
+        send_weekly(&on, &outbox, "ada@example.com", &numbers)
+            .await
+            .unwrap();
+        let bodies = outbox.bodies_for("ada@example.com").await.unwrap();
+        assert_eq!(bodies.len(), 1, "{label}");
+        assert!(
+            bodies[0].contains("Scans: 12 (none the week before)"),
+            "{label}: {}",
+            bodies[0]
+        );
+        assert!(bodies[0].contains("1. Menu — 12 scans"), "{label}");
+    }
+}
