@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use analytics::client::AnalyticsClient;
 use auth::client::AuthClient;
 use axum::Router;
 use qr::client::QrClient;
@@ -62,6 +63,7 @@ impl fmt::Display for Mode {
 pub struct Clients {
     pub auth: AuthClient,
     pub qr: QrClient,
+    pub analytics: AnalyticsClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -160,6 +162,7 @@ pub async fn build(
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
             qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
+            analytics: AnalyticsClient::new(client_for(Service::Analytics, &settings, &routers)?),
         };
         let state = crate::pages::WebState {
             clients,

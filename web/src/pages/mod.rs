@@ -9,6 +9,7 @@ use shared::ui::Chrome;
 
 use crate::app::Clients;
 
+pub mod analytics;
 pub mod auth;
 pub mod codes;
 pub mod session;
@@ -24,6 +25,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(auth::router())
         .merge(codes::router())
+        .merge(analytics::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)

@@ -61,15 +61,21 @@ impl Page {
 }
 
 pub async fn browser(db: TestDb, public: &str) -> Browser {
+    browser_with(db, public, &[]).await
+}
+
+/// [`browser`] with extra command-line settings (e.g. `--analytics-url` of a dead service).
+pub async fn browser_with(db: TestDb, public: &str, extra: &[&str]) -> Browser {
     let dir = std::env::temp_dir().join(format!("scanpage-web-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Cli::parse_from([
+    let mut args = vec![
         "scanpage",
         "--data-dir",
         dir.to_str().unwrap(),
         "--database-url",
         &db.url,
-    ])
-    .settings;
+    ];
+    args.extend_from_slice(extra);
+    let settings = Cli::parse_from(args).settings;
     let app = build(Arc::new(settings), Mode::AllInOne, public, &Shutdown::new())
         .await
         .unwrap();
