@@ -242,6 +242,8 @@ mod tests {
         let (window, _) = Window::parse(&params("custom", "2026-11-25", "2026-11-25"), today());
         assert_eq!(window.interval, "hour");
         let (window, _) = Window::parse(&params("custom", "2025-01-01", "2026-11-25"), today());
+        assert_eq!(window.interval, "week");
+        let (window, _) = Window::parse(&params("custom", "2023-01-01", "2026-11-25"), today());
         assert_eq!(window.interval, "month");
     }
 
