@@ -1,5 +1,6 @@
 //! What analytics records: a scan, a microsite view or a click, decoded from its bus event.
 
+use serde::Deserialize;
 use shared::bus::{Event, topics};
 use shared::events::{MicrositeClicked, MicrositeViewed, QrScanned};
 
@@ -43,6 +44,8 @@ pub struct Hit {
     pub rule: Option<String>,
     /// The link block followed (clicks).
     pub block_id: Option<String>,
+    /// The short code of the QR code a microsite view came through (views).
+    pub qr_code: Option<String>,
     pub method: String,
     pub prefetch: bool,
     pub user_agent: Option<String>,
@@ -54,7 +57,8 @@ pub struct Hit {
 impl Hit {
     /// `Ok(None)` for topics analytics does not record.
     pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
-        let payload = event.payload.clone();
+        // Decoded from a borrow of the payload: no copy of the JSON tree per event.
+        let payload = &event.payload;
         let base = |kind, target_id, owner_id| Hit {
             id: event.id.clone(),
             kind,
@@ -63,6 +67,7 @@ impl Hit {
             occurred_at: event.occurred_at,
             rule: None,
             block_id: None,
+            qr_code: None,
             method: String::new(),
             prefetch: false,
             user_agent: None,
@@ -72,7 +77,7 @@ impl Hit {
         };
         Ok(Some(match event.topic.as_str() {
             topics::QR_SCANNED => {
-                let e: QrScanned = serde_json::from_value(payload)?;
+                let e = QrScanned::deserialize(payload)?;
                 Hit {
                     rule: Some(e.rule),
                     method: e.method,
@@ -85,8 +90,9 @@ impl Hit {
                 }
             }
             topics::MICROSITE_VIEWED => {
-                let e: MicrositeViewed = serde_json::from_value(payload)?;
+                let e = MicrositeViewed::deserialize(payload)?;
                 Hit {
+                    qr_code: e.qr_code,
                     method: e.method,
                     prefetch: e.prefetch,
                     user_agent: e.user_agent,
@@ -97,7 +103,7 @@ impl Hit {
                 }
             }
             topics::MICROSITE_CLICKED => {
-                let e: MicrositeClicked = serde_json::from_value(payload)?;
+                let e = MicrositeClicked::deserialize(payload)?;
                 Hit {
                     block_id: Some(e.block_id),
                     method: e.method,

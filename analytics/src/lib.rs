@@ -6,6 +6,7 @@
 //! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes.
 
 pub mod classify;
+pub mod client;
 pub mod error;
 pub mod hit;
 pub mod ingest;

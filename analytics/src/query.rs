@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use futures_util::Stream;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::db::Db;
 
 use crate::classify::visitor::{DAY_MS, day_of};
@@ -15,17 +15,17 @@ use crate::hit::Kind;
 use crate::range::Range;
 use crate::store::{self, DimensionCount, HourRow};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub key: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub from: String,
     pub to: String,
-    pub interval: &'static str,
+    pub interval: String,
     pub tz: String,
 }
 
@@ -34,13 +34,13 @@ impl From<&Range> for Window {
         Window {
             from: r.from.to_string(),
             to: r.to.to_string(),
-            interval: r.interval.as_str(),
+            interval: r.interval.as_str().to_owned(),
             tz: r.tz_name.clone(),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanPoint {
     pub t: String,
     pub scans: i64,
@@ -49,7 +49,7 @@ pub struct ScanPoint {
 }
 
 /// `GET /api/v1/analytics/qr/{id}`. Breakdowns count human scans; bots are in `bot_scans`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QrStats {
     #[serde(flatten)]
     pub window: Window,
@@ -67,11 +67,11 @@ pub struct QrStats {
     pub by_language: Vec<Count>,
     pub by_rule: Vec<Count>,
     /// Shown next to `by_country` when the country data asks for credit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_attribution: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewPoint {
     pub t: String,
     pub views: i64,
@@ -81,7 +81,7 @@ pub struct ViewPoint {
 }
 
 /// `GET /api/v1/analytics/microsites/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MicrositeStats {
     #[serde(flatten)]
     pub window: Window,
@@ -95,8 +95,7 @@ pub struct MicrositeStats {
     pub click_through_rate: f64,
     pub series: Vec<ViewPoint>,
     pub clicks_by_block: Vec<Count>,
-    /// Views per QR code: needs the QR code on `microsite.viewed`, which the event does not carry
-    /// yet; always empty until it does.
+    /// Human views per QR code (its short code) that led to the page (`?src=qr_{code}`).
     pub views_by_qr: Vec<Count>,
     pub by_device: Vec<Count>,
     pub by_os: Vec<Count>,
@@ -104,17 +103,17 @@ pub struct MicrositeStats {
     pub by_country: Vec<Count>,
     pub by_referrer: Vec<Count>,
     pub by_language: Vec<Count>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_attribution: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_attribution: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopItem {
     pub id: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funnel {
     pub scans: i64,
     pub views: i64,
@@ -122,7 +121,7 @@ pub struct Funnel {
 }
 
 /// `GET /api/v1/analytics/overview`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     #[serde(flatten)]
     pub window: Window,
@@ -203,16 +202,56 @@ fn breakdowns(counts: Vec<DimensionCount>) -> HashMap<String, Vec<Count>> {
     out
 }
 
+/// The rollup rows of one target's series: from the daily rollup when the buckets allow it.
+async fn series_rows(
+    db: &Db,
+    target_id: &str,
+    kind: Kind,
+    range: &Range,
+) -> Result<Vec<HourRow>, AnalyticsError> {
+    let grain = grain_of(range);
+    Ok(store::hourly(
+        db.pool(),
+        grain,
+        target_id,
+        kind,
+        range.from_ms,
+        range.to_ms,
+    )
+    .await?)
+}
+
+fn grain_of(range: &Range) -> store::Grain {
+    if range.utc_day_aligned() {
+        store::Grain::Day
+    } else {
+        store::Grain::Hour
+    }
+}
+
+async fn dimensions_of(
+    db: &Db,
+    target_id: &str,
+    kind: Kind,
+    range: &Range,
+) -> Result<Vec<DimensionCount>, AnalyticsError> {
+    let (from_day, to_day) = day_span(range);
+    Ok(store::dimension_counts(db.pool(), target_id, kind, from_day, to_day).await?)
+}
+
 pub async fn qr_stats(
     db: &Db,
     owner: &str,
     qr_id: &str,
     range: &Range,
 ) -> Result<QrStats, AnalyticsError> {
-    check_owner(db, owner, qr_id, "qr").await?;
-    let rows = store::hourly(db.pool(), qr_id, Kind::Scan, range.from_ms, range.to_ms).await?;
-    let (from_day, to_day) = day_span(range);
-    let dims = store::dimension_counts(db.pool(), qr_id, Kind::Scan, from_day, to_day).await?;
+    // The ownership check and both reads run at once (three pooled connections, one round trip
+    // of latency); nothing is returned unless the check passed.
+    let ((), rows, dims) = tokio::try_join!(
+        check_owner(db, owner, qr_id, "qr"),
+        series_rows(db, qr_id, Kind::Scan, range),
+        dimensions_of(db, qr_id, Kind::Scan, range),
+    )?;
     let (total, series) = bucketed(range, &rows);
     let mut by = breakdowns(dims);
     let mut take = |name: &str| by.remove(name).unwrap_or_default();
@@ -248,15 +287,13 @@ pub async fn microsite_stats(
     microsite_id: &str,
     range: &Range,
 ) -> Result<MicrositeStats, AnalyticsError> {
-    check_owner(db, owner, microsite_id, "microsite").await?;
-    let pool = db.pool();
-    let views = store::hourly(pool, microsite_id, Kind::View, range.from_ms, range.to_ms).await?;
-    let clicks = store::hourly(pool, microsite_id, Kind::Click, range.from_ms, range.to_ms).await?;
-    let (from_day, to_day) = day_span(range);
-    let view_dims =
-        store::dimension_counts(pool, microsite_id, Kind::View, from_day, to_day).await?;
-    let click_dims =
-        store::dimension_counts(pool, microsite_id, Kind::Click, from_day, to_day).await?;
+    let ((), views, clicks, view_dims, click_dims) = tokio::try_join!(
+        check_owner(db, owner, microsite_id, "microsite"),
+        series_rows(db, microsite_id, Kind::View, range),
+        series_rows(db, microsite_id, Kind::Click, range),
+        dimensions_of(db, microsite_id, Kind::View, range),
+        dimensions_of(db, microsite_id, Kind::Click, range),
+    )?;
     let (view_total, view_series) = bucketed(range, &views);
     let (click_total, click_series) = bucketed(range, &clicks);
     let mut by = breakdowns(view_dims);
@@ -287,7 +324,7 @@ pub async fn microsite_stats(
             })
             .collect(),
         clicks_by_block: breakdowns(click_dims).remove("block").unwrap_or_default(),
-        views_by_qr: Vec::new(),
+        views_by_qr: take("qr"),
         by_device: take("device"),
         by_os: take("os"),
         by_browser: take("browser"),
@@ -299,7 +336,14 @@ pub async fn microsite_stats(
 }
 
 pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, AnalyticsError> {
-    let totals = store::owner_totals(db.pool(), owner, range.from_ms, range.to_ms).await?;
+    let totals = store::owner_totals(
+        db.pool(),
+        grain_of(range),
+        owner,
+        range.from_ms,
+        range.to_ms,
+    )
+    .await?;
     let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
         totals.iter().filter(|t| t.kind == kind).map(pick).sum()
     };
@@ -332,6 +376,53 @@ pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, A
             clicks: sum(Kind::Click, |t| t.humans),
         },
     })
+}
+
+/// The most ids one `qr-totals` call may ask about (one page of the codes list).
+pub const MAX_TOTAL_IDS: usize = 100;
+
+/// All-time scans of one QR code (for lists of codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ScanTotals {
+    pub total: i64,
+    pub human: i64,
+}
+
+/// `GET /api/v1/analytics/qr-totals?ids=a,b`: every asked id gets an answer; ids that are not
+/// the caller's (or never scanned) are zeros, so the answer reveals nothing about other users.
+pub async fn qr_totals(
+    db: &Db,
+    owner: &str,
+    ids: &str,
+) -> Result<BTreeMap<String, ScanTotals>, AnalyticsError> {
+    let ids: Vec<&str> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    if ids.len() > MAX_TOTAL_IDS {
+        return Err(AnalyticsError::invalid(
+            "ids",
+            format!("at most {MAX_TOTAL_IDS} ids per call"),
+        ));
+    }
+    if ids.iter().any(|id| id.len() > 64) {
+        return Err(AnalyticsError::invalid(
+            "ids",
+            "ids are at most 64 characters",
+        ));
+    }
+    let mut out: BTreeMap<String, ScanTotals> = ids
+        .iter()
+        .map(|id| ((*id).to_owned(), ScanTotals::default()))
+        .collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for (id, total, human) in store::scan_totals(db.pool(), owner, &ids).await? {
+        out.insert(id, ScanTotals { total, human });
+    }
+    Ok(out)
 }
 
 /// Rows per export page: memory stays at one page whatever the range.

@@ -187,6 +187,20 @@ impl Range {
         out
     }
 
+    /// Whether every bucket (and both ends) starts at a UTC midnight, so the per-day rollup gives
+    /// exactly the answer of the hourly one with 24 times fewer rows to read (UTC, or any zone
+    /// at offset zero, with day, week or month buckets).
+    pub fn utc_day_aligned(&self) -> bool {
+        const DAY_MS: i64 = 86_400_000;
+        self.interval != Interval::Hour
+            && self.from_ms.rem_euclid(DAY_MS) == 0
+            && self.to_ms.rem_euclid(DAY_MS) == 0
+            && self
+                .bucket_starts()
+                .iter()
+                .all(|b| b.rem_euclid(DAY_MS) == 0)
+    }
+
     /// RFC 3339 with the zone's offset, e.g. `2026-03-29T00:00:00+01:00`.
     pub fn label(&self, ms: i64) -> String {
         self.zoned(ms).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
@@ -236,6 +250,25 @@ mod tests {
         assert_eq!(r.bucket_starts().len(), 2);
         let r = Range::parse(&q("2026-11-04", "2026-11-18", "week", ""), now()).unwrap();
         assert_eq!(r.label(r.bucket_starts()[0]), "2026-11-02T00:00:00+00:00");
+    }
+
+    #[test]
+    fn only_utc_day_buckets_may_read_the_daily_rollup() {
+        let aligned = |from, to, interval, tz| {
+            Range::parse(&q(from, to, interval, tz), now())
+                .unwrap()
+                .utc_day_aligned()
+        };
+        assert!(aligned("2026-08-27", "2026-11-25", "day", ""));
+        assert!(aligned("2026-08-27", "2026-11-25", "month", "UTC"));
+        assert!(!aligned("2026-11-20", "2026-11-25", "hour", ""));
+        assert!(!aligned("2026-11-20", "2026-11-25", "day", "Europe/Paris"));
+        assert!(!aligned(
+            "2026-11-20",
+            "2026-11-25",
+            "day",
+            "America/New_York"
+        ));
     }
 
     #[test]

@@ -12,7 +12,11 @@ use shared::identity::Identity;
 
 use crate::error::AnalyticsError;
 use crate::owner::Owner;
-use crate::query::{self, MicrositeStats, Overview, QrStats};
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::query::{self, MicrositeStats, Overview, QrStats, ScanTotals};
 use crate::range::{Range, RangeQuery};
 
 #[derive(Clone)]
@@ -36,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/microsites/{id}", get(microsite))
         .route("/microsites/{id}/export.csv", get(microsite_csv))
         .route("/overview", get(overview))
+        .route("/qr-totals", get(qr_totals))
         .with_state(state);
     Router::new().nest("/api/v1/analytics", api)
 }
@@ -50,9 +55,24 @@ async fn qr(
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<QrStats>, AnalyticsError> {
-    Ok(Json(
-        query::qr_stats(&state.db, &owner, &id, &range(&q)?).await?,
-    ))
+    let mut stats = query::qr_stats(&state.db, &owner, &id, &range(&q)?).await?;
+    stats.country_attribution = state.country_attribution.map(str::to_owned);
+    Ok(Json(stats))
+}
+
+#[derive(Deserialize)]
+struct TotalsQuery {
+    #[serde(default)]
+    ids: String,
+}
+
+/// All-time scan counts of several codes at once (the codes list shows them).
+async fn qr_totals(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Query(q): Query<TotalsQuery>,
+) -> Result<Json<BTreeMap<String, ScanTotals>>, AnalyticsError> {
+    Ok(Json(query::qr_totals(&state.db, &owner, &q.ids).await?))
 }
 
 async fn microsite(
@@ -62,7 +82,7 @@ async fn microsite(
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<MicrositeStats>, AnalyticsError> {
     let mut stats = query::microsite_stats(&state.db, &owner, &id, &range(&q)?).await?;
-    stats.country_attribution = state.country_attribution;
+    stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
 

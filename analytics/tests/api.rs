@@ -30,6 +30,7 @@ async fn every_route_is_owner_only() {
                     referrer: None,
                     accept_language: None,
                     ip: Some("81.2.69.160".into()),
+                    qr_code: None,
                 },
             ))
             .unwrap();

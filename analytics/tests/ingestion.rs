@@ -316,7 +316,7 @@ async fn microsite_views_clicks_and_user_deletion() {
     for db in testing::databases("microsites_and_deletion").await {
         let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
         let (site, owner) = (new_id(), new_id());
-        let view = |ip: &str, ua: &str| {
+        let view = |ip: &str, ua: &str, qr_code: Option<&str>| {
             Event::new(
                 topics::MICROSITE_VIEWED,
                 MicrositeViewed {
@@ -329,6 +329,7 @@ async fn microsite_views_clicks_and_user_deletion() {
                     referrer: None,
                     accept_language: None,
                     ip: Some(ip.into()),
+                    qr_code: qr_code.map(str::to_owned),
                 },
             )
         };
@@ -351,10 +352,11 @@ async fn microsite_views_clicks_and_user_deletion() {
             )
         };
         for e in [
-            view("81.2.69.160", IPHONE),
-            view("81.2.69.161", ANDROID),
-            view("81.2.69.162", ANDROID),
-            view("81.2.69.163", WHATSAPP),
+            view("81.2.69.160", IPHONE, Some("menu1234")),
+            view("81.2.69.161", ANDROID, Some("menu1234")),
+            view("81.2.69.162", ANDROID, None),
+            // A link preview that came through a code is a bot: not a view of that code.
+            view("81.2.69.163", WHATSAPP, Some("flyer123")),
             click("b1"),
             click("b1"),
             click("b2"),
@@ -377,6 +379,11 @@ async fn microsite_views_clicks_and_user_deletion() {
         assert_eq!(
             stats["clicks_by_block"][0],
             serde_json::json!({"key": "b1", "count": 2})
+        );
+        // Views per QR code: human views that arrived with `?src=qr_{code}`.
+        assert_eq!(
+            stats["views_by_qr"],
+            serde_json::json!([{"key": "menu1234", "count": 2}])
         );
 
         // The user is deleted: everything analytics held about their page goes.
@@ -455,7 +462,7 @@ async fn no_ip_address_is_logged() {
         .publish(scan(&qr, &owner, Some(CURL), "2a01:4f8:c17:1234::1"))
         .unwrap();
     // Wait for the writer to meet the missing table (not a fixed sleep: the machine may be busy).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !String::from_utf8_lossy(&logs.0.lock().unwrap()).contains("cannot write events")
         && std::time::Instant::now() < deadline
     {

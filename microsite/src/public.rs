@@ -55,7 +55,9 @@ pub async fn view(
     };
     let (parts, _body) = request.into_parts();
     let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
-    let referrer = referrer.or_else(|| qr_source(&parts, state.service.public_base_url()));
+    let qr_code = qr_code(&parts);
+    let referrer =
+        referrer.or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
         &state,
         Event::new(
@@ -70,6 +72,7 @@ pub async fn view(
                 referrer,
                 accept_language,
                 ip,
+                qr_code,
             },
         ),
     );
@@ -230,8 +233,8 @@ fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
     )
 }
 
-/// `?src=qr_{code}` → the short link the visitor came through.
-fn qr_source(parts: &Parts, base: &str) -> Option<String> {
+/// `?src=qr_{code}` → the code, when it looks like one of ours.
+fn qr_code(parts: &Parts) -> Option<String> {
     let code = parts
         .uri
         .query()?
@@ -241,7 +244,12 @@ fn qr_source(parts: &Parts, base: &str) -> Option<String> {
         && code
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    valid.then(|| format!("{}/r/{code}", base.trim_end_matches('/')))
+    valid.then(|| code.to_owned())
+}
+
+/// The QR code → the short link the visitor came through.
+fn qr_source(code: Option<&str>, base: &str) -> Option<String> {
+    code.map(|code| format!("{}/r/{code}", base.trim_end_matches('/')))
 }
 
 /// Hands an event to the bus. Never waits; a full queue costs a counted view, not a page.

@@ -39,6 +39,11 @@ pub struct MicrositeViewed {
     pub referrer: Option<String>,
     pub accept_language: Option<String>,
     pub ip: Option<String>,
+    /// The short code of the QR code the visitor came through (`?src=qr_{code}` on the view),
+    /// so analytics can count views per QR code whatever `Referer` the browser sent. Optional
+    /// on the wire: events published before this field existed still decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_code: Option<String>,
 }
 
 /// `microsite.clicked`: a link block's tracked hop was followed.

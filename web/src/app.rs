@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use analytics::product::client::ConsoleClient;
+use analytics::client::AnalyticsClient;
 use auth::client::AuthClient;
 use axum::Router;
 use microsite::client::MicrositeClient;
@@ -68,6 +69,7 @@ pub struct Clients {
     pub microsite: MicrositeClient,
     /// The founder console's numbers (analytics' `/api/v1/admin/*`).
     pub console: ConsoleClient,
+    pub analytics: AnalyticsClient,
 }
 
 /// Connects each service's database (services that share a URL share a pool) and applies that
@@ -220,6 +222,7 @@ pub async fn assemble(
             qr: QrClient::new(client_for(Service::Qr, &settings, &routers)?),
             microsite: MicrositeClient::new(client_for(Service::Microsite, &settings, &routers)?),
             console: ConsoleClient::new(client_for(Service::Analytics, &settings, &routers)?),
+            analytics: AnalyticsClient::new(client_for(Service::Analytics, &settings, &routers)?),
         };
         let web_db = databases
             .get(&Service::Web)

@@ -69,7 +69,13 @@ const EXTRA_PATTERNS: &[&str] = &[
 
 pub struct BotDetector {
     bots: isbot::Bots,
+    /// `is_bot` runs one regex of a few hundred alternatives over the lower-cased user agent;
+    /// real traffic repeats a small set of user agents, so each answer is remembered (bounded).
+    listed: moka::sync::Cache<std::sync::Arc<str>, bool>,
 }
+
+/// Distinct user agents remembered (as in `user_agent`).
+const CACHE_ENTRIES: u64 = 20_000;
 
 impl Default for BotDetector {
     fn default() -> Self {
@@ -81,7 +87,19 @@ impl BotDetector {
     pub fn new() -> Self {
         let mut bots = isbot::Bots::default();
         bots.append(EXTRA_PATTERNS);
-        Self { bots }
+        Self {
+            bots,
+            listed: moka::sync::Cache::new(CACHE_ENTRIES),
+        }
+    }
+
+    fn listed(&self, user_agent: &str) -> bool {
+        if let Some(known) = self.listed.get(user_agent) {
+            return known;
+        }
+        let listed = self.bots.is_bot(user_agent);
+        self.listed.insert(std::sync::Arc::from(user_agent), listed);
+        listed
     }
 
     /// The reason this request is a bot, or `None` for a (probable) human.
@@ -100,7 +118,7 @@ impl BotDetector {
         }
         match user_agent.map(str::trim) {
             None | Some("") => Some(BotReason::NoUserAgent),
-            Some(ua) if spider || self.bots.is_bot(ua) => Some(BotReason::UserAgent),
+            Some(ua) if spider || self.listed(ua) => Some(BotReason::UserAgent),
             Some(_) => None,
         }
     }

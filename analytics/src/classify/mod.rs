@@ -25,6 +25,8 @@ pub struct Classified {
     pub occurred_at: i64,
     pub rule: Option<String>,
     pub block_id: Option<String>,
+    /// The QR code a view came through (its short code), for `views_by_qr`.
+    pub qr_code: Option<String>,
     pub device: String,
     pub os: String,
     pub browser: String,
@@ -98,6 +100,7 @@ impl Classifier {
             occurred_at: hit.occurred_at,
             rule: hit.rule.as_deref().map(|r| clean(r, LABEL_MAX)),
             block_id: hit.block_id.as_deref().map(|b| clean(b, usize::MAX)),
+            qr_code: hit.qr_code.as_deref().map(|c| clean(c, LABEL_MAX)),
             device: if bot.is_some() { "bot" } else { agent.device }.to_owned(),
             os: clean(&agent.os, LABEL_MAX),
             browser: clean(&agent.browser, LABEL_MAX),

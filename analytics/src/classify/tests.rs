@@ -12,6 +12,7 @@ fn hit(ua: Option<&str>, method: &str, prefetch: bool) -> Hit {
         occurred_at: 1_764_000_000_000,
         rule: Some("default".into()),
         block_id: None,
+        qr_code: None,
         method: method.into(),
         prefetch,
         user_agent: ua.map(str::to_owned),

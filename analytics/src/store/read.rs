@@ -29,24 +29,40 @@ pub struct HourRow {
     pub uniques: i64,
 }
 
-/// Hourly rollups of one target and kind in `[from, to)`, in time order.
+/// Which rollup a series is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Hour,
+    /// UTC days: 24 times fewer rows, usable when every bucket starts at a UTC midnight.
+    Day,
+}
+
+/// Hourly (or daily) rollups of one target and kind in `[from, to)`, in time order.
 pub async fn hourly(
     pool: &AnyPool,
+    grain: Grain,
     target_id: &str,
     kind: Kind,
     from: i64,
     to: i64,
 ) -> Result<Vec<HourRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_hourly \
-         WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket",
-    )
-    .bind(target_id)
-    .bind(kind.as_str())
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
+    let sql = match grain {
+        Grain::Hour => {
+            "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_hourly \
+             WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket"
+        }
+        Grain::Day => {
+            "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_daily \
+             WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket"
+        }
+    };
+    let rows = sqlx::query(sql)
+        .bind(target_id)
+        .bind(kind.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(HourRow {
@@ -113,20 +129,29 @@ pub struct TargetTotals {
 /// Totals per target and kind of one owner over `[from, to)` (hour buckets).
 pub async fn owner_totals(
     pool: &AnyPool,
+    grain: Grain,
     owner_id: &str,
     from: i64,
     to: i64,
 ) -> Result<Vec<TargetTotals>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT target_id, kind, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
-         CAST(SUM(bots) AS BIGINT), CAST(SUM(uniques) AS BIGINT) FROM analytics_rollup_hourly \
-         WHERE owner_id = $1 AND bucket >= $2 AND bucket < $3 GROUP BY target_id, kind",
-    )
-    .bind(owner_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
+    let sql = match grain {
+        Grain::Hour => {
+            "SELECT target_id, kind, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
+             CAST(SUM(bots) AS BIGINT), CAST(SUM(uniques) AS BIGINT) FROM analytics_rollup_hourly \
+             WHERE owner_id = $1 AND bucket >= $2 AND bucket < $3 GROUP BY target_id, kind"
+        }
+        Grain::Day => {
+            "SELECT target_id, kind, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
+             CAST(SUM(bots) AS BIGINT), CAST(SUM(uniques) AS BIGINT) FROM analytics_rollup_daily \
+             WHERE owner_id = $1 AND bucket >= $2 AND bucket < $3 GROUP BY target_id, kind"
+        }
+    };
+    let rows = sqlx::query(sql)
+        .bind(owner_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let kind: String = r.try_get(1)?;
@@ -205,5 +230,29 @@ pub async fn export_page(
                 block_id: r.try_get(11)?,
             })
         })
+        .collect()
+}
+
+/// All-time scans and human scans of the owner's QR codes among `ids` (absent: none).
+pub async fn scan_totals(
+    pool: &AnyPool,
+    owner_id: &str,
+    ids: &[&str],
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    // Placeholders only: the ids themselves are bound.
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT target_id, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT) \
+         FROM analytics_rollup_daily WHERE owner_id = $1 AND kind = 'scan' \
+         AND target_id IN ({}) GROUP BY target_id",
+        list.join(",")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner_id);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }

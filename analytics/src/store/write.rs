@@ -2,9 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::{rows_per_statement, values_clause};
+use super::{Cell, multi_row};
 use crate::classify::Classified;
 use crate::classify::visitor::day_of;
 use crate::hit::Kind;
@@ -36,33 +36,32 @@ async fn insert_events(
     rows: &[&Classified],
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut inserted = HashSet::with_capacity(rows.len());
-    for chunk in rows.chunks(rows_per_statement(15)) {
-        let sql = format!(
-            "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
-             block_id, device, os, browser, country, referrer, language, is_bot, bot_reason) \
-             VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            values_clause(15, chunk.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for r in chunk {
-            query = query
-                .bind(r.id.as_str())
-                .bind(r.kind.as_str())
-                .bind(r.target_id.as_str())
-                .bind(r.owner_id.as_str())
-                .bind(r.occurred_at)
-                .bind(r.rule.as_deref())
-                .bind(r.block_id.as_deref())
-                .bind(r.device.as_str())
-                .bind(r.os.as_str())
-                .bind(r.browser.as_str())
-                .bind(r.country.as_deref())
-                .bind(r.referrer.as_deref())
-                .bind(r.language.as_deref())
-                .bind(i32::from(r.bot.is_some()))
-                .bind(r.bot.map(|b| b.as_str()));
-        }
-        for row in query.fetch_all(&mut **tx).await? {
+    let statements = multi_row(
+        "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
+         block_id, device, os, browser, country, referrer, language, is_bot, bot_reason)",
+        "ON CONFLICT (id) DO NOTHING RETURNING id",
+        rows.iter().map(|r| {
+            [
+                Cell::Text(&r.id),
+                Cell::Text(r.kind.as_str()),
+                Cell::Text(&r.target_id),
+                Cell::Text(&r.owner_id),
+                Cell::Int(r.occurred_at),
+                r.rule.as_deref().into(),
+                r.block_id.as_deref().into(),
+                Cell::Text(&r.device),
+                Cell::Text(&r.os),
+                Cell::Text(&r.browser),
+                r.country.as_deref().into(),
+                r.referrer.as_deref().into(),
+                r.language.as_deref().into(),
+                Cell::Int(i64::from(r.bot.is_some())),
+                r.bot.map(|b| b.as_str()).into(),
+            ]
+        }),
+    );
+    for statement in statements {
+        for row in statement.query().fetch_all(&mut **tx).await? {
             inserted.insert(row.try_get::<String, _>(0)?);
         }
     }
@@ -84,24 +83,22 @@ async fn insert_visitors(
                 .or_insert(r.id.as_str());
         }
     }
-    let keys: Vec<_> = firsts.keys().copied().collect();
     let mut new_events = HashSet::new();
-    for chunk in keys.chunks(rows_per_statement(4)) {
-        let sql = format!(
-            "INSERT INTO analytics_daily_visitors (day, kind, target_id, visitor) VALUES {} \
-             ON CONFLICT (day, kind, target_id, visitor) DO NOTHING \
-             RETURNING day, kind, target_id, visitor",
-            values_clause(4, chunk.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (day, kind, target, visitor) in chunk {
-            query = query
-                .bind(*day)
-                .bind(kind.as_str())
-                .bind(*target)
-                .bind(*visitor);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
+    let statements = multi_row(
+        "INSERT INTO analytics_daily_visitors (day, kind, target_id, visitor)",
+        "ON CONFLICT (day, kind, target_id, visitor) DO NOTHING \
+         RETURNING day, kind, target_id, visitor",
+        firsts.keys().map(|(day, kind, target, visitor)| {
+            [
+                Cell::Int(*day),
+                Cell::Text(kind.as_str()),
+                Cell::Text(target),
+                Cell::Text(visitor),
+            ]
+        }),
+    );
+    for statement in statements {
+        for row in statement.query().fetch_all(&mut **tx).await? {
             let day: i64 = row.try_get(0)?;
             let kind: String = row.try_get(1)?;
             let target: String = row.try_get(2)?;
@@ -162,55 +159,58 @@ async fn upsert_rollups(
         ("analytics_rollup_hourly", hourly),
         ("analytics_rollup_daily", daily),
     ] {
-        let entries: Vec<_> = map.into_iter().collect();
-        for chunk in entries.chunks(rows_per_statement(8)) {
-            let sql = format!(
+        let statements = multi_row(
+            &format!(
                 "INSERT INTO {table} (target_id, kind, bucket, owner_id, events, humans, bots, \
-                 uniques) VALUES {} ON CONFLICT (target_id, kind, bucket) DO UPDATE SET \
+                 uniques)"
+            ),
+            &format!(
+                "ON CONFLICT (target_id, kind, bucket) DO UPDATE SET \
                  events = {table}.events + excluded.events, \
                  humans = {table}.humans + excluded.humans, \
                  bots = {table}.bots + excluded.bots, \
-                 uniques = {table}.uniques + excluded.uniques",
-                values_clause(8, chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for ((target, kind, bucket), (owner, c)) in chunk {
-                query = query
-                    .bind(*target)
-                    .bind(kind.as_str())
-                    .bind(*bucket)
-                    .bind(*owner)
-                    .bind(c.events)
-                    .bind(c.humans)
-                    .bind(c.bots)
-                    .bind(c.uniques);
-            }
-            query.execute(&mut **tx).await?;
+                 uniques = {table}.uniques + excluded.uniques"
+            ),
+            map.iter().map(|((target, kind, bucket), (owner, c))| {
+                [
+                    Cell::Text(target),
+                    Cell::Text(kind.as_str()),
+                    Cell::Int(*bucket),
+                    Cell::Text(owner),
+                    Cell::Int(c.events),
+                    Cell::Int(c.humans),
+                    Cell::Int(c.bots),
+                    Cell::Int(c.uniques),
+                ]
+            }),
+        );
+        for statement in statements {
+            statement.query().execute(&mut **tx).await?;
         }
     }
-    let entries: Vec<_> = dims.into_iter().collect();
-    for chunk in entries.chunks(rows_per_statement(8)) {
-        let sql = format!(
-            "INSERT INTO analytics_rollup_dimensions (target_id, kind, day, dimension, value, \
-             owner_id, events, humans) VALUES {} \
-             ON CONFLICT (target_id, kind, day, dimension, value) DO UPDATE SET \
-             events = analytics_rollup_dimensions.events + excluded.events, \
-             humans = analytics_rollup_dimensions.humans + excluded.humans",
-            values_clause(8, chunk.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for ((target, kind, day, dimension, value), (owner, events, humans)) in chunk {
-            query = query
-                .bind(*target)
-                .bind(kind.as_str())
-                .bind(*day)
-                .bind(*dimension)
-                .bind(*value)
-                .bind(*owner)
-                .bind(*events)
-                .bind(*humans);
-        }
-        query.execute(&mut **tx).await?;
+    let statements = multi_row(
+        "INSERT INTO analytics_rollup_dimensions (target_id, kind, day, dimension, value, \
+         owner_id, events, humans)",
+        "ON CONFLICT (target_id, kind, day, dimension, value) DO UPDATE SET \
+         events = analytics_rollup_dimensions.events + excluded.events, \
+         humans = analytics_rollup_dimensions.humans + excluded.humans",
+        dims.iter().map(
+            |((target, kind, day, dimension, value), (owner, events, humans))| {
+                [
+                    Cell::Text(target),
+                    Cell::Text(kind.as_str()),
+                    Cell::Int(*day),
+                    Cell::Text(dimension),
+                    Cell::Text(value),
+                    Cell::Text(owner),
+                    Cell::Int(*events),
+                    Cell::Int(*humans),
+                ]
+            },
+        ),
+    );
+    for statement in statements {
+        statement.query().execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -231,6 +231,9 @@ fn dimensions(r: &Classified) -> Vec<(&'static str, &str)> {
     if let Some(block) = r.block_id.as_deref() {
         out.push(("block", block));
     }
+    if let Some(code) = r.qr_code.as_deref() {
+        out.push(("qr", code));
+    }
     out
 }
 
@@ -250,18 +253,20 @@ async fn upsert_targets(
             .or_insert((r.owner_id.as_str(), r.occurred_at));
         entry.1 = entry.1.min(r.occurred_at);
     }
-    let entries: Vec<_> = targets.into_iter().collect();
-    for chunk in entries.chunks(rows_per_statement(4)) {
-        let sql = format!(
-            "INSERT INTO analytics_targets (target_id, kind, owner_id, first_seen_at) VALUES {} \
-             ON CONFLICT (target_id, kind) DO NOTHING",
-            values_clause(4, chunk.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for ((target, kind), (owner, first)) in chunk {
-            query = query.bind(*target).bind(*kind).bind(*owner).bind(*first);
-        }
-        query.execute(&mut **tx).await?;
+    let statements = multi_row(
+        "INSERT INTO analytics_targets (target_id, kind, owner_id, first_seen_at)",
+        "ON CONFLICT (target_id, kind) DO NOTHING",
+        targets.iter().map(|((target, kind), (owner, first))| {
+            [
+                Cell::Text(target),
+                Cell::Text(kind),
+                Cell::Text(owner),
+                Cell::Int(*first),
+            ]
+        }),
+    );
+    for statement in statements {
+        statement.query().execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use shared::ui::Chrome;
 
 use crate::app::Clients;
 
+pub mod analytics;
 pub mod auth;
 pub mod beta;
 pub mod codes;
@@ -36,6 +37,7 @@ pub fn router(state: WebState) -> Router {
         .merge(microsites::router())
         .merge(beta::router())
         .merge(console::router())
+        .merge(analytics::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .with_state(state)

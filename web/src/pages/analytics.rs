@@ -1,0 +1,716 @@
+//! The analytics dashboards: one per QR code, one per microsite, and the account overview.
+//! Numbers come from `AnalyticsClient` with the visitor's own token (analytics applies its own
+//! ownership rules); when analytics cannot answer, the page still renders and says so.
+
+mod chart;
+mod range;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use shared::ApiError;
+use shared::client::ClientError;
+use shared::ui::Chrome;
+
+use analytics::query::{Count, MicrositeStats, Overview, QrStats};
+use qr::api::QrView;
+
+pub use chart::{Bars, SeriesChart};
+pub use range::{Preset, RangeParams, Window};
+
+use super::WebState;
+use super::auth::{chrome, require_session};
+use super::session::{CookieJar, Session, csrf_token, see_other};
+
+pub fn router() -> Router<WebState> {
+    Router::new()
+        .route("/app/analytics", get(overview))
+        .route("/app/qr/{id}/analytics", get(qr_dashboard))
+        .route("/app/qr/{id}/analytics/export.csv", get(qr_export))
+        .route("/app/microsites/{id}/analytics", get(microsite_dashboard))
+        .route(
+            "/app/microsites/{id}/analytics/export.csv",
+            get(microsite_export),
+        )
+}
+
+// --- Pieces every dashboard shows ------------------------------------------------------------
+
+/// A headline figure with the one line that says what it counts.
+pub struct Headline {
+    pub label: &'static str,
+    pub value: String,
+    pub explain: &'static str,
+}
+
+fn headline(label: &'static str, value: i64, explain: &'static str) -> Headline {
+    Headline {
+        label,
+        value: group_digits(value),
+        explain,
+    }
+}
+
+/// One row of the country table.
+pub struct CountryRow {
+    pub code: String,
+    pub count: i64,
+    pub share: f64,
+}
+
+/// The credit a country database asks for, split into text and link (`… (https://…)`).
+pub struct Attribution {
+    pub text: String,
+    pub link: Option<String>,
+}
+
+impl Attribution {
+    fn of(raw: Option<&str>) -> Option<Attribution> {
+        let raw = raw?;
+        Some(match raw.split_once(" (") {
+            Some((text, rest)) => {
+                let link = rest.trim_end_matches(')');
+                Attribution {
+                    text: text.to_owned(),
+                    link: link.starts_with("https://").then(|| link.to_owned()),
+                }
+            }
+            None => Attribution {
+                text: raw.to_owned(),
+                link: None,
+            },
+        })
+    }
+}
+
+/// The range picker: preset links and the custom form.
+pub struct Picker {
+    /// The page the picker links to (no query).
+    pub base: String,
+    pub window: Window,
+    pub error: Option<String>,
+}
+
+pub struct PresetLink {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Picker {
+    pub fn presets(&self) -> Vec<PresetLink> {
+        Preset::LISTED
+            .into_iter()
+            .map(|p| PresetLink {
+                key: p.key(),
+                label: p.label(),
+                current: p == self.window.preset,
+            })
+            .collect()
+    }
+
+    pub fn from(&self) -> String {
+        self.window.from.to_string()
+    }
+
+    pub fn to(&self) -> String {
+        self.window.to.to_string()
+    }
+
+    pub fn describe(&self) -> String {
+        let by = match self.window.interval {
+            "hour" => "by hour",
+            "week" => "by week",
+            "month" => "by month",
+            _ => "by day",
+        };
+        format!("{} to {} (UTC), {by}", self.window.from, self.window.to)
+    }
+}
+
+fn picker(base: String, params: &RangeParams) -> Picker {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let (window, error) = Window::parse(params, today);
+    Picker {
+        base,
+        window,
+        error,
+    }
+}
+
+/// What a failed analytics call means for the page.
+enum Trouble {
+    /// Analytics has never recorded this target (or it is not the caller's).
+    NotFound,
+    /// The range was refused; the message says why.
+    Invalid(String),
+    /// Analytics is down or answered nonsense: degrade.
+    Unavailable,
+}
+
+fn trouble(err: ClientError) -> Trouble {
+    match err.api_error() {
+        Some(e) if e.status() == StatusCode::NOT_FOUND => Trouble::NotFound,
+        Some(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            Trouble::Invalid(e.message().to_owned())
+        }
+        Some(e) if e.status().is_client_error() => Trouble::Unavailable,
+        _ => {
+            tracing::warn!(%err, "analytics unavailable for a dashboard");
+            Trouble::Unavailable
+        }
+    }
+}
+
+fn counts(list: &[Count]) -> Vec<(String, i64)> {
+    list.iter().map(|c| (c.key.clone(), c.count)).collect()
+}
+
+fn countries(list: &[Count]) -> Vec<CountryRow> {
+    let total: i64 = list.iter().map(|c| c.count).sum();
+    list.iter()
+        .map(|c| CountryRow {
+            code: c.key.clone(),
+            count: c.count,
+            share: chart::share(c.count, total),
+        })
+        .collect()
+}
+
+/// `12345` → `12,345`.
+fn group_digits(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// The signed-in visitor, or the redirect to the login page (with cookies to set either way).
+async fn session_or_login(
+    state: &WebState,
+    headers: &HeaderMap,
+    jar: &mut CookieJar,
+    here: &str,
+) -> Result<Result<Session, Response>, ApiError> {
+    require_session(state, headers, jar, here).await
+}
+
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+// --- QR code dashboard -----------------------------------------------------------------------
+
+pub struct QrData {
+    pub headlines: Vec<Headline>,
+    pub series: SeriesChart,
+    pub breakdowns: Vec<Bars>,
+    pub countries: Vec<CountryRow>,
+    pub attribution: Option<Attribution>,
+    pub empty: bool,
+}
+
+impl QrData {
+    fn of(stats: &QrStats, window: &Window) -> QrData {
+        let points = stats
+            .series
+            .iter()
+            .map(|p| chart::Point {
+                t: p.t.clone(),
+                total: p.scans,
+                human: p.human,
+                unique: p.unique,
+            })
+            .collect();
+        QrData {
+            headlines: vec![
+                headline(
+                    "Scans",
+                    stats.total_scans,
+                    "Every request to the short link: people and bots.",
+                ),
+                headline(
+                    "Human scans",
+                    stats.human_scans,
+                    "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+                ),
+                headline(
+                    "Unique scanners",
+                    stats.unique_scanners,
+                    "Unique = distinct scanners per day, added up over the days.",
+                ),
+                headline(
+                    "Bots",
+                    stats.bot_scans,
+                    "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.",
+                ),
+            ],
+            series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
+            breakdowns: vec![
+                Bars::new("device", "Device", &counts(&stats.by_device)),
+                Bars::new("os", "Operating system", &counts(&stats.by_os)),
+                Bars::new("browser", "Browser", &counts(&stats.by_browser)),
+                Bars::new("referrer", "Referrer", &counts(&stats.by_referrer)),
+                Bars::new("language", "Language", &counts(&stats.by_language)),
+                Bars::new("rule", "Redirect rule", &counts(&stats.by_rule)),
+            ],
+            countries: countries(&stats.by_country),
+            attribution: Attribution::of(stats.country_attribution.as_deref()),
+            empty: stats.total_scans == 0,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/analytics_qr.html")]
+struct QrDashboard {
+    chrome: Chrome,
+    code: QrView,
+    picker: Picker,
+    data: Option<QrData>,
+    unavailable: bool,
+    csv_href: String,
+}
+
+async fn qr_dashboard(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<RangeParams>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let base = format!("/app/qr/{}/analytics", encode(&id));
+    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    // The qr service decides whose code this is: another user's code is its 404, as a page.
+    let code = state.clients.qr.get(&session.access_token, &id).await?;
+    let mut picker = picker(base.clone(), &params);
+    let token = &session.access_token;
+    let answer = state
+        .clients
+        .analytics
+        .qr(token, &code.id, &picker.window.api_query())
+        .await;
+    let (data, unavailable) = match answer {
+        Ok(stats) => (Some(QrData::of(&stats, &picker.window)), false),
+        // Never scanned: analytics has not met the code yet. Its owner sees zeros.
+        Err(err) => match trouble(err) {
+            Trouble::NotFound => (Some(QrData::of(&empty_qr(), &picker.window)), false),
+            Trouble::Invalid(message) => {
+                picker.error = Some(message);
+                (None, false)
+            }
+            Trouble::Unavailable => (None, true),
+        },
+    };
+    let csv_href = format!("{base}/export.csv?{}", picker.window.page_query());
+    Ok(jar.apply(QrDashboard {
+        chrome: chrome(true, &csrf),
+        code,
+        picker,
+        data,
+        unavailable,
+        csv_href,
+    }))
+}
+
+fn empty_qr() -> QrStats {
+    QrStats {
+        window: analytics::query::Window {
+            from: String::new(),
+            to: String::new(),
+            interval: String::new(),
+            tz: String::new(),
+        },
+        total_scans: 0,
+        human_scans: 0,
+        bot_scans: 0,
+        unique_scanners: 0,
+        series: Vec::new(),
+        by_device: Vec::new(),
+        by_os: Vec::new(),
+        by_browser: Vec::new(),
+        by_country: Vec::new(),
+        by_referrer: Vec::new(),
+        by_language: Vec::new(),
+        by_rule: Vec::new(),
+        country_attribution: None,
+    }
+}
+
+/// The download goes to the analytics export itself, which streams in constant memory; this hop
+/// refreshes the session first so the browser arrives with a valid access cookie.
+async fn qr_export(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<RangeParams>,
+) -> Result<Response, ApiError> {
+    export(&state, &headers, "qr", &id, &params).await
+}
+
+async fn microsite_export(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<RangeParams>,
+) -> Result<Response, ApiError> {
+    export(&state, &headers, "microsites", &id, &params).await
+}
+
+async fn export(
+    state: &WebState,
+    headers: &HeaderMap,
+    kind: &str,
+    id: &str,
+    params: &RangeParams,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let page = format!("/app/{kind}/{}/analytics", encode(id));
+    if let Err(redirect) = session_or_login(state, headers, &mut jar, &page).await? {
+        return Ok(jar.apply(redirect));
+    }
+    let window = picker(page, params).window;
+    let target = format!(
+        "/api/v1/analytics/{kind}/{}/export.csv?{}",
+        encode(id),
+        window.api_query()
+    );
+    Ok(jar.apply(see_other(&target)))
+}
+
+// --- Microsite dashboard -----------------------------------------------------------------------
+
+pub struct MicrositeData {
+    pub headlines: Vec<Headline>,
+    pub series: SeriesChart,
+    /// Views by QR code, clicks by link block.
+    pub sources: Vec<Bars>,
+    pub breakdowns: Vec<Bars>,
+    pub countries: Vec<CountryRow>,
+    pub attribution: Option<Attribution>,
+    pub empty: bool,
+}
+
+impl MicrositeData {
+    fn of(stats: &MicrositeStats, window: &Window) -> MicrositeData {
+        let points = stats
+            .series
+            .iter()
+            .map(|p| chart::Point {
+                t: p.t.clone(),
+                total: p.views,
+                human: p.human,
+                unique: p.unique,
+            })
+            .collect();
+        let ctr = Headline {
+            label: "Click-through",
+            value: format!("{:.1}%", stats.click_through_rate * 100.0),
+            explain: "Human clicks on your links per human view.",
+        };
+        MicrositeData {
+            headlines: vec![
+                headline(
+                    "Views",
+                    stats.views,
+                    "Every request for the page: people and bots.",
+                ),
+                headline(
+                    "Human views",
+                    stats.human_views,
+                    "Views by people; previews, crawlers and prefetches left out.",
+                ),
+                headline(
+                    "Unique visitors",
+                    stats.unique_visitors,
+                    "Unique = distinct visitors per day, added up over the days.",
+                ),
+                headline(
+                    "Bots",
+                    stats.bot_views,
+                    "Link previews, crawlers and scripts: kept, never counted as people.",
+                ),
+                headline(
+                    "Clicks",
+                    stats.clicks,
+                    "Links followed from the page (all, people and bots).",
+                ),
+                ctr,
+            ],
+            series: SeriesChart::new(points, "views", window.trims_leading_empty()),
+            sources: vec![
+                Bars::new("by-qr", "Views by QR code", &counts(&stats.views_by_qr)),
+                Bars::new(
+                    "by-block",
+                    "Clicks by link",
+                    &counts(&stats.clicks_by_block),
+                ),
+            ],
+            breakdowns: vec![
+                Bars::new("device", "Device", &counts(&stats.by_device)),
+                Bars::new("os", "Operating system", &counts(&stats.by_os)),
+                Bars::new("browser", "Browser", &counts(&stats.by_browser)),
+                Bars::new("referrer", "Referrer", &counts(&stats.by_referrer)),
+                Bars::new("language", "Language", &counts(&stats.by_language)),
+            ],
+            countries: countries(&stats.by_country),
+            attribution: Attribution::of(stats.country_attribution.as_deref()),
+            empty: stats.views == 0 && stats.clicks == 0,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/analytics_microsite.html")]
+struct MicrositeDashboard {
+    chrome: Chrome,
+    id: String,
+    picker: Picker,
+    data: Option<MicrositeData>,
+    unavailable: bool,
+    not_found: bool,
+    csv_href: String,
+}
+
+async fn microsite_dashboard(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<RangeParams>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let base = format!("/app/microsites/{}/analytics", encode(&id));
+    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let mut picker = picker(base.clone(), &params);
+    let answer = state
+        .clients
+        .analytics
+        .microsite(&session.access_token, &id, &picker.window.api_query())
+        .await;
+    // Hook: once the web has a microsite client, ask it first (as the QR dashboard asks qr), so
+    // that the owner of a page nobody has viewed yet sees zeros instead of this 404.
+    let (data, unavailable, not_found) = match answer {
+        Ok(stats) => (
+            Some(MicrositeData::of(&stats, &picker.window)),
+            false,
+            false,
+        ),
+        Err(err) => match trouble(err) {
+            Trouble::NotFound => (None, false, true),
+            Trouble::Invalid(message) => {
+                picker.error = Some(message);
+                (None, false, false)
+            }
+            Trouble::Unavailable => (None, true, false),
+        },
+    };
+    let csv_href = format!("{base}/export.csv?{}", picker.window.page_query());
+    let status = if not_found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    Ok(jar.apply((
+        status,
+        MicrositeDashboard {
+            chrome: chrome(true, &csrf),
+            id,
+            picker,
+            data,
+            unavailable,
+            not_found,
+            csv_href,
+        },
+    )))
+}
+
+// --- Account overview --------------------------------------------------------------------------
+
+pub struct TopRow {
+    pub href: String,
+    pub name: String,
+    pub count: i64,
+}
+
+pub struct OverviewData {
+    pub headlines: Vec<Headline>,
+    /// One chart, in a list so the bar template can be included in a loop.
+    pub funnel: Vec<Bars>,
+    pub top_codes: Vec<TopRow>,
+    pub top_pages: Vec<TopRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/analytics_overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    picker: Picker,
+    data: Option<OverviewData>,
+    unavailable: bool,
+}
+
+async fn overview(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(params): Query<RangeParams>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let base = "/app/analytics".to_owned();
+    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let mut picker = picker(base, &params);
+    let answer = state
+        .clients
+        .analytics
+        .overview(&session.access_token, &picker.window.api_query())
+        .await;
+    let (data, unavailable) = match answer {
+        Ok(overview) => (
+            Some(overview_data(&state, &session, &overview).await),
+            false,
+        ),
+        Err(err) => match trouble(err) {
+            Trouble::Invalid(message) => {
+                picker.error = Some(message);
+                (None, false)
+            }
+            Trouble::NotFound | Trouble::Unavailable => (None, true),
+        },
+    };
+    Ok(jar.apply(OverviewPage {
+        chrome: chrome(true, &csrf),
+        picker,
+        data,
+        unavailable,
+    }))
+}
+
+async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> OverviewData {
+    // Names of the top codes, asked of qr at once; a code qr cannot name shows its id.
+    let mut names = tokio::task::JoinSet::new();
+    for item in &o.top_codes {
+        let (qr, token, id) = (
+            state.clients.qr.clone(),
+            session.access_token.clone(),
+            item.id.clone(),
+        );
+        names.spawn(async move {
+            let name = qr.get(&token, &id).await.ok().map(|code| code.name);
+            (id, name)
+        });
+    }
+    let mut known = std::collections::HashMap::new();
+    while let Some(Ok((id, name))) = names.join_next().await {
+        if let Some(name) = name {
+            known.insert(id, name);
+        }
+    }
+    OverviewData {
+        headlines: vec![
+            headline(
+                "Scans",
+                o.total_scans,
+                "Every scan of every code: people and bots.",
+            ),
+            headline(
+                "Human scans",
+                o.human_scans,
+                "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+            ),
+            headline(
+                "Unique scanners",
+                o.unique_scanners,
+                "Unique = distinct scanners per day and code, added up.",
+            ),
+            headline(
+                "Bots",
+                o.bot_scans,
+                "Link previews, crawlers and scripts: kept, never counted as people.",
+            ),
+            headline(
+                "Page views",
+                o.views,
+                "Views of your microsites, people and bots.",
+            ),
+            headline("Clicks", o.clicks, "Links followed from your microsites."),
+        ],
+        funnel: vec![Bars::new(
+            "funnel",
+            "Scan → view → click (people only)",
+            &[
+                ("Scans".to_owned(), o.funnel.scans),
+                ("Page views".to_owned(), o.funnel.views),
+                ("Clicks".to_owned(), o.funnel.clicks),
+            ],
+        )],
+        top_codes: o
+            .top_codes
+            .iter()
+            .map(|item| TopRow {
+                href: format!("/app/qr/{}/analytics", encode(&item.id)),
+                name: known
+                    .get(&item.id)
+                    .cloned()
+                    .unwrap_or_else(|| item.id.clone()),
+                count: item.count,
+            })
+            .collect(),
+        top_pages: o
+            .top_pages
+            .iter()
+            .map(|item| TopRow {
+                href: format!("/app/microsites/{}/analytics", encode(&item.id)),
+                name: item.id.clone(),
+                count: item.count,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1_000), "1,000");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn attribution_links_only_https() {
+        let a = Attribution::of(Some("IP Geolocation by DB-IP (https://db-ip.com)")).unwrap();
+        assert_eq!(a.text, "IP Geolocation by DB-IP");
+        assert_eq!(a.link.as_deref(), Some("https://db-ip.com"));
+        let a = Attribution::of(Some("Data (javascript:alert(1))")).unwrap();
+        assert_eq!(a.link, None);
+        assert!(Attribution::of(None).is_none());
+    }
+}
