@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use analytics::product::client::ConsoleClient;
 use analytics::client::AnalyticsClient;
+use analytics::product::client::ConsoleClient;
 use auth::client::AuthClient;
 use axum::Router;
 use microsite::client::MicrositeClient;
