@@ -45,13 +45,17 @@ pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
     };
     let (counted, counted_rx) = tokio::sync::mpsc::channel(100_000);
     let store = Store::new(ctx.db.clone());
-    let service = Arc::new(QrService::new(
-        store.clone(),
-        ctx.bus.clone(),
-        blocklist,
-        ctx.public_base_url.clone(),
-        counted,
-    ));
+    let service = Arc::new(
+        QrService::new(
+            store.clone(),
+            ctx.bus.clone(),
+            blocklist,
+            ctx.public_base_url.clone(),
+            counted,
+        )
+        // Logos come from the media module mounted beside this router (web/src/app.rs).
+        .with_media(media::Media::local(&ctx)),
+    );
     workers::start(&ctx, service.clone(), counted_rx).await?;
 
     let redirect = redirect::RedirectState {
