@@ -88,6 +88,15 @@ pub async fn open_databases(
                 target.source
             ))
         })?;
+        if service == Service::Qr {
+            // The media module lives in the qr service, with its own tables and ledger there.
+            media::migrate(&db).await.map_err(|e| {
+                Error::Config(format!(
+                    "{}: migrating the media schema failed: {e}",
+                    target.source
+                ))
+            })?;
+        }
         databases.insert(service, db);
     }
     Ok(databases)
@@ -149,7 +158,11 @@ pub async fn build(
     for (&service, db) in &databases {
         let router = match service {
             Service::Auth => auth::build(context(db)).await?,
-            Service::Qr => qr::build(context(db)).await?,
+            // Uploads (`/api/v1/media`) and their public URLs (`/media/…`) are served by the qr
+            // service: logos are its first user.
+            Service::Qr => qr::build(context(db))
+                .await?
+                .merge(media::build(&context(db))),
             Service::Microsite => microsite::build(context(db)).await?,
             Service::Analytics => analytics::build(context(db)).await?,
             Service::Web => continue, // needs the clients of the others, built below
