@@ -11,6 +11,7 @@ use bytes::{Bytes, BytesMut};
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
+use tower_http::csrf::CsrfLayer;
 
 use crate::process::MAX_UPLOAD_BYTES;
 use crate::{Media, MediaError, MediaId, Uploaded};
@@ -32,12 +33,21 @@ impl FromRef<MediaState> for Identity {
 }
 
 pub fn router(state: MediaState) -> Router {
-    Router::new()
+    // The upload also accepts the session cookie, and a cross-site HTML form *can* send
+    // multipart: refuse cross-site browser POSTs by their Sec-Fetch-Site / Origin (scripts and
+    // servers send neither and pass).
+    let csrf = CsrfLayer::new()
+        .add_trusted_origin(state.media.public_base_url())
+        .unwrap_or_else(|_| CsrfLayer::new());
+    let uploads = Router::new()
         .route(
             "/api/v1/media",
             post(upload).layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+        .route_layer(csrf);
+    Router::new()
         .route("/media/{file}", get(serve))
+        .merge(uploads)
         .with_state(state)
 }
 

@@ -159,6 +159,11 @@ impl Media {
         Ok(self.inner.store.get(id).await?)
     }
 
+    /// The origin links and uploads are made for, without a trailing slash.
+    pub fn public_base_url(&self) -> &str {
+        &self.inner.public_base_url
+    }
+
     pub fn url(&self, id: &MediaId) -> String {
         format!("{}/media/{id}.png", self.inner.public_base_url)
     }

@@ -306,6 +306,32 @@ async fn oversized_dimensions_are_422_and_oversized_files_are_413() {
 }
 
 #[tokio::test]
+async fn cross_site_browser_uploads_are_refused() {
+    for db in databases("cross_site_browser_uploads").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let upload = |site: &'static str, origin: &'static str| {
+            let mut body = b"--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n".to_vec();
+            body.extend_from_slice(&png_with_metadata(8, 8));
+            body.extend_from_slice(b"\r\n--XBOUNDARYX--\r\n");
+            Request::post("/api/v1/media")
+                .header("content-type", "multipart/form-data; boundary=XBOUNDARYX")
+                .header("cookie", format!("sp_access={}", app.keys.token("alice")))
+                .header("sec-fetch-site", site)
+                .header("origin", origin)
+                .header("host", "scan.test")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let forged = app.send(upload("cross-site", "https://evil.example")).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(!app.data_dir.join("media").exists());
+        let own = app.send(upload("same-origin", "http://scan.test")).await;
+        assert_eq!(own.status, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
 async fn anonymous_uploads_are_401() {
     for db in databases("anonymous_uploads").await {
         eprintln!("backend: {}", db.backend.name());
