@@ -1,11 +1,11 @@
-//! Rendering throughput: first renders (no cache) of a styled 1,024-px PNG, a plain one, and an
-//! SVG. Target: ≥ 200 styled 1,024-px PNG renders per second per core.
+//! Rendering throughput: first renders (no cache) of a styled 1,024-px PNG, a plain one, one
+//! with a centre logo, and an SVG. Target: ≥ 200 styled 1,024-px PNG renders per second per core.
 //!
 //! Run: `cargo bench -p qr --bench render`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use qr::render::{Matrix, png, svg};
-use qr::style::{Color, Ecc, EyeShape, ModuleShape, Style};
+use qr::render::{LogoImage, Matrix, png, png_with, svg};
+use qr::style::{Color, Ecc, EyeShape, Logo, ModuleShape, Style};
 
 const PAYLOAD: &str = "https://scanpage.example/r/ab3cd5e";
 
@@ -35,6 +35,31 @@ fn render(c: &mut Criterion) {
         b.iter(|| {
             let matrix = Matrix::encode(PAYLOAD, style.ecc).unwrap();
             png(&matrix, &style, 1024).unwrap()
+        });
+    });
+    group.bench_function("encode+styled png 1024 with logo", |b| {
+        let style = Style {
+            logo: Some(Logo {
+                id: "ab".repeat(32),
+                size: 0.3,
+            }),
+            ..styled()
+        };
+        // A 512-px logo as the media module stores it (decoded and scaled on every render).
+        let upload = image::RgbaImage::from_fn(512, 512, |x, y| {
+            image::Rgba([(x / 2) as u8, (y / 2) as u8, 120, 255])
+        });
+        let mut bytes = Vec::new();
+        image::DynamicImage::ImageRgba8(upload)
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        let logo = LogoImage::new(media::process::normalise(&bytes).unwrap().png.into());
+        b.iter(|| {
+            let matrix = Matrix::encode(PAYLOAD, style.ecc).unwrap();
+            png_with(&matrix, &style, 1024, Some(&logo)).unwrap()
         });
     });
     group.bench_function("encode+styled svg", |b| {

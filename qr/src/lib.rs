@@ -60,17 +60,20 @@ pub async fn build_with(
     };
     let (counted, counted_rx) = tokio::sync::mpsc::channel(100_000);
     let store = Store::new(ctx.db.clone());
-    let service = Arc::new(QrService::new(
-        store.clone(),
-        ctx.bus.clone(),
-        Parts {
-            blocklist,
-            public_base_url: ctx.public_base_url.clone(),
-            counted,
-            redis: ctx.redis.clone(),
-            directory,
-        },
-    ));
+    let service = Arc::new(
+        QrService::new(
+            store.clone(),
+            ctx.bus.clone(),
+            Parts {
+                blocklist,
+                public_base_url: ctx.public_base_url.clone(),
+                counted,
+                redis: ctx.redis.clone(),
+                directory,
+            },
+        )
+        .with_media(media::Media::local(&ctx)),
+    );
     workers::start(&ctx, service.clone(), counted_rx).await?;
 
     let redirect = redirect::RedirectState {

@@ -74,6 +74,8 @@ pub struct QrService {
     shared_targets: Option<RedisTargets>,
     directory: Arc<dyn MicrositeDirectory>,
     attempts: Attempts,
+    /// Uploaded images, for logos (set by [`QrService::with_media`]).
+    media: Option<media::Media>,
 }
 
 /// What a [`QrService`] is built from besides its store and bus.
@@ -113,7 +115,14 @@ impl QrService {
                 .build(),
             counts: moka::sync::Cache::builder().max_capacity(100_000).build(),
             counted,
+            media: None,
         }
+    }
+
+    /// Where logos come from: ownership is checked on save, bytes fetched on render.
+    pub fn with_media(mut self, media: media::Media) -> Self {
+        self.media = Some(media);
+        self
     }
 
     pub fn bus(&self) -> &EventBus {
@@ -145,6 +154,7 @@ impl QrService {
             qr.destination = Some(url);
         }
         hash_new_password(&mut qr.rules).await?;
+        self.check_logo(&caller.owner_id, &qr.style).await?;
         match custom {
             Some(raw) => {
                 qr.code = ShortCode::parse_custom(&raw)?.to_string();
@@ -266,6 +276,7 @@ impl QrService {
             qr.rules.password_hash = old_hash;
         }
         hash_new_password(&mut qr.rules).await?;
+        self.check_logo(&caller.owner_id, &qr.style).await?;
         qr.updated_at = now_ms();
         self.store.update(&qr).await?;
         self.forget(&qr.code).await;
@@ -531,6 +542,8 @@ impl QrService {
             format.extension(),
             size
         );
+        // The key holds the style, so the logo's id: a media id is the hash of the image's
+        // bytes, so the same id always draws the same logo.
         let etag = format!("\"{}\"", content_hash(&key));
         if let Some(hit) = self.renders.get(&key) {
             return Ok((hit, etag));
@@ -538,12 +551,13 @@ impl QrService {
         if format == Format::Png && !(render::MIN_SIZE..=render::MAX_SIZE).contains(&size) {
             return Err(render::RenderError::Size.into());
         }
+        let logo = self.logo_image(&style).await?;
         // Rendering a large PNG is milliseconds of CPU: keep it off the async workers.
         let bytes = tokio::task::spawn_blocking(move || -> Result<Bytes, QrError> {
             let matrix = Matrix::encode(&payload, style.ecc)?;
             Ok(match format {
-                Format::Svg => Bytes::from(render::svg(&matrix, &style)),
-                Format::Png => Bytes::from(render::png(&matrix, &style, size)?),
+                Format::Svg => Bytes::from(render::svg_with(&matrix, &style, logo.as_ref())),
+                Format::Png => Bytes::from(render::png_with(&matrix, &style, size, logo.as_ref())?),
             })
         })
         .await
@@ -562,6 +576,50 @@ async fn hash_new_password(rules: &mut Rules) -> Result<(), QrError> {
         None => {}
     }
     Ok(())
+}
+
+impl QrService {
+    /// A style may only use its owner's uploads: another user's or a made-up id is "unknown".
+    async fn check_logo(&self, owner_id: &str, style: &Style) -> Result<(), QrError> {
+        let Some(logo) = &style.logo else {
+            return Ok(());
+        };
+        let owned = match &self.media {
+            Some(media) => media
+                .owns(owner_id, &logo.id)
+                .await
+                .map_err(media_failure)?,
+            None => false,
+        };
+        if owned { Ok(()) } else { Err(unknown_logo()) }
+    }
+
+    /// The logo's stored PNG, for drawing. Not owner-checked: that happened when the style was
+    /// saved, and the preview may only draw images that exist (they are public anyway).
+    async fn logo_image(&self, style: &Style) -> Result<Option<render::LogoImage>, QrError> {
+        let Some(logo) = &style.logo else {
+            return Ok(None);
+        };
+        let (Some(media), Some(id)) = (&self.media, media::MediaId::parse(&logo.id)) else {
+            return Err(unknown_logo());
+        };
+        match media.png(&id).await.map_err(media_failure)? {
+            Some(png) => Ok(Some(render::LogoImage::new(png))),
+            None => Err(unknown_logo()),
+        }
+    }
+}
+
+fn unknown_logo() -> QrError {
+    QrError::invalid("style.logo.id", "unknown logo")
+}
+
+/// Storage failures behind a logo are ours, not the caller's: logged and answered as internal.
+fn media_failure(err: media::MediaError) -> QrError {
+    match err {
+        media::MediaError::Database(e) => QrError::Database(e),
+        other => QrError::Render(render::RenderError::Raster(format!("logo: {other}"))),
+    }
 }
 
 fn content_hash(key: &str) -> String {

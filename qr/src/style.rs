@@ -142,7 +142,7 @@ pub struct Frame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Logo {
-    /// The id of an uploaded image (media service).
+    /// The id of an image its owner uploaded with `POST /api/v1/media` (64 hex digits).
     pub id: String,
     /// The logo's width as a share of the symbol's width, 0.1–0.45.
     #[serde(default = "Logo::default_size")]
@@ -239,6 +239,11 @@ impl Style {
             frame.text = text;
         }
         if let Some(logo) = &self.logo {
+            // The id names a file: only the media module's own form (a SHA-256 in hex) is taken,
+            // so nothing else ever reaches a path or the render cache key.
+            if media::MediaId::parse(&logo.id).is_none() {
+                return Err(refuse("style.logo.id", "unknown logo"));
+            }
             if !(0.1..=0.45).contains(&logo.size) {
                 return Err(refuse(
                     "style.logo.size",
@@ -314,15 +319,32 @@ mod tests {
         assert!(style(serde_json::json!({"margin": 40})).is_err());
     }
 
+    const LOGO: &str = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592";
+
     #[test]
     fn a_logo_raises_error_correction_and_is_size_limited() {
-        let s = style(serde_json::json!({"logo": {"id": "img1", "size": 0.3}})).unwrap();
+        let s = style(serde_json::json!({"logo": {"id": LOGO, "size": 0.3}})).unwrap();
         assert_eq!(s.ecc, Ecc::Q);
-        let err = style(serde_json::json!({"logo": {"id": "img1", "size": 0.45}})).unwrap_err();
+        let err = style(serde_json::json!({"logo": {"id": LOGO, "size": 0.45}})).unwrap_err();
         assert!(err.contains("too much"), "{err}");
-        assert!(
-            style(serde_json::json!({"ecc": "H", "logo": {"id": "img1", "size": 0.44}})).is_ok()
-        );
+        assert!(style(serde_json::json!({"ecc": "H", "logo": {"id": LOGO, "size": 0.44}})).is_ok());
+        let err =
+            style(serde_json::json!({"ecc": "H", "logo": {"id": LOGO, "size": 0.46}})).unwrap_err();
+        assert!(err.contains("10–45%"), "{err}");
+    }
+
+    #[test]
+    fn logo_ids_are_media_ids_only() {
+        for bad in [
+            "img1",
+            "../../etc/passwd",
+            "",
+            &LOGO.to_uppercase(),
+            &LOGO[1..],
+        ] {
+            let err = style(serde_json::json!({"logo": {"id": bad}})).unwrap_err();
+            assert_eq!(err, "style.logo.id: unknown logo", "{bad}");
+        }
     }
 
     #[test]

@@ -96,6 +96,15 @@ pub async fn open_databases(
                 target.source
             ))
         })?;
+        if service == Service::Qr {
+            // The media module lives in the qr service, with its own tables and ledger there.
+            media::migrate(&db).await.map_err(|e| {
+                Error::Config(format!(
+                    "{}: migrating the media schema failed: {e}",
+                    target.source
+                ))
+            })?;
+        }
         databases.insert(service, db);
     }
     Ok(databases)
@@ -204,7 +213,11 @@ pub async fn assemble(
             Service::Auth => auth::build(context(db)).await?,
             // qr and microsite ask each other (microsite codes, QR blocks). Services are built in
             // `Service` order: qr first, with a client for microsite that is filled in below.
-            Service::Qr => qr::build_with(context(db), microsite_directory.clone()).await?,
+            // Uploads (`/api/v1/media`) and their public URLs (`/media/…`) are served by the qr
+            // service: logos are its first user.
+            Service::Qr => qr::build_with(context(db), microsite_directory.clone())
+                .await?
+                .merge(media::build(&context(db))),
             Service::Microsite => {
                 microsite::build_with(context(db), qr_directory(&settings, &routers)).await?
             }

@@ -229,3 +229,86 @@ async fn each_service_runs_alone() {
         app.stop().await;
     }
 }
+
+/// The media module is mounted with the qr service: in all-in-one an upload works end to end
+/// (its table is migrated with qr's) and a code can use it as a logo; the qr service alone
+/// serves the same routes.
+#[tokio::test]
+async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone() {
+    for db in testing::databases("media_uploads_are_served").await {
+        let app = TestApp::spawn(&db, &[]).await;
+        let tokens: serde_json::Value = app
+            .http
+            .post(app.url("/api/v1/auth/signup"))
+            .json(&serde_json::json!({"email": "logo@example.com", "password": "correct horse battery staple 42"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = tokens["access_token"].as_str().expect("a token").to_owned();
+
+        // A 2×2 PNG, sent as a browser form would.
+        let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9as\x00\x00\x00\x10IDATx\x9cc\xf8\xcf\xc0\x00D\x0c\x10\n\x00\x1f\xee\x03\xfd\x8b_\x14\xd4\x00\x00\x00\x00IEND\xaeB`\x82";
+        let mut body = b"--B0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"l.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+        body.extend_from_slice(png);
+        body.extend_from_slice(b"\r\n--B0UND--\r\n");
+        let uploaded = app
+            .http
+            .post(app.url("/api/v1/media"))
+            .bearer_auth(&token)
+            .header("content-type", "multipart/form-data; boundary=B0UND")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(uploaded.status(), StatusCode::CREATED);
+        let uploaded: serde_json::Value = uploaded.json().await.unwrap();
+        let id = uploaded["id"].as_str().unwrap().to_owned();
+        let url = uploaded["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("http://localhost:") && url.ends_with(&format!("/media/{id}.png")),
+            "{url}"
+        );
+
+        let served = app.get(&format!("/media/{id}.png")).await;
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(
+            served.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+
+        let code = app
+            .http
+            .post(app.url("/api/v1/qr"))
+            .bearer_auth(&token)
+            .json(
+                &serde_json::json!({"name": "Logo", "destination": "https://example.com/",
+                                      "style": {"logo": {"id": id, "size": 0.3}}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(code.status(), StatusCode::CREATED);
+        println!("media all-in-one on {}", db.backend.name());
+        app.stop().await;
+    }
+
+    let db = testing::sqlite().await;
+    let app = TestApp::spawn_with(
+        common::settings(&db, &[]),
+        web::app::Mode::Single(Service::Qr),
+    )
+    .await;
+    let anonymous = app
+        .http
+        .post(app.url("/api/v1/media"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let unknown = app.get(&format!("/media/{}.png", "0".repeat(64))).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}

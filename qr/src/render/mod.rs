@@ -1,13 +1,16 @@
 //! Rendering: the `qrcode` crate encodes the payload into a module matrix; we draw the matrix
 //! ourselves as SVG (styled modules and finder "eyes" need our own renderer) and rasterise that
 //! SVG to PNG with resvg. A plain square style skips the SVG step and writes pixels straight
-//! from the matrix, which is several times faster for the most common download.
+//! from the matrix, which is several times faster for the most common download. A centre logo
+//! (see `logo`) is an embedded `data:` image in SVG and stamped pixels in PNG.
 
+mod logo;
 mod png;
 mod svg;
 
-pub use png::{MAX_SIZE, MIN_SIZE, png};
-pub use svg::svg;
+pub use logo::LogoImage;
+pub use png::{MAX_SIZE, MIN_SIZE, png, png_with};
+pub use svg::{svg, svg_with};
 
 use crate::style::Ecc;
 

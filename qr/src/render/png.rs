@@ -7,22 +7,39 @@
 //!   by tiny-skia) as small coverage masks, then stamped at integer module positions; the
 //!   coverage becomes a 16-level palette blended from background to foreground (4-bit PNG).
 //! - Captions (text): the SVG rasterised by resvg, encoded as RGB.
+//! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels are
+//!   stamped over the rasterised code and the result is encoded as RGB.
 
 use resvg::tiny_skia::{self, FillRule, Mask, PathBuilder, Rect, Transform};
 
+use super::logo::{self, LogoImage};
 use super::{EYE_RING_RADIUS, EYE_STONE_RADIUS, Matrix, RenderError, svg};
 use crate::style::{Color, EyeShape, ModuleShape, Style};
 
 pub const MIN_SIZE: u32 = 64;
 pub const MAX_SIZE: u32 = 4_096;
 
-/// A `size × size` PNG (taller when the style has a caption frame).
+/// A `size × size` PNG (taller when the style has a caption frame), its logo pad left empty.
 pub fn png(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderError> {
+    png_with(matrix, style, size, None)
+}
+
+/// A `size × size` PNG with the style's logo drawn from `logo` when given.
+pub fn png_with(
+    matrix: &Matrix,
+    style: &Style,
+    size: u32,
+    logo: Option<&LogoImage>,
+) -> Result<Vec<u8>, RenderError> {
     if !(MIN_SIZE..=MAX_SIZE).contains(&size) {
         return Err(RenderError::Size);
     }
+    let logo = match logo {
+        Some(image) if style.logo.is_some() => Some(image.decode()?),
+        _ => None,
+    };
     if style.frame.is_some() {
-        return rasterised(matrix, style, size);
+        return rasterised(matrix, style, size, logo.as_ref());
     }
     if style.modules == ModuleShape::Square
         && style.eyes == EyeShape::Square
@@ -30,7 +47,7 @@ pub fn png(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderE
     {
         return plain(matrix, style, size);
     }
-    stamped(matrix, style, size)
+    stamped(matrix, style, size, logo.as_ref())
 }
 
 fn plain(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderError> {
@@ -74,7 +91,12 @@ fn plain(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderErr
 /// halves what the encoder has to compress.
 const LEVELS: usize = 16;
 
-fn stamped(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderError> {
+fn stamped(
+    matrix: &Matrix,
+    style: &Style,
+    size: u32,
+    logo: Option<&image::RgbaImage>,
+) -> Result<Vec<u8>, RenderError> {
     let size_px = size as usize;
     let margin = usize::from(style.margin);
     let total = matrix.width() + 2 * margin;
@@ -84,7 +106,7 @@ fn stamped(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderE
     let mut coverage = vec![0_u8; size_px * size_px];
 
     let module = module_mask(style.modules, m)?;
-    let clear = super::svg::logo_clear_area(matrix, style);
+    let clear = logo::clear_area(matrix, style);
     for y in 0..matrix.width() {
         for x in 0..matrix.width() {
             if matrix.is_dark(x, y) && !matrix.in_finder(x, y) && !clear.contains(x, y) {
@@ -109,6 +131,18 @@ fn stamped(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderE
             origin + fx * m,
             origin + fy * m,
         );
+    }
+
+    if let Some(image) = logo
+        && clear.side > 0
+    {
+        // Full colour from here: the logo's pixels are not two colours.
+        let mut rgb = logo::coverage_to_rgb(&coverage, style.bg, style.fg);
+        let (at, side) = clear.inner();
+        let unit = m as f32;
+        let corner = origin as f32 + at * unit;
+        logo::stamp_rgb(&mut rgb, size_px, image, corner, corner, side * unit);
+        return encode(size, size, Pixels::Rgb, &rgb);
     }
 
     let palette = blend_palette(style.bg, style.fg);
@@ -215,7 +249,13 @@ fn blend_palette(bg: Color, fg: Color) -> Vec<u8> {
         .collect()
 }
 
-fn rasterised(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderError> {
+fn rasterised(
+    matrix: &Matrix,
+    style: &Style,
+    size: u32,
+    logo: Option<&image::RgbaImage>,
+) -> Result<Vec<u8>, RenderError> {
+    // Without the logo's <image>: it is stamped below, so resvg never decodes an image.
     let svg = svg(matrix, style);
     let options = resvg::usvg::Options {
         fontdb: fonts(),
@@ -246,11 +286,26 @@ fn rasterised(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, Rend
         &mut pixmap.as_mut(),
     );
     // The background is opaque, so alpha carries nothing: write RGB.
-    let rgb: Vec<u8> = pixmap
+    let mut rgb: Vec<u8> = pixmap
         .data()
         .chunks_exact(4)
         .flat_map(|p| [p[0], p[1], p[2]])
         .collect();
+    let clear = logo::clear_area(matrix, style);
+    if let Some(image) = logo
+        && clear.side > 0
+    {
+        let (at, side) = clear.inner();
+        let module = f32::from(style.margin) + at;
+        logo::stamp_rgb(
+            &mut rgb,
+            size as usize,
+            image,
+            module * scale + dx,
+            module * scale + dy,
+            side * scale,
+        );
+    }
     encode(size, height, Pixels::Rgb, &rgb)
 }
 

@@ -4,13 +4,21 @@
 
 use std::fmt::Write;
 
+use super::logo::{LogoImage, clear_area};
 use super::{EYE_RING_RADIUS, EYE_STONE_RADIUS, Matrix};
 use crate::style::{EyeShape, ModuleShape, Style};
 
 /// Height of the caption band under the symbol's quiet zone, in modules (band + padding).
 const FRAME_BAND: usize = 7;
 
+/// The SVG of a style without its logo image (the pad is left clear).
 pub fn svg(matrix: &Matrix, style: &Style) -> String {
+    svg_with(matrix, style, None)
+}
+
+/// The SVG, with the style's logo drawn from `logo` when given: an `<image>` whose only `href` is
+/// a `data:image/png;base64,` URI of our own re-encoded PNG — never a URL, never user bytes.
+pub fn svg_with(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>) -> String {
     let margin = usize::from(style.margin);
     let side = matrix.width() + 2 * margin;
     let height = side + if style.frame.is_some() { FRAME_BAND } else { 0 };
@@ -32,7 +40,7 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
     );
 
     // Modules outside the finder patterns, and outside the logo's clear area.
-    let cleared = logo_clear_area(matrix, style);
+    let cleared = clear_area(matrix, style);
     let _ = write!(out, r#"<path fill="{fg}" d=""#);
     for y in 0..matrix.width() {
         for x in 0..matrix.width() {
@@ -90,6 +98,18 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
         }
     }
 
+    if let Some(logo) = logo
+        && cleared.side > 0
+    {
+        let (at, side) = cleared.inner();
+        let _ = write!(
+            out,
+            r#"<image x="{x}" y="{x}" width="{side}" height="{side}" preserveAspectRatio="xMidYMid meet" href="{uri}"/>"#,
+            x = margin as f32 + at,
+            uri = logo.data_uri(),
+        );
+    }
+
     if let Some(frame) = &style.frame {
         let _ = write!(
             out,
@@ -105,31 +125,6 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
     }
     out.push_str("</svg>");
     out
-}
-
-/// The square of modules left empty under a centred logo.
-pub(super) struct Clear {
-    from: usize,
-    to: usize,
-}
-
-impl Clear {
-    pub(super) fn contains(&self, x: usize, y: usize) -> bool {
-        (self.from..self.to).contains(&x) && (self.from..self.to).contains(&y)
-    }
-}
-
-pub(super) fn logo_clear_area(matrix: &Matrix, style: &Style) -> Clear {
-    let Some(logo) = &style.logo else {
-        return Clear { from: 0, to: 0 };
-    };
-    let w = matrix.width();
-    let side = ((w as f64) * logo.size).ceil() as usize;
-    let from = (w - side) / 2;
-    Clear {
-        from,
-        to: from + side,
-    }
 }
 
 /// A square of side `w` at (x, y) with corner radius `r`, as SVG path data (numbers only).

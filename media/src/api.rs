@@ -1,0 +1,122 @@
+//! HTTP: `POST /api/v1/media` (a signed-in user's upload, multipart field `file`) and the public
+//! `GET /media/{id}.png`. Handlers extract, authorise and call [`Media`].
+
+use axum::Router;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::{Bytes, BytesMut};
+use shared::ApiError;
+use shared::extract::Json;
+use shared::identity::{Identity, Principal, Scope};
+use tower_http::csrf::CsrfLayer;
+
+use crate::process::MAX_UPLOAD_BYTES;
+use crate::{Media, MediaError, MediaId, Uploaded};
+
+/// Room for the multipart framing around a file of the largest accepted size; a bigger body is
+/// cut off (413) before it is read.
+const BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 16 * 1024;
+
+#[derive(Clone)]
+pub struct MediaState {
+    pub media: Media,
+    pub identity: Identity,
+}
+
+impl FromRef<MediaState> for Identity {
+    fn from_ref(state: &MediaState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+pub fn router(state: MediaState) -> Router {
+    // The upload also accepts the session cookie, and a cross-site HTML form *can* send
+    // multipart: refuse cross-site browser POSTs by their Sec-Fetch-Site / Origin (scripts and
+    // servers send neither and pass).
+    let csrf = CsrfLayer::new()
+        .add_trusted_origin(state.media.public_base_url())
+        .unwrap_or_else(|_| CsrfLayer::new());
+    let uploads = Router::new()
+        .route(
+            "/api/v1/media",
+            post(upload).layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+        .route_layer(csrf);
+    Router::new()
+        .route("/media/{file}", get(serve))
+        .merge(uploads)
+        .with_state(state)
+}
+
+async fn upload(
+    State(state): State<MediaState>,
+    principal: Principal,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    // Uploading is part of making codes: the same permission.
+    principal.require(Scope::QrWrite)?;
+    let bytes = file_field(multipart.map_err(|_| MediaError::MissingFile)?).await?;
+    let uploaded = state.media.upload(&principal.user_id, bytes).await?;
+    Ok((StatusCode::CREATED, Json(uploaded)))
+}
+
+/// The bytes of the `file` field, refused as soon as they pass the limit.
+async fn file_field(mut multipart: Multipart) -> Result<Bytes, MediaError> {
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            if buf.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(MediaError::TooLarge);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        return Ok(buf.freeze());
+    }
+    Err(MediaError::MissingFile)
+}
+
+fn multipart_error(err: MultipartError) -> MediaError {
+    MediaError::Multipart(err.body_text(), err.status())
+}
+
+/// `GET /media/{id}.png`: the stored PNG, cacheable forever (its name is its hash).
+async fn serve(
+    State(state): State<MediaState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = file
+        .strip_suffix(".png")
+        .and_then(MediaId::parse)
+        .ok_or(MediaError::NotFound)?;
+    let etag = format!("\"{id}\"");
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let png = state.media.png(&id).await?.ok_or(MediaError::NotFound)?;
+        png.into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(response)
+}

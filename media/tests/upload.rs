@@ -1,0 +1,380 @@
+//! Uploads and serving through the real router, on every database backend: what is accepted is
+//! re-encoded (the stored bytes are ours, not the uploader's), what is not is refused with a
+//! clear error, and the public route cannot be walked out of its folder.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use clap::Parser;
+use http_body_util::BodyExt;
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use media::{Media, Uploaded};
+use shared::bus::EventBus;
+use shared::config::Settings;
+use shared::context::ServiceContext;
+use shared::shutdown::Shutdown;
+use shared::testing::{TestDb, TestKeys, databases};
+use tower::ServiceExt;
+
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+struct App {
+    router: Router,
+    media: Media,
+    keys: TestKeys,
+    data_dir: PathBuf,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: bytes::Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+async fn app(db: &TestDb) -> App {
+    media::migrate(&db.db).await.unwrap();
+    let data_dir =
+        std::env::temp_dir().join(format!("scanpage-media-{}", uuid::Uuid::new_v4().simple()));
+    let settings = Args::try_parse_from(["scanpage", "--data-dir", data_dir.to_str().unwrap()])
+        .unwrap()
+        .settings;
+    let keys = TestKeys::new();
+    let ctx = ServiceContext {
+        db: db.db.clone(),
+        bus: EventBus::memory(16),
+        redis: None,
+        settings: Arc::new(settings),
+        public_base_url: "http://scan.test".into(),
+        shutdown: Shutdown::new(),
+        identity: keys.identity.clone(),
+    };
+    App {
+        router: shared::http::finish(media::build(&ctx), Default::default()),
+        media: Media::local(&ctx),
+        keys,
+        data_dir,
+    }
+}
+
+impl App {
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.collect().await.unwrap().to_bytes(),
+        }
+    }
+
+    /// Uploads `bytes` as a multipart `file` field, claiming to be a PNG whatever it is.
+    async fn upload(&self, user: Option<&str>, bytes: &[u8]) -> Answer {
+        self.upload_field(user, "file", bytes).await
+    }
+
+    async fn upload_field(&self, user: Option<&str>, field: &str, bytes: &[u8]) -> Answer {
+        let mut body = format!(
+            "--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n--XBOUNDARYX--\r\n");
+        let mut request = Request::post("/api/v1/media")
+            .header("content-type", "multipart/form-data; boundary=XBOUNDARYX")
+            .header("accept", "application/json");
+        if let Some(user) = user {
+            request = request.header("authorization", format!("Bearer {}", self.keys.token(user)));
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    fn stored(&self, id: &str) -> Vec<u8> {
+        std::fs::read(self.data_dir.join("media").join(format!("{id}.png"))).unwrap()
+    }
+}
+
+fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), format).unwrap();
+    out
+}
+
+/// A small logo-like PNG with a text chunk and a time stamp: metadata that must not survive.
+fn png_with_metadata(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png_crate::Encoder::new(&mut out, width, height);
+    encoder.set_color(png_crate::ColorType::Rgba);
+    encoder.set_depth(png_crate::BitDepth::Eight);
+    encoder
+        .add_text_chunk("Author".into(), "someone@example.com".into())
+        .unwrap();
+    encoder
+        .add_text_chunk("Comment".into(), "GPS 51.5,-0.12".into())
+        .unwrap();
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| [(i % 256) as u8, 40, 200, if i % 7 == 0 { 0 } else { 255 }])
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_png_is_re_encoded_stored_by_hash_and_served_with_long_cache_headers() {
+    for db in databases("a_png_is_re_encoded").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let upload = png_with_metadata(300, 200);
+        assert!(contains(&upload, b"tEXt") && contains(&upload, b"someone@example.com"));
+
+        let answer = app.upload(Some("alice"), &upload).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        let uploaded: Uploaded = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!((uploaded.width, uploaded.height), (300, 200));
+        assert_eq!(uploaded.id.len(), 64);
+        assert_eq!(
+            uploaded.url,
+            format!("http://scan.test/media/{}.png", uploaded.id)
+        );
+
+        let stored = app.stored(&uploaded.id);
+        assert_eq!(stored.len(), uploaded.bytes);
+        assert_ne!(
+            stored, upload,
+            "the stored file is our encoding, not the upload"
+        );
+        assert!(!contains(&stored, b"tEXt") && !contains(&stored, b"someone@example.com"));
+        assert_eq!(media::MediaId::of(&stored).as_str(), uploaded.id);
+        let back = image::load_from_memory_with_format(&stored, ImageFormat::Png).unwrap();
+        assert_eq!((back.width(), back.height()), (300, 200));
+        // Same pixels, alpha included.
+        let original = image::load_from_memory(&upload).unwrap().to_rgba8();
+        assert_eq!(back.to_rgba8().as_raw(), original.as_raw());
+
+        let served = app.get(&format!("/media/{}.png", uploaded.id)).await;
+        assert_eq!(served.status, StatusCode::OK);
+        assert_eq!(served.body.as_ref(), stored.as_slice());
+        assert_eq!(served.header("content-type"), "image/png");
+        assert_eq!(
+            served.header("cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(served.header("x-content-type-options"), "nosniff");
+
+        // The owner is recorded; another user owns it only after uploading it too.
+        assert!(app.media.owns("alice", &uploaded.id).await.unwrap());
+        assert!(!app.media.owns("bob", &uploaded.id).await.unwrap());
+        let again = app.upload(Some("bob"), &upload).await;
+        assert_eq!(again.status, StatusCode::CREATED);
+        assert_eq!(again.json()["id"], uploaded.id.as_str());
+        assert!(app.media.owns("bob", &uploaded.id).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_jpeg_is_accepted_as_a_png_and_large_images_are_scaled_down() {
+    for db in databases("a_jpeg_is_accepted").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let jpeg = encode(
+            DynamicImage::ImageRgb8(RgbImage::from_fn(2048, 1024, |x, y| {
+                Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+            })),
+            ImageFormat::Jpeg,
+        );
+        assert!(jpeg.len() < 1024 * 1024, "{} bytes", jpeg.len());
+        let answer = app.upload(Some("alice"), &jpeg).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.json());
+        let uploaded: Uploaded = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!((uploaded.width, uploaded.height), (1024, 512));
+        let stored = app.stored(&uploaded.id);
+        assert!(stored.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let back = image::load_from_memory_with_format(&stored, ImageFormat::Png).unwrap();
+        assert_eq!((back.width(), back.height()), (1024, 512));
+    }
+}
+
+#[tokio::test]
+async fn svg_gif_wrong_magic_and_broken_files_are_refused_whatever_they_claim_to_be() {
+    for db in databases("svg_gif_wrong_magic").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+        let mut truncated = png_with_metadata(64, 64);
+        truncated.truncate(60);
+        for (bytes, code, says) in [
+            (
+                &br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#[..],
+                "unsupported_image",
+                "SVG",
+            ),
+            (&gif[..], "unsupported_image", "GIF"),
+            (
+                b"MZ\x90\x00 definitely not an image",
+                "unsupported_image",
+                "not a PNG or JPEG",
+            ),
+            (&truncated, "undecodable_image", "PNG"),
+        ] {
+            let answer = app.upload(Some("alice"), bytes).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{says}");
+            let error = &answer.json()["error"];
+            assert_eq!(error["code"], code, "{error}");
+            assert_eq!(error["field"], "file", "{error}");
+            assert!(error["message"].as_str().unwrap().contains(says), "{error}");
+        }
+        let none: Vec<_> = std::fs::read_dir(app.data_dir.join("media"))
+            .map(|d| d.collect())
+            .unwrap_or_default();
+        assert!(none.is_empty(), "nothing was stored");
+
+        let wrong_field = app
+            .upload_field(Some("alice"), "image", &png_with_metadata(8, 8))
+            .await;
+        assert_eq!(wrong_field.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong_field.json()["error"]["field"], "file");
+    }
+}
+
+#[tokio::test]
+async fn oversized_dimensions_are_422_and_oversized_files_are_413() {
+    for db in databases("oversized").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let wide = encode(
+            DynamicImage::ImageRgba8(RgbaImage::from_pixel(5000, 10, Rgba([0, 0, 0, 255]))),
+            ImageFormat::Png,
+        );
+        assert!(wide.len() < 1024 * 1024);
+        let answer = app.upload(Some("alice"), &wide).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let error = &answer.json()["error"];
+        assert_eq!(error["code"], "image_too_large", "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("5000×10"),
+            "{error}"
+        );
+
+        // Just over 1 MiB in the field (within the body limit): refused by the field check.
+        let mut big = png_with_metadata(8, 8);
+        big.resize(1024 * 1024 + 1, 0);
+        let answer = app.upload(Some("alice"), &big).await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(answer.json()["error"]["code"], "payload_too_large");
+
+        // Far over: the body limit stops it before it is read.
+        let huge = vec![0_u8; 3 * 1024 * 1024];
+        let answer = app.upload(Some("alice"), &huge).await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}
+
+#[tokio::test]
+async fn cross_site_browser_uploads_are_refused() {
+    for db in databases("cross_site_browser_uploads").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let upload = |site: &'static str, origin: &'static str| {
+            let mut body = b"--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n".to_vec();
+            body.extend_from_slice(&png_with_metadata(8, 8));
+            body.extend_from_slice(b"\r\n--XBOUNDARYX--\r\n");
+            Request::post("/api/v1/media")
+                .header("content-type", "multipart/form-data; boundary=XBOUNDARYX")
+                .header("cookie", format!("sp_access={}", app.keys.token("alice")))
+                .header("sec-fetch-site", site)
+                .header("origin", origin)
+                .header("host", "scan.test")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let forged = app.send(upload("cross-site", "https://evil.example")).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(!app.data_dir.join("media").exists());
+        let own = app.send(upload("same-origin", "http://scan.test")).await;
+        assert_eq!(own.status, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
+async fn anonymous_uploads_are_401() {
+    for db in databases("anonymous_uploads").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let answer = app.upload(None, &png_with_metadata(8, 8)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.json()["error"]["code"], "unauthenticated");
+        assert!(!app.data_dir.join("media").exists());
+    }
+}
+
+#[tokio::test]
+async fn ids_that_are_not_64_hex_digits_are_404_so_no_path_leaves_the_folder() {
+    for db in databases("path_traversal").await {
+        eprintln!("backend: {}", db.backend.name());
+        let app = app(&db).await;
+        let uploaded = app
+            .upload(Some("alice"), &png_with_metadata(8, 8))
+            .await
+            .json();
+        let id = uploaded["id"].as_str().unwrap().to_owned();
+        // A file next to the media folder that a traversal would reach.
+        std::fs::write(app.data_dir.join("secret.png"), b"secret").unwrap();
+        for path in [
+            "/media/../secret.png".to_owned(),
+            "/media/..%2Fsecret.png".to_owned(),
+            "/media/%2e%2e%2fsecret.png".to_owned(),
+            "/media/%2e%2e".to_owned(),
+            "/media/..".to_owned(),
+            "/media/../x".to_owned(),
+            format!("/media/{}.png", id.to_uppercase()),
+            format!("/media/{}.png", &id[..63]),
+            format!("/media/{id}"),
+            format!("/media/{id}.png.png"),
+            format!("/media/{}.png", "0".repeat(64)),
+        ] {
+            let answer = app.get(&path).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(!answer.body.windows(6).any(|w| w == b"secret"), "{path}");
+        }
+        assert_eq!(
+            app.get(&format!("/media/{id}.png")).await.status,
+            StatusCode::OK
+        );
+    }
+}

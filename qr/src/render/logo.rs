@@ -1,0 +1,181 @@
+//! Centre logos: where one goes on the symbol, and drawing it. The modules under the logo's
+//! square are left out (a background-coloured pad) and the image sits inside the pad with a small
+//! quiet border, so no module is half covered; error correction (at least Q, enforced by the
+//! style) restores the missing codewords.
+//!
+//! The image is always a PNG the media module encoded itself (never a user's bytes): it is
+//! embedded in SVG as a `data:` URI and, for PNG output, decoded here and stamped onto the
+//! rasterised pixels — resvg never loads an image, so its resolver cannot be made to read files.
+
+use base64::Engine;
+use bytes::Bytes;
+use image::imageops::FilterType;
+use image::{ImageFormat, ImageReader, Limits, RgbaImage};
+
+use super::{Matrix, RenderError};
+use crate::style::{Color, Style};
+
+/// Modules kept clear between a finder pattern (7 modules + 1 separator) and the logo pad.
+const FINDER_ZONE: usize = 8;
+
+/// A logo ready to draw.
+#[derive(Clone, Debug)]
+pub struct LogoImage {
+    png: Bytes,
+}
+
+impl LogoImage {
+    /// `png` must come from the media store (re-encoded by us); it is decoded under limits all
+    /// the same.
+    pub fn new(png: Bytes) -> Self {
+        Self { png }
+    }
+
+    pub(super) fn data_uri(&self) -> String {
+        format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&self.png)
+        )
+    }
+
+    pub(super) fn decode(&self) -> Result<RgbaImage, RenderError> {
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(4_096);
+        limits.max_image_height = Some(4_096);
+        limits.max_alloc = Some(80 * 1024 * 1024);
+        let mut reader =
+            ImageReader::with_format(std::io::Cursor::new(&self.png), ImageFormat::Png);
+        reader.limits(limits);
+        reader
+            .decode()
+            .map(|image| image.into_rgba8())
+            .map_err(|e| RenderError::Raster(format!("logo: {e}")))
+    }
+}
+
+/// The square of modules left empty under a centred logo, in module coordinates of the symbol
+/// (without the quiet zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clear {
+    pub from: usize,
+    pub side: usize,
+}
+
+impl Clear {
+    pub const NONE: Clear = Clear { from: 0, side: 0 };
+
+    pub fn contains(&self, x: usize, y: usize) -> bool {
+        let range = self.from..self.from + self.side;
+        range.contains(&x) && range.contains(&y)
+    }
+
+    /// The logo's own square inside the pad, in modules: the pad minus a quiet border.
+    pub fn inner(&self) -> (f32, f32) {
+        let pad = (self.side as f32 * 0.08).max(0.5);
+        (self.from as f32 + pad, self.side as f32 - 2.0 * pad)
+    }
+}
+
+/// Where the logo of `style` goes on `matrix`. The side is `logo.size` of the symbol's width,
+/// rounded down to the symbol's parity so the pad sits exactly in the middle of the module grid, and
+/// never reaching the finder patterns of small symbols.
+pub fn clear_area(matrix: &Matrix, style: &Style) -> Clear {
+    let Some(logo) = &style.logo else {
+        return Clear::NONE;
+    };
+    let w = matrix.width();
+    // Rounded down, never up: the cleared share of the symbol stays within what the style's
+    // validation allowed for its error-correction level.
+    let mut side =
+        (((w as f64) * logo.size).floor() as usize).min(w.saturating_sub(2 * FINDER_ZONE));
+    if side % 2 != w % 2 {
+        side = side.saturating_sub(1);
+    }
+    if side == 0 {
+        return Clear::NONE;
+    }
+    Clear {
+        from: (w - side) / 2,
+        side,
+    }
+}
+
+/// Draws `logo` fitted (aspect kept, centred) into the square at (`x`, `y`) of `side` pixels
+/// over an RGB buffer `width` pixels wide, blending its alpha over what is there (the pad).
+pub(super) fn stamp_rgb(rgb: &mut [u8], width: usize, logo: &RgbaImage, x: f32, y: f32, side: f32) {
+    let (lw, lh) = (logo.width().max(1) as f32, logo.height().max(1) as f32);
+    let scale = side / lw.max(lh);
+    let tw = (lw * scale).round().max(1.0) as u32;
+    let th = (lh * scale).round().max(1.0) as u32;
+    let fitted = image::imageops::resize(logo, tw, th, FilterType::Triangle);
+    let ox = (x + (side - tw as f32) / 2.0).round().max(0.0) as usize;
+    let oy = (y + (side - th as f32) / 2.0).round().max(0.0) as usize;
+    let height = rgb.len() / (3 * width);
+    for (px, py, pixel) in fitted.enumerate_pixels() {
+        let (tx, ty) = (ox + px as usize, oy + py as usize);
+        if tx >= width || ty >= height {
+            continue;
+        }
+        let i = (ty * width + tx) * 3;
+        let a = u32::from(pixel[3]);
+        for c in 0..3 {
+            let under = u32::from(rgb[i + c]);
+            rgb[i + c] = ((u32::from(pixel[c]) * a + under * (255 - a) + 127) / 255) as u8;
+        }
+    }
+}
+
+/// An RGB buffer from coverage levels blended between two colours (the stamped renderer's
+/// palette), so a logo can be drawn over it.
+pub(super) fn coverage_to_rgb(coverage: &[u8], bg: Color, fg: Color) -> Vec<u8> {
+    let mix = |a: u8, b: u8, c: u8| {
+        ((u32::from(a) * (255 - u32::from(c)) + u32::from(b) * u32::from(c) + 127) / 255) as u8
+    };
+    coverage
+        .iter()
+        .flat_map(|&c| [mix(bg.r, fg.r, c), mix(bg.g, fg.g, c), mix(bg.b, fg.b, c)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::{Ecc, Logo};
+
+    fn with_logo(size: f64) -> Style {
+        Style {
+            ecc: Ecc::H,
+            logo: Some(Logo {
+                id: "0".repeat(64),
+                size,
+            }),
+            ..Style::default()
+        }
+    }
+
+    #[test]
+    fn the_pad_is_centred_and_keeps_off_the_finders() {
+        // Version 4: 33 modules.
+        let matrix = Matrix::encode("http://localhost:3000/r/ab3cd5e", Ecc::H).unwrap();
+        assert_eq!(matrix.width(), 33);
+        let clear = clear_area(&matrix, &with_logo(0.3));
+        assert_eq!(clear, Clear { from: 12, side: 9 });
+        assert_eq!(clear.from * 2 + clear.side, matrix.width());
+        // Version 1 (21 modules): the pad stops short of the finder zone.
+        let small = Matrix::encode("hi", Ecc::H).unwrap();
+        let clear = clear_area(&small, &with_logo(0.44));
+        assert_eq!(clear, Clear { from: 8, side: 5 });
+        assert_eq!(clear_area(&small, &Style::default()), Clear::NONE);
+    }
+
+    #[test]
+    fn stamping_blends_alpha_over_the_pad() {
+        let mut rgb = vec![255_u8; 4 * 4 * 3];
+        let mut logo = RgbaImage::from_pixel(2, 2, image::Rgba([0, 0, 0, 255]));
+        logo.put_pixel(1, 1, image::Rgba([0, 0, 0, 0]));
+        stamp_rgb(&mut rgb, 4, &logo, 1.0, 1.0, 2.0);
+        assert_eq!(&rgb[(4 + 1) * 3..(4 + 1) * 3 + 3], &[0, 0, 0]);
+        assert_eq!(&rgb[(2 * 4 + 2) * 3..(2 * 4 + 2) * 3 + 3], &[255, 255, 255]);
+        assert_eq!(&rgb[0..3], &[255, 255, 255]);
+    }
+}

@@ -1,0 +1,331 @@
+//! Centre logos: every allowed level at its largest logo still decodes to the exact payload, the
+//! SVG embeds only our own re-encoded PNG as a `data:` URI, and a style may only use its owner's
+//! uploads (422 otherwise) — on every database backend.
+
+mod common;
+
+use std::io::Cursor;
+
+use axum::http::{Method, StatusCode};
+use base64::Engine;
+use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
+use qr::render::{LogoImage, Matrix, png_with, svg_with};
+use qr::style::{Color, Ecc, EyeShape, Frame, Logo, ModuleShape, Style};
+use serde_json::json;
+use shared::bus::EventBus;
+use shared::testing::databases;
+
+const SHORT: &str = "http://localhost:3000/r/ab3cd5e";
+/// Long enough for version 9–10 at H, where an alignment pattern sits under the logo.
+const LONG: &str =
+    "https://scan.example.com/r/ab3cd5e?utm_source=poster&utm_medium=print&utm_campaign=spring";
+
+/// A logo as people upload them: a dark disc with a light bar, on transparency.
+fn upload_bytes() -> Vec<u8> {
+    let image = RgbaImage::from_fn(400, 400, |x, y| {
+        let (dx, dy) = (x as f32 - 200.0, y as f32 - 200.0);
+        if dx * dx + dy * dy > 190.0 * 190.0 {
+            Rgba([0, 0, 0, 0])
+        } else if (170..230).contains(&y) {
+            Rgba([250, 250, 250, 255])
+        } else {
+            Rgba([200, 30, 60, 255])
+        }
+    });
+    let mut out = Vec::new();
+    DynamicImage::ImageRgba8(image)
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// What the media module stores for that upload.
+fn stored_logo() -> LogoImage {
+    let normalised = media::process::normalise(&upload_bytes()).unwrap();
+    LogoImage::new(normalised.png.into())
+}
+
+fn logo_style(ecc: Ecc, size: f64) -> Style {
+    Style {
+        ecc,
+        logo: Some(Logo {
+            id: "ab".repeat(32),
+            size,
+        }),
+        ..Style::default()
+    }
+    .validated()
+    .expect("an allowed logo")
+}
+
+#[test]
+fn the_largest_logo_of_each_level_decodes_to_the_exact_payload() {
+    let logo = stored_logo();
+    for (ecc, size) in [(Ecc::Q, 0.34), (Ecc::H, 0.44)] {
+        for payload in [SHORT, LONG] {
+            for (modules, eyes) in [
+                (ModuleShape::Square, EyeShape::Square),
+                (ModuleShape::Rounded, EyeShape::Rounded),
+                (ModuleShape::Dots, EyeShape::Square),
+            ] {
+                let style = Style {
+                    modules,
+                    eyes,
+                    fg: Color::parse("#1e3a8a").unwrap(),
+                    ..logo_style(ecc, size)
+                };
+                let matrix = Matrix::encode(payload, style.ecc).unwrap();
+                for px in [512, 1024] {
+                    let png = png_with(&matrix, &style, px, Some(&logo)).unwrap();
+                    assert_eq!(
+                        common::decode_png(&png),
+                        payload,
+                        "{ecc:?} {size} {modules:?} {eyes:?} {px}px, {} modules",
+                        matrix.width()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_logo_is_drawn_in_the_middle_on_a_clear_pad() {
+    let logo = stored_logo();
+    let style = logo_style(Ecc::H, 0.44);
+    let matrix = Matrix::encode(SHORT, style.ecc).unwrap();
+    let png = png_with(&matrix, &style, 800, Some(&logo)).unwrap();
+    let image = image::load_from_memory_with_format(&png, ImageFormat::Png)
+        .unwrap()
+        .to_rgb8();
+    // The disc's red fills the centre, away from the light bar.
+    assert_eq!(image.get_pixel(400, 330).0, [200, 30, 60]);
+    // Without the image, the pad is background.
+    let padded = qr::render::png(&matrix, &style, 800).unwrap();
+    let padded = image::load_from_memory_with_format(&padded, ImageFormat::Png)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(padded.get_pixel(400, 330).0, [255, 255, 255]);
+}
+
+#[test]
+fn a_logo_with_a_caption_frame_still_decodes() {
+    let logo = stored_logo();
+    for ecc in [Ecc::Q, Ecc::H] {
+        let style = Style {
+            frame: Some(Frame {
+                text: "Scan me".into(),
+            }),
+            modules: ModuleShape::Rounded,
+            ..logo_style(ecc, if ecc == Ecc::Q { 0.34 } else { 0.44 })
+        }
+        .validated()
+        .unwrap();
+        let matrix = Matrix::encode(SHORT, style.ecc).unwrap();
+        let png = png_with(&matrix, &style, 600, Some(&logo)).unwrap();
+        assert_eq!(common::decode_png(&png), SHORT, "{ecc:?} with a frame");
+        let image = image::load_from_memory_with_format(&png, ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        assert!(
+            image.pixels().any(|p| p.0 == [200, 30, 60]),
+            "the logo is stamped on the framed code"
+        );
+    }
+}
+
+#[test]
+fn the_svg_embeds_only_a_data_uri_of_our_png() {
+    let logo_png = media::process::normalise(&upload_bytes()).unwrap().png;
+    let logo = LogoImage::new(logo_png.clone().into());
+    let style = logo_style(Ecc::H, 0.3);
+    let matrix = Matrix::encode(SHORT, style.ecc).unwrap();
+    let svg = svg_with(&matrix, &style, Some(&logo));
+    assert_eq!(svg.matches("<image").count(), 1, "{svg}");
+    let hrefs: Vec<&str> = svg.split("href=\"").skip(1).collect();
+    assert_eq!(hrefs.len(), 1);
+    let uri = hrefs[0].split('"').next().unwrap();
+    let b64 = uri
+        .strip_prefix("data:image/png;base64,")
+        .expect("a data: URI");
+    let embedded = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert_eq!(embedded, logo_png, "the re-encoded PNG");
+    assert_ne!(embedded, upload_bytes(), "never the uploaded bytes");
+    assert!(!svg.contains("xlink"));
+    assert_eq!(
+        svg.matches("http").count(),
+        1,
+        "no URL but the SVG namespace"
+    );
+    // The image sits inside the cleared pad, centred: x == y, and both in the middle third.
+    let x: f32 = svg
+        .split("<image x=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let side = matrix.width() as f32 + 8.0;
+    assert!(x > side / 3.0 && x < side / 2.0, "{x} of {side}");
+    // No image element without the image.
+    assert!(!qr::render::svg(&matrix, &style).contains("<image"));
+}
+
+/// A qr service with the media module's tables and a data folder of its own.
+async fn service(db: &shared::testing::TestDb, dir: &std::path::Path) -> common::Qr {
+    media::migrate(&db.db).await.unwrap();
+    common::Qr::start_with(
+        db,
+        EventBus::memory(10_000),
+        &["--data-dir", dir.to_str().unwrap()],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn codes_take_their_owners_logos_only_and_render_them() {
+    for db in databases("codes_take_their_owners_logos").await {
+        eprintln!("backend: {}", db.backend.name());
+        let dir = std::env::temp_dir().join(format!("qr-logos-{}", uuid::Uuid::new_v4().simple()));
+        let qr = service(&db, &dir).await;
+        let media = media::Media::local(&qr.ctx);
+        let mine = media
+            .upload("alice", upload_bytes().into())
+            .await
+            .unwrap()
+            .id;
+        let other = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
+        let mut other_bytes = Vec::new();
+        DynamicImage::ImageRgb8(other)
+            .write_to(&mut Cursor::new(&mut other_bytes), ImageFormat::Png)
+            .unwrap();
+        let bobs = media.upload("bob", other_bytes.into()).await.unwrap().id;
+
+        // Another user's logo, and one that was never uploaded: "unknown logo".
+        for id in [bobs.clone(), "cd".repeat(32)] {
+            let answer = qr
+                .call(
+                    Method::POST,
+                    "/api/v1/qr",
+                    Some(&qr.token("alice")),
+                    Some(
+                        json!({"name": "Menu", "destination": "https://example.com/menu",
+                                "style": {"logo": {"id": id, "size": 0.3}}}),
+                    ),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+            let error = &answer.json()["error"];
+            assert_eq!(error["field"], "style.logo.id", "{error}");
+            assert_eq!(error["message"], "unknown logo", "{error}");
+        }
+        // Too big for the level.
+        let answer = qr
+            .call(
+                Method::POST,
+                "/api/v1/qr",
+                Some(&qr.token("alice")),
+                Some(
+                    json!({"name": "Menu", "destination": "https://example.com/menu",
+                            "style": {"ecc": "Q", "logo": {"id": mine, "size": 0.4}}}),
+                ),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.json()["error"]["field"], "style.logo.size");
+
+        let created = qr
+            .create(
+                "alice",
+                json!({"name": "Menu", "destination": "https://example.com/menu",
+                       "style": {"logo": {"id": mine, "size": 0.3}}}),
+            )
+            .await;
+        assert_eq!(created["style"]["ecc"], "Q", "a logo raises the level");
+        let id = created["id"].as_str().unwrap();
+        let token = qr.token("alice");
+
+        let png = qr
+            .call(
+                Method::GET,
+                &format!("/api/v1/qr/{id}/image.png?size=600"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(png.status, StatusCode::OK);
+        assert_eq!(
+            common::decode_png(&png.body),
+            created["short_url"].as_str().unwrap()
+        );
+        let svg = qr
+            .call(
+                Method::GET,
+                &format!("/api/v1/qr/{id}/image.svg"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert!(svg.text().contains(r#"href="data:image/png;base64,"#));
+
+        // Switching to bob's logo is refused on edit too; the render is unchanged.
+        let answer = qr
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/qr/{id}"),
+                Some(&token),
+                Some(json!({"style": {"logo": {"id": bobs, "size": 0.3}}})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.json()["error"]["message"], "unknown logo");
+
+        // A different logo of alice's changes the render (the cache key holds the logo).
+        let green = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
+        let mut green_bytes = Vec::new();
+        DynamicImage::ImageRgb8(green)
+            .write_to(&mut Cursor::new(&mut green_bytes), ImageFormat::Png)
+            .unwrap();
+        let second = media.upload("alice", green_bytes.into()).await.unwrap().id;
+        assert_eq!(second, bobs, "same picture, same id: alice now owns it too");
+        let answer = qr
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/qr/{id}"),
+                Some(&token),
+                Some(json!({"style": {"logo": {"id": second, "size": 0.3}}})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let after = qr
+            .call(
+                Method::GET,
+                &format!("/api/v1/qr/{id}/image.png?size=600"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_ne!(after.header("etag"), png.header("etag"));
+        assert_ne!(after.body, png.body);
+        let image = image::load_from_memory_with_format(&after.body, ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(image.get_pixel(300, 300).0, [10, 120, 10]);
+
+        // The preview draws logos that exist and refuses ids that do not.
+        let preview = qr
+            .call(
+                Method::POST,
+                "/api/v1/qr/preview.svg",
+                Some(&token),
+                Some(json!({"style": {"logo": {"id": "ef".repeat(32)}}})),
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
