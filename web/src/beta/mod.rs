@@ -321,6 +321,33 @@ fn clean_report_target(raw: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Deletes a deleted user's feedback, pricing choice and interview answer (`user.deleted`).
+pub async fn forget_deleted_users(
+    beta: &Beta,
+    bus: &EventBus,
+    shutdown: &shared::shutdown::Shutdown,
+) -> Result<(), shared::Error> {
+    let beta = beta.clone();
+    shared::bus::spawn_consumer(
+        bus,
+        topics::USER_DELETED,
+        "web",
+        "web-1",
+        shutdown,
+        move |event| {
+            let beta = beta.clone();
+            async move {
+                let Ok(user) = serde_json::from_value::<shared::events::UserDeleted>(event.payload)
+                else {
+                    return true;
+                };
+                beta.delete_user(&user.user_id).await.is_ok()
+            }
+        },
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,31 +379,4 @@ mod tests {
         assert!(clean_report_target("<script>").is_err());
         assert!(clean_report_target("").is_err());
     }
-}
-
-/// Deletes a deleted user's feedback, pricing choice and interview answer (`user.deleted`).
-pub async fn forget_deleted_users(
-    beta: &Beta,
-    bus: &EventBus,
-    shutdown: &shared::shutdown::Shutdown,
-) -> Result<(), shared::Error> {
-    let beta = beta.clone();
-    shared::bus::spawn_consumer(
-        bus,
-        topics::USER_DELETED,
-        "web",
-        "web-1",
-        shutdown,
-        move |event| {
-            let beta = beta.clone();
-            async move {
-                let Ok(user) = serde_json::from_value::<shared::events::UserDeleted>(event.payload)
-                else {
-                    return true;
-                };
-                beta.delete_user(&user.user_id).await.is_ok()
-            }
-        },
-    )
-    .await
 }

@@ -71,6 +71,14 @@ struct Dashboard {
     tag: String,
     next_cursor: Option<String>,
     unavailable: bool,
+    /// Human scans per code id, when analytics answered.
+    scans: Option<std::collections::BTreeMap<String, analytics::query::ScanTotals>>,
+}
+
+impl Dashboard {
+    fn human_scans(&self, id: &str) -> Option<i64> {
+        Some(self.scans.as_ref()?.get(id).map_or(0, |t| t.human))
+    }
 }
 
 async fn dashboard(
@@ -106,9 +114,24 @@ async fn dashboard(
             }
             Err(err) => return Err(err.into()),
         };
+    // Scan counts are a nice-to-have on this page: analytics being down leaves them out.
+    let ids: Vec<&str> = codes.iter().map(|c| c.id.as_str()).collect();
+    let scans = match state
+        .clients
+        .analytics
+        .qr_totals(&session.access_token, &ids)
+        .await
+    {
+        Ok(totals) => Some(totals),
+        Err(err) => {
+            tracing::warn!(%err, "scan counts unavailable for the dashboard");
+            None
+        }
+    };
     Ok(jar.apply(Dashboard {
         chrome: chrome(true, &csrf),
         email: session.user.email,
+        scans,
         codes,
         q: query.q.unwrap_or_default(),
         tag: query.tag.unwrap_or_default(),

@@ -301,11 +301,11 @@ fn filter_and_sort(rows: &mut Vec<UserRow>, q: &str, sort: &str) {
     }
     match sort {
         "email" => rows.sort_by(|a, b| a.email.cmp(&b.email)),
-        "qr_codes" => rows.sort_by(|a, b| b.qr_codes.cmp(&a.qr_codes)),
-        "human_scans" => rows.sort_by(|a, b| b.human_scans.cmp(&a.human_scans)),
-        "last_active" => rows.sort_by(|a, b| b.last_active_at.cmp(&a.last_active_at)),
-        "feedback" => rows.sort_by(|a, b| b.feedback.cmp(&a.feedback)),
-        _ => rows.sort_by(|a, b| b.signed_up_at.cmp(&a.signed_up_at)),
+        "qr_codes" => rows.sort_by_key(|r| std::cmp::Reverse(r.qr_codes)),
+        "human_scans" => rows.sort_by_key(|r| std::cmp::Reverse(r.human_scans)),
+        "last_active" => rows.sort_by_key(|r| std::cmp::Reverse(r.last_active_at)),
+        "feedback" => rows.sort_by_key(|r| std::cmp::Reverse(r.feedback)),
+        _ => rows.sort_by_key(|r| std::cmp::Reverse(r.signed_up_at)),
     }
 }
 

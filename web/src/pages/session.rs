@@ -229,6 +229,13 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// Whether the browser holds session cookies (public pages use it only to pick the navigation;
+/// nothing is authorised by it).
+pub fn has_session_cookie(headers: &HeaderMap) -> bool {
+    cookie_value(headers, ACCESS_COOKIE).is_some()
+        || cookie_value(headers, REFRESH_COOKIE).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,11 +272,4 @@ mod tests {
         assert!(check_csrf(&headers, "forged").is_err());
         assert!(check_csrf(&HeaderMap::new(), "").is_err());
     }
-}
-
-/// Whether the browser holds session cookies (public pages use it only to pick the navigation;
-/// nothing is authorised by it).
-pub fn has_session_cookie(headers: &HeaderMap) -> bool {
-    cookie_value(headers, ACCESS_COOKIE).is_some()
-        || cookie_value(headers, REFRESH_COOKIE).is_some()
 }
