@@ -9,6 +9,7 @@
 //! the SVG from a browser. The caller passes the code's module matrix (from the qr service), so
 //! this needs no QR encoder. Flag: `print-studio`.
 
+use crate::ui::escape;
 use std::fmt::Write as _;
 
 use crate::error::ApiError;
@@ -161,21 +162,6 @@ fn render(
     }
     svg.push_str("</svg>");
     svg
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use analytics::product::client::{Cohort, FunnelStep, Overview, SignupBucket, Use
 use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
-use super::auth::{Errors, chrome, form_session, require_session};
+use super::auth::{Errors, chrome, require_session};
 use super::session::{CookieJar, Session, csrf_token, see_other};
 use crate::beta::store::{self, Feedback, Interview, Report};
 
@@ -59,6 +59,18 @@ async fn founder(
         Ok(_) => Err(ApiError::not_found()),
         Err(redirect) => Ok(Err(redirect)),
     }
+}
+
+/// A founder's form post: the CSRF token checked first, then the role.
+async fn founder_form(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+    jar: &mut CookieJar,
+    here: &str,
+) -> Result<Result<Session, Response>, ApiError> {
+    super::session::check_csrf(headers, csrf)?;
+    founder(state, headers, jar, here).await
 }
 
 macro_rules! founder_or_return {
@@ -486,7 +498,7 @@ async fn decide(
     Form(form): Form<DecideForm>,
 ) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
-    let session = match form_session(
+    let session = match founder_form(
         &state,
         &headers,
         &form.csrf_token,
@@ -495,8 +507,7 @@ async fn decide(
     )
     .await?
     {
-        Ok(s) if s.user.role == "founder" => s,
-        Ok(_) => return Err(ApiError::not_found()),
+        Ok(session) => session,
         Err(answer) => return Ok(jar.apply(answer)),
     };
     let auth = &state.clients.auth;
@@ -568,7 +579,7 @@ async fn create_invites(
     Form(form): Form<InvitesForm>,
 ) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
-    let session = match form_session(
+    let session = match founder_form(
         &state,
         &headers,
         &form.csrf_token,
@@ -577,8 +588,7 @@ async fn create_invites(
     )
     .await?
     {
-        Ok(s) if s.user.role == "founder" => s,
-        Ok(_) => return Err(ApiError::not_found()),
+        Ok(session) => session,
         Err(answer) => return Ok(jar.apply(answer)),
     };
     let token = &session.access_token;
