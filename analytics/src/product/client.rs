@@ -44,25 +44,6 @@ impl ConsoleClient {
         Ok(answer.cohorts)
     }
 
-    /// The caller's own human scans over the last five years (whether anyone has scanned one
-    /// of their codes yet: the interview invitation waits for that).
-    pub async fn own_human_scans(&self, token: &str) -> Result<i64, ClientError> {
-        #[derive(Deserialize)]
-        struct Own {
-            human_scans: i64,
-        }
-        let today = jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date();
-        let from = today
-            .checked_sub(jiff::Span::new().days(1_800))
-            .unwrap_or(today);
-        let own: Own = self
-            .get(token, &format!("/api/v1/analytics/overview?from={from}"))
-            .await?;
-        Ok(own.human_scans)
-    }
-
     pub async fn users(&self, token: &str) -> Result<Vec<UserMetrics>, ClientError> {
         self.get(token, "/api/v1/admin/users").await
     }

@@ -132,6 +132,15 @@ impl Picker {
     }
 }
 
+/// The analytics API's query for everything it keeps (the "All time" preset), for pages that
+/// show all-time numbers outside the dashboards.
+pub(super) fn all_time_query() -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    Window::preset(range::Preset::All, today).api_query()
+}
+
 fn picker(base: String, params: &RangeParams) -> Picker {
     let today = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)

@@ -127,10 +127,10 @@ async fn interview_card(
     let show = !answered
         && state
             .clients
-            .console
-            .own_human_scans(&session.access_token)
+            .analytics
+            .overview(&session.access_token, &super::analytics::all_time_query())
             .await
-            .is_ok_and(|n| n > 0);
+            .is_ok_and(|o| o.human_scans > 0);
     Ok(jar.apply(InterviewCard {
         chrome: chrome(true, &csrf),
         show,

@@ -198,13 +198,7 @@ struct Notice {
 /// (a beta account has a handful). A page nobody has viewed yet is 0; when analytics does not
 /// answer, the list shows "—" rather than failing.
 async fn view_counts(state: &WebState, token: &str, pages: &[MicrositeView]) -> Vec<Option<u64>> {
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
-    let from = today
-        .checked_sub(jiff::Span::new().days(1_800))
-        .unwrap_or(today);
-    let range = format!("from={from}");
+    let range = super::analytics::all_time_query();
     let mut counts = Vec::with_capacity(pages.len());
     for page in pages {
         let count = match state
