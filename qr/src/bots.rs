@@ -32,9 +32,17 @@ const PREVIEW_AND_CRAWLER_MARKERS: &[&str] = &[
     "crawler",
 ];
 
+/// One automaton over every marker, case-insensitive: a single pass over the user agent and no
+/// lowercased copy of it, since this runs on every scan.
+static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(PREVIEW_AND_CRAWLER_MARKERS)
+        .expect("the marker list is a valid automaton")
+});
+
 pub fn is_bot(user_agent: &str) -> bool {
-    let ua = user_agent.to_ascii_lowercase();
-    ua.is_empty() || PREVIEW_AND_CRAWLER_MARKERS.iter().any(|m| ua.contains(m))
+    user_agent.is_empty() || MARKERS.is_match(user_agent)
 }
 
 #[cfg(test)]

@@ -38,17 +38,23 @@ pub async fn scan(
     let Some(code) = ShortCode::from_request(&raw) else {
         return not_found();
     };
-    let target = match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
-        Ok(Ok(Some(target))) => target,
-        Ok(Ok(None)) => return not_found(),
-        Ok(Err(err)) => {
-            tracing::warn!(%err, "code lookup failed");
-            return unavailable();
-        }
-        Err(_) => {
-            tracing::warn!("code lookup timed out");
-            return unavailable();
-        }
+    // A cache hit answers without arming a timer; only a miss gets the lookup budget.
+    let cached = state.service.resolve_cached(&code);
+    let target = match cached {
+        Some(Some(target)) => target,
+        Some(None) => return not_found(),
+        None => match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
+            Ok(Ok(Some(target))) => target,
+            Ok(Ok(None)) => return not_found(),
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "code lookup failed");
+                return unavailable();
+            }
+            Err(_) => {
+                tracing::warn!("code lookup timed out");
+                return unavailable();
+            }
+        },
     };
 
     let (parts, _body) = request.into_parts();
@@ -234,8 +240,11 @@ fn attribute_microsite(url: &str, public_base_url: &str, code: &str) -> String {
     let ours = url
         .strip_prefix(public_base_url)
         .is_some_and(|rest| rest.starts_with("/m/"));
+    if !ours {
+        return url.to_owned(); // most scans: no parse on the hot path
+    }
     match url::Url::parse(url) {
-        Ok(mut parsed) if ours => {
+        Ok(mut parsed) => {
             parsed
                 .query_pairs_mut()
                 .append_pair("src", &format!("qr_{code}"));

@@ -56,7 +56,12 @@ pub async fn prune(
     let events_before = now - retention_days * DAY_MS;
     // A day is over once its end (+ grace) has passed: day + DAY_MS + grace < now.
     let days_before = now - DAY_MS - grace_ms;
-    let events = sqlx::query("DELETE FROM analytics_events WHERE occurred_at < $1")
+    // Through the (target, time) index: raw events have no index on time alone (each index is a
+    // cost on every ingested event; pruning runs once an hour).
+    let events = sqlx::query(
+        "DELETE FROM analytics_events WHERE target_id IN \
+         (SELECT target_id FROM analytics_targets) AND occurred_at < $1",
+    )
         .bind(events_before)
         .execute(pool)
         .await?
@@ -88,8 +93,15 @@ pub async fn delete_owner(pool: &AnyPool, owner_id: &str) -> Result<(), sqlx::Er
     .bind(owner_id)
     .execute(&mut *tx)
     .await?;
+    // Raw events are found through their targets (they have no owner index), so before those go.
+    sqlx::query(
+        "DELETE FROM analytics_events WHERE target_id IN \
+         (SELECT target_id FROM analytics_targets WHERE owner_id = $1)",
+    )
+    .bind(owner_id)
+    .execute(&mut *tx)
+    .await?;
     for table in [
-        "analytics_events",
         "analytics_rollup_hourly",
         "analytics_rollup_daily",
         "analytics_rollup_dimensions",
