@@ -303,6 +303,7 @@ describe('Scanpage in a browser', () => {
     await page.getByLabel('New password').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.locator('.alert-ok').waitFor();
+    await look(page);
     // This browser stays signed in; the other one is signed out.
     await page.goto('/app');
     assert.equal(new URL(page.url()).pathname, '/app');
@@ -311,6 +312,7 @@ describe('Scanpage in a browser', () => {
     // The old password no longer works; the new one does.
     await login(o, USER, PASSWORD);
     await o.locator('.alert-error').waitFor();
+    await look(o, 'login-error');
     assert.equal(new URL(o.url()).pathname, '/login');
     await login(o, USER, NEW_PASSWORD);
     await o.waitForURL((u) => u.pathname === '/app');
@@ -325,6 +327,7 @@ describe('Scanpage in a browser', () => {
     await page.getByLabel(/How useful/).selectOption('5');
     await page.getByRole('button', { name: 'Send feedback' }).click();
     await page.getByText('Thank you — we read every message.').waitFor();
+    await look(page);
 
     const founder = await newContext(browser, server.base);
     const f = await founder.newPage();
@@ -394,6 +397,7 @@ describe('Scanpage in a browser', () => {
     await k.keyboard.press('Enter');
     await k.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
     await k.getByText('Saved.').waitFor();
+    await look(k);
     assert.equal(await k.getByRole('heading', { level: 1 }).innerText(), 'Keyboard code');
     await ctx.close();
   }));
