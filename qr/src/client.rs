@@ -219,6 +219,55 @@ impl QrClient {
             .await?;
         expect_success(&self.inner, answer)
     }
+
+    /// Uploads an image (PNG or JPEG, as chosen by the user) to the media module mounted in qr's
+    /// router, for use as a code's `style.logo`. media checks and re-encodes it.
+    pub async fn upload_media(
+        &self,
+        token: &str,
+        file: Bytes,
+    ) -> Result<media::Uploaded, ClientError> {
+        // A boundary that cannot occur in the file: random, and checked.
+        let boundary = loop {
+            let candidate = format!("scanpage-{:032x}", rand::random::<u128>());
+            if !file
+                .windows(candidate.len())
+                .any(|w| w == candidate.as_bytes())
+            {
+                break candidate;
+            }
+        };
+        let mut body = Vec::with_capacity(file.len() + 256);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"logo\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut headers = bearer(token);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}")).map_err(
+                |e| ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: e.to_string(),
+                },
+            )?,
+        );
+        let answer = self
+            .inner
+            .send(
+                Method::POST,
+                "/api/v1/media",
+                headers,
+                Some(Bytes::from(body)),
+            )
+            .await?;
+        self.inner.decode(answer)
+    }
 }
 
 fn expect_success(inner: &ServiceClient, answer: Answer) -> Result<(), ClientError> {

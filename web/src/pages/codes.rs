@@ -23,6 +23,8 @@ use super::session::{CookieJar, csrf_token, see_other};
 const FORM_LIMIT: usize = 16 * 1024;
 /// qr takes CSVs up to 4 MiB; a multipart envelope adds a little.
 const BULK_LIMIT: usize = 4 * 1024 * 1024 + 64 * 1024;
+/// media takes images up to 1 MiB; a multipart envelope adds a little.
+const LOGO_LIMIT: usize = media::process::MAX_UPLOAD_BYTES + 16 * 1024;
 
 pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
@@ -47,6 +49,10 @@ pub fn router() -> Router<WebState> {
         .route("/app/qr/{id}", get(edit_page).post(update).layer(small()))
         // POST because HTML forms cannot send DELETE.
         .route("/app/qr/{id}/delete", post(remove).layer(small()))
+        .route(
+            "/app/qr/{id}/logo",
+            post(logo).layer(DefaultBodyLimit::max(LOGO_LIMIT)),
+        )
         .route("/app/qr/export.zip", get(export_zip))
         .route("/app/qr/{id}/image.svg", get(image_svg))
         .route("/app/qr/{id}/image.png", get(image_png))
@@ -165,6 +171,12 @@ struct CodeForm {
     ecc: String,
     #[serde(default)]
     frame_text: String,
+    /// The centre logo (a media id) and its width share, carried as hidden fields so that saving
+    /// the form keeps the logo uploaded with the logo form.
+    #[serde(default)]
+    logo_id: String,
+    #[serde(default)]
+    logo_size: String,
     #[serde(default)]
     paused: Option<String>,
     /// "Save this style as": the name of a saved style made from the style fields.
@@ -404,6 +416,11 @@ impl CodeForm {
             eyes: text(&style["eyes"]),
             ecc: text(&style["ecc"]),
             frame_text: text(&style["frame"]["text"]),
+            logo_id: text(&style["logo"]["id"]),
+            logo_size: style["logo"]["size"]
+                .as_f64()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             paused: qr.paused.then(|| "on".to_owned()),
             style_name: String::new(),
             rules: RulesForm::of(qr),
@@ -419,6 +436,11 @@ impl CodeForm {
         self.eyes = text(&style["eyes"], "square");
         self.ecc = text(&style["ecc"], "M");
         self.frame_text = text(&style["frame"]["text"], "");
+        self.logo_id = text(&style["logo"]["id"], "");
+        self.logo_size = style["logo"]["size"]
+            .as_f64()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
     }
 
     /// The style object the qr API takes. Values are passed as typed; qr validates them.
@@ -429,6 +451,13 @@ impl CodeForm {
         });
         if !self.frame_text.trim().is_empty() {
             style["frame"] = json!({ "text": self.frame_text.trim() });
+        }
+        if !self.logo_id.trim().is_empty() {
+            // qr checks the id is one of this user's images and the size fits the level.
+            style["logo"] = match self.logo_size.trim().parse::<f64>() {
+                Ok(size) => json!({ "id": self.logo_id.trim(), "size": size }),
+                Err(_) => json!({ "id": self.logo_id.trim() }),
+            };
         }
         style
     }
@@ -626,6 +655,90 @@ async fn update(
                 },
             )))
         }
+    }
+}
+
+/// The logo form on a code's page (multipart: `csrf_token`, `file`, or `remove`): uploads the
+/// image to media through qr's client, then sets (or clears) the code's `style.logo`.
+async fn logo(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let bad = || ApiError::invalid("file", "the upload was cut short; send it again");
+    let mut parts = multipart.map_err(|_| bad())?;
+    let (mut csrf, mut file, mut remove) = (String::new(), axum::body::Bytes::new(), false);
+    while let Some(field) = parts.next_field().await.map_err(|_| bad())? {
+        match field.name() {
+            Some("csrf_token") => csrf = field.text().await.map_err(|_| bad())?,
+            Some("file") => file = field.bytes().await.map_err(|_| bad())?,
+            Some("remove") => remove = true,
+            _ => {}
+        }
+    }
+    let mut jar = CookieJar::default();
+    let here = format!(
+        "/app/qr/{}",
+        url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+    );
+    let session = match form_session(&state, &headers, &csrf, &mut jar, &here).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    let current = state.clients.qr.get(&session.access_token, &id).await?;
+    let outcome = set_logo(&state, &session.access_token, &current, remove, file).await?;
+    match outcome {
+        Ok(()) => Ok(jar.apply(see_other(&format!("{here}?saved=1")))),
+        Err(errors) => {
+            let form = CodeForm::of(&current);
+            let preview_svg = render_preview(&state, &session.access_token, &form).await;
+            Ok(jar.apply((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                CodePage {
+                    chrome: chrome(true, &csrf),
+                    code: Some(current),
+                    form,
+                    errors,
+                    preview_svg,
+                    saved: false,
+                },
+            )))
+        }
+    }
+}
+
+/// Uploads the logo (unless removing it) and saves the code's style with it; a mistake the user
+/// can fix (not an image, too large a logo for the style) is a form error.
+async fn set_logo(
+    state: &WebState,
+    token: &str,
+    current: &QrView,
+    remove: bool,
+    file: axum::body::Bytes,
+) -> Result<Result<(), Errors>, ApiError> {
+    let mut style = serde_json::to_value(&current.style).unwrap_or_default();
+    style["logo"] = if remove {
+        Value::Null
+    } else if file.is_empty() {
+        return Ok(Err(Errors::from_api(ApiError::invalid(
+            "file",
+            "choose a PNG or JPEG image first",
+        ))?));
+    } else {
+        match state.clients.qr.upload_media(token, file).await {
+            Ok(uploaded) => json!({ "id": uploaded.id }),
+            Err(err) => return Ok(Err(Errors::from_client(err)?.0)),
+        }
+    };
+    match state
+        .clients
+        .qr
+        .update(token, &current.id, &json!({ "style": style }))
+        .await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(err) => Ok(Err(Errors::from_client(err)?.0)),
     }
 }
 

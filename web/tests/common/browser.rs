@@ -106,6 +106,15 @@ impl Browser {
         request: axum::http::request::Builder,
         body: Option<String>,
     ) -> Page {
+        self.send_bytes(request, body.map(String::into_bytes)).await
+    }
+
+    /// Like [`Browser::send`], for bodies that are not text (uploaded images).
+    pub async fn send_bytes(
+        &mut self,
+        request: axum::http::request::Builder,
+        body: Option<Vec<u8>>,
+    ) -> Page {
         let cookie = self
             .cookies
             .iter()
@@ -175,18 +184,37 @@ impl Browser {
         path: &str,
         parts: &[(&str, Option<&str>, &str)],
     ) -> Page {
+        let parts: Vec<(&str, Option<&str>, &[u8])> = parts
+            .iter()
+            .map(|(name, file, value)| (*name, *file, value.as_bytes()))
+            .collect();
+        self.post_multipart_typed(path, "text/csv", &parts).await
+    }
+
+    /// A same-origin `multipart/form-data` post whose files (of type `file_type`) are bytes.
+    pub async fn post_multipart_typed(
+        &mut self,
+        path: &str,
+        file_type: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> Page {
         let boundary = "----scanpage-test-boundary";
-        let mut body = String::new();
+        let mut body = Vec::new();
         for (name, file, value) in parts {
-            body.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""
-            ));
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"")
+                    .as_bytes(),
+            );
             if let Some(file) = file {
-                body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+                body.extend_from_slice(
+                    format!("; filename=\"{file}\"\r\nContent-Type: {file_type}").as_bytes(),
+                );
             }
-            body.push_str(&format!("\r\n\r\n{value}\r\n"));
+            body.extend_from_slice(b"\r\n\r\n");
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
         }
-        body.push_str(&format!("--{boundary}--\r\n"));
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
         let request = Request::post(path)
             .header("origin", "http://localhost:3000")
             .header("sec-fetch-site", "same-origin")
@@ -194,7 +222,7 @@ impl Browser {
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={boundary}"),
             );
-        self.send(request, Some(body)).await
+        self.send_bytes(request, Some(body)).await
     }
 
     pub async fn sign_up(&mut self, email: &str) -> Page {

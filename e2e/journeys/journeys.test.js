@@ -1,0 +1,410 @@
+// The nine journeys of issue #10, in order, against one server and one browser: what a person
+// with a browser and a phone does, from signup to analytics. Each test asserts what the user
+// sees. Run with scripts/e2e (see README: End-to-end tests).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import jsQR from 'jsqr';
+
+import { startServer } from '../lib/server.js';
+import {
+  launch, newContext, checkA11y, screenshot, errorCount, findings, writeReport, outDir,
+  PHONE, IPHONE_UA, WHATSAPP_UA,
+} from '../lib/browser.js';
+
+const FOUNDER = 'founder@e2e.test';
+const USER = 'maya@e2e.test';
+const PASSWORD = 'lantern orbit cactus 42';
+const NEW_PASSWORD = 'harbour velvet quartz 97';
+const MENU = 'http://menu.example.com/spring';
+const MENU_NEW = 'http://menu.example.com/summer';
+const SHOP = 'http://shop.example.com/order';
+const FEEDBACK = 'The preview updates as I type — lovely. Can I add my logo on the new-code form too?';
+
+let server;
+let browser;
+let owner; // the newcomer's desktop browser
+let page;
+const state = {}; // what later journeys need from earlier ones: code id, short URL, microsite id
+
+/** Runs axe on the page (failing on serious/critical findings) and optionally screenshots it. */
+async function look(p, name) {
+  const bad = await checkA11y(p);
+  assert.deepEqual(bad, [], `axe found serious/critical violations on ${p.url()}`);
+  if (name) await screenshot(p, name);
+}
+
+/** Retries `check` until it passes: analytics are written in batches, a moment after the scan. */
+async function eventually(check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** The number on a headline card (`<dt>label</dt><dd class="stat-value">n</dd>`). */
+async function stat(p, label) {
+  return (await p.locator(`.stat:has(dt:text-is("${label}")) .stat-value`).innerText()).trim();
+}
+
+/** A journey passes only if none of its pages logged an error or a CSP violation. */
+async function clean(fn) {
+  const before = errorCount();
+  await fn();
+  const errors = findings.consoleErrors.slice(before);
+  assert.deepEqual(errors, [], 'console errors or CSP violations during this journey');
+}
+
+async function login(p, email, password) {
+  await p.goto('/login');
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function signup(p, email, password) {
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password', { exact: true }).fill(password);
+  await p.getByRole('button', { name: 'Sign up' }).click();
+}
+
+/** A small PNG logo: a dark rounded square with a light dot, drawn pixel by pixel. */
+function logoPng() {
+  const size = 96;
+  const png = new PNG({ width: size, height: size });
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 4;
+      const dx = x - size / 2; const dy = y - size / 2;
+      const dot = dx * dx + dy * dy < 20 * 20;
+      png.data[i] = dot ? 250 : 190;
+      png.data[i + 1] = dot ? 204 : 30;
+      png.data[i + 2] = dot ? 21 : 45;
+      png.data[i + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+before(async () => {
+  server = await startServer({ founderEmails: FOUNDER, logFile: join(outDir, '..', 'server.log') });
+  browser = await launch();
+  owner = await newContext(browser, server.base);
+  page = await owner.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  console.log(`\n${writeReport()}`);
+});
+
+// Each journey gets two minutes at most (the whole suite takes well under one on a debug build).
+const J = { timeout: 120_000 };
+
+describe('Scanpage in a browser', () => {
+  test('1. a newcomer lands on /, signs up and sees what to do first', J, () => clean(async () => {
+    await page.goto('/');
+    await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Print once/ }).waitFor());
+    await look(page, 'landing');
+    await page.goto('/pricing');
+    await look(page, 'pricing');
+    await page.goto('/login');
+    await look(page, 'login');
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Create your first code' }).click();
+    await page.waitForURL('**/signup');
+    await look(page, 'signup');
+    await signup(page, USER, PASSWORD);
+    await page.waitForURL((u) => u.pathname === '/app');
+    await page.getByRole('heading', { name: 'Your QR codes' }).waitFor();
+    // The empty state says what to do first, with the one button to do it.
+    await page.getByText('Your QR codes will appear here.').waitFor();
+    assert.equal(await page.locator('.empty').getByRole('link', { name: 'Create your first code' }).count(), 1);
+    await assert.doesNotReject(page.getByText(`Signed in as ${USER}`).waitFor());
+    await look(page, 'app-empty');
+  }));
+
+  test('2. creates a styled QR code with a logo; the preview follows; the PNG decodes to the short URL', J, () => clean(async () => {
+    await page.locator('.empty').getByRole('link', { name: 'Create your first code' }).click();
+    await page.waitForURL('**/app/qr/new');
+    await look(page, 'qr-new');
+    await page.getByLabel('Name').fill('Spring menu');
+    await page.getByLabel('Destination').fill(MENU);
+    const preview = page.locator('#preview');
+    const initial = await preview.innerHTML();
+    assert.match(initial, /<svg/);
+    // Custom colour: the live preview (htmx) redraws in it.
+    await page.getByLabel('Foreground').fill('#1d4ed8');
+    await eventually(async () => assert.match((await preview.innerHTML()).toLowerCase(), /#1d4ed8/), 10_000);
+    const coloured = await preview.innerHTML();
+    await page.getByLabel('Modules').selectOption('rounded');
+    await eventually(async () => assert.notEqual(await preview.innerHTML(), coloured), 10_000);
+    await page.getByRole('button', { name: 'Create QR code' }).click();
+    await page.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
+    await page.getByText('Saved.').waitFor();
+    state.codeId = new URL(page.url()).pathname.split('/').pop();
+    state.shortUrl = (await page.locator('p:has-text("Scans go to") code').innerText()).trim();
+    assert.ok(state.shortUrl.startsWith(`${server.base}/r/`), `short URL ${state.shortUrl}`);
+    assert.equal(await page.getByLabel('Modules').inputValue(), 'rounded');
+
+    // The logo, through the form's upload control.
+    await page.getByLabel(/^Logo/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logoPng() });
+    await page.getByRole('button', { name: 'Upload logo' }).click();
+    await page.waitForURL(/\?saved=1$/);
+    await page.getByText('Saved.').waitFor();
+    await page.getByText('(in the middle of the code)').waitFor();
+    assert.match(await preview.innerHTML(), /<image/, 'the preview draws the logo');
+    // Saving the main form keeps the logo.
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.getByText('(in the middle of the code)').waitFor();
+    await look(page, 'qr-edit');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'PNG 1024' }).click(),
+    ]);
+    const file = await download.path();
+    const png = PNG.sync.read(readFileSync(file));
+    assert.equal(png.width, 1024);
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.ok(decoded, 'the downloaded PNG decodes as a QR code');
+    assert.equal(decoded.data, state.shortUrl);
+    // The downloaded image really carries the colour (dark modules are #1d4ed8-ish, not black).
+    let blue = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      if (png.data[i] === 0x1d && png.data[i + 1] === 0x4e && png.data[i + 2] === 0xd8) blue++;
+    }
+    assert.ok(blue > 1000, `blue pixels in the PNG: ${blue}`);
+  }));
+
+  test('3. an iPhone scan lands on the destination and counts as 1 human scan from iOS; a WhatsApp preview is a bot', J, () => clean(async () => {
+    const phone = await newContext(browser, server.base, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await p.goto(state.shortUrl);
+    assert.equal(p.url(), MENU);
+    await p.getByRole('heading', { name: `Landed on ${MENU}` }).waitFor();
+    await phone.close();
+
+    const preview = await newContext(browser, server.base, { userAgent: WHATSAPP_UA });
+    const bot = await preview.newPage();
+    const answer = await bot.goto(state.shortUrl);
+    assert.ok(answer.ok(), `the preview bot gets an answer (${answer.status()})`);
+    await preview.close();
+
+    await eventually(async () => {
+      await page.goto('/app');
+      await page.getByRole('link', { name: '1 human scan' }).waitFor({ timeout: 1000 });
+    });
+    await look(page, 'app-codes');
+    await page.getByRole('link', { name: '1 human scan' }).click();
+    await page.waitForURL(`**/app/qr/${state.codeId}/analytics**`);
+    await eventually(async () => {
+      await page.reload();
+      assert.equal(await stat(page, 'Human scans'), '1');
+      assert.equal(await stat(page, 'Bots'), '1');
+      assert.equal(await stat(page, 'Scans'), '2');
+    });
+    // The OS breakdown names iOS (an SVG bar chart; its labels are text).
+    const os = page.locator('figure.chart-card:has(h3:text-is("Operating system"))');
+    await assert.doesNotReject(os.getByText('iOS', { exact: true }).first().waitFor());
+    await look(page, 'qr-analytics');
+  }));
+
+  test('4. after editing the destination, the next scan lands on the new one', J, () => clean(async () => {
+    await page.goto(`/app/qr/${state.codeId}`);
+    await page.getByLabel('Destination').fill(MENU_NEW);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.equal(await page.getByLabel('Destination').inputValue(), MENU_NEW);
+    const phone = await newContext(browser, server.base, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await p.goto(state.shortUrl);
+    assert.equal(p.url(), MENU_NEW);
+    await p.getByRole('heading', { name: `Landed on ${MENU_NEW}` }).waitFor();
+    await phone.close();
+  }));
+
+  test('5. a microsite from a template, with a link, published, visited on a phone: 1 view, 1 click', J, () => clean(async () => {
+    await page.goto('/app/microsites');
+    await look(page, 'microsites-empty');
+    await page.getByRole('link', { name: 'New microsite' }).click();
+    await page.waitForURL('**/app/microsites/new');
+    await look(page, 'microsite-new');
+    // The business card: the other starters show placeholder photos from hosts that do not
+    // exist (they fail to load, offline or not), which this suite would report as errors.
+    await page.getByRole('radio', { name: /Business card/ }).check();
+    await page.getByLabel('Address').fill('maya-bakes');
+    await page.getByRole('button', { name: 'Create page' }).click();
+    await page.waitForURL(/\/app\/microsites\/[^/?]+/);
+    state.micrositeId = new URL(page.url()).pathname.split('/')[3];
+    await page.locator('.ms-add summary', { hasText: 'Link' }).first().click();
+    const add = page.locator('.ms-add details[open]');
+    await add.getByLabel('Label').fill('Order online');
+    await add.getByLabel('URL').fill(SHOP);
+    await add.getByRole('button', { name: /^Add/ }).click();
+    await page.locator('.ms-blocks summary', { hasText: 'Order online' }).waitFor();
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.locator('.badge', { hasText: 'Published' }).first().waitFor();
+    await look(page, 'microsite-builder');
+
+    const phone = await newContext(browser, server.base, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await p.goto('/m/maya-bakes');
+    await look(p, 'microsite-public');
+    await p.getByRole('link', { name: 'Order online' }).click();
+    await p.waitForURL(SHOP);
+    await p.getByRole('heading', { name: `Landed on ${SHOP}` }).waitFor();
+    await phone.close();
+
+    await page.goto(`/app/microsites/${state.micrositeId}/analytics`);
+    await eventually(async () => {
+      await page.reload();
+      assert.equal(await stat(page, 'Human views'), '1');
+      assert.equal(await stat(page, 'Views'), '1');
+      assert.equal(await stat(page, 'Clicks'), '1');
+    });
+    await look(page, 'microsite-analytics');
+    await page.goto('/app/microsites');
+    const row = page.locator('tr', { hasText: 'maya-bakes' });
+    assert.equal((await row.locator('td').last().innerText()).trim(), '1');
+    await look(page, 'microsites');
+  }));
+
+  test('6. logs out and in; changing the password ends the other session', J, () => clean(async () => {
+    await page.goto('/app/settings');
+    await look(page, 'settings');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL('**/login**');
+    await page.goto('/app');
+    await page.waitForURL((u) => u.pathname === '/login');
+    assert.equal(new URL(page.url()).searchParams.get('next'), '/app');
+    await page.getByLabel('Email').fill(USER);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL((u) => u.pathname === '/app');
+
+    // Another device signed in with the old password.
+    const other = await newContext(browser, server.base);
+    const o = await other.newPage();
+    await login(o, USER, PASSWORD);
+    await o.waitForURL((u) => u.pathname === '/app');
+
+    await page.goto('/app/settings');
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('.alert-ok').waitFor();
+    await look(page);
+    // This browser stays signed in; the other one is signed out.
+    await page.goto('/app');
+    assert.equal(new URL(page.url()).pathname, '/app');
+    await o.goto('/app');
+    assert.equal(new URL(o.url()).pathname, '/login', 'the old session is gone');
+    // The old password no longer works; the new one does.
+    await login(o, USER, PASSWORD);
+    await o.locator('.alert-error').waitFor();
+    await look(o, 'login-error');
+    assert.equal(new URL(o.url()).pathname, '/login');
+    await login(o, USER, NEW_PASSWORD);
+    await o.waitForURL((u) => u.pathname === '/app');
+    await other.close();
+  }));
+
+  test('7. the founder sees the signup, the funnel and the feedback in /admin', J, () => clean(async () => {
+    // The user sends feedback from the control on every app page.
+    await page.goto('/app');
+    await page.locator('.feedback-control summary').click();
+    await page.getByLabel("What's working, what isn't?").fill(FEEDBACK);
+    await page.getByLabel(/How useful/).selectOption('5');
+    await page.getByRole('button', { name: 'Send feedback' }).click();
+    await page.getByText('Thank you — we read every message.').waitFor();
+    await look(page);
+
+    const founder = await newContext(browser, server.base);
+    const f = await founder.newPage();
+    await f.goto('/signup');
+    await signup(f, FOUNDER, PASSWORD);
+    await f.waitForURL((u) => u.pathname === '/app');
+    await f.goto('/admin');
+    await f.getByRole('heading', { name: 'Founder console' }).waitFor();
+    await eventually(async () => {
+      await f.reload();
+      assert.equal((await f.locator('.stat:has(.stat-label:text-is("signups")) .stat-value').innerText()).trim(), '2');
+      assert.equal((await f.locator('.stat:has(.stat-label:text-is("feedback messages")) .stat-value').innerText()).trim(), '1');
+      // The newcomer created a QR code, a person scanned it, and they published a page.
+      const rows = await f.locator('h2:text-is("Activation funnel") ~ table').first().locator('tbody tr').allInnerTexts();
+      const funnel = Object.fromEntries(rows.map((r) => r.split('\t').map((c) => c.trim()).slice(0, 2)));
+      assert.deepEqual(
+        [funnel.signed_up, funnel.created_qr, funnel.first_human_scan, funnel.published_microsite],
+        ['2', '1', '1', '1'],
+        `funnel rows: ${JSON.stringify(rows)}`,
+      );
+    });
+    await look(f, 'admin');
+    await f.getByRole('navigation', { name: 'Founder console' }).getByRole('link', { name: 'Users' }).click();
+    await f.getByText(USER).first().waitFor();
+    await look(f, 'admin-users');
+    await f.getByRole('navigation', { name: 'Founder console' }).getByRole('link', { name: /Feedback/ }).click();
+    await f.getByText(FEEDBACK).waitFor();
+    await look(f, 'admin-feedback');
+    await founder.close();
+  }));
+
+  test('8. keyboard only: sign up and create a QR code with Tab and Enter; focus is visible', J, () => clean(async () => {
+    const ctx = await newContext(browser, server.base);
+    const k = await ctx.newPage();
+    await k.goto('/signup');
+    /** Tabs until `selector` has focus, checking every stop shows a focus indicator. */
+    async function tabTo(selector, max = 80) {
+      for (let i = 0; i < max; i++) {
+        await k.keyboard.press('Tab');
+        const focus = await k.evaluate((sel) => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return { none: true };
+          const s = getComputedStyle(el);
+          const visible = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+          return { match: el.matches(sel), visible, what: el.outerHTML.slice(0, 120) };
+        }, selector);
+        if (focus.none) continue;
+        assert.ok(focus.visible, `no visible focus indicator on ${focus.what}`);
+        if (focus.match) return;
+      }
+      assert.fail(`Tab never reached ${selector}`);
+    }
+    await tabTo('#email');
+    await k.keyboard.type('kim@e2e.test');
+    await tabTo('#password');
+    await k.keyboard.type(PASSWORD);
+    await k.keyboard.press('Enter');
+    await k.waitForURL((u) => u.pathname === '/app');
+    await tabTo('.empty a');
+    await k.keyboard.press('Enter');
+    await k.waitForURL('**/app/qr/new');
+    await tabTo('#name');
+    await k.keyboard.type('Keyboard code');
+    await tabTo('#destination');
+    await k.keyboard.type('http://menu.example.com/keys');
+    await tabTo('#qr-form button[type=submit]:not([formaction])');
+    await k.keyboard.press('Enter');
+    await k.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
+    await k.getByText('Saved.').waitFor();
+    await look(k);
+    assert.equal(await k.getByRole('heading', { level: 1 }).innerText(), 'Keyboard code');
+    await ctx.close();
+  }));
+
+  test('9. no page in these journeys logged a JavaScript error or a CSP violation', J, () => {
+    assert.ok(findings.pagesChecked.size >= 15, `pages checked: ${findings.pagesChecked.size}`);
+    assert.deepEqual(findings.consoleErrors, []);
+    assert.deepEqual(findings.serious, []);
+  });
+});
