@@ -169,7 +169,7 @@ pub async fn assemble(
         });
     }
 
-    let identity = build_identity(&settings, mode)?;
+    let identity = build_identity(&settings, mode).await?;
     if bus.is_shared() {
         // Other processes (split mode, several instances) end sessions too: hear about them.
         identity.follow_revocations(&bus, shutdown);
@@ -333,37 +333,86 @@ pub async fn auth_admin(settings: Settings) -> Result<Arc<auth::Auth>, Error> {
         bus: EventBus::memory(16),
         redis: None,
         public_base_url: Arc::from(settings.public_base_url(port)),
-        identity: build_identity(&settings, Mode::Single(Service::Auth))?,
+        identity: build_identity(&settings, Mode::Single(Service::Auth)).await?,
         settings,
         shutdown: Shutdown::new(),
     };
     auth::service(&ctx)
 }
 
-/// Token verification for this process. A process that runs auth (or has no public key
-/// configured) loads or generates the signing key and verifies with its public half; a split-mode
-/// service given `JWT_PUBLIC_KEY` never sees the private key.
-fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
+/// Token verification for this process. A process that runs auth (or has a private key
+/// configured) loads or generates the signing key and verifies with its public half. A split-mode
+/// service never sees the private key: it is given `JWT_PUBLIC_KEY`, or reads the key from auth's
+/// JWKS at `AUTH_URL` once at start (auth keeps one key for its lifetime).
+async fn build_identity(settings: &Settings, mode: Mode) -> Result<Identity, Error> {
     let runs_auth = mode.services().contains(&Service::Auth);
-    match settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
-        Some(x) if !runs_auth => Identity::from_jwk_x(x),
-        _ => {
-            let has_private = settings
-                .jwt_private_key
-                .as_deref()
-                .is_some_and(|k| !k.is_empty());
-            // The web pages ask auth who is signed in; the other services verify locally and
-            // need auth's public key. A key generated here would not be auth's.
-            if !runs_auth && !has_private && mode != Mode::Single(Service::Web) {
-                tracing::warn!(
-                    "JWT_PUBLIC_KEY is not set: the {mode} cannot verify auth's tokens; set it \
-                     to the `x` of auth's /.well-known/jwks.json"
-                );
-            }
-            Ok(Identity::new(
-                KeyPair::load_or_generate(settings)?.public_bytes(),
-            ))
+    if !runs_auth && let Some(x) = settings.jwt_public_key.as_deref().filter(|k| !k.is_empty()) {
+        return Identity::from_jwk_x(x);
+    }
+    let has_private = settings
+        .jwt_private_key
+        .as_deref()
+        .is_some_and(|k| !k.is_empty());
+    if !runs_auth && !has_private {
+        // A key generated here would not be auth's: every token would be refused.
+        if let Some(auth_url) = settings.service_url(Service::Auth) {
+            let x = fetch_auth_public_key(auth_url, JWKS_WAIT).await?;
+            return Identity::from_jwk_x(&x);
         }
+        if mode != Mode::Single(Service::Web) {
+            tracing::warn!(
+                "neither JWT_PUBLIC_KEY nor AUTH_URL is set: the {mode} cannot verify auth's \
+                 tokens"
+            );
+        }
+    }
+    Ok(Identity::new(
+        KeyPair::load_or_generate(settings)?.public_bytes(),
+    ))
+}
+
+/// How long a split service waits at start for auth's JWKS (auth may be starting beside it).
+const JWKS_WAIT: Duration = Duration::from_secs(30);
+
+/// The Ed25519 key (`x`) from auth's `/.well-known/jwks.json`, retried until `wait` is over.
+pub async fn fetch_auth_public_key(auth_url: &url::Url, wait: Duration) -> Result<String, Error> {
+    let client = ServiceClient::http(Service::Auth, auth_url.clone());
+    let deadline = Instant::now() + wait;
+    loop {
+        let last = match client
+            .send(
+                axum::http::Method::GET,
+                "/.well-known/jwks.json",
+                Default::default(),
+                None,
+            )
+            .await
+        {
+            Ok(answer) if answer.status.is_success() => {
+                let jwks: serde_json::Value =
+                    serde_json::from_slice(&answer.body).map_err(|e| {
+                        Error::Config(format!("AUTH_URL: auth's JWKS is unreadable: {e}"))
+                    })?;
+                let x = jwks["keys"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|k| k["kty"] == "OKP" && k["crv"] == "Ed25519")
+                    .and_then(|k| k["x"].as_str());
+                return x.map(str::to_owned).ok_or_else(|| {
+                    Error::Config("AUTH_URL: auth's JWKS has no Ed25519 key".into())
+                });
+            }
+            Ok(answer) => format!("answered {}", answer.status),
+            Err(err) => err.to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(Error::Config(format!(
+                "AUTH_URL: could not read auth's public key from {auth_url}: {last} (or set \
+                 JWT_PUBLIC_KEY)"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! runs, how they reach each other, and how the process starts and stops.
 
 pub mod app;
+pub mod backup;
 pub mod beta;
 pub mod demo;
 pub mod pages;

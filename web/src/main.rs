@@ -30,6 +30,19 @@ enum Command {
     },
     /// Apply every service's migrations and exit.
     Migrate,
+    /// Copy the SQLite database(s) to DEST while the server runs (a consistent `VACUUM INTO`
+    /// snapshot). PostgreSQL: use pg_dump (README, "Backups").
+    Backup {
+        /// The copy (a folder when services have separate SQLite files); never overwritten.
+        dest: std::path::PathBuf,
+    },
+    /// Exit 0 when this machine's server answers `GET /healthz` (a container health check
+    /// without curl in the image).
+    Health {
+        /// The service whose port to ask (as `serve --service`).
+        #[arg(long, env = "SERVICE", value_enum)]
+        service: Option<Service>,
+    },
     /// Beta invites.
     Invites {
         #[command(subcommand)]
@@ -79,8 +92,17 @@ enum EmailCommand {
 
 #[derive(Subcommand)]
 enum RoutesCommand {
-    /// Print the split-mode nginx gateway configuration (committed as deploy/nginx.conf).
-    Nginx,
+    /// Print the split-mode nginx gateway configuration (committed as deploy/nginx.conf, with
+    /// the defaults); `--listen` and `--upstream` render it for other addresses (the smoke test).
+    Nginx {
+        /// nginx's `listen`: a port or host:port.
+        #[arg(long, default_value = "80")]
+        listen: String,
+        /// Where a service answers, as `service=host:port` (repeatable; default: its compose
+        /// host name and default port).
+        #[arg(long = "upstream", value_name = "SERVICE=HOST:PORT")]
+        upstreams: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,10 +239,45 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             Ok(())
         }
         Command::Routes {
-            command: RoutesCommand::Nginx,
+            command: RoutesCommand::Nginx { listen, upstreams },
         } => {
-            print!("{}", shared::future::routing::nginx_config());
+            print!("{}", nginx_gateway(&listen, &upstreams)?);
             Ok(())
+        }
+        Command::Backup { dest } => {
+            for copied in web::backup::backup(&cli.settings, &dest).await? {
+                let services: Vec<&str> = copied.services.iter().map(|s| s.name()).collect();
+                println!("{} -> {}", services.join(","), copied.to.display());
+            }
+            Ok(())
+        }
+        Command::Health { service } => {
+            let port = cli.settings.port_for(service);
+            let host = if cli.settings.host.is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                cli.settings.host
+            };
+            let base = format!("http://{}/", std::net::SocketAddr::new(host, port));
+            let url = url::Url::parse(&base).map_err(|e| shared::Error::Config(e.to_string()))?;
+            let client = shared::client::ServiceClient::http(service.unwrap_or(Service::Web), url);
+            let answer = client
+                .send(
+                    axum::http::Method::GET,
+                    "/healthz",
+                    Default::default(),
+                    None,
+                )
+                .await
+                .map_err(|e| shared::Error::Config(format!("{base}healthz: {e}")))?;
+            if answer.status.is_success() {
+                Ok(())
+            } else {
+                Err(shared::Error::Config(format!(
+                    "{base}healthz: {}",
+                    answer.status
+                )))
+            }
         }
         Command::Migrate => {
             let databases = open_databases(&cli.settings, &Service::ALL).await?;
@@ -230,6 +287,24 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             Ok(())
         }
     }
+}
+
+/// `scanpage routes nginx` with its `--listen` / `--upstream service=host:port` options.
+fn nginx_gateway(listen: &str, upstreams: &[String]) -> Result<String, shared::Error> {
+    use clap::ValueEnum as _;
+    use shared::future::routing::{Gateway, nginx_config_for};
+    let config = |e: String| shared::Error::Config(format!("routes nginx: {e}"));
+    let mut gateway = Gateway::default().listen(listen).map_err(config)?;
+    for upstream in upstreams {
+        let (name, addr) = upstream.split_once('=').ok_or_else(|| {
+            config(format!(
+                "--upstream {upstream:?}: expected service=host:port"
+            ))
+        })?;
+        let service = Service::from_str(name, true).map_err(config)?;
+        gateway = gateway.upstream(service, addr).map_err(config)?;
+    }
+    Ok(nginx_config_for(&gateway))
 }
 
 fn cli_error(err: auth::AuthError) -> shared::Error {

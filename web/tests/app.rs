@@ -312,3 +312,52 @@ async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+/// Split mode without a configured public key: a service given `AUTH_URL` reads auth's key from
+/// its JWKS at start, so auth's tokens verify there (a key of its own would refuse them all).
+#[tokio::test]
+async fn a_split_service_verifies_auth_tokens_with_the_key_from_auth_jwks() {
+    for db in testing::databases("split_service_reads_auth_jwks").await {
+        let auth = TestApp::spawn_with(
+            common::settings(&db, &[]),
+            web::app::Mode::Single(Service::Auth),
+        )
+        .await;
+        let qr = TestApp::spawn_with(
+            common::settings(&db, &["--auth-url", &auth.base]),
+            web::app::Mode::Single(Service::Qr),
+        )
+        .await;
+        let tokens: serde_json::Value = auth
+            .http
+            .post(auth.url("/api/v1/auth/signup"))
+            .json(&serde_json::json!({"email": "split@example.com", "password": "correct horse battery staple 42"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = tokens["access_token"].as_str().expect("a token");
+        let created = qr
+            .http
+            .post(qr.url("/api/v1/qr"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"name": "Split", "destination": "https://example.com/"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let forged = qr
+            .http
+            .get(qr.url("/api/v1/qr"))
+            .bearer_auth(format!("{token}x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+        println!("split jwks on {}", db.backend.name());
+        qr.stop().await;
+        auth.stop().await;
+    }
+}
