@@ -355,8 +355,8 @@ async fn print_sheet(
     features.require(shared::features::Feature::PrintStudio)?;
     let qr = state.service.get(&principal.user_id, &id).await?;
     let base = state.service.public_base_url();
-    let matrix = crate::render::Matrix::encode(&qr.payload(base)?, qr.style.ecc)
-        .map_err(QrError::from)?;
+    let matrix =
+        crate::render::Matrix::encode(&qr.payload(base)?, qr.style.ecc).map_err(QrError::from)?;
     let n = matrix.width();
     let modules: Vec<Vec<bool>> = (0..n)
         .map(|y| (0..n).map(|x| matrix.is_dark(x, y)).collect())
@@ -377,8 +377,14 @@ async fn print_sheet(
     })?;
     let mut response = svg.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     // Opened directly (to print from the browser), the SVG must not run anything.
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -227,16 +227,16 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(field(vec![v("https://a.example", 1)]), "rules.variants");
-        assert_eq!(
-            field(vec![v("https://a.example", 1); 5]),
-            "rules.variants"
-        );
+        assert_eq!(field(vec![v("https://a.example", 1); 5]), "rules.variants");
         assert_eq!(
             field(vec![v("https://a.example", 1), v("javascript:alert(1)", 1)]),
             "rules.variants[1].url"
         );
         assert_eq!(
-            field(vec![v("https://evil.example/", 1), v("https://a.example", 1)]),
+            field(vec![
+                v("https://evil.example/", 1),
+                v("https://a.example", 1)
+            ]),
             "rules.variants[0].url"
         );
         assert_eq!(

@@ -4,4 +4,5 @@
 pub mod app;
 pub mod beta;
 pub mod demo;
+pub mod insights;
 pub mod pages;
