@@ -53,6 +53,10 @@ pub async fn view(
         Ok(p) => p,
         Err(response) => return response,
     };
+    // On a custom domain (the `domains` feature), only its owner's pages.
+    if !shared::future::domains::may_serve(request.extensions(), &published.owner_id) {
+        return not_found();
+    }
     let (parts, _body) = request.into_parts();
     let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
     let qr_code = qr_code(&parts);

@@ -11,6 +11,7 @@ use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::{Json, Query};
+use shared::future::print_studio::{Paper, PrintStudio, SheetRequest, SvgSheets};
 use shared::identity::{Identity, Principal, Scope};
 
 use crate::error::QrError;
@@ -47,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/qr/{id}", get(read).patch(update).delete(remove))
         .route("/api/v1/qr/{id}/image.svg", get(image_svg))
         .route("/api/v1/qr/{id}/image.png", get(image_png))
+        .route("/api/v1/qr/{id}/print.svg", get(print_sheet))
         .with_state(state)
 }
 
@@ -328,6 +330,67 @@ fn image_response(
         ),
     );
     response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintParams {
+    paper: Option<Paper>,
+    /// The code's printed width in millimetres (default 80).
+    size_mm: Option<f64>,
+    /// Defaults to the short URL (dynamic codes) or the code's name.
+    caption: Option<String>,
+}
+
+/// `GET /api/v1/qr/{id}/print.svg?paper=a4|letter`: the print-studio stand-in's sheet of one of
+/// the caller's codes (the `print-studio` feature). No PDF: the stand-in has no PDF writer.
+async fn print_sheet(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(params): Query<PrintParams>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let features = state.service.features();
+    features.require(shared::features::Feature::PrintStudio)?;
+    let qr = state.service.get(&principal.user_id, &id).await?;
+    let base = state.service.public_base_url();
+    let matrix =
+        crate::render::Matrix::encode(&qr.payload(base)?, qr.style.ecc).map_err(QrError::from)?;
+    let n = matrix.width();
+    let modules: Vec<Vec<bool>> = (0..n)
+        .map(|y| (0..n).map(|x| matrix.is_dark(x, y)).collect())
+        .collect();
+    let caption = params.caption.unwrap_or_else(|| {
+        if qr.kind.is_dynamic() {
+            short_url(base, &qr.code)
+        } else {
+            qr.name.clone()
+        }
+    });
+    let paper = params.paper.unwrap_or(Paper::A4);
+    let svg = SvgSheets { features }.sheet(&SheetRequest {
+        modules: &modules,
+        paper,
+        code_mm: params.size_mm.unwrap_or(80.0),
+        caption: &caption,
+    })?;
+    let mut response = svg.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    // Opened directly (to print from the browser), the SVG must not run anything.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]

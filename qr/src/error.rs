@@ -36,6 +36,9 @@ pub enum QrError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A request needs a future service that is switched off.
+    #[error("the {0} feature is not enabled")]
+    FeatureNotEnabled(shared::features::Feature),
 }
 
 impl QrError {
@@ -67,6 +70,7 @@ impl From<QrError> for ApiError {
             QrError::Database(e) => e.into(),
             QrError::Unavailable(message) => ApiError::unavailable(message),
             QrError::Internal(detail) => ApiError::internal(detail),
+            QrError::FeatureNotEnabled(feature) => ApiError::feature_not_enabled(feature),
         }
     }
 }

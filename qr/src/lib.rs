@@ -8,6 +8,7 @@ pub mod client;
 pub mod code;
 pub mod destination;
 pub mod error;
+pub mod experiments;
 pub mod gate;
 pub mod microsite;
 pub mod model;
@@ -72,7 +73,8 @@ pub async fn build_with(
                 directory,
             },
         )
-        .with_media(media::Media::local(&ctx)),
+        .with_media(media::Media::local(&ctx))
+        .with_features(ctx.settings.features),
     );
     workers::start(&ctx, service.clone(), counted_rx).await?;
 

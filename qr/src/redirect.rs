@@ -56,6 +56,10 @@ pub async fn scan(
             }
         },
     };
+    // On a custom domain (the `domains` feature), only its owner's codes.
+    if !shared::future::domains::may_serve(request.extensions(), &target.owner_id) {
+        return not_found();
+    }
 
     let (parts, _body) = request.into_parts();
     let headers = &parts.headers;
@@ -183,6 +187,13 @@ async fn decide(
             query: parts.uri.query(),
             human_scans,
             country,
+            visitor: crate::experiments::visitor_for(
+                state.service.features(),
+                target,
+                parts,
+                &state.trusted_proxies,
+                now_ms(),
+            ),
         },
     );
     let destination = match &outcome {

@@ -11,6 +11,8 @@ use url::Url;
 
 use crate::destination::{Blocklist, Destination, DestinationError};
 use crate::error::QrError;
+use crate::experiments;
+pub use crate::experiments::Variant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -223,6 +225,10 @@ pub struct Rules {
     /// a value sent by a client is ignored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// An A/B split of the default destination (the `experiments` feature, see
+    /// [`crate::experiments`]): used instead of the destination when no route matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
 }
 
 /// UTM fields appended to the destination.
@@ -300,6 +306,7 @@ impl Rules {
         if let Some(url) = &self.expired_url {
             Destination::parse(url, blocklist).map_err(url_error("rules.expired_url".into()))?;
         }
+        self.variants = experiments::validated(std::mem::take(&mut self.variants), blocklist)?;
         if let Some(password) = &self.password
             && !password.is_empty()
             && !PASSWORD_LEN.contains(&password.chars().count())
@@ -347,6 +354,8 @@ pub struct ScanContext<'a> {
     pub human_scans: u64,
     /// The scanner's country (ISO 3166-1 alpha-2), when known and needed.
     pub country: Option<&'a str>,
+    /// The scanner's A/B key for today when the code's test runs (flag on), else `None`.
+    pub visitor: Option<u64>,
 }
 
 /// What a scan resolves to.
@@ -400,9 +409,10 @@ pub fn evaluate(
         .routes
         .iter()
         .find(|route| route.when.matches(device, scan))
-        .map_or((destination, "default".to_owned()), |route| {
-            (route.url.as_str(), route.when.rule_name(device))
-        });
+        .map_or_else(
+            || split(destination, rules, scan.visitor),
+            |route| (route.url.as_str(), route.when.rule_name(device)),
+        );
     Outcome::Redirect {
         url: decorate(
             base,
@@ -410,6 +420,16 @@ pub fn evaluate(
             rules.forward_query.then_some(scan.query).flatten(),
         ),
         rule,
+    }
+}
+
+/// Where an unrouted scan goes: its variant (`variant:<n>`, 1-based) when an A/B test runs
+/// for this scanner, else the destination.
+fn split<'r>(destination: &'r str, rules: &'r Rules, visitor: Option<u64>) -> (&'r str, String) {
+    let weights: Vec<u32> = rules.variants.iter().map(|v| v.weight).collect();
+    match visitor.and_then(|key| experiments::choose(key, &weights)) {
+        Some(i) => (rules.variants[i].url.as_str(), format!("variant:{}", i + 1)),
+        None => (destination, "default".to_owned()),
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use shared::bus::{Event, EventBus, topics};
+use shared::features::Features;
 use shared::ids::now_ms;
 
 use crate::code::ShortCode;
@@ -76,6 +77,8 @@ pub struct QrService {
     attempts: Attempts,
     /// Uploaded images, for logos (set by [`QrService::with_media`]).
     media: Option<media::Media>,
+    /// The future services switched on (A/B tests, print sheets).
+    features: Features,
 }
 
 /// What a [`QrService`] is built from besides its store and bus.
@@ -116,7 +119,18 @@ impl QrService {
             counts: moka::sync::Cache::builder().max_capacity(100_000).build(),
             counted,
             media: None,
+            features: Features::default(),
         }
+    }
+
+    /// Which future services are on (`FEATURES`); all off unless this is called.
+    pub fn with_features(mut self, features: Features) -> Self {
+        self.features = features;
+        self
+    }
+
+    pub fn features(&self) -> Features {
+        self.features
     }
 
     /// Where logos come from: ownership is checked on save, bytes fetched on render.
@@ -428,7 +442,14 @@ impl QrService {
         if let Some(mut rules) = changes.rules {
             // A hash is never taken from a client; the caller decides what the stored one becomes.
             rules.password_hash = None;
-            qr.rules = rules.validated(&self.blocklist)?;
+            let sets_variants = !rules.variants.is_empty();
+            let rules = rules.validated(&self.blocklist);
+            if sets_variants {
+                // Flag off, a mistake in new variants is still "not enabled", not a field error.
+                let new = rules.as_ref().map_or(&[][..], |r| &r.variants[..]);
+                crate::experiments::check_allowed(self.features, &qr.rules.variants, new)?;
+            }
+            qr.rules = rules?;
         }
         if let Some(utm) = changes.utm {
             for value in [

@@ -229,6 +229,7 @@ pub async fn assemble(
     if let (Some(slot), Some(router)) = (microsite_slot, routers.get(&Service::Microsite)) {
         slot.fill(router.clone());
     }
+    let mut approved_hosts = None;
     if services.contains(&Service::Web) {
         let clients = Clients {
             auth: AuthClient::new(client_for(Service::Auth, &settings, &routers)?),
@@ -248,6 +249,7 @@ pub async fn assemble(
         );
         crate::beta::forget_deleted_users(&beta, &bus, shutdown).await?;
         handles.beta = Some(beta.clone());
+        let clients_for_insights = clients.clone();
         let state = crate::pages::WebState {
             clients,
             beta,
@@ -266,8 +268,26 @@ pub async fn assemble(
         let csrf = tower_http::csrf::CsrfLayer::new()
             .add_trusted_origin(public_base_url)
             .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
-        let pages = crate::pages::router(state).layer(csrf);
-        let future = future_services(&settings, &databases, &bus, &identity, shutdown).await?;
+        // The insights route takes session cookies too: behind the same cross-site check.
+        let insights = crate::insights::router(crate::insights::InsightsState {
+            features: settings.features,
+            identity: identity.clone(),
+            clients: clients_for_insights,
+            outbox: databases
+                .get(&Service::Auth)
+                .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
+        });
+        let pages = crate::pages::router(state).merge(insights).layer(csrf);
+        let (future, hosts) = future_services(
+            &settings,
+            &databases,
+            &bus,
+            &identity,
+            shutdown,
+            public_base_url,
+        )
+        .await?;
+        approved_hosts = hosts;
         routers.insert(Service::Web, pages.merge(future));
     }
     if let Some(db) = databases.get(&Service::Auth) {
@@ -280,9 +300,16 @@ pub async fn assemble(
         databases: databases.into_iter().collect(),
         redis,
     };
-    let app = routers
+    let mut app = routers
         .into_values()
         .fold(shared::health::router(readiness), Router::merge);
+    if let Some(hosts) = approved_hosts {
+        // Custom domains (flag `domains`): checked in memory before any route.
+        app = app.layer(axum::middleware::from_fn_with_state(
+            hosts,
+            shared::future::domains::route_by_host,
+        ));
+    }
     let router = shared::http::finish(
         app,
         shared::http::Limits {
@@ -294,28 +321,45 @@ pub async fn assemble(
     Ok((router, handles))
 }
 
-/// The future services' stand-ins that web hosts: the dead-letter processor (its table is in
-/// web's database) and their API (`shared::future::api`).
+/// The future services' stand-ins that web hosts: the dead-letter processor and custom domains
+/// (their tables are in web's database) and their API (`shared::future::api`). With the
+/// `domains` flag on, also the approved hosts for the `Host` routing layer.
 async fn future_services(
     settings: &Settings,
     databases: &BTreeMap<Service, Db>,
     bus: &EventBus,
     identity: &Identity,
     shutdown: &Shutdown,
-) -> Result<Router, Error> {
-    use shared::future::{api, dlq};
+    public_base_url: &str,
+) -> Result<(Router, Option<shared::future::domains::ApprovedHosts>), Error> {
+    use shared::features::Feature;
+    use shared::future::{api, dlq, domains};
     let db = databases
         .get(&Service::Web)
         .ok_or_else(|| Error::Config("the web database could not be opened".into()))?;
     let dead_letters: Arc<dyn dlq::DeadLetterStore> =
         Arc::new(dlq::SqlDeadLetters::new(db.pool().clone()));
     dlq::start(bus, dead_letters.clone(), shutdown).await?;
-    Ok(api::router(api::FutureState {
+    let store = domains::SqlDomains::new(db.pool().clone());
+    let hosts = if settings.features.is_enabled(Feature::Domains) {
+        Some(domains::follow(bus, store.clone(), shutdown).await?)
+    } else {
+        None
+    };
+    let router = api::router(api::FutureState {
         features: settings.features,
         identity: identity.clone(),
         bus: bus.clone(),
         dead_letters,
-    }))
+        domains: store,
+        public_host: Arc::from(
+            url::Url::parse(public_base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default(),
+        ),
+    });
+    Ok((router, hosts))
 }
 
 /// The auth domain alone, for the founder's command-line tools (`scanpage invites create`,

@@ -5,4 +5,5 @@ pub mod app;
 pub mod backup;
 pub mod beta;
 pub mod demo;
+pub mod insights;
 pub mod pages;

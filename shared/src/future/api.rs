@@ -12,13 +12,14 @@ use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 
 use super::dlq::{self, DeadLetterStore, ReplayError, StoredLetter};
+use super::domains::{self, Domain, SqlDomains};
 use super::ml::{Draft, PageDrafter, RuleDrafter};
 use super::routing::{ROUTES, Route};
 use crate::bus::EventBus;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::features::{Feature, Features};
-use crate::identity::{Identity, Principal};
+use crate::identity::{Identity, Principal, Scope};
 
 #[derive(Clone)]
 pub struct FutureState {
@@ -26,6 +27,10 @@ pub struct FutureState {
     pub identity: Identity,
     pub bus: EventBus,
     pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// Custom domains (`domains` feature).
+    pub domains: SqlDomains,
+    /// The host of `PUBLIC_BASE_URL`: not a custom domain anyone may register.
+    pub public_host: Arc<str>,
 }
 
 impl FromRef<FutureState> for Identity {
@@ -45,6 +50,10 @@ pub fn router(state: FutureState) -> Router {
         )
         .route("/api/v1/admin/routes", get(routes))
         .route("/api/v1/ml/draft", post(ml_draft))
+        .route("/api/v1/domains", get(list_domains).post(register_domain))
+        .route("/api/v1/domains/{id}", delete(delete_domain))
+        .route("/api/v1/admin/domains", get(all_domains))
+        .route("/api/v1/admin/domains/{id}/approve", post(approve_domain))
         .with_state(state)
 }
 
@@ -160,4 +169,83 @@ async fn ml_draft(
         features: state.features,
     };
     Ok(Json(drafter.draft(&request.prompt)?))
+}
+
+#[derive(Deserialize)]
+struct NewDomain {
+    host: String,
+}
+
+/// A signed-in user registers a domain; it routes nothing until a founder approves it.
+async fn register_domain(
+    State(state): State<FutureState>,
+    principal: Principal,
+    Json(new): Json<NewDomain>,
+) -> Result<(StatusCode, Json<Domain>), ApiError> {
+    principal.require(Scope::QrWrite)?;
+    state.features.require(Feature::Domains)?;
+    let host = domains::normalise_host(&new.host, &state.public_host)?;
+    let domain = state.domains.register(&principal.user_id, &host).await?;
+    Ok((StatusCode::CREATED, Json(domain)))
+}
+
+async fn list_domains(
+    State(state): State<FutureState>,
+    principal: Principal,
+) -> Result<Json<Vec<Domain>>, ApiError> {
+    principal.require(Scope::QrRead)?;
+    state.features.require(Feature::Domains)?;
+    Ok(Json(
+        state
+            .domains
+            .owned(&principal.user_id)
+            .await
+            .map_err(ApiError::internal)?,
+    ))
+}
+
+/// The owner removes a domain; another user's is a 404. Every instance stops routing it.
+async fn delete_domain(
+    State(state): State<FutureState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    state.features.require(Feature::Domains)?;
+    let removed = state
+        .domains
+        .delete(&principal.user_id, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    domains::announce(&state.bus, &removed.host, None);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The founder's list: every domain, pending first.
+async fn all_domains(
+    State(state): State<FutureState>,
+    principal: Principal,
+) -> Result<Json<Vec<Domain>>, ApiError> {
+    founder_with(&state, &principal, Feature::Domains)?;
+    Ok(Json(
+        state.domains.all(500).await.map_err(ApiError::internal)?,
+    ))
+}
+
+/// The stand-in's verification: a founder approves (DNS TXT records are the next step).
+async fn approve_domain(
+    State(state): State<FutureState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Domain>, ApiError> {
+    founder_with(&state, &principal, Feature::Domains)?;
+    let domain = state
+        .domains
+        .approve(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    domains::announce(&state.bus, &domain.host, Some(&domain.owner_id));
+    Ok(Json(domain))
 }

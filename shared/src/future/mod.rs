@@ -4,8 +4,8 @@
 //! Splitting one out later means a new implementation of the same trait, nothing else.
 //!
 //! Stand-ins that need heavy crates live in their own crate (SMTP delivery is in `email/`);
-//! the ones that would touch the scan path (media, experiments, domains) are placeholders here
-//! and are built in their own crates and issues.
+//! the ones that touch the scan path live where the scan is served: media in `media/`,
+//! experiments in `qr::experiments`; domains' `Host` layer is here and is wired by web.
 
 pub mod api;
 pub mod asset;

@@ -606,9 +606,39 @@ struct SettingsPage {
     totp_setup: Option<TotpSetupInfo>,
     recovery_codes: Vec<String>,
     totp_errors: Errors,
+    /// For the future features' spots ("Workspaces", "Weekly summary").
+    features: shared::features::Features,
 }
 
 impl SettingsPage {
+    /// The account's future features: the real control when on, else "Coming soon".
+    fn spots(&self) -> Vec<super::Spot> {
+        use shared::features::Feature;
+        vec![
+            super::Spot::of(
+                self.features,
+                Feature::TenantGateway,
+                "Workspaces",
+                None,
+                "Today every account is its own workspace; teams come with this.",
+            ),
+            super::Spot::of(
+                self.features,
+                Feature::Insights,
+                "Weekly summary",
+                None,
+                "POST /api/v1/insights/weekly queues this week's summary to your email.",
+            ),
+            super::Spot::of(
+                self.features,
+                Feature::Domains,
+                "Custom domains",
+                None,
+                "Register with POST /api/v1/domains; a founder approves, then it serves your codes.",
+            ),
+        ]
+    }
+
     async fn load(
         state: &WebState,
         session: &Session,
@@ -629,6 +659,7 @@ impl SettingsPage {
             totp_setup: None,
             recovery_codes: Vec::new(),
             totp_errors: Errors::default(),
+            features: state.features,
         })
     }
 }

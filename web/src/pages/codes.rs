@@ -12,13 +12,14 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::ApiError;
+use shared::features::{Feature, Features};
 use shared::ui::Chrome;
 
 use qr::api::QrView;
 
-use super::WebState;
 use super::auth::{Errors, chrome, form_session, require_session};
 use super::session::{CookieJar, csrf_token, see_other};
+use super::{Spot, WebState};
 
 const FORM_LIMIT: usize = 16 * 1024;
 /// qr takes CSVs up to 4 MiB; a multipart envelope adds a little.
@@ -491,9 +492,44 @@ struct CodePage {
     errors: Errors,
     preview_svg: String,
     saved: bool,
+    /// For the future features' spots ("Print sheet", "A/B test", "Custom domain").
+    features: Features,
 }
 
 impl CodePage {
+    /// The future features a saved code's page offers: the real link when on, else "Coming soon".
+    fn spots(&self) -> Vec<Spot> {
+        let Some(code) = &self.code else {
+            return Vec::new();
+        };
+        let dynamic = code.short_url.is_some();
+        let mut spots = vec![Spot::of(
+            self.features,
+            Feature::PrintStudio,
+            "Print sheet (A4)",
+            Some(format!("/api/v1/qr/{}/print.svg?paper=a4", code.id)),
+            "An A4 page with the code, its caption, bleed and quiet zone, ready to print.",
+        )];
+        if dynamic {
+            spots.push(Spot::of(
+                self.features,
+                Feature::Experiments,
+                "A/B test",
+                Some(format!("/app/qr/{}/analytics", code.id)),
+                "Split scans over 2–4 destinations with the API's rules.variants; \
+                 Analytics counts scans per variant (by rule).",
+            ));
+            spots.push(Spot::of(
+                self.features,
+                Feature::Domains,
+                "Custom domain",
+                None,
+                "Register your domain with POST /api/v1/domains; it serves your codes once approved.",
+            ));
+        }
+        spots
+    }
+
     fn action(&self) -> String {
         match &self.code {
             Some(code) => format!("/app/qr/{}", code.id),
@@ -536,6 +572,7 @@ async fn new_page(
         errors: Errors::default(),
         preview_svg,
         saved: false,
+        features: state.features,
     }))
 }
 
@@ -570,6 +607,7 @@ async fn create(
                     errors,
                     preview_svg,
                     saved: false,
+                    features: state.features,
                 },
             )))
         }
@@ -607,6 +645,7 @@ async fn edit_page(
         errors: Errors::default(),
         preview_svg,
         saved: query.saved.is_some(),
+        features: state.features,
     }))
 }
 
@@ -626,6 +665,10 @@ async fn update(
     let mut body = form.body(false);
     if let Some(preview) = &current.rules.preview {
         body["rules"]["preview"] = json!(preview);
+    }
+    if !current.rules.variants.is_empty() {
+        // A/B variants are set through the API; sent back unchanged they need no flag.
+        body["rules"]["variants"] = json!(current.rules.variants);
     }
     if current.kind.as_str() == "microsite" {
         // Its destination is its microsite's page, not a field.
@@ -652,6 +695,7 @@ async fn update(
                     errors,
                     preview_svg,
                     saved: false,
+                    features: state.features,
                 },
             )))
         }
@@ -1102,6 +1146,7 @@ async fn save_style(
                     errors,
                     preview_svg,
                     saved: false,
+                    features: state.features,
                 },
             )))
         }

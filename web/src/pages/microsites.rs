@@ -481,9 +481,32 @@ struct BuilderPage {
     themes: Vec<&'static str>,
     icons: [&'static str; 12],
     networks: &'static str,
+    /// For the future features' spots ("Pixels", "Webhooks").
+    features: shared::features::Features,
 }
 
 impl BuilderPage {
+    /// The future features a page could use: the real control when on, else "Coming soon".
+    fn spots(&self) -> Vec<super::Spot> {
+        use shared::features::Feature;
+        vec![
+            super::Spot::of(
+                self.features,
+                Feature::Pixels,
+                "Pixels",
+                None,
+                "Retargeting pixel ids are checked per network; nothing fires yet.",
+            ),
+            super::Spot::of(
+                self.features,
+                Feature::Integrations,
+                "Integrations and webhooks",
+                None,
+                "Webhook URLs are checked (https, public host); nothing is delivered yet.",
+            ),
+        ]
+    }
+
     fn settings_error(&self, field: &str) -> Option<&str> {
         self.error
             .as_ref()
@@ -608,6 +631,7 @@ async fn render(
         themes: Theme::ALL.iter().map(|t| t.as_str()).collect(),
         icons: ICONS,
         networks: NETWORKS,
+        features: state.features,
     }
 }
 

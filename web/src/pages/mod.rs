@@ -30,6 +30,34 @@ pub struct WebState {
     pub public_host: std::sync::Arc<str>,
 }
 
+/// A future feature's place on a page: its real control when the flag is on, a disabled one
+/// labelled "Coming soon" when off (`pages/app/coming_soon.html`).
+pub struct Spot {
+    pub label: &'static str,
+    pub on: bool,
+    /// Where the real control goes (when there is a page for it yet).
+    pub href: Option<String>,
+    /// What it does, shown when on.
+    pub note: &'static str,
+}
+
+impl Spot {
+    pub fn of(
+        features: shared::features::Features,
+        feature: shared::features::Feature,
+        label: &'static str,
+        href: Option<String>,
+        note: &'static str,
+    ) -> Spot {
+        Spot {
+            label,
+            on: features.is_enabled(feature),
+            href,
+            note,
+        }
+    }
+}
+
 pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(auth::router())
