@@ -47,6 +47,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/qr/{id}", get(read).patch(update).delete(remove))
         .route("/api/v1/qr/{id}/image.svg", get(image_svg))
         .route("/api/v1/qr/{id}/image.png", get(image_png))
+        .merge(crate::admin::router())
         .with_state(state)
 }
 

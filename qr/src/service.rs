@@ -12,6 +12,7 @@ use shared::ids::now_ms;
 
 use crate::code::ShortCode;
 use crate::destination::{Blocklist, Destination};
+use crate::moderation::Moderation;
 use crate::error::QrError;
 use crate::gate::{self, Attempts};
 use crate::microsite::{self, Caller, MicrositeDirectory};
@@ -36,6 +37,10 @@ pub struct Target {
     pub paused: bool,
     pub rules: Rules,
     pub utm: Option<Utm>,
+    /// The founder disabled this code (see `moderation`). Absent in entries cached in Redis
+    /// before the field existed: those are read as not disabled and expire within minutes.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// The fields a create or an edit may set.
@@ -62,7 +67,8 @@ type RenderCache = moka::sync::Cache<String, Bytes>;
 pub struct QrService {
     store: Store,
     bus: EventBus,
-    blocklist: Blocklist,
+    /// Disabled codes and owners, and the blocklist (the file's and the founder's domains).
+    moderation: Moderation,
     public_base_url: Arc<str>,
     /// code → target (`None` caches "no such code" briefly, so junk never reaches the database).
     targets: moka::sync::Cache<String, Option<Arc<Target>>>,
@@ -102,7 +108,7 @@ impl QrService {
             attempts: Attempts::default(),
             store,
             bus,
-            blocklist,
+            moderation: Moderation::new(blocklist),
             public_base_url,
             targets: moka::sync::Cache::builder()
                 .max_capacity(200_000)
@@ -139,6 +145,10 @@ impl QrService {
 
     pub fn attempts(&self) -> &Attempts {
         &self.attempts
+    }
+
+    pub fn moderation(&self) -> &Moderation {
+        &self.moderation
     }
 
     pub async fn create(&self, caller: &Caller, mut changes: Changes) -> Result<QrCode, QrError> {
@@ -339,7 +349,7 @@ impl QrService {
 
     /// Drops a code from this instance's cache and Redis, and tells the other instances to drop
     /// it too (they delete the Redis key again, which covers a fill that raced this edit).
-    async fn forget(&self, code: &str) {
+    pub(crate) async fn forget(&self, code: &str) {
         self.invalidate(code).await;
         let event = Event::new(topics::QR_CHANGED, serde_json::json!({ "code": code }));
         if let Err(err) = self.bus.publish(event) {
@@ -358,6 +368,8 @@ impl QrService {
     /// Validates `changes` and writes them into `qr`. On create, missing required fields are
     /// errors; on edit, absent fields stay as they are.
     fn apply(&self, qr: &mut QrCode, changes: Changes, creating: bool) -> Result<(), QrError> {
+        // One snapshot for the whole change: the founder may add a domain meanwhile.
+        let blocklist = self.moderation.blocklist();
         if let Some(name) = changes.name {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -389,7 +401,7 @@ impl QrService {
             }
         } else if qr.kind.is_dynamic() {
             if let Some(raw) = changes.destination {
-                let destination = Destination::parse(&raw, &self.blocklist).map_err(|source| {
+                let destination = Destination::parse(&raw, &blocklist).map_err(|source| {
                     QrError::Destination {
                         field: "destination".into(),
                         source,
@@ -428,7 +440,7 @@ impl QrService {
         if let Some(mut rules) = changes.rules {
             // A hash is never taken from a client; the caller decides what the stored one becomes.
             rules.password_hash = None;
-            qr.rules = rules.validated(&self.blocklist)?;
+            qr.rules = rules.validated(&blocklist)?;
         }
         if let Some(utm) = changes.utm {
             for value in [
@@ -475,7 +487,7 @@ impl QrService {
                 .insert(code.as_str().to_owned(), target.clone());
             return Ok(target);
         }
-        let target = self.store.by_code(code.as_str()).await?.and_then(|qr| {
+        let target = self.store.target_by_code(code.as_str()).await?.and_then(|(qr, disabled)| {
             let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
             Some(Arc::new(Target {
                 qr_id: qr.id,
@@ -485,6 +497,7 @@ impl QrService {
                 paused: qr.paused,
                 rules: qr.rules,
                 utm: qr.utm,
+                disabled,
             }))
         });
         self.targets
