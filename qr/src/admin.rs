@@ -50,7 +50,9 @@ async fn disable(
         code: body.code,
         id: body.id,
     };
-    Ok(Json(state.service.disable_code(&which, &body.reason).await?))
+    Ok(Json(
+        state.service.disable_code(&which, &body.reason).await?,
+    ))
 }
 
 async fn enable(
@@ -91,7 +93,10 @@ async fn block(
     _: Founder,
     Json(body): Json<BlockBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let domain = state.service.block_domain(&body.domain, &body.reason).await?;
+    let domain = state
+        .service
+        .block_domain(&body.domain, &body.reason)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "domain": domain })),

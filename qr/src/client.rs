@@ -7,8 +7,8 @@ use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
 use crate::admin::BlocklistView;
 use crate::api::{ListView, QrView, StyleView};
-use crate::moderation::CodeLookup;
 use crate::bulk::{BulkCreated, RowError};
+use crate::moderation::CodeLookup;
 
 /// What a bulk upload came to.
 #[derive(Debug)]

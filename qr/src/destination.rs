@@ -231,7 +231,10 @@ mod tests {
     #[test]
     fn founder_domains_are_bare_host_names() {
         assert_eq!(parse_domain(" Evil.Example. "), Some("evil.example".into()));
-        assert_eq!(parse_domain("café.example"), Some("xn--caf-dma.example".into()));
+        assert_eq!(
+            parse_domain("café.example"),
+            Some("xn--caf-dma.example".into())
+        );
         for bad in [
             "",
             "localhost",

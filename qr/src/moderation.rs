@@ -200,7 +200,10 @@ impl QrService {
     /// at once. Codes that already point there keep working until the founder disables them.
     pub async fn block_domain(&self, raw: &str, reason: &str) -> Result<String, QrError> {
         let domain = destination::parse_domain(raw).ok_or_else(|| {
-            QrError::invalid("domain", "a domain name like example.com (no https://, no path)")
+            QrError::invalid(
+                "domain",
+                "a domain name like example.com (no https://, no path)",
+            )
         })?;
         let reason = reason.trim();
         if reason.chars().count() > MAX_REASON || reason.chars().any(char::is_control) {

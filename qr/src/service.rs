@@ -12,11 +12,11 @@ use shared::ids::now_ms;
 
 use crate::code::ShortCode;
 use crate::destination::{Blocklist, Destination};
-use crate::moderation::Moderation;
 use crate::error::QrError;
 use crate::gate::{self, Attempts};
 use crate::microsite::{self, Caller, MicrositeDirectory};
 use crate::model::{Content, Kind, QrCode};
+use crate::moderation::Moderation;
 use crate::redis_cache::RedisTargets;
 use crate::render::{self, Matrix};
 use crate::rules::{Rules, Utm};
@@ -487,19 +487,23 @@ impl QrService {
                 .insert(code.as_str().to_owned(), target.clone());
             return Ok(target);
         }
-        let target = self.store.target_by_code(code.as_str()).await?.and_then(|(qr, disabled)| {
-            let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
-            Some(Arc::new(Target {
-                qr_id: qr.id,
-                owner_id: qr.owner_id,
-                code: qr.code,
-                destination,
-                paused: qr.paused,
-                rules: qr.rules,
-                utm: qr.utm,
-                disabled,
-            }))
-        });
+        let target = self
+            .store
+            .target_by_code(code.as_str())
+            .await?
+            .and_then(|(qr, disabled)| {
+                let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
+                Some(Arc::new(Target {
+                    qr_id: qr.id,
+                    owner_id: qr.owner_id,
+                    code: qr.code,
+                    destination,
+                    paused: qr.paused,
+                    rules: qr.rules,
+                    utm: qr.utm,
+                    disabled,
+                }))
+            });
         self.targets
             .insert(code.as_str().to_owned(), target.clone());
         // Only found codes go to Redis: "no such code" stays a short-lived local answer.

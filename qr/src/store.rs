@@ -434,12 +434,12 @@ pub struct BlockedDomain {
 impl Store {
     /// Why and when the founder disabled this code, if they did.
     pub async fn code_disabled(&self, qr_id: &str) -> Result<Option<(String, i64)>, QrError> {
-        Ok(sqlx::query_as(
-            "SELECT reason, disabled_at FROM qr_disabled_codes WHERE qr_id = $1",
+        Ok(
+            sqlx::query_as("SELECT reason, disabled_at FROM qr_disabled_codes WHERE qr_id = $1")
+                .bind(qr_id)
+                .fetch_optional(self.db.pool())
+                .await?,
         )
-        .bind(qr_id)
-        .fetch_optional(self.db.pool())
-        .await?)
     }
 
     pub async fn disable_code(&self, qr_id: &str, reason: &str, at: i64) -> Result<(), QrError> {
@@ -485,9 +485,11 @@ impl Store {
     }
 
     pub async fn disabled_owners(&self) -> Result<Vec<String>, QrError> {
-        Ok(sqlx::query_scalar("SELECT owner_id FROM qr_disabled_owners")
-            .fetch_all(self.db.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT owner_id FROM qr_disabled_owners")
+                .fetch_all(self.db.pool())
+                .await?,
+        )
     }
 
     /// The founder's blocked domains, alphabetically.

@@ -64,7 +64,12 @@ async fn a_disabled_code_shows_the_disabled_page_on_every_instance() {
         let anonymous = a.call(Method::POST, path, None, Some(body.clone())).await;
         assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
         let owner = a
-            .call(Method::POST, path, Some(&a.token("alice")), Some(body.clone()))
+            .call(
+                Method::POST,
+                path,
+                Some(&a.token("alice")),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(owner.status, StatusCode::NOT_FOUND, "founders only");
         let founder = a.founder_token("boss");
@@ -97,7 +102,10 @@ async fn a_disabled_code_shows_the_disabled_page_on_every_instance() {
         assert!(page.header("location").is_empty());
         let html = page.text();
         assert!(html.contains("This code has been disabled"), "{html}");
-        assert!(html.contains(&format!("href=\"/report?code={code}\"")), "{html}");
+        assert!(
+            html.contains(&format!("href=\"/report?code={code}\"")),
+            "{html}"
+        );
         // The other instance drops its cached copy on `qr.changed`.
         eventually_scans(&b, &code, StatusCode::GONE).await;
 
@@ -154,8 +162,7 @@ async fn a_disabled_code_shows_the_disabled_page_on_every_instance() {
 
 #[tokio::test]
 async fn every_code_of_a_disabled_account_shows_the_disabled_page() {
-    for db in testing::databases("every_code_of_a_disabled_account_shows_the_disabled_page").await
-    {
+    for db in testing::databases("every_code_of_a_disabled_account_shows_the_disabled_page").await {
         let bus = EventBus::memory(10_000);
         let a = instance(&db.db, &bus).await;
         let b = instance(&db.db, &bus).await;
@@ -232,10 +239,20 @@ async fn a_blocked_domain_is_refused_on_create_and_edit_on_every_instance() {
         let path = "/api/v1/qr/admin/blocklist";
         let block = |domain: &str| json!({"domain": domain, "reason": "phishing kit"});
         let by_user = a
-            .call(Method::POST, path, Some(&alice), Some(block("phish.example")))
+            .call(
+                Method::POST,
+                path,
+                Some(&alice),
+                Some(block("phish.example")),
+            )
             .await;
         assert_eq!(by_user.status, StatusCode::NOT_FOUND);
-        for bad in ["https://phish.example", "phish.example/login", "<b>.example", ""] {
+        for bad in [
+            "https://phish.example",
+            "phish.example/login",
+            "<b>.example",
+            "",
+        ] {
             let refused = a
                 .call(Method::POST, path, Some(&founder), Some(block(bad)))
                 .await;
@@ -243,25 +260,45 @@ async fn a_blocked_domain_is_refused_on_create_and_edit_on_every_instance() {
             assert_eq!(refused.json()["error"]["field"], "domain", "{bad}");
         }
         let added = a
-            .call(Method::POST, path, Some(&founder), Some(block(" Phish.Example ")))
+            .call(
+                Method::POST,
+                path,
+                Some(&founder),
+                Some(block(" Phish.Example ")),
+            )
             .await;
         assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
         assert_eq!(added.json()["domain"], "phish.example");
         let again = a
-            .call(Method::POST, path, Some(&founder), Some(block("phish.example")))
+            .call(
+                Method::POST,
+                path,
+                Some(&founder),
+                Some(block("phish.example")),
+            )
             .await;
         assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
 
         // At once on the instance that took the change: create and edit.
         let blocked = json!({"name": "Bad", "destination": "https://login.phish.example/x"});
         let create = a
-            .call(Method::POST, "/api/v1/qr", Some(&alice), Some(blocked.clone()))
+            .call(
+                Method::POST,
+                "/api/v1/qr",
+                Some(&alice),
+                Some(blocked.clone()),
+            )
             .await;
         assert_eq!(create.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(create.text().contains("phish.example"), "{}", create.text());
         let edit_to = json!({"destination": "https://phish.example/"});
         let edit = a
-            .call(Method::PATCH, &edit_path, Some(&alice), Some(edit_to.clone()))
+            .call(
+                Method::PATCH,
+                &edit_path,
+                Some(&alice),
+                Some(edit_to.clone()),
+            )
             .await;
         assert_eq!(edit.status, StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -269,7 +306,12 @@ async fn a_blocked_domain_is_refused_on_create_and_edit_on_every_instance() {
         let mut refused = false;
         for _ in 0..50 {
             let edit = b
-                .call(Method::PATCH, &edit_path, Some(&alice), Some(edit_to.clone()))
+                .call(
+                    Method::PATCH,
+                    &edit_path,
+                    Some(&alice),
+                    Some(edit_to.clone()),
+                )
                 .await;
             if edit.status == StatusCode::UNPROCESSABLE_ENTITY {
                 refused = true;
@@ -280,7 +322,12 @@ async fn a_blocked_domain_is_refused_on_create_and_edit_on_every_instance() {
         }
         assert!(refused, "instance b never refused the blocked domain");
         let create = b
-            .call(Method::POST, "/api/v1/qr", Some(&alice), Some(blocked.clone()))
+            .call(
+                Method::POST,
+                "/api/v1/qr",
+                Some(&alice),
+                Some(blocked.clone()),
+            )
             .await;
         assert_eq!(create.status, StatusCode::UNPROCESSABLE_ENTITY);
 
