@@ -17,6 +17,8 @@ use crate::store::gate::{Invite, WaitlistEntry};
 pub fn router() -> Router<AuthState> {
     Router::new()
         .route("/api/v1/auth/admin/users", get(users))
+        .route("/api/v1/auth/admin/users/disable", post(disable_user))
+        .route("/api/v1/auth/admin/users/enable", post(enable_user))
         .route("/api/v1/auth/admin/waitlist", get(waitlist))
         .route("/api/v1/auth/admin/waitlist/approve", post(approve))
         .route("/api/v1/auth/admin/waitlist/reject", post(reject))
@@ -36,6 +38,7 @@ struct UserRow {
     invite_code: Option<String>,
     email_verified: bool,
     demo: bool,
+    disabled: bool,
 }
 
 async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRow>>, AuthError> {
@@ -45,6 +48,7 @@ async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRo
             .map(|u| UserRow {
                 email_verified: u.email_verified_at.is_some(),
                 demo: u.demo == 1,
+                disabled: u.disabled_at.is_some(),
                 source: u.source.unwrap_or_else(|| "direct".to_owned()),
                 id: u.id,
                 email: u.email,
@@ -54,6 +58,29 @@ async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRo
             })
             .collect(),
     ))
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    user_id: String,
+}
+
+async fn disable_user(
+    State(s): State<AuthState>,
+    _: Founder,
+    Json(body): Json<UserBody>,
+) -> Result<StatusCode, AuthError> {
+    s.auth.disable_user(&body.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn enable_user(
+    State(s): State<AuthState>,
+    _: Founder,
+    Json(body): Json<UserBody>,
+) -> Result<StatusCode, AuthError> {
+    s.auth.enable_user(&body.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(serde::Serialize)]

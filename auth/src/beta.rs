@@ -4,13 +4,15 @@
 //! analytics service can keep the console's numbers without reading auth's tables.
 
 use shared::bus::{Event, topics};
-use shared::events::{UserDeleted, UserSignedUp, WaitlistSize};
+use shared::events::{UserDeleted, UserDisabled, UserEnabled, UserSignedUp, WaitlistSize};
+use shared::identity::Role;
 
 use crate::domain::Email;
 use crate::error::AuthError;
 use crate::secrets::{self, random_token};
 use crate::service::Auth;
 use crate::store::gate::{self, Invite, WaitlistEntry};
+use crate::store::sessions;
 use crate::store::users::{self, Listed};
 
 /// The most invite codes one request may create.
@@ -116,6 +118,53 @@ impl Auth {
 
     pub async fn invites(&self) -> Result<Vec<Invite>, AuthError> {
         gate::invites(&self.db).await
+    }
+
+    /// Disables an account (the founder's moderation): it can no longer log in, refresh or use
+    /// an API key, every session ends now, and `user.disabled` tells qr to answer all its codes
+    /// with the "disabled" page. Founders cannot be disabled (the console must keep an owner).
+    /// Idempotent: disabling again announces again, which is how a lost event is repaired.
+    pub async fn disable_user(&self, user_id: &str) -> Result<(), AuthError> {
+        let user = users::by_id(&self.db, user_id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        if user.role == Role::Founder {
+            return Err(AuthError::invalid(
+                "user_id",
+                "a founder's account cannot be disabled",
+            ));
+        }
+        users::set_disabled(&self.db, &user.id, Some(shared::ids::now_ms())).await?;
+        for family in sessions::revoke_others(&self.db, &user.id, None).await? {
+            self.identity.revoke_and_announce(&family, &self.bus);
+        }
+        self.bus
+            .publish(Event::new(
+                topics::USER_DISABLED,
+                UserDisabled {
+                    user_id: user.id.clone(),
+                },
+            ))
+            .map_err(AuthError::internal)?;
+        tracing::info!(user_id = %user.id, "account disabled by the founder");
+        Ok(())
+    }
+
+    /// Enables a disabled account again: it may log in, and its codes redirect again.
+    pub async fn enable_user(&self, user_id: &str) -> Result<(), AuthError> {
+        if !users::set_disabled(&self.db, user_id, None).await? {
+            return Err(AuthError::NotFound);
+        }
+        self.bus
+            .publish(Event::new(
+                topics::USER_ENABLED,
+                UserEnabled {
+                    user_id: user_id.to_owned(),
+                },
+            ))
+            .map_err(AuthError::internal)?;
+        tracing::info!(%user_id, "account enabled by the founder");
+        Ok(())
     }
 
     pub async fn promote(&self, email: &str) -> Result<bool, AuthError> {

@@ -401,6 +401,9 @@ pub struct AdminUser {
     pub invite_code: Option<String>,
     pub email_verified: bool,
     pub demo: bool,
+    /// The founder disabled the account.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -479,6 +482,31 @@ impl AuthClient {
             .call(
                 Method::POST,
                 "/api/v1/auth/admin/waitlist/reject",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    /// Disables an account: no more logins, its sessions end, its codes show the disabled page.
+    pub async fn admin_disable_user(&self, token: &str, user_id: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "user_id": user_id });
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/admin/users/disable",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn admin_enable_user(&self, token: &str, user_id: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "user_id": user_id });
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/admin/users/enable",
                 bearer(token),
                 Some(&body),
             )

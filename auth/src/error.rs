@@ -25,6 +25,9 @@ pub enum AuthError {
     InvalidToken,
     #[error("wrong one-time code")]
     InvalidCode,
+    /// The founder disabled the account. Said only after the right password.
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("rate limited for {0:?}")]
     RateLimited(Duration),
     #[error("not found")]
@@ -88,6 +91,11 @@ impl From<AuthError> for ApiError {
                 StatusCode::UNAUTHORIZED,
                 "invalid_code",
                 "That code is not right.",
+            ),
+            AuthError::AccountDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account has been disabled. Write to us if you think this is a mistake.",
             ),
             AuthError::RateLimited(_) => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

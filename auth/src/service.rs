@@ -268,6 +268,9 @@ impl Auth {
         let Some(mut user) = user else {
             return Err(AuthError::InvalidCredentials);
         };
+        if user.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
         let email = Email::parse(&user.email)?;
         if self.role_for(&email) == Role::Founder && user.role != Role::Founder {
             users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
@@ -308,6 +311,9 @@ impl Auth {
         let user = users::by_id(&self.db, &claims.sub)
             .await?
             .ok_or(AuthError::InvalidToken)?;
+        if user.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
         let account_key = format!("login:acct:{}", sha256_hex(&user.email));
         self.limiter
             .check(&account_key, limits::LOGIN_PER_ACCOUNT)
@@ -372,6 +378,7 @@ impl Auth {
         }
         let user = users::by_id(&self.db, &row.user_id)
             .await?
+            .filter(|user| !user.disabled)
             .ok_or(AuthError::InvalidRefreshToken)?;
         self.issue(&user, &row.family_id).await
     }

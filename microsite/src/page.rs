@@ -78,6 +78,8 @@ struct PageTemplate<'a> {
     title: &'a str,
     description: &'a str,
     canonical: String,
+    /// The footer's report link, pre-filled with this page's address.
+    report_href: String,
     image: Option<&'a str>,
     css: &'a str,
     has_profile: bool,
@@ -102,6 +104,10 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         lang: &content.lang,
         title: &content.title,
         description: content.description.as_deref().unwrap_or_default(),
+        report_href: format!(
+            "/report?url={}",
+            url::form_urlencoded::byte_serialize(canonical.as_bytes()).collect::<String>()
+        ),
         canonical: canonical.clone(),
         image,
         css: &css,

@@ -57,7 +57,7 @@ async fn a_view_is_published_and_the_page_is_locked_down() {
             "<meta property=\"og:image\" content=\"https://images.example.com/lumen.jpg\">",
             "<link rel=\"canonical\" href=\"http://scan.test/m/lumen\">",
             "https://player.vimeo.com/video/76979871?dnt=1",
-            "href=\"/report\"",
+            "href=\"/report?url=http%3A%2F%2Fscan.test%2Fm%2Flumen\"",
         ] {
             assert!(html.contains(fragment), "missing {fragment}");
         }

@@ -49,6 +49,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/qr/{id}/image.svg", get(image_svg))
         .route("/api/v1/qr/{id}/image.png", get(image_png))
         .route("/api/v1/qr/{id}/print.svg", get(print_sheet))
+        .merge(crate::admin::router())
         .with_state(state)
 }
 

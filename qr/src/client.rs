@@ -5,8 +5,10 @@ use axum::http::{HeaderValue, Method, header};
 use bytes::Bytes;
 use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
+use crate::admin::BlocklistView;
 use crate::api::{ListView, QrView, StyleView};
 use crate::bulk::{BulkCreated, RowError};
+use crate::moderation::CodeLookup;
 
 /// What a bulk upload came to.
 #[derive(Debug)]
@@ -267,6 +269,90 @@ impl QrClient {
             )
             .await?;
         self.inner.decode(answer)
+    }
+}
+
+/// The founder's moderation (`/api/v1/qr/admin/*`); a non-founder's token gets `NotFound`.
+impl QrClient {
+    /// A code by its short code: owner, destination, whether it is disabled.
+    pub async fn admin_lookup(&self, token: &str, code: &str) -> Result<CodeLookup, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                &format!("/api/v1/qr/admin/lookup?code={}", encode(code)),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn admin_disable(
+        &self,
+        token: &str,
+        code: &str,
+        reason: &str,
+    ) -> Result<CodeLookup, ClientError> {
+        let body = serde_json::json!({ "code": code, "reason": reason });
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/qr/admin/disable",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn admin_enable(&self, token: &str, code: &str) -> Result<CodeLookup, ClientError> {
+        let body = serde_json::json!({ "code": code });
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/qr/admin/enable",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn admin_blocklist(&self, token: &str) -> Result<BlocklistView, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/qr/admin/blocklist",
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    pub async fn admin_block(
+        &self,
+        token: &str,
+        domain: &str,
+        reason: &str,
+    ) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "domain": domain, "reason": reason });
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/qr/admin/blocklist",
+                bearer(token),
+                Some(&body),
+            )
+            .await
+    }
+
+    pub async fn admin_unblock(&self, token: &str, domain: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "domain": domain });
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/qr/admin/blocklist/remove",
+                bearer(token),
+                Some(&body),
+            )
+            .await
     }
 }
 

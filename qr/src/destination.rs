@@ -114,12 +114,44 @@ impl Blocklist {
         }
     }
 
+    /// This list plus `extra` domains (the founder's, already normalised by [`parse_domain`]).
+    pub fn merged_with(&self, extra: impl IntoIterator<Item = String>) -> Self {
+        let mut domains = self.domains.clone();
+        domains.extend(extra);
+        Self { domains }
+    }
+
     pub fn len(&self) -> usize {
         self.domains.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.domains.is_empty()
+    }
+}
+
+/// The longest domain name DNS allows.
+pub const MAX_DOMAIN_LEN: usize = 253;
+
+/// A domain the founder typed into the console, as the blocklist stores it: lower case, no
+/// trailing dot, international names in their `xn--` form (what [`Destination::parse`] sees).
+/// Anything that is not a bare host name (a URL, a path, a port, spaces) is `None`.
+pub fn parse_domain(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('.');
+    if raw.is_empty()
+        || raw.len() > MAX_DOMAIN_LEN
+        || raw
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "/\\?#@:%[]".contains(c))
+    {
+        return None;
+    }
+    let url = Url::parse(&format!("https://{raw}/")).ok()?;
+    match url.host()? {
+        url::Host::Domain(host) if host.contains('.') && url.port().is_none() => {
+            Some(host.trim_end_matches('.').to_ascii_lowercase())
+        }
+        _ => None,
     }
 }
 
@@ -194,6 +226,31 @@ mod tests {
             parse("https://user:pw@example.com"),
             Err(DestinationError::Credentials)
         );
+    }
+
+    #[test]
+    fn founder_domains_are_bare_host_names() {
+        assert_eq!(parse_domain(" Evil.Example. "), Some("evil.example".into()));
+        assert_eq!(
+            parse_domain("café.example"),
+            Some("xn--caf-dma.example".into())
+        );
+        for bad in [
+            "",
+            "localhost",
+            "https://evil.example",
+            "evil.example/path",
+            "evil.example:8080",
+            "user@evil.example",
+            "evil example",
+            "<script>.example",
+            "127.0.0.1",
+        ] {
+            assert_eq!(parse_domain(bad), None, "{bad:?}");
+        }
+        let merged = Blocklist::from_lines("file.example").merged_with(["added.example".into()]);
+        assert!(merged.matching("a.added.example").is_some());
+        assert!(merged.matching("file.example").is_some());
     }
 
     #[test]

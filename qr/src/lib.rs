@@ -1,6 +1,7 @@
 //! The qr service: QR codes, their short codes and destinations, rendering, and the public
 //! `GET /r/{code}` redirect.
 
+pub mod admin;
 pub mod api;
 pub mod bots;
 pub mod bulk;
@@ -12,6 +13,7 @@ pub mod experiments;
 pub mod gate;
 pub mod microsite;
 pub mod model;
+pub mod moderation;
 pub mod redirect;
 mod redis_cache;
 pub mod render;

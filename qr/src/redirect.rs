@@ -69,6 +69,12 @@ pub async fn scan(
     let bot = bots::is_bot(user_agent);
     let human = !bot && !is_head && !prefetch;
 
+    // The founder's decision wins over every rule and preview. Memory only (see `moderation`).
+    if state.service.is_disabled(&target) {
+        publish(&state, &target, &parts, "disabled", None, prefetch);
+        return disabled(&target.code);
+    }
+
     if bot && let Some(preview) = &target.rules.preview {
         let page = PreviewPage {
             title: &preview.title,
@@ -96,7 +102,7 @@ pub async fn scan(
     if human && destination.is_some() {
         state.service.count_human_scan(&target);
     }
-    answer(outcome, destination, StatusCode::FOUND)
+    answer(outcome, destination, StatusCode::FOUND, &target.code)
 }
 
 /// `POST /r/{code}`: the password form of a protected code. Same-origin only (the route's CSRF
@@ -114,6 +120,9 @@ pub async fn unlock(
         Ok(Ok(None)) => return not_found(),
         _ => return unavailable(),
     };
+    if state.service.is_disabled(&target) {
+        return disabled(&target.code);
+    }
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 4096).await else {
         return password_page(
@@ -130,7 +139,7 @@ pub async fn unlock(
     let (outcome, destination) = decide(&state, &target, &parts).await;
     let (Some(hash), Some(_)) = (&target.rules.password_hash, &destination) else {
         // Not protected (any more), or paused/expired: answer as a scan would, without a count.
-        return answer(outcome, destination, StatusCode::SEE_OTHER);
+        return answer(outcome, destination, StatusCode::SEE_OTHER, &target.code);
     };
     let visitor = gate::visitor(shared::client_ip::client_ip(&parts, &state.trusted_proxies));
     let attempts = state.service.attempts();
@@ -155,7 +164,7 @@ pub async fn unlock(
     if !bots::is_bot(user_agent) {
         state.service.count_human_scan(&target);
     }
-    answer(outcome, destination, StatusCode::SEE_OTHER)
+    answer(outcome, destination, StatusCode::SEE_OTHER, &target.code)
 }
 
 /// Runs the rules for this request: pause, expiry, limit, routes (device, country, schedule).
@@ -207,20 +216,37 @@ async fn decide(
     (outcome, destination)
 }
 
-fn answer(outcome: Outcome, destination: Option<String>, redirect: StatusCode) -> Response {
+fn answer(
+    outcome: Outcome,
+    destination: Option<String>,
+    redirect: StatusCode,
+    code: &str,
+) -> Response {
     match (outcome, destination) {
         (Outcome::Redirect { .. }, Some(url)) => redirect_to(&url, redirect),
         (Outcome::Paused, _) => status_page(
             StatusCode::GONE,
             "This code is paused",
             "Whoever printed this code has paused it for now. Try again later.",
+            Some(code),
         ),
         _ => status_page(
             StatusCode::GONE,
             "This code has expired",
             "This QR code is no longer active.",
+            Some(code),
         ),
     }
+}
+
+/// A code the founder disabled, or a code of a disabled account.
+fn disabled(code: &str) -> Response {
+    status_page(
+        StatusCode::GONE,
+        "This code has been disabled",
+        "Scanpage has disabled this QR code. It no longer leads anywhere.",
+        Some(code),
+    )
 }
 
 fn password_page(status: StatusCode, error: Option<&'static str>, locked: bool) -> Response {
@@ -347,13 +373,16 @@ struct StatusPage<'a> {
     chrome: Chrome,
     title: &'a str,
     message: &'a str,
+    /// The scanned code, for the pre-filled report link (a short code: letters, digits, `-`).
+    code: Option<&'a str>,
 }
 
-fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
+fn status_page(status: StatusCode, title: &str, message: &str, code: Option<&str>) -> Response {
     let page = StatusPage {
         chrome: Chrome::default(),
         title,
         message,
+        code,
     };
     page_response(status, page.render())
 }
@@ -378,6 +407,7 @@ fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "This QR code doesn't exist",
         "The code you scanned isn't one of ours, or it has been removed.",
+        None,
     )
 }
 
@@ -386,5 +416,6 @@ fn unavailable() -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         "We can't open this code right now",
         "Something on our side is briefly unavailable. Please scan again in a minute.",
+        None,
     )
 }

@@ -17,6 +17,7 @@ use crate::error::QrError;
 use crate::gate::{self, Attempts};
 use crate::microsite::{self, Caller, MicrositeDirectory};
 use crate::model::{Content, Kind, QrCode};
+use crate::moderation::Moderation;
 use crate::redis_cache::RedisTargets;
 use crate::render::{self, Matrix};
 use crate::rules::{Rules, Utm};
@@ -37,6 +38,10 @@ pub struct Target {
     pub paused: bool,
     pub rules: Rules,
     pub utm: Option<Utm>,
+    /// The founder disabled this code (see `moderation`). Absent in entries cached in Redis
+    /// before the field existed: those are read as not disabled and expire within minutes.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// The fields a create or an edit may set.
@@ -63,7 +68,8 @@ type RenderCache = moka::sync::Cache<String, Bytes>;
 pub struct QrService {
     store: Store,
     bus: EventBus,
-    blocklist: Blocklist,
+    /// Disabled codes and owners, and the blocklist (the file's and the founder's domains).
+    moderation: Moderation,
     public_base_url: Arc<str>,
     /// code → target (`None` caches "no such code" briefly, so junk never reaches the database).
     targets: moka::sync::Cache<String, Option<Arc<Target>>>,
@@ -105,7 +111,7 @@ impl QrService {
             attempts: Attempts::default(),
             store,
             bus,
-            blocklist,
+            moderation: Moderation::new(blocklist),
             public_base_url,
             targets: moka::sync::Cache::builder()
                 .max_capacity(200_000)
@@ -153,6 +159,10 @@ impl QrService {
 
     pub fn attempts(&self) -> &Attempts {
         &self.attempts
+    }
+
+    pub fn moderation(&self) -> &Moderation {
+        &self.moderation
     }
 
     pub async fn create(&self, caller: &Caller, mut changes: Changes) -> Result<QrCode, QrError> {
@@ -353,7 +363,7 @@ impl QrService {
 
     /// Drops a code from this instance's cache and Redis, and tells the other instances to drop
     /// it too (they delete the Redis key again, which covers a fill that raced this edit).
-    async fn forget(&self, code: &str) {
+    pub(crate) async fn forget(&self, code: &str) {
         self.invalidate(code).await;
         let event = Event::new(topics::QR_CHANGED, serde_json::json!({ "code": code }));
         if let Err(err) = self.bus.publish(event) {
@@ -372,6 +382,8 @@ impl QrService {
     /// Validates `changes` and writes them into `qr`. On create, missing required fields are
     /// errors; on edit, absent fields stay as they are.
     fn apply(&self, qr: &mut QrCode, changes: Changes, creating: bool) -> Result<(), QrError> {
+        // One snapshot for the whole change: the founder may add a domain meanwhile.
+        let blocklist = self.moderation.blocklist();
         if let Some(name) = changes.name {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -403,7 +415,7 @@ impl QrService {
             }
         } else if qr.kind.is_dynamic() {
             if let Some(raw) = changes.destination {
-                let destination = Destination::parse(&raw, &self.blocklist).map_err(|source| {
+                let destination = Destination::parse(&raw, &blocklist).map_err(|source| {
                     QrError::Destination {
                         field: "destination".into(),
                         source,
@@ -443,7 +455,7 @@ impl QrService {
             // A hash is never taken from a client; the caller decides what the stored one becomes.
             rules.password_hash = None;
             let sets_variants = !rules.variants.is_empty();
-            let rules = rules.validated(&self.blocklist);
+            let rules = rules.validated(&blocklist);
             if sets_variants {
                 // Flag off, a mistake in new variants is still "not enabled", not a field error.
                 let new = rules.as_ref().map_or(&[][..], |r| &r.variants[..]);
@@ -496,18 +508,23 @@ impl QrService {
                 .insert(code.as_str().to_owned(), target.clone());
             return Ok(target);
         }
-        let target = self.store.by_code(code.as_str()).await?.and_then(|qr| {
-            let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
-            Some(Arc::new(Target {
-                qr_id: qr.id,
-                owner_id: qr.owner_id,
-                code: qr.code,
-                destination,
-                paused: qr.paused,
-                rules: qr.rules,
-                utm: qr.utm,
-            }))
-        });
+        let target = self
+            .store
+            .target_by_code(code.as_str())
+            .await?
+            .and_then(|(qr, disabled)| {
+                let destination = qr.destination.filter(|_| qr.kind.is_dynamic())?;
+                Some(Arc::new(Target {
+                    qr_id: qr.id,
+                    owner_id: qr.owner_id,
+                    code: qr.code,
+                    destination,
+                    paused: qr.paused,
+                    rules: qr.rules,
+                    utm: qr.utm,
+                    disabled,
+                }))
+            });
         self.targets
             .insert(code.as_str().to_owned(), target.clone());
         // Only found codes go to Redis: "no such code" stays a short-lived local answer.

@@ -178,6 +178,36 @@ impl Store {
         row.map(QrCode::try_from).transpose()
     }
 
+    /// A code by its short code and whether the founder disabled it: what the redirect caches.
+    pub async fn target_by_code(&self, code: &str) -> Result<Option<(QrCode, bool)>, QrError> {
+        #[derive(FromRow)]
+        struct TargetRow {
+            #[sqlx(flatten)]
+            row: Row,
+            disabled: i64,
+        }
+        let sql = format!(
+            "SELECT {COLUMNS}, (SELECT COUNT(*) FROM qr_disabled_codes d WHERE d.qr_id = qr_codes.id) \
+             AS disabled FROM qr_codes WHERE code = $1"
+        );
+        let row: Option<TargetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(code)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| Ok((QrCode::try_from(r.row)?, r.disabled > 0)))
+            .transpose()
+    }
+
+    /// A code by its id, whoever owns it (the founder's moderation only).
+    pub async fn by_id_any_owner(&self, id: &str) -> Result<Option<QrCode>, QrError> {
+        let sql = format!("SELECT {COLUMNS} FROM qr_codes WHERE id = $1");
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(QrCode::try_from).transpose()
+    }
+
     /// The owner's codes, newest first, after `cursor`.
     pub async fn list(&self, q: ListQuery<'_>) -> Result<Page, QrError> {
         let (cursor_at, cursor_id) = q.cursor.clone().unwrap_or((i64::MAX, String::new()));
@@ -287,20 +317,28 @@ impl Store {
         .bind(owner_id)
         .fetch_optional(self.db.pool())
         .await?;
-        sqlx::query("DELETE FROM qr_scan_counts WHERE qr_id = $1")
+        for table in ["qr_scan_counts", "qr_disabled_codes"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE qr_id = $1"
+            )))
             .bind(id)
             .execute(self.db.pool())
             .await?;
+        }
         code.ok_or(QrError::NotFound)
     }
 
     /// Removes everything a user owns; returns their short codes (to invalidate caches).
     pub async fn delete_owner(&self, owner_id: &str) -> Result<Vec<String>, QrError> {
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query("DELETE FROM qr_scan_counts WHERE qr_id IN (SELECT id FROM qr_codes WHERE owner_id = $1)")
+        for table in ["qr_scan_counts", "qr_disabled_codes"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE qr_id IN (SELECT id FROM qr_codes WHERE owner_id = $1)"
+            )))
             .bind(owner_id)
             .execute(&mut *tx)
             .await?;
+        }
         let codes: Vec<String> =
             sqlx::query_scalar("DELETE FROM qr_codes WHERE owner_id = $1 RETURNING code")
                 .bind(owner_id)
@@ -381,5 +419,108 @@ impl Store {
             return Err(QrError::NotFound);
         }
         Ok(())
+    }
+}
+
+/// A domain the founder blocked from the console.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize)]
+pub struct BlockedDomain {
+    pub domain: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// The founder's moderation: disabled codes, disabled owners, blocked domains.
+impl Store {
+    /// Why and when the founder disabled this code, if they did.
+    pub async fn code_disabled(&self, qr_id: &str) -> Result<Option<(String, i64)>, QrError> {
+        Ok(
+            sqlx::query_as("SELECT reason, disabled_at FROM qr_disabled_codes WHERE qr_id = $1")
+                .bind(qr_id)
+                .fetch_optional(self.db.pool())
+                .await?,
+        )
+    }
+
+    pub async fn disable_code(&self, qr_id: &str, reason: &str, at: i64) -> Result<(), QrError> {
+        sqlx::query(
+            "INSERT INTO qr_disabled_codes (qr_id, reason, disabled_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (qr_id) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(qr_id)
+        .bind(reason)
+        .bind(at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn enable_code(&self, qr_id: &str) -> Result<(), QrError> {
+        sqlx::query("DELETE FROM qr_disabled_codes WHERE qr_id = $1")
+            .bind(qr_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records an owner as disabled (idempotent: a redelivered event changes nothing) or not.
+    pub async fn set_owner_disabled(
+        &self,
+        owner_id: &str,
+        disabled: bool,
+        at: i64,
+    ) -> Result<(), QrError> {
+        let query = if disabled {
+            sqlx::query(
+                "INSERT INTO qr_disabled_owners (owner_id, disabled_at) VALUES ($1, $2) \
+                 ON CONFLICT (owner_id) DO NOTHING",
+            )
+            .bind(owner_id)
+            .bind(at)
+        } else {
+            sqlx::query("DELETE FROM qr_disabled_owners WHERE owner_id = $1").bind(owner_id)
+        };
+        query.execute(self.db.pool()).await?;
+        Ok(())
+    }
+
+    pub async fn disabled_owners(&self) -> Result<Vec<String>, QrError> {
+        Ok(
+            sqlx::query_scalar("SELECT owner_id FROM qr_disabled_owners")
+                .fetch_all(self.db.pool())
+                .await?,
+        )
+    }
+
+    /// The founder's blocked domains, alphabetically.
+    pub async fn blocked_domains(&self) -> Result<Vec<BlockedDomain>, QrError> {
+        Ok(sqlx::query_as(
+            "SELECT domain, reason, created_at FROM qr_blocked_domains ORDER BY domain",
+        )
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    /// Adds a blocked domain; false when it was on the list already.
+    pub async fn block_domain(&self, domain: &str, reason: &str, at: i64) -> Result<bool, QrError> {
+        let done = sqlx::query(
+            "INSERT INTO qr_blocked_domains (domain, reason, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (domain) DO NOTHING",
+        )
+        .bind(domain)
+        .bind(reason)
+        .bind(at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes a blocked domain; false when it was not on the list.
+    pub async fn unblock_domain(&self, domain: &str) -> Result<bool, QrError> {
+        let done = sqlx::query("DELETE FROM qr_blocked_domains WHERE domain = $1")
+            .bind(domain)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

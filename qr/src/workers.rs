@@ -1,6 +1,6 @@
 //! Background work of the qr service, none of it on a request's time: writing human-scan counts
-//! (for `max_scans`), dropping cached codes other instances changed, and deleting a deleted
-//! user's codes.
+//! (for `max_scans`), dropping cached codes other instances changed, deleting a deleted user's
+//! codes, and keeping the founder's moderation (disabled accounts, blocked domains) current.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use shared::bus::{spawn_consumer, topics};
 use shared::context::ServiceContext;
-use shared::events::UserDeleted;
+use shared::events::{UserDeleted, UserDisabled, UserEnabled};
 use tokio::sync::mpsc;
 
 use crate::service::QrService;
@@ -47,6 +47,8 @@ pub async fn start(
     )
     .await?;
 
+    moderation(ctx, &service, &instance).await?;
+
     spawn_consumer(
         &ctx.bus,
         topics::USER_DELETED,
@@ -73,6 +75,72 @@ pub async fn start(
         },
     )
     .await
+}
+
+/// Every instance keeps disabled owners and the blocklist in memory, so each one consumes the
+/// changes in its own group; the tables are written idempotently by each (same rows). The
+/// consumers subscribe before the tables are loaded, so no change falls in between.
+async fn moderation(
+    ctx: &ServiceContext,
+    service: &Arc<QrService>,
+    instance: &str,
+) -> Result<(), shared::Error> {
+    for (topic, disabled) in [(topics::USER_DISABLED, true), (topics::USER_ENABLED, false)] {
+        let service = service.clone();
+        spawn_consumer(
+            &ctx.bus,
+            topic,
+            instance,
+            instance,
+            &ctx.shutdown,
+            move |event| {
+                let service = service.clone();
+                async move {
+                    let user_id = if disabled {
+                        serde_json::from_value::<UserDisabled>(event.payload).map(|u| u.user_id)
+                    } else {
+                        serde_json::from_value::<UserEnabled>(event.payload).map(|u| u.user_id)
+                    };
+                    let Ok(user_id) = user_id else {
+                        return true; // malformed: retrying cannot help
+                    };
+                    match service.set_owner_disabled(&user_id, disabled).await {
+                        Ok(()) => true,
+                        Err(err) => {
+                            tracing::warn!(%err, "could not record a disabled account yet");
+                            false
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+    }
+    let reload = service.clone();
+    spawn_consumer(
+        &ctx.bus,
+        topics::QR_BLOCKLIST_CHANGED,
+        instance,
+        instance,
+        &ctx.shutdown,
+        move |_| {
+            let service = reload.clone();
+            async move {
+                match service.reload_blocklist().await {
+                    Ok(()) => true,
+                    Err(err) => {
+                        tracing::warn!(%err, "could not reload the blocklist yet");
+                        false
+                    }
+                }
+            }
+        },
+    )
+    .await?;
+    service.load_moderation().await.map_err(|e| match e {
+        crate::error::QrError::Database(e) => shared::Error::Database(e),
+        other => shared::Error::Bus(format!("qr moderation: {other}")),
+    })
 }
 
 /// Writes human-scan counts once a second, many codes per transaction.

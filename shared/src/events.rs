@@ -68,6 +68,19 @@ pub struct UserDeleted {
     pub user_id: String,
 }
 
+/// `user.disabled`: the founder disabled an account. Auth refuses its logins and refreshes; qr
+/// answers every code of the user with the "disabled" page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDisabled {
+    pub user_id: String,
+}
+
+/// `user.enabled`: the founder enabled a disabled account again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEnabled {
+    pub user_id: String,
+}
+
 // --- Product lifecycle events (the founder's console counts these) --------------------------
 // Each is published by the service where it happens; analytics keeps the product metrics from
 // them. The event's `occurred_at` is when it happened (the demo seed backdates it).

@@ -158,8 +158,21 @@ impl TestKeys {
         self.token_with(user, crate::identity::Scope::all_strings())
     }
 
+    /// An access token for `user` with every scope and the founder's role.
+    pub fn founder_token(&self, user: &str) -> String {
+        self.token_as(
+            user,
+            crate::identity::Role::Founder,
+            crate::identity::Scope::all_strings(),
+        )
+    }
+
     pub fn token_with(&self, user: &str, scopes: Vec<String>) -> String {
-        use crate::identity::{AUDIENCE, Claims, ISSUER, Role};
+        self.token_as(user, crate::identity::Role::User, scopes)
+    }
+
+    fn token_as(&self, user: &str, role: crate::identity::Role, scopes: Vec<String>) -> String {
+        use crate::identity::{AUDIENCE, Claims, ISSUER};
         let now = crate::ids::now_ms() / 1000;
         self.signer
             .sign(&Claims {
@@ -169,7 +182,7 @@ impl TestKeys {
                 exp: now + 900,
                 iat: now,
                 jti: crate::ids::new_id(),
-                role: Role::User,
+                role,
                 sid: format!("session-{user}"),
                 scopes,
             })

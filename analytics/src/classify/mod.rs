@@ -34,8 +34,25 @@ pub struct Classified {
     pub referrer: Option<String>,
     pub language: Option<String>,
     pub bot: Option<BotReason>,
+    /// A scan the code answered with a page instead of sending the scanner on (see
+    /// [`REFUSED_RULES`]): stored and counted in the total, but neither human nor bot.
+    pub refused: bool,
     /// Set for humans when the day's salt is available; never stored with the event.
     pub visitor: Option<String>,
+}
+
+/// The rules of scans that reached nobody's destination: the founder disabled the code (or its
+/// owner's account), the owner paused it, it expired, or it used up its `max_scans`. Such a
+/// scan is not the owner's audience reaching them, so it is not a human scan (nor a unique, nor
+/// a step of the founder's activation funnel); qr itself counts only redirects towards
+/// `max_scans`, and this keeps the two numbers alike.
+pub const REFUSED_RULES: [&str; 4] = ["disabled", "paused", "expired", "max_scans"];
+
+impl Classified {
+    /// Counted as a human: not a bot, and the scan was answered with the destination.
+    pub fn is_human(&self) -> bool {
+        self.bot.is_none() && !self.refused
+    }
 }
 
 /// Longest label kept for a breakdown value (uap-core can capture free text from the user agent).
@@ -83,7 +100,13 @@ impl Classifier {
         );
         let ip: Option<IpAddr> = hit.ip.as_deref().and_then(|ip| ip.trim().parse().ok());
         let country = ip.and_then(|ip| self.geo.country(ip));
+        let refused = hit.kind == Kind::Scan
+            && hit
+                .rule
+                .as_deref()
+                .is_some_and(|rule| REFUSED_RULES.contains(&rule));
         let visitor = match (bot, ip, salt) {
+            _ if refused => None,
             (None, Some(ip), Some(salt)) => Some(visitor::visitor_id(
                 salt,
                 &ip.to_string(),
@@ -108,6 +131,7 @@ impl Classifier {
             referrer: referrer::domain(hit.referrer.as_deref()),
             language: language::preferred(hit.accept_language.as_deref()),
             bot,
+            refused,
             visitor,
         }
     }

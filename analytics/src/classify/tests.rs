@@ -258,3 +258,27 @@ fn stored_text_has_no_nul_and_bounded_labels() {
         "{rule}"
     );
 }
+
+#[test]
+fn scans_answered_with_a_page_are_neither_human_nor_bot() {
+    let c = classifier();
+    let safari = HUMANS[0].1;
+    for rule in REFUSED_RULES {
+        let mut h = hit(Some(safari), "GET", false);
+        h.rule = Some(rule.into());
+        let got = c.classify(&h, Some("salt"));
+        assert!(got.refused && !got.is_human(), "{rule}");
+        assert_eq!(got.bot, None, "{rule} is not a bot either");
+        assert_eq!(got.visitor, None, "{rule} is not a unique");
+    }
+    for rule in ["default", "password", "device:ios", "expired_url"] {
+        let mut h = hit(Some(safari), "GET", false);
+        h.rule = Some(rule.into());
+        assert!(c.classify(&h, Some("salt")).is_human(), "{rule}");
+    }
+    // Only scans have redirect rules; a view is never refused.
+    let mut view = hit(Some(safari), "GET", false);
+    view.kind = Kind::View;
+    view.rule = Some("disabled".into());
+    assert!(c.classify(&view, None).is_human());
+}

@@ -134,7 +134,7 @@ async fn upsert_rollups(
     type DimKey<'a> = (&'a str, Kind, i64, &'static str, &'a str);
     let mut dims: HashMap<DimKey<'_>, (&str, i64, i64)> = HashMap::new();
     for r in rows {
-        let human = r.bot.is_none();
+        let human = r.is_human();
         let unique = first_visits.contains(r.id.as_str());
         let hour = r.occurred_at.div_euclid(HOUR_MS) * HOUR_MS;
         let day = day_of(r.occurred_at);
@@ -144,7 +144,7 @@ async fn upsert_rollups(
                 .or_insert((r.owner_id.as_str(), Counts::default()));
             c.events += 1;
             c.humans += i64::from(human);
-            c.bots += i64::from(!human);
+            c.bots += i64::from(r.bot.is_some());
             c.uniques += i64::from(unique);
         }
         for (dimension, value) in dimensions(r) {

@@ -111,7 +111,7 @@ pub struct KeyOwner {
 pub async fn resolve(pool: &AnyPool, key_hash: &str) -> Result<Option<KeyOwner>, AuthError> {
     let row: Option<Resolved> = sqlx::query_as(
         "SELECT k.id, k.user_id, k.scopes, u.role FROM auth_api_keys k \
-         JOIN auth_users u ON u.id = k.user_id WHERE k.key_hash = $1",
+         JOIN auth_users u ON u.id = k.user_id WHERE k.key_hash = $1 AND u.disabled_at IS NULL",
     )
     .bind(key_hash)
     .fetch_optional(pool)

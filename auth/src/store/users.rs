@@ -13,6 +13,7 @@ struct Row {
     role: String,
     created_at: i64,
     email_verified_at: Option<i64>,
+    disabled_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct User {
     pub role: Role,
     pub created_at: i64,
     pub email_verified: bool,
+    /// The founder disabled the account: no login, no refresh, no API key.
+    pub disabled: bool,
 }
 
 impl From<Row> for User {
@@ -34,11 +37,12 @@ impl From<Row> for User {
             role: Role::parse(&row.role).unwrap_or(Role::User),
             created_at: row.created_at,
             email_verified: row.email_verified_at.is_some(),
+            disabled: row.disabled_at.is_some(),
         }
     }
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, created_at, email_verified_at";
+const COLUMNS: &str = "id, email, password_hash, role, created_at, email_verified_at, disabled_at";
 
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
@@ -73,6 +77,7 @@ pub async fn insert(
         role,
         created_at: now,
         email_verified: false,
+        disabled: false,
     })
 }
 
@@ -154,13 +159,15 @@ pub struct Listed {
     pub email_verified_at: Option<i64>,
     #[serde(skip)]
     pub demo: i32,
+    #[serde(skip)]
+    pub disabled_at: Option<i64>,
 }
 
 /// Every account, newest first, with the invite code it used.
 pub async fn list(pool: &AnyPool) -> Result<Vec<Listed>, AuthError> {
     Ok(sqlx::query_as(
         "SELECT u.id, u.email, u.role, u.created_at, u.signup_source AS source, \
-         i.code AS invite_code, u.email_verified_at, u.demo FROM auth_users u \
+         i.code AS invite_code, u.email_verified_at, u.demo, u.disabled_at FROM auth_users u \
          LEFT JOIN auth_invites i ON i.used_by = u.id ORDER BY u.created_at DESC, u.id",
     )
     .fetch_all(pool)
@@ -202,6 +209,16 @@ pub async fn insert_demo(
     .execute(pool)
     .await?;
     Ok(id)
+}
+
+/// Disables (`Some(at)`) or enables (`None`) an account; false when there is no such user.
+pub async fn set_disabled(pool: &AnyPool, id: &str, at: Option<i64>) -> Result<bool, AuthError> {
+    let done = sqlx::query("UPDATE auth_users SET disabled_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Deletes every demo account; returns their ids (so their data elsewhere can go too).

@@ -115,6 +115,11 @@ impl Qr {
         self.keys.token(user)
     }
 
+    /// An access token for `user` as a founder.
+    pub fn founder_token(&self, user: &str) -> String {
+        self.keys.founder_token(user)
+    }
+
     pub fn token_with(&self, user: &str, scopes: Vec<String>) -> String {
         self.keys.token_with(user, scopes)
     }

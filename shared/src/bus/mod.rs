@@ -28,6 +28,13 @@ pub mod topics {
     pub const MICROSITE_CLICKED: &str = "microsite.clicked";
     pub const MICROSITE_CHANGED: &str = "microsite.changed";
     pub const USER_DELETED: &str = "user.deleted";
+    /// [`crate::events::UserDisabled`]: the founder disabled an account (auth publishes; qr shows
+    /// the user's codes as disabled).
+    pub const USER_DISABLED: &str = "user.disabled";
+    /// [`crate::events::UserEnabled`]: the founder enabled a disabled account again.
+    pub const USER_ENABLED: &str = "user.enabled";
+    /// `{}`: the founder changed qr's blocklist; every qr instance reloads it from its table.
+    pub const QR_BLOCKLIST_CHANGED: &str = "qr.blocklist_changed";
     /// `{"sid"}`: a session ended before its access tokens expire (logout, password change,
     /// refresh-token reuse). Every process that verifies tokens adds it to its revoked list.
     pub const SESSION_REVOKED: &str = "auth.session_revoked";

@@ -303,7 +303,7 @@ fn path_of(referer: &str) -> Option<String> {
 }
 
 /// A report names a short code (`AbC123x`), a short URL or any http(s) URL.
-fn clean_report_target(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn clean_report_target(raw: &str) -> Result<String, ApiError> {
     let raw = raw.trim();
     let is_code = (3..=64).contains(&raw.len())
         && raw

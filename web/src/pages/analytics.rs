@@ -255,7 +255,8 @@ impl QrData {
                 headline(
                     "Human scans",
                     stats.human_scans,
-                    "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+                    "Scans by people that reached the destination; previews, crawlers, prefetches, \
+                     HEAD requests and scans of a paused, expired or disabled code left out.",
                 ),
                 headline(
                     "Unique scanners",

@@ -284,10 +284,43 @@ struct ReportPage {
     errors: Errors,
 }
 
+/// Pre-filled from the expired/paused/disabled pages (`code`) and microsite footers (`url`).
 #[derive(Deserialize, Default)]
 struct ReportQuery {
-    /// Pre-filled from the expired/paused pages and microsite footers.
     target: Option<String>,
+    code: Option<String>,
+    url: Option<String>,
+}
+
+/// The longest pre-filled target (the field's own limit).
+const MAX_TARGET_CHARS: usize = 2_048;
+
+impl ReportQuery {
+    /// The field's starting value, and the field's error when it is not a code or a web
+    /// address: the value is kept (escaped by the template, control characters dropped, cut
+    /// to the field's length) so the reporter sees what the link said, but it is flagged.
+    fn prefill(self) -> (String, Errors) {
+        let raw: String = [self.target, self.code, self.url]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.trim().is_empty())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_TARGET_CHARS)
+            .collect();
+        let raw = raw.trim().to_owned();
+        if raw.is_empty() {
+            return (raw, Errors::default());
+        }
+        match crate::beta::clean_report_target(&raw) {
+            Ok(clean) => (clean, Errors::default()),
+            Err(err) => {
+                let errors = Errors::from_api(err).unwrap_or_default();
+                (raw, errors)
+            }
+        }
+    }
 }
 
 async fn report_page(
@@ -297,14 +330,15 @@ async fn report_page(
 ) -> Response {
     let mut jar = CookieJar::default();
     let csrf = csrf_token(&state, &headers, &mut jar);
+    let (target, errors) = q.prefill();
     jar.apply(ReportPage {
         chrome: chrome(session::has_session_cookie(&headers), &csrf),
         reasons: &REPORT_REASONS,
-        target: q.target.unwrap_or_default().chars().take(2_048).collect(),
+        target,
         reason: String::new(),
         details: String::new(),
         sent: false,
-        errors: Errors::default(),
+        errors,
     })
 }
 

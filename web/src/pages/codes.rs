@@ -746,6 +746,7 @@ async fn logo(
                     errors,
                     preview_svg,
                     saved: false,
+                    features: state.features,
                 },
             )))
         }

@@ -1,6 +1,6 @@
 //! The founder's console at `/admin`: signups and their sources, the waitlist, invite codes, the
 //! activation funnel, weekly retention, the users table (and its CSV), feedback, interview
-//! opt-ins, abuse reports and the feature flags. Founders only: anyone else gets a 404 page, and
+//! opt-ins, abuse reports and moderation (`moderation`), and the feature flags. Founders only: anyone else gets a 404 page, and
 //! a visitor who is not signed in is sent to log in.
 //!
 //! Numbers come from the analytics service's `/api/v1/admin/*`, emails and the waitlist from
@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 use super::WebState;
 use super::auth::{Errors, chrome, require_session};
 use super::session::{CookieJar, Session, csrf_token, see_other};
-use crate::beta::store::{self, Feedback, Interview, Report};
+use crate::beta::store::{self, Feedback, Interview};
 
 const FORM_LIMIT: usize = 16 * 1024;
 
@@ -44,7 +44,7 @@ pub fn router() -> Router<WebState> {
             get(invites).post(create_invites).layer(small()),
         )
         .route("/admin/feedback", get(feedback))
-        .route("/admin/reports", get(reports))
+        .merge(moderation::router())
 }
 
 /// The signed-in founder, or the answer to give instead (login redirect, or a 404 page).
@@ -81,6 +81,8 @@ macro_rules! founder_or_return {
         }
     };
 }
+
+mod moderation;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {
@@ -224,6 +226,10 @@ async fn overview(
 /// One row of the users table: auth's account joined with analytics' numbers and our own
 /// interview answer.
 struct UserRow {
+    id: String,
+    /// Founders cannot be disabled: their row has no button.
+    founder: bool,
+    disabled: bool,
     email: String,
     signed_up: String,
     signed_up_at: i64,
@@ -244,6 +250,8 @@ struct UserRow {
 struct UsersQuery {
     q: Option<String>,
     sort: Option<String>,
+    /// Set by the disable/enable redirect (`moderation`).
+    notice: Option<String>,
 }
 
 const SORTS: [(&str, &str); 6] = [
@@ -275,6 +283,8 @@ async fn user_rows(state: &WebState, token: &str) -> Result<(Vec<UserRow>, bool)
             let m = by_id.get(&a.id);
             let last_active_at = m.and_then(|m| m.last_active_at).unwrap_or(a.created_at);
             UserRow {
+                founder: a.role == "founder",
+                disabled: a.disabled,
                 signed_up: day(a.created_at),
                 signed_up_at: a.created_at,
                 source: a.source,
@@ -296,6 +306,7 @@ async fn user_rows(state: &WebState, token: &str) -> Result<(Vec<UserRow>, bool)
                     .unwrap_or_default(),
                 feedback: m.map_or(0, |m| m.feedback_count),
                 email: a.email,
+                id: a.id,
             }
         })
         .collect();
@@ -330,6 +341,7 @@ struct UsersPage {
     sort: String,
     sorts: &'static [(&'static str, &'static str)],
     numbers_missing: bool,
+    notice: Option<&'static str>,
 }
 
 impl UsersPage {
@@ -362,6 +374,7 @@ async fn users(
         sort,
         sorts: &SORTS,
         numbers_missing,
+        notice: moderation::users_notice(query.notice.as_deref()),
     }))
 }
 
@@ -616,7 +629,7 @@ async fn create_invites(
     Ok(jar.apply(page))
 }
 
-// --- Feedback and reports ------------------------------------------------------------------------
+// --- Feedback ------------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/admin/feedback.html")]
@@ -672,32 +685,6 @@ async fn feedback(State(state): State<WebState>, headers: HeaderMap) -> Result<R
         feedback,
         interviews,
     }))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/admin/reports.html")]
-struct ReportsPage {
-    chrome: Chrome,
-    reports: Vec<Report>,
-}
-
-impl ReportsPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
-
-async fn reports(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let _session = founder_or_return!(state, headers, jar, "/admin/reports");
-    let csrf = csrf_token(&state, &headers, &mut jar);
-    let reports = store::reports(state.beta.pool(), 500).await?;
-    Ok(jar
-        .apply(ReportsPage {
-            chrome: chrome(true, &csrf),
-            reports,
-        })
-        .into_response())
 }
 
 #[cfg(test)]
