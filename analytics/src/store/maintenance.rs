@@ -62,10 +62,10 @@ pub async fn prune(
         "DELETE FROM analytics_events WHERE target_id IN \
          (SELECT target_id FROM analytics_targets) AND occurred_at < $1",
     )
-        .bind(events_before)
-        .execute(pool)
-        .await?
-        .rows_affected();
+    .bind(events_before)
+    .execute(pool)
+    .await?
+    .rows_affected();
     let salts = sqlx::query("DELETE FROM analytics_daily_salts WHERE day < $1")
         .bind(days_before)
         .execute(pool)
