@@ -79,6 +79,7 @@ pub async fn build_with(
         .with_features(ctx.settings.features),
     );
     workers::start(&ctx, service.clone(), counted_rx).await?;
+    export_lookups(&service);
 
     let redirect = redirect::RedirectState {
         service: service.clone(),
@@ -103,4 +104,24 @@ pub async fn build_with(
             )
             .with_state(redirect),
     ))
+}
+
+/// `qr_target_lookups_total{level}`: where redirects found their code (the cache hit ratio).
+fn export_lookups(service: &Arc<QrService>) {
+    let weak = Arc::downgrade(service);
+    shared::metrics::on_scrape(move || {
+        let Some(service) = weak.upgrade() else {
+            return false;
+        };
+        let read = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        let lookups = &service.lookups;
+        for (level, count) in [
+            ("memory", read(&lookups.memory)),
+            ("redis", read(&lookups.shared)),
+            ("database", read(&lookups.database)),
+        ] {
+            metrics::counter!("qr_target_lookups_total", "level" => level).absolute(count);
+        }
+        true
+    });
 }

@@ -65,6 +65,15 @@ pub struct Changes {
 /// Rendered images, by everything that affects their bytes.
 type RenderCache = moka::sync::Cache<String, Bytes>;
 
+/// Counters of where the redirect found a code: plain atomics on the scan path, read by the
+/// metrics exporter only when scraped (hit ratio = memory / all lookups).
+#[derive(Debug, Default)]
+pub struct Lookups {
+    pub memory: AtomicU64,
+    pub shared: AtomicU64,
+    pub database: AtomicU64,
+}
+
 pub struct QrService {
     store: Store,
     bus: EventBus,
@@ -76,6 +85,8 @@ pub struct QrService {
     renders: RenderCache,
     /// Live human-scan counts of codes that have a `max_scans` rule.
     counts: moka::sync::Cache<String, Arc<AtomicU64>>,
+    /// Where redirect lookups were answered (exported at scrape time, see `lib.rs`).
+    pub lookups: Lookups,
     counted: tokio::sync::mpsc::Sender<String>,
     /// The second cache level, shared by instances, when Redis is configured.
     shared_targets: Option<RedisTargets>,
@@ -123,6 +134,7 @@ impl QrService {
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
             counts: moka::sync::Cache::builder().max_capacity(100_000).build(),
+            lookups: Lookups::default(),
             counted,
             media: None,
             features: Features::default(),
@@ -498,16 +510,19 @@ impl QrService {
     /// database only on a miss of both. A Redis failure is a miss, never an error.
     pub async fn resolve(&self, code: &ShortCode) -> Result<Option<Arc<Target>>, QrError> {
         if let Some(hit) = self.targets.get(code.as_str()) {
+            self.lookups.memory.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
         if let Some(shared) = &self.shared_targets
             && let Some(target) = shared.get(code.as_str()).await
         {
+            self.lookups.shared.fetch_add(1, Ordering::Relaxed);
             let target = Some(Arc::new(target));
             self.targets
                 .insert(code.as_str().to_owned(), target.clone());
             return Ok(target);
         }
+        self.lookups.database.fetch_add(1, Ordering::Relaxed);
         let target = self
             .store
             .target_by_code(code.as_str())
@@ -538,7 +553,11 @@ impl QrService {
 
     /// The cached-only lookup: never touches the database.
     pub fn resolve_cached(&self, code: &ShortCode) -> Option<Option<Arc<Target>>> {
-        self.targets.get(code.as_str())
+        let hit = self.targets.get(code.as_str());
+        if hit.is_some() {
+            self.lookups.memory.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
     }
 
     /// Human scans so far of a code with a `max_scans` rule (loaded once, then counted here).

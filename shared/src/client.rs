@@ -154,9 +154,14 @@ impl ServiceClient {
         &self,
         method: Method,
         path_and_query: &str,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         body: Option<Bytes>,
     ) -> Result<Answer, ClientError> {
+        if !headers.contains_key(crate::http::REQUEST_ID)
+            && let Some(id) = crate::http::current_request_id()
+        {
+            headers.insert(crate::http::REQUEST_ID, id);
+        }
         let unavailable = |detail: String| ClientError::Unavailable {
             service: self.service,
             detail,

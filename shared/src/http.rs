@@ -67,6 +67,7 @@ pub fn finish(router: Router, limits: Limits) -> Router {
     let router = security_headers(router, limits.hsts);
     router
         .layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn(scope_request_id))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
@@ -84,6 +85,27 @@ pub fn finish(router: Router, limits: Limits) -> Router {
             header::AUTHORIZATION,
             header::COOKIE,
         ]))
+}
+
+tokio::task_local! {
+    /// The request id of the request this task is answering, for calls it makes to other
+    /// services ([`crate::client::ServiceClient`] forwards it), so one id follows a page through
+    /// every service's logs.
+    static CURRENT_REQUEST_ID: HeaderValue;
+}
+
+/// The id of the request being answered on this task, if any.
+pub fn current_request_id() -> Option<HeaderValue> {
+    CURRENT_REQUEST_ID.try_with(HeaderValue::clone).ok()
+}
+
+/// Runs the rest of the stack with the request's id in [`CURRENT_REQUEST_ID`]. Sits inside
+/// `SetRequestIdLayer`, so every request has one by then (a caller's id is kept as it came).
+async fn scope_request_id(request: Request, next: Next) -> Response {
+    match request.headers().get(REQUEST_ID).cloned() {
+        Some(id) => CURRENT_REQUEST_ID.scope(id, next.run(request)).await,
+        None => next.run(request).await,
+    }
 }
 
 fn security_headers(router: Router, hsts: bool) -> Router {
@@ -216,6 +238,63 @@ mod tests {
             Response::from_parts(parts, ()),
             String::from_utf8_lossy(&bytes).into_owned(),
         )
+    }
+
+    /// A call one service makes while answering a request carries that request's id, so one id
+    /// follows a page through every service's logs.
+    #[tokio::test]
+    async fn calls_to_other_services_carry_the_request_id() {
+        use crate::client::ServiceClient;
+        use crate::config::Service;
+        let echo = Router::new().route(
+            "/api/v1/seen",
+            get(|headers: axum::http::HeaderMap| async move {
+                headers
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_owned()
+            }),
+        );
+        let qr = ServiceClient::in_process(Service::Qr, echo);
+        let front = finish(
+            Router::new().route(
+                "/page",
+                get(move || async move {
+                    let answer = qr
+                        .send(
+                            axum::http::Method::GET,
+                            "/api/v1/seen",
+                            axum::http::HeaderMap::new(),
+                            None,
+                        )
+                        .await
+                        .expect("in-process call");
+                    String::from_utf8_lossy(&answer.body).into_owned()
+                }),
+            ),
+            Limits::default(),
+        );
+        let request = Request::get("/page")
+            .header(REQUEST_ID, "trace-42")
+            .body(Body::empty())
+            .unwrap();
+        let response = front.clone().oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"trace-42");
+
+        // Without a caller's id the generated one is forwarded (and echoed in the answer).
+        let response = front
+            .oneshot(Request::get("/page").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let sent = response.headers()[REQUEST_ID].to_str().unwrap().to_owned();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(String::from_utf8_lossy(&body), sent);
+        assert!(
+            current_request_id().is_none(),
+            "outside a request there is none"
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Prometheus metrics: a request counter and latency histogram per route (the route *pattern*,
 //! e.g. `/r/{code}`, so cardinality stays bounded), plus whatever the services record.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -32,11 +32,35 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Takes a reading; answers `false` once what it reads is gone (it is then dropped).
+type Collector = Box<dyn Fn() -> bool + Send + Sync>;
+
+fn collectors() -> &'static Mutex<Vec<Collector>> {
+    static COLLECTORS: OnceLock<Mutex<Vec<Collector>>> = OnceLock::new();
+    COLLECTORS.get_or_init(Mutex::default)
+}
+
+/// Registers a reading taken when `/metrics` is scraped (pool usage, queue depth, cache
+/// counters kept as plain atomics): such values cost nothing between scrapes, which matters on
+/// the scan path. `collect` should hold only weak references and answer `false` when they are
+/// gone, so that an app that was torn down (tests build many) is not kept alive by its metrics.
+pub fn on_scrape(collect: impl Fn() -> bool + Send + Sync + 'static) {
+    collectors()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Box::new(collect));
+}
+
 /// `GET /metrics`.
 pub async fn render() -> impl IntoResponse {
+    let handle = handle();
+    collectors()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .retain(|collect| collect());
     (
         [("content-type", "text/plain; version=0.0.4")],
-        handle().render(),
+        handle.render(),
     )
 }
 

@@ -296,6 +296,7 @@ pub async fn assemble(
         email::start(outbox, &settings, shutdown, email::Pacing::default())?;
     }
 
+    watch_resources(&databases, &bus, shutdown);
     let readiness = Readiness {
         databases: databases.into_iter().collect(),
         redis,
@@ -319,6 +320,45 @@ pub async fn assemble(
         },
     );
     Ok((router, handles))
+}
+
+/// `/metrics` readings of this process's database pools and in-process event queue, taken at
+/// scrape time. The readings hold a weak reference; the strong one lives until shutdown.
+fn watch_resources(databases: &BTreeMap<Service, Db>, bus: &EventBus, shutdown: &Shutdown) {
+    struct Watched {
+        pools: Vec<(&'static str, sqlx::AnyPool)>,
+        bus: EventBus,
+    }
+    let watched = Arc::new(Watched {
+        pools: databases
+            .iter()
+            .map(|(service, db)| (service.name(), db.pool().clone()))
+            .collect(),
+        bus: bus.clone(),
+    });
+    let weak = Arc::downgrade(&watched);
+    shared::metrics::on_scrape(move || {
+        let Some(watched) = weak.upgrade() else {
+            return false;
+        };
+        for (service, pool) in &watched.pools {
+            let (size, idle) = (pool.size(), pool.num_idle() as u32);
+            metrics::gauge!("db_pool_connections", "service" => *service, "state" => "idle")
+                .set(f64::from(idle));
+            metrics::gauge!("db_pool_connections", "service" => *service, "state" => "in_use")
+                .set(f64::from(size.saturating_sub(idle)));
+        }
+        // In-process only: with Redis the lag is the streams' pending entries (XPENDING).
+        if let Some(backlog) = watched.bus.backlog() {
+            metrics::gauge!("bus_backlog_events").set(backlog as f64);
+        }
+        true
+    });
+    let stopped = shutdown.triggered();
+    tokio::spawn(async move {
+        stopped.await;
+        drop(watched);
+    });
 }
 
 /// The future services' stand-ins that web hosts: the dead-letter processor and custom domains

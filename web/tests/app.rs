@@ -111,6 +111,21 @@ async fn metrics_count_requests_by_route_pattern() {
         "patterns, not raw paths"
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
+
+    // Readings taken at scrape time: pool usage per service, the in-process queue, and where
+    // redirects found their code (an unknown code: the database once, then memory).
+    app.get("/r/zzzzzzz").await;
+    app.get("/r/zzzzzzz").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for series in [
+        r#"db_pool_connections{service="qr",state="idle"}"#,
+        r#"db_pool_connections{service="analytics",state="in_use"}"#,
+        "bus_backlog_events",
+        r#"qr_target_lookups_total{level="database"}"#,
+        r#"qr_target_lookups_total{level="memory"}"#,
+    ] {
+        assert!(metrics.contains(series), "missing {series} in {metrics}");
+    }
     app.stop().await;
 }
 
