@@ -1,4 +1,6 @@
-//! The five starting templates. Each is an ordinary draft, validated like any other page.
+//! The five starting templates. Each is an ordinary draft, validated like any other page. They
+//! carry no images: we host no stock photos, and a placeholder address would be a broken image on
+//! the user's page; the builder's image block (or an upload) is where their own photos go.
 
 use serde_json::json;
 
@@ -22,7 +24,7 @@ pub fn starter(name: &str) -> Option<Content> {
             "Videos, music and everything I make — in one place.",
             Theme::Dark,
             json!([
-                {"type": "profile", "name": "Alex Rivera", "bio": "Maker of short films and long playlists.", "avatar_url": "https://images.example.com/avatar.jpg"},
+                {"type": "profile", "name": "Alex Rivera", "bio": "Maker of short films and long playlists."},
                 {"type": "social", "items": [
                     {"network": "instagram", "handle": "alexrivera"},
                     {"network": "tiktok", "handle": "alexrivera"},
@@ -48,7 +50,6 @@ pub fn starter(name: &str) -> Option<Content> {
                 {"type": "text", "markdown": true, "text": "**Tacos al pastor** (3), pineapple, onion, coriander — 11.00\n**Enchiladas verdes**, chicken or squash — 13.50\n**Mole poblano** with rice and beans — 15.00\n*Ask us about gluten-free tortillas.*"},
                 {"type": "heading", "text": "Desserts"},
                 {"type": "text", "markdown": true, "text": "**Churros** with chocolate — 6.00\n**Flan de cajeta** — 5.50"},
-                {"type": "image", "url": "https://images.example.com/tacos.jpg", "alt": "Three tacos al pastor on a blue plate"},
                 {"type": "divider"},
                 {"type": "text", "text": "Open Tue–Sun, 12:00–22:00\nClosed on Mondays"},
                 {"type": "link", "label": "Find us", "url": "https://maps.example.com/?q=casa+lupe", "icon": "map"},
@@ -64,7 +65,6 @@ pub fn starter(name: &str) -> Option<Content> {
                 {"type": "text", "markdown": true, "text": "**Saturday 14 March**, 18:00 till late\nRiverside Park, north gate\n*Free entry* — bring friends."},
                 {"type": "link", "label": "Get your free ticket", "url": "https://tickets.example.com/spring", "icon": "ticket"},
                 {"type": "link", "label": "Add to calendar", "url": "https://calendar.example.com/spring.ics", "icon": "calendar"},
-                {"type": "image", "url": "https://images.example.com/market.jpg", "alt": "Stalls lit with string lights at dusk"},
                 {"type": "heading", "text": "Line-up"},
                 {"type": "text", "text": "18:00 Doors and street food\n19:30 The Lanterns (live)\n21:00 DJ Marisol"},
                 {"type": "link", "label": "Directions", "url": "https://maps.example.com/?q=riverside+park", "icon": "map"},
@@ -92,7 +92,6 @@ pub fn starter(name: &str) -> Option<Content> {
             Theme::Ocean,
             json!([
                 {"type": "heading", "text": "Meet Lumen"},
-                {"type": "image", "url": "https://images.example.com/lumen.jpg", "alt": "A slim aluminium desk lamp glowing warm white"},
                 {"type": "text", "markdown": true, "text": "Lumen shifts from **cool daylight** to *warm evening light* on its own.\nNo app, no account — [read how it works](https://lumen.example.com/how)."},
                 {"type": "video", "url": "https://vimeo.com/76979871", "title": "Lumen in 60 seconds"},
                 {"type": "link", "label": "Pre-order — 20% off", "url": "https://lumen.example.com/preorder", "icon": "shop"},
