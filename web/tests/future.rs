@@ -20,9 +20,14 @@ const ALL: &str = "email,domains,integrations,media,ml,insights,pixels,creator,a
                    print-studio,workflow-builder,experiments,dlq-processor,routing,tenant-gateway";
 
 async fn signup(app: &TestApp, email: &str) -> String {
+    token_from(app, "/api/v1/auth/signup", email).await
+}
+
+/// An access token from signup or login (the same body and answer).
+async fn token_from(app: &TestApp, path: &str, email: &str) -> String {
     let body: Value = app
         .http
-        .post(app.url("/api/v1/auth/signup"))
+        .post(app.url(path))
         .json(&json!({"email": email, "password": "a long and sturdy passphrase"}))
         .send()
         .await
@@ -32,7 +37,7 @@ async fn signup(app: &TestApp, email: &str) -> String {
         .unwrap();
     body["access_token"]
         .as_str()
-        .expect("an access token")
+        .unwrap_or_else(|| panic!("an access token from {path}: {body}"))
         .to_owned()
 }
 
@@ -563,20 +568,7 @@ async fn ab_tests_split_scans_sticky_per_visitor_and_count_by_variant() {
 }
 
 async fn login(app: &TestApp, email: &str) -> String {
-    let body: Value = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": "a long and sturdy passphrase"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an access token: {body}"))
-        .to_owned()
+    token_from(app, "/api/v1/auth/login", email).await
 }
 
 #[tokio::test]
