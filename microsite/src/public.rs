@@ -95,6 +95,10 @@ pub async fn click(
         Ok(p) => p,
         Err(response) => return response,
     };
+    // The same custom-domain rule as the page: only the domain owner's links.
+    if !shared::future::domains::may_serve(request.extensions(), &published.owner_id) {
+        return not_found();
+    }
     let Some(url) = published.links.get(&block_id) else {
         return not_found();
     };

@@ -120,6 +120,10 @@ pub async fn unlock(
         Ok(Ok(None)) => return not_found(),
         _ => return unavailable(),
     };
+    // The same custom-domain rule as the scan: only the domain owner's codes.
+    if !shared::future::domains::may_serve(request.extensions(), &target.owner_id) {
+        return not_found();
+    }
     if state.service.is_disabled(&target) {
         return disabled(&target.code);
     }

@@ -732,6 +732,31 @@ async fn custom_domains_route_after_a_founders_approval() {
             404,
             "{label}"
         );
+        // The password form's POST follows the same rule as the scan.
+        let unlock = |host: Option<&'static str>| {
+            let (app, eves) = (&app, &eves);
+            async move {
+                let mut request = app.http.post(app.url(&format!("/r/{eves}")));
+                if let Some(host) = host {
+                    request = request.header("host", host);
+                }
+                request
+                    .header("sec-fetch-site", "same-origin")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("password=guess")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(unlock(host).await, 404, "{label}");
+        assert_ne!(
+            unlock(None).await,
+            404,
+            "{label}: on our own host Eve's code answers"
+        );
         let api = app
             .http
             .get(app.url("/api/v1/qr"))
