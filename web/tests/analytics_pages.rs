@@ -13,36 +13,6 @@ use shared::testing::databases;
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-/// Creates a code through the form; returns its id and short code.
-async fn create_code(browser: &mut Browser, name: &str) -> (String, String) {
-    let csrf = browser.get("/app/qr/new").await.csrf();
-    let created = browser
-        .post(
-            "/app/qr/new",
-            &[
-                ("csrf_token", &csrf),
-                ("name", name),
-                ("destination", "https://example.com/menu"),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
-    let location = created.location.unwrap();
-    let id = location
-        .trim_start_matches("/app/qr/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = browser.get(&location).await.html;
-    let start = page.find("http://localhost:3000/r/").expect("a short link") + 24;
-    let code: String = page[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    (id, code)
-}
-
 /// The headline figure labelled `label`, as shown.
 fn figure(html: &str, label: &str) -> Option<String> {
     let at = html.find(&format!("<dt>{label}</dt>"))?;
@@ -63,7 +33,7 @@ async fn a_scan_through_the_short_link_shows_on_the_dashboard() {
     for db in databases("a_scan_through_the_short_link_shows_on_the_dashboard").await {
         let mut browser = browser(db, "http://localhost:3000").await;
         browser.sign_up("counter@example.com").await;
-        let (id, code) = create_code(&mut browser, "Spring menu").await;
+        let (id, code) = browser.create_code("Spring menu").await;
         let dashboard = format!("/app/qr/{id}/analytics");
 
         let empty = browser.get(&dashboard).await;
@@ -140,7 +110,7 @@ async fn other_peoples_dashboards_are_not_found() {
     for db in databases("other_peoples_dashboards_are_not_found").await {
         let mut browser = browser(db, "http://localhost:3000").await;
         browser.sign_up("alice@example.com").await;
-        let (id, _) = create_code(&mut browser, "Alice's code").await;
+        let (id, _) = browser.create_code("Alice's code").await;
         assert_eq!(
             browser.get(&format!("/app/qr/{id}/analytics")).await.status,
             StatusCode::OK
@@ -169,7 +139,7 @@ async fn other_peoples_dashboards_are_not_found() {
 async fn ranges_are_picked_without_javascript_and_names_are_escaped() {
     let mut browser = browser(shared::testing::sqlite().await, "http://localhost:3000").await;
     browser.sign_up("ranges@example.com").await;
-    let (id, _) = create_code(&mut browser, "<script>alert(1)</script>").await;
+    let (id, _) = browser.create_code("<script>alert(1)</script>").await;
     let base = format!("/app/qr/{id}/analytics");
 
     let page = browser.get(&format!("{base}?range=7d")).await;
@@ -227,7 +197,7 @@ async fn the_dashboards_degrade_when_analytics_is_unavailable() {
     )
     .await;
     browser.sign_up("degraded@example.com").await;
-    let (id, _) = create_code(&mut browser, "Still works").await;
+    let (id, _) = browser.create_code("Still works").await;
     for path in [
         format!("/app/qr/{id}/analytics"),
         "/app/analytics".to_owned(),

@@ -35,33 +35,6 @@ fn json(page: &Page) -> Value {
     serde_json::from_str(&page.html).unwrap_or(Value::Null)
 }
 
-/// Creates a url code through the form; returns its id and short code.
-async fn create_code(browser: &mut Browser, name: &str) -> (String, String) {
-    let csrf = browser.get("/app/qr/new").await.csrf();
-    let created = browser
-        .post(
-            "/app/qr/new",
-            &[
-                ("csrf_token", &csrf),
-                ("name", name),
-                ("destination", "https://example.com/menu"),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
-    let id = created
-        .location
-        .unwrap()
-        .trim_start_matches("/app/qr/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let view = browser.get(&format!("/api/v1/qr/{id}")).await;
-    let code = json(&view)["code"].as_str().unwrap().to_owned();
-    (id, code)
-}
-
 async fn scan(browser: &mut Browser, code: &str) -> Page {
     browser
         .send(
@@ -202,7 +175,7 @@ async fn a_reported_code_is_disabled_and_its_scans_are_not_human() {
         founder.sign_up(FOUNDER).await;
         let mut ada = founder.another();
         ada.sign_up("ada@example.com").await;
-        let (id, code) = create_code(&mut ada, "Menu").await;
+        let (id, code) = ada.create_code("Menu").await;
 
         // Someone reports it, from the link on a status page or by hand.
         let mut reporter = founder.another();
@@ -306,7 +279,7 @@ async fn a_disabled_user_cannot_log_in_and_their_codes_are_disabled() {
         let mut bob = founder.another();
         bob.sign_up("bob@example.com").await;
         let bob_token = token(&bob);
-        let (_, code) = create_code(&mut bob, "Flyer").await;
+        let (_, code) = bob.create_code("Flyer").await;
         assert_eq!(scan(&mut bob, &code).await.status, StatusCode::FOUND);
 
         let bob_id = user_id(&mut founder, "bob@example.com").await;
@@ -411,7 +384,7 @@ async fn a_blocked_domain_is_refused_on_create_and_on_edit() {
         founder.sign_up(FOUNDER).await;
         let mut eve = founder.another();
         eve.sign_up("eve@example.com").await;
-        let (id, _) = create_code(&mut eve, "Harmless").await;
+        let (id, _) = eve.create_code("Harmless").await;
 
         let page = founder.get("/admin/blocklist").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);

@@ -92,6 +92,38 @@ pub async fn browser_with(db: TestDb, public: &str, extra: &[&str]) -> Browser {
 }
 
 impl Browser {
+    /// Creates a url code through the form (the session must be signed in); returns its id and
+    /// short code.
+    pub async fn create_code(&mut self, name: &str) -> (String, String) {
+        let csrf = self.get("/app/qr/new").await.csrf();
+        let created = self
+            .post(
+                "/app/qr/new",
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", name),
+                    ("destination", "https://example.com/menu"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+        let id = created
+            .location
+            .unwrap()
+            .trim_start_matches("/app/qr/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let view = self.get(&format!("/api/v1/qr/{id}")).await;
+        let view: serde_json::Value = serde_json::from_str(&view.html).unwrap_or_default();
+        let code = view["code"]
+            .as_str()
+            .expect("the code's short code")
+            .to_owned();
+        (id, code)
+    }
+
     /// Another browser (its own cookies) on the same app: a second person.
     pub fn another(&self) -> Browser {
         Browser {
