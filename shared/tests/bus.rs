@@ -115,3 +115,124 @@ async fn unacknowledged_events_come_back_after_a_restart() {
         .unwrap();
     assert!(again.is_empty(), "acknowledged events stay acknowledged");
 }
+
+/// A Redis of this test's own (the machine's shared one must not be restarted): `redis-server`
+/// on a free port with an append-only file in a temporary folder, as deployments run it.
+struct PrivateRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    fn start(port: u16, dir: std::path::PathBuf) -> Option<PrivateRedis> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(PrivateRedis {
+            port,
+            dir,
+            child: Some(child),
+        })
+    }
+
+    async fn ready(&self) {
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the private redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SIGTERM: Redis writes its append-only file and exits, as a restart would.
+            let _ = std::process::Command::new("kill")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_and_a_producer_outlive_a_redis_restart() {
+    if testing::redis_url("a_consumer_and_a_producer_outlive_a_redis_restart").is_none() {
+        return; // Redis tests are configured off: skipped (reported above)
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir =
+        std::env::temp_dir().join(format!("scanpage-redis-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(mut redis) = PrivateRedis::start(port, dir.clone()) else {
+        panic!("TEST_REDIS_URL is set but redis-server cannot be started here");
+    };
+    redis.ready().await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let bus = EventBus::redis(&url, &Shutdown::new()).await.unwrap();
+    let topic = unique_topic();
+    let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
+    let before = Event::new(&topic, serde_json::json!({"n": 1}));
+    bus.publish(before.clone()).unwrap();
+    let got = consumer
+        .next_batch(10, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    consumer.ack(&got).await.unwrap();
+
+    redis.stop();
+    // While Redis is away, publishing still answers at once (the event waits in memory), and
+    // reading fails instead of hanging.
+    let during = Event::new(&topic, serde_json::json!({"n": 2}));
+    bus.publish(during.clone()).unwrap();
+    assert!(
+        consumer
+            .next_batch(10, Duration::from_millis(100))
+            .await
+            .is_err()
+    );
+    let mut redis = PrivateRedis::start(port, dir).expect("restart redis-server");
+    redis.ready().await;
+
+    // The same consumer, without being rebuilt, reads what was published during the outage.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        if let Ok(batch) = consumer.next_batch(10, Duration::from_millis(200)).await {
+            consumer.ack(&batch).await.unwrap();
+            seen.extend(batch.into_iter().map(|d| d.event.id));
+        }
+        if seen.contains(&during.id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        vec![during.id],
+        "the outage's event, once, and nothing else"
+    );
+    redis.stop();
+}

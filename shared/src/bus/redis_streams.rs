@@ -85,35 +85,17 @@ impl RedisBus {
         group: &str,
         consumer: &str,
     ) -> Result<RedisSubscription, Error> {
-        let config = AsyncConnectionConfig::new().set_response_timeout(None);
-        let mut conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        let key = stream_key(topic);
-        // From the start of the stream ("0"), so events published before this group first
-        // existed are not skipped.
-        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(&key)
-            .arg(group)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut conn)
-            .await;
-        if let Err(err) = created
-            && err.code() != Some("BUSYGROUP")
-        {
-            return Err(err.into());
-        }
-        Ok(RedisSubscription {
-            conn,
-            key,
+        let mut subscription = RedisSubscription {
+            client: self.client.clone(),
+            conn: None,
+            key: stream_key(topic),
             group: group.to_owned(),
             consumer: consumer.to_owned(),
             own_pending_done: false,
             last_reclaim: Instant::now(),
-        })
+        };
+        subscription.connection().await?;
+        Ok(subscription)
     }
 }
 
@@ -164,7 +146,10 @@ async fn write_loop(
 }
 
 pub struct RedisSubscription {
-    conn: MultiplexedConnection,
+    client: Client,
+    /// `None` after the connection broke (Redis restarted or went away): the next call
+    /// reconnects, so a consumer outlives a Redis outage instead of failing forever.
+    conn: Option<MultiplexedConnection>,
     key: String,
     group: String,
     consumer: String,
@@ -173,6 +158,52 @@ pub struct RedisSubscription {
 }
 
 impl RedisSubscription {
+    /// The open connection, or a new one. A new connection (re)creates the consumer group from
+    /// the start of the stream ("0"): after a Redis restart that lost the group, events published
+    /// since are then still read; and this consumer re-reads its own pending entries first
+    /// (redelivery is harmless: consumers deduplicate by event id).
+    async fn connection(&mut self) -> Result<&mut MultiplexedConnection, Error> {
+        if self.conn.is_none() {
+            let config = AsyncConnectionConfig::new().set_response_timeout(None);
+            let mut conn = self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&self.key)
+                .arg(&self.group)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query_async(&mut conn)
+                .await;
+            if let Err(err) = created
+                && err.code() != Some("BUSYGROUP")
+            {
+                return Err(err.into());
+            }
+            self.own_pending_done = false;
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("connected above"))
+    }
+
+    /// Runs one command; a broken connection or a lost group is dropped so the next call
+    /// reconnects.
+    async fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Result<T, Error> {
+        let result = cmd.query_async(self.connection().await?).await;
+        if let Err(err) = &result
+            && (err.is_io_error()
+                || err.is_connection_dropped()
+                || err.is_unrecoverable_error()
+                || err.code() == Some("NOGROUP"))
+        {
+            tracing::warn!(%err, stream = %self.key, "Redis connection lost; reconnecting on the next read");
+            self.conn = None;
+        }
+        Ok(result?)
+    }
+
     pub(super) async fn next_batch(
         &mut self,
         max: usize,
@@ -189,16 +220,15 @@ impl RedisSubscription {
         // 2. Now and then, take over entries another (crashed) consumer left pending.
         if self.last_reclaim.elapsed() >= RECLAIM_IDLE / 2 {
             self.last_reclaim = Instant::now();
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
-                .arg(&self.key)
+            let mut cmd = redis::cmd("XAUTOCLAIM");
+            cmd.arg(&self.key)
                 .arg(&self.group)
                 .arg(&self.consumer)
                 .arg(u64::try_from(RECLAIM_IDLE.as_millis()).unwrap_or(u64::MAX))
                 .arg("0-0")
                 .arg("COUNT")
-                .arg(max)
-                .query_async(&mut self.conn)
-                .await?;
+                .arg(max);
+            let reply: StreamAutoClaimReply = self.query(&cmd).await?;
             if !reply.claimed.is_empty() {
                 let ids: Vec<_> = reply.claimed.iter().map(|e| e.id.clone()).collect();
                 tracing::info!(count = ids.len(), stream = %self.key, "re-claimed abandoned events");
@@ -226,7 +256,7 @@ impl RedisSubscription {
                 .arg(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
         }
         cmd.arg("STREAMS").arg(&self.key).arg(from);
-        let reply: Option<StreamReadReply> = cmd.query_async(&mut self.conn).await?;
+        let reply: Option<StreamReadReply> = self.query(&cmd).await?;
         let entries: Vec<StreamId> = reply
             .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
             .unwrap_or_default();
@@ -276,12 +306,8 @@ impl RedisSubscription {
         if ids.is_empty() {
             return Ok(());
         }
-        redis::cmd("XACK")
-            .arg(&self.key)
-            .arg(&self.group)
-            .arg(ids)
-            .query_async::<()>(&mut self.conn)
-            .await?;
-        Ok(())
+        let mut cmd = redis::cmd("XACK");
+        cmd.arg(&self.key).arg(&self.group).arg(ids);
+        self.query::<()>(&cmd).await
     }
 }
