@@ -218,9 +218,49 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!("database pool timed out");
                 ApiError::unavailable("The database is busy or unreachable; try again shortly.")
             }
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(%err, "database unreachable");
+                ApiError::unavailable(
+                    "The database is unreachable; nothing was saved. Try again shortly.",
+                )
+            }
+            sqlx::Error::Database(ref db) if storage_full(db.code().as_deref()) => {
+                tracing::error!(%err, "database storage is full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage_full",
+                    "The server's storage is full, so nothing was saved. Try again later.",
+                )
+            }
+            sqlx::Error::Database(ref db) if read_only(db.code().as_deref()) => {
+                tracing::error!(%err, "database is read-only");
+                ApiError::unavailable(
+                    "The server cannot save changes right now (its storage is read-only); nothing was saved.",
+                )
+            }
             other => ApiError::internal(other),
         }
     }
+}
+
+/// SQLite's `SQLITE_FULL` (13, also as extended codes) and PostgreSQL's `disk_full` (53100).
+fn storage_full(code: Option<&str>) -> bool {
+    matches!(code, Some("13" | "53100")) || code.is_some_and(|c| sqlite_primary(c) == Some(13))
+}
+
+/// SQLite's `SQLITE_READONLY` (8 and its extended codes) and PostgreSQL's
+/// `read_only_sql_transaction` (25006).
+fn read_only(code: Option<&str>) -> bool {
+    matches!(code, Some("25006")) || code.is_some_and(|c| sqlite_primary(c) == Some(8))
+}
+
+/// SQLite reports extended result codes; the primary code is the low byte. PostgreSQL's
+/// SQLSTATEs are five characters and never all digits below 256, so they do not collide.
+fn sqlite_primary(code: &str) -> Option<u32> {
+    code.parse::<u32>()
+        .ok()
+        .filter(|_| code.len() <= 4)
+        .map(|c| c & 0xff)
 }
 
 impl From<Error> for ApiError {
@@ -248,6 +288,22 @@ mod tests {
             json,
             serde_json::json!({"error": {"code": "invalid_input", "message": "That is not an email address.", "field": "email"}})
         );
+    }
+
+    #[test]
+    fn full_and_read_only_storage_are_recognised_on_both_backends() {
+        // SQLite: SQLITE_FULL 13, SQLITE_READONLY 8 and its extended codes (e.g. 1032).
+        assert!(storage_full(Some("13")));
+        assert!(read_only(Some("8")));
+        assert!(read_only(Some("1032")));
+        // PostgreSQL SQLSTATEs.
+        assert!(storage_full(Some("53100")));
+        assert!(read_only(Some("25006")));
+        // Others are not: a unique violation on either backend, a busy SQLite, nothing.
+        for code in [Some("2067"), Some("23505"), Some("5"), Some("42P01"), None] {
+            assert!(!storage_full(code), "{code:?}");
+            assert!(!read_only(code), "{code:?}");
+        }
     }
 
     #[test]
