@@ -1,0 +1,157 @@
+"""Shared pieces of scripts/fault-drill and scripts/soak: the binary and the load generator,
+an all-in-one server process, fixed-rate load in the background, and the scan count."""
+
+import http.client
+import importlib.machinery
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+smoke = importlib.machinery.SourceFileLoader(
+    "split_smoke", os.path.join(ROOT, "scripts", "split-smoke")).load_module()
+free_port, find_binary, Failed = smoke.free_port, smoke.find_binary, smoke.Failed
+
+WORK = tempfile.mkdtemp(prefix="scanpage-load-")
+os.chmod(WORK, 0o755)
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+def find_loadgen(binary):
+    explicit = os.environ.get("LOADGEN_BIN")
+    if explicit:
+        return explicit
+    target = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
+    profile = os.path.basename(os.path.dirname(os.path.abspath(binary)))
+    path = os.path.join(target, profile, "examples", "loadgen")
+    if not os.access(path, os.X_OK):
+        log("building the load generator")
+        args = ["cargo", "build", "--quiet", "-p", "web", "--example", "loadgen"]
+        if profile == "release":
+            args.append("--release")
+        subprocess.run(args, cwd=ROOT, check=True, env=dict(os.environ, CARGO_TARGET_DIR=target))
+    return path
+
+
+BINARY = find_binary()
+LOADGEN = find_loadgen(BINARY)
+
+
+class Server:
+    """One all-in-one scanpage process."""
+
+    def __init__(self, name, env):
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, RUST_LOG=os.environ.get("DRILL_RUST_LOG", "warn"), HOST="127.0.0.1", PORT=str(self.port),
+                        PUBLIC_BASE_URL=self.base, SHUTDOWN_TIMEOUT_SECS="8", **env)
+        for key in ("DATABASE_URL", "REDIS_URL"):
+            if key not in env:
+                self.env.pop(key, None)
+        self.proc = None
+
+    def start(self):
+        logfile = open(os.path.join(WORK, f"{self.name}.log"), "ab")
+        self.proc = subprocess.Popen([BINARY], env=self.env, stdout=logfile, stderr=logfile,
+                                     stdin=subprocess.DEVNULL)
+        wait_ready(self.base, self.proc, self.name)
+
+    def terminate(self):
+        """SIGTERM; returns the seconds until the process exited."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return time.monotonic() - started
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.terminate()
+
+
+def wait_ready(base, proc, name, seconds=60):
+    host, port = base.rsplit(":", 1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        check(proc is None or proc.poll() is None, f"{name} exited with {proc and proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise Failed(f"{name} did not answer /healthz within {seconds} s")
+
+
+def loadgen(*args, check_ok=True):
+    out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=600)
+    if check_ok and out.returncode != 0:
+        raise Failed(f"loadgen {' '.join(args)}: {out.stderr.strip()[-800:]}")
+    return out.stdout
+
+
+class Load:
+    """A fixed-rate run over the first `codes` codes (scans only by default), in the background."""
+
+    def __init__(self, base, fixture, secs, codes, rate, mix="100,0,0,0"):
+        self.args = ["run", "--base", base, "--dir", fixture, "--rate", str(rate),
+                     "--secs", str(secs), "--codes-used", str(codes), "--mix", mix]
+        self.result = None
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        self.result = json.loads(loadgen(*self.args))
+
+    def wait(self):
+        self.thread.join(timeout=900)
+        check(self.result is not None, "the load generator did not finish")
+        return self.result
+
+
+def totals(results):
+    """(requests, non-2xx/3xx answers, connection errors, scans answered with 302)."""
+    requests = bad = errors = scans = 0
+    for result in results:
+        for kind in result["kinds"].values():
+            requests += kind["sent"]
+            status = kind["status"]
+            bad += sum(n for cls, n in status.items() if cls not in ("2xx", "3xx"))
+            errors += kind["errors"]
+            scans += status.get("3xx", 0)
+    return requests, bad, errors, scans
+
+
+def counted(base, fixture, expected, seconds=90):
+    """Polls the account's scan total until it reaches `expected` (or the time is up)."""
+    deadline = time.monotonic() + seconds
+    value = -1
+    while time.monotonic() < deadline:
+        try:
+            value = int(loadgen("count", "--base", base, "--dir", fixture).strip())
+        except (Failed, ValueError):
+            value = -1
+        if value >= expected:
+            time.sleep(2)  # and not more: a late duplicate would show here
+            return int(loadgen("count", "--base", base, "--dir", fixture).strip())
+        time.sleep(1)
+    return value
+
+
