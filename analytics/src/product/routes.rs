@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::routing::get;
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use shared::db::Db;
@@ -28,22 +29,35 @@ impl FromRef<AdminState> for Identity {
     }
 }
 
+/// The founder's JSON routes with their OpenAPI entries.
+fn api() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(signups))
+        .routes(routes!(retention))
+        .routes(routes!(users))
+}
+
 pub fn router(state: AdminState) -> Router {
-    let api = Router::new()
-        .route("/overview", get(overview))
-        .route("/signups", get(signups))
-        .route("/retention", get(retention))
-        .route("/users", get(users))
-        .with_state(state);
-    Router::new().nest("/api/v1/admin", api)
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of the founder's numbers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "admin")
 }
 
 /// `from`/`to` as ISO dates (UTC, inclusive): the signup cohort. Both optional (all time).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CohortQuery {
+    /// First signup day, `YYYY-MM-DD` (UTC).
     pub from: Option<String>,
+    /// Last signup day, `YYYY-MM-DD` (UTC, inclusive).
     pub to: Option<String>,
+    /// `day` or `week` (signups).
     pub interval: Option<String>,
+    /// Cohorts to show, 1–52 (retention; default 8).
     pub weeks: Option<usize>,
 }
 
@@ -99,6 +113,8 @@ impl Loaded {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/overview", params(CohortQuery),
+    responses((status = 200, description = "The beta's funnel and counts (founders only)", body = Overview)))]
 async fn overview(
     State(state): State<AdminState>,
     _: Founder,
@@ -110,6 +126,8 @@ async fn overview(
     Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/signups", params(CohortQuery),
+    responses((status = 200, description = "Signups per day or week, by source", body = Vec<SignupBucket>)))]
 async fn signups(
     State(state): State<AdminState>,
     _: Founder,
@@ -125,12 +143,14 @@ async fn signups(
     Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Retention {
     /// Epoch ms of each cohort's Monday (UTC); `active[k]` = users active k weeks later.
     cohorts: Vec<Cohort>,
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/retention", params(CohortQuery),
+    responses((status = 200, description = "Weekly cohort retention", body = Retention)))]
 async fn retention(
     State(state): State<AdminState>,
     _: Founder,
@@ -146,6 +166,8 @@ async fn retention(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/users",
+    responses((status = 200, description = "Per-user activity", body = Vec<UserMetrics>)))]
 async fn users(
     State(state): State<AdminState>,
     _: Founder,
