@@ -151,6 +151,7 @@ async fn invites(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<Invi
 
 #[derive(Deserialize, ToSchema)]
 struct CreateInvites {
+    #[schema(minimum = 1, maximum = 500)]
     count: usize,
     label: Option<String>,
 }

@@ -232,6 +232,8 @@ async fn remove(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct SizeParam {
+    /// Width in pixels (default 1024).
+    #[param(minimum = 64, maximum = 4096)]
     size: Option<u32>,
 }
 

@@ -215,6 +215,7 @@ pub struct ExportParams {
     /// Comma-separated ids of the caller's codes (default: the newest ones).
     ids: Option<String>,
     /// PNG width in pixels (default 1024).
+    #[param(minimum = 64, maximum = 2048)]
     size: Option<u32>,
 }
 

@@ -165,6 +165,8 @@ pub struct Style {
     #[schema(value_type = String, example = "#ffffff")]
     pub bg: Color,
     pub ecc: Ecc,
+    /// Quiet zone in modules.
+    #[schema(minimum = 2, maximum = 16)]
     pub margin: u8,
     pub modules: ModuleShape,
     pub eyes: EyeShape,

@@ -59,7 +59,7 @@ struct Queued {
 }
 
 #[utoipa::path(post, path = "/api/v1/insights/weekly",
-    responses((status = 201, description = "Your weekly summary is queued in the email outbox (feature `insights`)", body = Queued)))]
+    responses((status = 202, description = "Your weekly summary is queued in the email outbox (feature `insights`)", body = Queued)))]
 async fn weekly(
     State(state): State<InsightsState>,
     principal: Principal,

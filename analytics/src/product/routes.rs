@@ -52,12 +52,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[into_params(parameter_in = Query)]
 pub struct CohortQuery {
     /// First signup day, `YYYY-MM-DD` (UTC).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last signup day, `YYYY-MM-DD` (UTC, inclusive).
+    #[param(format = Date)]
     pub to: Option<String>,
     /// `day` or `week` (signups).
+    #[param(pattern = "^(day|week)?$")]
     pub interval: Option<String>,
-    /// Cohorts to show, 1–52 (retention; default 8).
+    /// Cohorts to show (retention; default 8).
+    #[param(minimum = 1, maximum = 52)]
     pub weeks: Option<usize>,
 }
 

@@ -104,6 +104,8 @@ fn founder_with(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many, newest first (default 100; clamped to 1–500).
+    #[param(maximum = 4294967295.0)]
     limit: Option<u32>,
 }
 
