@@ -5,11 +5,11 @@ use axum::body::Body;
 use axum::extract::{FromRef, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use shared::openapi::OpenApiRouter;
-use utoipa_axum::routes;
 use shared::db::Db;
 use shared::extract::{Json, Query};
 use shared::identity::Identity;
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AnalyticsError;
 use crate::owner::Owner;

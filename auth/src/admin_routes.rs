@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use shared::extract::Json;
+use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
-use shared::extract::Json;
-use shared::identity::Founder;
 
 use crate::error::AuthError;
 use crate::routes::AuthState;

@@ -11,11 +11,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use shared::extract::Json;
+use shared::identity::{Identity, Principal};
 use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa::ToSchema;
 use utoipa_axum::routes;
-use shared::extract::Json;
-use shared::identity::{Identity, Principal};
 
 use crate::domain::Attribution;
 use crate::error::AuthError;
@@ -335,7 +335,10 @@ async fn create_api_key(
         .auth
         .create_api_key(&principal, &body.name, body.scopes)
         .await?;
-    let created = ApiKeyCreated { info: key, key: secret };
+    let created = ApiKeyCreated {
+        info: key,
+        key: secret,
+    };
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 

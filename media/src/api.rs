@@ -7,13 +7,13 @@ use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa_axum::routes;
 use bytes::{Bytes, BytesMut};
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
 use tower_http::csrf::CsrfLayer;
+use utoipa_axum::routes;
 
 use crate::process::MAX_UPLOAD_BYTES;
 use crate::{Media, MediaError, MediaId, Uploaded};

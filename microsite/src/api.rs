@@ -8,12 +8,12 @@ use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use shared::openapi::OpenApiRouter;
-use utoipa::ToSchema;
-use utoipa_axum::routes;
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::block::Block;
 use crate::model::{Microsite, page_url};

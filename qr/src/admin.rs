@@ -4,12 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shared::openapi::OpenApiRouter;
-use utoipa::ToSchema;
-use utoipa_axum::routes;
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::identity::Founder;
+use shared::openapi::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::api::ApiState;
 use crate::moderation::{CodeLookup, CodeRef};

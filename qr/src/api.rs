@@ -8,13 +8,13 @@ use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::routes;
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::future::print_studio::{Paper, PrintStudio, SheetRequest, SvgSheets};
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use crate::error::QrError;
 use crate::microsite::Caller;
@@ -42,8 +42,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(create, list))
         .routes(routes!(preview))
         .routes(
-            routes!(crate::bulk::create)
-                .layer(DefaultBodyLimit::max(crate::bulk::MAX_CSV_BYTES)),
+            routes!(crate::bulk::create).layer(DefaultBodyLimit::max(crate::bulk::MAX_CSV_BYTES)),
         )
         .routes(routes!(crate::bulk::export))
         .routes(routes!(list_styles, save_style))
@@ -136,6 +135,8 @@ async fn create(
 #[into_params(parameter_in = Query)]
 struct ListParams {
     cursor: Option<String>,
+    /// Codes per page (default 20; at most 100 are returned).
+    #[param(maximum = 4294967295.0)]
     limit: Option<u32>,
     q: Option<String>,
     tag: Option<String>,

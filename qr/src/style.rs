@@ -86,7 +86,19 @@ impl<'de> Deserialize<'de> for Color {
 }
 
 /// Error-correction level: how much of the symbol may be damaged (or covered by a logo).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 pub enum Ecc {
     L,
     #[default]

@@ -48,10 +48,7 @@ fn api() -> OpenApiRouter {
 }
 
 pub fn router() -> Router {
-    api()
-        .split_for_parts()
-        .0
-        .route("/docs/api", get(page))
+    api().split_for_parts().0.route("/docs/api", get(page))
 }
 
 /// This document.
@@ -252,4 +249,3 @@ async fn page() -> ApiPage {
         groups,
     }
 }
-

@@ -10,8 +10,6 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use shared::openapi::OpenApiRouter;
-use utoipa_axum::routes;
 use serde::Serialize;
 use shared::ApiError;
 use shared::extract::Json;
@@ -19,6 +17,8 @@ use shared::features::{Feature, Features};
 use shared::future::email::Outbox;
 use shared::future::insights::{Insights, TextInsights, WeeklyNumbers};
 use shared::identity::{Identity, Principal, Scope, credential_of};
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::Clients;
 

@@ -88,7 +88,10 @@ async fn the_spec_describes_every_service_and_the_page_shows_it() {
             serde_json::json!([{}])
         );
         let error = &spec["components"]["schemas"]["ErrorBody"];
-        assert_eq!(error["properties"]["error"]["$ref"], "#/components/schemas/ErrorDetail");
+        assert_eq!(
+            error["properties"]["error"]["$ref"],
+            "#/components/schemas/ErrorDetail"
+        );
         let created = &paths["/api/v1/qr"]["post"]["responses"]["201"];
         assert_eq!(
             created["content"]["application/json"]["schema"]["$ref"],

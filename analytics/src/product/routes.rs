@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use shared::openapi::OpenApiRouter;
-use utoipa_axum::routes;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use shared::db::Db;
 use shared::extract::{Json, Query};
 use shared::identity::{Founder, Identity};
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::metrics::{self, Cohort, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
 use super::store::{self, HumanScans, UserRow};
@@ -48,21 +48,45 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// `from`/`to` as ISO dates (UTC, inclusive): the signup cohort. Both optional (all time).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Default, Deserialize)]
 pub struct CohortQuery {
-    /// First signup day, `YYYY-MM-DD` (UTC).
-    #[param(format = Date)]
     pub from: Option<String>,
-    /// Last signup day, `YYYY-MM-DD` (UTC, inclusive).
-    #[param(format = Date)]
     pub to: Option<String>,
-    /// `day` or `week` (signups).
-    #[param(pattern = "^(day|week)?$")]
     pub interval: Option<String>,
-    /// Cohorts to show (retention; default 8).
-    #[param(minimum = 1, maximum = 52)]
     pub weeks: Option<usize>,
+}
+
+/// The query of `overview` and `signups` as documented (each reads only these).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handlers read `CohortQuery`
+struct WindowParams {
+    /// First signup day, `YYYY-MM-DD` (UTC); empty or absent: from the start.
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2}\s*)?$")]
+    from: Option<String>,
+    /// Last signup day, `YYYY-MM-DD` (UTC, inclusive); empty or absent: until now.
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2}\s*)?$")]
+    to: Option<String>,
+}
+
+/// `signups`' buckets.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handler reads `CohortQuery`
+struct IntervalParams {
+    /// `day` (default) or `week`.
+    #[param(pattern = "^(day|week)?$")]
+    interval: Option<String>,
+}
+
+/// The query of `retention`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handler reads `CohortQuery`
+struct RetentionParams {
+    /// Cohorts to show (default 8).
+    #[param(minimum = 1, maximum = 52)]
+    weeks: Option<usize>,
 }
 
 impl CohortQuery {
@@ -117,7 +141,7 @@ impl Loaded {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/overview", params(CohortQuery),
+#[utoipa::path(get, path = "/api/v1/admin/overview", params(WindowParams),
     responses((status = 200, description = "The beta's funnel and counts (founders only)", body = Overview)))]
 async fn overview(
     State(state): State<AdminState>,
@@ -130,7 +154,7 @@ async fn overview(
     Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/signups", params(CohortQuery),
+#[utoipa::path(get, path = "/api/v1/admin/signups", params(WindowParams, IntervalParams),
     responses((status = 200, description = "Signups per day or week, by source", body = Vec<SignupBucket>)))]
 async fn signups(
     State(state): State<AdminState>,
@@ -153,7 +177,7 @@ struct Retention {
     cohorts: Vec<Cohort>,
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/retention", params(CohortQuery),
+#[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams),
     responses((status = 200, description = "Weekly cohort retention", body = Retention)))]
 async fn retention(
     State(state): State<AdminState>,
