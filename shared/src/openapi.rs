@@ -112,6 +112,6 @@ pub fn document(parts: impl IntoIterator<Item = OpenApi>) -> OpenApi {
         }
         tags.extend(op.tags.iter().flatten().cloned());
     }
-    api.tags = Some(tags.into_iter().map(|name| Tag::new(name)).collect());
+    api.tags = Some(tags.into_iter().map(Tag::new).collect());
     api
 }

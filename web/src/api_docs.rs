@@ -114,7 +114,7 @@ fn schema_name(schema: &Value) -> String {
     }
     match schema.get("type") {
         Some(Value::String(t)) => match schema.get("format").and_then(Value::as_str) {
-            Some(f) if f == "binary" => "binary".to_owned(),
+            Some("binary") => "binary".to_owned(),
             _ if t == "object" && schema.get("additionalProperties").is_some() => {
                 "map of ".to_owned()
                     + &schema_name(schema.get("additionalProperties").unwrap_or(&Value::Null))
