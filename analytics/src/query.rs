@@ -15,13 +15,13 @@ use crate::hit::Kind;
 use crate::range::Range;
 use crate::store::{self, DimensionCount, HourRow};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Count {
     pub key: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub from: String,
     pub to: String,
@@ -40,7 +40,7 @@ impl From<&Range> for Window {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScanPoint {
     pub t: String,
     pub scans: i64,
@@ -49,7 +49,7 @@ pub struct ScanPoint {
 }
 
 /// `GET /api/v1/analytics/qr/{id}`. Breakdowns count human scans; bots are in `bot_scans`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QrStats {
     #[serde(flatten)]
     pub window: Window,
@@ -71,7 +71,7 @@ pub struct QrStats {
     pub country_attribution: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ViewPoint {
     pub t: String,
     pub views: i64,
@@ -81,7 +81,7 @@ pub struct ViewPoint {
 }
 
 /// `GET /api/v1/analytics/microsites/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MicrositeStats {
     #[serde(flatten)]
     pub window: Window,
@@ -107,13 +107,13 @@ pub struct MicrositeStats {
     pub country_attribution: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TopItem {
     pub id: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Funnel {
     pub scans: i64,
     pub views: i64,
@@ -121,7 +121,7 @@ pub struct Funnel {
 }
 
 /// `GET /api/v1/analytics/overview`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Overview {
     #[serde(flatten)]
     pub window: Window,
@@ -382,7 +382,7 @@ pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, A
 pub const MAX_TOTAL_IDS: usize = 100;
 
 /// All-time scans of one QR code (for lists of codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ScanTotals {
     pub total: i64,
     pub human: i64,

@@ -15,11 +15,16 @@ const MAX_DAYS: i32 = 1_830;
 const MAX_BUCKETS: usize = 3_000;
 const DEFAULT_DAYS: i32 = 30;
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
+    /// Start (ISO date or RFC 3339 time; default 30 days ago).
     pub from: Option<String>,
+    /// End (default now).
     pub to: Option<String>,
+    /// `hour`, `day`, `week` or `month`.
     pub interval: Option<String>,
+    /// IANA time zone of the buckets (default UTC).
     pub tz: Option<String>,
 }
 

@@ -5,10 +5,11 @@ use axum::body::Body;
 use axum::extract::{FromRef, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use shared::db::Db;
 use shared::extract::{Json, Query};
 use shared::identity::Identity;
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AnalyticsError;
 use crate::owner::Owner;
@@ -33,22 +34,32 @@ impl FromRef<AppState> for Identity {
     }
 }
 
+/// The JSON API's routes with their OpenAPI entries (`routes!` registers both at once).
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(qr))
+        .routes(routes!(qr_csv))
+        .routes(routes!(microsite))
+        .routes(routes!(microsite_csv))
+        .routes(routes!(overview))
+        .routes(routes!(qr_totals))
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/qr/{id}", get(qr))
-        .route("/qr/{id}/export.csv", get(qr_csv))
-        .route("/microsites/{id}", get(microsite))
-        .route("/microsites/{id}/export.csv", get(microsite_csv))
-        .route("/overview", get(overview))
-        .route("/qr-totals", get(qr_totals))
-        .with_state(state);
-    Router::new().nest("/api/v1/analytics", api)
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of the analytics routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "analytics")
 }
 
 fn range(query: &RangeQuery) -> Result<Range, AnalyticsError> {
     Range::parse(query, jiff::Timestamp::now())
 }
 
+#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}", params(("id" = String, Path, description = "The code's id"), RangeQuery),
+    responses((status = 200, description = "Scans of one of the caller's codes over the range", body = QrStats)))]
 async fn qr(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -60,13 +71,18 @@ async fn qr(
     Ok(Json(stats))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TotalsQuery {
+    /// Comma-separated code ids (at most 100).
     #[serde(default)]
     ids: String,
 }
 
 /// All-time scan counts of several codes at once (the codes list shows them).
+#[utoipa::path(get, path = "/api/v1/analytics/qr-totals", params(TotalsQuery),
+    responses((status = 200, description = "All-time scans by code id (zeros for ids that are not the caller's)",
+        body = BTreeMap<String, ScanTotals>)))]
 async fn qr_totals(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -75,6 +91,8 @@ async fn qr_totals(
     Ok(Json(query::qr_totals(&state.db, &owner, &q.ids).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}", params(("id" = String, Path, description = "The microsite's id"), RangeQuery),
+    responses((status = 200, description = "Views and clicks of one of the caller's pages", body = MicrositeStats)))]
 async fn microsite(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -86,6 +104,8 @@ async fn microsite(
     Ok(Json(stats))
 }
 
+#[utoipa::path(get, path = "/api/v1/analytics/overview", params(RangeQuery),
+    responses((status = 200, description = "The caller's totals, top codes and pages, and funnel", body = Overview)))]
 async fn overview(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -94,6 +114,8 @@ async fn overview(
     Ok(Json(query::overview(&state.db, &owner, &range(&q)?).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/export.csv", params(("id" = String, Path, description = "The code's id"), RangeQuery),
+    responses((status = 200, description = "Raw scans (no personal data)", content_type = "text/csv", body = String)))]
 async fn qr_csv(
     State(state): State<AppState>,
     owner: Owner,
@@ -103,6 +125,8 @@ async fn qr_csv(
     csv(&state, owner, &id, "qr", &q).await
 }
 
+#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/export.csv", params(("id" = String, Path, description = "The microsite's id"), RangeQuery),
+    responses((status = 200, description = "Raw views and clicks (no personal data)", content_type = "text/csv", body = String)))]
 async fn microsite_csv(
     State(state): State<AppState>,
     owner: Owner,

@@ -1,34 +1,32 @@
 //! `/api/v1/auth/admin/*`: the founder's view of accounts, the waitlist and invite codes.
 //! Founders only; for anyone else these routes do not exist (404).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::extract::Json;
 use shared::identity::Founder;
+use shared::openapi::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::error::AuthError;
 use crate::routes::AuthState;
 use crate::store::gate::{Invite, WaitlistEntry};
 
-pub fn router() -> Router<AuthState> {
-    Router::new()
-        .route("/api/v1/auth/admin/users", get(users))
-        .route("/api/v1/auth/admin/users/disable", post(disable_user))
-        .route("/api/v1/auth/admin/users/enable", post(enable_user))
-        .route("/api/v1/auth/admin/waitlist", get(waitlist))
-        .route("/api/v1/auth/admin/waitlist/approve", post(approve))
-        .route("/api/v1/auth/admin/waitlist/reject", post(reject))
-        .route(
-            "/api/v1/auth/admin/invites",
-            get(invites).post(create_invites),
-        )
+pub(crate) fn api() -> OpenApiRouter<AuthState> {
+    OpenApiRouter::new()
+        .routes(routes!(users))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(waitlist))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(invites, create_invites))
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UserRow {
     id: String,
     email: String,
@@ -41,6 +39,8 @@ struct UserRow {
     disabled: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/admin/users",
+    responses((status = 200, description = "Every account (founders only)", body = Vec<UserRow>)))]
 async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRow>>, AuthError> {
     let rows = s.auth.list_users().await?;
     Ok(Json(
@@ -60,11 +60,13 @@ async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRo
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UserBody {
     user_id: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/admin/users/disable", request_body = UserBody,
+    responses((status = 204, description = "Disabled; its sessions are ended")))]
 async fn disable_user(
     State(s): State<AuthState>,
     _: Founder,
@@ -74,6 +76,8 @@ async fn disable_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/admin/users/enable", request_body = UserBody,
+    responses((status = 204, description = "Enabled again")))]
 async fn enable_user(
     State(s): State<AuthState>,
     _: Founder,
@@ -83,13 +87,15 @@ async fn enable_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize, ToSchema)]
 struct WaitlistRow {
     #[serde(flatten)]
     entry: WaitlistEntry,
     status: &'static str,
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/admin/waitlist",
+    responses((status = 200, description = "The waitlist, with each entry's status", body = Vec<WaitlistRow>)))]
 async fn waitlist(
     State(s): State<AuthState>,
     _: Founder,
@@ -105,22 +111,26 @@ async fn waitlist(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EmailBody {
     email: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/admin/waitlist/approve", request_body = EmailBody,
+    responses((status = 200, description = "Approved; the invite code sent", body = Approved)))]
 async fn approve(
     State(s): State<AuthState>,
     _: Founder,
     Json(body): Json<EmailBody>,
 ) -> Result<impl IntoResponse, AuthError> {
     match s.auth.approve_waitlisted(&body.email).await? {
-        Some(code) => Ok(Json(serde_json::json!({"invite_code": code}))),
+        Some(invite_code) => Ok(Json(Approved { invite_code })),
         None => Err(AuthError::NotFound),
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/admin/waitlist/reject", request_body = EmailBody,
+    responses((status = 204, description = "Rejected")))]
 async fn reject(
     State(s): State<AuthState>,
     _: Founder,
@@ -133,16 +143,21 @@ async fn reject(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/admin/invites",
+    responses((status = 200, description = "Every invite code and who used it", body = Vec<Invite>)))]
 async fn invites(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<Invite>>, AuthError> {
     Ok(Json(s.auth.invites().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateInvites {
+    #[schema(minimum = 1, maximum = 500)]
     count: usize,
     label: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/admin/invites", request_body = CreateInvites,
+    responses((status = 201, description = "The new codes", body = InviteCodes)))]
 async fn create_invites(
     State(s): State<AuthState>,
     _: Founder,
@@ -152,8 +167,16 @@ async fn create_invites(
         .auth
         .create_invites(body.count, body.label.as_deref())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"codes": codes})),
-    ))
+    Ok((StatusCode::CREATED, Json(InviteCodes { codes })))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Approved {
+    /// The invite code emailed to the approved address.
+    invite_code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct InviteCodes {
+    codes: Vec<String>,
 }

@@ -9,14 +9,18 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, Pa
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use serde::Deserialize;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
 use shared::extract::Json;
 use shared::identity::{Identity, Principal};
+use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::domain::Attribution;
 use crate::error::AuthError;
-use crate::service::{Auth, LoginOutcome, SignupOutcome};
+use crate::service::{Auth, LoginOutcome, SignupOutcome, Tokens, TotpSetup, UserView};
+use crate::store::api_keys::ApiKey;
 
 #[derive(Clone)]
 pub struct AuthState {
@@ -33,47 +37,39 @@ impl FromRef<AuthState> for Identity {
 /// hashed (a megabyte password must not cost a megabyte of argon2 input).
 const CREDENTIALS_BODY_LIMIT: usize = 4 * 1024;
 
-pub fn router(state: AuthState) -> Router {
+/// The JSON API's routes with their OpenAPI entries (`routes!` registers both at once).
+fn api() -> OpenApiRouter<AuthState> {
     let small = || DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT);
-    Router::new()
-        .route("/api/v1/auth/signup", post(signup).layer(small()))
-        .route("/api/v1/auth/login", post(login).layer(small()))
-        .route("/api/v1/auth/login/mfa", post(login_mfa).layer(small()))
-        .route("/api/v1/auth/refresh", post(refresh).layer(small()))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/me", get(me).delete(delete_me).layer(small()))
-        .route("/api/v1/auth/me/export", get(export))
-        .route(
-            "/api/v1/auth/password",
-            post(change_password).layer(small()),
-        )
-        .route(
-            "/api/v1/auth/password/forgot",
-            post(forgot_password).layer(small()),
-        )
-        .route(
-            "/api/v1/auth/password/reset",
-            post(reset_password).layer(small()),
-        )
-        .route(
-            "/api/v1/auth/password/reset/{token}",
-            get(reset_token_status),
-        )
-        .route(
-            "/api/v1/auth/verify-email",
-            post(verify_email).layer(small()),
-        )
-        .route(
-            "/api/v1/auth/api-keys",
-            post(create_api_key).get(list_api_keys),
-        )
-        .route("/api/v1/auth/api-keys/{id}", delete(delete_api_key))
-        .route("/api/v1/auth/2fa/setup", post(totp_setup))
-        .route("/api/v1/auth/2fa/enable", post(totp_enable))
-        .route("/api/v1/auth/2fa/disable", post(totp_disable))
-        .route("/.well-known/jwks.json", get(jwks))
-        .merge(crate::admin_routes::router())
+    OpenApiRouter::new()
+        .routes(routes!(signup).layer(small()))
+        .routes(routes!(login).layer(small()))
+        .routes(routes!(login_mfa).layer(small()))
+        .routes(routes!(refresh).layer(small()))
+        .routes(routes!(logout))
+        .routes(routes!(me, delete_me).layer(small()))
+        .routes(routes!(export))
+        .routes(routes!(change_password).layer(small()))
+        .routes(routes!(forgot_password).layer(small()))
+        .routes(routes!(reset_password).layer(small()))
+        .routes(routes!(reset_token_status))
+        .routes(routes!(verify_email).layer(small()))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(delete_api_key))
+        .routes(routes!(totp_setup))
+        .routes(routes!(totp_enable))
+        .routes(routes!(totp_disable))
+        .merge(crate::admin_routes::api())
+}
+
+pub fn router(state: AuthState) -> Router {
+    let (api, _) = api().split_for_parts();
+    api.route("/.well-known/jwks.json", get(jwks))
         .with_state(state)
+}
+
+/// The OpenAPI entries of auth's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "auth")
 }
 
 /// The client's address; only ever hashed (for rate limits), never kept or logged. From the
@@ -98,7 +94,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SignupBody {
     email: String,
     password: String,
@@ -107,6 +103,11 @@ struct SignupBody {
     referrer: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/signup", security(()), request_body = SignupBody,
+    responses(
+        (status = 201, description = "The account and its first tokens", body = Tokens),
+        (status = 202, description = "Waitlisted (`SIGNUP_MODE=waitlist`)", body = Waitlisted),
+    ))]
 async fn signup(
     State(s): State<AuthState>,
     ClientIp(ip): ClientIp,
@@ -126,21 +127,26 @@ async fn signup(
         SignupOutcome::Created(tokens) => (StatusCode::CREATED, Json(tokens)).into_response(),
         SignupOutcome::Waitlisted => (
             StatusCode::ACCEPTED,
-            Json(serde_json::json!({
-                "waitlisted": true,
-                "message": "You're on the waitlist; we'll email you an invite."
-            })),
+            Json(Waitlisted {
+                waitlisted: true,
+                message: "You're on the waitlist; we'll email you an invite.",
+            }),
         )
             .into_response(),
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", security(()), request_body = LoginBody,
+    responses(
+        (status = 200, description = "Tokens, or `mfa_required` with a token for the second step",
+            body = inline(LoginAnswer)),
+    ))]
 async fn login(
     State(s): State<AuthState>,
     ClientIp(ip): ClientIp,
@@ -148,20 +154,22 @@ async fn login(
 ) -> Result<Response, AuthError> {
     Ok(match s.auth.login(&body.email, &body.password, ip).await? {
         LoginOutcome::Tokens(tokens) => Json(tokens).into_response(),
-        LoginOutcome::MfaRequired { mfa_token } => Json(serde_json::json!({
-            "mfa_required": true,
-            "mfa_token": mfa_token,
-        }))
+        LoginOutcome::MfaRequired { mfa_token } => Json(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        })
         .into_response(),
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct MfaBody {
     mfa_token: String,
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login/mfa", security(()), request_body = MfaBody,
+    responses((status = 200, description = "Tokens", body = Tokens)))]
 async fn login_mfa(
     State(s): State<AuthState>,
     Json(body): Json<MfaBody>,
@@ -170,11 +178,13 @@ async fn login_mfa(
     Ok(Json(tokens).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshBody {
     refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/refresh", security(()), request_body = RefreshBody,
+    responses((status = 200, description = "A new token pair (the old refresh token is spent)", body = Tokens)))]
 async fn refresh(
     State(s): State<AuthState>,
     Json(body): Json<RefreshBody>,
@@ -182,21 +192,27 @@ async fn refresh(
     Ok(Json(s.auth.refresh(&body.refresh_token).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout",
+    responses((status = 204, description = "The session is over")))]
 async fn logout(State(s): State<AuthState>, principal: Principal) -> Result<StatusCode, AuthError> {
     let sid = principal.require_session()?;
     s.auth.end_session(sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/me",
+    responses((status = 200, description = "The caller", body = UserView)))]
 async fn me(State(s): State<AuthState>, principal: Principal) -> Result<Response, AuthError> {
     Ok(Json(s.auth.me(&principal).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordBody {
     password: String,
 }
 
+#[utoipa::path(delete, path = "/api/v1/auth/me", request_body = PasswordBody,
+    responses((status = 204, description = "The account and its data are deleted")))]
 async fn delete_me(
     State(s): State<AuthState>,
     principal: Principal,
@@ -206,6 +222,8 @@ async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/me/export",
+    responses((status = 200, description = "Everything auth keeps about the caller, as a download", body = serde_json::Value)))]
 async fn export(State(s): State<AuthState>, principal: Principal) -> Result<Response, AuthError> {
     let data = s.auth.export(&principal).await?;
     Ok((
@@ -218,12 +236,14 @@ async fn export(State(s): State<AuthState>, principal: Principal) -> Result<Resp
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ChangePasswordBody {
     current_password: String,
     new_password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/password", request_body = ChangePasswordBody,
+    responses((status = 204, description = "Changed; other sessions are ended")))]
 async fn change_password(
     State(s): State<AuthState>,
     principal: Principal,
@@ -235,11 +255,13 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ForgotBody {
     email: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/password/forgot", security(()), request_body = ForgotBody,
+    responses((status = 202, description = "A reset link is on its way if the account exists")))]
 async fn forgot_password(
     State(s): State<AuthState>,
     Json(body): Json<ForgotBody>,
@@ -248,11 +270,13 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenBody {
     token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", security(()), request_body = TokenBody,
+    responses((status = 204, description = "The address is verified")))]
 async fn verify_email(
     State(s): State<AuthState>,
     Json(body): Json<TokenBody>,
@@ -261,12 +285,14 @@ async fn verify_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ResetBody {
     token: String,
     new_password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/password/reset", security(()), request_body = ResetBody,
+    responses((status = 204, description = "The password is reset; every session is ended")))]
 async fn reset_password(
     State(s): State<AuthState>,
     Json(body): Json<ResetBody>,
@@ -278,6 +304,9 @@ async fn reset_password(
 }
 
 /// Lets the reset page say "this link has expired" before the user types a new password.
+#[utoipa::path(get, path = "/api/v1/auth/password/reset/{token}", security(()),
+    params(("token" = String, Path, description = "The token from the reset link")),
+    responses((status = 204, description = "The token can still be used")))]
 async fn reset_token_status(
     State(s): State<AuthState>,
     Path(token): Path<String>,
@@ -289,12 +318,14 @@ async fn reset_token_status(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateKeyBody {
     name: String,
     scopes: Option<Vec<String>>,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/api-keys", request_body = CreateKeyBody,
+    responses((status = 201, description = "The key; `key` is shown only this once", body = ApiKeyCreated)))]
 async fn create_api_key(
     State(s): State<AuthState>,
     principal: Principal,
@@ -304,19 +335,26 @@ async fn create_api_key(
         .auth
         .create_api_key(&principal, &body.name, body.scopes)
         .await?;
-    let mut json = serde_json::to_value(key).map_err(AuthError::internal)?;
-    json["key"] = serde_json::Value::String(secret);
-    Ok((StatusCode::CREATED, Json(json)).into_response())
+    let created = ApiKeyCreated {
+        info: key,
+        key: secret,
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/api-keys",
+    responses((status = 200, description = "The caller's keys (without secrets)", body = ApiKeys)))]
 async fn list_api_keys(
     State(s): State<AuthState>,
     principal: Principal,
 ) -> Result<Response, AuthError> {
     let keys = s.auth.list_api_keys(&principal).await?;
-    Ok(Json(serde_json::json!({ "api_keys": keys })).into_response())
+    Ok(Json(ApiKeys { api_keys: keys }).into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/auth/api-keys/{id}",
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Revoked")))]
 async fn delete_api_key(
     State(s): State<AuthState>,
     principal: Principal,
@@ -326,6 +364,8 @@ async fn delete_api_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/2fa/setup",
+    responses((status = 200, description = "A pending secret to confirm with /2fa/enable", body = TotpSetup)))]
 async fn totp_setup(
     State(s): State<AuthState>,
     principal: Principal,
@@ -333,20 +373,28 @@ async fn totp_setup(
     Ok(Json(s.auth.totp_setup(&principal).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CodeBody {
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/2fa/enable", request_body = CodeBody,
+    responses((status = 200, description = "On; the one-time recovery codes", body = TotpEnabled)))]
 async fn totp_enable(
     State(s): State<AuthState>,
     principal: Principal,
     Json(body): Json<CodeBody>,
 ) -> Result<Response, AuthError> {
     let codes = s.auth.totp_enable(&principal, &body.code).await?;
-    Ok(Json(serde_json::json!({ "enabled": true, "recovery_codes": codes })).into_response())
+    Ok(Json(TotpEnabled {
+        enabled: true,
+        recovery_codes: codes,
+    })
+    .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/2fa/disable", request_body = CodeBody,
+    responses((status = 204, description = "Off")))]
 async fn totp_disable(
     State(s): State<AuthState>,
     principal: Principal,
@@ -354,6 +402,48 @@ async fn totp_disable(
 ) -> Result<StatusCode, AuthError> {
     s.auth.totp_disable(&principal, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What `login` answers: tokens, or the second step's token.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // only describes the wire: the handler answers one of the two directly
+#[serde(untagged)]
+enum LoginAnswer {
+    Tokens(Tokens),
+    MfaRequired(MfaRequired),
+}
+
+/// `signup` when `SIGNUP_MODE=waitlist`: no account yet.
+#[derive(Serialize, ToSchema)]
+struct Waitlisted {
+    waitlisted: bool,
+    message: &'static str,
+}
+
+/// `login` for an account with two-factor on: finish at `/api/v1/auth/login/mfa`.
+#[derive(Serialize, ToSchema)]
+struct MfaRequired {
+    mfa_required: bool,
+    mfa_token: String,
+}
+
+/// A new API key: its listing fields and the secret `key`, shown this once.
+#[derive(Serialize, ToSchema)]
+struct ApiKeyCreated {
+    #[serde(flatten)]
+    info: ApiKey,
+    key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ApiKeys {
+    api_keys: Vec<ApiKey>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TotpEnabled {
+    enabled: bool,
+    recovery_codes: Vec<String>,
 }
 
 async fn jwks(State(s): State<AuthState>) -> Response {

@@ -41,7 +41,7 @@ pub struct Auth {
     email: Arc<dyn Mailer>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub email: String,
@@ -65,7 +65,7 @@ impl From<&users::User> for UserView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tokens {
     pub user: UserView,
     pub access_token: String,
@@ -84,7 +84,7 @@ pub enum LoginOutcome {
     MfaRequired { mfa_token: String },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TotpSetup {
     pub secret: String,
     pub otpauth_url: String,

@@ -6,12 +6,14 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use bytes::{Bytes, BytesMut};
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
 use tower_http::csrf::CsrfLayer;
+use utoipa_axum::routes;
 
 use crate::process::MAX_UPLOAD_BYTES;
 use crate::{Media, MediaError, MediaId, Uploaded};
@@ -32,6 +34,25 @@ impl FromRef<MediaState> for Identity {
     }
 }
 
+/// The JSON API's route with its OpenAPI entry (`routes!` registers both at once).
+fn api() -> OpenApiRouter<MediaState> {
+    OpenApiRouter::new().routes(routes!(upload).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+}
+
+/// The OpenAPI entry of the upload route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "media")
+}
+
+/// The upload form: one field, `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the multipart body; the handler reads it field by field
+struct UploadForm {
+    /// A PNG or JPEG image.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 pub fn router(state: MediaState) -> Router {
     // The upload also accepts the session cookie, and a cross-site HTML form *can* send
     // multipart: refuse cross-site browser POSTs by their Sec-Fetch-Site / Origin (scripts and
@@ -39,18 +60,16 @@ pub fn router(state: MediaState) -> Router {
     let csrf = CsrfLayer::new()
         .add_trusted_origin(state.media.public_base_url())
         .unwrap_or_else(|_| CsrfLayer::new());
-    let uploads = Router::new()
-        .route(
-            "/api/v1/media",
-            post(upload).layer(DefaultBodyLimit::max(BODY_LIMIT)),
-        )
-        .route_layer(csrf);
+    let uploads = api().split_for_parts().0.route_layer(csrf);
     Router::new()
         .route("/media/{file}", get(serve))
         .merge(uploads)
         .with_state(state)
 }
 
+#[utoipa::path(post, path = "/api/v1/media",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, description = "Stored (re-encoded as PNG); use its `id` as a logo", body = Uploaded)))]
 async fn upload(
     State(state): State<MediaState>,
     principal: Principal,

@@ -55,7 +55,7 @@ pub async fn migrate(db: &Db) -> Result<(), shared::Error> {
 }
 
 /// What an upload answers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Uploaded {
     pub id: String,
     /// Where the image is served (public, cacheable for a year).

@@ -7,11 +7,13 @@ use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::block::Block;
 use crate::model::{Microsite, page_url};
@@ -30,19 +32,25 @@ impl FromRef<ApiState> for Identity {
     }
 }
 
+/// The JSON API's routes with their OpenAPI entries (`routes!` registers both at once).
+fn api() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(from_template))
+        .routes(routes!(themes))
+        .routes(routes!(templates))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(publish))
+        .routes(routes!(unpublish))
+}
+
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/api/v1/microsites", post(create).get(list))
-        .route("/api/v1/microsites/from-template", post(from_template))
-        .route("/api/v1/microsites/themes", get(themes))
-        .route("/api/v1/microsites/templates", get(templates))
-        .route(
-            "/api/v1/microsites/{id}",
-            get(read).patch(update).delete(remove),
-        )
-        .route("/api/v1/microsites/{id}/publish", post(publish))
-        .route("/api/v1/microsites/{id}/unpublish", post(unpublish))
-        .with_state(state)
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of microsite's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "microsites")
 }
 
 /// The credential the caller presented (bearer token, API key or session cookie), kept so it can
@@ -67,7 +75,7 @@ fn editor<'a>(principal: &'a Principal, credential: &'a Credential) -> Editor<'a
 }
 
 /// A page as the API shows it: the draft's fields, and whether a snapshot is live.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MicrositeView {
     pub id: String,
     pub slug: String,
@@ -108,6 +116,8 @@ impl MicrositeView {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/microsites", request_body = Changes,
+    responses((status = 201, description = "The new page (a draft)", body = MicrositeView)))]
 async fn create(
     State(state): State<ApiState>,
     principal: Principal,
@@ -125,13 +135,15 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FromTemplate {
     template: String,
     slug: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/microsites/from-template", request_body = FromTemplate,
+    responses((status = 201, description = "A new page from a starting template", body = MicrositeView)))]
 async fn from_template(
     State(state): State<ApiState>,
     principal: Principal,
@@ -149,11 +161,14 @@ async fn from_template(
     ))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = MicrositeList)]
 pub struct ListView {
     pub items: Vec<MicrositeView>,
 }
 
+#[utoipa::path(get, path = "/api/v1/microsites",
+    responses((status = 200, description = "The caller's pages", body = ListView)))]
 async fn list(
     State(state): State<ApiState>,
     principal: Principal,
@@ -170,6 +185,8 @@ async fn list(
     Ok(Json(ListView { items }))
 }
 
+#[utoipa::path(get, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 200, description = "The page", body = MicrositeView)))]
 async fn read(
     State(state): State<ApiState>,
     principal: Principal,
@@ -183,6 +200,8 @@ async fn read(
     )))
 }
 
+#[utoipa::path(patch, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")), request_body = Changes,
+    responses((status = 200, description = "The changed draft", body = MicrositeView)))]
 async fn update(
     State(state): State<ApiState>,
     principal: Principal,
@@ -201,6 +220,8 @@ async fn update(
     )))
 }
 
+#[utoipa::path(delete, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<ApiState>,
     principal: Principal,
@@ -211,6 +232,8 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/microsites/{id}/publish", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 200, description = "The draft is live", body = MicrositeView)))]
 async fn publish(
     State(state): State<ApiState>,
     principal: Principal,
@@ -224,6 +247,8 @@ async fn publish(
     )))
 }
 
+#[utoipa::path(post, path = "/api/v1/microsites/{id}/unpublish", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 200, description = "The page is offline", body = MicrositeView)))]
 async fn unpublish(
     State(state): State<ApiState>,
     principal: Principal,
@@ -237,13 +262,15 @@ async fn unpublish(
     )))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct ThemeView {
     pub name: Theme,
     pub dark: bool,
 }
 
 /// The built-in themes, for the builder's picker.
+#[utoipa::path(get, path = "/api/v1/microsites/themes",
+    responses((status = 200, description = "The built-in themes", body = Vec<ThemeView>)))]
 async fn themes(principal: Principal) -> Result<Json<Vec<ThemeView>>, ApiError> {
     principal.require(Scope::MicrositesRead)?;
     Ok(Json(
@@ -258,6 +285,8 @@ async fn themes(principal: Principal) -> Result<Json<Vec<ThemeView>>, ApiError> 
 }
 
 /// The starting templates' names, for `POST /api/v1/microsites/from-template`.
+#[utoipa::path(get, path = "/api/v1/microsites/templates",
+    responses((status = 200, description = "The starting templates' names", body = Vec<String>)))]
 async fn templates(principal: Principal) -> Result<Json<Vec<&'static str>>, ApiError> {
     principal.require(Scope::MicrositesRead)?;
     Ok(Json(crate::starters::NAMES.to_vec()))

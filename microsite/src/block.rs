@@ -31,7 +31,7 @@ pub enum Block {
     Qr(QrBlock),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default)]
@@ -43,7 +43,7 @@ pub struct Profile {
     pub avatar_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heading {
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct Heading {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct Text {
     pub markdown: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct Link {
     pub icon: Option<Icon>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Icon {
     Link,
@@ -110,7 +110,7 @@ impl Icon {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Social {
     #[serde(default)]
@@ -118,7 +118,7 @@ pub struct Social {
     pub items: Vec<SocialItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SocialItem {
     pub network: Network,
@@ -130,7 +130,7 @@ pub struct SocialItem {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Network {
     Instagram,
@@ -205,7 +205,7 @@ impl Network {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Image {
     #[serde(default)]
@@ -216,7 +216,7 @@ pub struct Image {
     pub alt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Video {
     #[serde(default)]
@@ -227,7 +227,7 @@ pub struct Video {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default)]
@@ -238,14 +238,14 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Divider {
     #[serde(default)]
     pub id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spacer {
     #[serde(default)]
@@ -254,7 +254,7 @@ pub struct Spacer {
     pub size: SpacerSize,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpacerSize {
     Small,
@@ -273,7 +273,7 @@ impl SpacerSize {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QrBlock {
     #[serde(default)]
@@ -286,6 +286,65 @@ pub struct QrBlock {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
+}
+
+/// One of the variants' objects with its `type` added. Written by hand: the derive would say
+/// `allOf: [variant, {type}]`, which no block satisfies because each variant refuses unknown
+/// fields (`additionalProperties: false`) and `type` is one to it.
+impl utoipa::PartialSchema for Block {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+        fn tagged<T: utoipa::PartialSchema>(tag: &str) -> RefOr<Schema> {
+            let mut schema = T::schema();
+            if let RefOr::T(Schema::Object(object)) = &mut schema {
+                let kind = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([tag]))
+                    .build();
+                object
+                    .properties
+                    .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
+                object.required.insert(0, "type".to_owned());
+            }
+            schema
+        }
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(tagged::<Profile>("profile"))
+                .item(tagged::<Heading>("heading"))
+                .item(tagged::<Text>("text"))
+                .item(tagged::<Link>("link"))
+                .item(tagged::<Social>("social"))
+                .item(tagged::<Image>("image"))
+                .item(tagged::<Video>("video"))
+                .item(tagged::<Contact>("contact"))
+                .item(tagged::<Divider>("divider"))
+                .item(tagged::<Spacer>("spacer"))
+                .item(tagged::<QrBlock>("qr"))
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for Block {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::{PartialSchema, ToSchema};
+        // What the variants refer to by name.
+        for (name, schema) in [
+            (<Icon as ToSchema>::name(), Icon::schema()),
+            (<SocialItem as ToSchema>::name(), SocialItem::schema()),
+            (<Network as ToSchema>::name(), Network::schema()),
+            (<SpacerSize as ToSchema>::name(), SpacerSize::schema()),
+        ] {
+            schemas.push((name.into_owned(), schema));
+        }
+    }
 }
 
 impl Block {

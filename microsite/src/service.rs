@@ -23,8 +23,9 @@ use crate::theme::{Theme, Tweaks};
 pub const CHANGED_TOPIC: &str = shared::bus::topics::MICROSITE_CHANGED;
 
 /// The fields a create or an edit may set.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MicrositeChanges)]
 pub struct Changes {
     pub slug: Option<String>,
     pub title: Option<String>,
@@ -34,6 +35,7 @@ pub struct Changes {
     pub tweaks: Option<Tweaks>,
     pub lang: Option<String>,
     /// Replaces every block.
+    #[schema(value_type = Option<Vec<crate::block::Block>>)]
     pub blocks: Option<Vec<serde_json::Value>>,
     /// Reorders the existing blocks: every block id, once, in the new order.
     pub order: Option<Vec<String>>,

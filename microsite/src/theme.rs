@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::FieldError;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     #[default]
@@ -133,7 +133,7 @@ impl Theme {
 }
 
 /// Colour tweaks on top of a theme.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tweaks {
     #[serde(default, skip_serializing_if = "Option::is_none")]

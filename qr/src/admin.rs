@@ -1,29 +1,32 @@
 //! `/api/v1/qr/admin/*`: the founder's moderation of codes and destinations. Founders only; for
 //! anyone else these routes do not exist (404), and nobody signed in gets 401.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::identity::Founder;
+use shared::openapi::OpenApiRouter;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use crate::api::ApiState;
 use crate::moderation::{CodeLookup, CodeRef};
 use crate::store::BlockedDomain;
 
-pub fn router() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/qr/admin/lookup", get(lookup))
-        .route("/api/v1/qr/admin/disable", post(disable))
-        .route("/api/v1/qr/admin/enable", post(enable))
-        .route("/api/v1/qr/admin/blocklist", get(blocklist).post(block))
-        .route("/api/v1/qr/admin/blocklist/remove", post(unblock))
+pub(crate) fn api() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(lookup))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(blocklist, block))
+        .routes(routes!(unblock))
 }
 
 /// `?code=` or `?id=`.
+#[utoipa::path(get, path = "/api/v1/qr/admin/lookup", params(CodeRef),
+    responses((status = 200, description = "The code, its owner and its moderation state (founders only)", body = CodeLookup)))]
 async fn lookup(
     State(state): State<ApiState>,
     _: Founder,
@@ -32,7 +35,7 @@ async fn lookup(
     Ok(Json(state.service.lookup(&which).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DisableBody {
     code: Option<String>,
@@ -41,6 +44,8 @@ struct DisableBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/admin/disable", request_body = DisableBody,
+    responses((status = 200, description = "Disabled", body = CodeLookup)))]
 async fn disable(
     State(state): State<ApiState>,
     _: Founder,
@@ -55,6 +60,8 @@ async fn disable(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/admin/enable", request_body = CodeRef,
+    responses((status = 200, description = "Enabled again", body = CodeLookup)))]
 async fn enable(
     State(state): State<ApiState>,
     _: Founder,
@@ -64,12 +71,14 @@ async fn enable(
 }
 
 /// The blocklist as the console shows it: the founder's domains, and how many the file adds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BlocklistView {
     pub domains: Vec<BlockedDomain>,
     pub file_domains: usize,
 }
 
+#[utoipa::path(get, path = "/api/v1/qr/admin/blocklist",
+    responses((status = 200, description = "Blocked domains", body = BlocklistView)))]
 async fn blocklist(
     State(state): State<ApiState>,
     _: Founder,
@@ -80,7 +89,7 @@ async fn blocklist(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BlockBody {
     domain: String,
@@ -88,27 +97,33 @@ struct BlockBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/admin/blocklist", request_body = BlockBody,
+    responses((status = 201, description = "Blocked (the domain as stored)", body = Blocked)))]
 async fn block(
     State(state): State<ApiState>,
     _: Founder,
     Json(body): Json<BlockBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Blocked>), ApiError> {
     let domain = state
         .service
         .block_domain(&body.domain, &body.reason)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "domain": domain })),
-    ))
+    Ok((StatusCode::CREATED, Json(Blocked { domain })))
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, ToSchema)]
+struct Blocked {
+    domain: String,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UnblockBody {
     domain: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/admin/blocklist/remove", request_body = UnblockBody,
+    responses((status = 204, description = "Unblocked")))]
 async fn unblock(
     State(state): State<ApiState>,
     _: Founder,

@@ -7,12 +7,14 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::future::print_studio::{Paper, PrintStudio, SheetRequest, SvgSheets};
 use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use crate::error::QrError;
 use crate::microsite::Caller;
@@ -34,27 +36,35 @@ impl FromRef<ApiState> for Identity {
     }
 }
 
-pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/api/v1/qr", post(create).get(list))
-        .route("/api/v1/qr/preview.svg", post(preview))
-        .route(
-            "/api/v1/qr/bulk",
-            post(crate::bulk::create).layer(DefaultBodyLimit::max(crate::bulk::MAX_CSV_BYTES)),
+/// The JSON API's routes with their OpenAPI entries (`routes!` registers both at once).
+fn api() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(preview))
+        .routes(
+            routes!(crate::bulk::create).layer(DefaultBodyLimit::max(crate::bulk::MAX_CSV_BYTES)),
         )
-        .route("/api/v1/qr/export.zip", get(crate::bulk::export))
-        .route("/api/v1/qr/styles", get(list_styles).post(save_style))
-        .route("/api/v1/qr/styles/{id}", delete(delete_style))
-        .route("/api/v1/qr/{id}", get(read).patch(update).delete(remove))
-        .route("/api/v1/qr/{id}/image.svg", get(image_svg))
-        .route("/api/v1/qr/{id}/image.png", get(image_png))
-        .route("/api/v1/qr/{id}/print.svg", get(print_sheet))
-        .merge(crate::admin::router())
-        .with_state(state)
+        .routes(routes!(crate::bulk::export))
+        .routes(routes!(list_styles, save_style))
+        .routes(routes!(delete_style))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(image_svg))
+        .routes(routes!(image_png))
+        .routes(routes!(print_sheet))
+        .merge(crate::admin::api())
+}
+
+pub fn router(state: ApiState) -> Router {
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of qr's routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "qr")
 }
 
 /// A code as the API shows it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QrView {
     pub id: String,
     pub code: String,
@@ -104,6 +114,8 @@ impl QrView {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/qr", request_body = Changes,
+    responses((status = 201, description = "The new code", body = QrView)))]
 async fn create(
     State(state): State<ApiState>,
     principal: Principal,
@@ -119,20 +131,26 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     cursor: Option<String>,
+    /// Codes per page (default 20; at most 100 are returned).
+    #[param(maximum = 4294967295.0)]
     limit: Option<u32>,
     q: Option<String>,
     tag: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = QrList)]
 pub struct ListView {
     pub items: Vec<QrView>,
     pub next_cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/qr", params(ListParams),
+    responses((status = 200, description = "The caller's codes, newest first", body = ListView)))]
 async fn list(
     State(state): State<ApiState>,
     principal: Principal,
@@ -173,6 +191,8 @@ async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/qr/{id}", params(("id" = String, Path, description = "The code's id")),
+    responses((status = 200, description = "The code", body = QrView)))]
 async fn read(
     State(state): State<ApiState>,
     principal: Principal,
@@ -183,6 +203,8 @@ async fn read(
     Ok(Json(QrView::of(qr, state.service.public_base_url())))
 }
 
+#[utoipa::path(patch, path = "/api/v1/qr/{id}", params(("id" = String, Path, description = "The code's id")), request_body = Changes,
+    responses((status = 200, description = "The changed code", body = QrView)))]
 async fn update(
     State(state): State<ApiState>,
     principal: Principal,
@@ -196,6 +218,8 @@ async fn update(
     Ok(Json(QrView::of(qr, state.service.public_base_url())))
 }
 
+#[utoipa::path(delete, path = "/api/v1/qr/{id}", params(("id" = String, Path, description = "The code's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<ApiState>,
     principal: Principal,
@@ -206,11 +230,19 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SizeParam {
+    /// Width in pixels (default 1024).
+    #[param(minimum = 64, maximum = 4096)]
     size: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/qr/{id}/image.svg", params(("id" = String, Path, description = "The code's id")),
+    responses(
+        (status = 200, description = "The rendered code", content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    ))]
 async fn image_svg(
     State(state): State<ApiState>,
     principal: Principal,
@@ -220,6 +252,11 @@ async fn image_svg(
     image(&state, &principal, &id, Format::Svg, 0, &headers).await
 }
 
+#[utoipa::path(get, path = "/api/v1/qr/{id}/image.png", params(("id" = String, Path, description = "The code's id"), SizeParam),
+    responses(
+        (status = 200, description = "The rendered code", content_type = "image/png", body = Vec<u8>),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    ))]
 async fn image_png(
     State(state): State<ApiState>,
     principal: Principal,
@@ -333,9 +370,12 @@ fn image_response(
     response
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PrintParams {
+    /// `a4` (default) or `letter`.
+    #[param(inline)]
     paper: Option<Paper>,
     /// The code's printed width in millimetres (default 80).
     size_mm: Option<f64>,
@@ -345,6 +385,8 @@ struct PrintParams {
 
 /// `GET /api/v1/qr/{id}/print.svg?paper=a4|letter`: the print-studio stand-in's sheet of one of
 /// the caller's codes (the `print-studio` feature). No PDF: the stand-in has no PDF writer.
+#[utoipa::path(get, path = "/api/v1/qr/{id}/print.svg", params(("id" = String, Path, description = "The code's id"), PrintParams),
+    responses((status = 200, description = "A printable sheet (feature `print-studio`)", content_type = "image/svg+xml", body = String)))]
 async fn print_sheet(
     State(state): State<ApiState>,
     principal: Principal,
@@ -394,7 +436,7 @@ async fn print_sheet(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PreviewRequest {
     #[serde(default)]
@@ -404,6 +446,8 @@ struct PreviewRequest {
 }
 
 /// The editor's live preview: renders an unsaved style.
+#[utoipa::path(post, path = "/api/v1/qr/preview.svg", request_body = PreviewRequest,
+    responses((status = 200, description = "An unsaved style rendered", content_type = "image/svg+xml", body = String)))]
 async fn preview(
     State(state): State<ApiState>,
     principal: Principal,
@@ -420,14 +464,14 @@ async fn preview(
     Ok(image_response(bytes, &etag, Format::Svg, None, &headers))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewStyle {
     name: String,
     style: Style,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct StyleView {
     pub id: String,
     pub name: String,
@@ -435,6 +479,8 @@ pub struct StyleView {
     pub created_at: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/styles", request_body = NewStyle,
+    responses((status = 201, description = "The saved style", body = StyleView)))]
 async fn save_style(
     State(state): State<ApiState>,
     principal: Principal,
@@ -468,6 +514,8 @@ async fn save_style(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/qr/styles",
+    responses((status = 200, description = "The caller's saved styles", body = Vec<StyleView>)))]
 async fn list_styles(
     State(state): State<ApiState>,
     principal: Principal,
@@ -488,6 +536,8 @@ async fn list_styles(
     Ok(Json(styles))
 }
 
+#[utoipa::path(delete, path = "/api/v1/qr/styles/{id}", params(("id" = String, Path, description = "The style's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_style(
     State(state): State<ApiState>,
     principal: Principal,

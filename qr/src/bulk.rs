@@ -26,7 +26,7 @@ pub const MAX_EXPORT_SIZE: u32 = 2048;
 
 /// One problem with one row. `row` is the line in the file (the header is line 1), as a
 /// spreadsheet numbers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: u64,
     pub field: String,
@@ -137,7 +137,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(u64, Changes)>, CsvError> {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BulkCreated {
     pub created: usize,
     pub items: Vec<QrView>,
@@ -153,6 +153,9 @@ fn rows_answer(rows: Vec<RowError>) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
 }
 
+#[utoipa::path(post, path = "/api/v1/qr/bulk",
+    request_body(content = String, content_type = "text/csv", description = "A header line and one code per row"),
+    responses((status = 201, description = "Every row created", body = BulkCreated)))]
 pub async fn create(
     State(state): State<ApiState>,
     principal: Principal,
@@ -206,14 +209,20 @@ pub async fn create(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
+    /// Comma-separated ids of the caller's codes (default: the newest ones).
     ids: Option<String>,
+    /// PNG width in pixels (default 1024).
+    #[param(minimum = 64, maximum = 2048)]
     size: Option<u32>,
 }
 
 /// A zip of the PNG (at `size`, default 1,024 px) and SVG of each code: the `ids` given (all
 /// must be the caller's, else 404), or the caller's newest codes up to [`MAX_EXPORT`].
+#[utoipa::path(get, path = "/api/v1/qr/export.zip", params(ExportParams),
+    responses((status = 200, description = "A zip of each code's PNG and SVG", content_type = "application/zip", body = Vec<u8>)))]
 pub async fn export(
     State(state): State<ApiState>,
     principal: Principal,

@@ -24,7 +24,7 @@ pub const WEIGHTS: std::ops::RangeInclusive<u32> = 1..=100;
 const DAY_MS: i64 = 86_400_000;
 
 /// One arm of a split: where it goes and its share (weights are relative: 1 and 3 is 25/75).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub url: String,

@@ -6,7 +6,7 @@ use crate::error::QrError;
 use crate::rules::{Rules, Utm};
 use crate::style::Style;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Dynamic: encodes our short URL; the destination can change after printing.
@@ -55,7 +55,7 @@ impl Kind {
 }
 
 /// What a static code carries, by kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Content {
     Wifi {

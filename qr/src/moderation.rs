@@ -77,7 +77,7 @@ impl Moderation {
 }
 
 /// A code as the founder's console shows it: whose it is, where it goes, whether it is disabled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CodeLookup {
     pub id: String,
     pub code: String,
@@ -95,7 +95,8 @@ pub struct CodeLookup {
 }
 
 /// Which code the founder means: its short code or its id.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct CodeRef {
     pub code: Option<String>,
     pub id: Option<String>,

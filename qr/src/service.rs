@@ -45,8 +45,9 @@ pub struct Target {
 }
 
 /// The fields a create or an edit may set.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = QrChanges)]
 pub struct Changes {
     pub name: Option<String>,
     pub destination: Option<String>,

@@ -423,7 +423,9 @@ impl Store {
 }
 
 /// A domain the founder blocked from the console.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct BlockedDomain {
     pub domain: String,
     pub reason: String,

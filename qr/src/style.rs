@@ -86,7 +86,19 @@ impl<'de> Deserialize<'de> for Color {
 }
 
 /// Error-correction level: how much of the symbol may be damaged (or covered by a logo).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 pub enum Ecc {
     L,
     #[default]
@@ -116,7 +128,7 @@ impl Ecc {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModuleShape {
     #[default]
@@ -125,7 +137,7 @@ pub enum ModuleShape {
     Dots,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EyeShape {
     #[default]
@@ -133,13 +145,13 @@ pub enum EyeShape {
     Rounded,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Frame {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Logo {
     /// The id of an image its owner uploaded with `POST /api/v1/media` (64 hex digits).
@@ -155,12 +167,18 @@ impl Logo {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Style {
+    /// Foreground colour, `#rrggbb`.
+    #[schema(value_type = String, example = "#000000")]
     pub fg: Color,
+    /// Background colour, `#rrggbb`.
+    #[schema(value_type = String, example = "#ffffff")]
     pub bg: Color,
     pub ecc: Ecc,
+    /// Quiet zone in modules.
+    #[schema(minimum = 2, maximum = 16)]
     pub margin: u8,
     pub modules: ModuleShape,
     pub eyes: EyeShape,

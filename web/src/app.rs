@@ -288,7 +288,10 @@ pub async fn assemble(
         )
         .await?;
         approved_hosts = hosts;
-        routers.insert(Service::Web, pages.merge(future));
+        routers.insert(
+            Service::Web,
+            pages.merge(future).merge(crate::api_docs::router()),
+        );
     }
     if let Some(db) = databases.get(&Service::Auth) {
         // The email outbox lives in auth's database (its only sender): deliver it from here.

@@ -10,7 +10,6 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::post;
 use serde::Serialize;
 use shared::ApiError;
 use shared::extract::Json;
@@ -18,6 +17,8 @@ use shared::features::{Feature, Features};
 use shared::future::email::Outbox;
 use shared::future::insights::{Insights, TextInsights, WeeklyNumbers};
 use shared::identity::{Identity, Principal, Scope, credential_of};
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::Clients;
 
@@ -36,19 +37,29 @@ impl FromRef<InsightsState> for Identity {
     }
 }
 
-pub fn router(state: InsightsState) -> Router {
-    Router::new()
-        .route("/api/v1/insights/weekly", post(weekly))
-        .with_state(state)
+/// The route with its OpenAPI entry (`routes!` registers both at once).
+fn api() -> OpenApiRouter<InsightsState> {
+    OpenApiRouter::new().routes(routes!(weekly))
 }
 
-#[derive(Debug, Serialize)]
+pub fn router(state: InsightsState) -> Router {
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entry of the insights route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "future services")
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Queued {
     /// The outbox message's id.
     id: String,
     subject: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/insights/weekly",
+    responses((status = 202, description = "Your weekly summary is queued in the email outbox (feature `insights`)", body = Queued)))]
 async fn weekly(
     State(state): State<InsightsState>,
     principal: Principal,

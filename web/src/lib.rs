@@ -1,6 +1,7 @@
 //! Scanpage's web frontend and the wiring of the whole application: which services one process
 //! runs, how they reach each other, and how the process starts and stops.
 
+pub mod api_docs;
 pub mod app;
 pub mod backup;
 pub mod beta;

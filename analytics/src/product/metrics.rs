@@ -60,7 +60,7 @@ pub fn weeks_by_user(rows: Vec<(String, i64)>) -> HashMap<String, HashSet<i64>> 
     map
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FunnelStep {
     pub step: String,
     pub users: i64,
@@ -114,7 +114,7 @@ pub fn funnel(facts: &Facts, window: Window) -> Vec<FunnelStep> {
 
 /// One signup week's retention: `active[k]` users of the cohort were active `k` weeks after
 /// their signup week (`active[0]` is the signup week itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cohort {
     pub week: i64,
     pub size: i64,
@@ -185,7 +185,7 @@ impl Interval {
 }
 
 /// Signups in one day or week, by source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignupBucket {
     pub start: i64,
     pub total: i64,
@@ -215,13 +215,14 @@ pub fn source_label(source: Option<&str>) -> String {
     source.unwrap_or("direct").to_owned()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanInterest {
     pub plan: String,
     pub users: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AdminOverview)]
 pub struct Overview {
     pub signups: i64,
     pub waitlist: i64,
@@ -260,7 +261,7 @@ pub fn overview(facts: &Facts, window: Window, waitlist: i64) -> Overview {
 }
 
 /// One row of the console's users table (emails come from auth).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserMetrics {
     pub user_id: String,
     pub signed_up_at: Option<i64>,

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::routing::get;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use shared::db::Db;
 use shared::extract::{Json, Query};
 use shared::identity::{Founder, Identity};
+use shared::openapi::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::metrics::{self, Cohort, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
 use super::store::{self, HumanScans, UserRow};
@@ -28,14 +29,22 @@ impl FromRef<AdminState> for Identity {
     }
 }
 
+/// The founder's JSON routes with their OpenAPI entries.
+fn api() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(signups))
+        .routes(routes!(retention))
+        .routes(routes!(users))
+}
+
 pub fn router(state: AdminState) -> Router {
-    let api = Router::new()
-        .route("/overview", get(overview))
-        .route("/signups", get(signups))
-        .route("/retention", get(retention))
-        .route("/users", get(users))
-        .with_state(state);
-    Router::new().nest("/api/v1/admin", api)
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of the founder's numbers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    shared::openapi::tagged(api().into_openapi(), "admin")
 }
 
 /// `from`/`to` as ISO dates (UTC, inclusive): the signup cohort. Both optional (all time).
@@ -45,6 +54,39 @@ pub struct CohortQuery {
     pub to: Option<String>,
     pub interval: Option<String>,
     pub weeks: Option<usize>,
+}
+
+/// The query of `overview` and `signups` as documented (each reads only these).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handlers read `CohortQuery`
+struct WindowParams {
+    /// First signup day, `YYYY-MM-DD` (UTC); empty or absent: from the start.
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2}\s*)?$")]
+    from: Option<String>,
+    /// Last signup day, `YYYY-MM-DD` (UTC, inclusive); empty or absent: until now.
+    #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2}\s*)?$")]
+    to: Option<String>,
+}
+
+/// `signups`' buckets.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handler reads `CohortQuery`
+struct IntervalParams {
+    /// `day` (default) or `week`.
+    #[param(pattern = "^(day|week)?$")]
+    interval: Option<String>,
+}
+
+/// The query of `retention`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handler reads `CohortQuery`
+struct RetentionParams {
+    /// Cohorts to show (default 8).
+    #[param(minimum = 1, maximum = 52)]
+    weeks: Option<usize>,
 }
 
 impl CohortQuery {
@@ -99,6 +141,8 @@ impl Loaded {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/overview", params(WindowParams),
+    responses((status = 200, description = "The beta's funnel and counts (founders only)", body = Overview)))]
 async fn overview(
     State(state): State<AdminState>,
     _: Founder,
@@ -110,6 +154,8 @@ async fn overview(
     Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/signups", params(WindowParams, IntervalParams),
+    responses((status = 200, description = "Signups per day or week, by source", body = Vec<SignupBucket>)))]
 async fn signups(
     State(state): State<AdminState>,
     _: Founder,
@@ -125,12 +171,14 @@ async fn signups(
     Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Retention {
     /// Epoch ms of each cohort's Monday (UTC); `active[k]` = users active k weeks later.
     cohorts: Vec<Cohort>,
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams),
+    responses((status = 200, description = "Weekly cohort retention", body = Retention)))]
 async fn retention(
     State(state): State<AdminState>,
     _: Founder,
@@ -146,6 +194,8 @@ async fn retention(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/users",
+    responses((status = 200, description = "Per-user activity", body = Vec<UserMetrics>)))]
 async fn users(
     State(state): State<AdminState>,
     _: Founder,

@@ -98,7 +98,7 @@ pub async fn reject(pool: &AnyPool, email: &str) -> Result<bool, AuthError> {
     Ok(done.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct WaitlistEntry {
     pub email: String,
     pub created_at: i64,
@@ -129,7 +129,7 @@ pub async fn waitlist(pool: &AnyPool) -> Result<Vec<WaitlistEntry>, AuthError> {
     .await?)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Invite {
     pub code: String,
     pub label: Option<String>,

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use super::dlq::{self, DeadLetterStore, ReplayError, StoredLetter};
 use super::domains::{self, Domain, SqlDomains};
@@ -20,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::features::{Feature, Features};
 use crate::identity::{Identity, Principal, Scope};
+use crate::openapi::OpenApiRouter;
 
 #[derive(Clone)]
 pub struct FutureState {
@@ -39,25 +41,31 @@ impl FromRef<FutureState> for Identity {
     }
 }
 
-pub fn router(state: FutureState) -> Router {
-    Router::new()
-        .route("/api/v1/features", get(features))
-        .route("/api/v1/admin/dead-letters", get(list_dead_letters))
-        .route("/api/v1/admin/dead-letters/{id}", delete(drop_dead_letter))
-        .route(
-            "/api/v1/admin/dead-letters/{id}/replay",
-            post(replay_dead_letter),
-        )
-        .route("/api/v1/admin/routes", get(routes))
-        .route("/api/v1/ml/draft", post(ml_draft))
-        .route("/api/v1/domains", get(list_domains).post(register_domain))
-        .route("/api/v1/domains/{id}", delete(delete_domain))
-        .route("/api/v1/admin/domains", get(all_domains))
-        .route("/api/v1/admin/domains/{id}/approve", post(approve_domain))
-        .with_state(state)
+/// The routes with their OpenAPI entries (`routes!` registers both at once).
+fn api() -> OpenApiRouter<FutureState> {
+    OpenApiRouter::new()
+        .routes(routes!(features))
+        .routes(routes!(list_dead_letters))
+        .routes(routes!(drop_dead_letter))
+        .routes(routes!(replay_dead_letter))
+        .routes(routes!(routes))
+        .routes(routes!(ml_draft))
+        .routes(routes!(list_domains, register_domain))
+        .routes(routes!(delete_domain))
+        .routes(routes!(all_domains))
+        .routes(routes!(approve_domain))
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub fn router(state: FutureState) -> Router {
+    api().split_for_parts().0.with_state(state)
+}
+
+/// The OpenAPI entries of the future services' routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    crate::openapi::tagged(api().into_openapi(), "future services")
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct FeatureView {
     pub name: String,
     pub enabled: bool,
@@ -66,6 +74,8 @@ pub struct FeatureView {
 
 /// Public: the list says only which optional parts this server offers (the sign-up page and the
 /// "coming soon" spots need it before anyone signs in), nothing about any user.
+#[utoipa::path(get, path = "/api/v1/features", security(()),
+    responses((status = 200, description = "The optional features and whether each is on", body = Vec<FeatureView>)))]
 async fn features(State(state): State<FutureState>) -> Json<Vec<FeatureView>> {
     Json(
         Feature::ALL
@@ -91,11 +101,16 @@ fn founder_with(
     state.features.require(feature)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// How many, newest first (default 100; clamped to 1–500).
+    #[param(maximum = 4294967295.0)]
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/dead-letters", params(ListQuery),
+    responses((status = 200, description = "Events no consumer could handle (founders, `dlq-processor`)", body = Vec<StoredLetter>)))]
 async fn list_dead_letters(
     State(state): State<FutureState>,
     principal: Principal,
@@ -112,6 +127,8 @@ async fn list_dead_letters(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/dead-letters/{id}/replay", params(("id" = String, Path, description = "The dead letter's id")),
+    responses((status = 200, description = "Published again", body = StoredLetter)))]
 async fn replay_dead_letter(
     State(state): State<FutureState>,
     principal: Principal,
@@ -128,6 +145,8 @@ async fn replay_dead_letter(
     }
 }
 
+#[utoipa::path(delete, path = "/api/v1/admin/dead-letters/{id}", params(("id" = String, Path, description = "The dead letter's id")),
+    responses((status = 204, description = "Dropped")))]
 async fn drop_dead_letter(
     State(state): State<FutureState>,
     principal: Principal,
@@ -146,6 +165,8 @@ async fn drop_dead_letter(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/routes",
+    responses((status = 200, description = "The gateway's path → service table (founders, `routing`)", body = Vec<Route>)))]
 async fn routes(
     State(state): State<FutureState>,
     principal: Principal,
@@ -154,12 +175,14 @@ async fn routes(
     Ok(Json(ROUTES))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DraftRequest {
     prompt: String,
 }
 
 /// Any signed-in user may ask for a draft; saving it is a normal microsite create.
+#[utoipa::path(post, path = "/api/v1/ml/draft", request_body = DraftRequest,
+    responses((status = 200, description = "A microsite draft from a description (feature `ml`)", body = Draft)))]
 async fn ml_draft(
     State(state): State<FutureState>,
     _principal: Principal,
@@ -171,12 +194,14 @@ async fn ml_draft(
     Ok(Json(drafter.draft(&request.prompt)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewDomain {
     host: String,
 }
 
 /// A signed-in user registers a domain; it routes nothing until a founder approves it.
+#[utoipa::path(post, path = "/api/v1/domains", request_body = NewDomain,
+    responses((status = 201, description = "Registered, pending a founder's approval (feature `domains`)", body = Domain)))]
 async fn register_domain(
     State(state): State<FutureState>,
     principal: Principal,
@@ -189,6 +214,8 @@ async fn register_domain(
     Ok((StatusCode::CREATED, Json(domain)))
 }
 
+#[utoipa::path(get, path = "/api/v1/domains",
+    responses((status = 200, description = "The caller's domains (feature `domains`)", body = Vec<Domain>)))]
 async fn list_domains(
     State(state): State<FutureState>,
     principal: Principal,
@@ -205,6 +232,8 @@ async fn list_domains(
 }
 
 /// The owner removes a domain; another user's is a 404. Every instance stops routing it.
+#[utoipa::path(delete, path = "/api/v1/domains/{id}", params(("id" = String, Path, description = "The domain's id")),
+    responses((status = 204, description = "Removed")))]
 async fn delete_domain(
     State(state): State<FutureState>,
     principal: Principal,
@@ -223,6 +252,8 @@ async fn delete_domain(
 }
 
 /// The founder's list: every domain, pending first.
+#[utoipa::path(get, path = "/api/v1/admin/domains",
+    responses((status = 200, description = "Every domain, pending first (founders)", body = Vec<Domain>)))]
 async fn all_domains(
     State(state): State<FutureState>,
     principal: Principal,
@@ -234,6 +265,8 @@ async fn all_domains(
 }
 
 /// The stand-in's verification: a founder approves (DNS TXT records are the next step).
+#[utoipa::path(post, path = "/api/v1/admin/domains/{id}/approve", params(("id" = String, Path, description = "The domain's id")),
+    responses((status = 200, description = "Approved: the host now serves its owner's codes and pages", body = Domain)))]
 async fn approve_domain(
     State(state): State<FutureState>,
     principal: Principal,

@@ -31,7 +31,7 @@ pub struct DeadLetter {
 }
 
 /// A stored dead letter as the founder's API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredLetter {
     pub id: String,
     pub topic: String,
@@ -39,6 +39,8 @@ pub struct StoredLetter {
     pub error: String,
     pub attempts: u32,
     pub failed_at: i64,
+    /// The event as it was published (id, topic, payload).
+    #[schema(value_type = Object)]
     pub event: Event,
 }
 

@@ -42,7 +42,7 @@ pub struct DomainChanged {
 }
 
 /// A registered domain as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Domain {
     pub id: String,
     pub owner_id: String,

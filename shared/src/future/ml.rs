@@ -17,13 +17,15 @@ use crate::features::{Feature, Features};
 pub const MAX_PROMPT: usize = 500;
 
 /// A microsite draft: the fields of a microsite create request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Draft {
     /// Which of the five starters it follows.
     pub template: &'static str,
     pub title: String,
     pub description: String,
     pub theme: &'static str,
+    /// Microsite blocks (see the microsite schemas).
+    #[schema(value_type = Vec<Object>)]
     pub blocks: Vec<Value>,
 }
 

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use crate::error::ApiError;
 use crate::features::{Feature, Features};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Paper {
     A4,

@@ -14,11 +14,13 @@ use serde::Serialize;
 use crate::config::Service;
 
 /// One line of the gateway table.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[schema(as = GatewayRoute)]
 pub struct Route {
     /// Requests whose path starts with this go to `service`; the longest match wins.
     pub prefix: &'static str,
     #[serde(serialize_with = "service_name")]
+    #[schema(value_type = String, example = "qr")]
     pub service: Service,
     /// A path under the prefix that the owning service answers (tests probe it), or `None` while
     /// the route is reserved for a service still being built.
