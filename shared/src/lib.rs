@@ -22,6 +22,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod metrics;
+pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -557,14 +557,10 @@ impl Server {
         let router = build(settings.clone(), mode, &public_base_url, &shutdown).await?;
 
         let stop = shutdown.triggered();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stop)
-            .await
-        });
+        let options = shared::serve::Options {
+            header_read_timeout: settings.header_read_timeout(),
+        };
+        let task = tokio::spawn(shared::serve::serve(listener, router, options, stop));
         Ok(Server {
             addr,
             public_base_url,
