@@ -209,7 +209,8 @@ async fn refuse_nul_in_text(request: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Whether JSON text has a `\u0000` escape (a backslash that is not itself escaped).
