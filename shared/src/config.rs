@@ -150,6 +150,17 @@ pub struct Settings {
     )]
     pub request_timeout_secs: u64,
 
+    /// Longest time a client may take to send a request's head (its line and headers), and the
+    /// longest a kept-alive connection may sit idle; slower clients are disconnected, so slow
+    /// senders (slow-loris) cannot hold connections open.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_secs: u64,
+
     /// Largest request body accepted by default (routes may set their own).
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -329,6 +340,10 @@ impl Settings {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     pub fn shutdown_timeout(&self) -> Duration {

@@ -139,6 +139,7 @@ impl ApiError {
                 ("payload_too_large", "The request body is too large.")
             }
             StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long."),
+            StatusCode::URI_TOO_LONG => ("uri_too_long", "The address is too long."),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
                 "unsupported_media_type",
                 "Send the body as application/json.",

@@ -62,6 +62,8 @@ pub fn finish(router: Router, limits: Limits) -> Router {
                 ApiError::internal("a request handler panicked").into_response()
             },
         ))
+        .layer(middleware::from_fn(refuse_nul_in_text))
+        .layer(middleware::from_fn(check_target))
         .layer(middleware::from_fn(error_answers))
         .layer(CompressionLayer::new());
     let router = security_headers(router, limits.hsts);
@@ -152,6 +154,81 @@ pub fn wants_json(request: &Request) -> bool {
     accept.contains("application/json") && !accept.contains("text/html")
 }
 
+/// Longest request target (path and query) served; hyper itself allows 64 kB. No route needs
+/// more than a few kB (a 200-id zip export is about 7.5 kB), and nothing longer is worth parsing.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Answers 414 to a request target over [`MAX_URI_BYTES`], and 400 to one with an encoded NUL
+/// (`%00`) in its path or query: no id, slug or search contains one, and PostgreSQL refuses NUL
+/// in text, so it would otherwise reach a query and fail there as a 500.
+async fn check_target(request: Request, next: Next) -> Response {
+    let target = request.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if target.len() > MAX_URI_BYTES {
+        return StatusCode::URI_TOO_LONG.into_response();
+    }
+    if target.contains("%00") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    next.run(request).await
+}
+
+/// Largest form-encoded or JSON body [`refuse_nul_in_text`] reads; each route's own (smaller)
+/// limit still applies after it.
+const MAX_TEXT_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Answers 400 to a form-encoded or JSON body carrying a NUL character (`%00`, or `\u0000` in a
+/// JSON string). No text field means one, and PostgreSQL refuses NUL in text: it would otherwise
+/// pass validation and fail in the database as a 500. Other bodies (uploads) pass untouched.
+async fn refuse_nul_in_text(request: Request, next: Next) -> Response {
+    let media = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let form = media == "application/x-www-form-urlencoded";
+    let json = media == "application/json" || media.ends_with("+json");
+    if !form && !json {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_TEXT_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let has_nul = if form {
+        bytes.windows(3).any(|w| w == b"%00") || bytes.contains(&0)
+    } else {
+        json_has_nul_escape(&bytes)
+    };
+    if has_nul {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "nul_character",
+            "Text may not contain a NUL character.",
+        )
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Whether JSON text has a `\u0000` escape (a backslash that is not itself escaped).
+fn json_has_nul_escape(bytes: &[u8]) -> bool {
+    let mut backslashes = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if backslashes % 2 == 1 && b == b'u' && bytes.get(i + 1..i + 5) == Some(b"0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
+}
+
 /// Gives every error one shape. Errors raised by our handlers carry an [`ApiError`]; those made
 /// by layers (body limit, timeout, a routing miss) get one derived from their status. API
 /// clients get JSON; browsers get the friendly page. Handler-made HTML pages pass untouched.
@@ -197,6 +274,14 @@ async fn error_answers(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_nul_escapes_are_found_and_escaped_backslashes_are_not() {
+        assert!(json_has_nul_escape(br#"{"a":"x\u0000y"}"#));
+        assert!(json_has_nul_escape(br#"{"a":"\\\u0000"}"#));
+        assert!(!json_has_nul_escape(br#"{"a":"\\u0000"}"#));
+        assert!(!json_has_nul_escape(br#"{"a":"\u0041 u0000"}"#));
+    }
     use axum::routing::{get, post};
     use http_body_util::BodyExt;
     use tower::ServiceExt;

@@ -23,6 +23,7 @@ pub mod identity;
 pub mod ids;
 pub mod metrics;
 pub mod openapi;
+pub mod serve;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

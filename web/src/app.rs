@@ -262,12 +262,6 @@ pub async fn assemble(
                     .unwrap_or_default(),
             ),
         };
-        // Cross-site form posts are refused by their Origin / Sec-Fetch-Site before any handler
-        // runs; the handlers then check the session's CSRF token as well. The public URL is
-        // trusted explicitly because behind a proxy the Host header may differ from it.
-        let csrf = tower_http::csrf::CsrfLayer::new()
-            .add_trusted_origin(public_base_url)
-            .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
         // The insights route takes session cookies too: behind the same cross-site check.
         let insights = crate::insights::router(crate::insights::InsightsState {
             features: settings.features,
@@ -277,7 +271,7 @@ pub async fn assemble(
                 .get(&Service::Auth)
                 .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
         });
-        let pages = crate::pages::router(state).merge(insights).layer(csrf);
+        let pages = crate::pages::router(state).merge(insights);
         let (future, hosts) = future_services(
             &settings,
             &databases,
@@ -304,9 +298,19 @@ pub async fn assemble(
         databases: databases.into_iter().collect(),
         redis,
     };
+    // Cross-site posts are refused by their Origin / Sec-Fetch-Site before any handler runs: the
+    // pages' forms (whose handlers then check the session's CSRF token as well) and the JSON API,
+    // which takes the session cookie too — a foreign page can post a form-encoded, multipart or
+    // empty body to it without a preflight. Scripts and other services send neither header and
+    // pass. The public URL is trusted explicitly because behind a proxy the Host header may
+    // differ from it.
+    let csrf = tower_http::csrf::CsrfLayer::new()
+        .add_trusted_origin(public_base_url)
+        .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
     let mut app = routers
         .into_values()
-        .fold(shared::health::router(readiness), Router::merge);
+        .fold(shared::health::router(readiness), Router::merge)
+        .layer(csrf);
     if let Some(hosts) = approved_hosts {
         // Custom domains (flag `domains`): checked in memory before any route.
         app = app.layer(axum::middleware::from_fn_with_state(
@@ -560,14 +564,10 @@ impl Server {
         let router = build(settings.clone(), mode, &public_base_url, &shutdown).await?;
 
         let stop = shutdown.triggered();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stop)
-            .await
-        });
+        let options = shared::serve::Options {
+            header_read_timeout: settings.header_read_timeout(),
+        };
+        let task = tokio::spawn(shared::serve::serve(listener, router, options, stop));
         Ok(Server {
             addr,
             public_base_url,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod html;
 
 use clap::Parser;
 use shared::config::Settings;
@@ -83,5 +84,36 @@ impl TestApp {
     pub async fn stop(self) {
         self.shutdown.trigger();
         self.task.await.expect("server task").expect("clean stop");
+    }
+}
+
+/// A signed-up user's tokens, as the API hands them out.
+pub struct ApiUser {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    /// Signs `email` up through the JSON API.
+    pub async fn sign_up_api(&self, email: &str) -> ApiUser {
+        let answer = self
+            .http
+            .post(self.url("/api/v1/auth/signup"))
+            .json(&serde_json::json!({ "email": email, "password": browser::PASSWORD }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(answer.status().is_success(), "signup: {}", answer.status());
+        let tokens: serde_json::Value = answer.json().await.expect("JSON tokens");
+        ApiUser {
+            access_token: tokens["access_token"]
+                .as_str()
+                .expect("an access token")
+                .into(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("a refresh token")
+                .into(),
+        }
     }
 }
