@@ -13,15 +13,29 @@ fn date() -> impl Strategy<Value = String> {
         // Near now, where real queries are.
         (-2_500i64..60).prop_map(|back| {
             let today: Date = "2026-11-25".parse().unwrap();
-            today.checked_add(jiff::Span::new().days(back)).unwrap().to_string()
+            today
+                .checked_add(jiff::Span::new().days(back))
+                .unwrap()
+                .to_string()
         }),
         // Anywhere jiff can represent, including its first and last days.
         (-9_999i16..=9_999, 1i8..=12, 1i8..=31).prop_map(|(y, m, d)| {
             Date::new(y, m, d).map_or_else(|_| format!("{y:04}-{m:02}-{d:02}"), |d| d.to_string())
         }),
         select(vec![
-            "", " ", "-009999-01-01", "9999-12-31", "2026-02-29", "2024-02-29", "2026-13-01",
-            "2026-1-1", "26-11-25", "2026-11-25T10:00", " 2026-11-25 ", "yesterday", "+002026-11-25",
+            "",
+            " ",
+            "-009999-01-01",
+            "9999-12-31",
+            "2026-02-29",
+            "2024-02-29",
+            "2026-13-01",
+            "2026-1-1",
+            "26-11-25",
+            "2026-11-25T10:00",
+            " 2026-11-25 ",
+            "yesterday",
+            "+002026-11-25",
         ])
         .prop_map(str::to_owned),
         "\\PC{0,12}",
@@ -30,15 +44,35 @@ fn date() -> impl Strategy<Value = String> {
 
 fn query() -> impl Strategy<Value = RangeQuery> {
     let interval = prop_oneof![
-        select(vec!["", "hour", "day", "week", "month", " week ", "Month", "fortnight"])
-            .prop_map(str::to_owned),
+        select(vec![
+            "",
+            "hour",
+            "day",
+            "week",
+            "month",
+            " week ",
+            "Month",
+            "fortnight"
+        ])
+        .prop_map(str::to_owned),
         "\\PC{0,8}",
     ];
     let tz = prop_oneof![
         select(vec![
-            "", "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham",
-            "Pacific/Kiritimati", "America/St_Johns", "Australia/Lord_Howe", "Etc/GMT+12",
-            "Europe/London", "Mars/Olympus", "../../etc/passwd", " utc ",
+            "",
+            "UTC",
+            "Europe/Paris",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+            "Pacific/Kiritimati",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+            "Etc/GMT+12",
+            "Europe/London",
+            "Mars/Olympus",
+            "../../etc/passwd",
+            " utc ",
         ])
         .prop_map(str::to_owned),
         "\\PC{0,20}",
@@ -49,7 +83,12 @@ fn query() -> impl Strategy<Value = RangeQuery> {
         prop::option::of(interval),
         prop::option::of(tz),
     )
-        .prop_map(|(from, to, interval, tz)| RangeQuery { from, to, interval, tz })
+        .prop_map(|(from, to, interval, tz)| RangeQuery {
+            from,
+            to,
+            interval,
+            tz,
+        })
 }
 
 fn now() -> impl Strategy<Value = Timestamp> {

@@ -56,7 +56,12 @@ fn check(raw: &str) -> Result<(), TestCaseError> {
         s
     );
     let again = Email::parse(s).ok().map(|e| e.as_str().to_owned());
-    prop_assert_eq!(again.as_deref(), Some(s), "normalising twice changes {:?}", raw);
+    prop_assert_eq!(
+        again.as_deref(),
+        Some(s),
+        "normalising twice changes {:?}",
+        raw
+    );
     // However it is cased or padded, it is the same account.
     let padded = format!("  {}\n", s.to_uppercase());
     if padded.to_lowercase().trim() == s {

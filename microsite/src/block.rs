@@ -932,7 +932,10 @@ mod tests {
             assert!(web_url(bad).is_err(), "{bad:?}");
         }
         assert!(image_url("https://ex|ample.com/a.png").is_err());
-        assert_eq!(link_url("https://127.0.0.1/").unwrap(), "https://127.0.0.1/");
+        assert_eq!(
+            link_url("https://127.0.0.1/").unwrap(),
+            "https://127.0.0.1/"
+        );
     }
 
     #[test]

@@ -100,9 +100,8 @@ fn url_like() -> impl Strategy<Value = String> {
 fn assert_inert(s: &str) {
     assert!(s.is_ascii(), "{s:?} is not ASCII");
     assert!(
-        !s.chars().any(|c| c.is_whitespace()
-            || c.is_control()
-            || matches!(c, '<' | '>' | '"' | '`')),
+        !s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '`')),
         "{s:?} carries a character that is unsafe in markup"
     );
 }
@@ -124,7 +123,11 @@ fn check_url(
         prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{}", out);
     }
     assert_inert(&out);
-    prop_assert_eq!(parse(&out), Ok(out.clone()), "stored form must validate unchanged");
+    prop_assert_eq!(
+        parse(&out),
+        Ok(out.clone()),
+        "stored form must validate unchanged"
+    );
     Ok(())
 }
 
@@ -172,8 +175,14 @@ fn block_json() -> impl Strategy<Value = Value> {
         "bluesky",
         "myspace",
     ]);
-    let social_item = (network, prop::option::of(user_text(20)), prop::option::of(url_like()))
-        .prop_map(|(network, handle, url)| json!({"network": network, "handle": handle, "url": url}));
+    let social_item = (
+        network,
+        prop::option::of(user_text(20)),
+        prop::option::of(url_like()),
+    )
+        .prop_map(
+            |(network, handle, url)| json!({"network": network, "handle": handle, "url": url}),
+        );
     let video_url = prop_oneof![
         select(vec![
             "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
@@ -248,7 +257,11 @@ fn check_page(title: &str, blocks: Vec<Block>) -> Result<(), TestCaseError> {
     for mode in [Mode::Public, Mode::Preview] {
         let html = render(&content, "my-page", "https://scanpage.test", mode).html;
         prop_assert!(!html.contains(TAG), "a tag from user text in {}", html);
-        prop_assert!(!inside_a_tag(&html, ATTRIBUTE), "an attribute from user text in {}", html);
+        prop_assert!(
+            !inside_a_tag(&html, ATTRIBUTE),
+            "an attribute from user text in {}",
+            html
+        );
         for link in links(&html) {
             let lower = link.to_ascii_lowercase();
             prop_assert!(

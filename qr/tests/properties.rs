@@ -113,9 +113,8 @@ fn url_like() -> impl Strategy<Value = String> {
 fn assert_inert(s: &str) {
     assert!(s.is_ascii(), "{s:?} is not ASCII");
     assert!(
-        !s.chars().any(|c| c.is_whitespace()
-            || c.is_control()
-            || matches!(c, '<' | '>' | '"' | '`')),
+        !s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '`')),
         "{s:?} carries a character that is unsafe in markup"
     );
 }
@@ -189,11 +188,7 @@ fn caption() -> impl Strategy<Value = String> {
 
 fn style() -> impl Strategy<Value = Style> {
     let logo = (
-        prop_oneof![
-            "[0-9a-f]{64}",
-            "[0-9a-fA-F./]{60,66}",
-            tricky_text(70)
-        ],
+        prop_oneof!["[0-9a-f]{64}", "[0-9a-fA-F./]{60,66}", tricky_text(70)],
         prop_oneof![4 => 0.05f64..0.5, 1 => any::<f64>()],
     )
         .prop_map(|(id, size)| Logo { id, size });
