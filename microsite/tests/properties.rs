@@ -325,10 +325,10 @@ proptest! {
 
     #[test]
     fn arbitrary_block_json_never_panics(raw in tricky_text(200)) {
-        if let Ok(Value::Array(values)) = serde_json::from_str::<Value>(&raw) {
-            if let Ok(mut blocks) = from_json(values) {
-                let _ = validate_all(&mut blocks);
-            }
+        if let Ok(Value::Array(values)) = serde_json::from_str::<Value>(&raw)
+            && let Ok(mut blocks) = from_json(values)
+        {
+            let _ = validate_all(&mut blocks);
         }
         let _ = serde_json::from_str::<Block>(&raw);
     }
