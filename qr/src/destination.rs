@@ -56,7 +56,9 @@ impl Destination {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or(DestinationError::NoHost)?;
-        if !is_host_name(&url) {
+        // The parser keeps a backtick (and `'`) in a query as typed; nothing we store carries
+        // a character that could end or open markup.
+        if !is_host_name(&url) || url.as_str().contains(['<', '>', '"', '`']) {
             return Err(DestinationError::NotAUrl);
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -300,6 +302,7 @@ mod tests {
             "https://ex`ample.com",
             "https://ex{ample}.com",
             "https://a|b.com",
+            "https://example.com?`",
         ] {
             assert_eq!(parse(bad), Err(DestinationError::NotAUrl), "{bad:?}");
         }
