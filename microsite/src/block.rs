@@ -561,7 +561,32 @@ fn parse_absolute(raw: &str) -> Result<Url, &'static str> {
     if raw.chars().any(char::is_control) {
         return Err("a URL cannot contain control characters");
     }
-    Url::parse(raw).map_err(|_| "not a complete URL (start it with https://)")
+    let url = Url::parse(raw).map_err(|_| "not a complete URL (start it with https://)")?;
+    // The parser percent-encodes these in http(s) paths, but keeps them as typed in `mailto:` and
+    // `tel:` URLs and in host names; a stored URL carries none of them.
+    if url
+        .as_str()
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`'))
+    {
+        return Err("a URL cannot contain spaces, quotes or angle brackets");
+    }
+    Ok(url)
+}
+
+/// An http(s) URL's host: an IP address or a name of DNS characters (the parser also accepts
+/// `'`, `{`, `|`… in a host). The same rule as the qr service's destinations.
+fn has_web_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        }
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        None => false,
+    }
 }
 
 /// A link block's URL: `http`, `https`, `mailto` or `tel`. Anything else (`javascript:`,
@@ -569,7 +594,7 @@ fn parse_absolute(raw: &str) -> Result<Url, &'static str> {
 pub fn link_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        "http" | "https" if has_web_host(&url) => Ok(url.into()),
         "mailto" | "tel" if !url.path().is_empty() => Ok(url.into()),
         _ => Err("links may only use http, https, mailto or tel"),
     }
@@ -579,7 +604,7 @@ pub fn link_url(raw: &str) -> Result<String, &'static str> {
 pub fn web_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        "http" | "https" if has_web_host(&url) => Ok(url.into()),
         _ => Err("only http and https addresses are allowed here"),
     }
 }
@@ -588,7 +613,7 @@ pub fn web_url(raw: &str) -> Result<String, &'static str> {
 pub fn image_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.into()),
+        "https" if has_web_host(&url) => Ok(url.into()),
         _ => Err("images must be https URLs"),
     }
 }
@@ -947,6 +972,29 @@ mod tests {
         );
         assert_eq!(link_url("mailto:a@b.c").unwrap(), "mailto:a@b.c");
         assert_eq!(link_url("tel:+1555").unwrap(), "tel:+1555");
+    }
+
+    /// Found by the property tests: `mailto:` and `tel:` URLs, and host names, keep markup
+    /// characters as typed, so `mailto:example.com<` was stored with a `<` in it.
+    #[test]
+    fn stored_urls_carry_no_markup_characters() {
+        for bad in [
+            "mailto:example.com<",
+            "mailto:\"onmouseover=x\"@b.c",
+            "tel:+1555`",
+            "mailto:a b@c.d",
+            "https://example.com\"/",
+            "https://ex'ample.com/",
+            "https://ex{ample}.com/",
+        ] {
+            assert!(link_url(bad).is_err(), "{bad:?}");
+            assert!(web_url(bad).is_err(), "{bad:?}");
+        }
+        assert!(image_url("https://ex|ample.com/a.png").is_err());
+        assert_eq!(
+            link_url("https://127.0.0.1/").unwrap(),
+            "https://127.0.0.1/"
+        );
     }
 
     #[test]

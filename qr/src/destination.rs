@@ -56,6 +56,11 @@ impl Destination {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or(DestinationError::NoHost)?;
+        // The parser keeps a backtick (and `'`) in a query as typed; nothing we store carries
+        // a character that could end or open markup.
+        if !is_host_name(&url) || url.as_str().contains(['<', '>', '"', '`']) {
+            return Err(DestinationError::NotAUrl);
+        }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(DestinationError::Credentials);
         }
@@ -74,6 +79,22 @@ impl Destination {
 
     pub fn url(&self) -> &Url {
         &self.0
+    }
+}
+
+/// Whether the URL's host is an IP address or a name made of DNS characters. The WHATWG parser
+/// accepts more in a host (`"`, `'`, `` ` ``, `{`, `}`, `|`…) and keeps it as typed, so
+/// `https://example.com"/` would be stored with a quote in it; no real host needs one.
+pub fn is_host_name(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        }
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        None => false,
     }
 }
 
@@ -269,5 +290,28 @@ mod tests {
         ));
         assert!(parse("https://notevil.example").is_ok());
         assert!(parse("https://evil.example.com").is_ok());
+    }
+
+    /// Found by the property tests: the URL parser keeps quotes and braces in a host name.
+    #[test]
+    fn hosts_are_names_or_addresses() {
+        for bad in [
+            "https://example.com\"/",
+            "https://ex\"ample.com",
+            "https://ex'ample.com",
+            "https://ex`ample.com",
+            "https://ex{ample}.com",
+            "https://a|b.com",
+            "https://example.com?`",
+        ] {
+            assert_eq!(parse(bad), Err(DestinationError::NotAUrl), "{bad:?}");
+        }
+        for ok in [
+            "https://127.0.0.1/",
+            "https://[::1]:8080/",
+            "https://under_score.example/",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
     }
 }

@@ -256,7 +256,10 @@ impl Style {
             }
             frame.text = text;
         }
-        if let Some(logo) = &self.logo {
+        if let Some(logo) = &mut self.logo {
+            // Thousandths: the stored JSON reads back as exactly this number (serde_json's
+            // default float parsing can be a unit off in the last place for arbitrary ones).
+            logo.size = (logo.size * 1000.0).round() / 1000.0;
             // The id names a file: only the media module's own form (a SHA-256 in hex) is taken,
             // so nothing else ever reaches a path or the render cache key.
             if media::MediaId::parse(&logo.id).is_none() {
@@ -327,6 +330,19 @@ mod tests {
         let err = style(serde_json::json!({"fg": "#ffffff", "bg": "#000000"})).unwrap_err();
         assert!(err.contains("light modules"), "{err}");
         assert!(style(serde_json::json!({"fg": "#1e3a8a", "bg": "#fef3c7"})).is_ok());
+    }
+
+    /// Found by the property tests: a size like this one came back from its own JSON a unit
+    /// off in the last place, so a stored style was not the style that was validated.
+    #[test]
+    fn logo_sizes_survive_their_json() {
+        let id = "a".repeat(64);
+        let s =
+            style(serde_json::json!({"logo": {"id": id, "size": 0.10009696691035185}})).unwrap();
+        assert_eq!(s.logo.as_ref().unwrap().size, 0.1);
+        let json = serde_json::to_string(&s).unwrap();
+        let again: Style = serde_json::from_str(&json).unwrap();
+        assert_eq!(again.validated().unwrap(), s);
     }
 
     #[test]
