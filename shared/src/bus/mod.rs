@@ -206,7 +206,7 @@ impl EventBus {
         Ok(match &self.transport {
             Transport::Memory(bus) => Subscription::Memory(bus.subscribe(topic, group)),
             Transport::Redis(bus) => {
-                Subscription::Redis(bus.subscribe(topic, group, consumer).await?)
+                Subscription::Redis(Box::new(bus.subscribe(topic, group, consumer).await?))
             }
         })
     }
@@ -373,7 +373,8 @@ fn dead_letter(bus: &EventBus, group: &str, event: &Event, error: String, attemp
 
 pub enum Subscription {
     Memory(memory::MemorySubscription),
-    Redis(redis_streams::RedisSubscription),
+    // Boxed: it holds a client and a connection, the in-process one a receiver.
+    Redis(Box<redis_streams::RedisSubscription>),
 }
 
 impl Subscription {
