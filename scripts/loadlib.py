@@ -100,8 +100,8 @@ def wait_ready(base, proc, name, seconds=60):
     raise Failed(f"{name} did not answer /healthz within {seconds} s")
 
 
-def loadgen(*args, check_ok=True):
-    out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=600)
+def loadgen(*args, check_ok=True, timeout=600):
+    out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
     if check_ok and out.returncode != 0:
         raise Failed(f"loadgen {' '.join(args)}: {out.stderr.strip()[-800:]}")
     return out.stdout
@@ -118,10 +118,12 @@ class Load:
         self.thread.start()
 
     def _run(self):
-        self.result = json.loads(loadgen(*self.args))
+        # The run's own length plus its 15 s drain allowance and start-up, never less than 10 min.
+        secs = int(self.args[self.args.index("--secs") + 1])
+        self.result = json.loads(loadgen(*self.args, timeout=max(600, secs + 120)))
 
     def wait(self):
-        self.thread.join(timeout=900)
+        self.thread.join()
         check(self.result is not None, "the load generator did not finish")
         return self.result
 

@@ -574,27 +574,12 @@ fn parse_absolute(raw: &str) -> Result<Url, &'static str> {
     Ok(url)
 }
 
-/// An http(s) URL's host: an IP address or a name of DNS characters (the parser also accepts
-/// `'`, `{`, `|`… in a host). The same rule as the qr service's destinations.
-fn has_web_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        }
-        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
-        None => false,
-    }
-}
-
 /// A link block's URL: `http`, `https`, `mailto` or `tel`. Anything else (`javascript:`,
 /// `data:`, `vbscript:`, `file:` — however spelled) is refused.
 pub fn link_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "http" | "https" if has_web_host(&url) => Ok(url.into()),
+        "http" | "https" if shared::host::is_web_host(&url) => Ok(url.into()),
         "mailto" | "tel" if !url.path().is_empty() => Ok(url.into()),
         _ => Err("links may only use http, https, mailto or tel"),
     }
@@ -604,7 +589,7 @@ pub fn link_url(raw: &str) -> Result<String, &'static str> {
 pub fn web_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "http" | "https" if has_web_host(&url) => Ok(url.into()),
+        "http" | "https" if shared::host::is_web_host(&url) => Ok(url.into()),
         _ => Err("only http and https addresses are allowed here"),
     }
 }
@@ -613,7 +598,7 @@ pub fn web_url(raw: &str) -> Result<String, &'static str> {
 pub fn image_url(raw: &str) -> Result<String, &'static str> {
     let url = parse_absolute(raw)?;
     match url.scheme() {
-        "https" if has_web_host(&url) => Ok(url.into()),
+        "https" if shared::host::is_web_host(&url) => Ok(url.into()),
         _ => Err("images must be https URLs"),
     }
 }

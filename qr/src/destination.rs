@@ -58,7 +58,7 @@ impl Destination {
             .ok_or(DestinationError::NoHost)?;
         // The parser keeps a backtick (and `'`) in a query as typed; nothing we store carries
         // a character that could end or open markup.
-        if !is_host_name(&url) || url.as_str().contains(['<', '>', '"', '`']) {
+        if !shared::host::is_web_host(&url) || url.as_str().contains(['<', '>', '"', '`']) {
             return Err(DestinationError::NotAUrl);
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -79,22 +79,6 @@ impl Destination {
 
     pub fn url(&self) -> &Url {
         &self.0
-    }
-}
-
-/// Whether the URL's host is an IP address or a name made of DNS characters. The WHATWG parser
-/// accepts more in a host (`"`, `'`, `` ` ``, `{`, `}`, `|`…) and keeps it as typed, so
-/// `https://example.com"/` would be stored with a quote in it; no real host needs one.
-pub fn is_host_name(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        }
-        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
-        None => false,
     }
 }
 

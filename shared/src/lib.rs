@@ -18,6 +18,7 @@ pub mod extract;
 pub mod features;
 pub mod future;
 pub mod health;
+pub mod host;
 pub mod http;
 pub mod identity;
 pub mod ids;
