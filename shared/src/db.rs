@@ -69,6 +69,9 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             });
+        let pool_options = pool_options.after_release(|conn, _meta| {
+            Box::pin(async move { Ok(out_of_any_transaction(conn).await) })
+        });
         let pool_options = if backend == Backend::Sqlite {
             pool_options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -117,6 +120,21 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether a connection coming back to the pool is out of every transaction, so it may be
+/// reused. sqlx counts transactions itself; when the database has already rolled one back on its
+/// own (SQLite does on SQLITE_FULL), sqlx's ROLLBACK fails and the count stays above zero. The
+/// next `begin` then opens a SAVEPOINT instead, and rolling that back leaves a real transaction
+/// open holding the write lock: every other connection answered "database is locked" until a
+/// restart. A miscounted connection is closed instead (closing ends whatever it had open).
+async fn out_of_any_transaction(conn: &mut sqlx::AnyConnection) -> bool {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return true;
+    }
+    // A dropped transaction queues its ROLLBACK; a round trip lets it run before we judge.
+    conn.ping().await.is_ok() && !conn.is_in_transaction()
 }
 
 fn install_drivers() {
@@ -208,6 +226,90 @@ mod tests {
         let err = Db::connect(&target).await.unwrap_err().to_string();
         assert!(err.starts_with("QR_DATABASE_URL: cannot connect"), "{err}");
         assert!(!err.contains("topsecret") && !err.contains('\n'), "{err}");
+    }
+
+    /// A full disk (simulated with `max_page_count`: the same SQLITE_FULL and the same automatic
+    /// rollback) must not leave a pooled connection holding the write lock once space is back.
+    #[tokio::test]
+    async fn writes_recover_after_sqlite_reports_a_full_disk() {
+        use sqlx::{AssertSqlSafe, Connection};
+        let test = crate::testing::sqlite().await;
+        let pool = test.db.pool();
+        let insert = "INSERT INTO filler (body) VALUES ($1)";
+        sqlx::query("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            .execute(pool)
+            .await
+            .unwrap();
+
+        let mut conn = pool.acquire().await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {}",
+            pages + 4
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        let body = "x".repeat(4000);
+        let mut tx = conn.begin().await.unwrap();
+        let mut full = None;
+        for _ in 0..100 {
+            if let Err(e) = sqlx::query(insert).bind(&body).execute(&mut *tx).await {
+                full = Some(e);
+                break;
+            }
+        }
+        let full = full.expect("the page limit stops the inserts");
+        let code = full.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("13"), "SQLITE_FULL expected: {full}");
+        drop(tx); // SQLite has rolled back already, so this ROLLBACK fails
+        sqlx::query("PRAGMA max_page_count = 1073741823")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+
+        // Every connection of the pool starts a transaction, writes and gives up (an error path);
+        // a connection whose count went wrong would keep its transaction, and its write lock.
+        let mut all = Vec::new();
+        for _ in 0..8 {
+            all.push(pool.acquire().await.unwrap());
+        }
+        for conn in &mut all {
+            let mut tx = conn.begin().await.unwrap();
+            sqlx::query(insert)
+                .bind("abandoned")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+        }
+        drop(all);
+
+        let mut writers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let pool = pool.clone();
+            writers.spawn(async move {
+                let mut tx = pool.begin().await?;
+                sqlx::query(insert).bind("after").execute(&mut *tx).await?;
+                tx.commit().await
+            });
+        }
+        while let Some(result) = writers.join_next().await {
+            result.unwrap().expect("a write once space is back");
+        }
+        let rows: Vec<String> = sqlx::query_scalar("SELECT body FROM filler")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec!["after"; 8],
+            "nothing abandoned may have been kept"
+        );
     }
 
     #[tokio::test]
