@@ -286,7 +286,7 @@ impl Writer {
         match result {
             Ok(new) => {
                 let batch: Vec<_> = self.buffer.drain(..n).collect();
-                self.ack(&batch).await;
+                self.ack(batch).await;
                 self.oldest = (!self.buffer.is_empty()).then(Instant::now);
                 self.retry_at = None;
                 self.backoff = MIN_BACKOFF;
@@ -345,13 +345,14 @@ impl Writer {
         result
     }
 
-    async fn ack(&mut self, batch: &[(usize, Delivery)]) {
-        for index in 0..self.subscriptions.len() {
-            let deliveries: Vec<Delivery> = batch
-                .iter()
-                .filter(|(i, _)| *i == index)
-                .map(|(_, d)| d.clone())
-                .collect();
+    /// Takes the batch by value: it is sorted out per subscription without copying any event.
+    async fn ack(&mut self, batch: Vec<(usize, Delivery)>) {
+        let mut per_subscription: Vec<Vec<Delivery>> =
+            (0..self.subscriptions.len()).map(|_| Vec::new()).collect();
+        for (index, delivery) in batch {
+            per_subscription[index].push(delivery);
+        }
+        for (index, deliveries) in per_subscription.into_iter().enumerate() {
             if deliveries.is_empty() {
                 continue;
             }

@@ -13,7 +13,7 @@ pub use read::{
 };
 pub use write::write_batch;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt::Write;
 
 /// One value of a multi-row `INSERT`.

@@ -1,6 +1,6 @@
 //! The batch writer's one transaction: raw events, today's visitor ids, rollups and targets.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
