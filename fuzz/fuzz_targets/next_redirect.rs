@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use web::pages::session::safe_next;
+use shared::http::safe_next;
 
 fuzz_target!(|raw: &str| {
     let next = safe_next(Some(raw));

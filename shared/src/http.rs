@@ -271,6 +271,22 @@ async fn error_answers(request: Request, next: Next) -> Response {
     answer
 }
 
+/// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
+/// `/\evil.com` are protocol-relative URLs to browsers, so they are refused like absolute ones.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_owned()
+        }
+        _ => "/app".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

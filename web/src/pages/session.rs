@@ -208,21 +208,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
     }
 }
 
-/// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
-/// `/\evil.com` are protocol-relative URLs to browsers, so they are refused like absolute ones.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
-        {
-            path.to_owned()
-        }
-        _ => "/app".to_owned(),
-    }
-}
+/// Lives in `shared` so the fuzz crate can reach it without building the whole frontend.
+pub use shared::http::safe_next;
 
 /// 303 See Other: after a POST the browser follows with a GET.
 pub fn see_other(to: &str) -> Response {
