@@ -153,8 +153,12 @@ pub fn parse_domain(raw: &str) -> Option<String> {
     }
     let url = Url::parse(&format!("https://{raw}/")).ok()?;
     match url.host()? {
-        url::Host::Domain(host) if host.contains('.') && url.port().is_none() => {
-            Some(host.trim_end_matches('.').to_ascii_lowercase())
+        // The dot is looked for after IDNA mapping and the final trim: "name.\u{ad}" maps to
+        // "name." (a soft hyphen maps to nothing), which would otherwise become the one-label
+        // entry "name" and block a whole top-level domain (found by the fuzz target).
+        url::Host::Domain(host) if url.port().is_none() => {
+            let host = host.trim_end_matches('.');
+            host.contains('.').then(|| host.to_ascii_lowercase())
         }
         _ => None,
     }
@@ -163,6 +167,16 @@ pub fn parse_domain(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blocklist_domain_needs_two_labels_after_mapping() {
+        assert_eq!(parse_domain("hzAhttpf\u{e9}.\u{ad}"), None);
+        assert_eq!(parse_domain("Example.COM."), Some("example.com".into()));
+        assert_eq!(
+            parse_domain("b\u{fc}cher.de"),
+            Some("xn--bcher-kva.de".into())
+        );
+    }
 
     fn parse(raw: &str) -> Result<Destination, DestinationError> {
         Destination::parse(
