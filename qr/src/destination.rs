@@ -156,9 +156,18 @@ pub fn parse_domain(raw: &str) -> Option<String> {
         // The dot is looked for after IDNA mapping and the final trim: "name.\u{ad}" maps to
         // "name." (a soft hyphen maps to nothing), which would otherwise become the one-label
         // entry "name" and block a whole top-level domain (found by the fuzz target).
+        // The mapped name is checked again (punycode can make it longer than the input, and
+        // the URL parser lets empty labels and quotes through), so what is stored parses again.
         url::Host::Domain(host) if url.port().is_none() => {
-            let host = host.trim_end_matches('.');
-            host.contains('.').then(|| host.to_ascii_lowercase())
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            let labels_ok = host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+            (host.contains('.') && host.len() <= MAX_DOMAIN_LEN && labels_ok).then_some(host)
         }
         _ => None,
     }
@@ -171,6 +180,13 @@ mod tests {
     #[test]
     fn a_blocklist_domain_needs_two_labels_after_mapping() {
         assert_eq!(parse_domain("hzAhttpf\u{e9}.\u{ad}"), None);
+        assert_eq!(parse_domain(".a..b.com"), None);
+        assert_eq!(parse_domain("it's.example.com"), None);
+        // Fits the input limit, but its one label is longer than 63 once mapped.
+        assert_eq!(
+            parse_domain(&format!("{}.com", "\u{59a}e".repeat(80))),
+            None
+        );
         assert_eq!(parse_domain("Example.COM."), Some("example.com".into()));
         assert_eq!(
             parse_domain("b\u{fc}cher.de"),
