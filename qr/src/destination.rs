@@ -158,15 +158,11 @@ pub fn parse_domain(raw: &str) -> Option<String> {
         // entry "name" and block a whole top-level domain (found by the fuzz target).
         // The mapped name is checked again (punycode can make it longer than the input, and
         // the URL parser lets empty labels and quotes through), so what is stored parses again.
-        url::Host::Domain(host) if url.port().is_none() => {
+        url::Host::Domain(host) if url.port().is_none() && shared::host::is_web_host(&url) => {
             let host = host.trim_end_matches('.').to_ascii_lowercase();
-            let labels_ok = host.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
+            let labels_ok = host
+                .split('.')
+                .all(|label| !label.is_empty() && label.len() <= 63);
             (host.contains('.') && host.len() <= MAX_DOMAIN_LEN && labels_ok).then_some(host)
         }
         _ => None,

@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-/// See the workspace manifest for why the binary does not use the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 use shared::config::{Service, Settings};
 use web::app::{Mode, Server, auth_admin, open_databases};
+
+/// See the workspace manifest for why the binary does not use the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
