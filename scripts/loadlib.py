@@ -110,9 +110,10 @@ def loadgen(*args, check_ok=True, timeout=600):
 class Load:
     """A fixed-rate run over the first `codes` codes (scans only by default), in the background."""
 
-    def __init__(self, base, fixture, secs, codes, rate, mix="100,0,0,0"):
+    def __init__(self, base, fixture, secs, codes, rate, mix="100,0,0,0", in_flight=256):
         self.args = ["run", "--base", base, "--dir", fixture, "--rate", str(rate),
-                     "--secs", str(secs), "--codes-used", str(codes), "--mix", mix]
+                     "--secs", str(secs), "--codes-used", str(codes), "--mix", mix,
+                     "--in-flight", str(in_flight)]
         self.result = None
         self.thread = threading.Thread(target=self._run)
         self.thread.start()

@@ -43,7 +43,11 @@ pub struct IngestConfig {
     /// This process's name within the group; stable across restarts so a restarted consumer
     /// picks up what it had read but not acknowledged.
     pub consumer: String,
-    /// Events per transaction.
+    /// Events per transaction, at most. Under light load a batch is whatever arrived within
+    /// `flush_interval`; under heavy load it is whatever piled up while the previous batch was
+    /// being written, up to this. Large batches are what keep up with a burst: every event adds
+    /// to rollup rows of its code (hour, day, seven breakdowns), and a batch pays for each such
+    /// row once however many of its events share it.
     pub batch_size: usize,
     /// A partial batch is written after waiting this long (bounds the scan → API delay).
     pub flush_interval: Duration,
@@ -60,7 +64,7 @@ impl Default for IngestConfig {
         Self {
             group: "analytics".into(),
             consumer: "analytics".into(),
-            batch_size: 2_000,
+            batch_size: 20_000,
             flush_interval: Duration::from_millis(250),
             max_buffered: 50_000,
             poll_wait: Duration::from_millis(200),

@@ -43,8 +43,17 @@ impl MemoryBus {
             return Ok(()); // nobody listens to this topic in this process
         };
         let mut result = Ok(());
-        for group in subscribers {
-            if let Err(err) = group.sender.try_send(event.clone()) {
+        // Each group gets its own copy, and the last one the event itself: with one group (every
+        // topic in all-in-one mode but `user.*`) nothing is copied on the scan path.
+        let mut event = Some(event);
+        for (index, group) in subscribers.iter().enumerate() {
+            let copy = if index + 1 == subscribers.len() {
+                event.take()
+            } else {
+                event.clone()
+            };
+            let Some(copy) = copy else { break };
+            if let Err(err) = group.sender.try_send(copy) {
                 result = Err(match err {
                     mpsc::error::TrySendError::Full(_) => PublishError::Full,
                     mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
