@@ -20,6 +20,16 @@ struct Group {
     receiver: Receiver,
 }
 
+impl Group {
+    /// Queues the event without waiting.
+    fn offer(&self, event: Event) -> Result<(), PublishError> {
+        self.sender.try_send(event).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(_) => PublishError::Full,
+            mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct MemoryBus {
     capacity: usize,
@@ -39,28 +49,17 @@ impl MemoryBus {
             .groups
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(subscribers) = groups.get(&event.topic) else {
+        let Some((last, others)) = groups.get(&event.topic).and_then(|g| g.split_last()) else {
             return Ok(()); // nobody listens to this topic in this process
         };
+        // The other groups get copies and the last one the event itself: with one group (every
+        // topic in all-in-one mode but `user.*`) nothing is copied on the scan path. Every group
+        // is offered the event even when an earlier one refused it.
         let mut result = Ok(());
-        // Each group gets its own copy, and the last one the event itself: with one group (every
-        // topic in all-in-one mode but `user.*`) nothing is copied on the scan path.
-        let mut event = Some(event);
-        for (index, group) in subscribers.iter().enumerate() {
-            let copy = if index + 1 == subscribers.len() {
-                event.take()
-            } else {
-                event.clone()
-            };
-            let Some(copy) = copy else { break };
-            if let Err(err) = group.sender.try_send(copy) {
-                result = Err(match err {
-                    mpsc::error::TrySendError::Full(_) => PublishError::Full,
-                    mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
-                });
-            }
+        for group in others {
+            result = result.and(group.offer(event.clone()));
         }
-        result
+        result.and(last.offer(event))
     }
 
     /// Events queued and not yet taken by their consumers, over every topic and group.
