@@ -7,7 +7,8 @@
 //! reading until `max_buffered` events wait; then it stops reading. Past that bound nothing is
 //! dropped by analytics: with Redis the events stay in the stream (trimmed at ~1,000,000 entries
 //! per topic by the bus) and are read when the database is back; in-process, the bus's own queue
-//! (capacity set by the binary, 100,000) fills next, and then the producer's `publish` answers
+//! (capacity set by the binary, 100,000) fills next, then its overflow file in the data folder
+//! (`BUS_OVERFLOW_MAX_MB`, 256 by default), and only then does the producer's `publish` answer
 //! `Full`, which the scan path logs and counts (`bus_publish_failed_total`) without failing the
 //! redirect. Memory use is therefore bounded by `max_buffered` events here plus the bus queue.
 //!

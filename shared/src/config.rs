@@ -245,6 +245,17 @@ pub struct Settings {
     /// letters.
     #[arg(long, env = "DLQ_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
     pub dlq_max_attempts: u32,
+
+    /// Without Redis: how many MiB of events each consumer group's full in-process queue may
+    /// spill to `<data_dir>/bus-overflow/` (delivered once the consumer catches up, or on the
+    /// next start). 0 refuses events when a queue is full instead (they are counted as lost).
+    #[arg(
+        long,
+        env = "BUS_OVERFLOW_MAX_MB",
+        default_value_t = 256,
+        global = true
+    )]
+    pub bus_overflow_max_mb: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -153,7 +153,12 @@ pub async fn assemble(
     };
     let bus = match settings.redis_url() {
         Some(url) => EventBus::redis(url, shutdown).await?,
-        None => EventBus::memory(100_000),
+        // A burst beyond the queue spills to disk: scans are recorded late, not lost.
+        None => EventBus::memory_with_overflow(
+            100_000,
+            settings.data_dir.join("bus-overflow"),
+            settings.bus_overflow_max_mb.saturating_mul(1024 * 1024),
+        ),
     };
     // Consumers retry an event this often, then hand it to the dead letters.
     let bus = bus.with_retry(shared::bus::RetryPolicy {

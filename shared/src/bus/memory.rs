@@ -1,38 +1,74 @@
 //! The in-process bus: one bounded queue per (topic, consumer group). At-most-once by nature —
-//! it lives and dies with the process, which is why consumers flush in a drain hook.
+//! it lives and dies with the process, which is why consumers flush in a drain hook. With an
+//! overflow folder ([`MemoryBus::with_overflow`]), a full queue spills to a file there
+//! ([`super::spill`]) instead of refusing the event.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc};
 
+use super::spill::Spill;
 use super::{Delivery, Event, PublishError};
 
 type Receiver = Arc<Mutex<mpsc::Receiver<Event>>>;
 /// Per topic: each consumer group's name, its queue's sending end and its shared receiver.
 type Groups = HashMap<String, Vec<Group>>;
 
-/// One consumer group of a topic: its name and both ends of its queue.
+/// One consumer group of a topic: its name, both ends of its queue and its overflow file.
 struct Group {
     name: String,
     sender: mpsc::Sender<Event>,
     receiver: Receiver,
+    spill: Option<Arc<Spill>>,
 }
 
 impl Group {
-    /// Queues the event without waiting.
+    /// Queues the event without waiting; a full queue spills to the overflow file, if any.
     fn offer(&self, event: Event) -> Result<(), PublishError> {
-        self.sender.try_send(event).map_err(|err| match err {
-            mpsc::error::TrySendError::Full(_) => PublishError::Full,
-            mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
-        })
+        let Some(spill) = &self.spill else {
+            return self.sender.try_send(event).map_err(refusal);
+        };
+        // While anything waits in the file, later events queue behind it there: the consumer
+        // empties the queue first, then the file, so the order holds.
+        if spill.pending() > 0 {
+            return spilled(spill, &event);
+        }
+        match self.sender.try_send(event) {
+            Err(mpsc::error::TrySendError::Full(event)) => spilled(spill, &event),
+            other => other.map_err(refusal),
+        }
     }
+}
+
+fn spilled(spill: &Spill, event: &Event) -> Result<(), PublishError> {
+    if spill.push(event) {
+        Ok(())
+    } else {
+        Err(PublishError::Full)
+    }
+}
+
+fn refusal(err: mpsc::error::TrySendError<Event>) -> PublishError {
+    match err {
+        mpsc::error::TrySendError::Full(_) => PublishError::Full,
+        mpsc::error::TrySendError::Closed(_) => PublishError::Closed,
+    }
+}
+
+/// Where full queues spill, and how much the files may hold per consumer group.
+#[derive(Clone)]
+struct Overflow {
+    dir: PathBuf,
+    max_bytes: u64,
 }
 
 #[derive(Clone)]
 pub struct MemoryBus {
     capacity: usize,
+    overflow: Option<Overflow>,
     groups: Arc<RwLock<Groups>>,
 }
 
@@ -40,8 +76,16 @@ impl MemoryBus {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
+            overflow: None,
             groups: Arc::default(),
         }
+    }
+
+    /// Full queues spill to files in `dir`, up to `max_bytes` per consumer group, rather than
+    /// refusing events; files a stopped process left there are delivered after subscribing.
+    pub fn with_overflow(mut self, dir: PathBuf, max_bytes: u64) -> Self {
+        self.overflow = (max_bytes > 0).then_some(Overflow { dir, max_bytes });
+        self
     }
 
     pub(super) fn publish(&self, event: Event) -> Result<(), PublishError> {
@@ -71,8 +115,22 @@ impl MemoryBus {
         groups
             .values()
             .flatten()
-            .map(|g| g.sender.max_capacity() - g.sender.capacity())
+            .map(|g| {
+                let queued = g.sender.max_capacity() - g.sender.capacity();
+                queued + g.spill.as_ref().map_or(0, |s| s.pending())
+            })
             .sum()
+    }
+
+    /// Writes the overflow files' buffers out (at shutdown: the next start delivers them).
+    pub(super) fn flush_overflow(&self) {
+        let groups = self
+            .groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for spill in groups.values().flatten().filter_map(|g| g.spill.as_ref()) {
+            spill.flush();
+        }
     }
 
     pub(super) fn subscribe(&self, topic: &str, group: &str) -> MemorySubscription {
@@ -81,33 +139,56 @@ impl MemoryBus {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let subscribers = groups.entry(topic.to_owned()).or_default();
-        let receiver = match subscribers.iter().find(|g| g.name == group) {
-            Some(existing) => existing.receiver.clone(),
+        let (receiver, spill) = match subscribers.iter().find(|g| g.name == group) {
+            Some(existing) => (existing.receiver.clone(), existing.spill.clone()),
             None => {
                 let (sender, receiver) = mpsc::channel(self.capacity);
                 let receiver = Arc::new(Mutex::new(receiver));
+                let spill = self
+                    .overflow
+                    .as_ref()
+                    .map(|o| Arc::new(Spill::open(&o.dir, topic, group, o.max_bytes)));
                 subscribers.push(Group {
                     name: group.to_owned(),
                     sender,
                     receiver: receiver.clone(),
+                    spill: spill.clone(),
                 });
-                receiver
+                (receiver, spill)
             }
         };
-        MemorySubscription { receiver }
+        MemorySubscription { receiver, spill }
     }
 }
 
 pub struct MemorySubscription {
     receiver: Receiver,
+    spill: Option<Arc<Spill>>,
 }
 
 impl MemorySubscription {
     pub(super) async fn next_batch(&mut self, max: usize, wait: Duration) -> Vec<Delivery> {
+        let max = max.max(1);
         let mut receiver = self.receiver.lock().await;
         let mut events = Vec::new();
-        // A timeout just means nothing arrived in time: an empty batch.
-        let _ = tokio::time::timeout(wait, receiver.recv_many(&mut events, max.max(1))).await;
+        if let Some(spill) = self.spill.as_ref().filter(|s| s.pending() > 0) {
+            // The queue holds the older events: it first, then the file (read off the workers).
+            while events.len() < max
+                && let Ok(event) = receiver.try_recv()
+            {
+                events.push(event);
+            }
+            if events.is_empty() {
+                let spill = spill.clone();
+                events = tokio::task::spawn_blocking(move || spill.take(max))
+                    .await
+                    .unwrap_or_default();
+            }
+        }
+        if events.is_empty() {
+            // A timeout just means nothing arrived in time: an empty batch.
+            let _ = tokio::time::timeout(wait, receiver.recv_many(&mut events, max)).await;
+        }
         events
             .into_iter()
             .map(|event| Delivery {

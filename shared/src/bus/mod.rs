@@ -9,7 +9,9 @@
 
 mod memory;
 mod redis_streams;
+mod spill;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -154,6 +156,14 @@ impl EventBus {
         Self::over(Transport::Memory(MemoryBus::new(capacity)))
     }
 
+    /// In-process bus whose full queues spill to files in `dir` (up to `max_bytes` per consumer
+    /// group) rather than refusing events: a burst is delivered late instead of lost.
+    pub fn memory_with_overflow(capacity: usize, dir: PathBuf, max_bytes: u64) -> Self {
+        Self::over(Transport::Memory(
+            MemoryBus::new(capacity).with_overflow(dir, max_bytes),
+        ))
+    }
+
     /// Redis Streams bus. A background task writes published events; it flushes on shutdown.
     pub async fn redis(url: &str, shutdown: &Shutdown) -> Result<Self, Error> {
         Ok(Self::over(Transport::Redis(
@@ -228,7 +238,10 @@ impl EventBus {
     /// Waits (up to `budget`) until everything published has been handed to the transport.
     pub async fn flush(&self, budget: Duration) -> bool {
         match &self.transport {
-            Transport::Memory(_) => true,
+            Transport::Memory(bus) => {
+                bus.flush_overflow();
+                true
+            }
             Transport::Redis(bus) => bus.flush(budget).await,
         }
     }
