@@ -290,6 +290,83 @@ async fn events_wait_while_the_database_is_away_and_the_wait_is_bounded() {
     }
 }
 
+/// All-in-one mode's bus spills a full queue to a file (`BUS_OVERFLOW_MAX_MB`): a burst the
+/// writer cannot keep up with is counted late, not lost, and a file a stopped process left is
+/// counted by the next one.
+#[tokio::test]
+async fn a_burst_beyond_the_queue_spills_to_disk_and_every_scan_is_counted() {
+    for db in testing::databases("burst_overflow").await {
+        let dir = std::env::temp_dir().join(format!("scanpage-overflow-{}", new_id()));
+        let mut settings = fast_settings();
+        settings.ingest.max_buffered = 100;
+        settings.ingest.batch_size = 40;
+        let group = settings.ingest.group.clone();
+        let bus = EventBus::memory_with_overflow(50, dir.clone(), 16 << 20);
+        let svc = start(&db, bus, settings).await;
+        let (qr, owner) = (new_id(), new_id());
+
+        // The writer is stuck (its table is away) while 1,000 scans arrive: 100 wait in its
+        // buffer, 50 in the queue, and the rest in the file. None is refused.
+        sqlx::query("ALTER TABLE analytics_events RENAME TO analytics_events_away")
+            .execute(svc.db.pool())
+            .await
+            .unwrap();
+        let n = 1_000;
+        for i in 0..n {
+            let ip = format!("81.2.{}.{}", i / 250, i % 250);
+            svc.bus
+                .publish(scan(&qr, &owner, Some(IPHONE), &ip))
+                .expect("spilled, not refused");
+        }
+        assert!(
+            svc.bus.backlog().unwrap() >= n as usize - 100 - 50,
+            "the file's events are backlog"
+        );
+        sqlx::query("ALTER TABLE analytics_events_away RENAME TO analytics_events")
+            .execute(svc.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            wait_for_count(&svc.db, &qr, n, Duration::from_secs(30)).await,
+            n
+        );
+        assert!(svc.shutdown.drain(Duration::from_secs(5)).await);
+
+        // A process whose consumer never caught up stops with 200 scans in its file (and 50 in
+        // its queue, which live in memory and go with it); the next process counts the 200.
+        let stuck = EventBus::memory_with_overflow(50, dir.clone(), 16 << 20);
+        let _not_reading = stuck
+            .subscribe(topics::QR_SCANNED, &group, "stuck")
+            .await
+            .unwrap();
+        let late = new_id();
+        for i in 0..250 {
+            let ip = format!("81.3.0.{}", i % 250);
+            stuck
+                .publish(scan(&late, &owner, Some(IPHONE), &ip))
+                .unwrap();
+        }
+        assert!(stuck.flush(Duration::from_secs(1)).await);
+        drop((stuck, _not_reading));
+        let mut settings = fast_settings();
+        settings.ingest.group = group;
+        let next = start(
+            &db,
+            EventBus::memory_with_overflow(50, dir.clone(), 16 << 20),
+            settings,
+        )
+        .await;
+        assert_eq!(
+            wait_for_count(&next.db, &late, 200, Duration::from_secs(30)).await,
+            200
+        );
+        assert_eq!(next.bus.backlog(), Some(0));
+        assert!(next.shutdown.drain(Duration::from_secs(5)).await);
+        std::fs::remove_dir_all(&dir).unwrap();
+        println!("overflow to disk ok on {}", db.backend.name());
+    }
+}
+
 #[tokio::test]
 async fn no_ip_address_is_stored_anywhere() {
     for db in testing::databases("no_ip_stored").await {
