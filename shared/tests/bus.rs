@@ -150,6 +150,38 @@ async fn a_full_queue_spills_to_disk_and_nothing_is_lost_even_across_a_restart()
 }
 
 #[tokio::test]
+async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
+    let dir = overflow_dir("persist");
+    let topic = unique_topic();
+    let sent: Vec<Event> = (0..10)
+        .map(|i| Event::new(&topic, serde_json::json!({ "n": i })))
+        .collect();
+    let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
+    let _not_reading = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
+    for event in &sent {
+        bus.publish(event.clone()).unwrap();
+    }
+    assert_eq!(bus.persist_queues().await, 10);
+    assert_eq!(bus.backlog(), Some(10), "now in the file");
+    drop((bus, _not_reading));
+
+    let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
+    let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
+    let got = consumer
+        .next_batch(100, Duration::from_millis(100))
+        .await
+        .unwrap();
+    let got: Vec<Event> = got.into_iter().map(|d| d.event).collect();
+    assert_eq!(got, sent);
+    // Without an overflow folder there is nowhere to put them: nothing moves.
+    let plain = EventBus::memory(100);
+    let _listener = plain.subscribe(&topic, "analytics", "a-1").await.unwrap();
+    plain.publish(sent[0].clone()).unwrap();
+    assert_eq!(plain.persist_queues().await, 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_full_overflow_file_refuses_like_a_full_queue() {
     let dir = overflow_dir("spill-cap");
     let bus = EventBus::memory_with_overflow(1, dir.clone(), 300);

@@ -167,7 +167,13 @@ pub async fn assemble(
     });
     {
         let bus = bus.clone();
+        // First of the drain hooks: the consumers' own drains then read from the files, and
+        // whatever they cannot finish within the shutdown budget is delivered on the next start.
         shutdown.on_drain("event bus", move || async move {
+            let kept = bus.persist_queues().await;
+            if kept > 0 {
+                tracing::info!(events = kept, "queued events moved to the overflow files");
+            }
             if !bus.flush(Duration::from_secs(3)).await {
                 tracing::warn!("some events could not be handed to the bus before exit");
             }
@@ -590,22 +596,32 @@ impl Server {
     /// Serves until shutdown is triggered, then stops accepting, lets in-flight requests finish
     /// and runs the drain hooks — all within the shutdown budget.
     pub async fn run_until_stopped(mut self) -> Result<(), Error> {
-        tokio::select! {
-            result = &mut self.task => {
-                return match result {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.into()),
-                    Err(e) => Err(Error::Config(format!("the server stopped: {e}"))),
-                };
-            }
-            () = self.shutdown.triggered() => {}
+        // The serving task ends soon after a shutdown is triggered (the connections were idle),
+        // so both branches can be ready at once: the shutdown one is checked first, and a task
+        // that ended because of the shutdown still gets the drain. Before, a random pick could
+        // skip the drain hooks and lose whatever they would have written.
+        let ended = tokio::select! {
+            biased;
+            () = self.shutdown.triggered() => None,
+            result = &mut self.task => Some(result),
+        };
+        let serving = ended.is_none();
+        if let Some(result) = ended
+            && !self.shutdown.is_triggered()
+        {
+            return match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.into()),
+                Err(e) => Err(Error::Config(format!("the server stopped: {e}"))),
+            };
         }
         let deadline = Instant::now() + self.budget;
         // In-flight requests get most of the budget; the drain hooks the rest.
         let for_requests = self.budget.mul_f32(0.6);
-        if tokio::time::timeout(for_requests, &mut self.task)
-            .await
-            .is_err()
+        if serving
+            && tokio::time::timeout(for_requests, &mut self.task)
+                .await
+                .is_err()
         {
             tracing::warn!(
                 ?for_requests,

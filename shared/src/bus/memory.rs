@@ -133,6 +133,52 @@ impl MemoryBus {
         }
     }
 
+    /// Moves what waits in the queues into the overflow files (at shutdown): this process's
+    /// consumers still get it if they drain in time, and otherwise the next start does. Events
+    /// queued behind a burst that is already in a file land after it: only their order changes.
+    /// Returns how many were moved.
+    pub(super) async fn persist_queues(&self) -> usize {
+        let groups: Vec<(Receiver, Arc<Spill>)> = {
+            let groups = self
+                .groups
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            groups
+                .values()
+                .flatten()
+                .filter_map(|g| Some((g.receiver.clone(), g.spill.clone()?)))
+                .collect()
+        };
+        let mut moved = 0;
+        for (receiver, spill) in groups {
+            let mut events = Vec::new();
+            {
+                let mut receiver = receiver.lock().await;
+                while let Ok(event) = receiver.try_recv() {
+                    events.push(event);
+                }
+            }
+            if events.is_empty() {
+                continue;
+            }
+            let written = tokio::task::spawn_blocking(move || {
+                let written = events.iter().filter(|event| spill.push(event)).count();
+                spill.flush();
+                if written < events.len() {
+                    tracing::warn!(
+                        lost = events.len() - written,
+                        "the overflow file is full: queued events lost at shutdown"
+                    );
+                }
+                written
+            })
+            .await
+            .unwrap_or(0);
+            moved += written;
+        }
+        moved
+    }
+
     pub(super) fn subscribe(&self, topic: &str, group: &str) -> MemorySubscription {
         let mut groups = self
             .groups

@@ -235,6 +235,16 @@ impl EventBus {
         matches!(self.transport, Transport::Redis(_))
     }
 
+    /// At shutdown: in-process queues with an overflow folder move what they hold into their
+    /// files, so a stop that cannot drain everything in time loses none of it (the next start
+    /// delivers it). Returns how many events moved; 0 for Redis, whose streams keep them anyway.
+    pub async fn persist_queues(&self) -> usize {
+        match &self.transport {
+            Transport::Memory(bus) => bus.persist_queues().await,
+            Transport::Redis(_) => 0,
+        }
+    }
+
     /// Waits (up to `budget`) until everything published has been handed to the transport.
     pub async fn flush(&self, budget: Duration) -> bool {
         match &self.transport {
