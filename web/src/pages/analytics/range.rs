@@ -65,6 +65,8 @@ impl Preset {
 
 /// How far back "all time" reaches: the API's longest range (1,830 days).
 const ALL_DAYS: i64 = 1_829;
+/// The earliest start date a custom range may have.
+const EARLIEST: Date = jiff::civil::date(2000, 1, 1);
 
 /// A resolved range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,11 @@ fn custom(params: &RangeParams, today: Date) -> Result<Window, String> {
     if from > today {
         return Err("The start date is in the future.".into());
     }
+    // Scans cannot predate the product; an earlier year is a typo, and the API cannot turn
+    // dates near the calendar's limits (-9999) into times at all.
+    if from < EARLIEST {
+        return Err(format!("The start date must be {EARLIEST} or later."));
+    }
     let days = (to - from).get_days() + 1;
     if i64::from(days) > ALL_DAYS + 1 {
         return Err(format!("A range covers at most {} days.", ALL_DAYS + 1));
@@ -256,6 +263,8 @@ mod tests {
             ("2030-01-01", "2030-01-02", "future"),
             ("2010-01-01", "2026-11-01", "at most"),
             ("2026-11-01<script>", "2026-11-02", "2026-01-31"),
+            ("-009999-01-01", "-009999-01-01", "2000-01-01 or later"),
+            ("1999-12-31", "2000-01-02", "2000-01-01 or later"),
         ] {
             let (window, error) = Window::parse(&params("custom", from, to), today());
             assert_eq!(window.preset, Preset::Month, "{from}..{to}");
