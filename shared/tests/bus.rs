@@ -163,7 +163,14 @@ async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
     }
     assert_eq!(bus.persist_queues().await, 10);
     assert_eq!(bus.backlog(), Some(10), "now in the file");
-    drop((bus, _not_reading));
+    // This process's consumers leave the file to the next start from now on.
+    let mut late = bus.subscribe(&topic, "analytics", "a-2").await.unwrap();
+    let none = late
+        .next_batch(100, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "read after the stop began: {}", none.len());
+    drop((bus, _not_reading, late));
 
     let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();

@@ -167,8 +167,8 @@ pub async fn assemble(
     });
     {
         let bus = bus.clone();
-        // First of the drain hooks: the consumers' own drains then read from the files, and
-        // whatever they cannot finish within the shutdown budget is delivered on the next start.
+        // First of the drain hooks: queued events go to the overflow files, which the next start
+        // delivers; the consumers' drains then write only what they already hold.
         shutdown.on_drain("event bus", move || async move {
             let kept = bus.persist_queues().await;
             if kept > 0 {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -70,6 +71,8 @@ pub struct MemoryBus {
     capacity: usize,
     overflow: Option<Overflow>,
     groups: Arc<RwLock<Groups>>,
+    /// Set by [`MemoryBus::persist_queues`]: consumers no longer read the overflow files.
+    closing: Arc<AtomicBool>,
 }
 
 impl MemoryBus {
@@ -78,6 +81,7 @@ impl MemoryBus {
             capacity: capacity.max(1),
             overflow: None,
             groups: Arc::default(),
+            closing: Arc::default(),
         }
     }
 
@@ -133,11 +137,16 @@ impl MemoryBus {
         }
     }
 
-    /// Moves what waits in the queues into the overflow files (at shutdown): this process's
-    /// consumers still get it if they drain in time, and otherwise the next start does. Events
-    /// queued behind a burst that is already in a file land after it: only their order changes.
-    /// Returns how many were moved.
+    /// Moves what waits in the queues into the overflow files (at shutdown) for the next start,
+    /// and stops this process's consumers from reading the files: their drains write only what
+    /// they already hold. (Reading on would delete a file whose last events could still be
+    /// unwritten when the shutdown budget runs out.) Events queued behind a burst that is already
+    /// in a file land after it: only their order changes. Returns how many were moved.
     pub(super) async fn persist_queues(&self) -> usize {
+        if self.overflow.is_none() {
+            return 0;
+        }
+        self.closing.store(true, Ordering::Relaxed);
         let groups: Vec<(Receiver, Arc<Spill>)> = {
             let groups = self
                 .groups
@@ -203,13 +212,18 @@ impl MemoryBus {
                 (receiver, spill)
             }
         };
-        MemorySubscription { receiver, spill }
+        MemorySubscription {
+            receiver,
+            spill,
+            closing: self.closing.clone(),
+        }
     }
 }
 
 pub struct MemorySubscription {
     receiver: Receiver,
     spill: Option<Arc<Spill>>,
+    closing: Arc<AtomicBool>,
 }
 
 impl MemorySubscription {
@@ -217,7 +231,8 @@ impl MemorySubscription {
         let max = max.max(1);
         let mut receiver = self.receiver.lock().await;
         let mut events = Vec::new();
-        if let Some(spill) = self.spill.as_ref().filter(|s| s.pending() > 0) {
+        let closing = self.closing.load(Ordering::Relaxed);
+        if let Some(spill) = self.spill.as_ref().filter(|s| s.pending() > 0 && !closing) {
             // The queue holds the older events: it first, then the file (read off the workers).
             while events.len() < max
                 && let Ok(event) = receiver.try_recv()
