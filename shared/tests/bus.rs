@@ -35,6 +35,13 @@ async fn buses(test: &str) -> Vec<(&'static str, EventBus)> {
     all
 }
 
+/// `{"n": 0}`, `{"n": 1}`, … on `topic`.
+fn numbered(topic: &str, count: u32) -> Vec<Event> {
+    (0..count)
+        .map(|i| Event::new(topic, serde_json::json!({ "n": i })))
+        .collect()
+}
+
 fn unique_topic() -> String {
     format!("test.{}", uuid::Uuid::new_v4().simple())
 }
@@ -45,9 +52,7 @@ async fn every_group_gets_every_event_once() {
         let topic = unique_topic();
         let mut analytics = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
         let mut audit = bus.subscribe(&topic, "audit", "b-1").await.unwrap();
-        let sent: Vec<Event> = (0..25)
-            .map(|i| Event::new(&topic, serde_json::json!({ "n": i })))
-            .collect();
+        let sent = numbered(&topic, 25);
         for event in &sent {
             bus.publish(event.clone()).unwrap();
         }
@@ -92,9 +97,7 @@ async fn a_full_in_process_queue_refuses_instead_of_waiting() {
 async fn a_full_queue_spills_to_disk_and_nothing_is_lost_even_across_a_restart() {
     let dir = overflow_dir("spill");
     let topic = unique_topic();
-    let sent: Vec<Event> = (0..50)
-        .map(|i| Event::new(&topic, serde_json::json!({ "n": i })))
-        .collect();
+    let sent = numbered(&topic, 50);
     let bus = EventBus::memory_with_overflow(2, dir.clone(), 1 << 20);
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
     for event in &sent {
@@ -153,9 +156,7 @@ async fn a_full_queue_spills_to_disk_and_nothing_is_lost_even_across_a_restart()
 async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
     let dir = overflow_dir("persist");
     let topic = unique_topic();
-    let sent: Vec<Event> = (0..10)
-        .map(|i| Event::new(&topic, serde_json::json!({ "n": i })))
-        .collect();
+    let sent = numbered(&topic, 10);
     let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
     let _not_reading = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
     for event in &sent {

@@ -93,10 +93,7 @@ impl MemoryBus {
     }
 
     pub(super) fn publish(&self, event: Event) -> Result<(), PublishError> {
-        let groups = self
-            .groups
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let groups = self.read_groups();
         let Some((last, others)) = groups.get(&event.topic).and_then(|g| g.split_last()) else {
             return Ok(()); // nobody listens to this topic in this process
         };
@@ -110,12 +107,15 @@ impl MemoryBus {
         result.and(last.offer(event))
     }
 
+    fn read_groups(&self) -> std::sync::RwLockReadGuard<'_, Groups> {
+        self.groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Events queued and not yet taken by their consumers, over every topic and group.
     pub(super) fn backlog(&self) -> usize {
-        let groups = self
-            .groups
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let groups = self.read_groups();
         groups
             .values()
             .flatten()
@@ -128,10 +128,7 @@ impl MemoryBus {
 
     /// Writes the overflow files' buffers out (at shutdown: the next start delivers them).
     pub(super) fn flush_overflow(&self) {
-        let groups = self
-            .groups
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let groups = self.read_groups();
         for spill in groups.values().flatten().filter_map(|g| g.spill.as_ref()) {
             spill.flush();
         }
@@ -148,10 +145,7 @@ impl MemoryBus {
         }
         self.closing.store(true, Ordering::Relaxed);
         let groups: Vec<(Receiver, Arc<Spill>)> = {
-            let groups = self
-                .groups
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let groups = self.read_groups();
             groups
                 .values()
                 .flatten()
