@@ -12,6 +12,22 @@ use shared::testing;
 
 const WITHIN: Duration = Duration::from_secs(10);
 
+/// The writer's table "goes away" (every write fails) and comes back.
+#[derive(Clone, Copy)]
+enum Table {
+    Away,
+    Back,
+}
+use Table::{Away, Back};
+
+async fn events_table(db: &shared::db::Db, state: Table) {
+    let sql = match state {
+        Away => "ALTER TABLE analytics_events RENAME TO analytics_events_away",
+        Back => "ALTER TABLE analytics_events_away RENAME TO analytics_events",
+    };
+    sqlx::query(sql).execute(db.pool()).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_scripted_mix_of_humans_bots_and_previews_is_counted_right() {
     for db in testing::databases("scripted_mix").await {
@@ -228,10 +244,7 @@ async fn events_wait_while_the_database_is_away_and_the_wait_is_bounded() {
         let (qr, owner) = (new_id(), new_id());
 
         // The database "goes away": every write fails until the table is back.
-        sqlx::query("ALTER TABLE analytics_events RENAME TO analytics_events_away")
-            .execute(svc.db.pool())
-            .await
-            .unwrap();
+        events_table(&svc.db, Away).await;
         let mut accepted = 0;
         for i in 0..400 {
             if svc
@@ -276,10 +289,7 @@ async fn events_wait_while_the_database_is_away_and_the_wait_is_bounded() {
             "up to the bound nothing is refused: accepted {accepted}"
         );
 
-        sqlx::query("ALTER TABLE analytics_events_away RENAME TO analytics_events")
-            .execute(svc.db.pool())
-            .await
-            .unwrap();
+        events_table(&svc.db, Back).await;
         assert_eq!(
             wait_for_count(&svc.db, &qr, accepted, Duration::from_secs(20)).await,
             accepted
@@ -307,10 +317,7 @@ async fn a_burst_beyond_the_queue_spills_to_disk_and_every_scan_is_counted() {
 
         // The writer is stuck (its table is away) while 1,000 scans arrive: 100 wait in its
         // buffer, 50 in the queue, and the rest in the file. None is refused.
-        sqlx::query("ALTER TABLE analytics_events RENAME TO analytics_events_away")
-            .execute(svc.db.pool())
-            .await
-            .unwrap();
+        events_table(&svc.db, Away).await;
         let n = 1_000;
         for i in 0..n {
             let ip = format!("81.2.{}.{}", i / 250, i % 250);
@@ -322,10 +329,7 @@ async fn a_burst_beyond_the_queue_spills_to_disk_and_every_scan_is_counted() {
             svc.bus.backlog().unwrap() >= n as usize - 100 - 50,
             "the file's events are backlog"
         );
-        sqlx::query("ALTER TABLE analytics_events_away RENAME TO analytics_events")
-            .execute(svc.db.pool())
-            .await
-            .unwrap();
+        events_table(&svc.db, Back).await;
         assert_eq!(
             wait_for_count(&svc.db, &qr, n, Duration::from_secs(30)).await,
             n

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shared::bus::{Event, EventBus, PublishError};
+use shared::bus::{Event, EventBus, PublishError, Subscription};
 use shared::shutdown::Shutdown;
 use shared::testing;
 
@@ -40,6 +40,12 @@ fn numbered(topic: &str, count: u32) -> Vec<Event> {
     (0..count)
         .map(|i| Event::new(topic, serde_json::json!({ "n": i })))
         .collect()
+}
+
+/// One batch of `subscription`'s events (waiting up to `wait` for the first), unacknowledged.
+async fn batch(subscription: &mut Subscription, max: usize, wait: Duration) -> Vec<Event> {
+    let deliveries = subscription.next_batch(max, wait).await.unwrap();
+    deliveries.into_iter().map(|d| d.event).collect()
 }
 
 fn unique_topic() -> String {
@@ -108,21 +114,13 @@ async fn a_full_queue_spills_to_disk_and_nothing_is_lost_even_across_a_restart()
         Some(50),
         "the file's events count as backlog"
     );
-    let first = consumer
-        .next_batch(20, Duration::from_millis(100))
-        .await
-        .unwrap();
-    let first: Vec<Event> = first.into_iter().map(|d| d.event).collect();
+    let first = batch(&mut consumer, 20, Duration::from_millis(100)).await;
     assert_eq!(
         first,
         sent[..2],
         "the queue first: its events are the oldest"
     );
-    let next = consumer
-        .next_batch(20, Duration::from_millis(100))
-        .await
-        .unwrap();
-    let next: Vec<Event> = next.into_iter().map(|d| d.event).collect();
+    let next = batch(&mut consumer, 20, Duration::from_millis(100)).await;
     assert_eq!(next, sent[2..22], "then the file, in order");
     assert!(bus.flush(Duration::from_secs(1)).await);
     drop((consumer, bus));
@@ -134,14 +132,11 @@ async fn a_full_queue_spills_to_disk_and_nothing_is_lost_even_across_a_restart()
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
     let mut got = Vec::new();
     loop {
-        let batch = consumer
-            .next_batch(100, Duration::from_millis(100))
-            .await
-            .unwrap();
-        if batch.is_empty() {
+        let more = batch(&mut consumer, 100, Duration::from_millis(100)).await;
+        if more.is_empty() {
             break;
         }
-        got.extend(batch.into_iter().map(|d| d.event));
+        got.extend(more);
     }
     assert_eq!(
         got,
@@ -166,20 +161,13 @@ async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
     assert_eq!(bus.backlog(), Some(10), "now in the file");
     // This process's consumers leave the file to the next start from now on.
     let mut late = bus.subscribe(&topic, "analytics", "a-2").await.unwrap();
-    let none = late
-        .next_batch(100, Duration::from_millis(50))
-        .await
-        .unwrap();
+    let none = batch(&mut late, 100, Duration::from_millis(50)).await;
     assert!(none.is_empty(), "read after the stop began: {}", none.len());
     drop((bus, _not_reading, late));
 
     let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
-    let got = consumer
-        .next_batch(100, Duration::from_millis(100))
-        .await
-        .unwrap();
-    let got: Vec<Event> = got.into_iter().map(|d| d.event).collect();
+    let got = batch(&mut consumer, 100, Duration::from_millis(100)).await;
     assert_eq!(got, sent);
     // Without an overflow folder there is nowhere to put them: nothing moves.
     let plain = EventBus::memory(100);

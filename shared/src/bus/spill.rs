@@ -37,7 +37,9 @@ struct State {
 }
 
 impl Spill {
-    /// Picks up what an earlier run of this process left in `dir` for this group.
+    /// Picks up what an earlier run of this process left in `dir` for this group. Counts its lines
+    /// with blocking reads: it runs once per group when consumers subscribe at start-up, and the
+    /// files are bounded by `max_bytes`.
     pub(super) fn open(dir: &Path, topic: &str, group: &str, max_bytes: u64) -> Self {
         let stem = format!("{}~{}", file_safe(topic), file_safe(group));
         let appending = dir.join(format!("{stem}.jsonl"));
