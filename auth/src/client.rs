@@ -63,19 +63,6 @@ struct ApiKeyList {
     api_keys: Vec<ApiKeyInfo>,
 }
 
-/// The browser's address, passed by the web pages on in-process calls so that per-IP limits
-/// apply to them too. Auth believes it only on calls that arrive without a network connection
-/// (in-process), never from the network, where anyone could send it.
-pub const CLIENT_IP_HEADER: &str = "x-scanpage-client-ip";
-
-fn with_client_ip(ip: Option<std::net::IpAddr>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(value) = ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
-        headers.insert(CLIENT_IP_HEADER, value);
-    }
-    headers
-}
-
 #[derive(Clone)]
 pub struct AuthClient {
     inner: ServiceClient,
@@ -117,7 +104,6 @@ impl AuthClient {
         password: &str,
         invite_code: Option<&str>,
         attribution: &crate::domain::Attribution,
-        client_ip: Option<std::net::IpAddr>,
     ) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({
             "email": email,
@@ -130,24 +116,19 @@ impl AuthClient {
             .json(
                 Method::POST,
                 "/api/v1/auth/signup",
-                with_client_ip(client_ip),
+                HeaderMap::new(),
                 Some(&body),
             )
             .await
     }
 
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        client_ip: Option<std::net::IpAddr>,
-    ) -> Result<SessionAnswer, ClientError> {
+    pub async fn login(&self, email: &str, password: &str) -> Result<SessionAnswer, ClientError> {
         let body = serde_json::json!({"email": email, "password": password});
         self.inner
             .json(
                 Method::POST,
                 "/api/v1/auth/login",
-                with_client_ip(client_ip),
+                HeaderMap::new(),
                 Some(&body),
             )
             .await

@@ -24,9 +24,10 @@ pub const LOGIN_PER_ACCOUNT: Rule = Rule {
     limit: 10,
     window: Duration::from_secs(15 * 60),
 };
-/// Failed logins per client IP: higher, since many people can share one address (NAT, office).
+/// Failed logins per client IP: higher, since many people can share one address (NAT, office),
+/// yet low enough that one client cannot try more than 40 passwords per 15 minutes.
 pub const LOGIN_PER_IP: Rule = Rule {
-    limit: 50,
+    limit: 40,
     window: Duration::from_secs(15 * 60),
 };
 /// Sign-ups per client IP per hour.

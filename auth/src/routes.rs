@@ -1,16 +1,15 @@
 //! The JSON API under `/api/v1/auth`. Handlers are thin: extract, authorise, call [`Auth`],
 //! answer.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use shared::client_addr::ClientAddr;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal};
 use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -72,28 +71,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     shared::openapi::tagged(api().into_openapi(), "auth")
 }
 
-/// The client's address; only ever hashed (for rate limits), never kept or logged. From the
-/// connection when there is one. A call without a connection is in-process (the web pages):
-/// then the browser's address comes in a header only such a caller can make us believe.
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            return Ok(ClientIp(Some(addr.ip())));
-        }
-        Ok(ClientIp(
-            parts
-                .headers
-                .get(crate::client::CLIENT_IP_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
-        ))
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 struct SignupBody {
     email: String,
@@ -110,7 +87,7 @@ struct SignupBody {
     ))]
 async fn signup(
     State(s): State<AuthState>,
-    ClientIp(ip): ClientIp,
+    ClientAddr(ip): ClientAddr,
     Json(body): Json<SignupBody>,
 ) -> Result<Response, AuthError> {
     let outcome = s
@@ -149,7 +126,7 @@ struct LoginBody {
     ))]
 async fn login(
     State(s): State<AuthState>,
-    ClientIp(ip): ClientIp,
+    ClientAddr(ip): ClientAddr,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, AuthError> {
     Ok(match s.auth.login(&body.email, &body.password, ip).await? {

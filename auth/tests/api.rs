@@ -820,43 +820,70 @@ async fn jwks_serves_the_public_key() {
 }
 
 #[tokio::test]
-async fn failed_logins_are_limited_per_client_ip() {
+async fn failed_logins_are_limited_per_client_behind_a_trusted_proxy() {
     use axum::body::Body;
     use axum::extract::ConnectInfo;
     use axum::http::Request;
+    use tower::ServiceExt;
 
-    let login = |n: usize, forwarded: &str, peer: Option<&str>| {
+    // Behind a proxy every connection comes from the proxy's range; the client is in the header.
+    let login = |n: usize, forwarded: &str, peer: &str| {
         let body = json!({"email": format!("ghost{n}@example.com"), "password": "nope nope"});
         let mut request = Request::post("/api/v1/auth/login")
             .header("content-type", "application/json")
-            .header(auth::client::CLIENT_IP_HEADER, forwarded)
+            .header("x-forwarded-for", forwarded)
             .body(Body::from(body.to_string()))
             .unwrap();
-        if let Some(peer) = peer {
-            let addr: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
-            request.extensions_mut().insert(ConnectInfo(addr));
-        }
+        let addr: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(addr));
         request
     };
     // The limiter does not touch the database: SQLite is enough here.
     let app = app(shared::testing::sqlite().await, &[]).await;
+    let stack = shared::http::finish(
+        app.router.clone(),
+        shared::http::Limits {
+            client_addr: std::sync::Arc::new(shared::client_addr::Policy {
+                trusted: shared::client_addr::TrustedProxies::parse("10.0.0.0/8").unwrap(),
+                header: shared::client_addr::ForwardedHeader::XForwardedFor,
+            }),
+            ..Default::default()
+        },
+    );
+    let status = |request: Request<Body>| {
+        let stack = stack.clone();
+        async move { stack.oneshot(request).await.unwrap().status() }
+    };
     let limit = auth::limits::LOGIN_PER_IP.limit as usize;
     for n in 0..limit {
-        let a = app.raw(login(n, "203.0.113.9", None)).await;
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+        // Two proxy instances, one client.
+        let proxy = if n % 2 == 0 { "10.0.0.2" } else { "10.7.1.9" };
+        assert_eq!(
+            status(login(n, "203.0.113.9", proxy)).await,
+            StatusCode::UNAUTHORIZED,
+            "attempt {n}"
+        );
     }
-    // In-process caller (the web pages) naming the same browser: over the limit.
-    let over = app.raw(login(999, "203.0.113.9", None)).await;
-    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(over.headers.contains_key("retry-after"));
-    // Another browser is unaffected.
+    let over = stack
+        .clone()
+        .oneshot(login(999, "203.0.113.9", "10.0.0.2"))
+        .await
+        .unwrap();
+    assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers().contains_key("retry-after"));
+    // Another client behind the same proxy is unaffected.
     assert_eq!(
-        app.raw(login(998, "203.0.113.10", None)).await.status,
+        status(login(998, "203.0.113.10", "10.0.0.2")).await,
         StatusCode::UNAUTHORIZED
     );
-    // From the network the header is not believed: the connection's address counts.
-    let spoofed = app
-        .raw(login(997, "203.0.113.9", Some("198.51.100.1")))
-        .await;
-    assert_eq!(spoofed.status, StatusCode::UNAUTHORIZED);
+    // A client claiming to be the limited one, connecting directly, is its own address.
+    assert_eq!(
+        status(login(997, "203.0.113.9", "198.51.100.1")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // A spoofed hop left of the client's real one changes nothing.
+    assert_eq!(
+        status(login(996, "198.51.100.77, 203.0.113.9", "10.0.0.2")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -54,7 +54,6 @@ pub async fn build_with(
 
     let public = public::PublicState {
         service: service.clone(),
-        trusted_proxies: ctx.settings.trusted_proxies.0.clone().into(),
         identity: ctx.identity.clone(),
     };
     let api = api::ApiState {

@@ -7,7 +7,6 @@
 //! really came through — when the browser sent no `Referer` of its own (camera apps never do).
 //! The parameter is not part of the canonical URL and does not change the page or its ETag.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +30,6 @@ const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct PublicState {
     pub service: Arc<MicrositeService>,
-    pub trusted_proxies: Arc<[IpAddr]>,
     pub identity: Identity,
 }
 
@@ -58,7 +56,7 @@ pub async fn view(
         return not_found();
     }
     let (parts, _body) = request.into_parts();
-    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
+    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&parts);
     let qr_code = qr_code(&parts);
     let referrer =
         referrer.or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
@@ -106,7 +104,7 @@ pub async fn click(
         return unavailable();
     };
     let (parts, _body) = request.into_parts();
-    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&state, &parts);
+    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&parts);
     publish(
         &state,
         Event::new(
@@ -230,14 +228,14 @@ type Visitor = (
     Option<String>,
 );
 
-fn visitor(state: &PublicState, parts: &Parts) -> Visitor {
+fn visitor(parts: &Parts) -> Visitor {
     let headers = &parts.headers;
     (
         is_prefetch(headers),
         header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
         header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
         header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        shared::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+        shared::client_addr::of(parts).0.map(|ip| ip.to_string()),
     )
 }
 

@@ -123,13 +123,12 @@ pub fn visitor_for(
     features: Features,
     target: &crate::service::Target,
     parts: &axum::http::request::Parts,
-    trusted_proxies: &[IpAddr],
     now_ms: i64,
 ) -> Option<u64> {
     if target.rules.variants.is_empty() || !features.is_enabled(Feature::Experiments) {
         return None;
     }
-    let ip = shared::client_ip::client_ip(parts, trusted_proxies);
+    let ip = shared::client_addr::of(parts).0;
     let user_agent = parts
         .headers
         .get(axum::http::header::USER_AGENT)

@@ -83,7 +83,6 @@ pub async fn build_with(
 
     let redirect = redirect::RedirectState {
         service: service.clone(),
-        trusted_proxies: ctx.settings.trusted_proxies.0.clone().into(),
     };
     let api = api::ApiState {
         service,

@@ -2,7 +2,6 @@
 //! database only on a cache miss, and never for junk), answers at once, and hands a `qr.scanned`
 //! event to the bus without waiting for anyone. Recording can fail; the redirect cannot.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +26,6 @@ const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RedirectState {
     pub service: Arc<QrService>,
-    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 pub async fn scan(
@@ -145,7 +143,7 @@ pub async fn unlock(
         // Not protected (any more), or paused/expired: answer as a scan would, without a count.
         return answer(outcome, destination, StatusCode::SEE_OTHER, &target.code);
     };
-    let visitor = gate::visitor(shared::client_ip::client_ip(&parts, &state.trusted_proxies));
+    let visitor = gate::visitor(shared::client_addr::of(&parts).0);
     let attempts = state.service.attempts();
     if attempts.locked(&target.code, visitor) {
         return locked();
@@ -185,7 +183,9 @@ async fn decide(
     };
     // In memory (embedded registry data), and only for codes that route by country.
     let country = if target.rules.needs_country() {
-        shared::client_ip::client_ip(parts, &state.trusted_proxies).and_then(iptocc::country_code)
+        shared::client_addr::of(parts)
+            .0
+            .and_then(iptocc::country_code)
     } else {
         None
     };
@@ -204,7 +204,6 @@ async fn decide(
                 state.service.features(),
                 target,
                 parts,
-                &state.trusted_proxies,
                 now_ms(),
             ),
         },
@@ -336,7 +335,7 @@ fn publish(
         user_agent: header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
         referrer: header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
         accept_language: header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        ip: shared::client_ip::client_ip(parts, &state.trusted_proxies).map(|ip| ip.to_string()),
+        ip: shared::client_addr::of(parts).0.map(|ip| ip.to_string()),
     };
     if let Err(err) = state
         .service

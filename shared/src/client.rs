@@ -162,6 +162,7 @@ impl ServiceClient {
         {
             headers.insert(crate::http::REQUEST_ID, id);
         }
+        let client = crate::http::current_client_addr();
         let unavailable = |detail: String| ClientError::Unavailable {
             service: self.service,
             detail,
@@ -183,6 +184,8 @@ impl ServiceClient {
                     .body(body.map(Body::from).unwrap_or_else(Body::empty))
                     .map_err(|e| unavailable(e.to_string()))?;
                 *request.headers_mut() = headers;
+                // In-process the callee believes the extension: nothing from outside can set it.
+                request.extensions_mut().insert(client);
                 let call = router.clone().oneshot(request);
                 let response = tokio::time::timeout(CALL_TIMEOUT, call)
                     .await
@@ -204,6 +207,14 @@ impl ServiceClient {
                 let url = base
                     .join(path_and_query)
                     .map_err(|e| unavailable(e.to_string()))?;
+                // Over HTTP the callee believes this only if we are one of its trusted proxies.
+                if let Some(ip) = client.0 {
+                    headers.insert(
+                        axum::http::HeaderName::from_static("x-forwarded-for"),
+                        axum::http::HeaderValue::from_str(&ip.to_string())
+                            .expect("an address is a valid header value"),
+                    );
+                }
                 let mut request = http.request(method, url).headers(headers);
                 if let Some(body) = body {
                     request = request.body(body);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::client_addr::{ForwardedHeader, TrustedProxies};
 use crate::features::Features;
 
 /// The five core services. Each owns its tables, its migrations folder and its router.
@@ -189,10 +190,23 @@ pub struct Settings {
     #[arg(long, env = "JWT_PRIVATE_KEY", hide_env_values = true, global = true)]
     pub jwt_private_key: Option<String>,
 
-    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs). Empty: the socket
-    /// address is the client, and forwarded headers are ignored.
-    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = parse_ip_list, global = true)]
-    pub trusted_proxies: IpList,
+    /// Proxies whose forwarded header is believed: addresses and CIDR ranges, comma-separated,
+    /// or `private` for every loopback, RFC 1918, CGNAT, link-local and IPv6 unique-local
+    /// address (a platform's edge proxy, a compose network). Empty: the socket address is the
+    /// client, and forwarded headers are ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse, global = true)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// The header trusted proxies name the client in: `x-forwarded-for` (nginx and the
+    /// platforms) or `forwarded` (RFC 7239). Only this one is read.
+    #[arg(
+        long,
+        env = "FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for",
+        global = true
+    )]
+    pub forwarded_header: ForwardedHeader,
 
     /// Domains nobody may link to: a file with one domain per line (subdomains included).
     #[arg(long, env = "QR_BLOCKLIST_FILE", global = true)]
@@ -263,22 +277,6 @@ pub enum SignupMode {
     Open,
     Invite,
     Waitlist,
-}
-
-/// A list of IP addresses (e.g. `TRUSTED_PROXIES`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IpList(pub Vec<IpAddr>);
-
-fn parse_ip_list(raw: &str) -> Result<IpList, String> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| format!("'{s}' is not an IP address"))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(IpList)
 }
 
 /// A database URL together with the variable it came from, so that errors can name it.
@@ -359,6 +357,14 @@ impl Settings {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// How this process finds its clients' addresses behind proxies.
+    pub fn client_addr_policy(&self) -> crate::client_addr::Policy {
+        crate::client_addr::Policy {
+            trusted: self.trusted_proxies.clone(),
+            header: self.forwarded_header,
+        }
     }
 
     pub fn redis_url(&self) -> Option<&str> {

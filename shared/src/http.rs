@@ -2,6 +2,7 @@
 //! body limit, compression, security headers, panics turned into 500s, and error answers in one
 //! shape — JSON under `/api`, a friendly page elsewhere.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,6 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,12 +31,14 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// Limits and options of the standard stack.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     /// Sends `Strict-Transport-Security` (only when the public URL is https).
     pub hsts: bool,
+    /// How the client's address is found behind proxies.
+    pub client_addr: Arc<client_addr::Policy>,
 }
 
 impl Default for Limits {
@@ -43,6 +47,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 2 * 1024 * 1024,
             hsts: false,
+            client_addr: Arc::default(),
         }
     }
 }
@@ -69,7 +74,11 @@ pub fn finish(router: Router, limits: Limits) -> Router {
     let router = security_headers(router, limits.hsts);
     router
         .layer(middleware::from_fn(crate::metrics::track))
-        .layer(middleware::from_fn(scope_request_id))
+        .layer(middleware::from_fn(scope_request))
+        .layer(middleware::from_fn_with_state(
+            limits.client_addr,
+            client_addr::resolve,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
@@ -90,24 +99,47 @@ pub fn finish(router: Router, limits: Limits) -> Router {
 }
 
 tokio::task_local! {
-    /// The request id of the request this task is answering, for calls it makes to other
-    /// services ([`crate::client::ServiceClient`] forwards it), so one id follows a page through
-    /// every service's logs.
-    static CURRENT_REQUEST_ID: HeaderValue;
+    /// What calls this task makes to other services carry on from the request it is answering
+    /// ([`crate::client::ServiceClient`] forwards both): its id, so one id follows a page through
+    /// every service's logs, and its client's address, so every service's limits and analytics
+    /// see the browser rather than the caller.
+    static CURRENT_REQUEST: RequestScope;
+}
+
+#[derive(Clone)]
+struct RequestScope {
+    id: Option<HeaderValue>,
+    client: ClientAddr,
 }
 
 /// The id of the request being answered on this task, if any.
 pub fn current_request_id() -> Option<HeaderValue> {
-    CURRENT_REQUEST_ID.try_with(HeaderValue::clone).ok()
+    CURRENT_REQUEST
+        .try_with(|scope| scope.id.clone())
+        .ok()
+        .flatten()
 }
 
-/// Runs the rest of the stack with the request's id in [`CURRENT_REQUEST_ID`]. Sits inside
-/// `SetRequestIdLayer`, so every request has one by then (a caller's id is kept as it came).
-async fn scope_request_id(request: Request, next: Next) -> Response {
-    match request.headers().get(REQUEST_ID).cloned() {
-        Some(id) => CURRENT_REQUEST_ID.scope(id, next.run(request)).await,
-        None => next.run(request).await,
-    }
+/// The client of the request being answered on this task (none outside a request).
+pub fn current_client_addr() -> ClientAddr {
+    CURRENT_REQUEST
+        .try_with(|scope| scope.client)
+        .unwrap_or_default()
+}
+
+/// Runs the rest of the stack with the request's id and client in [`CURRENT_REQUEST`]. Sits
+/// inside `SetRequestIdLayer` and [`client_addr::resolve`], so both are known by then (a caller's
+/// id is kept as it came).
+async fn scope_request(request: Request, next: Next) -> Response {
+    let scope = RequestScope {
+        id: request.headers().get(REQUEST_ID).cloned(),
+        client: request
+            .extensions()
+            .get::<ClientAddr>()
+            .copied()
+            .unwrap_or_default(),
+    };
+    CURRENT_REQUEST.scope(scope, next.run(request)).await
 }
 
 fn security_headers(router: Router, hsts: bool) -> Router {
@@ -327,6 +359,7 @@ mod tests {
                 request_timeout: Duration::from_millis(100),
                 max_body_bytes: 1024,
                 hsts: false,
+                ..Limits::default()
             },
         )
     }

@@ -8,7 +8,7 @@
 pub mod bus;
 pub mod cache;
 pub mod client;
-pub mod client_ip;
+pub mod client_addr;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -335,6 +335,7 @@ pub async fn assemble(
             request_timeout: settings.request_timeout(),
             max_body_bytes: settings.max_body_bytes,
             hsts: public_base_url.starts_with("https://"),
+            client_addr: Arc::new(settings.client_addr_policy()),
         },
     );
     Ok((router, handles))

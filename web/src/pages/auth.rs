@@ -19,9 +19,7 @@ use auth::client::{ApiKeyInfo, TotpSetupInfo};
 use auth::domain::Attribution;
 
 use super::WebState;
-use super::session::{
-    self, CookieJar, PeerIp, Session, check_csrf, csrf_token, safe_next, see_other,
-};
+use super::session::{self, CookieJar, Session, check_csrf, csrf_token, safe_next, see_other};
 
 /// Credentials forms are tiny; a bigger body is refused before anything else happens.
 const FORM_LIMIT: usize = 4 * 1024;
@@ -211,7 +209,6 @@ struct SignupForm {
 
 async fn signup_submit(
     State(state): State<WebState>,
-    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, ApiError> {
@@ -221,7 +218,7 @@ async fn signup_submit(
     let result = state
         .clients
         .auth
-        .signup(&form.email, &form.password, invite, &attribution, ip)
+        .signup(&form.email, &form.password, invite, &attribution)
         .await;
     let mut page = SignupPage {
         chrome: chrome(false, &form.csrf_token),
@@ -307,18 +304,12 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<WebState>,
-    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
-    match state
-        .clients
-        .auth
-        .login(&form.email, &form.password, ip)
-        .await
-    {
+    match state.clients.auth.login(&form.email, &form.password).await {
         Ok(answer) if answer.mfa_required => Ok(MfaPage {
             chrome: chrome(false, &form.csrf_token),
             mfa_token: answer.mfa_token.unwrap_or_default(),

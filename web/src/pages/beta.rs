@@ -15,7 +15,9 @@ use shared::ui::Chrome;
 
 use super::WebState;
 use super::auth::{Errors, chrome, form_session};
-use super::session::{self, CookieJar, PeerIp, csrf_token, see_other};
+use shared::client_addr::ClientAddr;
+
+use super::session::{self, CookieJar, csrf_token, see_other};
 use crate::beta::{FeedbackInput, Plan, REPORT_REASONS};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -356,7 +358,7 @@ struct ReportForm {
 
 async fn report(
     State(state): State<WebState>,
-    PeerIp(ip): PeerIp,
+    ClientAddr(ip): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<ReportForm>,
 ) -> Result<Response, ApiError> {

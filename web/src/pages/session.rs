@@ -189,25 +189,6 @@ fn is_unauthorised(err: &ClientError) -> bool {
         .is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
 }
 
-/// The browser's address as our server saw it (absent in tests without a real connection).
-pub struct PeerIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(PeerIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
-    }
-}
-
 /// Lives in `shared` so the fuzz crate can reach it without building the whole frontend.
 pub use shared::http::safe_next;
 
