@@ -19,7 +19,12 @@ async fn a_consumer_killed_mid_batch_neither_loses_nor_double_counts() {
     };
     for db in testing::databases("redis_consumer_killed_mid_batch").await {
         migrate(&db).await;
-        let bus = EventBus::redis(&url, &Shutdown::new()).await.unwrap();
+        let bus = EventBus::redis(
+            &shared::context::RedisTarget::new(url.as_str()),
+            &Shutdown::new(),
+        )
+        .await
+        .unwrap();
         let settings = fast_settings();
         let (group, consumer) = (settings.ingest.group.clone(), "analytics-1".to_owned());
         let (qr, owner) = (new_id(), new_id());

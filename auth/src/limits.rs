@@ -220,7 +220,10 @@ mod tests {
         let Some(url) = shared::testing::redis_url("redis_counter") else {
             return;
         };
-        let redis = shared::context::connect_redis(&url).await.unwrap();
+        let redis =
+            shared::context::connect_redis(&shared::context::RedisTarget::new(url.as_str()))
+                .await
+                .unwrap();
         let key = format!("test-{}", shared::ids::new_id());
         exercise(Limiter::new(Some(redis)), &key).await;
     }

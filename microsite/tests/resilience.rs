@@ -70,8 +70,22 @@ async fn publishing_on_one_instance_refreshes_the_others() {
     };
     let db = testing::sqlite().await;
     let shutdown = Shutdown::new();
-    let a = Site::start_with(&db, EventBus::redis(&url, &shutdown).await.unwrap(), &[]).await;
-    let b = Site::start_with(&db, EventBus::redis(&url, &shutdown).await.unwrap(), &[]).await;
+    let a = Site::start_with(
+        &db,
+        EventBus::redis(&shared::context::RedisTarget::new(url.as_str()), &shutdown)
+            .await
+            .unwrap(),
+        &[],
+    )
+    .await;
+    let b = Site::start_with(
+        &db,
+        EventBus::redis(&shared::context::RedisTarget::new(url.as_str()), &shutdown)
+            .await
+            .unwrap(),
+        &[],
+    )
+    .await;
     // A user name of its own: the Redis server may be shared with other tests.
     let user = format!("user-{}", shared::ids::new_id());
     let slug = format!("x{}", &shared::ids::new_id().replace('-', "")[20..]);

@@ -22,9 +22,19 @@ async fn a_second_instance_resolves_from_redis_and_sees_edits_within_a_second() 
         return;
     };
     for db in testing::databases(test).await {
-        let redis = shared::context::connect_redis(&redis_url).await.unwrap();
+        let redis =
+            shared::context::connect_redis(&shared::context::RedisTarget::new(redis_url.as_str()))
+                .await
+                .unwrap();
         let shutdown = Shutdown::new();
-        let bus = || async { EventBus::redis(&redis_url, &shutdown).await.unwrap() };
+        let bus = || async {
+            EventBus::redis(
+                &shared::context::RedisTarget::new(redis_url.as_str()),
+                &shutdown,
+            )
+            .await
+            .unwrap()
+        };
         let a = Qr::start_full(
             &db.db,
             bus().await,
@@ -166,7 +176,10 @@ async fn a_redis_outage_never_fails_a_redirect() {
     };
     let db = testing::sqlite().await;
     let (relayed, relay) = relay_to(&redis_url).await;
-    let redis = shared::context::connect_redis(&relayed).await.unwrap();
+    let redis =
+        shared::context::connect_redis(&shared::context::RedisTarget::new(relayed.as_str()))
+            .await
+            .unwrap();
     let qr = Qr::start_full(
         &db.db,
         EventBus::memory(1000),

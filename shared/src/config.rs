@@ -97,6 +97,18 @@ pub struct Settings {
     )]
     pub data_dir: PathBuf,
 
+    /// Whether files must outlive the container: `auto` warns (log and `/readyz`) when a
+    /// container keeps its SQLite database or data folder on its own disk, `required` refuses to
+    /// start then, `off` never checks.
+    #[arg(
+        long,
+        env = "PERSISTENT_DATA",
+        value_enum,
+        default_value = "auto",
+        global = true
+    )]
+    pub persistent_data: crate::storage::PersistenceRule,
+
     /// Database for every service without its own `<SERVICE>_DATABASE_URL`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
@@ -124,6 +136,11 @@ pub struct Settings {
     /// Redis for the event bus, the shared cache and shared rate limits (optional).
     #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<String>,
+
+    /// PEM file of the CA that signed a `rediss://` server's certificate, when it is not one the
+    /// system trusts (a private CA); unset, the system's roots verify it.
+    #[arg(long, env = "REDIS_CA_FILE", global = true)]
+    pub redis_ca_file: Option<PathBuf>,
 
     /// The origin QR codes encode and links point at (default http://localhost:PORT).
     #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
@@ -369,6 +386,14 @@ impl Settings {
 
     pub fn redis_url(&self) -> Option<&str> {
         self.redis_url.as_deref().filter(|u| !u.is_empty())
+    }
+
+    /// Redis, when `REDIS_URL` is set.
+    pub fn redis_target(&self) -> Option<crate::context::RedisTarget> {
+        self.redis_url().map(|url| crate::context::RedisTarget {
+            url: url.to_owned(),
+            ca_file: self.redis_ca_file.clone(),
+        })
     }
 }
 

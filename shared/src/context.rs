@@ -3,6 +3,7 @@
 //! `build(ServiceContext) -> Result<Router, Error>`; all-in-one and split mode differ only in
 //! how many of them one process builds.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
@@ -10,6 +11,7 @@ use redis::aio::ConnectionManager;
 use crate::bus::EventBus;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::error::Error;
 use crate::identity::Identity;
 use crate::shutdown::Shutdown;
 
@@ -26,10 +28,50 @@ pub struct ServiceContext {
     pub identity: Identity,
 }
 
-/// Connects to `REDIS_URL`; errors name the variable and never show its password.
-pub async fn connect_redis(url: &str) -> Result<ConnectionManager, crate::Error> {
-    use crate::Error;
-    let client = redis::Client::open(url).map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
+/// Where Redis is: `REDIS_URL`, and for a `rediss://` server whose certificate a private CA
+/// signed, that CA (`REDIS_CA_FILE`); otherwise the system's roots verify it.
+#[derive(Clone, Debug)]
+pub struct RedisTarget {
+    pub url: String,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl RedisTarget {
+    pub fn new(url: impl Into<String>) -> RedisTarget {
+        RedisTarget {
+            url: url.into(),
+            ca_file: None,
+        }
+    }
+
+    /// A client for this target; errors name the variable and never show a password.
+    pub fn client(&self) -> Result<redis::Client, Error> {
+        let fail = |why: String| Error::Config(format!("REDIS_URL: {why}"));
+        let info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
+            .map_err(|e| fail(e.to_string()))?;
+        let Some(path) = &self.ca_file else {
+            return redis::Client::open(info).map_err(|e| fail(e.to_string()));
+        };
+        let root_cert = std::fs::read(path).map_err(|e| {
+            Error::Config(format!(
+                "REDIS_CA_FILE: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            },
+        )
+        .map_err(|e| Error::Config(format!("REDIS_CA_FILE ({}): {e}", path.display())))
+    }
+}
+
+/// Connects to Redis; errors name the variable and never show its password.
+pub async fn connect_redis(target: &RedisTarget) -> Result<ConnectionManager, Error> {
+    let client = target.client()?;
     let connect = ConnectionManager::new(client);
     match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
         Ok(Ok(manager)) => Ok(manager),

@@ -15,6 +15,9 @@ use crate::db::Db;
 pub struct Readiness {
     pub databases: Vec<(Service, Db)>,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// What will not survive a deploy ([`crate::storage`]): said in the body, not failed on, so
+    /// a platform's health check still passes while the founder reads why data went missing.
+    pub warnings: Vec<String>,
 }
 
 pub fn router(readiness: Readiness) -> axum::Router {
@@ -53,6 +56,9 @@ async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({"status": if ready { "ready" } else { "unavailable" }, "checks": checks});
+    let mut body = json!({"status": if ready { "ready" } else { "unavailable" }, "checks": checks});
+    if !readiness.warnings.is_empty() {
+        body["warnings"] = json!(readiness.warnings);
+    }
     (status, Json(body))
 }

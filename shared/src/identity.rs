@@ -210,7 +210,33 @@ impl KeyPair {
         Ok(KeyPair { signing })
     }
 
-    fn to_pkcs8_pem(&self) -> Result<String, Error> {
+    /// `JWT_PRIVATE_KEY` in any form a platform's variable field keeps: the PEM as it is, the
+    /// PEM on one line (with `\n` escapes, or with its line breaks turned into spaces), or the
+    /// PEM in base64 (what `scanpage keys generate` prints).
+    pub fn from_setting(value: &str) -> Result<KeyPair, Error> {
+        let value = value.trim().trim_matches('"');
+        let pem = if value.contains("-----BEGIN") {
+            value.to_owned()
+        } else {
+            use base64::Engine as _;
+            let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .filter(|text| text.contains("-----BEGIN"))
+                .ok_or_else(|| Error::Config(KEY_FORMS.into()))?
+        };
+        KeyPair::from_pkcs8_pem(&normalise_pem(&pem)).map_err(|_| Error::Config(KEY_FORMS.into()))
+    }
+
+    /// The key as one line of base64 (of its PEM), for a platform's variable field.
+    pub fn to_setting(&self) -> Result<String, Error> {
+        use base64::Engine as _;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.to_pkcs8_pem()?))
+    }
+
+    pub fn to_pkcs8_pem(&self) -> Result<String, Error> {
         self.signing
             .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
             .map(|pem| pem.to_string())
@@ -238,7 +264,7 @@ impl KeyPair {
             .as_deref()
             .filter(|p| !p.is_empty())
         {
-            return KeyPair::from_pkcs8_pem(pem);
+            return KeyPair::from_setting(pem);
         }
         let path = settings.data_dir.join("jwt-ed25519.pem");
         KeyPair::load_or_generate_file(&path)
@@ -260,6 +286,35 @@ impl KeyPair {
     }
 }
 
+const KEY_FORMS: &str = "JWT_PRIVATE_KEY: not an Ed25519 PKCS#8 private key; give its PEM, the PEM \
+    on one line with \\n escapes, or the PEM in base64 (`scanpage keys generate` prints one)";
+
+/// A PEM whose line breaks were lost or escaped on the way, rebuilt: its label lines, then the
+/// base64 body in 64-character lines.
+fn normalise_pem(pem: &str) -> String {
+    let pem = pem.replace("\\r\\n", "\n").replace("\\n", "\n");
+    let (Some(start), Some(end)) = (pem.find("-----BEGIN"), pem.find("-----END")) else {
+        return pem;
+    };
+    let Some(body_start) = pem[start + 10..].find("-----").map(|i| start + 10 + i + 5) else {
+        return pem;
+    };
+    let (Some(head), tail) = (pem.get(start..body_start), &pem[end..]) else {
+        return pem;
+    };
+    let tail = tail.split_inclusive("-----").take(2).collect::<String>();
+    let body: String = pem[body_start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|chunk| std::str::from_utf8(chunk).ok())
+        .collect();
+    format!("{head}\n{}\n{tail}\n", lines.join("\n"))
+}
+
 fn write_secret_file(path: &Path, contents: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -278,6 +333,11 @@ fn write_secret_file(path: &Path, contents: &[u8]) -> Result<(), Error> {
     file.write_all(contents)?;
     file.sync_all()?;
     Ok(())
+}
+
+/// A public key as `JWT_PUBLIC_KEY` takes it (the JWK `x`: base64url, no padding).
+pub fn public_key_setting(public: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(public)
 }
 
 /// A short, stable id of a public key (the JWK `kid`).
@@ -602,6 +662,38 @@ impl Signer {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_signing_key_is_read_in_every_form_a_platform_keeps() {
+        let pair = KeyPair::generate();
+        let pem = pair.to_pkcs8_pem().unwrap();
+        let same = |value: &str| {
+            let read = KeyPair::from_setting(value).unwrap_or_else(|e| panic!("{value:?}: {e}"));
+            assert_eq!(read.public_bytes(), pair.public_bytes(), "{value:?}");
+        };
+        same(&pem);
+        same(&format!("  {pem}\n"));
+        same(&pem.replace('\n', "\\n"));
+        same(&pem.replace('\n', "\r\n"));
+        same(&pem.replace('\n', " "));
+        same(&format!("\"{}\"", pem.replace('\n', "\\n")));
+        same(&pair.to_setting().unwrap());
+        assert!(!pair.to_setting().unwrap().contains('\n'), "one line");
+
+        for bad in [
+            "",
+            "hunter2",
+            "LS0tLS1CRUdJTg==",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+        ] {
+            let err = KeyPair::from_setting(bad).expect_err("refused").to_string();
+            assert!(
+                err.contains("JWT_PRIVATE_KEY") && err.contains("keys generate"),
+                "{err}"
+            );
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
     fn claims(now: i64) -> Claims {
         Claims {
             iss: ISSUER.into(),
@@ -696,7 +788,9 @@ mod tests {
             return;
         };
         let shutdown = Shutdown::new();
-        let bus = EventBus::redis(&url, &shutdown).await.unwrap();
+        let bus = EventBus::redis(&shared::context::RedisTarget::new(url.as_str()), &shutdown)
+            .await
+            .unwrap();
         let (signer, auth_side) = setup();
         let other_process = Identity::new(auth_side.public_key());
         other_process.follow_revocations(&bus, &shutdown);

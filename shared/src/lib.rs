@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod serve;
 pub mod shutdown;
+pub mod storage;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -29,7 +29,12 @@ async fn buses(test: &str) -> Vec<(&'static str, EventBus)> {
     if let Some(url) = testing::redis_url(test) {
         all.push((
             "redis",
-            EventBus::redis(&url, &Shutdown::new()).await.unwrap(),
+            EventBus::redis(
+                &shared::context::RedisTarget::new(url.as_str()),
+                &Shutdown::new(),
+            )
+            .await
+            .unwrap(),
         ));
     }
     all
@@ -198,7 +203,12 @@ async fn unacknowledged_events_come_back_after_a_restart() {
     let Some(url) = testing::redis_url("unacknowledged_events_come_back_after_a_restart") else {
         return;
     };
-    let bus = EventBus::redis(&url, &Shutdown::new()).await.unwrap();
+    let bus = EventBus::redis(
+        &shared::context::RedisTarget::new(url.as_str()),
+        &Shutdown::new(),
+    )
+    .await
+    .unwrap();
     let topic = unique_topic();
     let event = Event::new(&topic, serde_json::json!({"scan": 1}));
     {
@@ -312,7 +322,12 @@ async fn a_consumer_and_a_producer_outlive_a_redis_restart() {
     };
     redis.ready().await;
     let url = format!("redis://127.0.0.1:{port}");
-    let bus = EventBus::redis(&url, &Shutdown::new()).await.unwrap();
+    let bus = EventBus::redis(
+        &shared::context::RedisTarget::new(url.as_str()),
+        &Shutdown::new(),
+    )
+    .await
+    .unwrap();
     let topic = unique_topic();
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
     let before = Event::new(&topic, serde_json::json!({"n": 1}));

@@ -24,7 +24,9 @@ async fn instances_share_entries_through_redis() {
         return;
     };
     let namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let conn = shared::context::connect_redis(&url).await.unwrap();
+    let conn = shared::context::connect_redis(&shared::context::RedisTarget::new(url.as_str()))
+        .await
+        .unwrap();
     let a = Cache::layered(&namespace, 100, Duration::from_secs(60), conn.clone());
     let b = Cache::layered(&namespace, 100, Duration::from_secs(60), conn);
     a.set("code:abc", Bytes::from_static(b"https://example.com"))

@@ -16,7 +16,12 @@ use shared::testing;
 async fn buses(test: &str, shutdown: &Shutdown) -> Vec<(&'static str, EventBus)> {
     let mut all = vec![("memory", EventBus::memory(1_000))];
     if let Some(url) = testing::redis_url(test) {
-        all.push(("redis", EventBus::redis(&url, shutdown).await.unwrap()));
+        all.push((
+            "redis",
+            EventBus::redis(&shared::context::RedisTarget::new(url.as_str()), shutdown)
+                .await
+                .unwrap(),
+        ));
     }
     all
 }

@@ -145,14 +145,19 @@ pub async fn assemble(
     shutdown: &Shutdown,
 ) -> Result<(Router, Handles), Error> {
     let services = mode.services();
+    let storage = shared::storage::check(&settings, &services, &shared::storage::Host::detect())?;
+    for warning in &storage.warnings {
+        tracing::error!("{warning}");
+    }
     let databases = open_databases(&settings, &services).await?;
 
-    let redis = match settings.redis_url() {
-        Some(url) => Some(shared::context::connect_redis(url).await?),
+    let redis_target = settings.redis_target();
+    let redis = match &redis_target {
+        Some(target) => Some(shared::context::connect_redis(target).await?),
         None => None,
     };
-    let bus = match settings.redis_url() {
-        Some(url) => EventBus::redis(url, shutdown).await?,
+    let bus = match &redis_target {
+        Some(target) => EventBus::redis(target, shutdown).await?,
         // A burst beyond the queue spills to disk: scans are recorded late, not lost.
         None => EventBus::memory_with_overflow(
             100_000,
@@ -308,6 +313,7 @@ pub async fn assemble(
     let readiness = Readiness {
         databases: databases.into_iter().collect(),
         redis,
+        warnings: storage.warnings,
     };
     // Cross-site posts are refused by their Origin / Sec-Fetch-Site before any handler runs: the
     // pages' forms (whose handlers then check the session's CSRF token as well) and the JSON API,

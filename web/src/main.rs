@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: EmailCommand,
     },
+    /// The token signing key (`JWT_PRIVATE_KEY`).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The gateway table (which path goes to which service).
     Routes {
         #[command(subcommand)]
@@ -92,6 +97,19 @@ enum EmailCommand {
     /// Print the messages queued for an address, oldest first. Without SMTP this is how a
     /// developer reads a verification or reset link (they are never logged).
     Outbox { to: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new Ed25519 signing key for `JWT_PRIVATE_KEY`: one line of base64, which a
+    /// platform's variable field keeps intact (`--pem` prints the PEM instead).
+    Generate {
+        #[arg(long)]
+        pem: bool,
+    },
+    /// Print the public half of this configuration's key (`JWT_PUBLIC_KEY` for services that run
+    /// apart from auth).
+    Public,
 }
 
 #[derive(Subcommand)]
@@ -170,6 +188,27 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                 .map_err(cli_error)?
             {
                 println!("{code}");
+            }
+            Ok(())
+        }
+        Command::Keys { command } => {
+            match command {
+                KeysCommand::Generate { pem } => {
+                    let pair = shared::identity::KeyPair::generate();
+                    let key = if pem {
+                        pair.to_pkcs8_pem()?
+                    } else {
+                        pair.to_setting()? + "\n"
+                    };
+                    print!("{key}");
+                }
+                KeysCommand::Public => {
+                    let pair = shared::identity::KeyPair::load_or_generate(&cli.settings)?;
+                    println!(
+                        "{}",
+                        shared::identity::public_key_setting(&pair.public_bytes())
+                    );
+                }
             }
             Ok(())
         }

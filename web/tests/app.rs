@@ -190,6 +190,40 @@ async fn with_redis_the_bus_and_readiness_use_it() {
     app.stop().await;
 }
 
+/// A beta must not run on throw-away storage by accident: with `PERSISTENT_DATA=required`, SQLite
+/// on a disk that is not a mounted volume (this test's temp folder) refuses to start, in one line.
+#[tokio::test]
+async fn required_persistence_refuses_throw_away_storage() {
+    let dir = std::env::temp_dir().join(format!(
+        "scanpage-persist-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let dir_arg = dir.display().to_string();
+    let db = testing::sqlite().await;
+    let settings = common::settings(
+        &db,
+        &[
+            "--persistent-data",
+            "required",
+            "--data-dir",
+            &dir_arg,
+            "--database-url",
+            "",
+        ],
+    );
+    let err = web::app::Server::start(settings, web::app::Mode::AllInOne)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.starts_with("PERSISTENT_DATA=required: THE DATABASE IS NOT PERSISTENT"),
+        "{err}"
+    );
+    assert!(err.contains("scanpage.db") && !err.contains('\n'), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn bad_configuration_fails_with_one_line_naming_the_variable() {
     let db = testing::sqlite().await;

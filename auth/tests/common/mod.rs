@@ -54,7 +54,11 @@ pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) ->
         .await
         .unwrap();
     let redis = match redis {
-        Some(url) => Some(shared::context::connect_redis(&url).await.unwrap()),
+        Some(url) => Some(
+            shared::context::connect_redis(&shared::context::RedisTarget::new(url.as_str()))
+                .await
+                .unwrap(),
+        ),
         None => None,
     };
     let ctx = ServiceContext {

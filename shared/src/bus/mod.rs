@@ -165,9 +165,12 @@ impl EventBus {
     }
 
     /// Redis Streams bus. A background task writes published events; it flushes on shutdown.
-    pub async fn redis(url: &str, shutdown: &Shutdown) -> Result<Self, Error> {
+    pub async fn redis(
+        target: &crate::context::RedisTarget,
+        shutdown: &Shutdown,
+    ) -> Result<Self, Error> {
         Ok(Self::over(Transport::Redis(
-            RedisBus::connect(url, shutdown).await?,
+            RedisBus::connect(target, shutdown).await?,
         )))
     }
 

@@ -37,11 +37,12 @@ pub struct RedisBus {
 }
 
 impl RedisBus {
-    pub(super) async fn connect(url: &str, shutdown: &Shutdown) -> Result<Self, Error> {
-        let client = Client::open(url).map_err(|e| Error::Config(format!("REDIS_URL: {e}")))?;
-        let manager = ConnectionManager::new(client.clone())
-            .await
-            .map_err(|e| Error::Config(format!("REDIS_URL: cannot connect: {e}")))?;
+    pub(super) async fn connect(
+        target: &crate::context::RedisTarget,
+        shutdown: &Shutdown,
+    ) -> Result<Self, Error> {
+        let client = target.client()?;
+        let manager = crate::context::connect_redis(target).await?;
         let (queue, receiver) = mpsc::channel(LOCAL_QUEUE);
         let in_flight = Arc::new(AtomicUsize::new(0));
         tokio::spawn(write_loop(
