@@ -3,7 +3,7 @@
 #
 # Stages: cargo-chef plans the dependency graph, the dependencies are built in a layer of their
 # own (rebuilt only when Cargo.toml/Cargo.lock change), then the workspace; the runtime is Debian
-# slim with the binary, CA certificates (SMTP over TLS) and a non-root user.
+# slim with the binary, CA certificates (TLS to PostgreSQL, Redis and SMTP) and a non-root user.
 
 ARG RUST_VERSION=1.94
 
@@ -31,16 +31,19 @@ RUN apt-get update \
     && mkdir -p /data \
     && chown scanpage:scanpage /data
 COPY --from=builder /usr/local/bin/scanpage /usr/local/bin/scanpage
-USER scanpage:scanpage
+COPY deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint
 # In a container the server must listen on every interface; platforms inject PORT.
 ENV HOST=0.0.0.0 \
     SCANPAGE_DATA=/data \
     LOG_FORMAT=json
-VOLUME ["/data"]
+# No VOLUME instruction: Railway refuses images that declare one. Attach the platform's volume
+# or disk at /data (README, "Deploy"); without one the server says at start and in /readyz that
+# its files will not survive a deploy. The entrypoint starts as root only to hand a root-owned
+# volume to the scanpage user, then runs the server as that user.
 EXPOSE 3000
 # `scanpage health` asks this container's own port (PORT, or the service's default port) for
 # /healthz: no curl in the image.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["scanpage", "health"]
-ENTRYPOINT ["scanpage"]
+ENTRYPOINT ["docker-entrypoint"]
 CMD ["serve"]

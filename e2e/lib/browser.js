@@ -22,6 +22,10 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // E2E_TRUST_SPKI: the base64 SHA-256 of a throw-away server key (scripts/prod-sim's TLS
+  // proxy) that Chromium trusts as if a known CA had signed it; any other certificate error
+  // still fails.
+  ...(process.env.E2E_TRUST_SPKI ? [`--ignore-certificate-errors-spki-list=${process.env.E2E_TRUST_SPKI}`] : []),
 ];
 
 /** Everything the suite saw that it reports at the end (and fails on). */
@@ -85,7 +89,9 @@ export async function newContext(browser, base, options = {}) {
       // that page says. A failed image, script or fetch is still an error.
       if (text.startsWith('Failed to load resource') && msg.location().url === page.url()) return;
       if (msg.type() === 'error' || /Content Security Policy/i.test(text)) {
-        findings.consoleErrors.push({ url: page.url(), text });
+        // The resource that failed, when it is not the page itself: what to look at first.
+        const resource = msg.location().url;
+        findings.consoleErrors.push({ url: page.url(), text, ...(resource && resource !== page.url() ? { resource } : {}) });
       }
     });
     page.on('pageerror', (err) => findings.consoleErrors.push({ url: page.url(), text: String(err) }));

@@ -29,7 +29,17 @@ function freePort() {
   });
 }
 
+/** E2E_BASE_URL: a server someone else runs (scripts/prod-sim: behind its TLS proxy, on
+ * PostgreSQL and Redis over TLS), started with FOUNDER_EMAILS naming `founderEmails`; nothing
+ * is started or stopped here then. */
+function externalServer() {
+  const base = process.env.E2E_BASE_URL;
+  return base ? { base: base.replace(/\/$/, ''), bin: binaryPath(), external: true, async stop() {} } : null;
+}
+
 export async function startServer({ founderEmails, logFile }) {
+  const external = externalServer();
+  if (external) return external;
   const bin = binaryPath();
   if (!existsSync(bin)) {
     throw new Error(`no scanpage binary at ${bin}: build it (cargo build --release -p web) or set SCANPAGE_BIN`);

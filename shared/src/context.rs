@@ -49,7 +49,9 @@ impl RedisTarget {
         let fail = |why: String| Error::Config(format!("REDIS_URL: {why}"));
         let info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
             .map_err(|e| fail(e.to_string()))?;
-        let Some(path) = &self.ca_file else {
+        // The CA is for TLS: a `redis://` URL (a local Redis in development) ignores it.
+        let tls = matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. });
+        let Some(path) = self.ca_file.as_ref().filter(|_| tls) else {
             return redis::Client::open(info).map_err(|e| fail(e.to_string()));
         };
         let root_cert = std::fs::read(path).map_err(|e| {
@@ -72,12 +74,26 @@ impl RedisTarget {
 /// Connects to Redis; errors name the variable and never show its password.
 pub async fn connect_redis(target: &RedisTarget) -> Result<ConnectionManager, Error> {
     let client = target.client()?;
-    let connect = ConnectionManager::new(client);
-    match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
-        Ok(Ok(manager)) => Ok(manager),
-        Ok(Err(e)) => Err(Error::Config(format!("REDIS_URL: cannot connect: {e}"))),
-        Err(_) => Err(Error::Config(
-            "REDIS_URL: Redis did not answer within 5 s".into(),
-        )),
-    }
+    let within = std::time::Duration::from_secs(5);
+    let late = || Error::Config("REDIS_URL: Redis did not answer within 5 s".into());
+    let refused = |e: redis::RedisError| {
+        Error::Config(format!(
+            "REDIS_URL: cannot connect: {}",
+            one_line(&e.to_string())
+        ))
+    };
+    // One plain connection first: the manager retries a failed connection quietly until the
+    // time runs out, which would turn a wrong CA or a refused password into "did not answer".
+    tokio::time::timeout(within, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| late())?
+        .map_err(refused)?;
+    tokio::time::timeout(within, ConnectionManager::new(client))
+        .await
+        .map_err(|_| late())?
+        .map_err(refused)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

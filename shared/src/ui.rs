@@ -103,6 +103,25 @@ pub async fn serve_asset(
     response
 }
 
+/// `GET /favicon.ico`: browsers ask for it on pages that name no icon (a published microsite,
+/// an image opened on its own); the logo, as SVG, which every current browser takes here.
+pub async fn favicon() -> Response {
+    let Some(file) = Assets::get("favicon.svg") else {
+        return ApiError::not_found().into_response();
+    };
+    let mut response = file.data.into_owned().into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    response
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

@@ -124,6 +124,10 @@ enum RoutesCommand {
         /// host name and default port).
         #[arg(long = "upstream", value_name = "SERVICE=HOST:PORT")]
         upstreams: Vec<String>,
+        /// The DNS server nginx asks for the services' names, each time their answer expires
+        /// (default: Docker's embedded DNS).
+        #[arg(long, default_value = "127.0.0.11")]
+        resolver: String,
     },
 }
 
@@ -282,9 +286,14 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             Ok(())
         }
         Command::Routes {
-            command: RoutesCommand::Nginx { listen, upstreams },
+            command:
+                RoutesCommand::Nginx {
+                    listen,
+                    upstreams,
+                    resolver,
+                },
         } => {
-            print!("{}", nginx_gateway(&listen, &upstreams)?);
+            print!("{}", nginx_gateway(&listen, &upstreams, &resolver)?);
             Ok(())
         }
         Command::Backup { dest } => {
@@ -333,11 +342,18 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
 }
 
 /// `scanpage routes nginx` with its `--listen` / `--upstream service=host:port` options.
-fn nginx_gateway(listen: &str, upstreams: &[String]) -> Result<String, shared::Error> {
+fn nginx_gateway(
+    listen: &str,
+    upstreams: &[String],
+    resolver: &str,
+) -> Result<String, shared::Error> {
     use clap::ValueEnum as _;
     use shared::future::routing::{Gateway, nginx_config_for};
     let config = |e: String| shared::Error::Config(format!("routes nginx: {e}"));
-    let mut gateway = Gateway::default().listen(listen).map_err(config)?;
+    let mut gateway = Gateway::default()
+        .listen(listen)
+        .and_then(|g| g.resolver(resolver))
+        .map_err(config)?;
     for upstream in upstreams {
         let (name, addr) = upstream.split_once('=').ok_or_else(|| {
             config(format!(

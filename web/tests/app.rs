@@ -85,6 +85,12 @@ async fn assets_are_embedded_and_cached_by_content_hash() {
         .unwrap();
     assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
 
+    // Browsers ask for /favicon.ico on pages that name no icon (published microsites).
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+
     let htmx = app.get("/static/htmx.min.js").await;
     assert_eq!(htmx.status(), StatusCode::OK);
     assert!(htmx.text().await.unwrap().contains("htmx"));

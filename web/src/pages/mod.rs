@@ -68,6 +68,7 @@ pub fn router(state: WebState) -> Router {
         .merge(analytics::router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
+        .route("/favicon.ico", get(shared::ui::favicon))
         .with_state(state)
 }
 
