@@ -22,10 +22,6 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  // E2E_TRUST_SPKI: the base64 SHA-256 of a throw-away server key (scripts/prod-sim's TLS
-  // proxy) that Chromium trusts as if a known CA had signed it; any other certificate error
-  // still fails.
-  ...(process.env.E2E_TRUST_SPKI ? [`--ignore-certificate-errors-spki-list=${process.env.E2E_TRUST_SPKI}`] : []),
 ];
 
 /** Everything the suite saw that it reports at the end (and fails on). */

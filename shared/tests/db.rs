@@ -115,3 +115,36 @@ async fn sqlite_connections_use_wal_and_a_busy_timeout() {
     assert_eq!(fk, 1);
     assert!(t.db.ping().await);
 }
+
+/// `sslmode` in the URL turns TLS on with the same binary: against the test server (whose `ssl`
+/// is on, as Debian's default cluster is) the connection is encrypted, as PostgreSQL itself
+/// reports. `scripts/prod-sim` covers `verify-full`, a wrong CA and a TLS-only role.
+#[tokio::test]
+async fn sslmode_in_the_url_encrypts_the_connection() {
+    let Some(admin) = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "SKIPPED postgres for sslmode_in_the_url_encrypts_the_connection: TEST_POSTGRES_URL is not set"
+        );
+        return;
+    };
+    let separator = if admin.contains('?') { '&' } else { '?' };
+    for (mode, encrypted) in [("require", true), ("disable", false)] {
+        let target = shared::config::DatabaseTarget {
+            url: format!("{admin}{separator}sslmode={mode}"),
+            source: "DATABASE_URL".into(),
+        };
+        let db = shared::db::Db::connect(&target).await.unwrap();
+        let ssl: i32 = sqlx::query_scalar(
+            "SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let ssl = ssl == 1;
+        assert_eq!(ssl, encrypted, "sslmode={mode}");
+        db.close().await;
+    }
+}
