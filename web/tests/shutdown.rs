@@ -19,11 +19,14 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
         .spawn()
         .expect("the binary starts");
 
-    // "Scanpage (all-in-one) is running at http://localhost:PORT"
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    // "Scanpage (all-in-one) is running at http://localhost:PORT", after any start-up warnings
+    // (in a container the throw-away temp folder is, rightly, warned about).
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
+        .map(|line| line.expect("stdout is readable"))
+        .find(|line| line.contains("is running at"))
+        .expect("the binary says where it listens");
     let port: u16 = line
         .trim()
         .rsplit(':')
