@@ -9,6 +9,7 @@ import { PNG } from 'pngjs';
 import jsQR from 'jsqr';
 
 import { startServer } from '../lib/server.js';
+import { startInbox } from '../lib/mail.js';
 import {
   launch, newContext, checkA11y, screenshot, errorCount, findings, writeReport, outDir,
   PHONE, IPHONE_UA, WHATSAPP_UA,
@@ -24,6 +25,7 @@ const SHOP = 'http://shop.example.com/order';
 const FEEDBACK = 'The preview updates as I type — lovely. Can I add my logo on the new-code form too?';
 
 let server;
+let inbox;
 let browser;
 let owner; // the newcomer's desktop browser
 let page;
@@ -69,10 +71,15 @@ async function login(p, email, password) {
   await p.getByRole('button', { name: 'Log in' }).click();
 }
 
+/** Signs up through the form, then opens the emailed confirmation link as the person would:
+ * sign-up answers alike for every address, so the account opens from the inbox. */
 async function signup(p, email, password) {
   await p.getByLabel('Email').fill(email);
   await p.getByLabel('Password', { exact: true }).fill(password);
   await p.getByRole('button', { name: 'Sign up' }).click();
+  await p.getByText(/check your (email|inbox)/i).first().waitFor();
+  await p.goto(inbox.link(email, '/verify/'));
+  await p.getByRole('button', { name: /confirm/i }).click();
 }
 
 /** A small PNG logo: a dark rounded square with a light dot, drawn pixel by pixel. */
@@ -94,7 +101,8 @@ function logoPng() {
 }
 
 before(async () => {
-  server = await startServer({ founderEmails: FOUNDER, logFile: join(outDir, '..', 'server.log') });
+  inbox = await startInbox();
+  server = await startServer({ founderEmails: FOUNDER, logFile: join(outDir, '..', 'server.log'), smtpUrl: inbox.smtpUrl });
   browser = await launch();
   owner = await newContext(browser, server.base);
   page = await owner.newPage();
@@ -103,6 +111,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await inbox?.stop();
   console.log(`\n${writeReport()}`);
 });
 
@@ -384,6 +393,11 @@ describe('Scanpage in a browser', () => {
     await k.keyboard.type('kim@e2e.test');
     await tabTo('#password');
     await k.keyboard.type(PASSWORD);
+    await k.keyboard.press('Enter');
+    await k.getByText(/check your (email|inbox)/i).first().waitFor();
+    // The confirmation link from the email, then its button, still by keyboard.
+    await k.goto(inbox.link('kim@e2e.test', '/verify/'));
+    await tabTo('main button[type=submit]');
     await k.keyboard.press('Enter');
     await k.waitForURL((u) => u.pathname === '/app');
     await tabTo('.empty a');

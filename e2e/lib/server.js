@@ -37,7 +37,7 @@ function externalServer() {
   return base ? { base: base.replace(/\/$/, ''), bin: binaryPath(), external: true, async stop() {} } : null;
 }
 
-export async function startServer({ founderEmails, logFile }) {
+export async function startServer({ founderEmails, logFile, smtpUrl }) {
   const external = externalServer();
   if (external) return external;
   const bin = binaryPath();
@@ -57,6 +57,7 @@ export async function startServer({ founderEmails, logFile }) {
       SCANPAGE_DATA: data,
       PUBLIC_BASE_URL: base,
       FOUNDER_EMAILS: founderEmails,
+      SMTP_URL: smtpUrl,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       LOG_FORMAT: 'pretty',
     },
