@@ -342,3 +342,43 @@ async fn metrics_are_for_a_local_scraper_or_the_token_holder() {
     }
     app.stop().await;
 }
+
+/// Past the storage quota, the logo form on a code's page says so in place (how much is used),
+/// and the code keeps no logo.
+#[tokio::test]
+async fn an_upload_past_the_quota_is_explained_on_the_code_page() {
+    for db in databases("an_upload_past_the_quota_is_explained").await {
+        let mut browser =
+            browser_with(db, "http://localhost:3000", &["--upload-quota-mb", "0"]).await;
+        browser.sign_up("full@example.com").await;
+        let (id, _) = browser.create_code("Door").await;
+        let csrf = browser.get(&format!("/app/qr/{id}")).await.csrf();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(LOGO_PNG)
+            .unwrap();
+        let refused = browser
+            .post_multipart_typed(
+                &format!("/app/qr/{id}/logo"),
+                "image/png",
+                &[
+                    ("csrf_token", None, csrf.as_bytes()),
+                    ("file", Some("logo.png"), &png),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.html.contains("id=\"logo-error\""),
+            "{}",
+            refused.html
+        );
+        assert!(
+            refused.html.contains("your images use 0.0 of your 0 MB"),
+            "{}",
+            refused.html
+        );
+        let media: serde_json::Value =
+            serde_json::from_str(&browser.get("/api/v1/media").await.html).unwrap();
+        assert_eq!(media["items"].as_array().unwrap().len(), 0);
+    }
+}
