@@ -382,3 +382,43 @@ async fn an_upload_past_the_quota_is_explained_on_the_code_page() {
         assert_eq!(media["items"].as_array().unwrap().len(), 0);
     }
 }
+
+/// The settings page offers `account:read` as its own box; a key made there without it cannot
+/// read the account, one made with it can.
+#[tokio::test]
+async fn the_key_form_offers_account_read_and_only_it_reads_the_account() {
+    let db = testing::sqlite().await;
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("keys@example.com").await;
+    let settings = browser.get("/app/settings").await;
+    assert!(settings.html.contains("name=\"scope_account_read\""));
+    let csrf = settings.csrf();
+    let mut make = async |scope: &str| {
+        let page = browser
+            .post(
+                "/app/settings/api-keys",
+                &[("name", scope), (scope, "1"), ("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        let start = page.html.find("spk_").expect("the new key is shown");
+        page.html[start..]
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let qr_only = make("scope_qr_read").await;
+    let account = make("scope_account_read").await;
+    let mut anonymous = browser.another();
+    for (key, status) in [(qr_only, StatusCode::FORBIDDEN), (account, StatusCode::OK)] {
+        let export = anonymous
+            .send(
+                Request::get("/api/v1/auth/me/export")
+                    .header("authorization", format!("Bearer {key}")),
+                None,
+            )
+            .await;
+        assert_eq!(export.status, status, "{}", export.html);
+    }
+}
