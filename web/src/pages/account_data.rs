@@ -112,36 +112,67 @@ pub(super) fn export_file_name() -> String {
     format!("scanpage-export-{}.zip", jiff::Zoned::now().date())
 }
 
-/// What deleting the account removed, as each owner counted it just before.
+/// What deleting the account removed, as each owner counted it just before. A service that did
+/// not answer leaves its count unknown (`None`): the deletion itself must not wait on it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Owned {
-    pub codes: usize,
-    pub microsites: usize,
-    pub media_files: usize,
-    pub scans: i64,
-    pub views: i64,
-    pub clicks: i64,
+    pub codes: Option<usize>,
+    pub microsites: Option<usize>,
+    pub media_files: Option<usize>,
+    pub scans: Option<i64>,
+    pub views: Option<i64>,
+    pub clicks: Option<i64>,
 }
 
 /// Counts what the user behind `token` owns, asking each service (done before the deletion,
 /// since afterwards there is nothing left to ask about and no token to ask with).
-pub(super) async fn count_owned(state: &WebState, token: &str) -> Result<Owned, ApiError> {
+pub(super) async fn count_owned(state: &WebState, token: &str) -> Owned {
     let clients = &state.clients;
-    let codes = all_codes(state, token).await?.len();
-    let microsites = clients.microsite.list(token).await?.items.len();
-    let media_files = clients.qr.media(token).await?.items.len();
-    let overview = clients
-        .analytics
-        .overview(token, &analytics_range())
-        .await?;
-    Ok(Owned {
-        codes,
-        microsites,
-        media_files,
-        scans: overview.total_scans,
-        views: overview.views,
-        clicks: overview.clicks,
-    })
+    let range = analytics_range();
+    let (codes, microsites, media, overview) = tokio::join!(
+        all_codes(state, token),
+        clients.microsite.list(token),
+        clients.qr.media(token),
+        clients.analytics.overview(token, &range),
+    );
+    let known = |what: &str, failed: Option<String>| {
+        if let Some(err) = failed {
+            tracing::warn!(what, %err, "could not count before deleting an account");
+        }
+    };
+    known("codes", codes.as_ref().err().map(ToString::to_string));
+    known(
+        "microsites",
+        microsites.as_ref().err().map(ToString::to_string),
+    );
+    known("media", media.as_ref().err().map(ToString::to_string));
+    known(
+        "analytics",
+        overview.as_ref().err().map(ToString::to_string),
+    );
+    let overview = overview.ok();
+    Owned {
+        codes: codes.ok().map(|c| c.len()),
+        microsites: microsites.ok().map(|m| m.items.len()),
+        media_files: media.ok().map(|m| m.items.len()),
+        scans: overview.as_ref().map(|o| o.total_scans),
+        views: overview.as_ref().map(|o| o.views),
+        clicks: overview.as_ref().map(|o| o.clicks),
+    }
+}
+
+impl DeletedPage {
+    /// A count as shown: the number, or a dash when its service did not answer.
+    fn shown<T: std::fmt::Display>(count: &Option<T>) -> String {
+        count
+            .as_ref()
+            .map_or_else(|| "–".to_owned(), ToString::to_string)
+    }
+
+    /// "s" unless the count is exactly one.
+    fn plural<T: PartialEq + From<u8>>(count: &Option<T>) -> &'static str {
+        if *count == Some(T::from(1)) { "" } else { "s" }
+    }
 }
 
 /// The page shown once the account is gone.
