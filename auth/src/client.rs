@@ -296,8 +296,9 @@ impl AuthClient {
         &self,
         access_token: &str,
         password: &str,
+        confirm: &str,
     ) -> Result<(), ClientError> {
-        let body = serde_json::json!({"password": password});
+        let body = serde_json::json!({"password": password, "confirm": confirm});
         self.no_content(
             Method::DELETE,
             "/api/v1/auth/me",

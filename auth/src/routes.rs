@@ -184,23 +184,35 @@ async fn me(State(s): State<AuthState>, principal: Principal) -> Result<Response
 }
 
 #[derive(Deserialize, ToSchema)]
-struct PasswordBody {
+struct DeleteAccountBody {
     password: String,
+    /// The phrase `delete my account`, typed by the user (case does not matter).
+    #[serde(default)]
+    #[schema(example = "delete my account")]
+    confirm: String,
 }
 
-#[utoipa::path(delete, path = "/api/v1/auth/me", request_body = PasswordBody,
-    responses((status = 204, description = "The account and its data are deleted")))]
+#[utoipa::path(delete, path = "/api/v1/auth/me", request_body = DeleteAccountBody,
+    responses(
+        (status = 204, description = "The account and its data are deleted"),
+        (status = 422, description = "Wrong password, or `confirm` is not `delete my account`; nothing is deleted"),
+    ))]
 async fn delete_me(
     State(s): State<AuthState>,
     principal: Principal,
-    Json(body): Json<PasswordBody>,
+    Json(body): Json<DeleteAccountBody>,
 ) -> Result<StatusCode, AuthError> {
-    s.auth.delete_account(&principal, &body.password).await?;
+    s.auth
+        .delete_account(&principal, &body.password, &body.confirm)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/me/export",
-    responses((status = 200, description = "Everything auth keeps about the caller, as a download", body = serde_json::Value)))]
+    responses(
+        (status = 200, description = "Everything auth keeps about the caller, as a download", body = serde_json::Value),
+        (status = 403, description = "An API key without the `account:read` scope"),
+    ))]
 async fn export(State(s): State<AuthState>, principal: Principal) -> Result<Response, AuthError> {
     let data = s.auth.export(&principal).await?;
     Ok((
@@ -298,6 +310,8 @@ async fn reset_token_status(
 #[derive(Deserialize, ToSchema)]
 struct CreateKeyBody {
     name: String,
+    /// Any of `qr:read`, `qr:write`, `microsites:read`, `microsites:write`, `analytics:read`,
+    /// `account:read`. Left out: all of them but `account:read`, which is only given by name.
     scopes: Option<Vec<String>>,
 }
 
@@ -320,7 +334,10 @@ async fn create_api_key(
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/api-keys",
-    responses((status = 200, description = "The caller's keys (without secrets)", body = ApiKeys)))]
+    responses(
+        (status = 200, description = "The caller's keys (without secrets)", body = ApiKeys),
+        (status = 403, description = "An API key without the `account:read` scope"),
+    ))]
 async fn list_api_keys(
     State(s): State<AuthState>,
     principal: Principal,

@@ -26,6 +26,15 @@ use crate::store::{api_keys, gate, resets, sessions, totp, users};
 const MFA_AUDIENCE: &str = "scanpage-mfa";
 const MFA_TTL_SECS: i64 = 5 * 60;
 
+/// What a user types to confirm deleting their account (the API's `confirm`, the page's field).
+pub const DELETE_CONFIRMATION: &str = "delete my account";
+
+/// Whether `typed` is the deletion phrase; case and surrounding spaces don't matter.
+pub fn confirms_deletion(typed: &str) -> bool {
+    let words: Vec<&str> = typed.split_whitespace().collect();
+    words.join(" ").eq_ignore_ascii_case(DELETE_CONFIRMATION)
+}
+
 pub struct Auth {
     pub db: AnyPool,
     pub identity: Identity,
@@ -450,7 +459,11 @@ impl Auth {
             ));
         }
         let scopes = match scopes {
-            None => Scope::all_strings(),
+            // Without a list: everything but `account:read`, which must be asked for by name.
+            None => Scope::KEY_DEFAULT
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
             Some(list) => {
                 let mut parsed = Vec::new();
                 for s in &list {
@@ -484,6 +497,7 @@ impl Auth {
         &self,
         principal: &Principal,
     ) -> Result<Vec<api_keys::ApiKey>, AuthError> {
+        principal.require_account_read()?;
         api_keys::list(&self.db, &principal.user_id).await
     }
 
@@ -497,13 +511,22 @@ impl Auth {
     }
 
     /// Deletes the account and everything auth holds about it, then tells every other service
-    /// to delete that user's data.
+    /// to delete that user's data. Needs the password *and* the typed phrase
+    /// [`DELETE_CONFIRMATION`], so that neither a stolen session nor a slip of the hand is enough.
     pub async fn delete_account(
         &self,
         principal: &Principal,
         password: &str,
+        confirm: &str,
     ) -> Result<(), AuthError> {
         principal.require_session()?;
+        // The phrase first: a wrong phrase costs no argon2 and says nothing about the password.
+        if !confirms_deletion(confirm) {
+            return Err(AuthError::invalid(
+                "confirm",
+                format!("Type \"{DELETE_CONFIRMATION}\" to confirm."),
+            ));
+        }
         let user = self
             .user_with_password(&principal.user_id, password, "password")
             .await?;
@@ -523,6 +546,7 @@ impl Auth {
     }
 
     pub async fn export(&self, principal: &Principal) -> Result<serde_json::Value, AuthError> {
+        principal.require_account_read()?;
         let user = self.me(principal).await?;
         let keys = api_keys::list(&self.db, &principal.user_id).await?;
         let sessions = sessions::live_for_user(&self.db, &principal.user_id).await?;

@@ -521,6 +521,164 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
     }
 }
 
+/// Creates an API key with `scopes` (or without a list when null): (the key, its scopes).
+async fn key_with(
+    app: &common::App,
+    access: &str,
+    scopes: serde_json::Value,
+) -> (String, serde_json::Value) {
+    let mut body = json!({"name": "script"});
+    if !scopes.is_null() {
+        body["scopes"] = scopes;
+    }
+    let created = app.post("/api/v1/auth/api-keys", Some(access), body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    (token(&created.json, "key"), created.json["scopes"].clone())
+}
+
+/// Finding: a `qr:read` key read the account export (email, every key, every session) and
+/// listed the API keys. Now that takes `account:read`, which nothing implies.
+#[tokio::test]
+async fn account_data_needs_the_account_read_scope() {
+    for db in databases("account_read_scope").await {
+        let app = app(db, &[]).await;
+        let access = token(&app.signup("ola@example.com").await, "access_token");
+        let (qr_read, _) = key_with(&app, &access, json!(["qr:read"])).await;
+        let (everything_else, _) = key_with(
+            &app,
+            &access,
+            json!([
+                "qr:read",
+                "qr:write",
+                "microsites:read",
+                "microsites:write",
+                "analytics:read"
+            ]),
+        )
+        .await;
+        let (default_key, default_scopes) = key_with(&app, &access, serde_json::Value::Null).await;
+        assert!(
+            !default_scopes
+                .as_array()
+                .unwrap()
+                .contains(&json!("account:read")),
+            "a key made without scopes does not get account:read: {default_scopes}"
+        );
+        for key in [&qr_read, &everything_else, &default_key] {
+            for path in ["/api/v1/auth/me/export", "/api/v1/auth/api-keys"] {
+                let denied = app.get(path, Some(key)).await;
+                assert_eq!(
+                    denied.status,
+                    StatusCode::FORBIDDEN,
+                    "{path}: {}",
+                    denied.json
+                );
+                assert_eq!(denied.json["error"]["code"], "insufficient_scope");
+                assert!(!denied.json.to_string().contains("ola@example.com"));
+            }
+        }
+
+        let (account_read, scopes) = key_with(&app, &access, json!(["account:read"])).await;
+        assert_eq!(scopes, json!(["account:read"]));
+        let export = app.get("/api/v1/auth/me/export", Some(&account_read)).await;
+        assert_eq!(export.status, StatusCode::OK, "{}", export.json);
+        assert_eq!(export.json["user"]["email"], "ola@example.com");
+        let keys = app.get("/api/v1/auth/api-keys", Some(&account_read)).await;
+        assert_eq!(keys.status, StatusCode::OK);
+        assert_eq!(keys.json["api_keys"].as_array().unwrap().len(), 4);
+
+        // Reading is all it gives: keys and sessions stay session-only.
+        let minted = app
+            .post(
+                "/api/v1/auth/api-keys",
+                Some(&account_read),
+                json!({"name": "more", "scopes": ["account:read"]}),
+            )
+            .await;
+        assert_eq!(minted.status, StatusCode::FORBIDDEN);
+        let id = keys.json["api_keys"][0]["id"].as_str().unwrap().to_owned();
+        let revoke = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/auth/api-keys/{id}"),
+                Some(&account_read),
+                None,
+            )
+            .await;
+        assert_eq!(revoke.status, StatusCode::FORBIDDEN);
+        let logout = app
+            .post("/api/v1/auth/logout", Some(&account_read), json!({}))
+            .await;
+        assert_eq!(logout.status, StatusCode::FORBIDDEN);
+
+        // The session itself still reads both.
+        assert_eq!(
+            app.get("/api/v1/auth/me/export", Some(&access))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+}
+
+/// Deleting needs the password and the typed phrase; either missing or wrong deletes nothing.
+#[tokio::test]
+async fn deletion_needs_the_typed_confirmation() {
+    for db in databases("delete_confirmation").await {
+        let app = app(db, &[]).await;
+        let created = app.signup("pia@example.com").await;
+        let access = token(&created, "access_token");
+        let user_id = token(&created["user"], "id");
+        for body in [
+            json!({"password": PASSWORD}),
+            json!({"password": PASSWORD, "confirm": ""}),
+            json!({"password": PASSWORD, "confirm": "delete"}),
+            json!({"password": PASSWORD, "confirm": "pia@example.com"}),
+        ] {
+            let refused = app
+                .call(
+                    Method::DELETE,
+                    "/api/v1/auth/me",
+                    Some(&access),
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(refused.json["error"]["field"], "confirm", "{body}");
+            assert!(
+                refused.json["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("delete my account")
+            );
+            assert_eq!(app.count("auth_users", &user_id).await, 1, "{body}");
+        }
+        let wrong_password = app
+            .call(
+                Method::DELETE,
+                "/api/v1/auth/me",
+                Some(&access),
+                Some(json!({"password": "nope", "confirm": "delete my account"})),
+            )
+            .await;
+        assert_eq!(wrong_password.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong_password.json["error"]["field"], "password");
+        assert_eq!(app.count("auth_users", &user_id).await, 1);
+
+        // Case and spacing don't matter.
+        let gone = app
+            .call(
+                Method::DELETE,
+                "/api/v1/auth/me",
+                Some(&access),
+                Some(json!({"password": PASSWORD, "confirm": "  Delete my  ACCOUNT "})),
+            )
+            .await;
+        assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.json);
+        assert_eq!(app.count("auth_users", &user_id).await, 0);
+    }
+}
+
 #[tokio::test]
 async fn deleting_the_account_removes_its_rows() {
     for db in databases("delete_account").await {
@@ -543,7 +701,7 @@ async fn deleting_the_account_removes_its_rows() {
                 Method::DELETE,
                 "/api/v1/auth/me",
                 Some(&access),
-                Some(json!({"password": "nope"})),
+                Some(json!({"password": "nope", "confirm": "delete my account"})),
             )
             .await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -562,7 +720,7 @@ async fn deleting_the_account_removes_its_rows() {
                 Method::DELETE,
                 "/api/v1/auth/me",
                 Some(&access),
-                Some(json!({"password": PASSWORD})),
+                Some(json!({"password": PASSWORD, "confirm": "delete my account"})),
             )
             .await;
         assert_eq!(gone.status, StatusCode::NO_CONTENT);

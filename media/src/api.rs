@@ -16,7 +16,7 @@ use tower_http::csrf::CsrfLayer;
 use utoipa_axum::routes;
 
 use crate::process::MAX_UPLOAD_BYTES;
-use crate::{Media, MediaError, MediaId, Uploaded};
+use crate::{Media, MediaError, MediaId, MediaList, Uploaded};
 
 /// Room for the multipart framing around a file of the largest accepted size; a bigger body is
 /// cut off (413) before it is read.
@@ -36,7 +36,7 @@ impl FromRef<MediaState> for Identity {
 
 /// The JSON API's route with its OpenAPI entry (`routes!` registers both at once).
 fn api() -> OpenApiRouter<MediaState> {
-    OpenApiRouter::new().routes(routes!(upload).layer(DefaultBodyLimit::max(BODY_LIMIT)))
+    OpenApiRouter::new().routes(routes!(upload, list).layer(DefaultBodyLimit::max(BODY_LIMIT)))
 }
 
 /// The OpenAPI entry of the upload route.
@@ -69,17 +69,32 @@ pub fn router(state: MediaState) -> Router {
 
 #[utoipa::path(post, path = "/api/v1/media",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 201, description = "Stored (re-encoded as PNG); use its `id` as a logo", body = Uploaded)))]
+    responses(
+        (status = 201, description = "Stored (re-encoded as PNG); use its `id` as a logo", body = Uploaded),
+        (status = 413, description = "Over 1 MiB, or past the user's storage quota (`UPLOAD_QUOTA_MB`; the message says how much is used)"),
+        (status = 429, description = "More than 30 uploads in 10 minutes; `Retry-After` says when to try again"),
+    ))]
 async fn upload(
     State(state): State<MediaState>,
     principal: Principal,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+) -> Result<(StatusCode, Json<Uploaded>), MediaError> {
     // Uploading is part of making codes: the same permission.
     principal.require(Scope::QrWrite)?;
     let bytes = file_field(multipart.map_err(|_| MediaError::MissingFile)?).await?;
     let uploaded = state.media.upload(&principal.user_id, bytes).await?;
     Ok((StatusCode::CREATED, Json(uploaded)))
+}
+
+#[utoipa::path(get, path = "/api/v1/media",
+    responses((status = 200, description = "The caller's uploads, oldest first, with the storage they use", body = MediaList)))]
+async fn list(
+    State(state): State<MediaState>,
+    principal: Principal,
+) -> Result<Json<MediaList>, MediaError> {
+    // Images are part of the codes they style: the same permission as reading codes.
+    principal.require(Scope::QrRead)?;
+    Ok(Json(state.media.list(&principal.user_id).await?))
 }
 
 /// The bytes of the `file` field, refused as soon as they pass the limit.

@@ -55,4 +55,59 @@ impl Catalog {
                 .await?;
         Ok(row.is_some())
     }
+
+    /// How many bytes of images `owner_id` has stored (what the quota counts).
+    #[tracing::instrument(skip_all)]
+    pub async fn used_bytes(&self, owner_id: &str) -> Result<u64, MediaError> {
+        // PostgreSQL's SUM of a BIGINT is NUMERIC, which the Any driver cannot decode: cast back.
+        let (used,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM media_items WHERE owner_id = $1",
+        )
+        .bind(owner_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(u64::try_from(used).unwrap_or(0))
+    }
+
+    /// Everything `owner_id` uploaded, oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, owner_id: &str) -> Result<Vec<Listed>, MediaError> {
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, width, height, bytes, created_at FROM media_items \
+             WHERE owner_id = $1 ORDER BY created_at, id",
+        )
+        .bind(owner_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, width, height, bytes, created_at)| Listed {
+                id,
+                width,
+                height,
+                bytes,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Forgets every upload of `owner_id` (their account was deleted); answers how many. The
+    /// files stay: they are named by content, and another user may have uploaded the same one.
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_owner(&self, owner_id: &str) -> Result<u64, MediaError> {
+        let done = sqlx::query("DELETE FROM media_items WHERE owner_id = $1")
+            .bind(owner_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// One upload as listed.
+pub struct Listed {
+    pub id: String,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: i64,
+    pub created_at: i64,
 }

@@ -33,6 +33,20 @@ pub enum MediaError {
     Io(#[from] std::io::Error),
     #[error("encoding: {0}")]
     Encode(String),
+    #[error("too many uploads; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error(
+        "your images use {used_mb} of your {quota_mb} MB; this one ({size_kb} KiB) does not fit. \
+         Remove a logo from a code you no longer need, or ask the founder for more room"
+    )]
+    QuotaExceeded {
+        used_mb: String,
+        quota_mb: u64,
+        size_kb: u64,
+    },
+    /// Refused before reaching the module (no credential, missing scope).
+    #[error(transparent)]
+    Denied(#[from] ApiError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -64,6 +78,16 @@ impl From<MediaError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).with_field("file")
             }
             e @ (MediaError::Io(_) | MediaError::Encode(_)) => ApiError::internal(e),
+            e @ MediaError::RateLimited { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+            }
+            e @ MediaError::QuotaExceeded { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload_quota_exceeded",
+                e.to_string(),
+            )
+            .with_field("file"),
+            MediaError::Denied(e) => e,
             MediaError::Database(e) => e.into(),
         }
     }
@@ -71,6 +95,18 @@ impl From<MediaError> for ApiError {
 
 impl IntoResponse for MediaError {
     fn into_response(self) -> Response {
-        ApiError::from(self).into_response()
+        let retry = match &self {
+            MediaError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut response = ApiError::from(self).into_response();
+        if let Some(secs) = retry
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

@@ -58,12 +58,16 @@ impl Answer {
 }
 
 async fn app(db: &TestDb) -> App {
+    app_with(db, &[]).await
+}
+
+async fn app_with(db: &TestDb, extra: &[&str]) -> App {
     media::migrate(&db.db).await.unwrap();
     let data_dir =
         std::env::temp_dir().join(format!("scanpage-media-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Args::try_parse_from(["scanpage", "--data-dir", data_dir.to_str().unwrap()])
-        .unwrap()
-        .settings;
+    let mut argv = vec!["scanpage", "--data-dir", data_dir.to_str().unwrap()];
+    argv.extend_from_slice(extra);
+    let settings = Args::try_parse_from(argv).unwrap().settings;
     let keys = TestKeys::new();
     let ctx = ServiceContext {
         db: db.db.clone(),
@@ -375,6 +379,120 @@ async fn ids_that_are_not_64_hex_digits_are_404_so_no_path_leaves_the_folder() {
         assert_eq!(
             app.get(&format!("/media/{id}.png")).await.status,
             StatusCode::OK
+        );
+    }
+}
+
+/// Pixels no PNG filter can shrink (a small LCG, seeded): the stored file is as big as the image.
+fn noise_png(side: u32, seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let image = RgbaImage::from_fn(side, side, |_, _| {
+        let mut next = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        };
+        Rgba([next(), next(), next(), 255])
+    });
+    encode(DynamicImage::ImageRgba8(image), ImageFormat::Png)
+}
+
+/// Finding: 60 uploads in half a second were all accepted. Now one user gets 30 per 10 minutes,
+/// then 429 with `Retry-After`; someone else is not held up by them.
+#[tokio::test]
+async fn a_burst_of_uploads_is_rate_limited_per_user() {
+    for db in databases("upload_burst").await {
+        let app = app(&db).await;
+        let logo = png_with_metadata(16, 16);
+        let mut accepted = 0;
+        let mut limited = Vec::new();
+        for _ in 0..60 {
+            let answer = app.upload(Some("mallory"), &logo).await;
+            match answer.status {
+                StatusCode::CREATED => accepted += 1,
+                StatusCode::TOO_MANY_REQUESTS => limited.push(answer),
+                other => panic!("unexpected {other}: {:?}", answer.json()),
+            }
+        }
+        assert_eq!(accepted, 30, "30 uploads per 10 minutes");
+        assert_eq!(limited.len(), 30);
+        let first = &limited[0];
+        assert_eq!(first.json()["error"]["code"], "rate_limited");
+        let retry: u64 = first.header("retry-after").parse().expect("a Retry-After");
+        assert!((1..=600).contains(&retry), "{retry}");
+
+        let other = app.upload(Some("alice"), &logo).await;
+        assert_eq!(other.status, StatusCode::CREATED);
+    }
+}
+
+/// A user's images share `UPLOAD_QUOTA_MB`: past it, 413 with how much is used; the same image
+/// again takes no more room, and `GET /api/v1/media` lists what counts.
+#[tokio::test]
+async fn uploads_past_the_storage_quota_are_413_saying_what_is_used() {
+    for db in databases("upload_quota").await {
+        let app = app_with(&db, &["--upload-quota-mb", "1"]).await;
+        let first = noise_png(500, 1);
+        let second = noise_png(500, 2);
+        assert!(
+            first.len() < 1024 * 1024 && first.len() > 600 * 1024,
+            "{}",
+            first.len()
+        );
+
+        let stored = app.upload(Some("carol"), &first).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{:?}", stored.json());
+        let used = stored.json()["bytes"].as_u64().unwrap();
+
+        let refused = app.upload(Some("carol"), &second).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{:?}",
+            refused.json()
+        );
+        let error = &refused.json()["error"];
+        assert_eq!(error["code"], "upload_quota_exceeded");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("of your 1 MB"), "{message}");
+        assert!(
+            message.contains(&format!("{:.1}", used as f64 / 1048576.0)),
+            "{message}"
+        );
+
+        let again = app.upload(Some("carol"), &first).await;
+        assert_eq!(
+            again.status,
+            StatusCode::CREATED,
+            "the same image needs no room"
+        );
+        assert_eq!(
+            app.upload(Some("dave"), &second).await.status,
+            StatusCode::CREATED,
+            "the quota is per user"
+        );
+
+        let list = app
+            .send(
+                Request::get("/api/v1/media")
+                    .header(
+                        "authorization",
+                        format!("Bearer {}", app.keys.token("carol")),
+                    )
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(list.status, StatusCode::OK);
+        let list = list.json();
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        assert_eq!(list["used_bytes"].as_u64(), Some(used));
+        assert_eq!(list["quota_bytes"].as_u64(), Some(1024 * 1024));
+        assert_eq!(app.media.delete_owner("carol").await.unwrap(), 1);
+        assert!(
+            !app.media
+                .owns("carol", list["items"][0]["id"].as_str().unwrap())
+                .await
+                .unwrap()
         );
     }
 }

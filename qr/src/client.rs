@@ -192,6 +192,38 @@ impl QrClient {
         }
     }
 
+    /// The caller's uploaded images (the media module in qr's router) and their usage.
+    pub async fn media(&self, token: &str) -> Result<media::MediaList, ClientError> {
+        self.inner
+            .json(Method::GET, "/api/v1/media", bearer(token), None::<&()>)
+            .await
+    }
+
+    /// The stored PNG of an uploaded image (public, by its content hash).
+    pub async fn media_png(&self, id: &str) -> Result<Bytes, ClientError> {
+        let answer = self
+            .inner
+            .send(
+                Method::GET,
+                &format!("/media/{}.png", encode(id)),
+                axum::http::HeaderMap::new(),
+                None,
+            )
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(self
+                .inner
+                .decode::<serde_json::Value>(answer)
+                .err()
+                .unwrap_or(ClientError::Decode {
+                    service: self.inner.service(),
+                    detail: "an error without a body".into(),
+                }))
+        }
+    }
+
     /// The saved styles ("brand kits").
     pub async fn styles(&self, token: &str) -> Result<Vec<StyleView>, ClientError> {
         self.inner

@@ -371,6 +371,11 @@ impl QrService {
         for code in &codes {
             self.forget(code).await;
         }
+        // The media module lives in this service: its record of the user's uploads goes too.
+        if let Some(media) = &self.media {
+            let images = media.delete_owner(owner_id).await.map_err(media_failure)?;
+            tracing::info!(images, "forgot a deleted user's uploads");
+        }
         Ok(codes.len())
     }
 

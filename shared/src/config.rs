@@ -225,6 +225,15 @@ pub struct Settings {
     )]
     pub forwarded_header: ForwardedHeader,
 
+    /// Bearer token a Prometheus scraper sends to read `/metrics`. Unset: `/metrics` answers only
+    /// a scraper on this machine (a loopback peer with no forwarded header), 404 to anyone else.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// Storage each user may fill with uploaded images, in MB (counted on the re-encoded PNGs).
+    #[arg(long, env = "UPLOAD_QUOTA_MB", default_value_t = 50, global = true)]
+    pub upload_quota_mb: u64,
+
     /// Domains nobody may link to: a file with one domain per line (subdomains included).
     #[arg(long, env = "QR_BLOCKLIST_FILE", global = true)]
     pub qr_blocklist_file: Option<PathBuf>,
@@ -416,6 +425,7 @@ impl fmt::Debug for Settings {
                 "jwt_private_key",
                 &self.jwt_private_key.as_ref().map(|_| "***"),
             )
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("signup_mode", &self.signup_mode)
             .finish_non_exhaustive()
     }

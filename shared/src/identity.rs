@@ -83,6 +83,10 @@ impl Role {
 }
 
 /// What a caller may do. Sessions get every scope; API keys get the ones chosen at creation.
+///
+/// No scope implies another: `account:read` in particular is never granted by `qr:read` or by
+/// holding every other scope, since the account export holds the email, every key and every
+/// session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     QrRead,
@@ -90,10 +94,24 @@ pub enum Scope {
     MicrositesRead,
     MicrositesWrite,
     AnalyticsRead,
+    /// The account export and the list of API keys.
+    AccountRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
+        Scope::QrRead,
+        Scope::QrWrite,
+        Scope::MicrositesRead,
+        Scope::MicrositesWrite,
+        Scope::AnalyticsRead,
+        Scope::AccountRead,
+    ];
+
+    /// What an API key created without a list of scopes gets: everything about codes,
+    /// microsites and analytics, but not the account's own data (`account:read` must be asked
+    /// for by name, so a key made for a script never reads the account by accident).
+    pub const KEY_DEFAULT: [Scope; 5] = [
         Scope::QrRead,
         Scope::QrWrite,
         Scope::MicrositesRead,
@@ -108,6 +126,7 @@ impl Scope {
             Scope::MicrositesRead => "microsites:read",
             Scope::MicrositesWrite => "microsites:write",
             Scope::AnalyticsRead => "analytics:read",
+            Scope::AccountRead => "account:read",
         }
     }
 
@@ -155,6 +174,16 @@ impl Principal {
                 "insufficient_scope",
                 format!("This credential lacks the '{scope}' scope."),
             ))
+        }
+    }
+
+    /// Reading the account's own data (the export, the list of API keys): a session may; an API
+    /// key only with the `account:read` scope. Sessions are let through by what they are rather
+    /// than by their token's scope list, so tokens minted before the scope existed keep working.
+    pub fn require_account_read(&self) -> Result<(), ApiError> {
+        match self.via {
+            Via::Session { .. } => Ok(()),
+            Via::ApiKey { .. } => self.require(Scope::AccountRead),
         }
     }
 

@@ -314,6 +314,11 @@ pub async fn assemble(
         databases: databases.into_iter().collect(),
         redis,
         warnings: storage.warnings,
+        metrics_token: settings
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| std::sync::Arc::from(t.trim())),
     };
     // Cross-site posts are refused by their Origin / Sec-Fetch-Site before any handler runs: the
     // pages' forms (whose handlers then check the session's CSRF token as well) and the JSON API,

@@ -219,7 +219,10 @@ async fn settings_create_an_api_key_shown_once() {
     assert!(!again.html.contains(shown), "never shown again");
     let export = browser.get("/app/settings/export").await;
     assert_eq!(export.status, StatusCode::OK);
-    assert!(export.html.contains("keys@example.com"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(export.body)).unwrap();
+    let mut account = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("account.json").unwrap(), &mut account).unwrap();
+    assert!(account.contains("keys@example.com") && account.contains("laptop"));
 }
 
 #[tokio::test]

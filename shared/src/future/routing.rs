@@ -173,7 +173,10 @@ pub fn nginx_config_for(gateway: &Gateway) -> String {
          # A service that is down, unknown to DNS or too slow: pages get a short HTML note, the\n    \
          # API its JSON error shape (the services' own error answers pass through untouched).\n    \
          proxy_connect_timeout 2s;\n    \
-         error_page 502 504 = @page_unavailable;\n",
+         error_page 502 504 = @page_unavailable;\n\n    \
+         # Each service answers /metrics to a local scraper or METRICS_TOKEN only; the gateway does not\n    \
+         # pass it on at all, so the public never reaches it whatever a service is configured with.\n    \
+         location = /metrics {\n        return 404;\n    }\n",
     );
     for route in ROUTES {
         // `^~`: a prefix match that wins over regular-expression locations; nginx picks the
@@ -242,6 +245,10 @@ mod tests {
         assert!(config.contains("set $scanpage_qr 127.0.0.1:4011;"));
         assert!(config.contains("set $scanpage_auth auth:3010;"));
         assert!(config.contains("resolver 127.0.0.11 valid=10s"));
+        assert!(
+            config.contains("location = /metrics {\n        return 404;"),
+            "the gateway never passes /metrics on"
+        );
         let config = nginx_config_for(&gateway.resolver("127.0.0.1:5353").unwrap());
         assert!(config.contains("resolver 127.0.0.1:5353 valid=10s"));
         for bad in ["x; include /etc/passwd", "a b", "", "x\ny", "{"] {

@@ -757,6 +757,8 @@ struct KeyForm {
     microsites_write: Option<String>,
     #[serde(default, rename = "scope_analytics_read")]
     analytics_read: Option<String>,
+    #[serde(default, rename = "scope_account_read")]
+    account_read: Option<String>,
 }
 
 impl KeyForm {
@@ -767,12 +769,13 @@ impl KeyForm {
             (&self.microsites_read, "microsites:read"),
             (&self.microsites_write, "microsites:write"),
             (&self.analytics_read, "analytics:read"),
+            (&self.account_read, "account:read"),
         ]
         .into_iter()
         .filter(|(on, _)| on.is_some())
         .map(|(_, scope)| scope.to_owned())
         .collect();
-        // None ticked means the default: all of the user's scopes.
+        // None ticked means the default: every scope but `account:read`.
         (!picked.is_empty()).then_some(picked)
     }
 }
@@ -828,6 +831,7 @@ async fn settings_delete_key(
     Ok(jar.apply(see_other("/app/settings?notice=key-deleted")))
 }
 
+/// The zip of everything the user has (see `account_data`).
 async fn settings_export(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -837,18 +841,18 @@ async fn settings_export(
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
-    let data = state.clients.auth.export(&session.access_token).await?;
-    let body = serde_json::to_string_pretty(&data).map_err(ApiError::internal)?;
+    let zip = super::account_data::export_zip(&state, &session.access_token).await?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        super::account_data::export_file_name()
+    );
     Ok(jar.apply((
         [
-            (header::CONTENT_TYPE, "application/json"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"scanpage-account.json\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        body,
+        zip,
     )))
 }
 
@@ -941,10 +945,15 @@ async fn settings_totp_disable(
 #[derive(Deserialize)]
 struct DeleteForm {
     password: String,
+    /// The typed phrase `delete my account`.
+    #[serde(default)]
+    confirm: String,
     #[serde(default)]
     csrf_token: String,
 }
 
+/// Deletes the account after the password and the typed phrase, then says what went. The
+/// counts are gathered from each service first: afterwards there is nothing left to count.
 async fn settings_delete(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -955,16 +964,26 @@ async fn settings_delete(
         Ok(session) => session,
         Err(redirect) => return Ok(jar.apply(redirect)),
     };
+    // A phrase that is wrong is known here: no need to ask every service for counts first.
+    let owned = if auth::service::confirms_deletion(&form.confirm) {
+        super::account_data::count_owned(&state, &session.access_token).await
+    } else {
+        Default::default()
+    };
     match state
         .clients
         .auth
-        .delete_account(&session.access_token, &form.password)
+        .delete_account(&session.access_token, &form.password, &form.confirm)
         .await
     {
         Ok(()) => {
             let mut jar = CookieJar::default();
             jar.sign_out(&state);
-            Ok(jar.apply(see_other("/")))
+            let page = super::account_data::DeletedPage {
+                chrome: chrome(false, ""),
+                owned,
+            };
+            Ok(jar.apply(([(header::CACHE_CONTROL, "no-store")], page)))
         }
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;

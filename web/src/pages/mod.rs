@@ -9,6 +9,7 @@ use shared::ui::Chrome;
 
 use crate::app::Clients;
 
+pub mod account_data;
 pub mod analytics;
 pub mod auth;
 pub mod beta;

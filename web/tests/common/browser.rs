@@ -48,6 +48,9 @@ pub struct Page {
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
     pub html: String,
+    pub headers: axum::http::HeaderMap,
+    /// The body as sent (a download that is not text: a zip).
+    pub body: Vec<u8>,
 }
 
 impl Page {
@@ -170,6 +173,7 @@ impl Browser {
         .unwrap();
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let location = response
             .headers()
             .get(header::LOCATION)
@@ -195,6 +199,8 @@ impl Browser {
             location,
             set_cookies,
             html: String::from_utf8_lossy(&bytes).into_owned(),
+            headers,
+            body: bytes.to_vec(),
         }
     }
 
