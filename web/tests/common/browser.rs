@@ -281,7 +281,11 @@ impl Browser {
         let csrf = self.get("/login").await.csrf();
         self.post(
             "/login",
-            &[("email", email), ("password", PASSWORD), ("csrf_token", &csrf)],
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
         )
         .await
     }
