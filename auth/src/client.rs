@@ -63,6 +63,21 @@ struct ApiKeyList {
     api_keys: Vec<ApiKeyInfo>,
 }
 
+/// One signed-in session, as `GET /api/v1/auth/sessions` lists it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub current: bool,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub device: String,
+}
+
+#[derive(Deserialize)]
+struct SessionList {
+    sessions: Vec<SessionInfo>,
+}
+
 #[derive(Clone)]
 pub struct AuthClient {
     inner: ServiceClient,
@@ -344,6 +359,88 @@ impl AuthClient {
             Method::POST,
             "/api/v1/auth/2fa/disable",
             bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// The pending second factor again (same secret), after a mistyped code.
+    pub async fn totp_pending(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
+        self.inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/2fa/setup",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// The caller's signed-in sessions, most recently used first.
+    pub async fn sessions(&self, access_token: &str) -> Result<Vec<SessionInfo>, ClientError> {
+        let list: SessionList = self
+            .inner
+            .json(
+                Method::GET,
+                "/api/v1/auth/sessions",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await?;
+        Ok(list.sessions)
+    }
+
+    pub async fn revoke_session(&self, access_token: &str, id: &str) -> Result<(), ClientError> {
+        // Ids are ours (letters, digits, dashes): anything else cannot be one, and must not
+        // reach the path.
+        let id: String = id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let path = format!("/api/v1/auth/sessions/{id}");
+        self.no_content(Method::DELETE, &path, bearer(access_token), None)
+            .await
+    }
+
+    pub async fn revoke_other_sessions(&self, access_token: &str) -> Result<(), ClientError> {
+        let answer = self
+            .inner
+            .send(
+                Method::POST,
+                "/api/v1/auth/sessions/revoke-others",
+                bearer(access_token),
+                None,
+            )
+            .await?;
+        if answer.status.is_success() {
+            return Ok(());
+        }
+        self.inner.decode::<serde_json::Value>(answer).map(|_| ())
+    }
+
+    /// Sends a confirmation link to `new_email`; the address changes only when it is used.
+    pub async fn change_email(
+        &self,
+        access_token: &str,
+        new_email: &str,
+        password: &str,
+    ) -> Result<(), ClientError> {
+        let body = serde_json::json!({"new_email": new_email, "password": password});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/me/email",
+            bearer(access_token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn confirm_email_change(&self, token: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({"token": token});
+        self.no_content(
+            Method::POST,
+            "/api/v1/auth/me/email/confirm",
+            HeaderMap::new(),
             Some(body),
         )
         .await

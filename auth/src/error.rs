@@ -114,7 +114,8 @@ impl From<AuthError> for ApiError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let retry = match &self {
-            AuthError::RateLimited(wait) => Some(wait.as_secs().max(1)),
+            // Rounded up: a client that waits exactly this long must not be refused again.
+            AuthError::RateLimited(wait) => Some(wait.as_millis().div_ceil(1000).max(1)),
             _ => None,
         };
         let mut response = ApiError::from(self).into_response();

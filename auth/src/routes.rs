@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::domain::Attribution;
 use crate::error::AuthError;
-use crate::service::{Auth, LoginOutcome, SignupOutcome, Tokens, TotpSetup, UserView};
+use crate::service::{Auth, LoginOutcome, SessionView, SignupOutcome, Tokens, TotpSetup, UserView};
 use crate::store::api_keys::ApiKey;
 
 #[derive(Clone)]
@@ -54,7 +54,12 @@ fn api() -> OpenApiRouter<AuthState> {
         .routes(routes!(verify_email).layer(small()))
         .routes(routes!(create_api_key, list_api_keys))
         .routes(routes!(delete_api_key))
-        .routes(routes!(totp_setup))
+        .routes(routes!(totp_setup, totp_pending))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(revoke_other_sessions))
+        .routes(routes!(change_email).layer(small()))
+        .routes(routes!(confirm_email_change).layer(small()))
         .routes(routes!(totp_enable))
         .routes(routes!(totp_disable))
         .merge(crate::admin_routes::api())
@@ -127,9 +132,14 @@ struct LoginBody {
 async fn login(
     State(s): State<AuthState>,
     ClientAddr(ip): ClientAddr,
+    headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, AuthError> {
-    Ok(match s.auth.login(&body.email, &body.password, ip).await? {
+    let outcome = s
+        .auth
+        .login(&body.email, &body.password, ip, user_agent(&headers))
+        .await?;
+    Ok(match outcome {
         LoginOutcome::Tokens(tokens) => Json(tokens).into_response(),
         LoginOutcome::MfaRequired { mfa_token } => Json(MfaRequired {
             mfa_required: true,
@@ -149,9 +159,14 @@ struct MfaBody {
     responses((status = 200, description = "Tokens", body = Tokens)))]
 async fn login_mfa(
     State(s): State<AuthState>,
+    ClientAddr(ip): ClientAddr,
+    headers: HeaderMap,
     Json(body): Json<MfaBody>,
 ) -> Result<Response, AuthError> {
-    let tokens = s.auth.login_mfa(&body.mfa_token, &body.code).await?;
+    let tokens = s
+        .auth
+        .login_mfa(&body.mfa_token, &body.code, ip, user_agent(&headers))
+        .await?;
     Ok(Json(tokens).into_response())
 }
 
@@ -392,10 +407,99 @@ async fn totp_enable(
 async fn totp_disable(
     State(s): State<AuthState>,
     principal: Principal,
+    ClientAddr(ip): ClientAddr,
     Json(body): Json<CodeBody>,
 ) -> Result<StatusCode, AuthError> {
-    s.auth.totp_disable(&principal, &body.code).await?;
+    s.auth.totp_disable(&principal, &body.code, ip).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The pending setup again (same secret), for a page that must show it after a mistyped code.
+#[utoipa::path(get, path = "/api/v1/auth/2fa/setup",
+    responses((status = 200, description = "The pending secret, unchanged", body = TotpSetup)))]
+async fn totp_pending(
+    State(s): State<AuthState>,
+    principal: Principal,
+) -> Result<Response, AuthError> {
+    Ok(Json(s.auth.totp_pending(&principal).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/sessions",
+    responses((status = 200, description = "The caller's signed-in sessions, the current one marked", body = Sessions)))]
+async fn list_sessions(
+    State(s): State<AuthState>,
+    principal: Principal,
+) -> Result<Response, AuthError> {
+    let sessions = s.auth.list_sessions(&principal).await?;
+    Ok(Json(Sessions { sessions }).into_response())
+}
+
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}",
+    params(("id" = String, Path, description = "The session's id")),
+    responses((status = 204, description = "That session is signed out")))]
+async fn revoke_session(
+    State(s): State<AuthState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AuthError> {
+    s.auth.revoke_session(&principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others",
+    responses((status = 200, description = "Every other session is signed out", body = Revoked)))]
+async fn revoke_other_sessions(
+    State(s): State<AuthState>,
+    principal: Principal,
+) -> Result<Response, AuthError> {
+    let revoked = s.auth.revoke_other_sessions(&principal).await?;
+    Ok(Json(Revoked { revoked }).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ChangeEmailBody {
+    new_email: String,
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/me/email", request_body = ChangeEmailBody,
+    responses((status = 202, description = "A confirmation link is on its way to the new address; nothing changes until it is used")))]
+async fn change_email(
+    State(s): State<AuthState>,
+    principal: Principal,
+    Json(body): Json<ChangeEmailBody>,
+) -> Result<StatusCode, AuthError> {
+    s.auth
+        .request_email_change(&principal, &body.new_email, &body.password)
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/me/email/confirm", security(()), request_body = TokenBody,
+    responses((status = 204, description = "The account's address is now the new one")))]
+async fn confirm_email_change(
+    State(s): State<AuthState>,
+    Json(body): Json<TokenBody>,
+) -> Result<StatusCode, AuthError> {
+    s.auth.confirm_email_change(&body.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's User-Agent, for the session's device label (never stored as such).
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+}
+
+#[derive(Serialize, ToSchema)]
+struct Sessions {
+    sessions: Vec<SessionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Revoked {
+    revoked: usize,
 }
 
 /// What `login` answers: tokens, or the second step's token.

@@ -21,6 +21,12 @@ use crate::limits::{self, Limiter};
 use crate::secrets::{self, random_token, sha256_hex};
 use crate::store::{api_keys, gate, resets, sessions, totp, users};
 
+mod guard;
+mod settings;
+
+pub use guard::device_label;
+pub use settings::SessionView;
+
 /// MFA tokens prove the password step of a login for five minutes. Their own audience keeps them
 /// from ever being accepted as access tokens.
 const MFA_AUDIENCE: &str = "scanpage-mfa";
@@ -151,7 +157,12 @@ impl Auth {
         self
     }
 
-    async fn queue_email(&self, to: &str, subject: &str, body: String) -> Result<(), AuthError> {
+    pub(crate) async fn queue_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), AuthError> {
         let message = Message {
             to: to.to_owned(),
             subject: subject.to_owned(),
@@ -220,7 +231,9 @@ impl Auth {
         }
         let hash = secrets::hash_password(password.expose().to_owned()).await?;
         let mut tx = self.db.begin().await?;
-        let user = users::insert(&mut tx, email.as_str(), &hash, self.role_for(&email)).await?;
+        // Never the founder role here: that waits for the address to be verified
+        // (`founder_role_if_verified`), or whoever registers it first would own the console.
+        let user = users::insert(&mut tx, email.as_str(), &hash, Role::User).await?;
         if gate != SignupMode::Open
             && let Some(code) = invite
             && !gate::claim_invite(&mut tx, code, &user.id).await?
@@ -246,19 +259,14 @@ impl Auth {
         email: &str,
         password: &str,
         ip: Option<IpAddr>,
+        user_agent: Option<&str>,
     ) -> Result<LoginOutcome, AuthError> {
         // An unparseable email is just an unknown account: same answer, same cost.
         let normalised = Email::parse(email)
             .map(|e| e.as_str().to_owned())
             .unwrap_or_default();
-        let account_key = format!("login:acct:{}", sha256_hex(&normalised));
-        let ip_key = self.ip_key(ip).map(|ip| format!("login:ip:{ip}"));
-        self.limiter
-            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
-            .await?;
-        if let Some(key) = &ip_key {
-            self.limiter.check(key, limits::LOGIN_PER_IP).await?;
-        }
+        let guess = self.password_guess(&normalised, ip);
+        self.before_guess(&guess).await?;
         let user = if normalised.is_empty() {
             None
         } else {
@@ -266,25 +274,17 @@ impl Auth {
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         if !secrets::verify_password(password.to_owned(), hash).await? {
-            self.limiter
-                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
-                .await?;
-            if let Some(key) = &ip_key {
-                self.limiter.record(key, limits::LOGIN_PER_IP).await?;
-            }
+            self.failed_guess(&guess).await?;
             return Err(AuthError::InvalidCredentials);
         }
         let Some(mut user) = user else {
             return Err(AuthError::InvalidCredentials);
         };
+        self.good_guess(&guess).await?;
         if user.disabled {
             return Err(AuthError::AccountDisabled);
         }
-        let email = Email::parse(&user.email)?;
-        if self.role_for(&email) == Role::Founder && user.role != Role::Founder {
-            users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
-            user.role = Role::Founder;
-        }
+        self.founder_role_if_verified(&mut user).await?;
         if totp::get(&self.db, &user.id)
             .await?
             .is_some_and(|t| t.enabled == 1)
@@ -305,12 +305,21 @@ impl Auth {
                 mfa_token: self.signer.sign(&claims)?,
             });
         }
-        Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
+        Ok(LoginOutcome::Tokens(
+            self.start_session_on(&user, user_agent.map(device_label))
+                .await?,
+        ))
     }
 
     /// Second step of a login with TOTP: the MFA token from the first step and a code (or a
-    /// recovery code). Wrong codes count against the same per-account limit as wrong passwords.
-    pub async fn login_mfa(&self, mfa_token: &str, code: &str) -> Result<Tokens, AuthError> {
+    /// recovery code). Wrong codes are slowed like wrong passwords (`code_guess`).
+    pub async fn login_mfa(
+        &self,
+        mfa_token: &str,
+        code: &str,
+        ip: Option<IpAddr>,
+        user_agent: Option<&str>,
+    ) -> Result<Tokens, AuthError> {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[MFA_AUDIENCE]);
@@ -323,27 +332,33 @@ impl Auth {
         if user.disabled {
             return Err(AuthError::AccountDisabled);
         }
-        let account_key = format!("login:acct:{}", sha256_hex(&user.email));
-        self.limiter
-            .check(&account_key, limits::LOGIN_PER_ACCOUNT)
-            .await?;
-        if !self.check_second_factor(&user.id, code).await? {
-            self.limiter
-                .record(&account_key, limits::LOGIN_PER_ACCOUNT)
-                .await?;
-            return Err(AuthError::InvalidCode);
-        }
-        self.start_session(&user).await
+        self.guarded_second_factor(&user.id, code, ip).await?;
+        self.start_session_on(&user, user_agent.map(device_label))
+            .await
     }
 
     async fn start_session(&self, user: &users::User) -> Result<Tokens, AuthError> {
-        let family = shared::ids::new_id();
-        self.issue(user, &family).await
+        self.start_session_on(user, None).await
     }
 
-    async fn issue(&self, user: &users::User, family: &str) -> Result<Tokens, AuthError> {
+    /// A new session (refresh-token family) labelled with the device it was signed in from.
+    async fn start_session_on(
+        &self,
+        user: &users::User,
+        device: Option<String>,
+    ) -> Result<Tokens, AuthError> {
+        let family = shared::ids::new_id();
+        self.issue(user, &family, device.as_deref()).await
+    }
+
+    async fn issue(
+        &self,
+        user: &users::User,
+        family: &str,
+        device: Option<&str>,
+    ) -> Result<Tokens, AuthError> {
         let refresh = random_token();
-        sessions::insert(&self.db, &user.id, family, &sha256_hex(&refresh)).await?;
+        sessions::insert(&self.db, &user.id, family, &sha256_hex(&refresh), device).await?;
         let access = self.access_token(&user.id, user.role, family)?;
         Ok(Tokens {
             user: user.into(),
@@ -385,11 +400,14 @@ impl Auth {
             self.end_session(&row.family_id).await?;
             return Err(AuthError::InvalidRefreshToken);
         }
-        let user = users::by_id(&self.db, &row.user_id)
+        let mut user = users::by_id(&self.db, &row.user_id)
             .await?
             .filter(|user| !user.disabled)
             .ok_or(AuthError::InvalidRefreshToken)?;
-        self.issue(&user, &row.family_id).await
+        // An address verified since the last refresh (in another browser) takes effect here.
+        self.founder_role_if_verified(&mut user).await?;
+        self.issue(&user, &row.family_id, row.device.as_deref())
+            .await
     }
 
     pub async fn end_session(&self, sid: &str) -> Result<(), AuthError> {
@@ -409,7 +427,7 @@ impl Auth {
         Ok(view)
     }
 
-    async fn user_with_password(
+    pub(crate) async fn user_with_password(
         &self,
         user_id: &str,
         password: &str,
@@ -437,8 +455,21 @@ impl Auth {
             .await?;
         let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
-        users::set_password(&self.db, &user.id, &hash).await?;
-        for family in sessions::revoke_others(&self.db, &user.id, Some(sid)).await? {
+        self.set_password_everywhere(&user.id, &hash, Some(sid))
+            .await
+    }
+
+    /// A new password takes effect everywhere: every session but `keep` ends, and every
+    /// outstanding reset link dies (one sent before the change must not undo it).
+    async fn set_password_everywhere(
+        &self,
+        user_id: &str,
+        hash: &str,
+        keep: Option<&str>,
+    ) -> Result<(), AuthError> {
+        users::set_password(&self.db, user_id, hash).await?;
+        resets::invalidate_resets(&self.db, user_id).await?;
+        for family in sessions::revoke_others(&self.db, user_id, keep).await? {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         Ok(())
@@ -594,7 +625,28 @@ impl Auth {
                 "Two-factor authentication is already on.",
             ));
         }
-        let otpauth_url = self.totp_for(&secret, &user.email)?.get_url();
+        self.totp_setup_view(secret, &user.email)
+    }
+
+    /// The pending setup again, same secret: a mistyped code must not cost the user a rescan.
+    pub async fn totp_pending(&self, principal: &Principal) -> Result<TotpSetup, AuthError> {
+        principal.require_session()?;
+        let user = self.me(principal).await?;
+        match totp::get(&self.db, &user.id).await? {
+            Some(row) if row.enabled == 0 => self.totp_setup_view(row.secret, &user.email),
+            Some(_) => Err(AuthError::Conflict(
+                "two_factor_enabled",
+                "Two-factor authentication is already on.",
+            )),
+            None => Err(AuthError::Conflict(
+                "two_factor_not_set_up",
+                "Start two-factor setup first.",
+            )),
+        }
+    }
+
+    fn totp_setup_view(&self, secret: String, email: &str) -> Result<TotpSetup, AuthError> {
+        let otpauth_url = self.totp_for(&secret, email)?.get_url();
         let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
             .map_err(AuthError::internal)?
             .render::<qrcode::render::svg::Color<'_>>()
@@ -634,8 +686,13 @@ impl Auth {
         {
             return Err(AuthError::InvalidCode);
         }
-        let codes: Vec<String> = (0..10).map(|_| random_token()[..10].to_owned()).collect();
-        let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+        let codes: Vec<String> = (0..guard::RECOVERY_CODES)
+            .map(|_| guard::recovery_code())
+            .collect();
+        let hashes: Vec<String> = codes
+            .iter()
+            .map(|c| sha256_hex(&guard::normalise_recovery(c)))
+            .collect();
         totp::enable(
             &self.db,
             &user.id,
@@ -645,11 +702,15 @@ impl Auth {
         Ok(codes)
     }
 
-    pub async fn totp_disable(&self, principal: &Principal, code: &str) -> Result<(), AuthError> {
+    pub async fn totp_disable(
+        &self,
+        principal: &Principal,
+        code: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(), AuthError> {
         principal.require_session()?;
-        if !self.check_second_factor(&principal.user_id, code).await? {
-            return Err(AuthError::InvalidCode);
-        }
+        self.guarded_second_factor(&principal.user_id, code, ip)
+            .await?;
         totp::delete(&self.db, &principal.user_id).await
     }
 
@@ -673,8 +734,13 @@ impl Auth {
             return Ok(true);
         }
         let mut hashes: Vec<String> = serde_json::from_str(&row.recovery_codes).unwrap_or_default();
-        let wanted = sha256_hex(code);
-        if let Some(at) = hashes.iter().position(|h| *h == wanted) {
+        // Typed in any case, with or without the dash; codes issued before the unambiguous
+        // alphabet were hashed as shown, so the code as typed is tried too.
+        let wanted = [
+            sha256_hex(&guard::normalise_recovery(code)),
+            sha256_hex(code),
+        ];
+        if let Some(at) = hashes.iter().position(|h| wanted.contains(h)) {
             hashes.remove(at);
             totp::set_recovery(
                 &self.db,
@@ -737,11 +803,13 @@ impl Auth {
     }
 
     pub async fn verify_email(&self, token: &str) -> Result<(), AuthError> {
-        if resets::verify_email(&self.db, &sha256_hex(token)).await? {
-            Ok(())
-        } else {
-            Err(AuthError::InvalidToken)
+        let user_id = resets::verify_email(&self.db, &sha256_hex(token))
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if let Some(mut user) = users::by_id(&self.db, &user_id).await? {
+            self.founder_role_if_verified(&mut user).await?;
         }
+        Ok(())
     }
 
     pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {
@@ -764,11 +832,10 @@ impl Auth {
             return Err(AuthError::InvalidToken);
         }
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
-        users::set_password(&self.db, &user.id, &hash).await?;
-        for family in sessions::revoke_others(&self.db, &user.id, None).await? {
-            self.identity.revoke_and_announce(&family, &self.bus);
-        }
-        Ok(())
+        self.set_password_everywhere(&user.id, &hash, None).await?;
+        // The reset proved the mailbox: the owner starts with a clean slate even if a
+        // distributed attack had filled the account's ceiling.
+        self.clear_password_guesses(&user.email).await
     }
 }
 

@@ -297,33 +297,80 @@ async fn password_change_ends_every_other_session() {
     }
 }
 
-async fn eleventh_failure_is_429(app: &common::App, email: &str) {
+/// A login from a given client address (the socket peer; no proxy is trusted here).
+fn login_from(email: &str, password: &str, peer: &str) -> axum::http::Request<axum::body::Body> {
+    let body = json!({"email": email, "password": password});
+    let mut request = axum::http::Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+/// The finding "anyone can lock out a chosen account": many wrong passwords from client A slow
+/// A down (429 + Retry-After, growing), while the owner on client B signs in at once.
+async fn attacker_is_slowed_and_owner_is_not_locked_out(app: &common::App, email: &str) {
+    use tower::ServiceExt;
     app.signup(email).await;
-    for attempt in 1..=10 {
-        let a = app.login(email, "wrong wrong wrong").await;
-        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    let stack = shared::http::finish(app.router.clone(), shared::http::Limits::default());
+    let send = |request| {
+        let stack = stack.clone();
+        async move { stack.oneshot(request).await.unwrap() }
+    };
+    let free = auth::limits::LOGIN_BACKOFF.free;
+    for attempt in 1..=free {
+        let a = send(login_from(email, "wrong wrong wrong", "203.0.113.66")).await;
+        assert_eq!(a.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
-    let eleventh = app.login(email, "wrong wrong wrong").await;
-    assert_eq!(eleventh.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(eleventh.json["error"]["code"], "rate_limited");
-    let wait: u64 = eleventh.headers["retry-after"]
+    for attempt in free + 1..=12 {
+        let a = send(login_from(email, "wrong wrong wrong", "203.0.113.66")).await;
+        assert_eq!(
+            a.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "attempt {attempt}"
+        );
+        let wait: u64 = a.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(wait, 1, "the first wait is one second");
+    }
+    // The owner, elsewhere, is not affected at all.
+    let owner = send(login_from(email, PASSWORD, "198.51.100.20")).await;
+    assert_eq!(owner.status(), StatusCode::OK);
+    // A is slowed, not locked: after the wait it may try again, and the next wait doubles.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = send(login_from(email, "wrong wrong wrong", "203.0.113.66")).await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let slowed = send(login_from(email, PASSWORD, "203.0.113.66")).await;
+    assert_eq!(slowed.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = slowed.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=900).contains(&wait), "{wait}");
-    // Even the right password waits out the window: the limit is on the account.
-    assert_eq!(
-        app.login(email, PASSWORD).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(wait, 2);
+    // The owner's own typos on their device are forgotten once they get it right.
+    for _ in 0..free - 1 {
+        let typo = send(login_from(email, "wrong wrong wrong", "198.51.100.20")).await;
+        assert_eq!(typo.status(), StatusCode::UNAUTHORIZED);
+    }
+    let right = send(login_from(email, PASSWORD, "198.51.100.20")).await;
+    assert_eq!(right.status(), StatusCode::OK);
+    let typo = send(login_from(email, "wrong wrong wrong", "198.51.100.20")).await;
+    assert_eq!(typo.status(), StatusCode::UNAUTHORIZED, "a fresh count");
 }
 
 #[tokio::test]
-async fn eleventh_failed_login_is_rate_limited() {
+async fn failed_logins_slow_the_client_but_never_lock_out_the_owner() {
     for db in databases("login_rate_limit").await {
         let app = app(db, &[]).await;
-        eleventh_failure_is_429(&app, "hal@example.com").await;
+        attacker_is_slowed_and_owner_is_not_locked_out(&app, "hal@example.com").await;
     }
 }
 
@@ -335,7 +382,7 @@ async fn failed_login_counters_live_in_redis_when_configured() {
     let db = shared::testing::sqlite().await;
     let app = app_with_redis(db, &[], Some(url)).await;
     let email = format!("r{}@example.com", &shared::ids::new_id()[24..]);
-    eleventh_failure_is_429(&app, &email).await;
+    attacker_is_slowed_and_owner_is_not_locked_out(&app, &email).await;
 }
 
 #[tokio::test]
@@ -442,14 +489,67 @@ async fn waitlist_mode_queues_then_approval_lets_in() {
     }
 }
 
+/// The link in the newest message of `kind` ("/reset/", "/verify/", "/confirm-email/") to `to`.
+async fn link_token(app: &common::App, to: &str, kind: &str) -> String {
+    let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
+        .bodies_for(to)
+        .await
+        .unwrap();
+    let link = mails
+        .iter()
+        .rev()
+        .flat_map(|m| m.split_whitespace())
+        .find(|w| w.contains(kind))
+        .unwrap_or_else(|| panic!("no {kind} link to {to} in {mails:?}"));
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The finding "the founder role needs no verified email": an address in FOUNDER_EMAILS gets
+/// the console only once it is verified (or promoted from the CLI).
 #[tokio::test]
-async fn founder_emails_become_founders() {
+async fn founder_emails_become_founders_only_once_verified() {
     for db in databases("founders").await {
         let app = app(db, &["--founder-emails", "boss@example.com,other@x.io"]).await;
+        let signed_up = app.signup("Boss@example.com").await;
+        assert_eq!(signed_up["user"]["role"], "user", "not before verification");
+        let access = token(&signed_up, "access_token");
         assert_eq!(
-            app.signup("Boss@example.com").await["user"]["role"],
-            "founder"
+            app.get("/api/v1/auth/admin/users", Some(&access))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "no console for an unverified founder address"
         );
+        assert_eq!(
+            app.login("boss@example.com", PASSWORD).await.json["user"]["role"],
+            "user"
+        );
+        // Verifying the address grants it; the next refresh carries it.
+        let verify = link_token(&app, "boss@example.com", "/verify/").await;
+        let done = app
+            .post("/api/v1/auth/verify-email", None, json!({"token": verify}))
+            .await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT);
+        let refreshed = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": token(&signed_up, "refresh_token")}),
+            )
+            .await;
+        assert_eq!(
+            refreshed.json["user"]["role"], "founder",
+            "{}",
+            refreshed.json
+        );
+        let console = app
+            .get(
+                "/api/v1/auth/admin/users",
+                Some(&token(&refreshed.json, "access_token")),
+            )
+            .await;
+        assert_eq!(console.status, StatusCode::OK);
+
         assert_eq!(
             app.signup("staff@example.com").await["user"]["role"],
             "user"
@@ -457,7 +557,10 @@ async fn founder_emails_become_founders() {
         let auth = auth::service(&app.ctx).unwrap();
         assert!(auth.promote("staff@example.com").await.unwrap());
         let login = app.login("staff@example.com", PASSWORD).await;
-        assert_eq!(login.json["user"]["role"], "founder");
+        assert_eq!(
+            login.json["user"]["role"], "founder",
+            "the CLI grants it directly"
+        );
     }
 }
 
@@ -1044,4 +1147,472 @@ async fn failed_logins_are_limited_per_client_behind_a_trusted_proxy() {
         status(login(996, "198.51.100.77, 203.0.113.9", "10.0.0.2")).await,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+async fn forgot(app: &common::App, email: &str) -> String {
+    let asked = app
+        .post(
+            "/api/v1/auth/password/forgot",
+            None,
+            json!({"email": email}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED);
+    link_token(app, email, "/reset/").await
+}
+
+async fn reset_with(app: &common::App, reset_token: &str, new: &str) -> StatusCode {
+    app.post(
+        "/api/v1/auth/password/reset",
+        None,
+        json!({"token": reset_token, "new_password": new}),
+    )
+    .await
+    .status
+}
+
+/// The finding "old reset links survive", first half: a reset link still worked after its owner
+/// changed the password. Also: links expire after 30 minutes.
+#[tokio::test]
+async fn a_password_change_ends_every_outstanding_reset_link() {
+    for db in databases("reset_after_change").await {
+        let app = app(db, &[]).await;
+        let access = token(&app.signup("rae@example.com").await, "access_token");
+        let pending = forgot(&app, "rae@example.com").await;
+        let changed = app
+            .post(
+                "/api/v1/auth/password",
+                Some(&access),
+                json!({"current_password": PASSWORD, "new_password": "a whole new passphrase here"}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.get(&format!("/api/v1/auth/password/reset/{pending}"), None)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            reset_with(&app, &pending, "the attacker's own passphrase").await,
+            StatusCode::BAD_REQUEST
+        );
+
+        // A link past its 30 minutes is refused.
+        let late = forgot(&app, "rae@example.com").await;
+        sqlx::query("UPDATE auth_password_resets SET expires_at = $1")
+            .bind(shared::ids::now_ms() - 1)
+            .execute(app.db.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            reset_with(&app, &late, "yet another sturdy passphrase").await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.login("rae@example.com", "a whole new passphrase here")
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+}
+
+/// The finding "old reset links survive", second half: an older link still worked after a
+/// newer one was used. Now asking for a new link ends the older ones, and using one ends all.
+#[tokio::test]
+async fn only_the_newest_reset_link_works_and_only_once() {
+    for db in databases("reset_newest_only").await {
+        let app = app(db, &[]).await;
+        app.signup("ned@example.com").await;
+        let older = forgot(&app, "ned@example.com").await;
+        let newer = forgot(&app, "ned@example.com").await;
+        assert_ne!(older, newer);
+        assert_eq!(
+            app.get(&format!("/api/v1/auth/password/reset/{older}"), None)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "a newer link ends the older one"
+        );
+        assert_eq!(
+            reset_with(&app, &newer, "brand new sturdy passphrase").await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            reset_with(&app, &older, "the attacker's own passphrase").await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            reset_with(&app, &newer, "another sturdy passphrase").await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.login("ned@example.com", "brand new sturdy passphrase")
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+}
+
+async fn login_with_agent(app: &common::App, email: &str, agent: &str) -> serde_json::Value {
+    let request = axum::http::Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .header("user-agent", agent)
+        .body(axum::body::Body::from(
+            json!({"email": email, "password": PASSWORD}).to_string(),
+        ))
+        .unwrap();
+    let a = app.raw(request).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    a.json
+}
+
+const FIREFOX_WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const CHROME_ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+
+#[tokio::test]
+async fn sessions_are_listed_and_signed_out_one_by_one_or_all_others() {
+    for db in databases("sessions_list").await {
+        let app = app(db, &[]).await;
+        let first = token(&app.signup("sid@example.com").await, "access_token");
+        let laptop = token(
+            &login_with_agent(&app, "sid@example.com", FIREFOX_WINDOWS).await,
+            "access_token",
+        );
+        let phone = token(
+            &login_with_agent(&app, "sid@example.com", CHROME_ANDROID).await,
+            "access_token",
+        );
+        let listed = app.get("/api/v1/auth/sessions", Some(&laptop)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+        let sessions = listed.json["sessions"].as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 3, "{sessions:?}");
+        let current: Vec<_> = sessions.iter().filter(|s| s["current"] == true).collect();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0]["device"], "Firefox on Windows");
+        assert!(
+            sessions[0]["last_used_at"].as_i64().unwrap()
+                >= sessions[0]["created_at"].as_i64().unwrap()
+        );
+        let body = listed.json.to_string();
+        assert!(
+            !body.contains("127.0.0.1") && !body.contains("Mozilla"),
+            "no address, no raw agent"
+        );
+        let phone_id = sessions
+            .iter()
+            .find(|s| s["device"] == "Chrome on Android")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Someone else cannot end it.
+        let other = token(&app.signup("eve@example.com").await, "access_token");
+        let foreign = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/auth/sessions/{phone_id}"),
+                Some(&other),
+                None,
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&phone)).await.status,
+            StatusCode::OK
+        );
+
+        // Its owner can; the phone's token stops working at once.
+        let out = app
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/auth/sessions/{phone_id}"),
+                Some(&laptop),
+                None,
+            )
+            .await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&phone)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // API keys cannot manage sessions.
+        let key = app
+            .post(
+                "/api/v1/auth/api-keys",
+                Some(&laptop),
+                json!({"name": "ci"}),
+            )
+            .await;
+        let key = token(&key.json, "key");
+        assert_eq!(
+            app.get("/api/v1/auth/sessions", Some(&key)).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let others = app
+            .post(
+                "/api/v1/auth/sessions/revoke-others",
+                Some(&laptop),
+                json!({}),
+            )
+            .await;
+        assert_eq!(others.status, StatusCode::OK);
+        assert_eq!(others.json["revoked"], 1);
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&first)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&laptop)).await.status,
+            StatusCode::OK
+        );
+        let left = app.get("/api/v1/auth/sessions", Some(&laptop)).await;
+        assert_eq!(left.json["sessions"].as_array().unwrap().len(), 1);
+    }
+}
+
+/// Turns two-factor on for a fresh account; answers its access token, a code generator and the
+/// recovery codes.
+async fn with_totp(app: &common::App, email: &str) -> (String, totp_rs::TOTP, Vec<String>) {
+    let access = token(&app.signup(email).await, "access_token");
+    let setup = app
+        .post("/api/v1/auth/2fa/setup", Some(&access), json!({}))
+        .await;
+    let secret = token(&setup.json, "secret");
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(),
+        Some("Scanpage".into()),
+        email.into(),
+    )
+    .unwrap();
+    // A typo keeps the pending secret: the page can show the same QR code again.
+    let typo = app
+        .post(
+            "/api/v1/auth/2fa/enable",
+            Some(&access),
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
+    let pending = app.get("/api/v1/auth/2fa/setup", Some(&access)).await;
+    assert_eq!(pending.status, StatusCode::OK, "{}", pending.json);
+    assert_eq!(token(&pending.json, "secret"), secret, "the same secret");
+    let enabled = app
+        .post(
+            "/api/v1/auth/2fa/enable",
+            Some(&access),
+            json!({"code": totp.generate_current().unwrap()}),
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.json);
+    let codes = enabled.json["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (access, totp, codes)
+}
+
+#[tokio::test]
+async fn recovery_codes_are_unambiguous_and_typed_any_way() {
+    for db in databases("recovery_codes").await {
+        let app = app(db, &[]).await;
+        let (_, _, codes) = with_totp(&app, "rex@example.com").await;
+        assert_eq!(codes.len(), 10);
+        for code in &codes {
+            let (a, b) = code.split_once('-').unwrap();
+            assert!(a.len() == 5 && b.len() == 5, "{code}");
+            assert!(
+                code.chars()
+                    .filter(|c| *c != '-')
+                    .all(|c| c.is_ascii_alphanumeric() && !"0oO1iIlL".contains(c)),
+                "{code}"
+            );
+        }
+        // Upper case without the dash, and lower case with it, both work (once each).
+        for typed in [codes[0].to_uppercase().replace('-', ""), codes[1].clone()] {
+            let step = token(
+                &app.login("rex@example.com", PASSWORD).await.json,
+                "mfa_token",
+            );
+            let done = app
+                .post(
+                    "/api/v1/auth/login/mfa",
+                    None,
+                    json!({"mfa_token": step, "code": typed}),
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::OK, "{typed}: {}", done.json);
+        }
+        let step = token(
+            &app.login("rex@example.com", PASSWORD).await.json,
+            "mfa_token",
+        );
+        let reused = app
+            .post(
+                "/api/v1/auth/login/mfa",
+                None,
+                json!({"mfa_token": step, "code": codes[0]}),
+            )
+            .await;
+        assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn wrong_second_factor_codes_are_slowed_like_passwords() {
+    for db in databases("mfa_throttle").await {
+        let app = app(db, &[]).await;
+        let (_, totp, _) = with_totp(&app, "mia@example.com").await;
+        let step = token(
+            &app.login("mia@example.com", PASSWORD).await.json,
+            "mfa_token",
+        );
+        let wrong = |n: u32| {
+            format!(
+                "{:06}",
+                (totp.generate_current().unwrap().parse::<u32>().unwrap() + 500_000 + n)
+                    % 1_000_000
+            )
+        };
+        for n in 0..auth::limits::LOGIN_BACKOFF.free {
+            let a = app
+                .post(
+                    "/api/v1/auth/login/mfa",
+                    None,
+                    json!({"mfa_token": step, "code": wrong(u32::try_from(n).unwrap())}),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+        }
+        let slowed = app
+            .post(
+                "/api/v1/auth/login/mfa",
+                None,
+                json!({"mfa_token": step, "code": wrong(99)}),
+            )
+            .await;
+        assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(slowed.headers.contains_key("retry-after"));
+    }
+}
+
+#[tokio::test]
+async fn changing_the_email_needs_the_password_and_a_link_to_the_new_address() {
+    for db in databases("change_email").await {
+        let app = app(db, &[]).await;
+        let access = token(&app.signup("old@example.com").await, "access_token");
+        let wrong = app
+            .post(
+                "/api/v1/auth/me/email",
+                Some(&access),
+                json!({"new_email": "new@example.com", "password": "not my password"}),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.json["error"]["field"], "password", "{}", wrong.json);
+        let asked = app
+            .post(
+                "/api/v1/auth/me/email",
+                Some(&access),
+                json!({"new_email": "New@Example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.json);
+        // Nothing changes until the link is used.
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&access)).await.json["email"],
+            "old@example.com"
+        );
+        let link = link_token(&app, "new@example.com", "/confirm-email/").await;
+        let done = app
+            .post(
+                "/api/v1/auth/me/email/confirm",
+                None,
+                json!({"token": link}),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.json);
+        let me = app.get("/api/v1/auth/me", Some(&access)).await.json;
+        assert_eq!(me["email"], "new@example.com");
+        assert_eq!(me["email_verified"], true);
+        let notices = shared::future::email::Outbox::new(app.db.db.pool().clone())
+            .bodies_for("old@example.com")
+            .await
+            .unwrap();
+        assert!(
+            notices
+                .iter()
+                .any(|b| b.contains("was changed to new@example.com")),
+            "{notices:?}"
+        );
+        let again = app
+            .post(
+                "/api/v1/auth/me/email/confirm",
+                None,
+                json!({"token": link}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST, "single use");
+        assert_eq!(
+            app.login("new@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("old@example.com", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // An address with an account is told, not linked; the caller sees the same answer.
+        app.signup("taken@example.com").await;
+        let taken = app
+            .post(
+                "/api/v1/auth/me/email",
+                Some(&access),
+                json!({"new_email": "taken@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(taken.status, StatusCode::ACCEPTED);
+        let told = shared::future::email::Outbox::new(app.db.db.pool().clone())
+            .bodies_for("taken@example.com")
+            .await
+            .unwrap();
+        assert!(told.iter().any(|b| b.contains("already has an account")));
+        assert!(!told.iter().any(|b| b.contains("/confirm-email/")));
+
+        // A link older than a day is refused.
+        let asked = app
+            .post(
+                "/api/v1/auth/me/email",
+                Some(&access),
+                json!({"new_email": "later@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::ACCEPTED);
+        let late = link_token(&app, "later@example.com", "/confirm-email/").await;
+        sqlx::query("UPDATE auth_email_changes SET expires_at = $1")
+            .bind(shared::ids::now_ms() - 1)
+            .execute(app.db.db.pool())
+            .await
+            .unwrap();
+        let expired = app
+            .post(
+                "/api/v1/auth/me/email/confirm",
+                None,
+                json!({"token": late}),
+            )
+            .await;
+        assert_eq!(expired.status, StatusCode::BAD_REQUEST);
+    }
 }

@@ -162,6 +162,11 @@ impl ServiceClient {
         {
             headers.insert(crate::http::REQUEST_ID, id);
         }
+        if !headers.contains_key(axum::http::header::USER_AGENT)
+            && let Some(agent) = crate::http::current_user_agent()
+        {
+            headers.insert(axum::http::header::USER_AGENT, agent);
+        }
         let client = crate::http::current_client_addr();
         let unavailable = |detail: String| ClientError::Unavailable {
             service: self.service,

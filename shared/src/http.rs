@@ -102,7 +102,8 @@ tokio::task_local! {
     /// What calls this task makes to other services carry on from the request it is answering
     /// ([`crate::client::ServiceClient`] forwards both): its id, so one id follows a page through
     /// every service's logs, and its client's address, so every service's limits and analytics
-    /// see the browser rather than the caller.
+    /// see the browser rather than the caller. Its User-Agent too, so a sign-in made through
+    /// the web pages is labelled with the browser's device in the sessions list.
     static CURRENT_REQUEST: RequestScope;
 }
 
@@ -110,6 +111,15 @@ tokio::task_local! {
 struct RequestScope {
     id: Option<HeaderValue>,
     client: ClientAddr,
+    user_agent: Option<HeaderValue>,
+}
+
+/// The User-Agent of the request being answered on this task, if any.
+pub fn current_user_agent() -> Option<HeaderValue> {
+    CURRENT_REQUEST
+        .try_with(|scope| scope.user_agent.clone())
+        .ok()
+        .flatten()
 }
 
 /// The id of the request being answered on this task, if any.
@@ -138,6 +148,7 @@ async fn scope_request(request: Request, next: Next) -> Response {
             .get::<ClientAddr>()
             .copied()
             .unwrap_or_default(),
+        user_agent: request.headers().get(header::USER_AGENT).cloned(),
     };
     CURRENT_REQUEST.scope(scope, next.run(request)).await
 }

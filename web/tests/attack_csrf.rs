@@ -146,7 +146,7 @@ async fn every_form_refuses_cross_site_posts() {
         let backend = db.backend.name();
         let mut boss =
             browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up(FOUNDER).await;
+        boss.sign_up_founder(FOUNDER).await;
         let (code, _) = boss.create_code("Menu").await;
         let csrf = boss.get("/app/microsites/new").await.csrf();
         let made = boss

@@ -271,7 +271,7 @@ async fn stored_payloads_are_escaped_on_every_page_that_shows_them() {
             ],
         )
         .await;
-        boss.sign_up(FOUNDER).await;
+        boss.sign_up_founder(FOUNDER).await;
         let mut m = boss.another();
         m.sign_up("mallory@example.com").await;
         let planted = plant(&mut m).await;
@@ -353,7 +353,7 @@ async fn reflected_payloads_are_escaped() {
         let backend = db.backend.name();
         let mut boss =
             browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up(FOUNDER).await;
+        boss.sign_up_founder(FOUNDER).await;
         let mut anon = boss.another();
         for p in PAYLOADS {
             let q = common::browser::url_encode(p);
@@ -436,7 +436,7 @@ async fn csv_exports_defuse_formula_cells() {
         let backend = db.backend.name();
         let mut boss =
             browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up(FOUNDER).await;
+        boss.sign_up_founder(FOUNDER).await;
         let mut m = boss.another();
         m.sign_up("=1+2@example.com").await;
         let signed_in = m.get("/app").await;

@@ -307,3 +307,177 @@ async fn two_factor_from_the_settings_page_to_the_login_code_step() {
     assert_eq!(done.location.as_deref(), Some("/app"));
     assert_eq!(browser.get("/app").await.status, StatusCode::OK);
 }
+
+/// The key shown on the setup step (`type the key <code>…</code>`).
+fn shown_secret(html: &str) -> String {
+    html.split("type the key <code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_mistyped_two_factor_code_keeps_the_same_secret_then_recovery_codes_can_be_copied() {
+    for db in databases("web_totp_typo").await {
+        let mut browser = browser(db, "http://localhost:3000").await;
+        browser.sign_up("typo@example.com").await;
+        let csrf = browser.get("/app/settings").await.csrf();
+        let setup = browser
+            .post("/app/settings/2fa/setup", &[("csrf_token", &csrf)])
+            .await;
+        let secret = shown_secret(&setup.html);
+        let typo = browser
+            .post(
+                "/app/settings/2fa/enable",
+                &[("code", "000000"), ("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
+        assert!(typo.html.contains("<svg"), "the QR code is still there");
+        assert_eq!(shown_secret(&typo.html), secret, "the same secret");
+        assert!(typo.html.contains("aria-invalid=\"true\""));
+
+        let totp = totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
+            Some("Scanpage".into()),
+            "typo@example.com".into(),
+        )
+        .unwrap();
+        let enabled = browser
+            .post(
+                "/app/settings/2fa/enable",
+                &[
+                    ("code", &totp.generate_current().unwrap()),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(enabled.status, StatusCode::OK);
+        assert!(enabled.html.contains("data-copy=\"recovery-codes\""));
+        assert!(
+            enabled
+                .html
+                .contains("download=\"scanpage-recovery-codes.txt\"")
+        );
+        assert!(enabled.html.contains("copy.js"));
+        let codes = enabled
+            .html
+            .split("readonly rows=\"5\" cols=\"13\">")
+            .nth(1)
+            .unwrap()
+            .split("</textarea>")
+            .next()
+            .unwrap();
+        assert_eq!(codes.lines().count(), 10, "{codes}");
+    }
+}
+
+#[tokio::test]
+async fn settings_list_sessions_and_sign_out_the_others() {
+    for db in databases("web_sessions").await {
+        let mut browser = browser(db, "http://localhost:3000").await;
+        browser.sign_up("ses@example.com").await;
+        let mut other = browser.another();
+        let csrf = other.get("/login").await.csrf();
+        let login = other
+            .post(
+                "/login",
+                &[
+                    ("email", "ses@example.com"),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER);
+        let page = browser.get("/app/settings").await;
+        assert!(page.html.contains("This session"));
+        assert_eq!(page.html.matches("/revoke\"").count(), 2, "two sessions");
+        let out = browser
+            .post(
+                "/app/settings/sessions/revoke-others",
+                &[("csrf_token", &page.csrf())],
+            )
+            .await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            out.location.as_deref(),
+            Some("/app/settings?notice=others-ended")
+        );
+        let after = browser.get("/app/settings").await;
+        assert_eq!(after.html.matches("/revoke\"").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn change_email_from_settings_then_the_link_in_the_new_inbox() {
+    for db in databases("web_change_email").await {
+        let pool = db.db.pool().clone();
+        let mut browser = browser(db, "http://localhost:3000").await;
+        browser.sign_up("before@example.com").await;
+        let csrf = browser.get("/app/settings").await.csrf();
+        let wrong = browser
+            .post(
+                "/app/settings/email",
+                &[
+                    ("new_email", "after@example.com"),
+                    ("password", "not the password"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            wrong.html.contains("after@example.com"),
+            "keeps what was typed"
+        );
+        let asked = browser
+            .post(
+                "/app/settings/email",
+                &[
+                    ("new_email", "after@example.com"),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER);
+        let mails = shared::future::email::Outbox::new(pool)
+            .bodies_for("after@example.com")
+            .await
+            .unwrap();
+        let link = mails
+            .iter()
+            .flat_map(|m| m.split_whitespace())
+            .find(|w| w.contains("/confirm-email/"))
+            .unwrap();
+        let path = &link[link.find("/confirm-email/").unwrap()..];
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("Use this email address"));
+        let done = browser.post(path, &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+        assert!(done.html.contains("now uses this email address"));
+        let again = browser.post(path, &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST);
+        assert!(
+            again
+                .html
+                .contains("invalid, has been used, or has expired")
+        );
+        assert!(
+            browser
+                .get("/app/settings")
+                .await
+                .html
+                .contains("after@example.com")
+        );
+    }
+}

@@ -81,7 +81,7 @@ async fn only_founders_see_the_console() {
             .await;
         assert_eq!(post.status, StatusCode::NOT_FOUND);
 
-        founder.sign_up(FOUNDER).await;
+        founder.sign_up_founder(FOUNDER).await;
         let page = founder.get("/admin").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
         assert!(page.html.contains("Activation funnel"));
@@ -98,7 +98,7 @@ async fn a_users_journey_shows_up_in_the_funnel_and_the_export() {
     for db in databases("a_users_journey_shows_up_in_the_funnel_and_the_export").await {
         let backend = db.backend.name();
         let mut founder = founder_app(db, &[]).await;
-        founder.sign_up(FOUNDER).await;
+        founder.sign_up_founder(FOUNDER).await;
         let mut ada = founder.another();
 
         // Ada arrives from a newsletter link and signs up.
@@ -256,7 +256,7 @@ async fn the_waitlist_and_single_use_invites() {
         );
 
         // Founders named in FOUNDER_EMAILS are not gated: they run the beta.
-        let up = founder.sign_up(FOUNDER).await;
+        let up = founder.sign_up_founder(FOUNDER).await;
         assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.html);
 
         let list = founder.get("/admin/waitlist").await;

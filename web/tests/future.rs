@@ -23,6 +23,31 @@ async fn signup(app: &TestApp, email: &str) -> String {
     token_from(app, "/api/v1/auth/signup", email).await
 }
 
+/// A founder's token: signs up with a FOUNDER_EMAILS address, follows the verification link
+/// from the outbox (the role waits for a verified address), then signs in.
+async fn founder(app: &TestApp, db: &testing::TestDb, email: &str) -> String {
+    signup(app, email).await;
+    let mails = shared::future::email::Outbox::new(db.db.pool().clone())
+        .bodies_for(email)
+        .await
+        .unwrap();
+    let link = mails
+        .iter()
+        .flat_map(|m| m.split_whitespace())
+        .find(|w| w.contains("/verify/"))
+        .unwrap();
+    let verify = link.rsplit('/').next().unwrap();
+    let done = app
+        .http
+        .post(app.url("/api/v1/auth/verify-email"))
+        .json(&json!({ "token": verify }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    login(app, email).await
+}
+
 /// An access token from signup or login (the same body and answer).
 async fn token_from(app: &TestApp, path: &str, email: &str) -> String {
     let body: Value = app
@@ -98,7 +123,7 @@ async fn dead_letters_are_for_founders_with_the_flag_on() {
             ],
         )
         .await;
-        let boss = signup(&app, "boss@example.com").await;
+        let boss = founder(&app, &db, "boss@example.com").await;
         let user = signup(&app, "user@example.com").await;
         let store = SqlDeadLetters::new(db.db.pool().clone());
         let poison = shared::bus::Event::new("test.poison", json!({"bad": true}));
@@ -172,7 +197,7 @@ async fn dead_letters_are_for_founders_with_the_flag_on() {
     // Flag off: even a founder is told the feature is not enabled.
     let db = testing::sqlite().await;
     let app = TestApp::spawn(&db, &["--founder-emails", "boss@example.com"]).await;
-    let boss = signup(&app, "boss@example.com").await;
+    let boss = founder(&app, &db, "boss@example.com").await;
     for (method, path) in [
         ("GET", "/api/v1/admin/dead-letters"),
         ("POST", "/api/v1/admin/dead-letters/x/replay"),
@@ -577,7 +602,7 @@ async fn custom_domains_route_after_a_founders_approval() {
         let label = db.backend.name();
         let off = TestApp::spawn(&db, &["--founder-emails", "boss@example.com"]).await;
         let user = signup(&off, "dora@example.com").await;
-        let boss = signup(&off, "boss@example.com").await;
+        let boss = founder(&off, &db, "boss@example.com").await;
         let register = json!({"host": "links.dora.example"});
         not_enabled(
             label,

@@ -172,7 +172,7 @@ async fn a_reported_code_is_disabled_and_its_scans_are_not_human() {
     for db in databases("a_reported_code_is_disabled_and_its_scans_are_not_human").await {
         let backend = db.backend.name();
         let mut founder = founder_app(db).await;
-        founder.sign_up(FOUNDER).await;
+        founder.sign_up_founder(FOUNDER).await;
         let mut ada = founder.another();
         ada.sign_up("ada@example.com").await;
         let (id, code) = ada.create_code("Menu").await;
@@ -275,7 +275,7 @@ async fn a_disabled_user_cannot_log_in_and_their_codes_are_disabled() {
     for db in databases("a_disabled_user_cannot_log_in_and_their_codes_are_disabled").await {
         let backend = db.backend.name();
         let mut founder = founder_app(db).await;
-        founder.sign_up(FOUNDER).await;
+        founder.sign_up_founder(FOUNDER).await;
         let mut bob = founder.another();
         bob.sign_up("bob@example.com").await;
         let bob_token = token(&bob);
@@ -381,7 +381,7 @@ async fn a_blocked_domain_is_refused_on_create_and_on_edit() {
     for db in databases("a_blocked_domain_is_refused_on_create_and_on_edit").await {
         let backend = db.backend.name();
         let mut founder = founder_app(db).await;
-        founder.sign_up(FOUNDER).await;
+        founder.sign_up_founder(FOUNDER).await;
         let mut eve = founder.another();
         eve.sign_up("eve@example.com").await;
         let (id, _) = eve.create_code("Harmless").await;

@@ -1,5 +1,6 @@
-//! `auth_password_resets` (single-use, 30-minute tokens, stored hashed) and
-//! `auth_email_verifications`. The messages carrying their links go through the email stand-in
+//! `auth_password_resets` (single-use, 30-minute tokens, stored hashed; only the newest of a
+//! user's links works, and a password change ends them all), `auth_email_verifications` and
+//! `auth_email_changes`. The messages carrying their links go through the email stand-in
 //! (`shared::future::email`), which owns its outbox.
 
 use sqlx::AnyPool;
@@ -8,8 +9,14 @@ use crate::error::AuthError;
 
 pub const RESET_TTL_MS: i64 = 30 * 60 * 1000;
 
+/// Stores a new reset token and ends the user's older ones: only the latest link works.
 pub async fn insert(pool: &AnyPool, user_id: &str, token_hash: &str) -> Result<(), AuthError> {
     let now = shared::ids::now_ms();
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM auth_password_resets WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "INSERT INTO auth_password_resets (token_hash, user_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4)",
@@ -18,9 +25,65 @@ pub async fn insert(pool: &AnyPool, user_id: &str, token_hash: &str) -> Result<(
     .bind(user_id)
     .bind(now)
     .bind(now + RESET_TTL_MS)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Ends every outstanding reset link of the user (the password changed, or a link was used).
+pub async fn invalidate_resets(pool: &AnyPool, user_id: &str) -> Result<(), AuthError> {
+    sqlx::query("DELETE FROM auth_password_resets WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Email-change links live a day.
+pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Stores a pending email change, replacing the user's earlier one.
+pub async fn insert_email_change(
+    pool: &AnyPool,
+    user_id: &str,
+    new_email: &str,
+    token_hash: &str,
+) -> Result<(), AuthError> {
+    let now = shared::ids::now_ms();
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM auth_email_changes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO auth_email_changes (token_hash, user_id, new_email, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(new_email)
+    .bind(now)
+    .bind(now + EMAIL_CHANGE_TTL_MS)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Uses an email-change link (once): the user and the new address, unless unknown or expired.
+pub async fn take_email_change(
+    pool: &AnyPool,
+    token_hash: &str,
+) -> Result<Option<(String, String)>, AuthError> {
+    Ok(sqlx::query_as(
+        "DELETE FROM auth_email_changes WHERE token_hash = $1 AND expires_at > $2 \
+         RETURNING user_id, new_email",
+    )
+    .bind(token_hash)
+    .bind(shared::ids::now_ms())
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Uses a reset token: the user it belongs to, once, if it has not expired.
@@ -84,9 +147,9 @@ pub async fn insert_verification(
     Ok(())
 }
 
-/// Uses a verification link (once): marks the user's email verified. False when the link is
-/// unknown, used or expired.
-pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, AuthError> {
+/// Uses a verification link (once): marks the user's email verified and answers whose it was.
+/// None when the link is unknown, used or expired.
+pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
     let now = shared::ids::now_ms();
     let mut tx = pool.begin().await?;
     let row: Option<(String,)> = sqlx::query_as(
@@ -97,7 +160,7 @@ pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, Auth
     .fetch_optional(&mut *tx)
     .await?;
     let Some((user_id,)) = row else {
-        return Ok(false);
+        return Ok(None);
     };
     sqlx::query(
         "UPDATE auth_users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
@@ -107,5 +170,5 @@ pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, Auth
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(user_id))
 }

@@ -15,6 +15,8 @@ pub struct RefreshRow {
     pub rotated: i64,
     pub revoked: i64,
     pub expires_at: i64,
+    /// The family's device label (kept on every rotation).
+    pub device: Option<String>,
 }
 
 pub async fn insert(
@@ -22,11 +24,13 @@ pub async fn insert(
     user_id: &str,
     family_id: &str,
     token_hash: &str,
+    device: Option<&str>,
 ) -> Result<(), AuthError> {
     let now = shared::ids::now_ms();
     sqlx::query(
-        "INSERT INTO auth_refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO auth_refresh_tokens \
+         (id, user_id, family_id, token_hash, created_at, expires_at, device) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(shared::ids::new_id())
     .bind(user_id)
@@ -34,6 +38,7 @@ pub async fn insert(
     .bind(token_hash)
     .bind(now)
     .bind(now + REFRESH_TTL_MS)
+    .bind(device)
     .execute(pool)
     .await?;
     Ok(())
@@ -41,7 +46,7 @@ pub async fn insert(
 
 pub async fn by_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<RefreshRow>, AuthError> {
     Ok(sqlx::query_as(
-        "SELECT id, user_id, family_id, rotated, revoked, expires_at \
+        "SELECT id, user_id, family_id, rotated, revoked, expires_at, device \
          FROM auth_refresh_tokens WHERE token_hash = $1",
     )
     .bind(token_hash)
@@ -91,6 +96,49 @@ pub async fn revoke_others(
     .execute(pool)
     .await?;
     Ok(families.into_iter().map(|(f,)| f).collect())
+}
+
+/// Revokes one family if it is `user_id`'s and still live; false otherwise (someone else's, or
+/// already over), so one user can never end another's session.
+pub async fn revoke_family_of(
+    pool: &AnyPool,
+    user_id: &str,
+    family_id: &str,
+) -> Result<bool, AuthError> {
+    let done = sqlx::query(
+        "UPDATE auth_refresh_tokens SET revoked = 1 \
+         WHERE family_id = $1 AND user_id = $2 AND revoked = 0",
+    )
+    .bind(family_id)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// One live session for the sessions list.
+#[derive(Debug, Clone, FromRow)]
+pub struct LiveSession {
+    pub family_id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub device: Option<String>,
+}
+
+/// The user's live sessions, most recently used first: a family is live while none of its
+/// tokens is revoked and its newest has not expired. Its first token's time is the sign-in;
+/// its newest token's is the last refresh.
+pub async fn live_sessions(pool: &AnyPool, user_id: &str) -> Result<Vec<LiveSession>, AuthError> {
+    Ok(sqlx::query_as(
+        "SELECT family_id, MIN(created_at) AS created_at, MAX(created_at) AS last_used_at, \
+         MAX(device) AS device FROM auth_refresh_tokens WHERE user_id = $1 \
+         GROUP BY family_id HAVING MAX(revoked) = 0 AND MAX(expires_at) > $2 \
+         ORDER BY MAX(created_at) DESC, family_id",
+    )
+    .bind(user_id)
+    .bind(shared::ids::now_ms())
+    .fetch_all(pool)
+    .await?)
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]

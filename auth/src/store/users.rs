@@ -111,6 +111,25 @@ pub async fn set_password(pool: &AnyPool, id: &str, hash: &str) -> Result<(), Au
     Ok(())
 }
 
+/// Moves the account to `email`, which its owner just proved (so it is verified). `EmailTaken`
+/// when another account took the address meanwhile.
+pub async fn set_verified_email(pool: &AnyPool, id: &str, email: &str) -> Result<(), AuthError> {
+    sqlx::query("UPDATE auth_users SET email = $1, email_verified_at = $2 WHERE id = $3")
+        .bind(email)
+        .bind(shared::ids::now_ms())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                AuthError::EmailTaken
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
 pub async fn set_role_by_email(pool: &AnyPool, email: &str, role: Role) -> Result<bool, AuthError> {
     let done = sqlx::query("UPDATE auth_users SET role = $1 WHERE email = $2")
         .bind(role.as_str())
@@ -129,6 +148,7 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
         "auth_api_keys",
         "auth_password_resets",
         "auth_email_verifications",
+        "auth_email_changes",
         "auth_totp",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -15,7 +15,7 @@ use shared::client::ClientError;
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 use shared::ui::Chrome;
 
-use auth::client::{ApiKeyInfo, TotpSetupInfo};
+use auth::client::{ApiKeyInfo, SessionInfo, TotpSetupInfo};
 use auth::domain::Attribution;
 
 use super::WebState;
@@ -68,6 +68,20 @@ pub fn router() -> Router<WebState> {
             post(settings_totp_disable).layer(small()),
         )
         .route("/app/settings/delete", post(settings_delete).layer(small()))
+        .route("/app/settings/email", post(settings_email).layer(small()))
+        // POST because HTML forms cannot send DELETE.
+        .route(
+            "/app/settings/sessions/{id}/revoke",
+            post(settings_revoke_session),
+        )
+        .route(
+            "/app/settings/sessions/revoke-others",
+            post(settings_revoke_others),
+        )
+        .route(
+            "/confirm-email/{token}",
+            get(confirm_email_page).post(confirm_email_submit),
+        )
 }
 
 /// A form's error: on one field, or about the whole form.
@@ -599,9 +613,33 @@ struct SettingsPage {
     totp_errors: Errors,
     /// For the future features' spots ("Workspaces", "Weekly summary").
     features: shared::features::Features,
+    sessions: Vec<SessionInfo>,
+    new_email: String,
+    email_errors: Errors,
 }
 
 impl SettingsPage {
+    /// A time for the sessions list, in UTC (the page does not know the reader's zone).
+    fn when(ms: &i64) -> String {
+        jiff::Timestamp::from_millisecond(*ms)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    }
+
+    /// The recovery codes one per line, for the text area to copy from.
+    fn recovery_text(&self) -> String {
+        self.recovery_codes.join("\n")
+    }
+
+    /// The recovery codes as a text file, for the "Download" link: a `data:` URL so the codes
+    /// are never stored or served again by us.
+    fn recovery_download(&self) -> String {
+        format!(
+            "data:text/plain;charset=utf-8,Scanpage%20recovery%20codes%0A{}%0A",
+            self.recovery_codes.join("%0A")
+        )
+    }
+
     /// The account's future features: the real control when on, else "Coming soon".
     fn spots(&self) -> Vec<super::Spot> {
         use shared::features::Feature;
@@ -636,6 +674,7 @@ impl SettingsPage {
         csrf: &str,
     ) -> Result<SettingsPage, ApiError> {
         let keys = state.clients.auth.api_keys(&session.access_token).await?;
+        let sessions = state.clients.auth.sessions(&session.access_token).await?;
         Ok(SettingsPage {
             chrome: chrome(true, csrf),
             email: session.user.email.clone(),
@@ -651,6 +690,9 @@ impl SettingsPage {
             recovery_codes: Vec::new(),
             totp_errors: Errors::default(),
             features: state.features,
+            sessions,
+            new_email: String::new(),
+            email_errors: Errors::default(),
         })
     }
 }
@@ -676,6 +718,11 @@ async fn settings_page(
         Some("password") => Some("Your password has been changed; your other sessions have ended."),
         Some("key-deleted") => Some("The API key has been deleted."),
         Some("2fa-off") => Some("Two-factor authentication is off."),
+        Some("email-link") => Some(
+            "We sent a link to the new address. Your email changes when you open it (within 24 hours).",
+        ),
+        Some("session-ended") => Some("That session has been signed out."),
+        Some("others-ended") => Some("Every other session has been signed out."),
         _ => None,
     };
     Ok(jar.apply(page))
@@ -909,6 +956,13 @@ async fn settings_totp_enable(
             let (mut errors, status) = Errors::from_client(err)?;
             errors.field = Some("totp_code".into());
             page.totp_errors = errors;
+            // The same pending secret again, so a typo does not cost a rescan.
+            page.totp_setup = state
+                .clients
+                .auth
+                .totp_pending(&session.access_token)
+                .await
+                .ok();
             status
         }
     };
@@ -992,6 +1046,135 @@ async fn settings_delete(
             Ok(jar.apply((status, page)))
         }
     }
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    new_email: String,
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn settings_email(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    match state
+        .clients
+        .auth
+        .change_email(&session.access_token, &form.new_email, &form.password)
+        .await
+    {
+        Ok(()) => Ok(jar.apply(see_other("/app/settings?notice=email-link"))),
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
+            page.email_errors = errors;
+            page.new_email = form.new_email;
+            Ok(jar.apply((status, page)))
+        }
+    }
+}
+
+async fn settings_revoke_session(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    state
+        .clients
+        .auth
+        .revoke_session(&session.access_token, &id)
+        .await?;
+    Ok(jar.apply(see_other("/app/settings?notice=session-ended")))
+}
+
+async fn settings_revoke_others(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    let mut jar = CookieJar::default();
+    let session = match settings_form(&state, &headers, &form.csrf_token, &mut jar).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(jar.apply(redirect)),
+    };
+    state
+        .clients
+        .auth
+        .revoke_other_sessions(&session.access_token)
+        .await?;
+    Ok(jar.apply(see_other("/app/settings?notice=others-ended")))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/confirm_email.html")]
+struct ConfirmEmailPage {
+    chrome: Chrome,
+    token: String,
+    done: bool,
+    failed: bool,
+}
+
+async fn confirm_email_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let page = ConfirmEmailPage {
+        chrome: chrome(false, &csrf),
+        token,
+        done: false,
+        failed: false,
+    };
+    // The token is in the URL: keep it out of Referer headers to other sites.
+    jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+}
+
+async fn confirm_email_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let failed = match state.clients.auth.confirm_email_change(&token).await {
+        Ok(()) => false,
+        Err(err) => {
+            Errors::from_client(err)?;
+            true
+        }
+    };
+    let status = if failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ConfirmEmailPage {
+            chrome: chrome(false, &form.csrf_token),
+            token,
+            done: !failed,
+            failed,
+        },
+    )
+        .into_response())
 }
 
 // Keeps the error shape helper reachable from tests of this module.

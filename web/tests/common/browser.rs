@@ -263,6 +263,39 @@ impl Browser {
         self.send_bytes(request, Some(body)).await
     }
 
+    /// Signs up with a FOUNDER_EMAILS address and follows the verification link from the
+    /// outbox (the founder role waits for a verified address), then signs in again so the
+    /// session carries the role. Answers the final login's page.
+    pub async fn sign_up_founder(&mut self, email: &str) -> Page {
+        let up = self.sign_up(email).await;
+        assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.html);
+        let mails = shared::future::email::Outbox::new(self._resources._db.db.pool().clone())
+            .bodies_for(&email.to_lowercase())
+            .await
+            .unwrap();
+        let link = mails
+            .iter()
+            .flat_map(|m| m.split_whitespace())
+            .find(|w| w.contains("/verify/"))
+            .unwrap()
+            .to_owned();
+        let path = &link[link.find("/verify/").unwrap()..];
+        let csrf = self.get(path).await.csrf();
+        let verified = self.post(path, &[("csrf_token", &csrf)]).await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.html);
+        self.post("/logout", &[("csrf_token", &csrf)]).await;
+        let csrf = self.get("/login").await.csrf();
+        self.post(
+            "/login",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+
     pub async fn sign_up(&mut self, email: &str) -> Page {
         let csrf = self.get("/signup").await.csrf();
         self.post(
