@@ -306,7 +306,13 @@ pub async fn assemble(
     if let Some(db) = databases.get(&Service::Auth) {
         // The email outbox lives in auth's database (its only sender): deliver it from here.
         let outbox = shared::future::email::Outbox::new(db.pool().clone());
-        email::start(outbox, &settings, shutdown, email::Pacing::default())?;
+        email::start(
+            outbox,
+            &settings,
+            shutdown,
+            email::Pacing::default(),
+            Some(bus.clone()),
+        )?;
     }
 
     watch_resources(&databases, &bus, shutdown);
