@@ -18,8 +18,9 @@ use sqlx::AnyPool;
 use crate::domain::{Attribution, Email, Password};
 use crate::error::AuthError;
 use crate::limits::{self, Limiter};
+use crate::mail::{self, Mail};
 use crate::secrets::{self, random_token, sha256_hex};
-use crate::store::{api_keys, gate, resets, sessions, totp, users};
+use crate::store::{api_keys, devices, gate, resets, sessions, totp, users};
 
 /// MFA tokens prove the password step of a login for five minutes. Their own audience keeps them
 /// from ever being accepted as access tokens.
@@ -74,9 +75,61 @@ pub struct Tokens {
     pub expires_in: u64,
 }
 
+/// What a valid sign-up answers. Deliberately the same whether or not the address already has
+/// an account: what happened next goes to the address by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignupOutcome {
-    Created(Tokens),
+    /// Follow the link in the email (a new account's confirmation, or a note to the owner of an
+    /// existing one).
+    CheckEmail,
+    /// `SIGNUP_MODE=waitlist` without an invite code.
     Waitlisted,
+}
+
+/// Where a sign-in comes from, to tell the owner about sign-ins from devices not seen before.
+/// Never an address: a random identifier the web keeps in a long-lived cookie, and the user
+/// agent (used for the description, and as the device when there is no identifier).
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub id: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Device {
+    /// "Firefox on Linux": the browser and system families only, so the hash of it (when there
+    /// is no identifier) groups one person's updates together.
+    pub fn describe(&self) -> String {
+        let ua = self.user_agent.as_deref().unwrap_or_default();
+        let browser = [
+            ("Edg/", "Edge"),
+            ("Firefox/", "Firefox"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map_or("An app", |(_, name)| name);
+        let system = [
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("iPad", "iOS"),
+            ("Windows", "Windows"),
+            ("Mac OS X", "macOS"),
+            ("Linux", "Linux"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map_or("an unknown system", |(_, name)| name);
+        format!("{browser} on {system}")
+    }
+
+    fn key(&self) -> String {
+        match self.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => sha256_hex(&format!("device:{id}")),
+            None => sha256_hex(&format!("agent:{}", self.describe())),
+        }
+    }
 }
 
 pub enum LoginOutcome {
@@ -142,14 +195,25 @@ impl Auth {
         self
     }
 
-    async fn queue_email(&self, to: &str, subject: &str, body: String) -> Result<(), AuthError> {
-        let message = Message {
-            to: to.to_owned(),
-            subject: subject.to_owned(),
-            body,
-        };
+    pub(crate) async fn queue_mail(&self, to: &str, mail: &impl Mail) -> Result<(), AuthError> {
+        let message: Message = mail.to_message(to)?;
         self.email.queue(&message).await?;
         Ok(())
+    }
+
+    /// A link into the web app (`/login`, `/forgot`, …) for emails.
+    pub(crate) fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_base_url)
+    }
+
+    /// A few emails per hour per address and kind, so the public forms cannot flood an inbox.
+    /// Over the limit the caller's answer stays the same; the email is just not sent.
+    async fn may_email(&self, kind: &str, email: &str) -> bool {
+        let key = format!("{kind}:{}", sha256_hex(email));
+        self.limiter
+            .hit(&key, limits::RESET_PER_ACCOUNT)
+            .await
+            .is_ok()
     }
 
     fn role_for(&self, email: &Email) -> Role {
@@ -164,6 +228,11 @@ impl Auth {
         ip.map(|ip| secrets::ip_key(&self.ip_salt, ip))
     }
 
+    /// Signs up without saying whether the address has an account: a valid request always
+    /// answers [`SignupOutcome::CheckEmail`] (or `Waitlisted`) after the same work (the password
+    /// is hashed either way). A new address gets an account that is not activated and a
+    /// confirmation link; a registered one gets a note saying someone tried, with sign-in and
+    /// reset links.
     #[tracing::instrument(skip_all)]
     pub async fn signup(
         &self,
@@ -182,13 +251,13 @@ impl Auth {
         let password = Password::parse(password, "password", &[email.as_str()])?;
         let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
         // The founders named in FOUNDER_EMAILS run the beta: the gate does not apply to them.
-        let gate = if self.role_for(&email) == Role::Founder {
+        let gate = if self.founder_emails.iter().any(|f| f == email.as_str()) {
             SignupMode::Open
         } else {
             self.signup_mode
         };
-        match (gate, invite) {
-            (SignupMode::Open, _) => {}
+        let waitlisted = match (gate, invite) {
+            (SignupMode::Open, _) => false,
             (SignupMode::Invite | SignupMode::Waitlist, Some(code)) => {
                 if !gate::invite_is_open(&self.db, code).await? {
                     return Err(AuthError::invalid(
@@ -196,6 +265,7 @@ impl Auth {
                         "This invite code is not valid or has been used.",
                     ));
                 }
+                false
             }
             (SignupMode::Invite, None) => {
                 return Err(AuthError::invalid(
@@ -203,15 +273,38 @@ impl Auth {
                     "Sign-up is by invitation: enter your invite code.",
                 ));
             }
-            (SignupMode::Waitlist, None) => {
-                gate::join_waitlist(&self.db, email.as_str()).await?;
-                self.announce_waitlist().await;
-                return Ok(SignupOutcome::Waitlisted);
-            }
-        }
+            (SignupMode::Waitlist, None) => true,
+        };
+        let answer = if waitlisted {
+            SignupOutcome::Waitlisted
+        } else {
+            SignupOutcome::CheckEmail
+        };
+        // Hashed whether or not the address is registered, so the answer takes as long.
         let hash = secrets::hash_password(password.expose().to_owned()).await?;
+        if let Some(existing) = users::by_email(&self.db, email.as_str()).await? {
+            self.signup_again(&existing, &hash).await?;
+            return Ok(answer);
+        }
+        if waitlisted {
+            gate::join_waitlist(&self.db, email.as_str(), &hash).await?;
+            self.announce_waitlist().await;
+            return Ok(answer);
+        }
         let mut tx = self.db.begin().await?;
-        let user = users::insert(&mut tx, email.as_str(), &hash, self.role_for(&email)).await?;
+        // Founders are ordinary users until their role is granted (see `login`).
+        let user = match users::insert(&mut tx, email.as_str(), &hash, Role::User).await {
+            Ok(user) => user,
+            Err(AuthError::EmailTaken) => {
+                // Signed up a moment ago by a concurrent request: the same as registered.
+                drop(tx);
+                if let Some(existing) = users::by_email(&self.db, email.as_str()).await? {
+                    self.signup_again(&existing, &hash).await?;
+                }
+                return Ok(answer);
+            }
+            Err(err) => return Err(err),
+        };
         if gate != SignupMode::Open
             && let Some(code) = invite
             && !gate::claim_invite(&mut tx, code, &user.id).await?
@@ -225,10 +318,33 @@ impl Auth {
         let source = attribution.label(used_invite);
         users::set_source(&mut tx, &user.id, &source).await?;
         tx.commit().await?;
-        tracing::info!(user_id = %user.id, %source, "signed up");
+        tracing::info!(user_id = %user.id, %source, "signed up; waiting for the confirmation link");
         self.announce_signup(&user.id, source, false, None);
         self.send_verification(&user).await?;
-        Ok(SignupOutcome::Created(self.start_session(&user).await?))
+        Ok(answer)
+    }
+
+    /// A sign-up for an address that has an account. Never activated: the newest password is
+    /// the one to activate and a fresh confirmation link goes out (older links end). Activated:
+    /// its owner hears that someone tried, with the ways in.
+    async fn signup_again(&self, user: &users::User, hash: &str) -> Result<(), AuthError> {
+        if !user.activated {
+            if self.may_email("confirm", &user.email).await {
+                users::replace_pending_password(&self.db, &user.id, hash).await?;
+                resets::drop_verifications(&self.db, &user.id).await?;
+                self.send_verification(user).await?;
+            }
+            return Ok(());
+        }
+        if self.may_email("signup-attempt", &user.email).await {
+            let note = mail::SignupAttempt {
+                sign_in_link: self.link("/login"),
+                reset_link: self.link("/forgot"),
+            };
+            self.queue_mail(&user.email, &note).await?;
+            tracing::info!(user_id = %user.id, "sign-up with a registered address: owner told");
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip_all)]
@@ -268,6 +384,16 @@ impl Auth {
         let Some(mut user) = user else {
             return Err(AuthError::InvalidCredentials);
         };
+        if !user.activated {
+            // The right password on an account whose address was never confirmed answers like a
+            // wrong one (an address is not proven by knowing the password chosen for it), and
+            // the confirmation link goes out again for its owner.
+            if self.may_email("confirm", &user.email).await {
+                resets::drop_verifications(&self.db, &user.id).await?;
+                self.send_verification(&user).await?;
+            }
+            return Err(AuthError::InvalidCredentials);
+        }
         if user.disabled {
             return Err(AuthError::AccountDisabled);
         }
@@ -280,23 +406,27 @@ impl Auth {
             .await?
             .is_some_and(|t| t.enabled == 1)
         {
-            let now = now_secs();
-            let claims = Claims {
-                iss: ISSUER.into(),
-                aud: MFA_AUDIENCE.into(),
-                sub: user.id.clone(),
-                exp: now + MFA_TTL_SECS,
-                iat: now,
-                jti: shared::ids::new_id(),
-                role: user.role,
-                sid: String::new(),
-                scopes: Vec::new(),
-            };
             return Ok(LoginOutcome::MfaRequired {
-                mfa_token: self.signer.sign(&claims)?,
+                mfa_token: self.mfa_token(&user)?,
             });
         }
         Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
+    }
+
+    fn mfa_token(&self, user: &users::User) -> Result<String, AuthError> {
+        let now = now_secs();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: MFA_AUDIENCE.into(),
+            sub: user.id.clone(),
+            exp: now + MFA_TTL_SECS,
+            iat: now,
+            jti: shared::ids::new_id(),
+            role: user.role,
+            sid: String::new(),
+            scopes: Vec::new(),
+        };
+        Ok(self.signer.sign(&claims)?)
     }
 
     /// Second step of a login with TOTP: the MFA token from the first step and a code (or a
@@ -325,6 +455,24 @@ impl Auth {
             return Err(AuthError::InvalidCode);
         }
         self.start_session(&user).await
+    }
+
+    /// Records the device of a successful sign-in; a device the account had not used before
+    /// (other than its very first) gets the owner a "new sign-in" email.
+    pub async fn note_sign_in(&self, user_id: &str, device: &Device) -> Result<(), AuthError> {
+        if devices::record(&self.db, user_id, &device.key()).await? != devices::Seen::New {
+            return Ok(());
+        }
+        let Some(user) = users::by_id(&self.db, user_id).await? else {
+            return Ok(());
+        };
+        let note = mail::NewSignIn {
+            device: device.describe(),
+            settings_link: self.link("/app/settings"),
+        };
+        self.queue_mail(&user.email, &note).await?;
+        tracing::info!(%user_id, "sign-in from a new device: owner told");
+        Ok(())
     }
 
     async fn start_session(&self, user: &users::User) -> Result<Tokens, AuthError> {
@@ -432,7 +580,14 @@ impl Auth {
         for family in sessions::revoke_others(&self.db, &user.id, Some(sid)).await? {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
-        Ok(())
+        self.tell_password_changed(&user.email).await
+    }
+
+    async fn tell_password_changed(&self, email: &str) -> Result<(), AuthError> {
+        let note = mail::PasswordChanged {
+            reset_link: self.link("/forgot"),
+        };
+        self.queue_mail(email, &note).await
     }
 
     pub async fn create_api_key(
@@ -507,6 +662,8 @@ impl Auth {
         let user = self
             .user_with_password(&principal.user_id, password, "password")
             .await?;
+        // Queued while the address is still known; the outbox row outlives the account.
+        self.queue_mail(&user.email, &mail::AccountDeleted).await?;
         let families = sessions::revoke_others(&self.db, &user.id, None).await?;
         users::delete(&self.db, &user.id).await?;
         for family in families {
@@ -687,14 +844,10 @@ impl Auth {
         };
         let token = random_token();
         resets::insert(&self.db, &user.id, &sha256_hex(&token)).await?;
-        let link = format!("{}/reset/{token}", self.public_base_url);
-        let body = format!(
-            "Someone asked to reset the password of your Scanpage account.\n\n\
-             Choose a new password within 30 minutes: {link}\n\n\
-             If it wasn't you, ignore this email; your password stays as it is."
-        );
-        self.queue_email(&user.email, "Reset your Scanpage password", body)
-            .await?;
+        let reset = mail::Reset {
+            link: self.link(&format!("/reset/{token}")),
+        };
+        self.queue_mail(&user.email, &reset).await?;
         // Never the link: it is as good as the password for 30 minutes.
         tracing::info!(user_id = %user.id, "password reset email queued");
         Ok(())
@@ -704,20 +857,45 @@ impl Auth {
     async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
         let token = random_token();
         resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
-        let link = format!("{}/verify/{token}", self.public_base_url);
-        let body = format!("Welcome to Scanpage! Confirm your email address: {link}");
-        self.queue_email(&user.email, "Confirm your email", body)
-            .await?;
+        let verify = mail::Verify {
+            link: self.link(&format!("/verify/{token}")),
+        };
+        self.queue_mail(&user.email, &verify).await?;
         tracing::info!(user_id = %user.id, "verification email queued");
         Ok(())
     }
 
+    /// Uses a confirmation link: verifies the address and activates the account.
     pub async fn verify_email(&self, token: &str) -> Result<(), AuthError> {
-        if resets::verify_email(&self.db, &sha256_hex(token)).await? {
-            Ok(())
-        } else {
-            Err(AuthError::InvalidToken)
+        match resets::verify_email(&self.db, &sha256_hex(token)).await? {
+            Some(_) => Ok(()),
+            None => Err(AuthError::InvalidToken),
         }
+    }
+
+    /// Uses a confirmation link and signs its owner in (the link went to the address, so
+    /// following it proves the address as a password would): the same answer as a login,
+    /// including the second step when two-factor is on.
+    pub async fn confirm(&self, token: &str) -> Result<LoginOutcome, AuthError> {
+        let user_id = resets::verify_email(&self.db, &sha256_hex(token))
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let user = users::by_id(&self.db, &user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if user.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
+        tracing::info!(user_id = %user.id, "email confirmed; account active");
+        if totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1)
+        {
+            return Ok(LoginOutcome::MfaRequired {
+                mfa_token: self.mfa_token(&user)?,
+            });
+        }
+        Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
     }
 
     pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {
@@ -741,10 +919,14 @@ impl Auth {
         }
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
         users::set_password(&self.db, &user.id, &hash).await?;
+        // The link went to the address: a never-confirmed account is confirmed by using it.
+        let mut conn = self.db.acquire().await?;
+        users::activate(&mut conn, &user.id).await?;
+        drop(conn);
         for family in sessions::revoke_others(&self.db, &user.id, None).await? {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
-        Ok(())
+        self.tell_password_changed(&user.email).await
     }
 }
 

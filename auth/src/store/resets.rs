@@ -84,9 +84,9 @@ pub async fn insert_verification(
     Ok(())
 }
 
-/// Uses a verification link (once): marks the user's email verified. False when the link is
-/// unknown, used or expired.
-pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, AuthError> {
+/// Uses a verification link (once): marks the user's email verified and the account activated.
+/// The user's id; `None` when the link is unknown, used or expired.
+pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
     let now = shared::ids::now_ms();
     let mut tx = pool.begin().await?;
     let row: Option<(String,)> = sqlx::query_as(
@@ -97,15 +97,25 @@ pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<bool, Auth
     .fetch_optional(&mut *tx)
     .await?;
     let Some((user_id,)) = row else {
-        return Ok(false);
+        return Ok(None);
     };
     sqlx::query(
-        "UPDATE auth_users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+        "UPDATE auth_users SET email_verified_at = COALESCE(email_verified_at, $1), \
+         activated_at = COALESCE(activated_at, $1) WHERE id = $2",
     )
     .bind(now)
     .bind(&user_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(user_id))
+}
+
+/// Ends every pending verification link of a user (a newer one replaces them).
+pub async fn drop_verifications(pool: &AnyPool, user_id: &str) -> Result<(), AuthError> {
+    sqlx::query("DELETE FROM auth_email_verifications WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
