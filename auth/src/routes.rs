@@ -135,7 +135,11 @@ fn device(headers: &HeaderMap, id: Option<String>, user_agent: Option<String>) -
 }
 
 /// Answers a login-shaped outcome; a finished sign-in has its device noted.
-async fn signed_in(auth: &Auth, outcome: LoginOutcome, device: &Device) -> Result<Response, AuthError> {
+async fn signed_in(
+    auth: &Auth,
+    outcome: LoginOutcome,
+    device: &Device,
+) -> Result<Response, AuthError> {
     Ok(match outcome {
         LoginOutcome::Tokens(tokens) => {
             auth.note_sign_in(&tokens.user.id, device).await?;

@@ -125,7 +125,12 @@ impl Device {
     }
 
     fn key(&self) -> String {
-        match self.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        match self
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
             Some(id) => sha256_hex(&format!("device:{id}")),
             None => sha256_hex(&format!("agent:{}", self.describe())),
         }

@@ -73,14 +73,17 @@ pub struct Approved {
 
 /// Approves a waitlisted email: issues an invite code for it (and forgets the kept password
 /// hash, which the caller now owns). None when not on the list.
-pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<Approved>, AuthError> {
+pub async fn approve(
+    pool: &AnyPool,
+    email: &str,
+    code: &str,
+) -> Result<Option<Approved>, AuthError> {
     let mut tx = pool.begin().await?;
-    let hash: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT password_hash FROM auth_waitlist WHERE email = $1 AND approved = 0",
-    )
-    .bind(email)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let hash: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT password_hash FROM auth_waitlist WHERE email = $1 AND approved = 0")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some((password_hash,)) = hash else {
         return Ok(None);
     };
