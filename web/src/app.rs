@@ -277,6 +277,10 @@ pub async fn assemble(
                     .and_then(|u| u.host_str().map(str::to_owned))
                     .unwrap_or_default(),
             ),
+            email_delivery: settings.email_delivery_on(),
+            outbox: databases
+                .get(&Service::Auth)
+                .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
         };
         // The insights route takes session cookies too: behind the same cross-site check.
         let insights = crate::insights::router(crate::insights::InsightsState {

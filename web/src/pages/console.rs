@@ -45,6 +45,7 @@ pub fn router() -> Router<WebState> {
         )
         .route("/admin/feedback", get(feedback))
         .merge(moderation::router())
+        .merge(outbox::router())
 }
 
 /// The signed-in founder, or the answer to give instead (login redirect, or a 404 page).
@@ -83,6 +84,7 @@ macro_rules! founder_or_return {
 }
 
 mod moderation;
+mod outbox;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {
