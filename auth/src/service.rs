@@ -402,11 +402,7 @@ impl Auth {
         if user.disabled {
             return Err(AuthError::AccountDisabled);
         }
-        let email = Email::parse(&user.email)?;
-        if self.role_for(&email) == Role::Founder && user.role != Role::Founder {
-            users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
-            user.role = Role::Founder;
-        }
+        self.grant_listed_founder(&mut user).await?;
         if totp::get(&self.db, &user.id)
             .await?
             .is_some_and(|t| t.enabled == 1)
@@ -416,6 +412,17 @@ impl Auth {
             });
         }
         Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
+    }
+
+    /// An address in FOUNDER_EMAILS gets the founder role when its owner signs in (sign-up
+    /// itself makes an ordinary user).
+    async fn grant_listed_founder(&self, user: &mut users::User) -> Result<(), AuthError> {
+        let email = Email::parse(&user.email)?;
+        if self.role_for(&email) == Role::Founder && user.role != Role::Founder {
+            users::set_role_by_email(&self.db, &user.email, Role::Founder).await?;
+            user.role = Role::Founder;
+        }
+        Ok(())
     }
 
     fn mfa_token(&self, user: &users::User) -> Result<String, AuthError> {
@@ -885,13 +892,15 @@ impl Auth {
         let user_id = resets::verify_email(&self.db, &sha256_hex(token))
             .await?
             .ok_or(AuthError::InvalidToken)?;
-        let user = users::by_id(&self.db, &user_id)
+        let mut user = users::by_id(&self.db, &user_id)
             .await?
             .ok_or(AuthError::InvalidToken)?;
         if user.disabled {
             return Err(AuthError::AccountDisabled);
         }
         tracing::info!(user_id = %user.id, "email confirmed; account active");
+        // Following the link is a sign-in: the same role rule as `login`.
+        self.grant_listed_founder(&mut user).await?;
         if totp::get(&self.db, &user.id)
             .await?
             .is_some_and(|t| t.enabled == 1)

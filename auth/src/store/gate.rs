@@ -79,17 +79,11 @@ pub async fn approve(
     code: &str,
 ) -> Result<Option<Approved>, AuthError> {
     let mut tx = pool.begin().await?;
-    let hash: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT password_hash FROM auth_waitlist WHERE email = $1 AND approved = 0")
-            .bind(email)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((password_hash,)) = hash else {
-        return Ok(None);
-    };
+    // Write first: on SQLite a transaction that reads and then writes cannot wait for another
+    // writer (the lock upgrade fails at once with "database is locked").
     let done = sqlx::query(
-        "UPDATE auth_waitlist SET approved = 1, rejected = 0, invite_code = $1, \
-         password_hash = NULL WHERE email = $2 AND approved = 0",
+        "UPDATE auth_waitlist SET approved = 1, rejected = 0, invite_code = $1 \
+         WHERE email = $2 AND approved = 0",
     )
     .bind(code)
     .bind(email)
@@ -98,6 +92,16 @@ pub async fn approve(
     if done.rows_affected() == 0 {
         return Ok(None);
     }
+    let (password_hash,): (Option<String>,) =
+        sqlx::query_as("SELECT password_hash FROM auth_waitlist WHERE email = $1")
+            .bind(email)
+            .fetch_one(&mut *tx)
+            .await?;
+    // The hash moves to the account the caller makes; the waitlist keeps no copy.
+    sqlx::query("UPDATE auth_waitlist SET password_hash = NULL WHERE email = $1")
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO auth_invites (code, created_at, label) VALUES ($1, $2, 'waitlist')")
         .bind(code)
         .bind(shared::ids::now_ms())
