@@ -80,6 +80,7 @@ async fn signup_does_not_tell_a_registered_address_from_a_new_one() {
         let app = app(db, &[]).await;
         app.signup("bob@example.com").await;
         // Was `409 email_taken`: an enumeration oracle.
+        let started = Instant::now();
         let dup = app
             .post(
                 "/api/v1/auth/signup",
@@ -87,6 +88,8 @@ async fn signup_does_not_tell_a_registered_address_from_a_new_one() {
                 json!({"email": "BOB@example.com", "password": "another sturdy passphrase"}),
             )
             .await;
+        let dup_time = started.elapsed();
+        let started = Instant::now();
         let fresh = app
             .post(
                 "/api/v1/auth/signup",
@@ -94,6 +97,13 @@ async fn signup_does_not_tell_a_registered_address_from_a_new_one() {
                 json!({"email": "newbie@example.com", "password": "another sturdy passphrase"}),
             )
             .await;
+        let fresh_time = started.elapsed();
+        // The password is hashed on both paths: no timing gap of an argon2 run.
+        let ratio = dup_time.as_secs_f64() / fresh_time.as_secs_f64();
+        assert!(
+            (0.25..4.0).contains(&ratio),
+            "timings differ: {dup_time:?} vs {fresh_time:?}"
+        );
         assert_eq!(dup.status, StatusCode::ACCEPTED, "{}", dup.json);
         assert_eq!((dup.status, &dup.json), (fresh.status, &fresh.json));
         assert_eq!(dup.json["status"], "check_email");
@@ -551,6 +561,42 @@ async fn an_unconfirmed_account_cannot_sign_in_and_its_link_comes_again() {
             .await;
         assert_eq!(reused.status, StatusCode::BAD_REQUEST);
         assert_eq!(reused.json["error"]["code"], "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_confirmation_link_is_a_json_error_and_activates_nothing() {
+    for db in databases("expired_confirmation").await {
+        let app = app(db, &[]).await;
+        let a = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "old@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+        let token = app
+            .link_in_mail("old@example.com", "/verify/")
+            .await
+            .unwrap();
+        // A week and a moment later.
+        sqlx::query("UPDATE auth_email_verifications SET expires_at = $1")
+            .bind(shared::ids::now_ms() - 1)
+            .execute(app.db.db.pool())
+            .await
+            .unwrap();
+        let late = app
+            .post("/api/v1/auth/verify", None, json!({"token": token}))
+            .await;
+        assert_eq!(late.status, StatusCode::BAD_REQUEST);
+        assert_eq!(late.json["error"]["code"], "invalid_token");
+        assert!(late.json["error"]["message"].is_string());
+        assert_eq!(
+            app.login("old@example.com", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED,
+            "still not active"
+        );
     }
 }
 
