@@ -329,15 +329,15 @@ impl Auth {
         Ok(answer)
     }
 
-    /// A sign-up for an address that has an account. Never activated: the newest password is
-    /// the one to activate and a fresh confirmation link goes out (older links end). Activated:
-    /// its owner hears that someone tried, with the ways in.
+    /// A sign-up for an address that has an account. Never activated: a fresh confirmation
+    /// link goes out carrying this sign-up's password, so whoever follows *that* link gets the
+    /// password typed with it — a stranger signing up the same address cannot set the password
+    /// the owner's own link activates. Activated: its owner hears that someone tried, with the
+    /// ways in.
     async fn signup_again(&self, user: &users::User, hash: &str) -> Result<(), AuthError> {
         if !user.activated {
             if self.may_email("confirm", &user.email).await {
-                users::replace_pending_password(&self.db, &user.id, hash).await?;
-                resets::drop_verifications(&self.db, &user.id).await?;
-                self.send_verification(user).await?;
+                self.send_verification_with(user, Some(hash)).await?;
             }
             return Ok(());
         }
@@ -867,8 +867,17 @@ impl Auth {
 
     /// Queues the "confirm your email" message through the email stand-in.
     async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
+        self.send_verification_with(user, None).await
+    }
+
+    /// [`Self::send_verification`] with the password hash its link sets on use.
+    async fn send_verification_with(
+        &self,
+        user: &users::User,
+        password_hash: Option<&str>,
+    ) -> Result<(), AuthError> {
         let token = random_token();
-        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
+        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token), password_hash).await?;
         let verify = mail::Verify {
             link: self.link(&format!("/verify/{token}")),
         };

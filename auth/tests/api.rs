@@ -565,6 +565,56 @@ async fn an_unconfirmed_account_cannot_sign_in_and_its_link_comes_again() {
 }
 
 #[tokio::test]
+async fn a_stranger_signing_up_a_pending_address_cannot_choose_the_owners_password() {
+    for db in databases("pending_resignup").await {
+        let app = app(db, &[]).await;
+        let signup = |password: &'static str| {
+            let app = &app;
+            async move {
+                app.post(
+                    "/api/v1/auth/signup",
+                    None,
+                    json!({"email": "own@example.com", "password": password}),
+                )
+                .await
+            }
+        };
+        assert_eq!(signup(PASSWORD).await.status, StatusCode::ACCEPTED);
+        let owners = app
+            .link_in_mail("own@example.com", "/verify/")
+            .await
+            .unwrap();
+        let stranger = "a stranger's sturdy passphrase";
+        assert_eq!(signup(stranger).await.status, StatusCode::ACCEPTED);
+        let strangers = app
+            .link_in_mail("own@example.com", "/verify/")
+            .await
+            .unwrap();
+        assert_ne!(owners, strangers);
+        // The owner follows the link that came with their own sign-up: their password.
+        let done = app
+            .post("/api/v1/auth/verify", None, json!({"token": owners}))
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.json);
+        assert_eq!(
+            app.login("own@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("own@example.com", stranger).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        // Once active, the other link's password is not taken any more.
+        app.post("/api/v1/auth/verify", None, json!({"token": strangers}))
+            .await;
+        assert_eq!(
+            app.login("own@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_expired_confirmation_link_is_a_json_error_and_activates_nothing() {
     for db in databases("expired_confirmation").await {
         let app = app(db, &[]).await;

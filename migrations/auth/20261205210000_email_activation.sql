@@ -4,6 +4,11 @@
 ALTER TABLE auth_users ADD COLUMN activated_at BIGINT;
 UPDATE auth_users SET activated_at = created_at;
 
+-- A second sign-up of a never-activated account sends a link carrying that sign-up's password
+-- hash: the link sets the password typed with it, so a stranger cannot choose the password the
+-- owner's own link activates.
+ALTER TABLE auth_email_verifications ADD COLUMN password_hash TEXT;
+
 -- The waitlist keeps the password chosen at sign-up (an argon2id PHC string, never the
 -- password), so approval can create the account and its owner signs in with that password.
 ALTER TABLE auth_waitlist ADD COLUMN password_hash TEXT;

@@ -104,25 +104,6 @@ pub async fn activate(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), Au
     Ok(())
 }
 
-/// A second sign-up for an account that was never activated: the newest password is the one
-/// its confirmation link will activate. Does nothing to an activated account.
-pub async fn replace_pending_password(
-    pool: &AnyPool,
-    id: &str,
-    hash: &str,
-) -> Result<bool, AuthError> {
-    let done = sqlx::query(
-        "UPDATE auth_users SET password_hash = $1, password_changed_at = $2 \
-         WHERE id = $3 AND activated_at IS NULL",
-    )
-    .bind(hash)
-    .bind(shared::ids::now_ms())
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<User>, AuthError> {
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM auth_users WHERE email = $1"
