@@ -62,6 +62,11 @@ class Server:
                 self.env.pop(key, None)
         self.proc = None
 
+    @property
+    def database_url(self):
+        """Where `loadgen setup` reads the sign-up's confirmation link (the email outbox)."""
+        return self.env.get("DATABASE_URL") or sqlite_url(self.env["SCANPAGE_DATA"])
+
     def start(self):
         logfile = open(os.path.join(WORK, f"{self.name}.log"), "ab")
         self.proc = subprocess.Popen([BINARY], env=self.env, stdout=logfile, stderr=logfile,
@@ -82,6 +87,10 @@ class Server:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.terminate()
+
+
+def sqlite_url(data_dir):
+    return f"sqlite://{os.path.join(data_dir, 'scanpage.db')}"
 
 
 def wait_ready(base, proc, name, seconds=60):

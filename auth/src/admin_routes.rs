@@ -117,7 +117,7 @@ struct EmailBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/admin/waitlist/approve", request_body = EmailBody,
-    responses((status = 200, description = "Approved; the invite code sent", body = Approved)))]
+    responses((status = 200, description = "Approved: the account is made with the password chosen at sign-up and its owner emailed a sign-in link (entries from before passwords were kept are emailed an invite link instead)", body = Approved)))]
 async fn approve(
     State(s): State<AuthState>,
     _: Founder,
@@ -152,17 +152,31 @@ async fn invites(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<Invi
 #[derive(Deserialize, ToSchema)]
 struct CreateInvites {
     #[schema(minimum = 1, maximum = 500)]
+    #[serde(default = "one")]
     count: usize,
     label: Option<String>,
+    /// Invite this person: one code, emailed to them with a sign-up link (`count` must be 1).
+    email: Option<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/admin/invites", request_body = CreateInvites,
-    responses((status = 201, description = "The new codes", body = InviteCodes)))]
+    responses((status = 201, description = "The new codes (with `email`: the one code sent to that address)", body = InviteCodes)))]
 async fn create_invites(
     State(s): State<AuthState>,
     _: Founder,
     Json(body): Json<CreateInvites>,
 ) -> Result<impl IntoResponse, AuthError> {
+    if let Some(email) = body.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        if body.count != 1 {
+            return Err(AuthError::invalid("count", "an emailed invite is one code"));
+        }
+        let code = s.auth.invite_by_email(email, body.label.as_deref()).await?;
+        return Ok((StatusCode::CREATED, Json(InviteCodes { codes: vec![code] })));
+    }
     let codes = s
         .auth
         .create_invites(body.count, body.label.as_deref())

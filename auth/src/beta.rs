@@ -9,6 +9,7 @@ use shared::identity::Role;
 
 use crate::domain::Email;
 use crate::error::AuthError;
+use crate::mail;
 use crate::secrets::{self, random_token};
 use crate::service::Auth;
 use crate::store::gate::{self, Invite, WaitlistEntry};
@@ -66,13 +67,63 @@ impl Auth {
         gate::waitlist(&self.db).await
     }
 
-    /// Approves a waitlisted email: issues an invite code for it. None when not pending.
+    /// Approves a waitlisted email. When the entry kept the password chosen at sign-up, the
+    /// account is created activated (the approval email goes to that address, so reading it
+    /// proves it) and its owner is emailed a sign-in link: they sign in with that password (or
+    /// reset it). Older entries without a password get an invite link instead. Returns the invite
+    /// code issued for the entry; None when it was not pending.
     pub async fn approve_waitlisted(&self, email: &str) -> Result<Option<String>, AuthError> {
         let email = Email::parse(email)?;
-        let code = gate::approve(&self.db, email.as_str(), &random_token()[..12]).await?;
-        if code.is_some() {
-            self.announce_waitlist().await;
+        let Some(approved) = gate::approve(&self.db, email.as_str(), &random_token()[..12]).await?
+        else {
+            return Ok(None);
+        };
+        self.announce_waitlist().await;
+        let registered = users::by_email(&self.db, email.as_str()).await?.is_some();
+        match approved.password_hash {
+            Some(hash) if !registered => {
+                let mut tx = self.db.begin().await?;
+                let user = users::insert(&mut tx, email.as_str(), &hash, Role::User).await?;
+                users::activate(&mut tx, &user.id).await?;
+                gate::claim_invite(&mut tx, &approved.code, &user.id).await?;
+                users::set_source(&mut tx, &user.id, "invite").await?;
+                tx.commit().await?;
+                self.announce_signup(&user.id, "invite".into(), false, None);
+                let note = mail::WaitlistApproved {
+                    sign_in_link: self.link("/login"),
+                    reset_link: self.link("/forgot"),
+                };
+                self.queue_mail(email.as_str(), &note).await?;
+                tracing::info!(user_id = %user.id, "waitlist approved: account created, owner told");
+            }
+            // Already has an account (joined through an invite meanwhile): nothing to create.
+            Some(_) => {}
+            None => self.send_invite(email.as_str(), &approved.code).await?,
         }
+        Ok(Some(approved.code))
+    }
+
+    async fn send_invite(&self, email: &str, code: &str) -> Result<(), AuthError> {
+        let invite = mail::Invite {
+            code: code.to_owned(),
+            link: self.link(&format!("/signup?invite={code}")),
+        };
+        self.queue_mail(email, &invite).await
+    }
+
+    /// Invites one person by email: a single-use code, sent to them with a sign-up link.
+    pub async fn invite_by_email(
+        &self,
+        email: &str,
+        label: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let email = Email::parse(email)?;
+        let code = self
+            .create_invites(1, label)
+            .await?
+            .pop()
+            .ok_or_else(|| AuthError::internal("no invite code made"))?;
+        self.send_invite(email.as_str(), &code).await?;
         Ok(code)
     }
 

@@ -32,8 +32,8 @@ struct TotpEnabled {
     recovery_codes: Vec<String>,
 }
 
-/// What signup, login and refresh answer. Exactly one of: a token pair, `waitlisted`, or
-/// `mfa_required` with its `mfa_token`.
+/// What signup, login, confirmation and refresh answer. Exactly one of: a token pair,
+/// `status` (`check_email` or `waitlisted`, from signup), or `mfa_required` with its `mfa_token`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SessionAnswer {
     pub access_token: Option<String>,
@@ -41,9 +41,19 @@ pub struct SessionAnswer {
     pub expires_in: Option<u64>,
     #[serde(default)]
     pub waitlisted: bool,
+    /// Signup's answer: `check_email` or `waitlisted`.
+    pub status: Option<String>,
     #[serde(default)]
     pub mfa_required: bool,
     pub mfa_token: Option<String>,
+}
+
+/// The device a person signs in from, as the web knows it: its long-lived device cookie and the
+/// browser's user agent. Never an address.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceHint {
+    pub id: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -138,7 +148,24 @@ impl AuthClient {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({"email": email, "password": password});
+        self.login_from(email, password, &DeviceHint::default())
+            .await
+    }
+
+    /// [`Self::login`] for someone on a device (the web's device cookie and the browser's user
+    /// agent), so auth can tell its owner about sign-ins from new devices.
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        device: &DeviceHint,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({
+            "email": email,
+            "password": password,
+            "device_id": device.id,
+            "user_agent": device.user_agent,
+        });
         self.inner
             .json(
                 Method::POST,
@@ -154,7 +181,22 @@ impl AuthClient {
         mfa_token: &str,
         code: &str,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({"mfa_token": mfa_token, "code": code});
+        self.login_mfa_from(mfa_token, code, &DeviceHint::default())
+            .await
+    }
+
+    pub async fn login_mfa_from(
+        &self,
+        mfa_token: &str,
+        code: &str,
+        device: &DeviceHint,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({
+            "mfa_token": mfa_token,
+            "code": code,
+            "device_id": device.id,
+            "user_agent": device.user_agent,
+        });
         self.inner
             .json(
                 Method::POST,
@@ -212,6 +254,28 @@ impl AuthClient {
             Some(body),
         )
         .await
+    }
+
+    /// Uses a sign-up's confirmation link: activates, verifies and signs in (tokens, or the
+    /// second step when two-factor is on).
+    pub async fn confirm(
+        &self,
+        token: &str,
+        device: &DeviceHint,
+    ) -> Result<SessionAnswer, ClientError> {
+        let body = serde_json::json!({
+            "token": token,
+            "device_id": device.id,
+            "user_agent": device.user_agent,
+        });
+        self.inner
+            .json(
+                Method::POST,
+                "/api/v1/auth/verify",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
     }
 
     pub async fn forgot_password(&self, email: &str) -> Result<(), ClientError> {

@@ -75,7 +75,8 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
-                "Wrong email or password.",
+                "Wrong email or password. Just signed up? Confirm your email address first, with \
+                 the link in the confirmation email.",
             ),
             AuthError::InvalidRefreshToken => ApiError::new(
                 StatusCode::UNAUTHORIZED,

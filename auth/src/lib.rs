@@ -7,6 +7,7 @@ pub mod client;
 pub mod domain;
 pub mod error;
 pub mod limits;
+pub mod mail;
 pub mod routes;
 pub mod secrets;
 pub mod service;

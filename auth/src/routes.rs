@@ -18,7 +18,9 @@ use utoipa_axum::routes;
 
 use crate::domain::Attribution;
 use crate::error::AuthError;
-use crate::service::{Auth, LoginOutcome, SessionView, SignupOutcome, Tokens, TotpSetup, UserView};
+use crate::service::{
+    Auth, Device, LoginOutcome, SessionView, SignupOutcome, Tokens, TotpSetup, UserView,
+};
 use crate::store::api_keys::ApiKey;
 
 #[derive(Clone)]
@@ -52,6 +54,7 @@ fn api() -> OpenApiRouter<AuthState> {
         .routes(routes!(reset_password).layer(small()))
         .routes(routes!(reset_token_status))
         .routes(routes!(verify_email).layer(small()))
+        .routes(routes!(confirm).layer(small()))
         .routes(routes!(create_api_key, list_api_keys))
         .routes(routes!(delete_api_key))
         .routes(routes!(totp_setup, totp_pending))
@@ -87,8 +90,12 @@ struct SignupBody {
 
 #[utoipa::path(post, path = "/api/v1/auth/signup", security(()), request_body = SignupBody,
     responses(
-        (status = 201, description = "The account and its first tokens", body = Tokens),
-        (status = 202, description = "Waitlisted (`SIGNUP_MODE=waitlist`)", body = Waitlisted),
+        (status = 202, description = "`status: check_email`: the same answer whether or not the \
+            address has an account (no enumeration). A new account is not active until the link \
+            in the email (`{PUBLIC_BASE_URL}/verify/{token}`, or `POST /api/v1/auth/verify`) is \
+            used; a registered address is told by email that someone tried. With \
+            `SIGNUP_MODE=waitlist` and no invite code: `status: waitlisted` for every address.",
+            body = SignupAnswer),
     ))]
 async fn signup(
     State(s): State<AuthState>,
@@ -105,16 +112,51 @@ async fn signup(
             ip,
         )
         .await?;
+    let answer = match outcome {
+        SignupOutcome::CheckEmail => SignupAnswer {
+            status: "check_email",
+            waitlisted: false,
+            message: "Check your email: follow the link in it to activate your account and sign in.",
+        },
+        SignupOutcome::Waitlisted => SignupAnswer {
+            status: "waitlisted",
+            waitlisted: true,
+            message: "You're on the waitlist; we'll email you when your account is ready.",
+        },
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// The device a sign-in came from: the caller's identifier if it sends one (the web sends its
+/// long-lived device cookie), and the user agent it names or the request's own.
+fn device(headers: &HeaderMap, id: Option<String>, user_agent: Option<String>) -> Device {
+    Device {
+        id,
+        user_agent: user_agent.or_else(|| {
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        }),
+    }
+}
+
+/// Answers a login-shaped outcome; a finished sign-in has its device noted.
+async fn signed_in(
+    auth: &Auth,
+    outcome: LoginOutcome,
+    device: &Device,
+) -> Result<Response, AuthError> {
     Ok(match outcome {
-        SignupOutcome::Created(tokens) => (StatusCode::CREATED, Json(tokens)).into_response(),
-        SignupOutcome::Waitlisted => (
-            StatusCode::ACCEPTED,
-            Json(Waitlisted {
-                waitlisted: true,
-                message: "You're on the waitlist; we'll email you an invite.",
-            }),
-        )
-            .into_response(),
+        LoginOutcome::Tokens(tokens) => {
+            auth.note_sign_in(&tokens.user.id, device).await?;
+            Json(tokens).into_response()
+        }
+        LoginOutcome::MfaRequired { mfa_token } => Json(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        })
+        .into_response(),
     })
 }
 
@@ -122,6 +164,11 @@ async fn signup(
 struct LoginBody {
     email: String,
     password: String,
+    /// A long-lived random identifier of the caller's device (the web's device cookie), so a
+    /// sign-in from a new device can be mailed about. Optional.
+    device_id: Option<String>,
+    /// The user agent to describe the device by, when the caller signs in on someone's behalf.
+    user_agent: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", security(()), request_body = LoginBody,
@@ -135,24 +182,20 @@ async fn login(
     headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, AuthError> {
+    let device = device(&headers, body.device_id, body.user_agent);
     let outcome = s
         .auth
         .login(&body.email, &body.password, ip, user_agent(&headers))
         .await?;
-    Ok(match outcome {
-        LoginOutcome::Tokens(tokens) => Json(tokens).into_response(),
-        LoginOutcome::MfaRequired { mfa_token } => Json(MfaRequired {
-            mfa_required: true,
-            mfa_token,
-        })
-        .into_response(),
-    })
+    signed_in(&s.auth, outcome, &device).await
 }
 
 #[derive(Deserialize, ToSchema)]
 struct MfaBody {
     mfa_token: String,
     code: String,
+    device_id: Option<String>,
+    user_agent: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login/mfa", security(()), request_body = MfaBody,
@@ -163,11 +206,12 @@ async fn login_mfa(
     headers: HeaderMap,
     Json(body): Json<MfaBody>,
 ) -> Result<Response, AuthError> {
+    let device = device(&headers, body.device_id, body.user_agent);
     let tokens = s
         .auth
         .login_mfa(&body.mfa_token, &body.code, ip, user_agent(&headers))
         .await?;
-    Ok(Json(tokens).into_response())
+    signed_in(&s.auth, LoginOutcome::Tokens(tokens), &device).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -280,13 +324,36 @@ struct TokenBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", security(()), request_body = TokenBody,
-    responses((status = 204, description = "The address is verified")))]
+    responses((status = 204, description = "The address is verified (and the account activated); see `/api/v1/auth/verify` to be signed in too")))]
 async fn verify_email(
     State(s): State<AuthState>,
     Json(body): Json<TokenBody>,
 ) -> Result<StatusCode, AuthError> {
     s.auth.verify_email(&body.token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ConfirmBody {
+    /// The token from the confirmation link `{PUBLIC_BASE_URL}/verify/{token}`.
+    token: String,
+    device_id: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// Uses the confirmation link of a sign-up: activates the account, verifies the address and
+/// signs in. A used or expired link is `400 invalid_token`.
+#[utoipa::path(post, path = "/api/v1/auth/verify", security(()), request_body = ConfirmBody,
+    responses((status = 200, description = "Tokens, as a login answers (or `mfa_required`)",
+        body = inline(LoginAnswer))))]
+async fn confirm(
+    State(s): State<AuthState>,
+    headers: HeaderMap,
+    Json(body): Json<ConfirmBody>,
+) -> Result<Response, AuthError> {
+    let device = device(&headers, body.device_id, body.user_agent);
+    let outcome = s.auth.confirm(&body.token).await?;
+    signed_in(&s.auth, outcome, &device).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -511,9 +578,11 @@ enum LoginAnswer {
     MfaRequired(MfaRequired),
 }
 
-/// `signup` when `SIGNUP_MODE=waitlist`: no account yet.
+/// What a valid `signup` answers, the same for every address of one mode.
 #[derive(Serialize, ToSchema)]
-struct Waitlisted {
+struct SignupAnswer {
+    /// `check_email`, or `waitlisted` (`SIGNUP_MODE=waitlist` without an invite code).
+    status: &'static str,
     waitlisted: bool,
     message: &'static str,
 }

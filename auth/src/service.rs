@@ -18,8 +18,9 @@ use sqlx::AnyPool;
 use crate::domain::{Attribution, Email, Password};
 use crate::error::AuthError;
 use crate::limits::{self, Limiter};
+use crate::mail::{self, Mail};
 use crate::secrets::{self, random_token, sha256_hex};
-use crate::store::{api_keys, gate, resets, sessions, totp, users};
+use crate::store::{api_keys, devices, gate, resets, sessions, totp, users};
 
 mod guard;
 mod settings;
@@ -89,9 +90,66 @@ pub struct Tokens {
     pub expires_in: u64,
 }
 
+/// What a valid sign-up answers. Deliberately the same whether or not the address already has
+/// an account: what happened next goes to the address by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignupOutcome {
-    Created(Tokens),
+    /// Follow the link in the email (a new account's confirmation, or a note to the owner of an
+    /// existing one).
+    CheckEmail,
+    /// `SIGNUP_MODE=waitlist` without an invite code.
     Waitlisted,
+}
+
+/// Where a sign-in comes from, to tell the owner about sign-ins from devices not seen before.
+/// Never an address: a random identifier the web keeps in a long-lived cookie, and the user
+/// agent (used for the description, and as the device when there is no identifier).
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub id: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Device {
+    /// "Firefox on Linux": the browser and system families only, so the hash of it (when there
+    /// is no identifier) groups one person's updates together.
+    pub fn describe(&self) -> String {
+        let ua = self.user_agent.as_deref().unwrap_or_default();
+        let browser = [
+            ("Edg/", "Edge"),
+            ("Firefox/", "Firefox"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map_or("An app", |(_, name)| name);
+        let system = [
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("iPad", "iOS"),
+            ("Windows", "Windows"),
+            ("Mac OS X", "macOS"),
+            ("Linux", "Linux"),
+        ]
+        .iter()
+        .find(|(needle, _)| ua.contains(needle))
+        .map_or("an unknown system", |(_, name)| name);
+        format!("{browser} on {system}")
+    }
+
+    fn key(&self) -> String {
+        match self
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
+            Some(id) => sha256_hex(&format!("device:{id}")),
+            None => sha256_hex(&format!("agent:{}", self.describe())),
+        }
+    }
 }
 
 pub enum LoginOutcome {
@@ -167,23 +225,42 @@ impl Auth {
             to: to.to_owned(),
             subject: subject.to_owned(),
             body,
+            html: None,
         };
         self.email.queue(&message).await?;
         Ok(())
     }
 
-    fn role_for(&self, email: &Email) -> Role {
-        if self.founder_emails.iter().any(|f| f == email.as_str()) {
-            Role::Founder
-        } else {
-            Role::User
-        }
+    pub(crate) async fn queue_mail(&self, to: &str, mail: &impl Mail) -> Result<(), AuthError> {
+        let message: Message = mail.to_message(to)?;
+        self.email.queue(&message).await?;
+        Ok(())
+    }
+
+    /// A link into the web app (`/login`, `/forgot`, …) for emails.
+    pub(crate) fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_base_url)
+    }
+
+    /// A few emails per hour per address and kind, so the public forms cannot flood an inbox.
+    /// Over the limit the caller's answer stays the same; the email is just not sent.
+    async fn may_email(&self, kind: &str, email: &str) -> bool {
+        let key = format!("{kind}:{}", sha256_hex(email));
+        self.limiter
+            .hit(&key, limits::RESET_PER_ACCOUNT)
+            .await
+            .is_ok()
     }
 
     fn ip_key(&self, ip: Option<IpAddr>) -> Option<String> {
         ip.map(|ip| secrets::ip_key(&self.ip_salt, ip))
     }
 
+    /// Signs up without saying whether the address has an account: a valid request always
+    /// answers [`SignupOutcome::CheckEmail`] (or `Waitlisted`) after the same work (the password
+    /// is hashed either way). A new address gets an account that is not activated and a
+    /// confirmation link; a registered one gets a note saying someone tried, with sign-in and
+    /// reset links.
     #[tracing::instrument(skip_all)]
     pub async fn signup(
         &self,
@@ -202,13 +279,13 @@ impl Auth {
         let password = Password::parse(password, "password", &[email.as_str()])?;
         let invite = invite_code.map(str::trim).filter(|c| !c.is_empty());
         // The founders named in FOUNDER_EMAILS run the beta: the gate does not apply to them.
-        let gate = if self.role_for(&email) == Role::Founder {
+        let gate = if self.founder_emails.iter().any(|f| f == email.as_str()) {
             SignupMode::Open
         } else {
             self.signup_mode
         };
-        match (gate, invite) {
-            (SignupMode::Open, _) => {}
+        let waitlisted = match (gate, invite) {
+            (SignupMode::Open, _) => false,
             (SignupMode::Invite | SignupMode::Waitlist, Some(code)) => {
                 if !gate::invite_is_open(&self.db, code).await? {
                     return Err(AuthError::invalid(
@@ -216,6 +293,7 @@ impl Auth {
                         "This invite code is not valid or has been used.",
                     ));
                 }
+                false
             }
             (SignupMode::Invite, None) => {
                 return Err(AuthError::invalid(
@@ -223,17 +301,39 @@ impl Auth {
                     "Sign-up is by invitation: enter your invite code.",
                 ));
             }
-            (SignupMode::Waitlist, None) => {
-                gate::join_waitlist(&self.db, email.as_str()).await?;
-                self.announce_waitlist().await;
-                return Ok(SignupOutcome::Waitlisted);
-            }
-        }
+            (SignupMode::Waitlist, None) => true,
+        };
+        let answer = if waitlisted {
+            SignupOutcome::Waitlisted
+        } else {
+            SignupOutcome::CheckEmail
+        };
+        // Hashed whether or not the address is registered, so the answer takes as long.
         let hash = secrets::hash_password(password.expose().to_owned()).await?;
+        if let Some(existing) = users::by_email(&self.db, email.as_str()).await? {
+            self.signup_again(&existing, &hash).await?;
+            return Ok(answer);
+        }
+        if waitlisted {
+            gate::join_waitlist(&self.db, email.as_str(), &hash).await?;
+            self.announce_waitlist().await;
+            return Ok(answer);
+        }
         let mut tx = self.db.begin().await?;
         // Never the founder role here: that waits for the address to be verified
         // (`founder_role_if_verified`), or whoever registers it first would own the console.
-        let user = users::insert(&mut tx, email.as_str(), &hash, Role::User).await?;
+        let user = match users::insert(&mut tx, email.as_str(), &hash, Role::User).await {
+            Ok(user) => user,
+            Err(AuthError::EmailTaken) => {
+                // Signed up a moment ago by a concurrent request: the same as registered.
+                drop(tx);
+                if let Some(existing) = users::by_email(&self.db, email.as_str()).await? {
+                    self.signup_again(&existing, &hash).await?;
+                }
+                return Ok(answer);
+            }
+            Err(err) => return Err(err),
+        };
         if gate != SignupMode::Open
             && let Some(code) = invite
             && !gate::claim_invite(&mut tx, code, &user.id).await?
@@ -247,10 +347,33 @@ impl Auth {
         let source = attribution.label(used_invite);
         users::set_source(&mut tx, &user.id, &source).await?;
         tx.commit().await?;
-        tracing::info!(user_id = %user.id, %source, "signed up");
+        tracing::info!(user_id = %user.id, %source, "signed up; waiting for the confirmation link");
         self.announce_signup(&user.id, source, false, None);
         self.send_verification(&user).await?;
-        Ok(SignupOutcome::Created(self.start_session(&user).await?))
+        Ok(answer)
+    }
+
+    /// A sign-up for an address that has an account. Never activated: a fresh confirmation
+    /// link goes out carrying this sign-up's password, so whoever follows *that* link gets the
+    /// password typed with it — a stranger signing up the same address cannot set the password
+    /// the owner's own link activates. Activated: its owner hears that someone tried, with the
+    /// ways in.
+    async fn signup_again(&self, user: &users::User, hash: &str) -> Result<(), AuthError> {
+        if !user.activated {
+            if self.may_email("confirm", &user.email).await {
+                self.send_verification_with(user, Some(hash)).await?;
+            }
+            return Ok(());
+        }
+        if self.may_email("signup-attempt", &user.email).await {
+            let note = mail::SignupAttempt {
+                sign_in_link: self.link("/login"),
+                reset_link: self.link("/forgot"),
+            };
+            self.queue_mail(&user.email, &note).await?;
+            tracing::info!(user_id = %user.id, "sign-up with a registered address: owner told");
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip_all)]
@@ -280,6 +403,16 @@ impl Auth {
         let Some(mut user) = user else {
             return Err(AuthError::InvalidCredentials);
         };
+        if !user.activated {
+            // The right password on an account whose address was never confirmed answers like a
+            // wrong one (an address is not proven by knowing the password chosen for it), and
+            // the confirmation link goes out again for its owner.
+            if self.may_email("confirm", &user.email).await {
+                resets::drop_verifications(&self.db, &user.id).await?;
+                self.send_verification(&user).await?;
+            }
+            return Err(AuthError::InvalidCredentials);
+        }
         self.good_guess(&guess).await?;
         if user.disabled {
             return Err(AuthError::AccountDisabled);
@@ -289,26 +422,30 @@ impl Auth {
             .await?
             .is_some_and(|t| t.enabled == 1)
         {
-            let now = now_secs();
-            let claims = Claims {
-                iss: ISSUER.into(),
-                aud: MFA_AUDIENCE.into(),
-                sub: user.id.clone(),
-                exp: now + MFA_TTL_SECS,
-                iat: now,
-                jti: shared::ids::new_id(),
-                role: user.role,
-                sid: String::new(),
-                scopes: Vec::new(),
-            };
             return Ok(LoginOutcome::MfaRequired {
-                mfa_token: self.signer.sign(&claims)?,
+                mfa_token: self.mfa_token(&user)?,
             });
         }
         Ok(LoginOutcome::Tokens(
             self.start_session_on(&user, user_agent.map(device_label))
                 .await?,
         ))
+    }
+
+    fn mfa_token(&self, user: &users::User) -> Result<String, AuthError> {
+        let now = now_secs();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: MFA_AUDIENCE.into(),
+            sub: user.id.clone(),
+            exp: now + MFA_TTL_SECS,
+            iat: now,
+            jti: shared::ids::new_id(),
+            role: user.role,
+            sid: String::new(),
+            scopes: Vec::new(),
+        };
+        Ok(self.signer.sign(&claims)?)
     }
 
     /// Second step of a login with TOTP: the MFA token from the first step and a code (or a
@@ -335,6 +472,24 @@ impl Auth {
         self.guarded_second_factor(&user.id, code, ip).await?;
         self.start_session_on(&user, user_agent.map(device_label))
             .await
+    }
+
+    /// Records the device of a successful sign-in; a device the account had not used before
+    /// (other than its very first) gets the owner a "new sign-in" email.
+    pub async fn note_sign_in(&self, user_id: &str, device: &Device) -> Result<(), AuthError> {
+        if devices::record(&self.db, user_id, &device.key()).await? != devices::Seen::New {
+            return Ok(());
+        }
+        let Some(user) = users::by_id(&self.db, user_id).await? else {
+            return Ok(());
+        };
+        let note = mail::NewSignIn {
+            device: device.describe(),
+            settings_link: self.link("/app/settings"),
+        };
+        self.queue_mail(&user.email, &note).await?;
+        tracing::info!(%user_id, "sign-in from a new device: owner told");
+        Ok(())
     }
 
     async fn start_session(&self, user: &users::User) -> Result<Tokens, AuthError> {
@@ -456,7 +611,8 @@ impl Auth {
         let new = Password::parse(new, "new_password", &[user.email.as_str()])?;
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
         self.set_password_everywhere(&user.id, &hash, Some(sid))
-            .await
+            .await?;
+        self.tell_password_changed(&user.email).await
     }
 
     /// A new password takes effect everywhere: every session but `keep` ends, and every
@@ -473,6 +629,13 @@ impl Auth {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         Ok(())
+    }
+
+    async fn tell_password_changed(&self, email: &str) -> Result<(), AuthError> {
+        let note = mail::PasswordChanged {
+            reset_link: self.link("/forgot"),
+        };
+        self.queue_mail(email, &note).await
     }
 
     pub async fn create_api_key(
@@ -561,6 +724,8 @@ impl Auth {
         let user = self
             .user_with_password(&principal.user_id, password, "password")
             .await?;
+        // Queued while the address is still known; the outbox row outlives the account.
+        self.queue_mail(&user.email, &mail::AccountDeleted).await?;
         let families = sessions::revoke_others(&self.db, &user.id, None).await?;
         users::delete(&self.db, &user.id).await?;
         for family in families {
@@ -777,14 +942,10 @@ impl Auth {
         };
         let token = random_token();
         resets::insert(&self.db, &user.id, &sha256_hex(&token)).await?;
-        let link = format!("{}/reset/{token}", self.public_base_url);
-        let body = format!(
-            "Someone asked to reset the password of your Scanpage account.\n\n\
-             Choose a new password within 30 minutes: {link}\n\n\
-             If it wasn't you, ignore this email; your password stays as it is."
-        );
-        self.queue_email(&user.email, "Reset your Scanpage password", body)
-            .await?;
+        let reset = mail::Reset {
+            link: self.link(&format!("/reset/{token}")),
+        };
+        self.queue_mail(&user.email, &reset).await?;
         // Never the link: it is as good as the password for 30 minutes.
         tracing::info!(user_id = %user.id, "password reset email queued");
         Ok(())
@@ -792,16 +953,26 @@ impl Auth {
 
     /// Queues the "confirm your email" message through the email stand-in.
     async fn send_verification(&self, user: &users::User) -> Result<(), AuthError> {
+        self.send_verification_with(user, None).await
+    }
+
+    /// [`Self::send_verification`] with the password hash its link sets on use.
+    async fn send_verification_with(
+        &self,
+        user: &users::User,
+        password_hash: Option<&str>,
+    ) -> Result<(), AuthError> {
         let token = random_token();
-        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token)).await?;
-        let link = format!("{}/verify/{token}", self.public_base_url);
-        let body = format!("Welcome to Scanpage! Confirm your email address: {link}");
-        self.queue_email(&user.email, "Confirm your email", body)
-            .await?;
+        resets::insert_verification(&self.db, &user.id, &sha256_hex(&token), password_hash).await?;
+        let verify = mail::Verify {
+            link: self.link(&format!("/verify/{token}")),
+        };
+        self.queue_mail(&user.email, &verify).await?;
         tracing::info!(user_id = %user.id, "verification email queued");
         Ok(())
     }
 
+    /// Uses a confirmation link: verifies the address and activates the account.
     pub async fn verify_email(&self, token: &str) -> Result<(), AuthError> {
         let user_id = resets::verify_email(&self.db, &sha256_hex(token))
             .await?
@@ -810,6 +981,33 @@ impl Auth {
             self.founder_role_if_verified(&mut user).await?;
         }
         Ok(())
+    }
+
+    /// Uses a confirmation link and signs its owner in (the link went to the address, so
+    /// following it proves the address as a password would): the same answer as a login,
+    /// including the second step when two-factor is on.
+    pub async fn confirm(&self, token: &str) -> Result<LoginOutcome, AuthError> {
+        let user_id = resets::verify_email(&self.db, &sha256_hex(token))
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let mut user = users::by_id(&self.db, &user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if user.disabled {
+            return Err(AuthError::AccountDisabled);
+        }
+        tracing::info!(user_id = %user.id, "email confirmed; account active");
+        // Following the link is a sign-in: the same role rule as `login`.
+        self.founder_role_if_verified(&mut user).await?;
+        if totp::get(&self.db, &user.id)
+            .await?
+            .is_some_and(|t| t.enabled == 1)
+        {
+            return Ok(LoginOutcome::MfaRequired {
+                mfa_token: self.mfa_token(&user)?,
+            });
+        }
+        Ok(LoginOutcome::Tokens(self.start_session(&user).await?))
     }
 
     pub async fn reset_token_is_usable(&self, token: &str) -> Result<bool, AuthError> {
@@ -832,7 +1030,12 @@ impl Auth {
             return Err(AuthError::InvalidToken);
         }
         let hash = secrets::hash_password(new.expose().to_owned()).await?;
+        // The link went to the address: a never-confirmed account is confirmed by using it.
+        let mut conn = self.db.acquire().await?;
+        users::activate(&mut conn, &user.id).await?;
+        drop(conn);
         self.set_password_everywhere(&user.id, &hash, None).await?;
+        self.tell_password_changed(&user.email).await?;
         // The reset proved the mailbox: the owner starts with a clean slate even if a
         // distributed attack had filled the account's ceiling.
         self.clear_password_guesses(&user.email).await

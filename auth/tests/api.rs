@@ -75,19 +75,66 @@ async fn signup_login_refresh_logout_me_round_trip() {
 }
 
 #[tokio::test]
-async fn duplicate_email_is_409_and_bad_input_names_the_field() {
+async fn signup_does_not_tell_a_registered_address_from_a_new_one() {
     for db in databases("duplicate_email").await {
         let app = app(db, &[]).await;
         app.signup("bob@example.com").await;
+        // Was `409 email_taken`: an enumeration oracle.
+        let started = Instant::now();
         let dup = app
             .post(
                 "/api/v1/auth/signup",
                 None,
-                json!({"email": "BOB@example.com", "password": PASSWORD}),
+                json!({"email": "BOB@example.com", "password": "another sturdy passphrase"}),
             )
             .await;
-        assert_eq!(dup.status, StatusCode::CONFLICT);
-        assert_eq!(dup.json["error"]["code"], "email_taken");
+        let dup_time = started.elapsed();
+        let started = Instant::now();
+        let fresh = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "newbie@example.com", "password": "another sturdy passphrase"}),
+            )
+            .await;
+        let fresh_time = started.elapsed();
+        // The password is hashed on both paths: no timing gap of an argon2 run.
+        let ratio = dup_time.as_secs_f64() / fresh_time.as_secs_f64();
+        assert!(
+            (0.25..4.0).contains(&ratio),
+            "timings differ: {dup_time:?} vs {fresh_time:?}"
+        );
+        assert_eq!(dup.status, StatusCode::ACCEPTED, "{}", dup.json);
+        assert_eq!((dup.status, &dup.json), (fresh.status, &fresh.json));
+        assert_eq!(dup.json["status"], "check_email");
+        // What happened goes by email: the owner hears someone tried (sign-in and reset links)…
+        let bob = app.mails("bob@example.com").await;
+        let (subject, text, html) = bob.last().unwrap();
+        assert!(subject.contains("tried to sign up"), "{subject}");
+        assert!(text.contains("http://localhost:3000/login"), "{text}");
+        assert!(text.contains("http://localhost:3000/forgot"), "{text}");
+        assert!(
+            html.as_deref()
+                .unwrap()
+                .contains("href=\"http://localhost:3000/login\"")
+        );
+        // …and the existing password still works; the new one does not.
+        assert_eq!(
+            app.login("bob@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("bob@example.com", "another sturdy passphrase")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        // The new address gets a confirmation link instead.
+        assert!(
+            app.link_in_mail("newbie@example.com", "/verify/")
+                .await
+                .is_some()
+        );
 
         for (email, password, field) in [
             ("carol@example.com", "password1", "password"),
@@ -441,7 +488,8 @@ async fn invite_mode_needs_an_unused_code() {
                 json!({"email": "jo@example.com", "password": PASSWORD, "invite_code": codes[0]}),
             )
             .await;
-        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.json);
+        assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.json);
+        app.confirm("jo@example.com").await;
         let reused = app
             .post(
                 "/api/v1/auth/signup",
@@ -455,7 +503,7 @@ async fn invite_mode_needs_an_unused_code() {
 }
 
 #[tokio::test]
-async fn waitlist_mode_queues_then_approval_lets_in() {
+async fn waitlist_mode_queues_then_approval_emails_and_the_chosen_password_signs_in() {
     for db in databases("waitlist_mode").await {
         let app = app(db, &["--signup-mode", "waitlist"]).await;
         let queued = app
@@ -467,25 +515,273 @@ async fn waitlist_mode_queues_then_approval_lets_in() {
             .await;
         assert_eq!(queued.status, StatusCode::ACCEPTED);
         assert_eq!(queued.json["waitlisted"], true);
+        assert_eq!(queued.json["status"], "waitlisted");
         assert_eq!(
             app.login("lee@example.com", PASSWORD).await.status,
             StatusCode::UNAUTHORIZED
         );
 
         let auth = auth::service(&app.ctx).unwrap();
-        let code = auth
-            .approve_waitlisted("lee@example.com")
+        auth.approve_waitlisted("lee@example.com")
             .await
             .unwrap()
             .unwrap();
+        // Approval emails the person a way in…
+        let mails = app.mails("lee@example.com").await;
+        let (subject, text, _) = mails.last().expect("the approval email");
+        assert!(subject.contains("account is ready"), "{subject}");
+        assert!(text.contains("http://localhost:3000/login"), "{text}");
+        // …and the password chosen when joining the waitlist signs in (it used to fail with
+        // "Wrong email or password": the password was not kept).
+        let login = app.login("lee@example.com", PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.json);
+        assert_eq!(login.json["user"]["email_verified"], true);
+        // A registered address in waitlist mode answers exactly like a new one.
+        let again = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "lee@example.com", "password": PASSWORD}),
+            )
+            .await;
+        let other = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "mia@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!((again.status, &again.json), (other.status, &other.json));
+    }
+}
+
+#[tokio::test]
+async fn an_unconfirmed_account_cannot_sign_in_and_its_link_comes_again() {
+    for db in databases("unconfirmed_login").await {
+        let app = app(db, &[]).await;
+        let a = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "una@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+        let first = app
+            .link_in_mail("una@example.com", "/verify/")
+            .await
+            .unwrap();
+        let right = app.login("una@example.com", PASSWORD).await;
+        let wrong = app
+            .login("una@example.com", "not the password at all")
+            .await;
+        assert_eq!(right.status, StatusCode::UNAUTHORIZED);
+        assert_eq!((right.status, &right.json), (wrong.status, &wrong.json));
+        assert!(
+            right.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Confirm your email"),
+            "{}",
+            right.json
+        );
+        // The right password re-sent the link (a new one; the old one ended).
+        let second = app
+            .link_in_mail("una@example.com", "/verify/")
+            .await
+            .unwrap();
+        assert_ne!(first, second);
+        let old = app
+            .post("/api/v1/auth/verify", None, json!({"token": first}))
+            .await;
+        assert_eq!(old.status, StatusCode::BAD_REQUEST);
+        assert_eq!(old.json["error"]["code"], "invalid_token");
+        let tokens = app.confirm("una@example.com").await;
+        assert_eq!(tokens["user"]["email_verified"], true);
+        assert_eq!(
+            app.login("una@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        // Reused: a JSON error, not a second session.
+        let reused = app
+            .post("/api/v1/auth/verify", None, json!({"token": second}))
+            .await;
+        assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reused.json["error"]["code"], "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_signing_up_a_pending_address_cannot_choose_the_owners_password() {
+    for db in databases("pending_resignup").await {
+        let app = app(db, &[]).await;
+        let signup = |password: &'static str| {
+            let app = &app;
+            async move {
+                app.post(
+                    "/api/v1/auth/signup",
+                    None,
+                    json!({"email": "own@example.com", "password": password}),
+                )
+                .await
+            }
+        };
+        assert_eq!(signup(PASSWORD).await.status, StatusCode::ACCEPTED);
+        let owners = app
+            .link_in_mail("own@example.com", "/verify/")
+            .await
+            .unwrap();
+        let stranger = "a stranger's sturdy passphrase";
+        assert_eq!(signup(stranger).await.status, StatusCode::ACCEPTED);
+        let strangers = app
+            .link_in_mail("own@example.com", "/verify/")
+            .await
+            .unwrap();
+        assert_ne!(owners, strangers);
+        // The owner follows the link that came with their own sign-up: their password.
+        let done = app
+            .post("/api/v1/auth/verify", None, json!({"token": owners}))
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.json);
+        assert_eq!(
+            app.login("own@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("own@example.com", stranger).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        // Once active, the other link's password is not taken any more.
+        app.post("/api/v1/auth/verify", None, json!({"token": strangers}))
+            .await;
+        assert_eq!(
+            app.login("own@example.com", PASSWORD).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_confirmation_link_is_a_json_error_and_activates_nothing() {
+    for db in databases("expired_confirmation").await {
+        let app = app(db, &[]).await;
+        let a = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "old@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+        let token = app
+            .link_in_mail("old@example.com", "/verify/")
+            .await
+            .unwrap();
+        // A week and a moment later.
+        sqlx::query("UPDATE auth_email_verifications SET expires_at = $1")
+            .bind(shared::ids::now_ms() - 1)
+            .execute(app.db.db.pool())
+            .await
+            .unwrap();
+        let late = app
+            .post("/api/v1/auth/verify", None, json!({"token": token}))
+            .await;
+        assert_eq!(late.status, StatusCode::BAD_REQUEST);
+        assert_eq!(late.json["error"]["code"], "invalid_token");
+        assert!(late.json["error"]["message"].is_string());
+        assert_eq!(
+            app.login("old@example.com", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED,
+            "still not active"
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_mail_their_owner_about_password_changes_new_devices_and_deletion() {
+    for db in databases("account_mails").await {
+        let app = app(db, &[]).await;
+        let access = token(&app.signup("ray@example.com").await, "access_token");
+        // The confirmation's device is the account's first: no "new sign-in" for it.
+        let login = |agent: &'static str| {
+            let app = &app;
+            async move {
+                let request = axum::http::Request::post("/api/v1/auth/login")
+                    .header("content-type", "application/json")
+                    .header("user-agent", agent)
+                    .body(axum::body::Body::from(
+                        json!({"email": "ray@example.com", "password": PASSWORD}).to_string(),
+                    ))
+                    .unwrap();
+                app.raw(request).await
+            }
+        };
+        let subjects = |mails: Vec<(String, String, Option<String>)>| {
+            mails.into_iter().map(|(s, _, _)| s).collect::<Vec<_>>()
+        };
+        let before = app.mails("ray@example.com").await.len();
+        assert_eq!(login("curl/8.0").await.status, StatusCode::OK);
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(login(firefox).await.status, StatusCode::OK);
+        let mails = app.mails("ray@example.com").await;
+        let (subject, text, _) = mails.last().unwrap();
+        assert!(subject.contains("New sign-in"), "{subject}");
+        assert!(text.contains("Firefox on Linux"), "{text}");
+        let after_new = mails.len();
+        assert!(after_new > before);
+        // The same device again: no email.
+        assert_eq!(login(firefox).await.status, StatusCode::OK);
+        assert_eq!(app.mails("ray@example.com").await.len(), after_new);
+
+        let changed = app
+            .post(
+                "/api/v1/auth/password",
+                Some(&access),
+                json!({"current_password": PASSWORD, "new_password": "brand new sturdy passphrase"}),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.json);
+        assert!(
+            subjects(app.mails("ray@example.com").await)
+                .last()
+                .unwrap()
+                .contains("password was changed")
+        );
+        let deleted = app
+            .call(
+                Method::DELETE,
+                "/api/v1/auth/me",
+                Some(&access),
+                Some(json!({"password": "brand new sturdy passphrase"})),
+            )
+            .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.json);
+        assert!(
+            subjects(app.mails("ray@example.com").await)
+                .last()
+                .unwrap()
+                .contains("was deleted")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_founder_invites_by_email_and_the_link_carries_the_code() {
+    for db in databases("invite_email").await {
+        let app = app(db, &["--signup-mode", "invite"]).await;
+        let auth = auth::service(&app.ctx).unwrap();
+        let code = auth.invite_by_email("zoe@example.com", None).await.unwrap();
+        let link = app.link_in_mail("zoe@example.com", "/signup?invite=").await;
+        assert_eq!(link.as_deref(), Some(code.as_str()));
         let ok = app
             .post(
                 "/api/v1/auth/signup",
                 None,
-                json!({"email": "lee@example.com", "password": PASSWORD, "invite_code": code}),
+                json!({"email": "zoe@example.com", "password": PASSWORD, "invite_code": code}),
             )
             .await;
-        assert_eq!(ok.status, StatusCode::CREATED);
+        assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.json);
+        app.confirm("zoe@example.com").await;
     }
 }
 
@@ -510,9 +806,33 @@ async fn link_token(app: &common::App, to: &str, kind: &str) -> String {
 async fn founder_emails_become_founders_only_once_verified() {
     for db in databases("founders").await {
         let app = app(db, &["--founder-emails", "boss@example.com,other@x.io"]).await;
-        let signed_up = app.signup("Boss@example.com").await;
-        assert_eq!(signed_up["user"]["role"], "user", "not before verification");
-        let access = token(&signed_up, "access_token");
+        // Signed up but not confirmed: no way in at all, so no console.
+        let pending = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "Boss@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(pending.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            app.login("boss@example.com", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        // An account that signs in without a verified address (as accounts made before
+        // confirmation links did) stays an ordinary user, whatever FOUNDER_EMAILS says.
+        sqlx::query("UPDATE auth_users SET activated_at = created_at WHERE email = $1")
+            .bind("boss@example.com")
+            .execute(app.db.db.pool())
+            .await
+            .unwrap();
+        let unverified = app.login("boss@example.com", PASSWORD).await;
+        assert_eq!(
+            unverified.json["user"]["role"], "user",
+            "{}",
+            unverified.json
+        );
+        let access = token(&unverified.json, "access_token");
         assert_eq!(
             app.get("/api/v1/auth/admin/users", Some(&access))
                 .await
@@ -520,32 +840,13 @@ async fn founder_emails_become_founders_only_once_verified() {
             StatusCode::NOT_FOUND,
             "no console for an unverified founder address"
         );
-        assert_eq!(
-            app.login("boss@example.com", PASSWORD).await.json["user"]["role"],
-            "user"
-        );
-        // Verifying the address grants it; the next refresh carries it.
-        let verify = link_token(&app, "boss@example.com", "/verify/").await;
-        let done = app
-            .post("/api/v1/auth/verify-email", None, json!({"token": verify}))
-            .await;
-        assert_eq!(done.status, StatusCode::NO_CONTENT);
-        let refreshed = app
-            .post(
-                "/api/v1/auth/refresh",
-                None,
-                json!({"refresh_token": token(&signed_up, "refresh_token")}),
-            )
-            .await;
-        assert_eq!(
-            refreshed.json["user"]["role"], "founder",
-            "{}",
-            refreshed.json
-        );
+        // Following the emailed link verifies the address and grants the role.
+        let confirmed = app.confirm("boss@example.com").await;
+        assert_eq!(confirmed["user"]["role"], "founder", "{confirmed}");
         let console = app
             .get(
                 "/api/v1/auth/admin/users",
-                Some(&token(&refreshed.json, "access_token")),
+                Some(&token(&confirmed, "access_token")),
             )
             .await;
         assert_eq!(console.status, StatusCode::OK);
@@ -929,20 +1230,18 @@ async fn password_reset_works_once_through_the_outbox_link() {
 async fn email_verification_link_from_the_outbox_works_once() {
     for db in databases("verify_email").await {
         let app = app(db, &[]).await;
-        let access = token(&app.signup("vic@example.com").await, "access_token");
-        assert_eq!(
-            app.get("/api/v1/auth/me", Some(&access)).await.json["email_verified"],
-            false
-        );
-        let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
-            .bodies_for("vic@example.com")
+        let a = app
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({"email": "vic@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+        let verify_token = app
+            .link_in_mail("vic@example.com", "/verify/")
             .await
             .unwrap();
-        let link = mails[0]
-            .split_whitespace()
-            .find(|w| w.contains("/verify/"))
-            .unwrap();
-        let verify_token = link.rsplit('/').next().unwrap();
         let done = app
             .post(
                 "/api/v1/auth/verify-email",
@@ -951,10 +1250,10 @@ async fn email_verification_link_from_the_outbox_works_once() {
             )
             .await;
         assert_eq!(done.status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            app.get("/api/v1/auth/me", Some(&access)).await.json["email_verified"],
-            true
-        );
+        // Verified through the older route: activated too.
+        let login = app.login("vic@example.com", PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.json);
+        assert_eq!(login.json["user"]["email_verified"], true);
         let again = app
             .post(
                 "/api/v1/auth/verify-email",

@@ -29,6 +29,7 @@ fn reset_message() -> Message {
         to: "ola@example.com".into(),
         subject: "Reset your Scanpage password".into(),
         body: "Choose a new password: http://localhost:3000/reset/tok3n-abc".into(),
+        html: None,
     }
 }
 
@@ -57,6 +58,7 @@ async fn the_outbox_is_delivered_over_smtp_and_marked_sent() {
             "Scanpage <noreply@scanpage.test>",
             &shutdown,
             fast(),
+            None,
         )
         .unwrap();
         assert!(started, "{label}");
@@ -98,6 +100,7 @@ async fn a_temporary_refusal_is_retried_with_the_error_recorded() {
             "a@b.test",
             &shutdown,
             fast(),
+            None,
         )
         .unwrap();
         let id = outbox.queue(&reset_message()).await.unwrap();
@@ -113,7 +116,7 @@ async fn a_temporary_refusal_is_retried_with_the_error_recorded() {
 }
 
 #[tokio::test]
-async fn with_the_feature_off_the_outbox_fills_and_nothing_is_sent() {
+async fn without_smtp_url_the_outbox_fills_and_nothing_is_sent() {
     for db in testing::databases("smtp_off").await {
         let label = db.backend.name();
         let outbox = outbox(&db).await;
@@ -122,10 +125,11 @@ async fn with_the_feature_off_the_outbox_fills_and_nothing_is_sent() {
         let started = email::start_with(
             outbox.clone(),
             false,
-            Some(&sink.url()),
+            None,
             "a@b.test",
             &shutdown,
             fast(),
+            None,
         )
         .unwrap();
         assert!(!started, "{label}");
@@ -144,9 +148,101 @@ async fn with_the_feature_off_the_outbox_fills_and_nothing_is_sent() {
             [reset_message().body],
             "{label}: kept in the outbox"
         );
-        // On without SMTP_URL is a start-up error naming the variable.
-        let err = email::start_with(outbox, true, None, "a@b.test", &shutdown, fast()).unwrap_err();
+        // FEATURES=email without SMTP_URL is a start-up error naming the variable.
+        let err =
+            email::start_with(outbox, true, None, "a@b.test", &shutdown, fast(), None).unwrap_err();
         assert!(err.to_string().contains("SMTP_URL"), "{label}");
+        shutdown.trigger();
+    }
+}
+
+#[tokio::test]
+async fn smtp_url_alone_turns_delivery_on_and_html_goes_as_an_alternative() {
+    for db in testing::databases("smtp_url_alone").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let mut sink = SmtpSink::start(0).await;
+        let shutdown = Shutdown::new();
+        // The flag is off: SMTP_URL alone is enough.
+        let started = email::start_with(
+            outbox.clone(),
+            false,
+            Some(&sink.url()),
+            "a@b.test",
+            &shutdown,
+            fast(),
+            None,
+        )
+        .unwrap();
+        assert!(started, "{label}");
+        let mut message = reset_message();
+        message.html = Some("<p>Choose a <b>new</b> password</p>".into());
+        outbox.queue(&message).await.unwrap();
+        let got = sink.next(Duration::from_secs(10)).await.expect("a message");
+        assert!(
+            got.data.contains("multipart/alternative"),
+            "{label}: {}",
+            got.data
+        );
+        assert!(got.data.contains("text/plain"), "{label}");
+        assert!(got.data.contains("text/html"), "{label}");
+        shutdown.trigger();
+    }
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_given_up_at_once_and_dead_lettered() {
+    use shared::bus::{EventBus, topics};
+    use shared::future::dlq::DeadLetter;
+    for db in testing::databases("smtp_550").await {
+        let label = db.backend.name();
+        let outbox = outbox(&db).await;
+        let sink = SmtpSink::rejecting().await;
+        let bus = EventBus::memory(100);
+        let mut letters = bus
+            .subscribe(topics::DEAD_LETTER, "test", "test")
+            .await
+            .unwrap();
+        let shutdown = Shutdown::new();
+        email::start_with(
+            outbox.clone(),
+            false,
+            Some(&sink.url()),
+            "a@b.test",
+            &shutdown,
+            fast(),
+            Some(bus.clone()),
+        )
+        .unwrap();
+        let id = outbox.queue(&reset_message()).await.unwrap();
+        let mut failed = None;
+        for _ in 0..100 {
+            failed = outbox.failed_at(&id).await.unwrap();
+            if failed.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(failed.is_some(), "{label}: given up");
+        let (sent, attempts, error) = outbox.status(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (sent, attempts),
+            (None, 1),
+            "{label}: tried once, never again"
+        );
+        assert!(error.unwrap_or_default().contains("550"), "{label}");
+        let batch = letters.next_batch(1, Duration::from_secs(5)).await.unwrap();
+        let event = &batch.first().expect("a dead letter in time").event;
+        assert_eq!(event.topic, topics::DEAD_LETTER, "{label}");
+        let letter: DeadLetter = serde_json::from_value(event.payload.clone()).unwrap();
+        assert_eq!(letter.event.topic, email::UNDELIVERABLE, "{label}");
+        assert_eq!(letter.event.payload["outbox_id"], id.as_str(), "{label}");
+        // The letter never carries the recipient or the link.
+        let raw = event.payload.to_string();
+        assert!(
+            !raw.contains("ola@example.com") && !raw.contains("tok3n"),
+            "{label}"
+        );
         shutdown.trigger();
     }
 }

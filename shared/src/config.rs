@@ -267,7 +267,7 @@ pub struct Settings {
     )]
     pub pricing_plans: Vec<String>,
 
-    /// SMTP server the `email` feature delivers the outbox through, e.g.
+    /// SMTP server the outbox is delivered through (delivery is on whenever this is set), e.g.
     /// `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525` (no TLS, local only).
     #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
@@ -319,6 +319,13 @@ impl fmt::Debug for DatabaseTarget {
 }
 
 impl Settings {
+    /// Whether queued email is delivered: `SMTP_URL` is set. Pages say "we sent" only then.
+    pub fn email_delivery_on(&self) -> bool {
+        self.smtp_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+    }
+
     /// The port this process listens on when running `service` (or all-in-one when `None`).
     pub fn port_for(&self, service: Option<Service>) -> u16 {
         self.port

@@ -200,7 +200,8 @@ pub struct SinkMessage {
 
 /// A local SMTP server for tests: speaks just enough SMTP (EHLO/HELO, MAIL, RCPT, DATA, RSET,
 /// NOOP, QUIT) to accept messages, without TLS or authentication. The first `refuse_first`
-/// recipients are answered `451` (a temporary failure), to exercise retries.
+/// recipients are answered `451` (a temporary failure), to exercise retries; [`SmtpSink::rejecting`]
+/// answers every recipient `550` (a permanent one).
 pub struct SmtpSink {
     pub port: u16,
     received: tokio::sync::mpsc::UnboundedReceiver<SinkMessage>,
@@ -208,6 +209,15 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start(refuse_first: usize) -> SmtpSink {
+        Self::start_with(refuse_first, b"451 try again later\r\n").await
+    }
+
+    /// A sink that refuses every recipient with `550` (no such mailbox).
+    pub async fn rejecting() -> SmtpSink {
+        Self::start_with(usize::MAX, b"550 no such mailbox here\r\n").await
+    }
+
+    async fn start_with(refuse_first: usize, refusal: &'static [u8]) -> SmtpSink {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -239,7 +249,7 @@ impl SmtpSink {
                                     })
                                     .is_ok();
                                 if refused {
-                                    b"451 try again later\r\n"
+                                    refusal
                                 } else {
                                     let address = line
                                         .split_once('<')

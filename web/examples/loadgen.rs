@@ -11,7 +11,8 @@
 //! as `skipped` (the server could not keep up), never silently dropped. Loopback only: the
 //! base URL must be a 127.0.0.1/localhost address.
 //!
-//!     cargo run --release -p web --example loadgen -- setup --base http://127.0.0.1:3000 --dir /tmp/lg
+//!     cargo run --release -p web --example loadgen -- setup --base http://127.0.0.1:3000 --dir /tmp/lg \
+//!         --database-url sqlite:///path/to/data/scanpage.db   # (or DATABASE_URL) for the confirmation link
 //!     cargo run --release -p web --example loadgen -- run --base ... --dir /tmp/lg --rate 500 --secs 30
 
 use std::collections::BTreeMap;
@@ -62,7 +63,7 @@ struct Fixture {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: loadgen setup --base URL --dir DIR [--codes N] [--microsites N]\n       \
+        "usage: loadgen setup --base URL --dir DIR --database-url URL [--codes N] [--microsites N]\n       \
          loadgen run --base URL --dir DIR --rate PER_SEC --secs S [--mix R,M,D,E] [--codes-used N] [--in-flight N]\n       \
          loadgen count --base URL --dir DIR"
     );
@@ -102,7 +103,17 @@ async fn main() {
         "setup" => {
             let codes = number(&args, "--codes", 10_000) as usize;
             let microsites = number(&args, "--microsites", 20) as usize;
-            setup(&client, &base, &dir, codes, microsites).await;
+            // Sign-up is confirmed through the emailed link: read it from the server's outbox.
+            let database = flag(&args, "--database-url")
+                .or_else(|| std::env::var("DATABASE_URL").ok())
+                .unwrap_or_else(|| {
+                    eprintln!(
+                        "setup needs the server's database (--database-url or DATABASE_URL) to \
+                         read the sign-up's confirmation link from the email outbox"
+                    );
+                    std::process::exit(2);
+                });
+            setup(&client, &base, &dir, &database, codes, microsites).await;
         }
         "run" => {
             let rate = number(&args, "--rate", 200);
@@ -157,15 +168,48 @@ async fn api(
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-async fn setup(client: &reqwest::Client, base: &str, dir: &Path, codes: usize, microsites: usize) {
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    dir: &Path,
+    database: &str,
+    codes: usize,
+    microsites: usize,
+) {
     std::fs::create_dir_all(dir).expect("the fixture directory");
     let email = format!("load-{}@example.com", std::process::id());
-    let signup = api(
+    api(
         client,
         reqwest::Method::POST,
         format!("{base}/api/v1/auth/signup"),
         None,
         Some(json!({"email": email, "password": "correct horse battery staple 42"})),
+    )
+    .await;
+    let db = shared::db::Db::connect(&shared::config::DatabaseTarget {
+        url: database.to_owned(),
+        source: "--database-url".into(),
+    })
+    .await
+    .expect("the server's database");
+    let bodies = shared::future::email::Outbox::new(db.pool().clone())
+        .bodies_for(&email)
+        .await
+        .expect("the email outbox");
+    let link_token = bodies
+        .iter()
+        .rev()
+        .find_map(|b| {
+            let at = b.find("/verify/")? + "/verify/".len();
+            b[at..].split_whitespace().next().map(str::to_owned)
+        })
+        .expect("a confirmation link in the outbox");
+    let signup = api(
+        client,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/auth/verify"),
+        None,
+        Some(json!({"token": link_token})),
     )
     .await;
     let token = signup["access_token"].as_str().expect("a token").to_owned();

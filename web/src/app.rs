@@ -277,6 +277,10 @@ pub async fn assemble(
                     .and_then(|u| u.host_str().map(str::to_owned))
                     .unwrap_or_default(),
             ),
+            email_delivery: settings.email_delivery_on(),
+            outbox: databases
+                .get(&Service::Auth)
+                .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
         };
         // The insights route takes session cookies too: behind the same cross-site check.
         let insights = crate::insights::router(crate::insights::InsightsState {
@@ -306,7 +310,13 @@ pub async fn assemble(
     if let Some(db) = databases.get(&Service::Auth) {
         // The email outbox lives in auth's database (its only sender): deliver it from here.
         let outbox = shared::future::email::Outbox::new(db.pool().clone());
-        email::start(outbox, &settings, shutdown, email::Pacing::default())?;
+        email::start(
+            outbox,
+            &settings,
+            shutdown,
+            email::Pacing::default(),
+            Some(bus.clone()),
+        )?;
     }
 
     watch_resources(&databases, &bus, shutdown);

@@ -279,7 +279,7 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
             let databases = open_databases(&cli.settings, &[Service::Auth]).await?;
             if let Some(db) = databases.get(&Service::Auth) {
                 let outbox = shared::future::email::Outbox::new(db.pool().clone());
-                for body in outbox.bodies_for(to.trim()).await? {
+                for body in outbox.bodies_for(&to.trim().to_lowercase()).await? {
                     println!("{body}\n---");
                 }
             }

@@ -292,17 +292,7 @@ async fn each_service_runs_alone() {
 async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone() {
     for db in testing::databases("media_uploads_are_served").await {
         let app = TestApp::spawn(&db, &[]).await;
-        let tokens: serde_json::Value = app
-            .http
-            .post(app.url("/api/v1/auth/signup"))
-            .json(&serde_json::json!({"email": "logo@example.com", "password": "correct horse battery staple 42"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = tokens["access_token"].as_str().expect("a token").to_owned();
+        let token = app.sign_up_api("logo@example.com").await.access_token;
 
         // A 2×2 PNG, sent as a browser form would.
         let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9as\x00\x00\x00\x10IDATx\x9cc\xf8\xcf\xc0\x00D\x0c\x10\n\x00\x1f\xee\x03\xfd\x8b_\x14\xd4\x00\x00\x00\x00IEND\xaeB`\x82";
@@ -383,17 +373,8 @@ async fn a_split_service_verifies_auth_tokens_with_the_key_from_auth_jwks() {
             web::app::Mode::Single(Service::Qr),
         )
         .await;
-        let tokens: serde_json::Value = auth
-            .http
-            .post(auth.url("/api/v1/auth/signup"))
-            .json(&serde_json::json!({"email": "split@example.com", "password": "correct horse battery staple 42"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = tokens["access_token"].as_str().expect("a token");
+        let token = auth.sign_up_api("split@example.com").await.access_token;
+        let token = token.as_str();
         let created = qr
             .http
             .post(qr.url("/api/v1/qr"))

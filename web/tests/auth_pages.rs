@@ -180,7 +180,22 @@ async fn cookies_are_secure_behind_https() {
             ])),
         )
         .await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.html);
+    // Confirmed through the emailed link, which signs in.
+    let token = browser
+        .mailed_token("tls@example.com", "https://scan.example/verify/")
+        .await
+        .unwrap();
+    let path = format!("/verify/{token}");
+    let csrf = browser.get(&path).await.csrf();
+    let request = Request::post(path.as_str())
+        .header("origin", "https://scan.example")
+        .header("sec-fetch-site", "same-origin");
+    let done = browser
+        .send(request, Some(encode(&[("csrf_token", &csrf)])))
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(done.set_cookies.iter().any(|c| c.starts_with("sp_access=")));
     assert!(
         done.set_cookies.iter().all(|c| c.contains("; Secure")),
         "{:?}",

@@ -120,6 +120,8 @@ async fn a_users_journey_shows_up_in_the_funnel_and_the_export() {
                 ],
             )
             .await;
+        assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.html);
+        let done = ada.confirm("ada@example.com").await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
 
         // She creates a code, sends feedback, picks a plan and opts in to an interview.
@@ -277,14 +279,22 @@ async fn the_waitlist_and_single_use_invites() {
         let code = waitlist[0]["invite_code"].as_str().unwrap().to_owned();
         assert_eq!(waitlist[0]["status"], "approved");
 
-        let csrf = lee.get("/signup").await.csrf();
+        // Approval made the account with the password lee chose on the waitlist, and told lee.
+        let mails = lee.mails("lee@example.com").await;
+        assert!(
+            mails
+                .last()
+                .unwrap()
+                .contains("http://localhost:3000/login"),
+            "{mails:?}"
+        );
+        let csrf = lee.get("/login").await.csrf();
         let form = [
             ("email", "lee@example.com"),
             ("password", PASSWORD),
-            ("invite_code", code.as_str()),
             ("csrf_token", csrf.as_str()),
         ];
-        let joined = lee.post("/signup", &form).await;
+        let joined = lee.post("/login", &form).await;
         assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.html);
         assert_eq!(lee.get("/app").await.status, StatusCode::OK);
 

@@ -19,36 +19,27 @@ use tower::ServiceExt;
 const ALL: &str = "email,domains,integrations,media,ml,insights,pixels,creator,asset,\
                    print-studio,workflow-builder,experiments,dlq-processor,routing,tenant-gateway";
 
+/// Signs up and confirms through the emailed link; logs in for the access token.
 async fn signup(app: &TestApp, email: &str) -> String {
-    token_from(app, "/api/v1/auth/signup", email).await
-}
-
-/// A founder's token: signs up with a FOUNDER_EMAILS address, follows the verification link
-/// from the outbox (the role waits for a verified address), then signs in.
-async fn founder(app: &TestApp, db: &testing::TestDb, email: &str) -> String {
-    signup(app, email).await;
-    let mails = shared::future::email::Outbox::new(db.db.pool().clone())
-        .bodies_for(email)
-        .await
-        .unwrap();
-    let link = mails
-        .iter()
-        .flat_map(|m| m.split_whitespace())
-        .find(|w| w.contains("/verify/"))
-        .unwrap();
-    let verify = link.rsplit('/').next().unwrap();
-    let done = app
+    let answer = app
         .http
-        .post(app.url("/api/v1/auth/verify-email"))
-        .json(&json!({ "token": verify }))
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"email": email, "password": "a long and sturdy passphrase"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(done.status(), StatusCode::NO_CONTENT);
-    login(app, email).await
+    assert_eq!(answer.status(), 202);
+    app.confirm_api(email).await;
+    token_from(app, "/api/v1/auth/login", email).await
 }
 
-/// An access token from signup or login (the same body and answer).
+/// A founder's token: the FOUNDER_EMAILS address signs up and confirms through its emailed link
+/// (the role waits for a verified address), then signs in.
+async fn founder(app: &TestApp, _db: &testing::TestDb, email: &str) -> String {
+    signup(app, email).await
+}
+
+/// An access token from a login.
 async fn token_from(app: &TestApp, path: &str, email: &str) -> String {
     let body: Value = app
         .http
@@ -336,45 +327,56 @@ fn unfold(data: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_sign_up_verification_link_arrives_by_smtp_with_email_on() {
+async fn a_sign_up_confirmation_arrives_by_smtp_whenever_smtp_url_is_set() {
     for db in testing::databases("signup_email_smtp").await {
         let label = db.backend.name();
         let mut sink = SmtpSink::start(0).await;
-        let app = TestApp::spawn(&db, &["--features", "email", "--smtp-url", &sink.url()]).await;
-        signup(&app, "vic@example.com").await;
+        // SMTP_URL alone turns delivery on (FEATURES=email is no longer needed).
+        let app = TestApp::spawn(&db, &["--smtp-url", &sink.url()]).await;
+        let answer = app
+            .http
+            .post(app.url("/api/v1/auth/signup"))
+            .json(&json!({"email": "vic@example.com", "password": "a long and sturdy passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 202, "{label}");
         let mail = sink
             .next(Duration::from_secs(15))
             .await
-            .expect("the verification email");
+            .expect("the confirmation email");
         assert_eq!(mail.recipients, ["vic@example.com"], "{label}");
         let data = unfold(&mail.data);
+        assert!(data.contains("text/html"), "{label}: an HTML part too");
         let link = data
             .split_whitespace()
-            .find(|w| w.contains("/verify/"))
+            .find(|w| w.starts_with("http://") && w.contains("/verify/"))
             .unwrap_or_else(|| panic!("{label}: no link in {data}"));
         let token = link.rsplit('/').next().unwrap();
         let verified = app
             .http
-            .post(app.url("/api/v1/auth/verify-email"))
+            .post(app.url("/api/v1/auth/verify"))
             .json(&json!({"token": token}))
             .send()
             .await
             .unwrap();
-        assert_eq!(verified.status(), 204, "{label}: the delivered link works");
+        assert_eq!(verified.status(), 200, "{label}: the delivered link works");
+        let tokens: Value = verified.json().await.unwrap();
+        assert!(tokens["access_token"].is_string(), "{label}: {tokens}");
         app.stop().await;
     }
 
-    // Email off: the message waits in the outbox and nothing is delivered.
+    // Email off (no SMTP_URL): the message waits in the outbox and nothing is delivered.
     let db = testing::sqlite().await;
-    let mut sink = SmtpSink::start(0).await;
-    let app = TestApp::spawn(&db, &["--smtp-url", &sink.url()]).await;
+    let app = TestApp::spawn(&db, &[]).await;
     signup(&app, "ola@example.com").await;
-    assert!(sink.next(Duration::from_secs(3)).await.is_none());
     let outbox = shared::future::email::Outbox::new(db.db.pool().clone());
-    assert_eq!(outbox.bodies_for("ola@example.com").await.unwrap().len(), 1);
+    let listed = outbox.recent(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state().as_str(), "queued");
     app.stop().await;
 
-    // Email on without SMTP_URL: start-up names the variable.
+    // FEATURES=email without SMTP_URL: start-up names the variable.
     let err = web::app::Server::start(
         common::settings(&db, &["--features", "email"]),
         web::app::Mode::AllInOne,

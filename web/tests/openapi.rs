@@ -46,6 +46,7 @@ async fn the_spec_describes_every_service_and_the_page_shows_it() {
         for (path, method) in [
             ("/api/v1/auth/signup", "post"),
             ("/api/v1/auth/login", "post"),
+            ("/api/v1/auth/verify", "post"),
             ("/api/v1/auth/me", "get"),
             ("/api/v1/qr", "post"),
             ("/api/v1/qr", "get"),
@@ -71,6 +72,12 @@ async fn the_spec_describes_every_service_and_the_page_shows_it() {
                 "{method} {path} is in the spec"
             );
         }
+        // Sign-up answers 202 for every valid address (no 201/409 that would tell them apart).
+        let signup = &paths["/api/v1/auth/signup"]["post"]["responses"];
+        assert!(
+            signup["202"].is_object() && signup["201"].is_null(),
+            "{signup}"
+        );
         // Only the JSON API is described; pages, the redirect and health checks are not.
         assert!(paths.keys().all(|p| p.starts_with("/api/v1/")));
         assert!(paths.len() >= 50, "{} paths", paths.len());

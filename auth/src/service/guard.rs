@@ -109,7 +109,7 @@ impl Auth {
     pub async fn founder_role_if_verified(&self, user: &mut users::User) -> Result<(), AuthError> {
         if user.role == Role::Founder
             || !user.email_verified
-            || !self.founder_emails.iter().any(|f| *f == user.email)
+            || !self.founder_emails.contains(&user.email)
         {
             return Ok(());
         }

@@ -44,21 +44,43 @@ pub async fn invite_is_open(pool: &AnyPool, code: &str) -> Result<bool, AuthErro
     Ok(row.is_some())
 }
 
-/// Joins the waitlist (again is fine: the first date is kept).
-pub async fn join_waitlist(pool: &AnyPool, email: &str) -> Result<(), AuthError> {
+/// Joins the waitlist with the password hash chosen at sign-up. Again is fine: the first date is
+/// kept, and while the entry is pending the newest password replaces the older one.
+pub async fn join_waitlist(
+    pool: &AnyPool,
+    email: &str,
+    password_hash: &str,
+) -> Result<(), AuthError> {
     sqlx::query(
-        "INSERT INTO auth_waitlist (email, created_at) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO auth_waitlist (email, created_at, password_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash \
+         WHERE auth_waitlist.approved = 0 AND auth_waitlist.rejected = 0",
     )
     .bind(email)
     .bind(shared::ids::now_ms())
+    .bind(password_hash)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Approves a waitlisted email: issues an invite code for it. None when not on the list.
-pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<String>, AuthError> {
+/// An approved waitlist entry: the invite code issued for it and the password hash kept from
+/// its sign-up (absent for entries made before passwords were kept).
+pub struct Approved {
+    pub code: String,
+    pub password_hash: Option<String>,
+}
+
+/// Approves a waitlisted email: issues an invite code for it (and forgets the kept password
+/// hash, which the caller now owns). None when not on the list.
+pub async fn approve(
+    pool: &AnyPool,
+    email: &str,
+    code: &str,
+) -> Result<Option<Approved>, AuthError> {
     let mut tx = pool.begin().await?;
+    // Write first: on SQLite a transaction that reads and then writes cannot wait for another
+    // writer (the lock upgrade fails at once with "database is locked").
     let done = sqlx::query(
         "UPDATE auth_waitlist SET approved = 1, rejected = 0, invite_code = $1 \
          WHERE email = $2 AND approved = 0",
@@ -70,13 +92,26 @@ pub async fn approve(pool: &AnyPool, email: &str, code: &str) -> Result<Option<S
     if done.rows_affected() == 0 {
         return Ok(None);
     }
+    let (password_hash,): (Option<String>,) =
+        sqlx::query_as("SELECT password_hash FROM auth_waitlist WHERE email = $1")
+            .bind(email)
+            .fetch_one(&mut *tx)
+            .await?;
+    // The hash moves to the account the caller makes; the waitlist keeps no copy.
+    sqlx::query("UPDATE auth_waitlist SET password_hash = NULL WHERE email = $1")
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO auth_invites (code, created_at, label) VALUES ($1, $2, 'waitlist')")
         .bind(code)
         .bind(shared::ids::now_ms())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Some(code.to_owned()))
+    Ok(Some(Approved {
+        code: code.to_owned(),
+        password_hash,
+    }))
 }
 
 pub async fn waitlist_count(pool: &AnyPool) -> Result<i64, AuthError> {

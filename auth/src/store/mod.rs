@@ -2,6 +2,7 @@
 //! query is one text for SQLite and PostgreSQL (`$n` placeholders, integer flags and times).
 
 pub mod api_keys;
+pub mod devices;
 pub mod gate;
 pub mod resets;
 pub mod sessions;

@@ -128,42 +128,60 @@ pub async fn user_for(pool: &AnyPool, token_hash: &str) -> Result<Option<String>
 /// Email verification links live a week.
 pub const VERIFY_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
+/// A confirmation link; `password_hash` is set on the account when it is used (a second sign-up
+/// of a never-activated account: that link activates the password typed with it).
 pub async fn insert_verification(
     pool: &AnyPool,
     user_id: &str,
     token_hash: &str,
+    password_hash: Option<&str>,
 ) -> Result<(), AuthError> {
     let now = shared::ids::now_ms();
     sqlx::query(
-        "INSERT INTO auth_email_verifications (token_hash, user_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO auth_email_verifications \
+         (token_hash, user_id, created_at, expires_at, password_hash) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(now)
     .bind(now + VERIFY_TTL_MS)
+    .bind(password_hash)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// Uses a verification link (once): marks the user's email verified and answers whose it was.
-/// None when the link is unknown, used or expired.
+/// Uses a verification link (once): marks the user's email verified and the account activated.
+/// The user's id; `None` when the link is unknown, used or expired.
 pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
     let now = shared::ids::now_ms();
     let mut tx = pool.begin().await?;
-    let row: Option<(String,)> = sqlx::query_as(
-        "DELETE FROM auth_email_verifications WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "DELETE FROM auth_email_verifications WHERE token_hash = $1 AND expires_at > $2 \
+         RETURNING user_id, password_hash",
     )
     .bind(token_hash)
     .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((user_id,)) = row else {
+    let Some((user_id, password_hash)) = row else {
         return Ok(None);
     };
+    if let Some(hash) = password_hash {
+        // Only an account not yet activated takes a link's password.
+        sqlx::query(
+            "UPDATE auth_users SET password_hash = $1, password_changed_at = $2 \
+             WHERE id = $3 AND activated_at IS NULL",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
-        "UPDATE auth_users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+        "UPDATE auth_users SET email_verified_at = COALESCE(email_verified_at, $1), \
+         activated_at = COALESCE(activated_at, $1) WHERE id = $2",
     )
     .bind(now)
     .bind(&user_id)
@@ -171,4 +189,13 @@ pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<Option<Str
     .await?;
     tx.commit().await?;
     Ok(Some(user_id))
+}
+
+/// Ends every pending verification link of a user (a newer one replaces them).
+pub async fn drop_verifications(pool: &AnyPool, user_id: &str) -> Result<(), AuthError> {
+    sqlx::query("DELETE FROM auth_email_verifications WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

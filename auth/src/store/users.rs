@@ -14,6 +14,7 @@ struct Row {
     created_at: i64,
     email_verified_at: Option<i64>,
     disabled_at: Option<i64>,
+    activated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct User {
     pub email_verified: bool,
     /// The founder disabled the account: no login, no refresh, no API key.
     pub disabled: bool,
+    /// The owner followed the confirmation link (or was let in from the waitlist): only then
+    /// can the account sign in. Accounts older than this rule are activated.
+    pub activated: bool,
 }
 
 impl From<Row> for User {
@@ -38,12 +42,15 @@ impl From<Row> for User {
             created_at: row.created_at,
             email_verified: row.email_verified_at.is_some(),
             disabled: row.disabled_at.is_some(),
+            activated: row.activated_at.is_some(),
         }
     }
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, created_at, email_verified_at, disabled_at";
+const COLUMNS: &str =
+    "id, email, password_hash, role, created_at, email_verified_at, disabled_at, activated_at";
 
+/// A new account, not yet activated (it waits for its confirmation link).
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
     email: &str,
@@ -78,7 +85,23 @@ pub async fn insert(
         created_at: now,
         email_verified: false,
         disabled: false,
+        activated: false,
     })
+}
+
+/// Activates an account whose address is proven (the waitlist approval email goes there, and
+/// only its owner can act on it): verified and able to sign in.
+pub async fn activate(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), AuthError> {
+    let now = shared::ids::now_ms();
+    sqlx::query(
+        "UPDATE auth_users SET activated_at = COALESCE(activated_at, $1), \
+         email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<User>, AuthError> {
@@ -150,6 +173,7 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
         "auth_email_verifications",
         "auth_email_changes",
         "auth_totp",
+        "auth_devices",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE user_id = $1"
@@ -218,8 +242,8 @@ pub async fn insert_demo(
     let id = shared::ids::new_id();
     sqlx::query(
         "INSERT INTO auth_users (id, email, password_hash, role, created_at, \
-         password_changed_at, email_verified_at, signup_source, demo) \
-         VALUES ($1, $2, $3, 'user', $4, $4, $4, $5, 1)",
+         password_changed_at, email_verified_at, activated_at, signup_source, demo) \
+         VALUES ($1, $2, $3, 'user', $4, $4, $4, $4, $5, 1)",
     )
     .bind(&id)
     .bind(email)

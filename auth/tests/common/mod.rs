@@ -129,7 +129,8 @@ impl App {
         self.call(Method::GET, path, bearer, None).await
     }
 
-    /// Signs up `email` with the standard strong password; returns the 201 body.
+    /// Signs up `email` with the standard strong password, then confirms it through the link in
+    /// the email as its owner would; returns the tokens (the body of `POST /verify`).
     pub async fn signup(&self, email: &str) -> Value {
         let a = self
             .post(
@@ -138,8 +139,53 @@ impl App {
                 serde_json::json!({"email": email, "password": PASSWORD}),
             )
             .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+        assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.json);
+        assert_eq!(a.json["status"], "check_email", "{}", a.json);
+        self.confirm(email).await
+    }
+
+    /// Follows the newest confirmation link mailed to `email`: the tokens it signs in with.
+    pub async fn confirm(&self, email: &str) -> Value {
+        let token = self
+            .link_in_mail(email, "/verify/")
+            .await
+            .expect("a confirmation link in the outbox");
+        let a = self
+            .post(
+                "/api/v1/auth/verify",
+                None,
+                serde_json::json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.json);
         a.json
+    }
+
+    /// The messages queued for `email`, oldest first, as `(subject, text, html)`.
+    pub async fn mails(&self, email: &str) -> Vec<(String, String, Option<String>)> {
+        // Addresses are stored normalised (trimmed, lower-cased).
+        let email = email.trim().to_lowercase();
+        sqlx::query_as(
+            "SELECT subject, body, html FROM email_outbox WHERE recipient = $1 \
+             ORDER BY created_at, id",
+        )
+        .bind(&email)
+        .fetch_all(self.db.db.pool())
+        .await
+        .unwrap()
+    }
+
+    /// The token of the newest `{base}{path}{token}` link mailed to `email`.
+    pub async fn link_in_mail(&self, email: &str, path: &str) -> Option<String> {
+        let needle = format!("http://localhost:3000{path}");
+        self.mails(email)
+            .await
+            .iter()
+            .rev()
+            .find_map(|(_, body, _)| {
+                let at = body.find(&needle)? + needle.len();
+                body[at..].split_whitespace().next().map(str::to_owned)
+            })
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Answer {

@@ -5,21 +5,24 @@
 //! Stand-in: [`Outbox`] keeps each message in `email_outbox` (in the auth database, its only
 //! sender today; its own `email_` prefix so it moves out with the service) and logs one line
 //! *without* the recipient or the body — bodies hold single-use links that are as good as a
-//! password. When the `email` flag is on and `SMTP_URL` is set, the `email` crate's sender
-//! drains the outbox over SMTP with retries; with the flag off the outbox still fills and
-//! nothing is delivered.
+//! password. Whenever `SMTP_URL` is set, the `email` crate's sender drains the outbox over SMTP
+//! with retries; permanent failures are given up at once and recorded as dead letters. Without
+//! `SMTP_URL` the outbox still fills and nothing is delivered (the founder's Outbox page and
+//! `scanpage email outbox` show the links to hand over).
 
 use sqlx::AnyPool;
 
 use super::BoxFuture;
 use crate::error::Error;
 
-/// One message to one recipient, plain text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One message to one recipient: plain text, and optionally an HTML alternative of the same
+/// content (sent as `multipart/alternative`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     pub to: String,
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
 }
 
 /// The boundary the core services call: queue a message. Delivery is the email service's
@@ -35,7 +38,63 @@ pub struct Queued {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
     pub attempts: i64,
+}
+
+/// Where a message stands, as the founder's Outbox page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Queued,
+    Sent,
+    Retrying,
+    Failed,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Sent => "sent",
+            State::Retrying => "retrying",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// One outbox row for the founder's Outbox page and the CLI (the body included: founders hand
+/// its link over when email is off).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Listed {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub failed_at: Option<i64>,
+}
+
+impl Listed {
+    pub fn state(&self) -> State {
+        match (self.sent_at, self.failed_at, self.attempts) {
+            (Some(_), _, _) => State::Sent,
+            (None, Some(_), _) => State::Failed,
+            (None, None, 0) => State::Queued,
+            (None, None, _) => State::Retrying,
+        }
+    }
+
+    /// The first link in the body (the one the message is about), if any.
+    pub fn link(&self) -> Option<&str> {
+        let start = self
+            .body
+            .find("http://")
+            .or_else(|| self.body.find("https://"))?;
+        self.body[start..].split_whitespace().next()
+    }
 }
 
 /// After this many failed deliveries a message is given up (`failed_at` set, kept for a look).
@@ -69,7 +128,7 @@ impl Outbox {
     pub async fn due(&self, limit: u32) -> Result<Vec<Queued>, Error> {
         let now = crate::ids::now_ms();
         Ok(sqlx::query_as(
-            "SELECT id, recipient, subject, body, attempts FROM email_outbox \
+            "SELECT id, recipient, subject, body, html, attempts FROM email_outbox \
              WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until < $1) \
              ORDER BY created_at, id LIMIT $2",
@@ -126,6 +185,43 @@ impl Outbox {
         Ok(())
     }
 
+    /// Gives a message up at once (a permanent failure: the server refused the recipient or the
+    /// message, 5xx): it is never tried again.
+    pub async fn mark_dead(&self, id: &str, error: &str) -> Result<(), Error> {
+        let now = crate::ids::now_ms();
+        sqlx::query(
+            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, \
+             claimed_until = NULL, failed_at = $2 WHERE id = $3",
+        )
+        .bind(error.chars().take(500).collect::<String>())
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` messages, newest first.
+    pub async fn recent(&self, limit: u32) -> Result<Vec<Listed>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT id, recipient, subject, body, created_at, sent_at, attempts, last_error, \
+             failed_at FROM email_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// `failed_at` of one message: set when it was given up (tests, support).
+    pub async fn failed_at(&self, id: &str) -> Result<Option<i64>, Error> {
+        let row: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT failed_at FROM email_outbox WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(at,)| at))
+    }
+
     /// `(sent_at, attempts, last_error)` of one message (tests, support).
     pub async fn status(
         &self,
@@ -147,13 +243,14 @@ impl Email for Outbox {
             let now = crate::ids::now_ms();
             sqlx::query(
                 "INSERT INTO email_outbox \
-                 (id, recipient, subject, body, created_at, attempts, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $5)",
+                 (id, recipient, subject, body, html, created_at, attempts, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
             )
             .bind(&id)
             .bind(&message.to)
             .bind(&message.subject)
             .bind(&message.body)
+            .bind(message.html.as_deref())
             .bind(now)
             .execute(&self.pool)
             .await?;

@@ -56,6 +56,7 @@ impl Insights for TextInsights {
             to: to.to_owned(),
             subject: format!("Your week on Scanpage: {} scans", numbers.scans),
             body,
+            html: None,
         })
     }
 }

@@ -162,6 +162,10 @@ struct SignupPage {
     next: String,
     errors: Errors,
     waitlisted: bool,
+    /// The sign-up was taken: the answer is by email (the same for every address).
+    check_email: bool,
+    /// Whether that email is really delivered (else the page says it was not sent).
+    email_delivery: bool,
     /// Where the visitor came from, carried through the form for the founder's console.
     attribution: Attribution,
 }
@@ -188,6 +192,8 @@ async fn signup_page(
         next: safe_next(q.next.as_deref()),
         errors: Errors::default(),
         waitlisted: false,
+        check_email: false,
+        email_delivery: state.email_delivery,
         attribution: Attribution::clean(
             q.utm_source.as_deref(),
             external_referrer(&headers, &state.public_host),
@@ -241,6 +247,8 @@ async fn signup_submit(
         next: safe_next(Some(&form.next)),
         errors: Errors::default(),
         waitlisted: false,
+        check_email: false,
+        email_delivery: state.email_delivery,
         attribution,
     };
     match result {
@@ -248,10 +256,15 @@ async fn signup_submit(
             page.waitlisted = true;
             Ok((StatusCode::ACCEPTED, page).into_response())
         }
-        Ok(answer) => {
+        // Signed in at once: an older auth service (split mode mid-upgrade) still answers so.
+        Ok(answer) if answer.access_token.is_some() => {
             let mut jar = CookieJar::default();
             jar.sign_in(&state, &answer);
             Ok(jar.apply(see_other(&page.next)))
+        }
+        Ok(_) => {
+            page.check_email = true;
+            Ok((StatusCode::ACCEPTED, page).into_response())
         }
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
@@ -323,16 +336,21 @@ async fn login_submit(
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
-    match state.clients.auth.login(&form.email, &form.password).await {
-        Ok(answer) if answer.mfa_required => Ok(MfaPage {
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state
+        .clients
+        .auth
+        .login_from(&form.email, &form.password, &device)
+        .await
+    {
+        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
             chrome: chrome(false, &form.csrf_token),
             mfa_token: answer.mfa_token.unwrap_or_default(),
             next,
             errors: Errors::default(),
-        }
-        .into_response()),
+        })),
         Ok(answer) => {
-            let mut jar = CookieJar::default();
             jar.sign_in(&state, &answer);
             Ok(jar.apply(see_other(&next)))
         }
@@ -367,14 +385,15 @@ async fn mfa_submit(
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
     let next = safe_next(Some(&form.next));
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
     match state
         .clients
         .auth
-        .login_mfa(&form.mfa_token, &form.code)
+        .login_mfa_from(&form.mfa_token, &form.code, &device)
         .await
     {
         Ok(answer) => {
-            let mut jar = CookieJar::default();
             jar.sign_in(&state, &answer);
             Ok(jar.apply(see_other(&next)))
         }
@@ -425,6 +444,7 @@ struct ForgotPage {
     chrome: Chrome,
     email: String,
     sent: bool,
+    email_delivery: bool,
     errors: Errors,
 }
 
@@ -435,6 +455,7 @@ async fn forgot_page(State(state): State<WebState>, headers: HeaderMap) -> Respo
         chrome: chrome(false, &csrf),
         email: String::new(),
         sent: false,
+        email_delivery: state.email_delivery,
         errors: Errors::default(),
     })
 }
@@ -456,6 +477,7 @@ async fn forgot_submit(
         chrome: chrome(false, &form.csrf_token),
         email: form.email.clone(),
         sent: false,
+        email_delivery: state.email_delivery,
         errors: Errors::default(),
     };
     match state.clients.auth.forgot_password(&form.email).await {
@@ -552,6 +574,8 @@ async fn verify_page(
     jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
 }
 
+/// The confirmation link's button: activates the account, verifies the address and signs in
+/// (cookies), then on to the dashboard. A used or expired link gets the friendly page.
 async fn verify_submit(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -559,21 +583,30 @@ async fn verify_submit(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     check_csrf(&headers, &form.csrf_token)?;
-    let result = state.clients.auth.verify_email(&token).await;
-    let failed = match result {
-        Ok(()) => false,
-        Err(err) => {
-            Errors::from_client(err)?;
-            true
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state.clients.auth.confirm(&token, &device).await {
+        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
+            chrome: chrome(false, &form.csrf_token),
+            mfa_token: answer.mfa_token.unwrap_or_default(),
+            next: "/app".into(),
+            errors: Errors::default(),
+        })),
+        Ok(answer) => {
+            jar.sign_in(&state, &answer);
+            Ok(jar.apply(see_other("/app")))
         }
-    };
-    Ok(VerifyPage {
-        chrome: chrome(false, &form.csrf_token),
-        token,
-        done: !failed,
-        failed,
+        Err(err) => {
+            let (_, status) = Errors::from_client(err)?;
+            let page = VerifyPage {
+                chrome: chrome(false, &form.csrf_token),
+                token,
+                done: false,
+                failed: true,
+            };
+            Ok((status, page).into_response())
+        }
     }
-    .into_response())
 }
 
 // --- The signed-in app ---------------------------------------------------------------------

@@ -45,6 +45,7 @@ pub fn router() -> Router<WebState> {
         )
         .route("/admin/feedback", get(feedback))
         .merge(moderation::router())
+        .merge(outbox::router())
 }
 
 /// The signed-in founder, or the answer to give instead (login redirect, or a 404 page).
@@ -83,6 +84,7 @@ macro_rules! founder_or_return {
 }
 
 mod moderation;
+mod outbox;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {
@@ -485,7 +487,16 @@ async fn waitlist(
         .admin_waitlist(&session.access_token)
         .await?;
     let notice = match q.notice.as_deref() {
-        Some("approved") => Some("Approved: an invite code was issued (see Invites).".to_owned()),
+        Some("approved") if state.email_delivery => Some(
+            "Approved: their account is made with the password they chose, and they were \
+             emailed a sign-in link (see Outbox)."
+                .to_owned(),
+        ),
+        Some("approved") => Some(
+            "Approved: their account is made with the password they chose. Email is off, so \
+             nothing was sent: tell them they can sign in (the message is in Outbox)."
+                .to_owned(),
+        ),
         Some("rejected") => Some("Rejected.".to_owned()),
         _ => None,
     };

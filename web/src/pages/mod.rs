@@ -29,6 +29,12 @@ pub struct WebState {
     pub features: shared::features::Features,
     /// The host of `PUBLIC_BASE_URL` (links from our own pages are not a signup source).
     pub public_host: std::sync::Arc<str>,
+    /// Whether queued email is delivered (`SMTP_URL` is set). Pages say "we sent" only then;
+    /// otherwise they say no email went out and where the founder finds the link.
+    pub email_delivery: bool,
+    /// The email outbox, for the founder's Outbox page (in auth's database; `None` when this
+    /// process does not hold it, as in split mode).
+    pub outbox: Option<shared::future::email::Outbox>,
 }
 
 /// A future feature's place on a page: its real control when the flag is on, a disabled one

@@ -9,7 +9,7 @@ use shared::client::ClientError;
 use shared::identity::{ACCESS_COOKIE, ACCESS_TOKEN_TTL, REFRESH_COOKIE, cookie_value};
 use subtle::ConstantTimeEq;
 
-use auth::client::{CurrentUser, SessionAnswer};
+use auth::client::{CurrentUser, DeviceHint, SessionAnswer};
 
 use super::WebState;
 
@@ -17,6 +17,40 @@ use super::WebState;
 /// when rendering, so script never needs to read it.
 pub const CSRF_COOKIE: &str = "sp_csrf";
 const REFRESH_MAX_AGE: u64 = 30 * 24 * 60 * 60;
+/// A random identifier of this browser, kept long after sign-out, so auth can tell an account's
+/// owner about a sign-in from a device it has not seen. Not an address, not a session.
+pub const DEVICE_COOKIE: &str = "sp_device";
+const DEVICE_MAX_AGE: u64 = 400 * 24 * 60 * 60;
+
+/// This browser as a sign-in's device: its device cookie (made now, and set on `jar`, when it
+/// has none yet) and its user agent.
+pub fn device(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> DeviceHint {
+    let id = cookie_value(headers, DEVICE_COOKIE)
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .unwrap_or_else(|| {
+            let id = new_csrf_token(); // 256 random bits, URL-safe
+            jar.set(
+                state.secure_cookies,
+                DEVICE_COOKIE,
+                &id,
+                DEVICE_MAX_AGE,
+                "Lax",
+            );
+            id
+        });
+    DeviceHint {
+        id: Some(id),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(300).collect()),
+    }
+}
 
 /// Cookies to send with a response.
 #[derive(Default)]

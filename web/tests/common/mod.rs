@@ -42,6 +42,8 @@ pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
 
 pub struct TestApp {
     pub base: String,
+    /// The app's database (the outbox holds the links a test follows).
+    pub database_url: String,
     pub http: reqwest::Client,
     pub shutdown: shared::shutdown::Shutdown,
     task: tokio::task::JoinHandle<Result<(), shared::Error>>,
@@ -53,6 +55,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: Settings, mode: Mode) -> TestApp {
+        let database_url = settings.database_for(shared::config::Service::Auth).url;
         let server = Server::start(settings, mode).await.expect("the app starts");
         let base = format!("http://{}", server.addr);
         let shutdown = server.shutdown();
@@ -63,6 +66,7 @@ impl TestApp {
             .expect("an HTTP client");
         TestApp {
             base,
+            database_url,
             http,
             shutdown,
             task,
@@ -94,7 +98,8 @@ pub struct ApiUser {
 }
 
 impl TestApp {
-    /// Signs `email` up through the JSON API.
+    /// Signs `email` up through the JSON API and confirms it with the link from the email (read
+    /// from the outbox in the app's database), as its owner would: the tokens that signs in with.
     pub async fn sign_up_api(&self, email: &str) -> ApiUser {
         let answer = self
             .http
@@ -103,7 +108,24 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        assert!(answer.status().is_success(), "signup: {}", answer.status());
+        assert_eq!(answer.status(), 202, "signup");
+        self.confirm_api(email).await
+    }
+
+    /// Follows the newest confirmation link mailed to `email` through the API.
+    pub async fn confirm_api(&self, email: &str) -> ApiUser {
+        let token = self
+            .mailed_token(email, "/verify/")
+            .await
+            .expect("a confirmation link in the outbox");
+        let answer = self
+            .http
+            .post(self.url("/api/v1/auth/verify"))
+            .json(&serde_json::json!({ "token": token }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(answer.status().is_success(), "verify: {}", answer.status());
         let tokens: serde_json::Value = answer.json().await.expect("JSON tokens");
         ApiUser {
             access_token: tokens["access_token"]
@@ -116,4 +138,33 @@ impl TestApp {
                 .into(),
         }
     }
+
+    /// The token of the newest `…{path}{token}` link mailed to `email`.
+    pub async fn mailed_token(&self, email: &str, path: &str) -> Option<String> {
+        let bodies = outbox_bodies(&self.database_url, email).await;
+        token_in(&bodies, path)
+    }
+}
+
+/// The bodies queued for `email` in the outbox of the database at `url`, oldest first.
+pub async fn outbox_bodies(url: &str, email: &str) -> Vec<String> {
+    let target = shared::config::DatabaseTarget {
+        url: url.to_owned(),
+        source: "test".into(),
+    };
+    let db = shared::db::Db::connect(&target)
+        .await
+        .expect("the test database");
+    shared::future::email::Outbox::new(db.pool().clone())
+        .bodies_for(&email.trim().to_lowercase())
+        .await
+        .expect("the outbox")
+}
+
+/// The token after `path` in the newest body holding such a link.
+pub fn token_in(bodies: &[String], path: &str) -> Option<String> {
+    bodies.iter().rev().find_map(|body| {
+        let at = body.find(path)? + path.len();
+        body[at..].split_whitespace().next().map(str::to_owned)
+    })
 }
