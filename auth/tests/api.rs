@@ -752,7 +752,7 @@ async fn accounts_mail_their_owner_about_password_changes_new_devices_and_deleti
                 Method::DELETE,
                 "/api/v1/auth/me",
                 Some(&access),
-                Some(json!({"password": "brand new sturdy passphrase"})),
+                Some(json!({"password": "brand new sturdy passphrase", "confirm": "delete my account"})),
             )
             .await;
         assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.json);

@@ -189,7 +189,10 @@ async fn every_account_email_arrives_and_its_link_works_in_the_app() {
         let deleted = third
             .send(
                 request,
-                Some(r#"{"password":"brand new sturdy passphrase"}"#.into()),
+                Some(
+                    r#"{"password":"brand new sturdy passphrase","confirm":"delete my account"}"#
+                        .into(),
+                ),
             )
             .await;
         assert_eq!(
