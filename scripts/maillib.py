@@ -62,7 +62,7 @@ class Inbox:
         """The token of the newest link containing `path` (e.g. "/verify/") in a message to
         `to`, waiting for it to arrive; `after` skips that many earlier messages to `to`."""
         deadline = time.time() + timeout
-        pattern = re.compile(r"https?://[^\s\"'<>]*" + re.escape(path) + r"([A-Za-z0-9_-]+)")
+        pattern = re.compile(r"https?://[^\s\"'<>]*" + re.escape(path) + r"([A-Za-z0-9_-]*)")
         while True:
             for message in reversed(self.messages(to)[after:]):
                 match = pattern.search(self.text(message))

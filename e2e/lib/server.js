@@ -37,8 +37,8 @@ function externalServer() {
   return base ? { base: base.replace(/\/$/, ''), bin: binaryPath(), external: true, async stop() {} } : null;
 }
 
-export async function startServer({ founderEmails, logFile, smtpUrl }) {
-  const external = externalServer();
+export async function startServer({ founderEmails, logFile, smtpUrl, local = false, env = {} }) {
+  const external = local ? null : externalServer();
   if (external) return external;
   const bin = binaryPath();
   if (!existsSync(bin)) {
@@ -58,6 +58,7 @@ export async function startServer({ founderEmails, logFile, smtpUrl }) {
       PUBLIC_BASE_URL: base,
       FOUNDER_EMAILS: founderEmails,
       SMTP_URL: smtpUrl,
+      ...env,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       LOG_FORMAT: 'pretty',
     },
