@@ -724,10 +724,11 @@ impl Auth {
         let user = self
             .user_with_password(&principal.user_id, password, "password")
             .await?;
-        // Queued while the address is still known; the outbox row outlives the account.
-        self.queue_mail(&user.email, &mail::AccountDeleted).await?;
         let families = sessions::revoke_others(&self.db, &user.id, None).await?;
         users::delete(&self.db, &user.id).await?;
+        // The address was read before the row went; queued only once the deletion happened,
+        // so the email never claims what did not. The outbox row outlives the account.
+        self.queue_mail(&user.email, &mail::AccountDeleted).await?;
         for family in families {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
