@@ -114,29 +114,7 @@ impl Device {
     /// "Firefox on Linux": the browser and system families only, so the hash of it (when there
     /// is no identifier) groups one person's updates together.
     pub fn describe(&self) -> String {
-        let ua = self.user_agent.as_deref().unwrap_or_default();
-        let browser = [
-            ("Edg/", "Edge"),
-            ("Firefox/", "Firefox"),
-            ("Chrome/", "Chrome"),
-            ("Safari/", "Safari"),
-            ("curl/", "curl"),
-        ]
-        .iter()
-        .find(|(needle, _)| ua.contains(needle))
-        .map_or("An app", |(_, name)| name);
-        let system = [
-            ("Android", "Android"),
-            ("iPhone", "iOS"),
-            ("iPad", "iOS"),
-            ("Windows", "Windows"),
-            ("Mac OS X", "macOS"),
-            ("Linux", "Linux"),
-        ]
-        .iter()
-        .find(|(needle, _)| ua.contains(needle))
-        .map_or("an unknown system", |(_, name)| name);
-        format!("{browser} on {system}")
+        device_label(self.user_agent.as_deref().unwrap_or_default())
     }
 
     fn key(&self) -> String {

@@ -305,8 +305,11 @@ pub async fn export(
     Ok(response)
 }
 
-/// PNGs are compressed already: stored as they are. SVGs are text: deflated.
-fn build_zip(files: &[(String, Bytes, bool)]) -> Result<Vec<u8>, zip::result::ZipError> {
+/// A zip of `(name, bytes, deflate)` files: what is compressed already (PNGs) is stored as it
+/// is, text is deflated. Also the account export's (web).
+pub fn build_zip<B: AsRef<[u8]>>(
+    files: &[(String, B, bool)],
+) -> Result<Vec<u8>, zip::result::ZipError> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, bytes, deflate) in files {
@@ -319,7 +322,7 @@ fn build_zip(files: &[(String, Bytes, bool)]) -> Result<Vec<u8>, zip::result::Zi
             name.as_str(),
             SimpleFileOptions::default().compression_method(method),
         )?;
-        zip.write_all(bytes)?;
+        zip.write_all(bytes.as_ref())?;
     }
     Ok(zip.finish()?.into_inner())
 }

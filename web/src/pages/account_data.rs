@@ -3,8 +3,6 @@
 //! client with the user's own token (in-process or over HTTP alike); web reads no one's tables.
 //! The zip's layout is documented in `docs/data-export.md` and in the `README.txt` it carries.
 
-use std::io::Write;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use jiff::ToSpan;
@@ -100,8 +98,16 @@ pub(super) async fn export_zip(state: &WebState, token: &str) -> Result<Vec<u8>,
         }
     }
 
+    // PNGs and uploaded images are compressed already: stored. Everything else is text.
+    let files: Vec<(String, Vec<u8>, bool)> = files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let deflate = !name.ends_with(".png");
+            (name, bytes, deflate)
+        })
+        .collect();
     // Deflating is CPU work: off the async workers.
-    tokio::task::spawn_blocking(move || build_zip(&files))
+    tokio::task::spawn_blocking(move || qr::bulk::build_zip(&files))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)
@@ -226,25 +232,6 @@ fn file_name(raw: &str) -> String {
         .take(100)
         .collect();
     if clean.is_empty() { "_".into() } else { clean }
-}
-
-/// PNGs are compressed already: stored as they are. Everything else is text: deflated.
-fn build_zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, zip::result::ZipError> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in files {
-        let method = if name.ends_with(".png") {
-            zip::CompressionMethod::Stored
-        } else {
-            zip::CompressionMethod::Deflated
-        };
-        zip.start_file(
-            name.as_str(),
-            SimpleFileOptions::default().compression_method(method),
-        )?;
-        zip.write_all(bytes)?;
-    }
-    Ok(zip.finish()?.into_inner())
 }
 
 #[cfg(test)]
