@@ -1,7 +1,7 @@
 //! `scanpage backup`: a consistent copy of the SQLite database(s) while the server keeps running.
 //! `VACUUM INTO` reads inside one transaction, so the copy is a single point in time even with
 //! writers active (WAL mode lets them carry on), and the copy is compacted and self-contained (no
-//! `-wal` file beside it). PostgreSQL is backed up with `pg_dump` instead (README, "Backups").
+//! `-wal` file beside it). PostgreSQL is backed up with `pg_dump` instead (docs/operations.md, "Backups").
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub async fn backup(settings: &Settings, dest: &Path) -> Result<Vec<Copied>, Err
         if backend_of(url) != Some(Backend::Sqlite) {
             return Err(Error::Config(format!(
                 "{source}: `scanpage backup` copies SQLite databases; back up PostgreSQL with \
-                 pg_dump (see the README, \"Backups\")"
+                 pg_dump (see docs/operations.md, \"Backups\")"
             )));
         }
     }

@@ -35,7 +35,7 @@ enum Command {
     /// Apply every service's migrations and exit.
     Migrate,
     /// Copy the SQLite database(s) to DEST while the server runs (a consistent `VACUUM INTO`
-    /// snapshot). PostgreSQL: use pg_dump (README, "Backups").
+    /// snapshot). PostgreSQL: use pg_dump (docs/operations.md, "Backups").
     Backup {
         /// The copy (a folder when services have separate SQLite files); never overwritten.
         dest: std::path::PathBuf,
