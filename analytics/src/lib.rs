@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod client;
+pub mod dimension;
 pub mod error;
 pub mod hit;
 pub mod ingest;
@@ -55,17 +56,13 @@ pub async fn start(
         Ingestor::start(ctx.db.clone(), &ctx.bus, classifier, ingest, &ctx.shutdown).await?;
     retention::spawn(ctx.db.clone(), &settings, &ctx.shutdown);
     product::consume::start(&ctx.db, &ctx.bus, &ctx.shutdown).await?;
-    let admin = product::routes::AdminState {
-        db: ctx.db.clone(),
-        identity: ctx.identity.clone(),
-    };
     let state = routes::AppState {
         db: ctx.db,
         country_attribution,
         identity: ctx.identity.clone(),
     };
     Ok((
-        routes::router(state).merge(product::routes::router(admin)),
+        routes::router(state.clone()).merge(product::routes::router(state)),
         ingestor,
     ))
 }
