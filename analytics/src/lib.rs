@@ -61,8 +61,5 @@ pub async fn start(
         country_attribution,
         identity: ctx.identity.clone(),
     };
-    Ok((
-        routes::router(state.clone()).merge(product::routes::router(state)),
-        ingestor,
-    ))
+    Ok((routes::router(state), ingestor))
 }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::State;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -18,17 +17,13 @@ use super::store::{self, HumanScans, UserRow};
 use crate::error::AnalyticsError;
 use crate::routes::AppState;
 
-/// The founder's JSON routes with their OpenAPI entries.
-fn api() -> OpenApiRouter<AppState> {
+/// The founder's JSON routes with their OpenAPI entries (served by [`crate::routes::router`]).
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(overview))
         .routes(routes!(signups))
         .routes(routes!(retention))
         .routes(routes!(users))
-}
-
-pub fn router(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
 }
 
 /// The OpenAPI entries of the founder's numbers.
