@@ -3,7 +3,8 @@
 //!
 //! Layout: `classify` (user agent, bots, country, referrer, language, visitor id) → `ingest` (the
 //! batching writer) → `store` (all SQL) ← `query` (range/interval/tz maths and answer shapes) ←
-//! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes.
+//! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes. `dimension`
+//! is the one list of breakdowns that the writer, the queries and the answers all follow.
 
 pub mod classify;
 pub mod client;
