@@ -3,10 +3,12 @@
 //!
 //! Layout: `classify` (user agent, bots, country, referrer, language, visitor id) → `ingest` (the
 //! batching writer) → `store` (all SQL) ← `query` (range/interval/tz maths and answer shapes) ←
-//! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes.
+//! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes. `dimension`
+//! is the one list of breakdowns that the writer, the queries and the answers all follow.
 
 pub mod classify;
 pub mod client;
+pub mod dimension;
 pub mod error;
 pub mod hit;
 pub mod ingest;
@@ -55,17 +57,10 @@ pub async fn start(
         Ingestor::start(ctx.db.clone(), &ctx.bus, classifier, ingest, &ctx.shutdown).await?;
     retention::spawn(ctx.db.clone(), &settings, &ctx.shutdown);
     product::consume::start(&ctx.db, &ctx.bus, &ctx.shutdown).await?;
-    let admin = product::routes::AdminState {
-        db: ctx.db.clone(),
-        identity: ctx.identity.clone(),
-    };
     let state = routes::AppState {
         db: ctx.db,
         country_attribution,
         identity: ctx.identity.clone(),
     };
-    Ok((
-        routes::router(state).merge(product::routes::router(admin)),
-        ingestor,
-    ))
+    Ok((routes::router(state), ingestor))
 }

@@ -2,7 +2,7 @@
 //! and the CSV export (paged from the raw table in constant memory). Ownership is checked here:
 //! an unknown id and another owner's id are the same `NotFound`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -10,16 +10,12 @@ use serde::{Deserialize, Serialize};
 use shared::db::Db;
 
 use crate::classify::visitor::{DAY_MS, day_of};
+pub use crate::dimension::Count;
+use crate::dimension::{self, Breakdowns, Dimension};
 use crate::error::AnalyticsError;
 use crate::hit::Kind;
 use crate::range::Range;
 use crate::store::{self, DimensionCount, HourRow};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Count {
-    pub key: String,
-    pub count: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
@@ -59,13 +55,10 @@ pub struct QrStats {
     /// Distinct scanners per day, summed over the days of the range.
     pub unique_scanners: i64,
     pub series: Vec<ScanPoint>,
-    pub by_device: Vec<Count>,
-    pub by_os: Vec<Count>,
-    pub by_browser: Vec<Count>,
-    pub by_country: Vec<Count>,
-    pub by_referrer: Vec<Count>,
-    pub by_language: Vec<Count>,
-    pub by_rule: Vec<Count>,
+    /// `by_device`, `by_os`, … `by_rule`: one list per [`Dimension`] of a scan.
+    #[serde(flatten)]
+    #[schema(schema_with = dimension::scan_schema)]
+    pub breakdowns: Breakdowns,
     /// Shown next to `by_country` when the country data asks for credit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_attribution: Option<String>,
@@ -97,12 +90,10 @@ pub struct MicrositeStats {
     pub clicks_by_block: Vec<Count>,
     /// Human views per QR code (its short code) that led to the page (`?src=qr_{code}`).
     pub views_by_qr: Vec<Count>,
-    pub by_device: Vec<Count>,
-    pub by_os: Vec<Count>,
-    pub by_browser: Vec<Count>,
-    pub by_country: Vec<Count>,
-    pub by_referrer: Vec<Count>,
-    pub by_language: Vec<Count>,
+    /// `by_device`, `by_os`, …: one list per [`Dimension`] of a view.
+    #[serde(flatten)]
+    #[schema(schema_with = dimension::view_schema)]
+    pub breakdowns: Breakdowns,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_attribution: Option<String>,
 }
@@ -188,10 +179,14 @@ fn bucketed(range: &Range, rows: &[HourRow]) -> (Sum, Vec<(i64, Sum)>) {
 }
 
 /// Human counts per dimension, most first (ties by key), zero counts left out.
-fn breakdowns(counts: Vec<DimensionCount>) -> HashMap<String, Vec<Count>> {
-    let mut out: HashMap<String, Vec<Count>> = HashMap::new();
+fn by_dimension(counts: Vec<DimensionCount>) -> BTreeMap<Dimension, Vec<Count>> {
+    let mut out: BTreeMap<Dimension, Vec<Count>> = BTreeMap::new();
     for c in counts.into_iter().filter(|c| c.humans > 0) {
-        out.entry(c.dimension).or_default().push(Count {
+        // A dimension this version no longer knows is left out rather than failing the answer.
+        let Some(dimension) = Dimension::parse(&c.dimension) else {
+            continue;
+        };
+        out.entry(dimension).or_default().push(Count {
             key: c.value,
             count: c.humans,
         });
@@ -253,8 +248,6 @@ pub async fn qr_stats(
         dimensions_of(db, qr_id, Kind::Scan, range),
     )?;
     let (total, series) = bucketed(range, &rows);
-    let mut by = breakdowns(dims);
-    let mut take = |name: &str| by.remove(name).unwrap_or_default();
     Ok(QrStats {
         window: range.into(),
         total_scans: total.events,
@@ -270,13 +263,7 @@ pub async fn qr_stats(
                 unique: s.uniques,
             })
             .collect(),
-        by_device: take("device"),
-        by_os: take("os"),
-        by_browser: take("browser"),
-        by_country: take("country"),
-        by_referrer: take("referrer"),
-        by_language: take("language"),
-        by_rule: take("rule"),
+        breakdowns: Breakdowns::take(Kind::Scan, &mut by_dimension(dims)),
         country_attribution: None,
     })
 }
@@ -296,8 +283,7 @@ pub async fn microsite_stats(
     )?;
     let (view_total, view_series) = bucketed(range, &views);
     let (click_total, click_series) = bucketed(range, &clicks);
-    let mut by = breakdowns(view_dims);
-    let mut take = |name: &str| by.remove(name).unwrap_or_default();
+    let mut by = by_dimension(view_dims);
     let ctr = if view_total.humans > 0 {
         click_total.humans as f64 / view_total.humans as f64
     } else {
@@ -323,14 +309,11 @@ pub async fn microsite_stats(
                 clicks: c.events,
             })
             .collect(),
-        clicks_by_block: breakdowns(click_dims).remove("block").unwrap_or_default(),
-        views_by_qr: take("qr"),
-        by_device: take("device"),
-        by_os: take("os"),
-        by_browser: take("browser"),
-        by_country: take("country"),
-        by_referrer: take("referrer"),
-        by_language: take("language"),
+        clicks_by_block: by_dimension(click_dims)
+            .remove(&Dimension::Block)
+            .unwrap_or_default(),
+        views_by_qr: by.remove(&Dimension::Qr).unwrap_or_default(),
+        breakdowns: Breakdowns::take(Kind::View, &mut by),
         country_attribution: None,
     })
 }

@@ -2,8 +2,9 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use shared::db::Db;
 use shared::extract::{Json, Query};
@@ -45,8 +46,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(qr_totals))
 }
 
+/// Every route of the service: the users' numbers and the founder's.
 pub fn router(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    api()
+        .merge(crate::product::routes::api())
+        .split_for_parts()
+        .0
+        .with_state(state)
 }
 
 /// The OpenAPI entries of the analytics routes.
@@ -58,15 +64,36 @@ fn range(query: &RangeQuery) -> Result<Range, AnalyticsError> {
     Range::parse(query, jiff::Timestamp::now())
 }
 
+/// Who asks about which of their codes or pages, over which range: what every per-target route
+/// reads, extracted in the order the routes always took them (caller, id, query, range).
+struct Asked {
+    owner: String,
+    id: String,
+    range: Range,
+}
+
+impl FromRequestParts<AppState> for Asked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Owner(owner) = Owner::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(q) = Query::<RangeQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let range = range(&q).map_err(IntoResponse::into_response)?;
+        Ok(Asked { owner, id, range })
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/analytics/qr/{id}", params(("id" = String, Path, description = "The code's id"), RangeQuery),
     responses((status = 200, description = "Scans of one of the caller's codes over the range", body = QrStats)))]
-async fn qr(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Json<QrStats>, AnalyticsError> {
-    let mut stats = query::qr_stats(&state.db, &owner, &id, &range(&q)?).await?;
+async fn qr(State(state): State<AppState>, asked: Asked) -> Result<Json<QrStats>, AnalyticsError> {
+    let mut stats = query::qr_stats(&state.db, &asked.owner, &asked.id, &asked.range).await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
@@ -95,11 +122,10 @@ async fn qr_totals(
     responses((status = 200, description = "Views and clicks of one of the caller's pages", body = MicrositeStats)))]
 async fn microsite(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    asked: Asked,
 ) -> Result<Json<MicrositeStats>, AnalyticsError> {
-    let mut stats = query::microsite_stats(&state.db, &owner, &id, &range(&q)?).await?;
+    let mut stats =
+        query::microsite_stats(&state.db, &asked.owner, &asked.id, &asked.range).await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
@@ -116,36 +142,27 @@ async fn overview(
 
 #[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/export.csv", params(("id" = String, Path, description = "The code's id"), RangeQuery),
     responses((status = 200, description = "Raw scans (no personal data)", content_type = "text/csv", body = String)))]
-async fn qr_csv(
-    State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Response, AnalyticsError> {
-    csv(&state, owner, &id, "qr", &q).await
+async fn qr_csv(State(state): State<AppState>, asked: Asked) -> Result<Response, AnalyticsError> {
+    csv(&state, asked, "qr").await
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/export.csv", params(("id" = String, Path, description = "The microsite's id"), RangeQuery),
     responses((status = 200, description = "Raw views and clicks (no personal data)", content_type = "text/csv", body = String)))]
 async fn microsite_csv(
     State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    asked: Asked,
 ) -> Result<Response, AnalyticsError> {
-    csv(&state, owner, &id, "microsite", &q).await
+    csv(&state, asked, "microsite").await
 }
 
 async fn csv(
     state: &AppState,
-    Owner(owner): Owner,
-    id: &str,
+    asked: Asked,
     kind: &'static str,
-    q: &RangeQuery,
 ) -> Result<Response, AnalyticsError> {
-    let range = range(q)?;
-    let rows = query::export_csv(&state.db, &owner, id, kind, &range).await?;
-    let filename = format!("{kind}-{}-{}-{}.csv", sanitize(id), range.from, range.to);
+    let Asked { owner, id, range } = asked;
+    let rows = query::export_csv(&state.db, &owner, &id, kind, &range).await?;
+    let filename = format!("{kind}-{}-{}-{}.csv", sanitize(&id), range.from, range.to);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -26,6 +26,13 @@ pub struct ApiState {
     pub identity: Identity,
 }
 
+impl ApiState {
+    /// A page as the API answers with it.
+    fn view(&self, page: Microsite) -> Json<MicrositeView> {
+        Json(MicrositeView::of(page, self.service.public_base_url()))
+    }
+}
+
 impl FromRef<ApiState> for Identity {
     fn from_ref(state: &ApiState) -> Identity {
         state.identity.clone()
@@ -129,10 +136,7 @@ async fn create(
         .service
         .create(editor(&principal, &credential), changes)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MicrositeView::of(page, state.service.public_base_url())),
-    ))
+    Ok((StatusCode::CREATED, state.view(page)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -155,10 +159,7 @@ async fn from_template(
         .service
         .from_template(editor(&principal, &credential), &body.template, &body.slug)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MicrositeView::of(page, state.service.public_base_url())),
-    ))
+    Ok((StatusCode::CREATED, state.view(page)))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -194,10 +195,7 @@ async fn read(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesRead)?;
     let page = state.service.get(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(
-        page,
-        state.service.public_base_url(),
-    )))
+    Ok(state.view(page))
 }
 
 #[utoipa::path(patch, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")), request_body = Changes,
@@ -214,10 +212,7 @@ async fn update(
         .service
         .update(editor(&principal, &credential), &id, changes)
         .await?;
-    Ok(Json(MicrositeView::of(
-        page,
-        state.service.public_base_url(),
-    )))
+    Ok(state.view(page))
 }
 
 #[utoipa::path(delete, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")),
@@ -241,10 +236,7 @@ async fn publish(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state.service.publish(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(
-        page,
-        state.service.public_base_url(),
-    )))
+    Ok(state.view(page))
 }
 
 #[utoipa::path(post, path = "/api/v1/microsites/{id}/unpublish", params(("id" = String, Path, description = "The microsite's id")),
@@ -256,10 +248,7 @@ async fn unpublish(
 ) -> Result<Json<MicrositeView>, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
     let page = state.service.unpublish(&principal.user_id, &id).await?;
-    Ok(Json(MicrositeView::of(
-        page,
-        state.service.public_base_url(),
-    )))
+    Ok(state.view(page))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

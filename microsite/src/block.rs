@@ -2,7 +2,7 @@
 //! visitor's browser is parsed here once (the `url` crate, so `JaVaScRiPt:`, `java\tscript:` and
 //! friends are seen for what they are) and stored normalised; rendering trusts nothing else.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 use crate::text::FieldError;
@@ -14,10 +14,18 @@ pub const MAX_URL: usize = 2_048;
 pub const MAX_SOCIAL: usize = 20;
 pub const MAX_ID: usize = 32;
 
-/// One block. `type` picks the variant; unknown types and unknown fields are refused.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One block: the id that names it (the tracked link hop, reordering) and what it is. Stored and
+/// sent as one flat object, `{"type": …, "id": …, <the kind's fields>}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub id: String,
+    pub kind: BlockKind,
+}
+
+/// What a block is. `type` picks the variant; unknown types and unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Block {
+pub enum BlockKind {
     Profile(Profile),
     Heading(Heading),
     Text(Text),
@@ -31,11 +39,85 @@ pub enum Block {
     Qr(QrBlock),
 }
 
+impl BlockKind {
+    /// Its `type`.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            BlockKind::Profile(_) => "profile",
+            BlockKind::Heading(_) => "heading",
+            BlockKind::Text(_) => "text",
+            BlockKind::Link(_) => "link",
+            BlockKind::Social(_) => "social",
+            BlockKind::Image(_) => "image",
+            BlockKind::Video(_) => "video",
+            BlockKind::Contact(_) => "contact",
+            BlockKind::Divider(_) => "divider",
+            BlockKind::Spacer(_) => "spacer",
+            BlockKind::Qr(_) => "qr",
+        }
+    }
+}
+
+/// The kind's own fields, without its tag (which [`Block`] writes before the id).
+struct Fields<'a>(&'a BlockKind);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            BlockKind::Profile(b) => b.serialize(serializer),
+            BlockKind::Heading(b) => b.serialize(serializer),
+            BlockKind::Text(b) => b.serialize(serializer),
+            BlockKind::Link(b) => b.serialize(serializer),
+            BlockKind::Social(b) => b.serialize(serializer),
+            BlockKind::Image(b) => b.serialize(serializer),
+            BlockKind::Video(b) => b.serialize(serializer),
+            BlockKind::Contact(b) => b.serialize(serializer),
+            BlockKind::Divider(b) => b.serialize(serializer),
+            BlockKind::Spacer(b) => b.serialize(serializer),
+            BlockKind::Qr(b) => b.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for Block {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // `type`, `id`, then the kind's fields: the order stored pages have always had.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(rename = "type")]
+            tag: &'static str,
+            id: &'a str,
+            #[serde(flatten)]
+            fields: Fields<'a>,
+        }
+        Wire {
+            tag: self.kind.tag(),
+            id: &self.id,
+            fields: Fields(&self.kind),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Block {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The kind sees every field but `id`, so its own refusal of unknown fields still holds.
+        #[derive(Deserialize)]
+        #[serde(rename = "Block")]
+        struct Wire {
+            #[serde(default)]
+            id: String,
+            #[serde(flatten)]
+            kind: BlockKind,
+        }
+        let Wire { id, kind } = Wire::deserialize(deserializer)?;
+        Ok(Block { id, kind })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    #[serde(default)]
-    pub id: String,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bio: Option<String>,
@@ -46,16 +128,12 @@ pub struct Profile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heading {
-    #[serde(default)]
-    pub id: String,
     pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
-    #[serde(default)]
-    pub id: String,
     pub text: String,
     /// Bold, italic and links; everything else shows as typed.
     #[serde(default)]
@@ -65,8 +143,6 @@ pub struct Text {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
-    #[serde(default)]
-    pub id: String,
     pub label: String,
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +167,40 @@ pub enum Icon {
 }
 
 impl Icon {
+    /// Every icon, in the order the builder offers them.
+    pub const ALL: [Icon; 12] = [
+        Icon::Link,
+        Icon::Shop,
+        Icon::Calendar,
+        Icon::Menu,
+        Icon::Music,
+        Icon::Video,
+        Icon::Star,
+        Icon::Mail,
+        Icon::Phone,
+        Icon::Map,
+        Icon::Ticket,
+        Icon::Download,
+    ];
+
+    /// Its name in JSON (and in the builder's form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Icon::Link => "link",
+            Icon::Shop => "shop",
+            Icon::Calendar => "calendar",
+            Icon::Menu => "menu",
+            Icon::Music => "music",
+            Icon::Video => "video",
+            Icon::Star => "star",
+            Icon::Mail => "mail",
+            Icon::Phone => "phone",
+            Icon::Map => "map",
+            Icon::Ticket => "ticket",
+            Icon::Download => "download",
+        }
+    }
+
     /// Icons are characters: no request, no CSS, and a screen reader skips them (`aria-hidden`).
     pub fn glyph(self) -> &'static str {
         match self {
@@ -113,8 +223,6 @@ impl Icon {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Social {
-    #[serde(default)]
-    pub id: String,
     pub items: Vec<SocialItem>,
 }
 
@@ -149,6 +257,43 @@ pub enum Network {
 }
 
 impl Network {
+    /// Every network, in the order the builder lists them.
+    pub const ALL: [Network; 13] = [
+        Network::Instagram,
+        Network::Tiktok,
+        Network::Youtube,
+        Network::X,
+        Network::Facebook,
+        Network::Linkedin,
+        Network::Github,
+        Network::Threads,
+        Network::Twitch,
+        Network::Pinterest,
+        Network::Mastodon,
+        Network::Bluesky,
+        Network::Website,
+    ];
+
+    /// Its name in JSON (and in the builder's form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Instagram => "instagram",
+            Network::Tiktok => "tiktok",
+            Network::Youtube => "youtube",
+            Network::X => "x",
+            Network::Facebook => "facebook",
+            Network::Linkedin => "linkedin",
+            Network::Github => "github",
+            Network::Threads => "threads",
+            Network::Twitch => "twitch",
+            Network::Pinterest => "pinterest",
+            Network::Mastodon => "mastodon",
+            Network::Bluesky => "bluesky",
+            Network::Website => "website",
+        }
+    }
+
+    /// How people write it.
     pub fn name(self) -> &'static str {
         match self {
             Network::Instagram => "Instagram",
@@ -208,8 +353,6 @@ impl Network {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Image {
-    #[serde(default)]
-    pub id: String,
     /// An https image URL (uploads belong to the future media service).
     pub url: String,
     /// Required: a picture nobody can see must still say what it shows.
@@ -219,8 +362,6 @@ pub struct Image {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Video {
-    #[serde(default)]
-    pub id: String,
     /// A YouTube or Vimeo URL; only the video id survives into the page.
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,8 +371,6 @@ pub struct Video {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    #[serde(default)]
-    pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,16 +379,11 @@ pub struct Contact {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Divider {
-    #[serde(default)]
-    pub id: String,
-}
+pub struct Divider {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spacer {
-    #[serde(default)]
-    pub id: String,
     #[serde(default)]
     pub size: SpacerSize,
 }
@@ -276,8 +410,6 @@ impl SpacerSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QrBlock {
-    #[serde(default)]
-    pub id: String,
     /// The owner's QR code (its id in the qr service).
     pub qr_id: String,
     /// Its short code, so the page can draw the symbol and link `/r/{code}`. Filled in from the
@@ -288,9 +420,9 @@ pub struct QrBlock {
     pub caption: Option<String>,
 }
 
-/// One of the variants' objects with its `type` added. Written by hand: the derive would say
-/// `allOf: [variant, {type}]`, which no block satisfies because each variant refuses unknown
-/// fields (`additionalProperties: false`) and `type` is one to it.
+/// One of the kinds' objects with `type` and `id` added. Written by hand: the derive would say
+/// `allOf: [kind, {type, id}]`, which no block satisfies because each kind refuses unknown
+/// fields (`additionalProperties: false`) and `type` and `id` are two to it.
 impl utoipa::PartialSchema for Block {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::RefOr;
@@ -302,9 +434,13 @@ impl utoipa::PartialSchema for Block {
                     .schema_type(Type::String)
                     .enum_values(Some([tag]))
                     .build();
+                let id = ObjectBuilder::new().schema_type(Type::String).build();
                 object
                     .properties
                     .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
+                object
+                    .properties
+                    .insert("id".to_owned(), RefOr::T(Schema::Object(id)));
                 object.required.insert(0, "type".to_owned());
             }
             schema
@@ -349,41 +485,13 @@ impl utoipa::ToSchema for Block {
 
 impl Block {
     pub fn id(&self) -> &str {
-        match self {
-            Block::Profile(b) => &b.id,
-            Block::Heading(b) => &b.id,
-            Block::Text(b) => &b.id,
-            Block::Link(b) => &b.id,
-            Block::Social(b) => &b.id,
-            Block::Image(b) => &b.id,
-            Block::Video(b) => &b.id,
-            Block::Contact(b) => &b.id,
-            Block::Divider(b) => &b.id,
-            Block::Spacer(b) => &b.id,
-            Block::Qr(b) => &b.id,
-        }
-    }
-
-    fn id_mut(&mut self) -> &mut String {
-        match self {
-            Block::Profile(b) => &mut b.id,
-            Block::Heading(b) => &mut b.id,
-            Block::Text(b) => &mut b.id,
-            Block::Link(b) => &mut b.id,
-            Block::Social(b) => &mut b.id,
-            Block::Image(b) => &mut b.id,
-            Block::Video(b) => &mut b.id,
-            Block::Contact(b) => &mut b.id,
-            Block::Divider(b) => &mut b.id,
-            Block::Spacer(b) => &mut b.id,
-            Block::Qr(b) => &mut b.id,
-        }
+        &self.id
     }
 
     /// Checks one block (at `blocks[index]`) and normalises its URLs in place.
     pub fn validate(&mut self, index: usize) -> Result<(), FieldError> {
         let at = |field: &str| format!("blocks[{index}].{field}");
-        let id = self.id_mut();
+        let id = &mut self.id;
         if id.is_empty() {
             *id = new_block_id();
         } else if id.len() > MAX_ID
@@ -396,8 +504,8 @@ impl Block {
                 "a block id has 1 to 32 letters, digits, - or _",
             ));
         }
-        match self {
-            Block::Profile(b) => {
+        match &mut self.kind {
+            BlockKind::Profile(b) => {
                 required(&b.name, MAX_LABEL, at("name"))?;
                 if let Some(bio) = &b.bio {
                     limit(bio, 1_000, at("bio"))?;
@@ -407,19 +515,19 @@ impl Block {
                         image_url(avatar).map_err(|m| FieldError::new(at("avatar_url"), m))?;
                 }
             }
-            Block::Heading(b) => required(&b.text, MAX_LABEL, at("text"))?,
-            Block::Text(b) => {
+            BlockKind::Heading(b) => required(&b.text, MAX_LABEL, at("text"))?,
+            BlockKind::Text(b) => {
                 required(&b.text, MAX_TEXT, at("text"))?;
                 if b.markdown {
                     crate::text::check_markdown_links(&b.text)
                         .map_err(|m| FieldError::new(at("text"), m))?;
                 }
             }
-            Block::Link(b) => {
+            BlockKind::Link(b) => {
                 required(&b.label, MAX_LABEL, at("label"))?;
                 b.url = link_url(&b.url).map_err(|m| FieldError::new(at("url"), m))?;
             }
-            Block::Social(b) => {
+            BlockKind::Social(b) => {
                 if b.items.is_empty() || b.items.len() > MAX_SOCIAL {
                     return Err(FieldError::new(
                         at("items"),
@@ -431,11 +539,11 @@ impl Block {
                         .map_err(|(f, m)| FieldError::new(at(&format!("items[{j}].{f}")), m))?;
                 }
             }
-            Block::Image(b) => {
+            BlockKind::Image(b) => {
                 b.url = image_url(&b.url).map_err(|m| FieldError::new(at("url"), m))?;
                 required(&b.alt, MAX_LABEL, at("alt"))?;
             }
-            Block::Video(b) => {
+            BlockKind::Video(b) => {
                 let embed = video_embed(&b.url).ok_or_else(|| {
                     FieldError::new(
                         at("url"),
@@ -447,7 +555,7 @@ impl Block {
                     limit(title, MAX_LABEL, at("title"))?;
                 }
             }
-            Block::Contact(b) => {
+            BlockKind::Contact(b) => {
                 if b.email.is_none() && b.phone.is_none() {
                     return Err(FieldError::new(
                         at("email"),
@@ -461,8 +569,8 @@ impl Block {
                     *phone = phone_number(phone).map_err(|m| FieldError::new(at("phone"), m))?;
                 }
             }
-            Block::Divider(_) | Block::Spacer(_) => {}
-            Block::Qr(b) => {
+            BlockKind::Divider(_) | BlockKind::Spacer(_) => {}
+            BlockKind::Qr(b) => {
                 if b.qr_id.is_empty()
                     || b.qr_id.len() > 64
                     || !b
@@ -804,102 +912,88 @@ mod tests {
 
     #[test]
     fn bad_shapes_name_their_path() {
-        assert_eq!(field_of(json!({"type": "marquee"})), "blocks[1].type");
-        assert_eq!(
-            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "onclick": "x"})),
-            "blocks[1].onclick"
-        );
-        assert_eq!(
-            field_of(json!({"type": "link", "label": "x"})),
-            "blocks[1].url"
-        );
-        assert_eq!(
-            field_of(json!({"type": "profile", "name": ""})),
-            "blocks[1].name"
-        );
-        assert_eq!(
-            field_of(json!({"type": "profile", "name": "a", "avatar_url": "http://a.b/x.png"})),
-            "blocks[1].avatar_url"
-        );
-        assert_eq!(
-            field_of(json!({"type": "heading", "text": "x".repeat(201)})),
-            "blocks[1].text"
-        );
-        assert_eq!(
-            field_of(json!({"type": "text", "text": "x".repeat(5001)})),
-            "blocks[1].text"
-        );
-        assert_eq!(
-            field_of(json!({"type": "text", "text": "[x](javascript:alert(1))", "markdown": true})),
-            "blocks[1].text"
-        );
-        assert_eq!(
-            field_of(json!({"type": "link", "label": "x".repeat(201), "url": "https://a.b"})),
-            "blocks[1].label"
-        );
-        assert_eq!(
-            field_of(json!({"type": "link", "label": "x", "url": "https://a.b", "icon": "skull"})),
-            "blocks[1].icon"
-        );
-        assert_eq!(
-            field_of(json!({"type": "social", "items": []})),
-            "blocks[1].items"
-        );
-        assert_eq!(
-            field_of(
-                json!({"type": "social", "items": [{"network": "instagram", "handle": "a b"}]})
+        for (value, field) in [
+            (json!({"type": "marquee"}), "blocks[1].type"),
+            (
+                json!({"type": "link", "label": "x", "url": "https://a.b", "onclick": "x"}),
+                "blocks[1].onclick",
             ),
-            "blocks[1].items[0].handle"
-        );
-        assert_eq!(
-            field_of(
-                json!({"type": "social", "items": [{"network": "mastodon", "handle": "ada"}]})
+            (json!({"type": "link", "label": "x"}), "blocks[1].url"),
+            (json!({"type": "profile", "name": ""}), "blocks[1].name"),
+            (
+                json!({"type": "profile", "name": "a", "avatar_url": "http://a.b/x.png"}),
+                "blocks[1].avatar_url",
             ),
-            "blocks[1].items[0].url"
-        );
-        assert_eq!(
-            field_of(
-                json!({"type": "social", "items": [{"network": "x", "url": "javascript:alert(1)"}]})
+            (
+                json!({"type": "heading", "text": "x".repeat(201)}),
+                "blocks[1].text",
             ),
-            "blocks[1].items[0].url"
-        );
-        assert_eq!(
-            field_of(json!({"type": "image", "url": "https://a.b/x.png", "alt": " "})),
-            "blocks[1].alt"
-        );
-        assert_eq!(
-            field_of(json!({"type": "image", "url": "data:image/png;base64,AAAA", "alt": "x"})),
-            "blocks[1].url"
-        );
-        assert_eq!(
-            field_of(json!({"type": "video", "url": "https://evil.example/watch?v=dQw4w9WgXcQ"})),
-            "blocks[1].url"
-        );
-        assert_eq!(field_of(json!({"type": "contact"})), "blocks[1].email");
-        assert_eq!(
-            field_of(json!({"type": "contact", "email": "a@b.c\"><script>"})),
-            "blocks[1].email"
-        );
-        assert_eq!(
-            field_of(json!({"type": "contact", "phone": "call me"})),
-            "blocks[1].phone"
-        );
-        assert_eq!(
-            field_of(json!({"type": "divider", "color": "red"})),
-            "blocks[1].color"
-        );
-        assert_eq!(
-            field_of(json!({"type": "spacer", "size": "huge"})),
-            "blocks[1].size"
-        );
-        assert_eq!(
-            field_of(json!({"type": "qr", "qr_id": "x", "code": "<svg>"})),
-            "blocks[1].code"
-        );
-        assert_eq!(
-            field_of(json!({"type": "heading", "id": "a b", "text": "x"})),
-            "blocks[1].id"
-        );
+            (
+                json!({"type": "text", "text": "x".repeat(5001)}),
+                "blocks[1].text",
+            ),
+            (
+                json!({"type": "text", "text": "[x](javascript:alert(1))", "markdown": true}),
+                "blocks[1].text",
+            ),
+            (
+                json!({"type": "link", "label": "x".repeat(201), "url": "https://a.b"}),
+                "blocks[1].label",
+            ),
+            (
+                json!({"type": "link", "label": "x", "url": "https://a.b", "icon": "skull"}),
+                "blocks[1].icon",
+            ),
+            (json!({"type": "social", "items": []}), "blocks[1].items"),
+            (
+                json!({"type": "social", "items": [{"network": "instagram", "handle": "a b"}]}),
+                "blocks[1].items[0].handle",
+            ),
+            (
+                json!({"type": "social", "items": [{"network": "mastodon", "handle": "ada"}]}),
+                "blocks[1].items[0].url",
+            ),
+            (
+                json!({"type": "social", "items": [{"network": "x", "url": "javascript:alert(1)"}]}),
+                "blocks[1].items[0].url",
+            ),
+            (
+                json!({"type": "image", "url": "https://a.b/x.png", "alt": " "}),
+                "blocks[1].alt",
+            ),
+            (
+                json!({"type": "image", "url": "data:image/png;base64,AAAA", "alt": "x"}),
+                "blocks[1].url",
+            ),
+            (
+                json!({"type": "video", "url": "https://evil.example/watch?v=dQw4w9WgXcQ"}),
+                "blocks[1].url",
+            ),
+            (json!({"type": "contact"}), "blocks[1].email"),
+            (
+                json!({"type": "contact", "email": "a@b.c\"><script>"}),
+                "blocks[1].email",
+            ),
+            (
+                json!({"type": "contact", "phone": "call me"}),
+                "blocks[1].phone",
+            ),
+            (
+                json!({"type": "divider", "color": "red"}),
+                "blocks[1].color",
+            ),
+            (json!({"type": "spacer", "size": "huge"}), "blocks[1].size"),
+            (
+                json!({"type": "qr", "qr_id": "x", "code": "<svg>"}),
+                "blocks[1].code",
+            ),
+            (
+                json!({"type": "heading", "id": "a b", "text": "x"}),
+                "blocks[1].id",
+            ),
+        ] {
+            assert_eq!(field_of(value.clone()), field, "{value}");
+        }
     }
 
     #[test]
@@ -917,6 +1011,56 @@ mod tests {
         let mut again = from_json(stored.as_array().unwrap().clone()).unwrap();
         validate_all(&mut again).unwrap();
         assert_eq!(again, blocks);
+    }
+
+    /// A page as stored before blocks became `{id, kind}`: it loads, and saving it again writes
+    /// the same bytes (field order included), so stored drafts, snapshots and API answers stay.
+    #[test]
+    fn a_stored_page_from_before_decodes_and_encodes_the_same() {
+        let stored = concat!(
+            r##"{"title":"Ada's","description":"Cakes","theme":"dark","tweaks":{"accent":"#ff0000"},"##,
+            r##""lang":"en","blocks":["##,
+            r##"{"type":"profile","id":"p1","name":"Ada","bio":"Hi","avatar_url":"https://img.example/a.png"},"##,
+            r##"{"type":"heading","id":"h1","text":"Menu"},"##,
+            r##"{"type":"text","id":"t1","text":"**a**","markdown":true},"##,
+            r##"{"type":"link","id":"l1","label":"Shop","url":"https://example.com/","icon":"shop"},"##,
+            r##"{"type":"link","id":"l2","label":"Call","url":"tel:+1555"},"##,
+            r##"{"type":"social","id":"s1","items":[{"network":"github","handle":"ada","url":"https://github.com/ada"},"##,
+            r##"{"network":"mastodon","url":"https://m.example/@ada"}]},"##,
+            r##"{"type":"image","id":"i1","url":"https://img.example/p.jpg","alt":"A cake"},"##,
+            r##"{"type":"video","id":"v1","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ","title":"Tour"},"##,
+            r##"{"type":"contact","id":"c1","email":"a@b.co","phone":"+1 555 0100"},"##,
+            r##"{"type":"divider","id":"d1"},"##,
+            r##"{"type":"spacer","id":"sp1","size":"large"},"##,
+            r##"{"type":"qr","id":"q1","qr_id":"0190-abc","code":"aB3dE7x","caption":"Scan"}"##,
+            "]}"
+        );
+        let page: crate::model::Content = serde_json::from_str(stored).unwrap();
+        assert_eq!(page.blocks.len(), 12);
+        assert_eq!(page.blocks[3].id, "l1");
+        assert!(matches!(&page.blocks[3].kind, BlockKind::Link(l) if l.icon == Some(Icon::Shop)));
+        assert_eq!(serde_json::to_string(&page).unwrap(), stored);
+    }
+
+    #[test]
+    fn icon_and_network_lists_name_every_variant_as_json_does() {
+        use utoipa::PartialSchema;
+        fn schema_names(
+            schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        ) -> Vec<String> {
+            let json = serde_json::to_value(schema).unwrap();
+            serde_json::from_value(json["enum"].clone()).unwrap()
+        }
+        let icons: Vec<&str> = Icon::ALL.iter().map(|i| i.as_str()).collect();
+        assert_eq!(schema_names(Icon::schema()), icons);
+        for icon in Icon::ALL {
+            assert_eq!(serde_json::to_value(icon).unwrap(), icon.as_str());
+        }
+        let networks: Vec<&str> = Network::ALL.iter().map(|n| n.as_str()).collect();
+        assert_eq!(schema_names(Network::schema()), networks);
+        for network in Network::ALL {
+            assert_eq!(serde_json::to_value(network).unwrap(), network.as_str());
+        }
     }
 
     #[test]

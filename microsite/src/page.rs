@@ -6,7 +6,7 @@ use askama::Template;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::block::{Block, tel_href, video_embed};
+use crate::block::{Block, BlockKind, tel_href, video_embed};
 use crate::model::{Content, page_url};
 use crate::text::{markdown_html, plain_html};
 use crate::theme;
@@ -90,9 +90,9 @@ struct PageTemplate<'a> {
 pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered {
     let css = theme::css(content.theme, &content.tweaks);
     let canonical = page_url(base, slug);
-    let image = content.blocks.iter().find_map(|b| match b {
-        Block::Profile(p) => p.avatar_url.as_deref(),
-        Block::Image(i) => Some(i.url.as_str()),
+    let image = content.blocks.iter().find_map(|b| match &b.kind {
+        BlockKind::Profile(p) => p.avatar_url.as_deref(),
+        BlockKind::Image(i) => Some(i.url.as_str()),
         _ => None,
     });
     let blocks: Vec<View<'_>> = content
@@ -114,7 +114,7 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         has_profile: content
             .blocks
             .iter()
-            .any(|b| matches!(b, Block::Profile(_))),
+            .any(|b| matches!(b.kind, BlockKind::Profile(_))),
         preview: mode == Mode::Preview,
         blocks,
     };
@@ -140,24 +140,24 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
 }
 
 fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option<View<'a>> {
-    Some(match block {
-        Block::Profile(p) => View::Profile {
+    Some(match &block.kind {
+        BlockKind::Profile(p) => View::Profile {
             name: &p.name,
             bio: p.bio.as_deref(),
             avatar: p.avatar_url.as_deref(),
         },
-        Block::Heading(h) => View::Heading(&h.text),
-        Block::Text(t) if t.markdown => View::Text(markdown_html(&t.text)),
-        Block::Text(t) => View::Text(plain_html(&t.text)),
-        Block::Link(l) => View::Link {
+        BlockKind::Heading(h) => View::Heading(&h.text),
+        BlockKind::Text(t) if t.markdown => View::Text(markdown_html(&t.text)),
+        BlockKind::Text(t) => View::Text(plain_html(&t.text)),
+        BlockKind::Link(l) => View::Link {
             href: match mode {
-                Mode::Public => format!("{canonical}/l/{}", l.id),
+                Mode::Public => format!("{canonical}/l/{}", block.id),
                 Mode::Preview => l.url.clone(),
             },
             label: &l.label,
             icon: l.icon.map(|i| i.glyph()),
         },
-        Block::Social(s) => View::Social(
+        BlockKind::Social(s) => View::Social(
             s.items
                 .iter()
                 .filter_map(|item| {
@@ -169,21 +169,21 @@ fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option
                 })
                 .collect(),
         ),
-        Block::Image(i) => View::Image {
+        BlockKind::Image(i) => View::Image {
             src: &i.url,
             alt: &i.alt,
         },
-        Block::Video(v) => View::Video {
+        BlockKind::Video(v) => View::Video {
             src: video_embed(&v.url)?.src(),
             title: v.title.as_deref().unwrap_or("Video"),
         },
-        Block::Contact(c) => View::Contact {
+        BlockKind::Contact(c) => View::Contact {
             email: c.email.as_deref().map(|e| (format!("mailto:{e}"), e)),
             phone: c.phone.as_deref().map(|p| (tel_href(p), p)),
         },
-        Block::Divider(_) => View::Divider,
-        Block::Spacer(s) => View::Spacer(s.size.class()),
-        Block::Qr(q) => {
+        BlockKind::Divider(_) => View::Divider,
+        BlockKind::Spacer(s) => View::Spacer(s.size.class()),
+        BlockKind::Qr(q) => {
             let href = format!("{}/r/{}", base.trim_end_matches('/'), q.code);
             View::Qr {
                 svg: qr_svg(&href)?,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared::bus::{Event, EventBus};
 use shared::ids::{new_id, now_ms};
 
-use crate::block::{self, Block};
+use crate::block::{self, Block, BlockKind};
 use crate::error::MicrositeError;
 use crate::model::{Content, MAX_DESCRIPTION, MAX_TITLE, Microsite, default_lang};
 use crate::page::{self, Mode, Rendered};
@@ -294,13 +294,15 @@ impl MicrositeService {
     ) -> Result<(), MicrositeError> {
         let known: HashMap<&str, &str> = before
             .iter()
-            .filter_map(|b| match b {
-                Block::Qr(q) => Some((q.qr_id.as_str(), q.code.as_str())),
+            .filter_map(|b| match &b.kind {
+                BlockKind::Qr(q) => Some((q.qr_id.as_str(), q.code.as_str())),
                 _ => None,
             })
             .collect();
         for (i, block) in blocks.iter_mut().enumerate() {
-            let Block::Qr(qr) = block else { continue };
+            let BlockKind::Qr(qr) = &mut block.kind else {
+                continue;
+            };
             if let Some(code) = known.get(qr.qr_id.as_str()) {
                 qr.code = (*code).to_owned();
                 continue;
@@ -350,8 +352,8 @@ fn links_of(content: &Content) -> HashMap<String, String> {
     content
         .blocks
         .iter()
-        .filter_map(|b| match b {
-            Block::Link(link) => Some((link.id.clone(), link.url.clone())),
+        .filter_map(|b| match &b.kind {
+            BlockKind::Link(link) => Some((b.id.clone(), link.url.clone())),
             _ => None,
         })
         .collect()

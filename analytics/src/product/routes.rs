@@ -3,43 +3,27 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use shared::db::Db;
 use shared::extract::{Json, Query};
-use shared::identity::{Founder, Identity};
+use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::metrics::{self, Cohort, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
 use super::store::{self, HumanScans, UserRow};
 use crate::error::AnalyticsError;
+use crate::routes::AppState;
 
-#[derive(Clone)]
-pub struct AdminState {
-    pub db: Db,
-    pub identity: Identity,
-}
-
-impl FromRef<AdminState> for Identity {
-    fn from_ref(state: &AdminState) -> Identity {
-        state.identity.clone()
-    }
-}
-
-/// The founder's JSON routes with their OpenAPI entries.
-fn api() -> OpenApiRouter<AdminState> {
+/// The founder's JSON routes with their OpenAPI entries (served by [`crate::routes::router`]).
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(overview))
         .routes(routes!(signups))
         .routes(routes!(retention))
         .routes(routes!(users))
-}
-
-pub fn router(state: AdminState) -> Router {
-    api().split_for_parts().0.with_state(state)
 }
 
 /// The OpenAPI entries of the founder's numbers.
@@ -144,7 +128,7 @@ impl Loaded {
 #[utoipa::path(get, path = "/api/v1/admin/overview", params(WindowParams),
     responses((status = 200, description = "The beta's funnel and counts (founders only)", body = Overview)))]
 async fn overview(
-    State(state): State<AdminState>,
+    State(state): State<AppState>,
     _: Founder,
     Query(q): Query<CohortQuery>,
 ) -> Result<Json<Overview>, AnalyticsError> {
@@ -157,7 +141,7 @@ async fn overview(
 #[utoipa::path(get, path = "/api/v1/admin/signups", params(WindowParams, IntervalParams),
     responses((status = 200, description = "Signups per day or week, by source", body = Vec<SignupBucket>)))]
 async fn signups(
-    State(state): State<AdminState>,
+    State(state): State<AppState>,
     _: Founder,
     Query(q): Query<CohortQuery>,
 ) -> Result<Json<Vec<SignupBucket>>, AnalyticsError> {
@@ -180,7 +164,7 @@ struct Retention {
 #[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams),
     responses((status = 200, description = "Weekly cohort retention", body = Retention)))]
 async fn retention(
-    State(state): State<AdminState>,
+    State(state): State<AppState>,
     _: Founder,
     Query(q): Query<CohortQuery>,
 ) -> Result<Json<Retention>, AnalyticsError> {
@@ -197,7 +181,7 @@ async fn retention(
 #[utoipa::path(get, path = "/api/v1/admin/users",
     responses((status = 200, description = "Per-user activity", body = Vec<UserMetrics>)))]
 async fn users(
-    State(state): State<AdminState>,
+    State(state): State<AppState>,
     _: Founder,
 ) -> Result<Json<Vec<UserMetrics>>, AnalyticsError> {
     let loaded = Loaded::read(&state.db).await?;

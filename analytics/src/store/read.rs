@@ -20,7 +20,7 @@ pub async fn owner_of(
     row.map(|r| r.try_get(0)).transpose()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct HourRow {
     pub bucket: i64,
     pub events: i64,
@@ -56,27 +56,16 @@ pub async fn hourly(
              WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket"
         }
     };
-    let rows = sqlx::query(sql)
+    sqlx::query_as(sql)
         .bind(target_id)
         .bind(kind.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(HourRow {
-                bucket: r.try_get(0)?,
-                events: r.try_get(1)?,
-                humans: r.try_get(2)?,
-                bots: r.try_get(3)?,
-                uniques: r.try_get(4)?,
-            })
-        })
-        .collect()
+        .await
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DimensionCount {
     pub dimension: String,
     pub value: String,
@@ -92,8 +81,9 @@ pub async fn dimension_counts(
     from_day: i64,
     to_day: i64,
 ) -> Result<Vec<DimensionCount>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT dimension, value, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT) \
+    sqlx::query_as(
+        "SELECT dimension, value, CAST(SUM(events) AS BIGINT) AS events, \
+         CAST(SUM(humans) AS BIGINT) AS humans \
          FROM analytics_rollup_dimensions \
          WHERE target_id = $1 AND kind = $2 AND day >= $3 AND day < $4 \
          GROUP BY dimension, value",
@@ -103,17 +93,7 @@ pub async fn dimension_counts(
     .bind(from_day)
     .bind(to_day)
     .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(DimensionCount {
-                dimension: r.try_get(0)?,
-                value: r.try_get(1)?,
-                events: r.try_get(2)?,
-                humans: r.try_get(3)?,
-            })
-        })
-        .collect()
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

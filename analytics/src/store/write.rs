@@ -7,6 +7,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use super::{Cell, multi_row};
 use crate::classify::Classified;
 use crate::classify::visitor::day_of;
+use crate::dimension::Dimension;
 use crate::hit::Kind;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -131,7 +132,7 @@ async fn upsert_rollups(
     let mut hourly: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
     let mut daily: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
     // (target, kind, day, dimension, value) → (owner, events, humans)
-    type DimKey<'a> = (&'a str, Kind, i64, &'static str, &'a str);
+    type DimKey<'a> = (&'a str, Kind, i64, Dimension, &'a str);
     let mut dims: HashMap<DimKey<'_>, (&str, i64, i64)> = HashMap::new();
     for r in rows {
         let human = r.is_human();
@@ -147,7 +148,10 @@ async fn upsert_rollups(
             c.bots += i64::from(r.bot.is_some());
             c.uniques += i64::from(unique);
         }
-        for (dimension, value) in dimensions(r) {
+        for (dimension, value) in Dimension::ALL
+            .into_iter()
+            .filter_map(|d| Some((d, d.value_of(r)?)))
+        {
             let entry = dims
                 .entry((r.target_id.as_str(), r.kind, day, dimension, value))
                 .or_insert((r.owner_id.as_str(), 0, 0));
@@ -200,7 +204,7 @@ async fn upsert_rollups(
                     Cell::Text(target),
                     Cell::Text(kind.as_str()),
                     Cell::Int(*day),
-                    Cell::Text(dimension),
+                    Cell::Text(dimension.as_str()),
                     Cell::Text(value),
                     Cell::Text(owner),
                     Cell::Int(*events),
@@ -213,28 +217,6 @@ async fn upsert_rollups(
         statement.query().execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// The breakdowns a hit contributes to; absent values get a visible name rather than vanishing.
-fn dimensions(r: &Classified) -> Vec<(&'static str, &str)> {
-    let mut out = vec![
-        ("device", r.device.as_str()),
-        ("os", r.os.as_str()),
-        ("browser", r.browser.as_str()),
-        ("country", r.country.as_deref().unwrap_or("unknown")),
-        ("referrer", r.referrer.as_deref().unwrap_or("direct")),
-        ("language", r.language.as_deref().unwrap_or("unknown")),
-    ];
-    if let Some(rule) = r.rule.as_deref() {
-        out.push(("rule", rule));
-    }
-    if let Some(block) = r.block_id.as_deref() {
-        out.push(("block", block));
-    }
-    if let Some(code) = r.qr_code.as_deref() {
-        out.push(("qr", code));
-    }
-    out
 }
 
 async fn upsert_targets(

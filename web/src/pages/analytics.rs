@@ -16,6 +16,8 @@ use shared::ApiError;
 use shared::client::ClientError;
 use shared::ui::Chrome;
 
+use analytics::dimension::{Breakdowns, Dimension};
+use analytics::hit::Kind;
 use analytics::query::{Count, MicrositeStats, Overview, QrStats};
 use qr::api::QrView;
 
@@ -181,6 +183,15 @@ fn counts(list: &[Count]) -> Vec<(String, i64)> {
     list.iter().map(|c| (c.key.clone(), c.count)).collect()
 }
 
+/// A chart per breakdown, in the API's order; countries have their own table.
+fn breakdown_bars(breakdowns: &Breakdowns) -> Vec<Bars> {
+    breakdowns
+        .iter()
+        .filter(|(dimension, _)| *dimension != Dimension::Country)
+        .map(|(dimension, list)| Bars::new(dimension.as_str(), dimension.label(), &counts(list)))
+        .collect()
+}
+
 fn countries(list: &[Count]) -> Vec<CountryRow> {
     let total: i64 = list.iter().map(|c| c.count).sum();
     list.iter()
@@ -270,15 +281,8 @@ impl QrData {
                 ),
             ],
             series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
-            breakdowns: vec![
-                Bars::new("device", "Device", &counts(&stats.by_device)),
-                Bars::new("os", "Operating system", &counts(&stats.by_os)),
-                Bars::new("browser", "Browser", &counts(&stats.by_browser)),
-                Bars::new("referrer", "Referrer", &counts(&stats.by_referrer)),
-                Bars::new("language", "Language", &counts(&stats.by_language)),
-                Bars::new("rule", "Redirect rule", &counts(&stats.by_rule)),
-            ],
-            countries: countries(&stats.by_country),
+            breakdowns: breakdown_bars(&stats.breakdowns),
+            countries: countries(stats.breakdowns.get(Dimension::Country)),
             attribution: Attribution::of(stats.country_attribution.as_deref()),
             empty: stats.total_scans == 0,
         }
@@ -354,13 +358,7 @@ fn empty_qr() -> QrStats {
         bot_scans: 0,
         unique_scanners: 0,
         series: Vec::new(),
-        by_device: Vec::new(),
-        by_os: Vec::new(),
-        by_browser: Vec::new(),
-        by_country: Vec::new(),
-        by_referrer: Vec::new(),
-        by_language: Vec::new(),
-        by_rule: Vec::new(),
+        breakdowns: Breakdowns::empty(Kind::Scan),
         country_attribution: None,
     }
 }
@@ -467,21 +465,15 @@ impl MicrositeData {
             ],
             series: SeriesChart::new(points, "views", window.trims_leading_empty()),
             sources: vec![
-                Bars::new("by-qr", "Views by QR code", &counts(&stats.views_by_qr)),
+                Bars::new("by-qr", Dimension::Qr.label(), &counts(&stats.views_by_qr)),
                 Bars::new(
                     "by-block",
-                    "Clicks by link",
+                    Dimension::Block.label(),
                     &counts(&stats.clicks_by_block),
                 ),
             ],
-            breakdowns: vec![
-                Bars::new("device", "Device", &counts(&stats.by_device)),
-                Bars::new("os", "Operating system", &counts(&stats.by_os)),
-                Bars::new("browser", "Browser", &counts(&stats.by_browser)),
-                Bars::new("referrer", "Referrer", &counts(&stats.by_referrer)),
-                Bars::new("language", "Language", &counts(&stats.by_language)),
-            ],
-            countries: countries(&stats.by_country),
+            breakdowns: breakdown_bars(&stats.breakdowns),
+            countries: countries(stats.breakdowns.get(Dimension::Country)),
             attribution: Attribution::of(stats.country_attribution.as_deref()),
             empty: stats.views == 0 && stats.clicks == 0,
         }

@@ -479,8 +479,8 @@ struct BuilderPage {
     error: Option<FormError>,
     notice: Option<&'static str>,
     themes: Vec<&'static str>,
-    icons: [&'static str; 12],
-    networks: &'static str,
+    icons: &'static [microsite::block::Icon],
+    networks: &'static [microsite::block::Network],
     /// For the future features' spots ("Pixels", "Webhooks").
     features: shared::features::Features,
 }

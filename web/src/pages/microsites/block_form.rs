@@ -2,7 +2,7 @@
 //! block, and feeds the template — so a refused form is shown again exactly as typed. The
 //! microsite service validates everything; this only shapes JSON.
 
-use microsite::block::Block;
+use microsite::block::{Block, BlockKind, Icon, Network};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -21,15 +21,11 @@ pub const KINDS: [(&str, &str); 11] = [
     ("qr", "QR code"),
 ];
 
-/// The link icons the API knows (`microsite::block::Icon`).
-pub const ICONS: [&str; 12] = [
-    "link", "shop", "calendar", "menu", "music", "video", "star", "mail", "phone", "map", "ticket",
-    "download",
-];
+/// The link icons the builder offers: every one the API knows.
+pub const ICONS: &[Icon] = &Icon::ALL;
 
-/// The social networks the API knows (`microsite::block::Network`).
-pub const NETWORKS: &str = "instagram, tiktok, youtube, x, facebook, linkedin, github, threads, \
-    twitch, pinterest, mastodon, bluesky, website";
+/// The social networks the builder names: every one the API knows.
+pub const NETWORKS: &[Network] = &Network::ALL;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BlockForm {
@@ -95,64 +91,58 @@ impl BlockForm {
 
     /// A stored block, as the form shows it.
     pub fn of(block: &Block) -> Self {
-        let mut form = BlockForm::default();
-        match block {
-            Block::Profile(b) => {
-                form.kind = "profile".into();
+        let mut form = BlockForm {
+            kind: block.kind.tag().to_owned(),
+            ..BlockForm::default()
+        };
+        match &block.kind {
+            BlockKind::Profile(b) => {
                 form.name = b.name.clone();
                 form.bio = b.bio.clone().unwrap_or_default();
                 form.avatar_url = b.avatar_url.clone().unwrap_or_default();
             }
-            Block::Heading(b) => {
-                form.kind = "heading".into();
+            BlockKind::Heading(b) => {
                 form.text = b.text.clone();
             }
-            Block::Text(b) => {
-                form.kind = "text".into();
+            BlockKind::Text(b) => {
                 form.text = b.text.clone();
                 form.markdown = b.markdown.then(|| "on".to_owned());
             }
-            Block::Link(b) => {
-                form.kind = "link".into();
+            BlockKind::Link(b) => {
                 form.label = b.label.clone();
                 form.url = b.url.clone();
-                form.icon = b.icon.map(name_of).unwrap_or_default();
+                form.icon = b.icon.map(Icon::as_str).unwrap_or_default().to_owned();
             }
-            Block::Social(b) => {
-                form.kind = "social".into();
+            BlockKind::Social(b) => {
                 form.items = b
                     .items
                     .iter()
                     .map(|item| {
                         // A handle is shorter to read than the URL derived from it.
                         let value = item.handle.as_deref().or(item.url.as_deref());
-                        format!("{} {}", name_of(item.network), value.unwrap_or_default())
+                        let network = item.network.as_str();
+                        format!("{network} {}", value.unwrap_or_default())
                     })
                     .collect::<Vec<_>>()
                     .join("\n");
             }
-            Block::Image(b) => {
-                form.kind = "image".into();
+            BlockKind::Image(b) => {
                 form.url = b.url.clone();
                 form.alt = b.alt.clone();
             }
-            Block::Video(b) => {
-                form.kind = "video".into();
+            BlockKind::Video(b) => {
                 form.url = b.url.clone();
                 form.title = b.title.clone().unwrap_or_default();
             }
-            Block::Contact(b) => {
-                form.kind = "contact".into();
+            BlockKind::Contact(b) => {
                 form.email = b.email.clone().unwrap_or_default();
                 form.phone = b.phone.clone().unwrap_or_default();
             }
-            Block::Divider(_) => form.kind = "divider".into(),
-            Block::Spacer(b) => {
-                form.kind = "spacer".into();
+            BlockKind::Divider(_) => {}
+            BlockKind::Spacer(b) => {
                 form.size = name_of(b.size);
             }
-            Block::Qr(b) => {
-                form.kind = "qr".into();
+            BlockKind::Qr(b) => {
                 form.qr_id = b.qr_id.clone();
                 form.caption = b.caption.clone().unwrap_or_default();
             }
