@@ -19,7 +19,6 @@ pub mod integrations;
 pub mod media;
 pub mod ml;
 pub mod pixels;
-pub mod print_studio;
 pub mod routing;
 pub mod tenant_gateway;
 pub mod workflow_builder;
