@@ -5,7 +5,8 @@
 //!
 //! Stand-ins that need heavy crates live in their own crate (SMTP delivery is in `email/`);
 //! the ones that touch the scan path live where the scan is served: media in `media/`,
-//! experiments in `qr::experiments`; domains' `Host` layer is here and is wired by web.
+//! experiments in `qr::experiments`; domains' `Host` layer is here and is wired by web. Print
+//! sheets live with the rendering they print, in `qr::render::print`.
 
 pub mod api;
 pub mod asset;
