@@ -19,6 +19,7 @@ use shared::bus::{Event, topics};
 use shared::events::{MicrositeClicked, MicrositeViewed};
 use shared::identity::{Identity, Principal, Scope};
 use shared::ui::Chrome;
+use shared::visit::Visit;
 
 use crate::page::Rendered;
 use crate::service::{MicrositeService, Published};
@@ -56,10 +57,11 @@ pub async fn view(
         return not_found();
     }
     let (parts, _body) = request.into_parts();
-    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&parts);
+    let visit = Visit::capture(&parts);
     let qr_code = qr_code(&parts);
-    let referrer =
-        referrer.or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
+    let referrer = visit
+        .referrer
+        .or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
         &state,
         Event::new(
@@ -68,12 +70,12 @@ pub async fn view(
                 microsite_id: published.microsite_id.clone(),
                 owner_id: published.owner_id.clone(),
                 slug: published.slug.clone(),
-                method: parts.method.as_str().to_owned(),
-                prefetch,
-                user_agent,
+                method: visit.method,
+                prefetch: visit.prefetch,
+                user_agent: visit.user_agent,
                 referrer,
-                accept_language,
-                ip,
+                accept_language: visit.accept_language,
+                ip: visit.ip,
                 qr_code,
             },
         ),
@@ -104,7 +106,7 @@ pub async fn click(
         return unavailable();
     };
     let (parts, _body) = request.into_parts();
-    let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&parts);
+    let visit = Visit::capture(&parts);
     publish(
         &state,
         Event::new(
@@ -115,12 +117,12 @@ pub async fn click(
                 slug: published.slug.clone(),
                 block_id,
                 url: url.clone(),
-                method: parts.method.as_str().to_owned(),
-                prefetch,
-                user_agent,
-                referrer,
-                accept_language,
-                ip,
+                method: visit.method,
+                prefetch: visit.prefetch,
+                user_agent: visit.user_agent,
+                referrer: visit.referrer,
+                accept_language: visit.accept_language,
+                ip: visit.ip,
             },
         ),
     );
@@ -220,25 +222,6 @@ fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static s
     response
 }
 
-type Visitor = (
-    bool,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-fn visitor(parts: &Parts) -> Visitor {
-    let headers = &parts.headers;
-    (
-        is_prefetch(headers),
-        header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
-        header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
-        header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        shared::client_addr::of(parts).0.map(|ip| ip.to_string()),
-    )
-}
-
 /// `?src=qr_{code}` → the code, when it looks like one of ours.
 fn qr_code(parts: &Parts) -> Option<String> {
     let code = parts
@@ -263,22 +246,6 @@ fn publish(state: &PublicState, event: Event) {
     if let Err(err) = state.service.bus().publish(event) {
         tracing::warn!(%err, "microsite event not recorded");
     }
-}
-
-fn is_prefetch(headers: &HeaderMap) -> bool {
-    ["sec-purpose", "purpose", "x-moz", "x-purpose"]
-        .iter()
-        .filter_map(|name| headers.get(*name))
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.to_ascii_lowercase().contains("prefetch") || v.eq_ignore_ascii_case("preview"))
-}
-
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 #[derive(Template)]

@@ -3,17 +3,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
-use utoipa::ToSchema;
 use utoipa_axum::routes;
 
-use crate::api::ApiState;
-use crate::moderation::{CodeLookup, CodeRef};
-use crate::store::BlockedDomain;
+use crate::api_state::ApiState;
+pub use crate::contract::BlocklistView;
+use crate::contract::{BlockBody, Blocked, CodeLookup, CodeRef, DisableBody, UnblockBody};
 
 pub(crate) fn api() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
@@ -33,15 +31,6 @@ async fn lookup(
     Query(which): Query<CodeRef>,
 ) -> Result<Json<CodeLookup>, ApiError> {
     Ok(Json(state.service.lookup(&which).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct DisableBody {
-    code: Option<String>,
-    id: Option<String>,
-    #[serde(default)]
-    reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/qr/admin/disable", request_body = DisableBody,
@@ -70,13 +59,6 @@ async fn enable(
     Ok(Json(state.service.enable_code(&which).await?))
 }
 
-/// The blocklist as the console shows it: the founder's domains, and how many the file adds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct BlocklistView {
-    pub domains: Vec<BlockedDomain>,
-    pub file_domains: usize,
-}
-
 #[utoipa::path(get, path = "/api/v1/qr/admin/blocklist",
     responses((status = 200, description = "Blocked domains", body = BlocklistView)))]
 async fn blocklist(
@@ -87,14 +69,6 @@ async fn blocklist(
         domains: state.service.blocked_domains().await?,
         file_domains: state.service.moderation().file_domains(),
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct BlockBody {
-    domain: String,
-    #[serde(default)]
-    reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/qr/admin/blocklist", request_body = BlockBody,
@@ -109,17 +83,6 @@ async fn block(
         .block_domain(&body.domain, &body.reason)
         .await?;
     Ok((StatusCode::CREATED, Json(Blocked { domain })))
-}
-
-#[derive(Serialize, ToSchema)]
-struct Blocked {
-    domain: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UnblockBody {
-    domain: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/qr/admin/blocklist/remove", request_body = UnblockBody,

@@ -1,40 +1,27 @@
 //! The JSON API under `/api/v1/qr`: owner-only, another user's code is a 404. Handlers extract,
 //! authorise, call the service and shape the answer.
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::ApiError;
 use shared::extract::{Json, Query};
-use shared::future::print_studio::{Paper, PrintStudio, SheetRequest, SvgSheets};
-use shared::identity::{Identity, Principal, Scope};
+use shared::identity::{Principal, Scope};
 use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::routes;
 
+use crate::api_state::ApiState;
+use crate::contract::{Changes, NewStyle, PreviewRequest};
+pub use crate::contract::{ListView, QrView, StyleView};
 use crate::error::QrError;
+use crate::images::{Format, file_name};
 use crate::microsite::Caller;
-use crate::model::{Content, Kind, QrCode, short_url};
-use crate::rules::{Rules, Utm};
-use crate::service::{Changes, Format, QrService};
+use crate::model::short_url;
+use crate::render::print::{Paper, PrintStudio, SheetRequest, SvgSheets};
 use crate::store::ListQuery;
-use crate::style::Style;
-
-#[derive(Clone)]
-pub struct ApiState {
-    pub service: Arc<QrService>,
-    pub identity: Identity,
-}
-
-impl FromRef<ApiState> for Identity {
-    fn from_ref(state: &ApiState) -> Identity {
-        state.identity.clone()
-    }
-}
 
 /// The JSON API's routes with their OpenAPI entries (`routes!` registers both at once).
 fn api() -> OpenApiRouter<ApiState> {
@@ -63,57 +50,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     shared::openapi::tagged(api().into_openapi(), "qr")
 }
 
-/// A code as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct QrView {
-    pub id: String,
-    pub code: String,
-    /// The URL the symbol encodes (dynamic codes only).
-    pub short_url: Option<String>,
-    pub name: String,
-    pub kind: Kind,
-    pub destination: Option<String>,
-    /// `microsite` codes: the microsite they point at.
-    #[serde(default)]
-    pub microsite_id: Option<String>,
-    pub content: Option<Content>,
-    pub style: Style,
-    /// The rules, without the password's hash (see `password_protected`).
-    pub rules: Rules,
-    /// Scanners must type a password first.
-    #[serde(default)]
-    pub password_protected: bool,
-    pub utm: Option<Utm>,
-    pub tags: Vec<String>,
-    pub paused: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl QrView {
-    pub fn of(mut qr: QrCode, base: &str) -> Self {
-        let password_protected = qr.rules.password_hash.take().is_some();
-        QrView {
-            password_protected,
-            microsite_id: qr.microsite_id,
-            short_url: qr.kind.is_dynamic().then(|| short_url(base, &qr.code)),
-            id: qr.id,
-            code: qr.code,
-            name: qr.name,
-            kind: qr.kind,
-            destination: qr.destination,
-            content: qr.content,
-            style: qr.style,
-            rules: qr.rules,
-            utm: qr.utm,
-            tags: qr.tags,
-            paused: qr.paused,
-            created_at: qr.created_at,
-            updated_at: qr.updated_at,
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/qr", request_body = Changes,
     responses((status = 201, description = "The new code", body = QrView)))]
 async fn create(
@@ -140,13 +76,6 @@ struct ListParams {
     limit: Option<u32>,
     q: Option<String>,
     tag: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-#[schema(as = QrList)]
-pub struct ListView {
-    pub items: Vec<QrView>,
-    pub next_cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/qr", params(ListParams),
@@ -288,6 +217,7 @@ async fn image(
     let payload = qr.payload(state.service.public_base_url())?;
     let (bytes, etag) = state
         .service
+        .images()
         .render(payload, qr.style.clone(), format, size)
         .await?;
     let filename = file_name(&qr.name, &qr.code, format, size);
@@ -298,29 +228,6 @@ async fn image(
         Some(&filename),
         headers,
     ))
-}
-
-/// `scanpage-menu-ab3cd5e-1024.png`: the code's name made safe for every file system.
-pub(crate) fn file_name(name: &str, code: &str, format: Format, size: u32) -> String {
-    let slug: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .take(6)
-        .collect::<Vec<_>>()
-        .join("-");
-    let slug = if slug.is_empty() {
-        "qr".to_owned()
-    } else {
-        slug
-    };
-    match format {
-        Format::Svg => format!("scanpage-{slug}-{code}.svg"),
-        Format::Png => format!("scanpage-{slug}-{code}-{size}.png"),
-    }
 }
 
 fn image_response(
@@ -418,31 +325,18 @@ async fn print_sheet(
         code_mm: params.size_mm.unwrap_or(80.0),
         caption: &caption,
     })?;
-    let mut response = svg.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    // Opened directly (to print from the browser), the SVG must not run anything.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    Ok(response)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct PreviewRequest {
-    #[serde(default)]
-    style: Style,
-    /// What to encode; defaults to a sample short URL of the right length.
-    content: Option<String>,
+    Ok(crate::download::file(
+        svg,
+        &[
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, no-cache"),
+            // Opened directly (to print from the browser), the SVG must not run anything.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
+        ],
+    ))
 }
 
 /// The editor's live preview: renders an unsaved style.
@@ -460,23 +354,12 @@ async fn preview(
         .content
         .filter(|c| !c.is_empty() && c.len() <= crate::model::MAX_CONTENT)
         .unwrap_or_else(|| short_url(state.service.public_base_url(), "preview"));
-    let (bytes, etag) = state.service.render(payload, style, Format::Svg, 0).await?;
+    let (bytes, etag) = state
+        .service
+        .images()
+        .render(payload, style, Format::Svg, 0)
+        .await?;
     Ok(image_response(bytes, &etag, Format::Svg, None, &headers))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewStyle {
-    name: String,
-    style: Style,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct StyleView {
-    pub id: String,
-    pub name: String,
-    pub style: Style,
-    pub created_at: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/qr/styles", request_body = NewStyle,

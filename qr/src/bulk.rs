@@ -5,33 +5,26 @@
 use std::io::Write;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::ApiError;
 use shared::extract::{Json, Query};
 use shared::identity::{Principal, Scope};
 
-use crate::api::{ApiState, QrView, file_name};
+use crate::api_state::ApiState;
+pub use crate::contract::{BulkCreated, RowError};
+use crate::contract::{Changes, QrView};
 use crate::error::QrError;
+use crate::images::{Format, file_name};
 use crate::render;
-use crate::service::{Changes, Format};
 
 pub const MAX_ROWS: usize = 1_000;
 /// A CSV of 1,000 rows of long URLs fits easily; the route's body limit.
 pub const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_EXPORT: usize = 200;
 pub const MAX_EXPORT_SIZE: u32 = 2048;
-
-/// One problem with one row. `row` is the line in the file (the header is line 1), as a
-/// spreadsheet numbers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: u64,
-    pub field: String,
-    pub message: String,
-}
 
 #[derive(Debug)]
 pub enum CsvError {
@@ -135,12 +128,6 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(u64, Changes)>, CsvError> {
     } else {
         Err(CsvError::Rows(errors))
     }
-}
-
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BulkCreated {
-    pub created: usize,
-    pub items: Vec<QrView>,
 }
 
 /// 422 with every row's problem, in the usual error shape plus `rows`.
@@ -274,6 +261,7 @@ pub async fn export(
             // Each render runs on the blocking pool and lands in the render cache.
             let (bytes, _) = state
                 .service
+                .images()
                 .render(payload.clone(), qr.style.clone(), format, size)
                 .await?;
             files.push((
@@ -288,21 +276,17 @@ pub async fn export(
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
 
-    let mut response = zip.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"scanpage-codes.zip\""),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    Ok(crate::download::file(
+        zip,
+        &[
+            (header::CONTENT_TYPE, "application/zip"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"scanpage-codes.zip\"",
+            ),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+    ))
 }
 
 /// A zip of `(name, bytes, deflate)` files: what is compressed already (PNGs) is stored as it

@@ -121,11 +121,12 @@ impl Splitter for DailySplit {
 /// flag is on, else `None` (the main destination). Memory only: no I/O on the scan's path.
 pub fn visitor_for(
     features: Features,
-    target: &crate::service::Target,
+    qr_id: &str,
+    variants: &[Variant],
     parts: &axum::http::request::Parts,
     now_ms: i64,
 ) -> Option<u64> {
-    if target.rules.variants.is_empty() || !features.is_enabled(Feature::Experiments) {
+    if variants.is_empty() || !features.is_enabled(Feature::Experiments) {
         return None;
     }
     let ip = shared::client_addr::of(parts).0;
@@ -134,7 +135,7 @@ pub fn visitor_for(
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    Some(visitor_key(now_ms, &target.qr_id, ip, user_agent))
+    Some(visitor_key(now_ms, qr_id, ip, user_agent))
 }
 
 #[cfg(test)]

@@ -3,21 +3,26 @@
 
 pub mod admin;
 pub mod api;
-pub mod bots;
+mod api_state;
 pub mod bulk;
 pub mod client;
 pub mod code;
+pub mod contract;
 pub mod destination;
+mod download;
+pub mod edit;
 pub mod error;
 pub mod experiments;
 pub mod gate;
+pub mod images;
 pub mod microsite;
 pub mod model;
 pub mod moderation;
 pub mod redirect;
-mod redis_cache;
 pub mod render;
+pub mod resolve;
 pub mod rules;
+pub mod scans;
 pub mod service;
 pub mod store;
 pub mod style;
@@ -61,6 +66,8 @@ pub async fn build_with(
         })?,
         None => Blocklist::default(),
     };
+    // The scan path classifies every user agent: compile the lists before the first scan.
+    tokio::task::spawn_blocking(botcheck::warm_up);
     let (counted, counted_rx) = tokio::sync::mpsc::channel(100_000);
     let store = Store::new(ctx.db.clone());
     let service = Arc::new(
@@ -84,7 +91,7 @@ pub async fn build_with(
     let redirect = redirect::RedirectState {
         service: service.clone(),
     };
-    let api = api::ApiState {
+    let api = api_state::ApiState {
         service,
         identity: ctx.identity.clone(),
     };
@@ -113,7 +120,7 @@ fn export_lookups(service: &Arc<QrService>) {
             return false;
         };
         let read = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
-        let lookups = &service.lookups;
+        let lookups = &service.resolver().lookups;
         for (level, count) in [
             ("memory", read(&lookups.memory)),
             ("redis", read(&lookups.shared)),

@@ -7,18 +7,20 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use shared::bus::{Event, topics};
-use shared::events::QrScanned;
 use shared::ids::now_ms;
 use shared::ui::Chrome;
+use shared::visit::{self, Visit};
 
 use crate::code::ShortCode;
+use crate::contract::QrScanned;
+use crate::gate;
 use crate::model::short_url;
+use crate::resolve::target::Target;
 use crate::rules::{Outcome, ScanContext, evaluate};
-use crate::service::{QrService, Target};
-use crate::{bots, gate};
+use crate::service::QrService;
 
 /// How long a cache miss may wait for the database before the scanner gets a 503 page.
 const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
@@ -37,11 +39,13 @@ pub async fn scan(
         return not_found();
     };
     // A cache hit answers without arming a timer; only a miss gets the lookup budget.
-    let cached = state.service.resolve_cached(&code);
+    let cached = state.service.resolver().resolve_cached(&code);
     let target = match cached {
         Some(Some(target)) => target,
         Some(None) => return not_found(),
-        None => match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
+        None => match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolver().resolve(&code))
+            .await
+        {
             Ok(Ok(Some(target))) => target,
             Ok(Ok(None)) => return not_found(),
             Ok(Err(err)) => {
@@ -61,15 +65,14 @@ pub async fn scan(
 
     let (parts, _body) = request.into_parts();
     let headers = &parts.headers;
-    let user_agent = header_str(headers, header::USER_AGENT).unwrap_or_default();
     let is_head = parts.method == Method::HEAD;
-    let prefetch = is_prefetch(headers);
-    let bot = bots::is_bot(user_agent);
+    let prefetch = visit::is_prefetch(headers);
+    let bot = botcheck::is_bot(visit::user_agent(headers));
     let human = !bot && !is_head && !prefetch;
 
     // The founder's decision wins over every rule and preview. Memory only (see `moderation`).
-    if state.service.is_disabled(&target) {
-        publish(&state, &target, &parts, "disabled", None, prefetch);
+    if state.service.moderation().is_disabled(&target) {
+        publish(&state, &target, &parts, "disabled", None);
         return disabled(&target.code);
     }
 
@@ -79,26 +82,19 @@ pub async fn scan(
             description: &preview.description,
             short_url: short_url(state.service.public_base_url(), &target.code),
         };
-        publish(&state, &target, &parts, "preview", None, prefetch);
+        publish(&state, &target, &parts, "preview", None);
         return page_response(StatusCode::OK, page.render());
     }
 
     let (outcome, destination) = decide(&state, &target, &parts).await;
     if destination.is_some() && target.rules.has_password() {
         // The scan is recorded here, once; the password post that follows is not another scan.
-        publish(&state, &target, &parts, "password", None, prefetch);
+        publish(&state, &target, &parts, "password", None);
         return password_page(StatusCode::OK, None, false);
     }
-    publish(
-        &state,
-        &target,
-        &parts,
-        outcome.rule(),
-        destination.clone(),
-        prefetch,
-    );
+    publish(&state, &target, &parts, outcome.rule(), destination.clone());
     if human && destination.is_some() {
-        state.service.count_human_scan(&target);
+        state.service.scans().count_human_scan(&target);
     }
     answer(outcome, destination, StatusCode::FOUND, &target.code)
 }
@@ -113,16 +109,17 @@ pub async fn unlock(
     let Some(code) = ShortCode::from_request(&raw) else {
         return not_found();
     };
-    let target = match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolve(&code)).await {
-        Ok(Ok(Some(target))) => target,
-        Ok(Ok(None)) => return not_found(),
-        _ => return unavailable(),
-    };
+    let target =
+        match tokio::time::timeout(LOOKUP_BUDGET, state.service.resolver().resolve(&code)).await {
+            Ok(Ok(Some(target))) => target,
+            Ok(Ok(None)) => return not_found(),
+            _ => return unavailable(),
+        };
     // The same custom-domain rule as the scan: only the domain owner's codes.
     if !shared::future::domains::may_serve(request.extensions(), &target.owner_id) {
         return not_found();
     }
-    if state.service.is_disabled(&target) {
+    if state.service.moderation().is_disabled(&target) {
         return disabled(&target.code);
     }
     let (parts, body) = request.into_parts();
@@ -162,9 +159,8 @@ pub async fn unlock(
             false,
         );
     }
-    let user_agent = header_str(&parts.headers, header::USER_AGENT).unwrap_or_default();
-    if !bots::is_bot(user_agent) {
-        state.service.count_human_scan(&target);
+    if !botcheck::is_bot(visit::user_agent(&parts.headers)) {
+        state.service.scans().count_human_scan(&target);
     }
     answer(outcome, destination, StatusCode::SEE_OTHER, &target.code)
 }
@@ -175,9 +171,9 @@ async fn decide(
     target: &Target,
     parts: &axum::http::request::Parts,
 ) -> (Outcome, Option<String>) {
-    let user_agent = header_str(&parts.headers, header::USER_AGENT).unwrap_or_default();
+    let user_agent = visit::user_agent(&parts.headers);
     let human_scans = if target.rules.max_scans.is_some() {
-        state.service.human_scans(target).await
+        state.service.scans().human_scans(target).await
     } else {
         0
     };
@@ -202,7 +198,8 @@ async fn decide(
             country,
             visitor: crate::experiments::visitor_for(
                 state.service.features(),
-                target,
+                &target.qr_id,
+                &target.rules.variants,
                 parts,
                 now_ms(),
             ),
@@ -321,21 +318,27 @@ fn publish(
     parts: &axum::http::request::Parts,
     rule: &str,
     destination: Option<String>,
-    prefetch: bool,
 ) {
-    let headers = &parts.headers;
+    let Visit {
+        method,
+        prefetch,
+        user_agent,
+        referrer,
+        accept_language,
+        ip,
+    } = Visit::capture(parts);
     let payload = QrScanned {
         qr_id: target.qr_id.clone(),
         owner_id: target.owner_id.clone(),
         code: target.code.clone(),
         destination,
         rule: rule.to_owned(),
-        method: parts.method.as_str().to_owned(),
+        method,
         prefetch,
-        user_agent: header_str(headers, header::USER_AGENT).map(|s| truncate(s, 512)),
-        referrer: header_str(headers, header::REFERER).map(|s| truncate(s, 1024)),
-        accept_language: header_str(headers, header::ACCEPT_LANGUAGE).map(|s| truncate(s, 128)),
-        ip: shared::client_addr::of(parts).0.map(|ip| ip.to_string()),
+        user_agent,
+        referrer,
+        accept_language,
+        ip,
     };
     if let Err(err) = state
         .service
@@ -344,22 +347,6 @@ fn publish(
     {
         tracing::warn!(%err, "scan not recorded");
     }
-}
-
-fn is_prefetch(headers: &HeaderMap) -> bool {
-    ["sec-purpose", "purpose", "x-moz", "x-purpose"]
-        .iter()
-        .filter_map(|name| headers.get(*name))
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.to_ascii_lowercase().contains("prefetch") || v.eq_ignore_ascii_case("preview"))
-}
-
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 #[derive(Template)]

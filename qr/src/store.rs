@@ -79,26 +79,35 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// The one INSERT of a code, shared by single and bulk creation.
 fn insert_statement(qr: &QrCode) -> AnyQuery<'_> {
-    sqlx::query(
-        "INSERT INTO qr_codes (id, owner_id, code, name, kind, destination, content, style, rules, \
-         utm, tags, paused, created_at, updated_at, microsite_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    bind_editable(
+        sqlx::query(
+            "INSERT INTO qr_codes (name, destination, content, style, rules, utm, tags, paused, \
+             updated_at, microsite_id, id, owner_id, code, kind, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        ),
+        qr,
     )
     .bind(&qr.id)
     .bind(&qr.owner_id)
     .bind(&qr.code)
-    .bind(&qr.name)
     .bind(qr.kind.as_str())
-    .bind(&qr.destination)
-    .bind(qr.content.as_ref().map(json))
-    .bind(json(&qr.style))
-    .bind(json(&qr.rules))
-    .bind(qr.utm.as_ref().map(json))
-    .bind(json(&qr.tags))
-    .bind(i64::from(qr.paused))
     .bind(qr.created_at)
-    .bind(qr.updated_at)
-    .bind(&qr.microsite_id)
+}
+
+/// The columns an edit may change, bound as `$1`–`$10` in this order: the insert and the
+/// update share it, so a new column cannot be written by one and forgotten by the other.
+fn bind_editable<'q>(query: AnyQuery<'q>, qr: &'q QrCode) -> AnyQuery<'q> {
+    query
+        .bind(&qr.name)
+        .bind(&qr.destination)
+        .bind(qr.content.as_ref().map(json))
+        .bind(json(&qr.style))
+        .bind(json(&qr.rules))
+        .bind(qr.utm.as_ref().map(json))
+        .bind(json(&qr.tags))
+        .bind(i64::from(qr.paused))
+        .bind(qr.updated_at)
+        .bind(&qr.microsite_id)
 }
 
 #[derive(Clone)]
@@ -256,23 +265,16 @@ impl Store {
     }
 
     pub async fn update(&self, qr: &QrCode) -> Result<(), QrError> {
-        let done = sqlx::query(
-            "UPDATE qr_codes SET name = $1, destination = $2, content = $3, style = $4, rules = $5, \
-             utm = $6, tags = $7, paused = $8, updated_at = $9, microsite_id = $12 \
-             WHERE id = $10 AND owner_id = $11",
+        let done = bind_editable(
+            sqlx::query(
+                "UPDATE qr_codes SET name = $1, destination = $2, content = $3, style = $4, \
+                 rules = $5, utm = $6, tags = $7, paused = $8, updated_at = $9, \
+                 microsite_id = $10 WHERE id = $11 AND owner_id = $12",
+            ),
+            qr,
         )
-        .bind(&qr.name)
-        .bind(&qr.destination)
-        .bind(qr.content.as_ref().map(json))
-        .bind(json(&qr.style))
-        .bind(json(&qr.rules))
-        .bind(qr.utm.as_ref().map(json))
-        .bind(json(&qr.tags))
-        .bind(i64::from(qr.paused))
-        .bind(qr.updated_at)
         .bind(&qr.id)
         .bind(&qr.owner_id)
-        .bind(&qr.microsite_id)
         .execute(self.db.pool())
         .await?;
         if done.rows_affected() == 0 {

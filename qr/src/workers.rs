@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use shared::bus::{spawn_consumer, topics};
 use shared::context::ServiceContext;
-use shared::events::{UserDeleted, UserDisabled, UserEnabled};
 use tokio::sync::mpsc;
 
+use crate::contract::{CodeChanged, UserDeleted, UserDisabled, UserEnabled};
 use crate::service::QrService;
 use crate::store::Store;
 
@@ -38,8 +38,8 @@ pub async fn start(
         move |event| {
             let cache = cache.clone();
             async move {
-                if let Some(code) = event.payload["code"].as_str() {
-                    cache.invalidate(code).await;
+                if let Ok(changed) = serde_json::from_value::<CodeChanged>(event.payload) {
+                    cache.resolver().invalidate(&changed.code).await;
                 }
                 true
             }

@@ -31,6 +31,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ui;
+pub mod visit;
 
 pub use error::{ApiError, Error};
 

@@ -11,7 +11,7 @@ pub mod visitor;
 use std::net::IpAddr;
 
 use crate::hit::{Hit, Kind};
-pub use bots::{BotDetector, BotReason};
+pub use bots::BotReason;
 pub use geo::Geo;
 pub use user_agent::UserAgentParser;
 
@@ -73,7 +73,6 @@ fn clean(text: &str, max_chars: usize) -> String {
 
 pub struct Classifier {
     agents: std::sync::Arc<UserAgentParser>,
-    bots: BotDetector,
     geo: Geo,
 }
 
@@ -81,7 +80,6 @@ impl Classifier {
     pub fn new(geo: Geo) -> Result<Self, String> {
         Ok(Self {
             agents: UserAgentParser::shared()?,
-            bots: BotDetector::new(),
             geo,
         })
     }
@@ -96,7 +94,7 @@ impl Classifier {
     pub fn classify(&self, hit: &Hit, salt: Option<&str>) -> Classified {
         let user_agent = hit.user_agent.as_deref().unwrap_or_default();
         let agent = self.agents.parse(user_agent);
-        let bot = self.bots.check(
+        let bot = bots::check(
             &hit.method,
             hit.prefetch,
             hit.user_agent.as_deref(),

@@ -6,6 +6,7 @@
 
 mod logo;
 mod png;
+pub mod print;
 mod svg;
 
 pub use logo::LogoImage;

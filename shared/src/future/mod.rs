@@ -5,7 +5,8 @@
 //!
 //! Stand-ins that need heavy crates live in their own crate (SMTP delivery is in `email/`);
 //! the ones that touch the scan path live where the scan is served: media in `media/`,
-//! experiments in `qr::experiments`; domains' `Host` layer is here and is wired by web.
+//! experiments in `qr::experiments`; domains' `Host` layer is here and is wired by web. Print
+//! sheets live with the rendering they print, in `qr::render::print`.
 
 pub mod api;
 pub mod asset;
@@ -19,7 +20,6 @@ pub mod integrations;
 pub mod media;
 pub mod ml;
 pub mod pixels;
-pub mod print_studio;
 pub mod routing;
 pub mod tenant_gateway;
 pub mod workflow_builder;

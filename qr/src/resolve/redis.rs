@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use crate::service::Target;
+use super::target::Target;
 
 /// How long one Redis call may take before it counts as a miss.
 const TIMEOUT: Duration = Duration::from_millis(50);

@@ -6,14 +6,14 @@
 //! around the trim), centred with its caption, after checks that make it scan once printed: the
 //! code is at least 20 mm wide, a module at least 0.4 mm, and the code with its 4-module quiet
 //! zone sits inside the 5 mm safe margin. No PDF yet (no small, well-kept writer fitted); print
-//! the SVG from a browser. The caller passes the code's module matrix (from the qr service), so
-//! this needs no QR encoder. Flag: `print-studio`.
+//! the SVG from a browser. The caller passes the code's module rows (from [`super::Matrix`]).
+//! Flag: `print-studio`. Lives with the rendering it prints, in the service that owns the codes.
 
-use crate::ui::escape;
 use std::fmt::Write as _;
 
-use crate::error::ApiError;
-use crate::features::{Feature, Features};
+use shared::ApiError;
+use shared::features::{Feature, Features};
+use shared::ui::escape;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
