@@ -15,8 +15,8 @@ use axum::extract::{FromRef, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use shared::bus::{Event, topics};
-use shared::events::{MicrositeClicked, MicrositeViewed};
+use shared::bus::Event;
+use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, MicrositeClicked, MicrositeViewed};
 use shared::identity::{Identity, Principal, Scope};
 use shared::ui::Chrome;
 
@@ -62,21 +62,18 @@ pub async fn view(
         referrer.or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
         &state,
-        Event::new(
-            topics::MICROSITE_VIEWED,
-            MicrositeViewed {
-                microsite_id: published.microsite_id.clone(),
-                owner_id: published.owner_id.clone(),
-                slug: published.slug.clone(),
-                method: parts.method.as_str().to_owned(),
-                prefetch,
-                user_agent,
-                referrer,
-                accept_language,
-                ip,
-                qr_code,
-            },
-        ),
+        MICROSITE_VIEWED.event(&MicrositeViewed {
+            microsite_id: published.microsite_id.clone(),
+            owner_id: published.owner_id.clone(),
+            slug: published.slug.clone(),
+            method: parts.method.as_str().to_owned(),
+            prefetch,
+            user_agent,
+            referrer,
+            accept_language,
+            ip,
+            qr_code,
+        }),
     );
     page_response(&published.page, &parts.headers, "no-cache")
 }
@@ -107,22 +104,19 @@ pub async fn click(
     let (prefetch, user_agent, referrer, accept_language, ip) = visitor(&parts);
     publish(
         &state,
-        Event::new(
-            topics::MICROSITE_CLICKED,
-            MicrositeClicked {
-                microsite_id: published.microsite_id.clone(),
-                owner_id: published.owner_id.clone(),
-                slug: published.slug.clone(),
-                block_id,
-                url: url.clone(),
-                method: parts.method.as_str().to_owned(),
-                prefetch,
-                user_agent,
-                referrer,
-                accept_language,
-                ip,
-            },
-        ),
+        MICROSITE_CLICKED.event(&MicrositeClicked {
+            microsite_id: published.microsite_id.clone(),
+            owner_id: published.owner_id.clone(),
+            slug: published.slug.clone(),
+            block_id,
+            url: url.clone(),
+            method: parts.method.as_str().to_owned(),
+            prefetch,
+            user_agent,
+            referrer,
+            accept_language,
+            ip,
+        }),
     );
     let mut response = StatusCode::FOUND.into_response();
     let h = response.headers_mut();
