@@ -1,8 +1,7 @@
 //! What analytics records: a scan, a microsite view or a click, decoded from its bus event.
 
-use serde::Deserialize;
-use shared::bus::{Event, topics};
-use shared::events::{MicrositeClicked, MicrositeViewed, QrScanned};
+use shared::bus::Event;
+use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, QR_SCANNED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -55,10 +54,9 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// `Ok(None)` for topics analytics does not record.
+    /// `Ok(None)` for topics analytics does not record. Decoded from a borrow of the payload: no
+    /// copy of the JSON tree per event.
     pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
-        // Decoded from a borrow of the payload: no copy of the JSON tree per event.
-        let payload = &event.payload;
         let base = |kind, target_id, owner_id| Hit {
             id: event.id.clone(),
             kind,
@@ -75,47 +73,44 @@ impl Hit {
             accept_language: None,
             ip: None,
         };
-        Ok(Some(match event.topic.as_str() {
-            topics::QR_SCANNED => {
-                let e = QrScanned::deserialize(payload)?;
-                Hit {
-                    rule: Some(e.rule),
-                    method: e.method,
-                    prefetch: e.prefetch,
-                    user_agent: e.user_agent,
-                    referrer: e.referrer,
-                    accept_language: e.accept_language,
-                    ip: e.ip,
-                    ..base(Kind::Scan, e.qr_id, e.owner_id)
-                }
+        Ok(Some(if let Some(e) = QR_SCANNED.decode(event) {
+            let e = e?;
+            Hit {
+                rule: Some(e.rule),
+                method: e.method,
+                prefetch: e.prefetch,
+                user_agent: e.user_agent,
+                referrer: e.referrer,
+                accept_language: e.accept_language,
+                ip: e.ip,
+                ..base(Kind::Scan, e.qr_id, e.owner_id)
             }
-            topics::MICROSITE_VIEWED => {
-                let e = MicrositeViewed::deserialize(payload)?;
-                Hit {
-                    qr_code: e.qr_code,
-                    method: e.method,
-                    prefetch: e.prefetch,
-                    user_agent: e.user_agent,
-                    referrer: e.referrer,
-                    accept_language: e.accept_language,
-                    ip: e.ip,
-                    ..base(Kind::View, e.microsite_id, e.owner_id)
-                }
+        } else if let Some(e) = MICROSITE_VIEWED.decode(event) {
+            let e = e?;
+            Hit {
+                qr_code: e.qr_code,
+                method: e.method,
+                prefetch: e.prefetch,
+                user_agent: e.user_agent,
+                referrer: e.referrer,
+                accept_language: e.accept_language,
+                ip: e.ip,
+                ..base(Kind::View, e.microsite_id, e.owner_id)
             }
-            topics::MICROSITE_CLICKED => {
-                let e = MicrositeClicked::deserialize(payload)?;
-                Hit {
-                    block_id: Some(e.block_id),
-                    method: e.method,
-                    prefetch: e.prefetch,
-                    user_agent: e.user_agent,
-                    referrer: e.referrer,
-                    accept_language: e.accept_language,
-                    ip: e.ip,
-                    ..base(Kind::Click, e.microsite_id, e.owner_id)
-                }
+        } else if let Some(e) = MICROSITE_CLICKED.decode(event) {
+            let e = e?;
+            Hit {
+                block_id: Some(e.block_id),
+                method: e.method,
+                prefetch: e.prefetch,
+                user_agent: e.user_agent,
+                referrer: e.referrer,
+                accept_language: e.accept_language,
+                ip: e.ip,
+                ..base(Kind::Click, e.microsite_id, e.owner_id)
             }
-            _ => return Ok(None),
+        } else {
+            return Ok(None);
         }))
     }
 }

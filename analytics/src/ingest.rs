@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shared::bus::{Delivery, EventBus, Subscription, topics};
+use shared::bus::{Delivery, EventBus, Subscription};
 use shared::db::Db;
-use shared::events::UserDeleted;
+use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, QR_SCANNED, USER_DELETED};
 use shared::shutdown::Shutdown;
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,9 +32,9 @@ use crate::store;
 
 /// The topics recorded as events.
 pub const RECORDED_TOPICS: [&str; 3] = [
-    topics::QR_SCANNED,
-    topics::MICROSITE_VIEWED,
-    topics::MICROSITE_CLICKED,
+    QR_SCANNED.name(),
+    MICROSITE_VIEWED.name(),
+    MICROSITE_CLICKED.name(),
 ];
 
 #[derive(Clone, Debug)]
@@ -110,7 +110,7 @@ impl Ingestor {
             );
         }
         let deletions = bus
-            .subscribe(topics::USER_DELETED, &config.group, &config.consumer)
+            .subscribe(USER_DELETED.name(), &config.group, &config.consumer)
             .await?;
         let stats = Arc::new(IngestStats::default());
         let (drain, drain_requests) = mpsc::channel(1);
@@ -391,8 +391,7 @@ impl Writer {
             }
         }
         for delivery in std::mem::take(&mut self.pending_deletions) {
-            let Ok(deleted) = serde_json::from_value::<UserDeleted>(delivery.event.payload.clone())
-            else {
+            let Some(Ok(deleted)) = USER_DELETED.decode(&delivery.event) else {
                 tracing::error!(event = %delivery.event.id, "analytics: undecodable user.deleted skipped");
                 let _ = self.deletions.ack(std::slice::from_ref(&delivery)).await;
                 continue;

@@ -3,8 +3,10 @@
 //! and the CLI. Lifecycle events (`user.signed_up`, `beta.waitlist`) go out from here so the
 //! analytics service can keep the console's numbers without reading auth's tables.
 
-use shared::bus::{Event, topics};
-use shared::events::{UserDeleted, UserDisabled, UserEnabled, UserSignedUp, WaitlistSize};
+use shared::events::{
+    USER_DELETED, USER_DISABLED, USER_ENABLED, USER_SIGNED_UP, UserDeleted, UserDisabled,
+    UserEnabled, UserSignedUp, WAITLIST_SIZE, WaitlistSize,
+};
 use shared::identity::Role;
 
 use crate::domain::Email;
@@ -30,14 +32,11 @@ impl Auth {
         demo: bool,
         at: Option<i64>,
     ) {
-        let mut event = Event::new(
-            topics::USER_SIGNED_UP,
-            UserSignedUp {
-                user_id: user_id.to_owned(),
-                source,
-                demo,
-            },
-        );
+        let mut event = USER_SIGNED_UP.event(&UserSignedUp {
+            user_id: user_id.to_owned(),
+            source,
+            demo,
+        });
         if let Some(at) = at {
             event.occurred_at = at;
         }
@@ -51,9 +50,7 @@ impl Auth {
     pub(crate) async fn announce_waitlist(&self) {
         match gate::waitlist_count(&self.db).await {
             Ok(pending) => {
-                let _ = self
-                    .bus
-                    .publish(Event::new(topics::WAITLIST_SIZE, WaitlistSize { pending }));
+                let _ = self.bus.emit(WAITLIST_SIZE, &WaitlistSize { pending });
             }
             Err(err) => tracing::warn!(%err, "could not count the waitlist"),
         }
@@ -190,12 +187,12 @@ impl Auth {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         self.bus
-            .publish(Event::new(
-                topics::USER_DISABLED,
-                UserDisabled {
+            .emit(
+                USER_DISABLED,
+                &UserDisabled {
                     user_id: user.id.clone(),
                 },
-            ))
+            )
             .map_err(AuthError::internal)?;
         tracing::info!(user_id = %user.id, "account disabled by the founder");
         Ok(())
@@ -207,12 +204,12 @@ impl Auth {
             return Err(AuthError::NotFound);
         }
         self.bus
-            .publish(Event::new(
-                topics::USER_ENABLED,
-                UserEnabled {
+            .emit(
+                USER_ENABLED,
+                &UserEnabled {
                     user_id: user_id.to_owned(),
                 },
-            ))
+            )
             .map_err(AuthError::internal)?;
         tracing::info!(%user_id, "account enabled by the founder");
         Ok(())
@@ -244,12 +241,12 @@ impl Auth {
     pub async fn clear_demo(&self) -> Result<usize, AuthError> {
         let ids = users::delete_demo(&self.db).await?;
         for user_id in &ids {
-            let _ = self.bus.publish(Event::new(
-                topics::USER_DELETED,
-                UserDeleted {
+            let _ = self.bus.emit(
+                USER_DELETED,
+                &UserDeleted {
                     user_id: user_id.clone(),
                 },
-            ));
+            );
         }
         Ok(ids.len())
     }

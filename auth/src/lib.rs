@@ -11,6 +11,7 @@ pub mod mail;
 pub mod routes;
 pub mod secrets;
 pub mod service;
+pub mod signer;
 pub mod store;
 
 use std::sync::Arc;

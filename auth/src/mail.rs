@@ -2,7 +2,7 @@
 //! alternative (askama, `templates/email/`, one shared layout, no external images or fonts, every
 //! value escaped in the HTML) and becomes a [`Message`] for the outbox.
 
-use shared::future::email::Message;
+use email::Message;
 
 use crate::error::AuthError;
 

@@ -4,14 +4,15 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use email::{Email as Mailer, Message, Outbox};
 use serde::Serialize;
 use shared::ApiError;
-use shared::bus::{Event, EventBus, topics};
+use shared::bus::EventBus;
 use shared::config::SignupMode;
-use shared::future::email::{Email as Mailer, Message, Outbox};
+use shared::events::{USER_DELETED, UserDeleted};
 use shared::identity::{
     ACCESS_TOKEN_TTL, API_KEY_PREFIX, AUDIENCE, ApiKeyResolver, Claims, ISSUER, Identity, KeyPair,
-    Principal, Role, Scope, Signer, Via,
+    Principal, Role, Scope, Via,
 };
 use sqlx::AnyPool;
 
@@ -20,6 +21,7 @@ use crate::error::AuthError;
 use crate::limits::{self, Limiter};
 use crate::mail::{self, Mail};
 use crate::secrets::{self, random_token, sha256_hex};
+use crate::signer::Signer;
 use crate::store::{api_keys, devices, gate, resets, sessions, totp, users};
 
 mod guard;
@@ -711,10 +713,12 @@ impl Auth {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         self.bus
-            .publish(Event::new(
-                topics::USER_DELETED,
-                serde_json::json!({"user_id": user.id}),
-            ))
+            .emit(
+                USER_DELETED,
+                &UserDeleted {
+                    user_id: user.id.clone(),
+                },
+            )
             .map_err(AuthError::internal)?;
         tracing::info!(user_id = %user.id, "account deleted");
         Ok(())

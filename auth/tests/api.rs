@@ -795,7 +795,7 @@ async fn a_founder_invites_by_email_and_the_link_carries_the_code() {
 
 /// The link in the newest message of `kind` ("/reset/", "/verify/", "/confirm-email/") to `to`.
 async fn link_token(app: &common::App, to: &str, kind: &str) -> String {
-    let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
+    let mails = email::Outbox::new(app.db.db.pool().clone())
         .bodies_for(to)
         .await
         .unwrap();
@@ -1180,7 +1180,7 @@ async fn password_reset_works_once_through_the_outbox_link() {
             .await;
         assert_eq!(unknown.status, StatusCode::ACCEPTED);
 
-        let mails = shared::future::email::Outbox::new(app.db.db.pool().clone())
+        let mails = email::Outbox::new(app.db.db.pool().clone())
             .bodies_for("ola@example.com")
             .await
             .unwrap();
@@ -1854,7 +1854,7 @@ async fn changing_the_email_needs_the_password_and_a_link_to_the_new_address() {
         let me = app.get("/api/v1/auth/me", Some(&access)).await.json;
         assert_eq!(me["email"], "new@example.com");
         assert_eq!(me["email_verified"], true);
-        let notices = shared::future::email::Outbox::new(app.db.db.pool().clone())
+        let notices = email::Outbox::new(app.db.db.pool().clone())
             .bodies_for("old@example.com")
             .await
             .unwrap();
@@ -1891,7 +1891,7 @@ async fn changing_the_email_needs_the_password_and_a_link_to_the_new_address() {
             )
             .await;
         assert_eq!(taken.status, StatusCode::ACCEPTED);
-        let told = shared::future::email::Outbox::new(app.db.db.pool().clone())
+        let told = email::Outbox::new(app.db.db.pool().clone())
             .bodies_for("taken@example.com")
             .await
             .unwrap();

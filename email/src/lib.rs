@@ -1,29 +1,43 @@
-//! SMTP delivery for the email stand-in (`shared::future::email`). Its own crate because
-//! `lettre` and its TLS stack are heavy and only the process that sends needs them; `shared`
-//! (compiled by everything) keeps just the trait and the outbox.
+//! The email stand-in: its boundary and outbox ([`outbox`]), the weekly insights message
+//! ([`insights`]) and SMTP delivery. Its own crate because `lettre` and its TLS stack are heavy
+//! and `shared` is compiled by everything; auth queues through [`Outbox`], web reads it for the
+//! founder's Outbox page.
 //!
 //! [`start`] runs a background sender whenever `SMTP_URL` is set (`FEATURES=email` is an older
 //! way of asking for it and still accepted): it polls the outbox, takes each due message with a
 //! lease (two instances never send one message twice), sends it as text plus HTML, and marks it
 //! sent — or records the error and retries later with exponential backoff. A permanent failure
 //! (a 5xx answer, an address that cannot be parsed) is given up at once, and a message that
-//! exhausts `shared::future::email::MAX_ATTEMPTS` is given up too; either way it gets `failed_at`
-//! and a dead letter (topic `email.undeliverable`) so the founder's dead-letter list shows it.
+//! exhausts [`MAX_ATTEMPTS`] is given up too; either way it gets `failed_at` and a dead letter
+//! (topic `email.undeliverable`) so the founder's dead-letter list shows it.
+
+pub mod insights;
+pub mod outbox;
 
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use shared::bus::{Event, EventBus, topics};
+use serde::Serialize;
+use shared::bus::{DeadLetter, EventBus, Topic};
 use shared::config::Settings;
+use shared::events::DEAD_LETTER;
 use shared::features::Feature;
-use shared::future::dlq::DeadLetter;
-use shared::future::email::{MAX_ATTEMPTS, Outbox, Queued};
 use shared::shutdown::Shutdown;
 
-/// The topic of the (never published) event a dead email letter describes: its payload names
-/// the outbox row, never the recipient or the body.
-pub const UNDELIVERABLE: &str = "email.undeliverable";
+use outbox::Queued;
+pub use outbox::{Email, MAX_ATTEMPTS, Message, Outbox};
+
+/// The topic of the (never published) event a dead email letter describes.
+pub const UNDELIVERABLE: Topic<Undeliverable> = Topic::new("email.undeliverable");
+
+/// What a dead email letter says: the outbox row and the subject, never the recipient or the
+/// body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Undeliverable {
+    pub outbox_id: String,
+    pub subject: String,
+}
 /// The "consumer group" a dead email letter is filed under.
 const GROUP: &str = "email-sender";
 
@@ -192,16 +206,16 @@ impl Sender {
         metrics::counter!("email_dead_letters_total").increment(1);
         let Some(bus) = &self.bus else { return };
         let letter = DeadLetter {
-            event: Event::new(
-                UNDELIVERABLE,
-                serde_json::json!({"outbox_id": message.id, "subject": message.subject}),
-            ),
+            event: UNDELIVERABLE.event(&Undeliverable {
+                outbox_id: message.id.clone(),
+                subject: message.subject.clone(),
+            }),
             group: GROUP.into(),
             error,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             failed_at: shared::ids::now_ms(),
         };
-        if let Err(err) = bus.publish(Event::new(topics::DEAD_LETTER, &letter)) {
+        if let Err(err) = bus.emit(DEAD_LETTER, &letter) {
             tracing::error!(%err, outbox_id = %message.id, "cannot record the email dead letter");
         }
     }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use email::{Email, Message, Outbox};
 use shared::config::Service;
-use shared::future::email::{Email, Message, Outbox};
 use shared::shutdown::Shutdown;
 use shared::testing::{self, SmtpSink};
 
@@ -192,8 +192,8 @@ async fn smtp_url_alone_turns_delivery_on_and_html_goes_as_an_alternative() {
 
 #[tokio::test]
 async fn a_permanent_refusal_is_given_up_at_once_and_dead_lettered() {
+    use shared::bus::DeadLetter;
     use shared::bus::{EventBus, topics};
-    use shared::future::dlq::DeadLetter;
     for db in testing::databases("smtp_550").await {
         let label = db.backend.name();
         let outbox = outbox(&db).await;
@@ -235,7 +235,7 @@ async fn a_permanent_refusal_is_given_up_at_once_and_dead_lettered() {
         let event = &batch.first().expect("a dead letter in time").event;
         assert_eq!(event.topic, topics::DEAD_LETTER, "{label}");
         let letter: DeadLetter = serde_json::from_value(event.payload.clone()).unwrap();
-        assert_eq!(letter.event.topic, email::UNDELIVERABLE, "{label}");
+        assert_eq!(letter.event.topic, email::UNDELIVERABLE.name(), "{label}");
         assert_eq!(letter.event.payload["outbox_id"], id.as_str(), "{label}");
         // The letter never carries the recipient or the link.
         let raw = event.payload.to_string();
@@ -249,8 +249,8 @@ async fn a_permanent_refusal_is_given_up_at_once_and_dead_lettered() {
 
 #[tokio::test]
 async fn the_weekly_insights_summary_goes_through_the_outbox_when_on() {
+    use email::insights::{TextInsights, WeeklyNumbers, send_weekly};
     use shared::features::{Feature, Features};
-    use shared::future::insights::{TextInsights, WeeklyNumbers, send_weekly};
     for db in testing::databases("insights_outbox").await {
         let label = db.backend.name();
         let outbox = outbox(&db).await;

@@ -15,8 +15,8 @@ use axum::extract::{FromRef, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use shared::bus::{Event, topics};
-use shared::events::{MicrositeClicked, MicrositeViewed};
+use shared::bus::Event;
+use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, MicrositeClicked, MicrositeViewed};
 use shared::identity::{Identity, Principal, Scope};
 use shared::ui::Chrome;
 use shared::visit::Visit;
@@ -64,21 +64,18 @@ pub async fn view(
         .or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
         &state,
-        Event::new(
-            topics::MICROSITE_VIEWED,
-            MicrositeViewed {
-                microsite_id: published.microsite_id.clone(),
-                owner_id: published.owner_id.clone(),
-                slug: published.slug.clone(),
-                method: visit.method,
-                prefetch: visit.prefetch,
-                user_agent: visit.user_agent,
-                referrer,
-                accept_language: visit.accept_language,
-                ip: visit.ip,
-                qr_code,
-            },
-        ),
+        MICROSITE_VIEWED.event(&MicrositeViewed {
+            microsite_id: published.microsite_id.clone(),
+            owner_id: published.owner_id.clone(),
+            slug: published.slug.clone(),
+            method: visit.method,
+            prefetch: visit.prefetch,
+            user_agent: visit.user_agent,
+            referrer,
+            accept_language: visit.accept_language,
+            ip: visit.ip,
+            qr_code,
+        }),
     );
     page_response(&published.page, &parts.headers, "no-cache")
 }
@@ -109,22 +106,19 @@ pub async fn click(
     let visit = Visit::capture(&parts);
     publish(
         &state,
-        Event::new(
-            topics::MICROSITE_CLICKED,
-            MicrositeClicked {
-                microsite_id: published.microsite_id.clone(),
-                owner_id: published.owner_id.clone(),
-                slug: published.slug.clone(),
-                block_id,
-                url: url.clone(),
-                method: visit.method,
-                prefetch: visit.prefetch,
-                user_agent: visit.user_agent,
-                referrer: visit.referrer,
-                accept_language: visit.accept_language,
-                ip: visit.ip,
-            },
-        ),
+        MICROSITE_CLICKED.event(&MicrositeClicked {
+            microsite_id: published.microsite_id.clone(),
+            owner_id: published.owner_id.clone(),
+            slug: published.slug.clone(),
+            block_id,
+            url: url.clone(),
+            method: visit.method,
+            prefetch: visit.prefetch,
+            user_agent: visit.user_agent,
+            referrer: visit.referrer,
+            accept_language: visit.accept_language,
+            ip: visit.ip,
+        }),
     );
     let mut response = StatusCode::FOUND.into_response();
     let h = response.headers_mut();

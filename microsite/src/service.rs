@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use shared::bus::{Event, EventBus};
+use shared::bus::EventBus;
+use shared::events::{
+    MICROSITE_CHANGED, MICROSITE_PUBLISHED, MicrositeChanged, MicrositePublished,
+};
 use shared::ids::{new_id, now_ms};
 
 use crate::block::{self, Block, BlockKind};
@@ -18,9 +21,6 @@ use crate::qr_directory::{QrCheckError, QrDirectory};
 use crate::slug::Slug;
 use crate::starters;
 use crate::theme::{Theme, Tweaks};
-
-/// Tells the other instances to drop a slug from their page cache.
-pub const CHANGED_TOPIC: &str = shared::bus::topics::MICROSITE_CHANGED;
 
 /// The fields a create or an edit may set.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -210,14 +210,11 @@ impl MicrositeService {
         page.updated_at = now;
         self.store.update(&page).await?;
         self.forget(&page.slug);
-        let event = Event::new(
-            shared::bus::topics::MICROSITE_PUBLISHED,
-            shared::events::MicrositePublished {
-                microsite_id: page.id.clone(),
-                owner_id: page.owner_id.clone(),
-            },
-        );
-        if let Err(err) = self.bus.publish(event) {
+        let published = MicrositePublished {
+            microsite_id: page.id.clone(),
+            owner_id: page.owner_id.clone(),
+        };
+        if let Err(err) = self.bus.emit(MICROSITE_PUBLISHED, &published) {
             tracing::warn!(%err, "could not announce a publication");
         }
         Ok(page)
@@ -337,8 +334,10 @@ impl MicrositeService {
     /// Drops a slug from this instance's cache and tells the other instances to do the same.
     fn forget(&self, slug: &str) {
         self.invalidate_local(slug);
-        let event = Event::new(CHANGED_TOPIC, serde_json::json!({ "slug": slug }));
-        if let Err(err) = self.bus.publish(event) {
+        let changed = MicrositeChanged {
+            slug: slug.to_owned(),
+        };
+        if let Err(err) = self.bus.emit(MICROSITE_CHANGED, &changed) {
             tracing::warn!(%err, "could not announce a page change; other instances catch up within 5 minutes");
         }
     }

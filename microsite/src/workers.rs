@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use shared::bus::{spawn_consumer, topics};
+use shared::bus::consume;
 use shared::context::ServiceContext;
-use shared::events::UserDeleted;
+use shared::events::{MICROSITE_CHANGED, USER_DELETED};
 
-use crate::service::{CHANGED_TOPIC, MicrositeService};
+use crate::service::MicrositeService;
 
 pub async fn start(
     ctx: &ServiceContext,
@@ -16,33 +16,28 @@ pub async fn start(
     // Every instance needs every change: one consumer group per instance.
     let instance = format!("microsite-cache-{}", shared::ids::new_id());
     let cache = service.clone();
-    spawn_consumer(
+    consume(
         &ctx.bus,
-        CHANGED_TOPIC,
+        MICROSITE_CHANGED,
         &instance,
         &instance,
         &ctx.shutdown,
-        move |event| {
-            if let Some(slug) = event.payload["slug"].as_str() {
-                cache.invalidate_local(slug);
-            }
+        move |changed| {
+            cache.invalidate_local(&changed.slug);
             std::future::ready(true)
         },
     )
     .await?;
 
-    spawn_consumer(
+    consume(
         &ctx.bus,
-        topics::USER_DELETED,
+        USER_DELETED,
         "microsite",
         "microsite-1",
         &ctx.shutdown,
-        move |event| {
+        move |user| {
             let service = service.clone();
             async move {
-                let Ok(user) = serde_json::from_value::<UserDeleted>(event.payload) else {
-                    return true; // malformed: retrying cannot help
-                };
                 match service.delete_owner(&user.user_id).await {
                     Ok(n) => {
                         tracing::info!(pages = n, "deleted a deleted user's microsites");

@@ -1,8 +1,40 @@
-//! The payloads of the events services publish to each other: the contract between producer and
-//! consumer, so both sides compile against one definition. Topic names are in
-//! [`crate::bus::topics`].
+//! The events services publish to each other: each topic ([`Topic`]: its name and payload type)
+//! and its payload, the contract between producer and consumer, so both sides compile against
+//! one definition. Publish with [`crate::bus::EventBus::emit`], consume with
+//! [`crate::bus::consume`].
 
 use serde::{Deserialize, Serialize};
+
+use crate::bus::{DeadLetter, Topic};
+
+pub const QR_SCANNED: Topic<QrScanned> = Topic::new("qr.scanned");
+/// A code's destination or rules changed: every qr instance drops it from its cache.
+pub const QR_CHANGED: Topic<QrChanged> = Topic::new("qr.changed");
+/// The founder changed qr's blocklist; every qr instance reloads it from its table.
+pub const QR_BLOCKLIST_CHANGED: Topic<QrBlocklistChanged> = Topic::new("qr.blocklist_changed");
+pub const MICROSITE_VIEWED: Topic<MicrositeViewed> = Topic::new("microsite.viewed");
+pub const MICROSITE_CLICKED: Topic<MicrositeClicked> = Topic::new("microsite.clicked");
+/// A page changed: every microsite instance drops it from its cache.
+pub const MICROSITE_CHANGED: Topic<MicrositeChanged> = Topic::new("microsite.changed");
+pub const USER_DELETED: Topic<UserDeleted> = Topic::new("user.deleted");
+/// The founder disabled an account (auth publishes; qr shows the user's codes as disabled).
+pub const USER_DISABLED: Topic<UserDisabled> = Topic::new("user.disabled");
+/// The founder enabled a disabled account again.
+pub const USER_ENABLED: Topic<UserEnabled> = Topic::new("user.enabled");
+/// A session ended before its access tokens expire (logout, password change, refresh-token
+/// reuse). Every process that verifies tokens adds it to its revoked list.
+pub const SESSION_REVOKED: Topic<SessionRevoked> = Topic::new("auth.session_revoked");
+pub const USER_SIGNED_UP: Topic<UserSignedUp> = Topic::new("user.signed_up");
+pub const USER_ACTIVE: Topic<UserActive> = Topic::new("user.active");
+pub const QR_CREATED: Topic<QrCreated> = Topic::new("qr.created");
+pub const MICROSITE_PUBLISHED: Topic<MicrositePublished> = Topic::new("microsite.published");
+pub const FEEDBACK_SENT: Topic<FeedbackSent> = Topic::new("beta.feedback");
+pub const PRICING_INTEREST: Topic<PricingInterest> = Topic::new("beta.pricing_interest");
+pub const INTERVIEW_ANSWERED: Topic<InterviewAnswered> = Topic::new("beta.interview");
+pub const WAITLIST_SIZE: Topic<WaitlistSize> = Topic::new("beta.waitlist");
+/// An event a consumer group gave up on. Web's dead-letter store keeps it; it is never itself
+/// dead-lettered.
+pub const DEAD_LETTER: Topic<DeadLetter> = Topic::new("dlq.dead_letter");
 
 /// `qr.scanned`: someone (or something) requested `GET /r/{code}` of a tracked code.
 ///
@@ -60,6 +92,28 @@ pub struct MicrositeClicked {
     pub referrer: Option<String>,
     pub accept_language: Option<String>,
     pub ip: Option<String>,
+}
+
+/// `qr.changed`: the code whose cached resolution is stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrChanged {
+    pub code: String,
+}
+
+/// `qr.blocklist_changed`: nothing but the news (`{}`); the blocklist is in qr's table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrBlocklistChanged {}
+
+/// `microsite.changed`: the page whose cached copy is stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MicrositeChanged {
+    pub slug: String,
+}
+
+/// `auth.session_revoked`: the session (refresh-token family) whose tokens are refused now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRevoked {
+    pub sid: String,
 }
 
 /// `user.deleted`: every service removes that user's data.

@@ -1,6 +1,9 @@
 //! The feature-flag registry: the fifteen future services of the original design. Each is off
 //! unless named in `FEATURES` (comma-separated); code that needs one asks [`Features::require`],
 //! which answers a clear `feature_not_enabled` error while it is off.
+//!
+//! Six of them are only planned ([`Feature::is_planned`]): a row here and nothing behind it, so
+//! turning one on changes nothing.
 
 use std::fmt;
 
@@ -44,6 +47,21 @@ features! {
     DlqProcessor => "dlq-processor", "Dead letters: events that failed processing, to replay or drop.";
     Routing => "routing", "The gateway table: which path goes to which service; regions later.";
     TenantGateway => "tenant-gateway", "Per-tenant gateways, quotas and isolation.";
+}
+
+impl Feature {
+    /// Whether this is only a registry row: no code is built behind the flag yet.
+    pub fn is_planned(self) -> bool {
+        matches!(
+            self,
+            Feature::Integrations
+                | Feature::Pixels
+                | Feature::Creator
+                | Feature::Asset
+                | Feature::WorkflowBuilder
+                | Feature::TenantGateway
+        )
+    }
 }
 
 impl fmt::Display for Feature {
@@ -128,6 +146,26 @@ mod tests {
         assert_eq!(Feature::ALL.len(), 15);
         let none = Features::parse("").unwrap();
         assert!(Feature::ALL.iter().all(|f| !none.is_enabled(*f)));
+    }
+
+    #[test]
+    fn six_features_are_only_planned() {
+        let planned: Vec<_> = Feature::ALL
+            .iter()
+            .filter(|f| f.is_planned())
+            .map(|f| f.name())
+            .collect();
+        assert_eq!(
+            planned,
+            [
+                "integrations",
+                "pixels",
+                "creator",
+                "asset",
+                "workflow-builder",
+                "tenant-gateway"
+            ]
+        );
     }
 
     #[test]

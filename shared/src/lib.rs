@@ -24,6 +24,7 @@ pub mod identity;
 pub mod ids;
 pub mod metrics;
 pub mod openapi;
+pub mod routing;
 pub mod serve;
 pub mod shutdown;
 pub mod storage;

@@ -192,7 +192,7 @@ async fn setup(
     })
     .await
     .expect("the server's database");
-    let bodies = shared::future::email::Outbox::new(db.pool().clone())
+    let bodies = email::Outbox::new(db.pool().clone())
         .bodies_for(&email)
         .await
         .expect("the email outbox");

@@ -27,7 +27,7 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
             microsite::api::openapi(),
             analytics::routes::openapi(),
             analytics::product::routes::openapi(),
-            shared::future::api::openapi(),
+            crate::future_api::openapi(),
             crate::insights::openapi(),
             shared::openapi::tagged(api().into_openapi(), "meta"),
         ])

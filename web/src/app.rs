@@ -280,7 +280,7 @@ pub async fn assemble(
             email_delivery: settings.email_delivery_on(),
             outbox: databases
                 .get(&Service::Auth)
-                .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
+                .map(|db| email::Outbox::new(db.pool().clone())),
         };
         // The insights route takes session cookies too: behind the same cross-site check.
         let insights = crate::insights::router(crate::insights::InsightsState {
@@ -289,7 +289,7 @@ pub async fn assemble(
             clients: clients_for_insights,
             outbox: databases
                 .get(&Service::Auth)
-                .map(|db| shared::future::email::Outbox::new(db.pool().clone())),
+                .map(|db| email::Outbox::new(db.pool().clone())),
         });
         let pages = crate::pages::router(state).merge(insights);
         let (future, hosts) = future_services(
@@ -309,7 +309,7 @@ pub async fn assemble(
     }
     if let Some(db) = databases.get(&Service::Auth) {
         // The email outbox lives in auth's database (its only sender): deliver it from here.
-        let outbox = shared::future::email::Outbox::new(db.pool().clone());
+        let outbox = email::Outbox::new(db.pool().clone());
         email::start(
             outbox,
             &settings,
@@ -347,7 +347,7 @@ pub async fn assemble(
         // Custom domains (flag `domains`): checked in memory before any route.
         app = app.layer(axum::middleware::from_fn_with_state(
             hosts,
-            shared::future::domains::route_by_host,
+            crate::custom_domains::route_by_host,
         ));
     }
     let router = shared::http::finish(
@@ -402,7 +402,7 @@ fn watch_resources(databases: &BTreeMap<Service, Db>, bus: &EventBus, shutdown: 
 }
 
 /// The future services' stand-ins that web hosts: the dead-letter processor and custom domains
-/// (their tables are in web's database) and their API (`shared::future::api`). With the
+/// (their tables are in web's database) and their API ([`crate::future_api`]). With the
 /// `domains` flag on, also the approved hosts for the `Host` routing layer.
 async fn future_services(
     settings: &Settings,
@@ -411,9 +411,11 @@ async fn future_services(
     identity: &Identity,
     shutdown: &Shutdown,
     public_base_url: &str,
-) -> Result<(Router, Option<shared::future::domains::ApprovedHosts>), Error> {
+) -> Result<(Router, Option<crate::custom_domains::ApprovedHosts>), Error> {
+    use crate::custom_domains as domains;
+    use crate::dead_letters as dlq;
+    use crate::future_api as api;
     use shared::features::Feature;
-    use shared::future::{api, dlq, domains};
     let db = databases
         .get(&Service::Web)
         .ok_or_else(|| Error::Config("the web database could not be opened".into()))?;

@@ -11,8 +11,11 @@
 use std::time::Duration;
 
 use shared::Error;
-use shared::bus::{Event, EventBus, topics};
-use shared::events::{MicrositePublished, QrCreated, QrScanned, UserActive};
+use shared::bus::{EventBus, Topic};
+use shared::events::{
+    MICROSITE_PUBLISHED, MicrositePublished, QR_CREATED, QR_SCANNED, QrCreated, QrScanned,
+    USER_ACTIVE, UserActive,
+};
 use shared::shutdown::Shutdown;
 
 use crate::app::Handles;
@@ -138,8 +141,8 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                 let qr_id = format!("demo-qr-{}-{c}", i + 1);
                 publish(
                     bus,
-                    topics::QR_CREATED,
-                    QrCreated {
+                    QR_CREATED,
+                    &QrCreated {
                         qr_id: qr_id.clone(),
                         owner_id: user_id.clone(),
                     },
@@ -163,8 +166,8 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                         let ip = DEMO_IPS[dice.below(DEMO_IPS.len() as u64) as usize];
                         publish(
                             bus,
-                            topics::QR_SCANNED,
-                            QrScanned {
+                            QR_SCANNED,
+                            &QrScanned {
                                 qr_id: qr_id.clone(),
                                 owner_id: user_id.clone(),
                                 code: format!("demo{}", i + 1),
@@ -188,8 +191,8 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                 let at = signed_up_at + (2 + dice.below(96) as i64) * HOUR_MS;
                 publish(
                     bus,
-                    topics::MICROSITE_PUBLISHED,
-                    MicrositePublished {
+                    MICROSITE_PUBLISHED,
+                    &MicrositePublished {
                         microsite_id: format!("demo-page-{}", i + 1),
                         owner_id: user_id.clone(),
                     },
@@ -206,8 +209,8 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                 if dice.chance(65) {
                     publish(
                         bus,
-                        topics::USER_ACTIVE,
-                        UserActive {
+                        USER_ACTIVE,
+                        &UserActive {
                             user_id: user_id.clone(),
                         },
                         at,
@@ -272,11 +275,11 @@ pub async fn clear(handles: &Handles, shutdown: &Shutdown) -> Result<usize, Erro
     Ok(removed)
 }
 
-fn publish(bus: &EventBus, topic: &str, payload: impl serde::Serialize, at: i64) {
-    let mut event = Event::new(topic, payload);
+fn publish<T: serde::Serialize>(bus: &EventBus, topic: Topic<T>, payload: &T, at: i64) {
+    let mut event = topic.event(payload);
     event.occurred_at = at;
     if let Err(err) = bus.publish(event) {
-        tracing::warn!(%err, topic, "demo event not queued");
+        tracing::warn!(%err, topic = topic.name(), "demo event not queued");
     }
 }
 

@@ -1,4 +1,4 @@
-//! `POST /api/v1/insights/weekly`: the insights stand-in (`shared::future::insights`) on demand.
+//! `POST /api/v1/insights/weekly`: the insights stand-in (`email::insights`) on demand.
 //! A signed-in user asks for their own weekly summary; web gathers the numbers from analytics
 //! (the last seven UTC days and the seven before) and the top codes' names from qr — as the
 //! caller, so their ownership rules apply — and queues the message in the email outbox for the
@@ -10,12 +10,12 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use email::Outbox;
+use email::insights::{Insights, TextInsights, WeeklyNumbers};
 use serde::Serialize;
 use shared::ApiError;
 use shared::extract::Json;
 use shared::features::{Feature, Features};
-use shared::future::email::Outbox;
-use shared::future::insights::{Insights, TextInsights, WeeklyNumbers};
 use shared::identity::{Identity, Principal, Scope, credential_of};
 use shared::openapi::OpenApiRouter;
 use utoipa_axum::routes;
@@ -77,7 +77,7 @@ async fn weekly(
         features: state.features,
     };
     let message = writer.weekly_summary(&me.email, &numbers)?;
-    let id = shared::future::email::Email::queue(outbox, &message)
+    let id = email::Email::queue(outbox, &message)
         .await
         .map_err(ApiError::internal)?;
     Ok((

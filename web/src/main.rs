@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
         } => {
             let databases = open_databases(&cli.settings, &[Service::Auth]).await?;
             if let Some(db) = databases.get(&Service::Auth) {
-                let outbox = shared::future::email::Outbox::new(db.pool().clone());
+                let outbox = email::Outbox::new(db.pool().clone());
                 for body in outbox.bodies_for(&to.trim().to_lowercase()).await? {
                     println!("{body}\n---");
                 }
@@ -348,7 +348,7 @@ fn nginx_gateway(
     resolver: &str,
 ) -> Result<String, shared::Error> {
     use clap::ValueEnum as _;
-    use shared::future::routing::{Gateway, nginx_config_for};
+    use shared::routing::{Gateway, nginx_config_for};
     let config = |e: String| shared::Error::Config(format!("routes nginx: {e}"));
     let mut gateway = Gateway::default()
         .listen(listen)

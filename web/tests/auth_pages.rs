@@ -464,7 +464,7 @@ async fn change_email_from_settings_then_the_link_in_the_new_inbox() {
             )
             .await;
         assert_eq!(asked.status, StatusCode::SEE_OTHER);
-        let mails = shared::future::email::Outbox::new(pool)
+        let mails = email::Outbox::new(pool)
             .bodies_for("after@example.com")
             .await
             .unwrap();

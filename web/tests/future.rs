@@ -10,11 +10,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::TestApp;
 use serde_json::{Value, json};
+use shared::bus::DeadLetter;
 use shared::config::Service;
-use shared::future::dlq::{DeadLetter, DeadLetterStore, SqlDeadLetters};
-use shared::future::routing::ROUTES;
+use shared::routing::ROUTES;
 use shared::testing::{self, SmtpSink};
 use tower::ServiceExt;
+use web::dead_letters::{DeadLetterStore, SqlDeadLetters};
 
 const ALL: &str = "email,domains,integrations,media,ml,insights,pixels,creator,asset,\
                    print-studio,workflow-builder,experiments,dlq-processor,routing,tenant-gateway";
@@ -370,7 +371,7 @@ async fn a_sign_up_confirmation_arrives_by_smtp_whenever_smtp_url_is_set() {
     let db = testing::sqlite().await;
     let app = TestApp::spawn(&db, &[]).await;
     signup(&app, "ola@example.com").await;
-    let outbox = shared::future::email::Outbox::new(db.db.pool().clone());
+    let outbox = email::Outbox::new(db.db.pool().clone());
     let listed = outbox.recent(10).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state().as_str(), "queued");
@@ -967,7 +968,7 @@ async fn print_sheets_and_weekly_summaries_follow_their_flags() {
             queued["subject"], "Your week on Scanpage: 2 scans",
             "{label}"
         );
-        let outbox = shared::future::email::Outbox::new(db.db.pool().clone());
+        let outbox = email::Outbox::new(db.db.pool().clone());
         let bodies = outbox.bodies_for("pia@example.com").await.unwrap();
         let summary = bodies
             .iter()

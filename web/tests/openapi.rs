@@ -151,7 +151,7 @@ fn no_two_schemas_share_a_name() {
         ("microsite", microsite::api::openapi()),
         ("analytics", analytics::routes::openapi()),
         ("admin", analytics::product::routes::openapi()),
-        ("future", shared::future::api::openapi()),
+        ("future", web::future_api::openapi()),
         ("insights", web::insights::openapi()),
     ];
     let mut seen: BTreeMap<String, (&str, serde_json::Value)> = BTreeMap::new();

@@ -2,9 +2,9 @@
 //! acknowledged only after its change is committed; a database error leaves it pending, so it
 //! comes again (Redis) rather than being lost.
 
-use shared::bus::{EventBus, spawn_consumer, topics};
+use shared::bus::{EventBus, consume, spawn_consumer, topics};
 use shared::db::Db;
-use shared::events::UserDeleted;
+use shared::events::USER_DELETED;
 use shared::shutdown::Shutdown;
 
 use super::event::ProductEvent;
@@ -34,21 +34,9 @@ pub async fn start(db: &Db, bus: &EventBus, shutdown: &Shutdown) -> Result<(), s
         .await?;
     }
     let pool = db.pool().clone();
-    spawn_consumer(
-        bus,
-        topics::USER_DELETED,
-        GROUP,
-        GROUP,
-        shutdown,
-        move |event| {
-            let pool = pool.clone();
-            async move {
-                let Ok(user) = serde_json::from_value::<UserDeleted>(event.payload) else {
-                    return true;
-                };
-                store::delete_user(&pool, &user.user_id).await.is_ok()
-            }
-        },
-    )
+    consume(bus, USER_DELETED, GROUP, GROUP, shutdown, move |user| {
+        let pool = pool.clone();
+        async move { store::delete_user(&pool, &user.user_id).await.is_ok() }
+    })
     .await
 }

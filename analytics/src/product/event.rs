@@ -1,9 +1,9 @@
 //! Lifecycle events decoded into the one change each makes to the product metrics.
 
-use shared::bus::{Event, topics};
+use shared::bus::Event;
 use shared::events::{
-    FeedbackSent, InterviewAnswered, MicrositePublished, PricingInterest, QrCreated, UserActive,
-    UserSignedUp, WaitlistSize,
+    FEEDBACK_SENT, INTERVIEW_ANSWERED, MICROSITE_PUBLISHED, PRICING_INTEREST, QR_CREATED,
+    USER_ACTIVE, USER_SIGNED_UP, WAITLIST_SIZE,
 };
 
 /// What one lifecycle event changes.
@@ -35,63 +35,47 @@ pub enum ProductEvent {
 impl ProductEvent {
     /// `None` for an event of another topic or a malformed payload (retrying cannot fix either).
     pub fn decode(event: &Event) -> Option<ProductEvent> {
-        let payload = event.payload.clone();
         let user = |user_id: String, change: Change| ProductEvent::User {
             id: event.id.clone(),
             user_id,
             at: event.occurred_at,
             change,
         };
-        Some(match event.topic.as_str() {
-            topics::USER_SIGNED_UP => {
-                let e: UserSignedUp = serde_json::from_value(payload).ok()?;
-                user(
-                    e.user_id,
-                    Change::SignedUp {
-                        source: e.source,
-                        demo: e.demo,
-                    },
-                )
+        let decoded = if let Some(e) = USER_SIGNED_UP.payload(event) {
+            user(
+                e.user_id,
+                Change::SignedUp {
+                    source: e.source,
+                    demo: e.demo,
+                },
+            )
+        } else if let Some(e) = QR_CREATED.payload(event) {
+            user(e.owner_id, Change::CreatedQr)
+        } else if let Some(e) = MICROSITE_PUBLISHED.payload(event) {
+            user(e.owner_id, Change::PublishedMicrosite)
+        } else if let Some(e) = USER_ACTIVE.payload(event) {
+            user(e.user_id, Change::Active)
+        } else if let Some(e) = FEEDBACK_SENT.payload(event) {
+            user(e.user_id, Change::SentFeedback)
+        } else if let Some(e) = PRICING_INTEREST.payload(event) {
+            user(e.user_id, Change::ChosePlan { plan: e.plan })
+        } else if let Some(e) = INTERVIEW_ANSWERED.payload(event) {
+            user(
+                e.user_id,
+                Change::AnsweredInterview {
+                    opted_in: e.opted_in,
+                },
+            )
+        } else if let Some(e) = WAITLIST_SIZE.payload(event) {
+            ProductEvent::Waitlist {
+                id: event.id.clone(),
+                at: event.occurred_at,
+                pending: e.pending,
             }
-            topics::QR_CREATED => {
-                let e: QrCreated = serde_json::from_value(payload).ok()?;
-                user(e.owner_id, Change::CreatedQr)
-            }
-            topics::MICROSITE_PUBLISHED => {
-                let e: MicrositePublished = serde_json::from_value(payload).ok()?;
-                user(e.owner_id, Change::PublishedMicrosite)
-            }
-            topics::USER_ACTIVE => {
-                let e: UserActive = serde_json::from_value(payload).ok()?;
-                user(e.user_id, Change::Active)
-            }
-            topics::FEEDBACK_SENT => {
-                let e: FeedbackSent = serde_json::from_value(payload).ok()?;
-                user(e.user_id, Change::SentFeedback)
-            }
-            topics::PRICING_INTEREST => {
-                let e: PricingInterest = serde_json::from_value(payload).ok()?;
-                user(e.user_id, Change::ChosePlan { plan: e.plan })
-            }
-            topics::INTERVIEW_ANSWERED => {
-                let e: InterviewAnswered = serde_json::from_value(payload).ok()?;
-                user(
-                    e.user_id,
-                    Change::AnsweredInterview {
-                        opted_in: e.opted_in,
-                    },
-                )
-            }
-            topics::WAITLIST_SIZE => {
-                let e: WaitlistSize = serde_json::from_value(payload).ok()?;
-                ProductEvent::Waitlist {
-                    id: event.id.clone(),
-                    at: event.occurred_at,
-                    pending: e.pending,
-                }
-            }
-            _ => return None,
-        })
+        } else {
+            return None;
+        };
+        Some(decoded)
     }
 
     pub fn id(&self) -> &str {
@@ -103,30 +87,27 @@ impl ProductEvent {
 
 #[cfg(test)]
 mod tests {
+    use shared::bus::topics;
+    use shared::events::{QrCreated, UserSignedUp};
+
     use super::*;
 
     #[test]
     fn decodes_each_topic_and_refuses_garbage() {
-        let e = Event::new(
-            topics::USER_SIGNED_UP,
-            UserSignedUp {
-                user_id: "u1".into(),
-                source: "utm:newsletter".into(),
-                demo: false,
-            },
-        );
+        let e = USER_SIGNED_UP.event(&UserSignedUp {
+            user_id: "u1".into(),
+            source: "utm:newsletter".into(),
+            demo: false,
+        });
         assert!(matches!(
             ProductEvent::decode(&e),
             Some(ProductEvent::User { change: Change::SignedUp { ref source, demo: false }, .. })
                 if source == "utm:newsletter"
         ));
-        let e = Event::new(
-            topics::QR_CREATED,
-            QrCreated {
-                qr_id: "q".into(),
-                owner_id: "u1".into(),
-            },
-        );
+        let e = QR_CREATED.event(&QrCreated {
+            qr_id: "q".into(),
+            owner_id: "u1".into(),
+        });
         assert!(matches!(
             ProductEvent::decode(&e),
             Some(ProductEvent::User { ref user_id, change: Change::CreatedQr, .. }) if user_id == "u1"

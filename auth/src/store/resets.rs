@@ -1,7 +1,7 @@
 //! `auth_password_resets` (single-use, 30-minute tokens, stored hashed; only the newest of a
 //! user's links works, and a password change ends them all), `auth_email_verifications` and
 //! `auth_email_changes`. The messages carrying their links go through the email stand-in
-//! (`shared::future::email`), which owns its outbox.
+//! (`email::Outbox`), which owns its outbox.
 
 use sqlx::AnyPool;
 

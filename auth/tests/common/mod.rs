@@ -166,7 +166,7 @@ impl App {
         // Addresses are stored normalised (trimmed, lower-cased).
         let email = email.trim().to_lowercase();
         sqlx::query_as(
-            "SELECT subject, body, html FROM email_outbox WHERE recipient = $1 \
+            "SELECT subject, body, html FROM auth_email_outbox WHERE recipient = $1 \
              ORDER BY created_at, id",
         )
         .bind(&email)

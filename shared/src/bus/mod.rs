@@ -7,47 +7,49 @@
 //! unacknowledged entries are delivered again, to the restarted consumer or to another one.
 //! Every event carries an id so a redelivery can be recognised and counted once.
 
+mod dead_letter;
 mod memory;
 mod redis_streams;
 mod spill;
+mod topic;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use dead_letter::DeadLetter;
 pub use memory::MemoryBus;
 pub use redis_streams::RedisBus;
+pub use topic::{Topic, consume, consume_with_errors};
 
 use crate::error::Error;
 use crate::shutdown::Shutdown;
 
-/// Topic names. Payloads are defined by the producing service.
+/// Topic names as strings, for code that still handles events untyped (qr, until it moves to
+/// the typed topics) and for raw subscriptions over several topics. The topics themselves, with
+/// their payload types, are in [`crate::events`].
 pub mod topics {
-    pub const QR_SCANNED: &str = "qr.scanned";
-    pub const QR_CHANGED: &str = "qr.changed";
-    pub const MICROSITE_VIEWED: &str = "microsite.viewed";
-    pub const MICROSITE_CLICKED: &str = "microsite.clicked";
-    pub const MICROSITE_CHANGED: &str = "microsite.changed";
-    pub const USER_DELETED: &str = "user.deleted";
-    /// [`crate::events::UserDisabled`]: the founder disabled an account (auth publishes; qr shows
-    /// the user's codes as disabled).
-    pub const USER_DISABLED: &str = "user.disabled";
-    /// [`crate::events::UserEnabled`]: the founder enabled a disabled account again.
-    pub const USER_ENABLED: &str = "user.enabled";
-    /// `{}`: the founder changed qr's blocklist; every qr instance reloads it from its table.
-    pub const QR_BLOCKLIST_CHANGED: &str = "qr.blocklist_changed";
-    /// `{"sid"}`: a session ended before its access tokens expire (logout, password change,
-    /// refresh-token reuse). Every process that verifies tokens adds it to its revoked list.
-    pub const SESSION_REVOKED: &str = "auth.session_revoked";
-    pub const USER_SIGNED_UP: &str = "user.signed_up";
-    pub const USER_ACTIVE: &str = "user.active";
-    pub const QR_CREATED: &str = "qr.created";
-    pub const MICROSITE_PUBLISHED: &str = "microsite.published";
-    pub const FEEDBACK_SENT: &str = "beta.feedback";
-    pub const PRICING_INTEREST: &str = "beta.pricing_interest";
-    pub const INTERVIEW_ANSWERED: &str = "beta.interview";
-    pub const WAITLIST_SIZE: &str = "beta.waitlist";
+    use crate::events;
+
+    pub const QR_SCANNED: &str = events::QR_SCANNED.name();
+    pub const QR_CHANGED: &str = events::QR_CHANGED.name();
+    pub const MICROSITE_VIEWED: &str = events::MICROSITE_VIEWED.name();
+    pub const MICROSITE_CLICKED: &str = events::MICROSITE_CLICKED.name();
+    pub const MICROSITE_CHANGED: &str = events::MICROSITE_CHANGED.name();
+    pub const USER_DELETED: &str = events::USER_DELETED.name();
+    pub const USER_DISABLED: &str = events::USER_DISABLED.name();
+    pub const USER_ENABLED: &str = events::USER_ENABLED.name();
+    pub const QR_BLOCKLIST_CHANGED: &str = events::QR_BLOCKLIST_CHANGED.name();
+    pub const SESSION_REVOKED: &str = events::SESSION_REVOKED.name();
+    pub const USER_SIGNED_UP: &str = events::USER_SIGNED_UP.name();
+    pub const USER_ACTIVE: &str = events::USER_ACTIVE.name();
+    pub const QR_CREATED: &str = events::QR_CREATED.name();
+    pub const MICROSITE_PUBLISHED: &str = events::MICROSITE_PUBLISHED.name();
+    pub const FEEDBACK_SENT: &str = events::FEEDBACK_SENT.name();
+    pub const PRICING_INTEREST: &str = events::PRICING_INTEREST.name();
+    pub const INTERVIEW_ANSWERED: &str = events::INTERVIEW_ANSWERED.name();
+    pub const WAITLIST_SIZE: &str = events::WAITLIST_SIZE.name();
     /// The product lifecycle topics the founder's console is built from.
     pub const PRODUCT: [&str; 8] = [
         USER_SIGNED_UP,
@@ -59,9 +61,7 @@ pub mod topics {
         INTERVIEW_ANSWERED,
         WAITLIST_SIZE,
     ];
-    /// A [`crate::future::dlq::DeadLetter`]: an event a consumer group gave up on. The
-    /// dlq-processor stores it; it is never itself dead-lettered.
-    pub const DEAD_LETTER: &str = "dlq.dead_letter";
+    pub const DEAD_LETTER: &str = events::DEAD_LETTER.name();
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -192,7 +192,8 @@ impl EventBus {
         self.retry
     }
 
-    /// Queues an event for every consumer group of its topic. Never waits.
+    /// Queues an event for every consumer group of its topic. Never waits. (Typed topics publish
+    /// with [`EventBus::emit`].)
     pub fn publish(&self, event: Event) -> Result<(), PublishError> {
         let result = match &self.transport {
             Transport::Memory(bus) => bus.publish(event),
@@ -278,15 +279,18 @@ where
 {
     spawn_consumer_with_errors(bus, topic, group, consumer, shutdown, move |event| {
         let handled = handle(event);
-        async move {
-            if handled.await {
-                Ok(())
-            } else {
-                Err("the handler reported a failure (its log has the cause)".to_owned())
-            }
-        }
+        async move { handled_or_failure(handled.await) }
     })
     .await
+}
+
+/// A handler's `true`/`false` as the result the retry loop works with.
+fn handled_or_failure(handled: bool) -> Result<(), String> {
+    if handled {
+        Ok(())
+    } else {
+        Err("the handler reported a failure (its log has the cause)".to_owned())
+    }
 }
 
 /// [`spawn_consumer`] for handlers that say why they failed: the reason is kept with the dead
@@ -381,14 +385,14 @@ fn dead_letter(bus: &EventBus, group: &str, event: &Event, error: String, attemp
     }
     tracing::warn!(event_id = %event.id, topic = %event.topic, %group, attempts, %error,
         "event failed every attempt: moved to the dead letters");
-    let letter = crate::future::dlq::DeadLetter {
+    let letter = DeadLetter {
         event: event.clone(),
         group: group.to_owned(),
         error,
         attempts,
         failed_at: crate::ids::now_ms(),
     };
-    match bus.publish(Event::new(topics::DEAD_LETTER, &letter)) {
+    match bus.emit(crate::events::DEAD_LETTER, &letter) {
         Ok(()) => true,
         Err(err) => {
             tracing::error!(%err, event_id = %event.id, "cannot queue the dead letter; the event stays pending");

@@ -12,8 +12,11 @@ use std::time::Duration;
 use auth::limits::{Limiter, Rule};
 use redis::aio::ConnectionManager;
 use shared::ApiError;
-use shared::bus::{Event, EventBus, topics};
-use shared::events::{FeedbackSent, InterviewAnswered, PricingInterest, UserActive};
+use shared::bus::{EventBus, Topic, consume};
+use shared::events::{
+    FEEDBACK_SENT, FeedbackSent, INTERVIEW_ANSWERED, InterviewAnswered, PRICING_INTEREST,
+    PricingInterest, USER_ACTIVE, USER_DELETED, UserActive,
+};
 use sqlx::AnyPool;
 
 pub use plans::Plan;
@@ -82,13 +85,13 @@ impl Beta {
         &self.plans
     }
 
-    fn announce(&self, topic: &str, payload: impl serde::Serialize, at: Option<i64>) {
-        let mut event = Event::new(topic, payload);
+    fn announce<T: serde::Serialize>(&self, topic: Topic<T>, payload: &T, at: Option<i64>) {
+        let mut event = topic.event(payload);
         if let Some(at) = at {
             event.occurred_at = at;
         }
         if let Err(err) = self.bus.publish(event) {
-            tracing::warn!(%err, topic, "could not announce a lifecycle event");
+            tracing::warn!(%err, topic = topic.name(), "could not announce a lifecycle event");
         }
     }
 
@@ -99,8 +102,8 @@ impl Beta {
         }
         self.recently_active.insert(user_id.to_owned(), ());
         self.announce(
-            topics::USER_ACTIVE,
-            UserActive {
+            USER_ACTIVE,
+            &UserActive {
                 user_id: user_id.to_owned(),
             },
             None,
@@ -141,8 +144,8 @@ impl Beta {
         store::insert_feedback(&self.db, user_id, message, rating, page, when, at.is_some())
             .await?;
         self.announce(
-            topics::FEEDBACK_SENT,
-            FeedbackSent {
+            FEEDBACK_SENT,
+            &FeedbackSent {
                 user_id: user_id.to_owned(),
                 rating,
             },
@@ -175,8 +178,8 @@ impl Beta {
         )
         .await?;
         self.announce(
-            topics::PRICING_INTEREST,
-            PricingInterest {
+            PRICING_INTEREST,
+            &PricingInterest {
                 user_id: user_id.to_owned(),
                 plan: plan.name.clone(),
             },
@@ -227,8 +230,8 @@ impl Beta {
         };
         store::set_interview(&self.db, &answer, at.is_some()).await?;
         self.announce(
-            topics::INTERVIEW_ANSWERED,
-            InterviewAnswered {
+            INTERVIEW_ANSWERED,
+            &InterviewAnswered {
                 user_id: user_id.to_owned(),
                 opted_in,
             },
@@ -328,23 +331,10 @@ pub async fn forget_deleted_users(
     shutdown: &shared::shutdown::Shutdown,
 ) -> Result<(), shared::Error> {
     let beta = beta.clone();
-    shared::bus::spawn_consumer(
-        bus,
-        topics::USER_DELETED,
-        "web",
-        "web-1",
-        shutdown,
-        move |event| {
-            let beta = beta.clone();
-            async move {
-                let Ok(user) = serde_json::from_value::<shared::events::UserDeleted>(event.payload)
-                else {
-                    return true;
-                };
-                beta.delete_user(&user.user_id).await.is_ok()
-            }
-        },
-    )
+    consume(bus, USER_DELETED, "web", "web-1", shutdown, move |user| {
+        let beta = beta.clone();
+        async move { beta.delete_user(&user.user_id).await.is_ok() }
+    })
     .await
 }
 

@@ -34,7 +34,7 @@ pub struct WebState {
     pub email_delivery: bool,
     /// The email outbox, for the founder's Outbox page (in auth's database; `None` when this
     /// process does not hold it, as in split mode).
-    pub outbox: Option<shared::future::email::Outbox>,
+    pub outbox: Option<email::Outbox>,
 }
 
 /// A future feature's place on a page: its real control when the flag is on, a disabled one

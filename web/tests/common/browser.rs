@@ -292,7 +292,7 @@ impl Browser {
 
     /// The links mailed to `email` (text bodies, oldest first).
     pub async fn mails(&self, email: &str) -> Vec<String> {
-        shared::future::email::Outbox::new(self._resources._db.db.pool().clone())
+        email::Outbox::new(self._resources._db.db.pool().clone())
             .bodies_for(&email.trim().to_lowercase())
             .await
             .unwrap()

@@ -155,7 +155,7 @@ pub async fn outbox_bodies(url: &str, email: &str) -> Vec<String> {
     let db = shared::db::Db::connect(&target)
         .await
         .expect("the test database");
-    shared::future::email::Outbox::new(db.pool().clone())
+    email::Outbox::new(db.pool().clone())
         .bodies_for(&email.trim().to_lowercase())
         .await
         .expect("the outbox")

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
+use email::outbox::Listed;
 use shared::ApiError;
-use shared::future::email::Listed;
 use shared::ui::Chrome;
 
 use super::super::WebState;
@@ -70,7 +70,7 @@ async fn outbox(State(state): State<WebState>, headers: HeaderMap) -> Result<Res
                 .map(|message| {
                     let state_now = message.state();
                     let hand_over =
-                        !state.email_delivery || state_now == shared::future::email::State::Failed;
+                        !state.email_delivery || state_now == email::outbox::State::Failed;
                     Row {
                         link: hand_over
                             .then(|| message.link().map(str::to_owned))

@@ -1,6 +1,6 @@
 //! Dead letters, end to end on the in-process bus and (with TEST_REDIS_URL) on Redis Streams,
 //! each with the store on SQLite and (with TEST_POSTGRES_URL) PostgreSQL: a poison event is
-//! retried DLQ_MAX_ATTEMPTS times, moved to `dlq_letters` with its error, the consumer carries on
+//! retried DLQ_MAX_ATTEMPTS times, moved to `web_dead_letters` with its error, the consumer carries on
 //! with the next events, and a replay reaches the failing group alone.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use shared::bus::{Event, EventBus, RetryPolicy, spawn_consumer_with_errors};
 use shared::config::Service;
-use shared::future::dlq::{self, DeadLetterStore, SqlDeadLetters, StoredLetter};
 use shared::shutdown::Shutdown;
 use shared::testing;
+use web::dead_letters::{self as dlq, DeadLetterStore, SqlDeadLetters, StoredLetter};
 
 async fn buses(test: &str, shutdown: &Shutdown) -> Vec<(&'static str, EventBus)> {
     let mut all = vec![("memory", EventBus::memory(1_000))];
@@ -187,7 +187,7 @@ async fn the_store_keeps_one_letter_per_event_and_group_and_deletes() {
             .unwrap();
         let store = SqlDeadLetters::new(db.db.pool().clone());
         let event = Event::new("t", serde_json::json!({"x": 1}));
-        let letter = |group: &str, error: &str, failed_at| dlq::DeadLetter {
+        let letter = |group: &str, error: &str, failed_at| shared::bus::DeadLetter {
             event: event.clone(),
             group: group.into(),
             error: error.into(),

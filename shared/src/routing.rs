@@ -1,7 +1,8 @@
-//! **routing.** The real service is the gateway in front of the split services: it owns which
-//! path goes where, health-checks the upstreams, and later routes by region and tenant.
+//! The gateway table (the `routing` future service's stand-in, and infrastructure every mode
+//! uses). A real gateway service would own which path goes where, health-check the upstreams,
+//! and later route by region and tenant.
 //!
-//! Stand-in: [`ROUTES`], the one table of path prefix → service. The all-in-one router is
+//! Today: [`ROUTES`], the one table of path prefix → service. The all-in-one router is
 //! checked against it by a test (each service's router answers exactly its prefixes), and the
 //! split-mode gateway configuration is generated from it (`scanpage routes nginx`, committed as
 //! `deploy/nginx.conf`, with a test that fails when the two differ), so they cannot drift. The

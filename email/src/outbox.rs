@@ -2,18 +2,17 @@
 //! password reset, weekly insights, invites) through a provider, with templates, bounces and
 //! complaints fed back, unsubscribe handling and per-domain sending reputation.
 //!
-//! Stand-in: [`Outbox`] keeps each message in `email_outbox` (in the auth database, its only
-//! sender today; its own `email_` prefix so it moves out with the service) and logs one line
-//! *without* the recipient or the body — bodies hold single-use links that are as good as a
-//! password. Whenever `SMTP_URL` is set, the `email` crate's sender drains the outbox over SMTP
-//! with retries; permanent failures are given up at once and recorded as dead letters. Without
+//! Stand-in: [`Outbox`] keeps each message in `auth_email_outbox` (in the auth database: auth
+//! is its only writer, so the table takes auth's prefix) and logs one line *without* the
+//! recipient or the body — bodies hold single-use links that are as good as a password. Whenever
+//! `SMTP_URL` is set, this crate's sender ([`crate::start`]) drains the outbox over SMTP with
+//! retries; permanent failures are given up at once and recorded as dead letters. Without
 //! `SMTP_URL` the outbox still fills and nothing is delivered (the founder's Outbox page and
 //! `scanpage email outbox` show the links to hand over).
 
+use shared::error::Error;
+use shared::future::BoxFuture;
 use sqlx::AnyPool;
-
-use super::BoxFuture;
-use crate::error::Error;
 
 /// One message to one recipient: plain text, and optionally an HTML alternative of the same
 /// content (sent as `multipart/alternative`).
@@ -102,7 +101,7 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a sender holds a message it is delivering, so two senders never send it twice.
 const LEASE_MS: i64 = 60_000;
 
-/// The outbox table, `email_outbox`.
+/// The outbox table, `auth_email_outbox`.
 #[derive(Clone)]
 pub struct Outbox {
     pool: AnyPool,
@@ -116,7 +115,7 @@ impl Outbox {
     /// Bodies sent to `recipient`, oldest first (tests and support).
     pub async fn bodies_for(&self, recipient: &str) -> Result<Vec<String>, Error> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT body FROM email_outbox WHERE recipient = $1 ORDER BY created_at, id",
+            "SELECT body FROM auth_email_outbox WHERE recipient = $1 ORDER BY created_at, id",
         )
         .bind(recipient)
         .fetch_all(&self.pool)
@@ -126,9 +125,9 @@ impl Outbox {
 
     /// Messages due for (another) delivery attempt, oldest first.
     pub async fn due(&self, limit: u32) -> Result<Vec<Queued>, Error> {
-        let now = crate::ids::now_ms();
+        let now = shared::ids::now_ms();
         Ok(sqlx::query_as(
-            "SELECT id, recipient, subject, body, html, attempts FROM email_outbox \
+            "SELECT id, recipient, subject, body, html, attempts FROM auth_email_outbox \
              WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until < $1) \
              ORDER BY created_at, id LIMIT $2",
@@ -141,9 +140,9 @@ impl Outbox {
 
     /// Takes a message for delivery; false when another sender has it.
     pub async fn claim(&self, id: &str) -> Result<bool, Error> {
-        let now = crate::ids::now_ms();
+        let now = shared::ids::now_ms();
         let done = sqlx::query(
-            "UPDATE email_outbox SET claimed_until = $1 WHERE id = $2 AND sent_at IS NULL \
+            "UPDATE auth_email_outbox SET claimed_until = $1 WHERE id = $2 AND sent_at IS NULL \
              AND (claimed_until IS NULL OR claimed_until < $3)",
         )
         .bind(now + LEASE_MS)
@@ -156,10 +155,10 @@ impl Outbox {
 
     pub async fn mark_sent(&self, id: &str) -> Result<(), Error> {
         sqlx::query(
-            "UPDATE email_outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL \
+            "UPDATE auth_email_outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL \
              WHERE id = $2",
         )
-        .bind(crate::ids::now_ms())
+        .bind(shared::ids::now_ms())
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -169,9 +168,9 @@ impl Outbox {
     /// Records a failed attempt: tried again after `retry_in_ms`, or given up after
     /// [`MAX_ATTEMPTS`].
     pub async fn mark_failed(&self, id: &str, error: &str, retry_in_ms: i64) -> Result<(), Error> {
-        let now = crate::ids::now_ms();
+        let now = shared::ids::now_ms();
         sqlx::query(
-            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, \
+            "UPDATE auth_email_outbox SET attempts = attempts + 1, last_error = $1, \
              next_attempt_at = $2, claimed_until = NULL, \
              failed_at = CASE WHEN attempts + 1 >= $3 THEN $4 ELSE NULL END WHERE id = $5",
         )
@@ -188,9 +187,9 @@ impl Outbox {
     /// Gives a message up at once (a permanent failure: the server refused the recipient or the
     /// message, 5xx): it is never tried again.
     pub async fn mark_dead(&self, id: &str, error: &str) -> Result<(), Error> {
-        let now = crate::ids::now_ms();
+        let now = shared::ids::now_ms();
         sqlx::query(
-            "UPDATE email_outbox SET attempts = attempts + 1, last_error = $1, \
+            "UPDATE auth_email_outbox SET attempts = attempts + 1, last_error = $1, \
              claimed_until = NULL, failed_at = $2 WHERE id = $3",
         )
         .bind(error.chars().take(500).collect::<String>())
@@ -205,7 +204,7 @@ impl Outbox {
     pub async fn recent(&self, limit: u32) -> Result<Vec<Listed>, Error> {
         Ok(sqlx::query_as(
             "SELECT id, recipient, subject, body, created_at, sent_at, attempts, last_error, \
-             failed_at FROM email_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
+             failed_at FROM auth_email_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -215,7 +214,7 @@ impl Outbox {
     /// `failed_at` of one message: set when it was given up (tests, support).
     pub async fn failed_at(&self, id: &str) -> Result<Option<i64>, Error> {
         let row: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT failed_at FROM email_outbox WHERE id = $1")
+            sqlx::query_as("SELECT failed_at FROM auth_email_outbox WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -227,22 +226,22 @@ impl Outbox {
         &self,
         id: &str,
     ) -> Result<Option<(Option<i64>, i64, Option<String>)>, Error> {
-        Ok(
-            sqlx::query_as("SELECT sent_at, attempts, last_error FROM email_outbox WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(sqlx::query_as(
+            "SELECT sent_at, attempts, last_error FROM auth_email_outbox WHERE id = $1",
         )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
 
 impl Email for Outbox {
     fn queue<'a>(&'a self, message: &'a Message) -> BoxFuture<'a, Result<String, Error>> {
         Box::pin(async move {
-            let id = crate::ids::new_id();
-            let now = crate::ids::now_ms();
+            let id = shared::ids::new_id();
+            let now = shared::ids::now_ms();
             sqlx::query(
-                "INSERT INTO email_outbox \
+                "INSERT INTO auth_email_outbox \
                  (id, recipient, subject, body, html, created_at, attempts, next_attempt_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
             )

@@ -5,13 +5,15 @@
 //! Stand-in: the weekly summary as text — total scans, the change against last week, the top
 //! codes — from numbers the caller passes in (analytics owns the data; this only writes), queued
 //! in the email outbox. No schedule yet: a future job calls [`send_weekly`] per user. Flag:
-//! `insights`.
+//! `insights`. It lives with the email stand-in because all it makes is a message for the
+//! outbox; web's `POST /api/v1/insights/weekly` gathers the numbers.
 
 use std::fmt::Write as _;
 
-use super::email::{Email, Message};
-use crate::error::ApiError;
-use crate::features::{Feature, Features};
+use shared::error::ApiError;
+use shared::features::{Feature, Features};
+
+use crate::outbox::{Email, Message};
 
 /// One user's week, as analytics would report it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,34 +1,25 @@
-//! **dlq-processor.** The real service watches every consumer group of the bus, keeps the
-//! events they gave up on with the reason, alerts when the pile grows, and lets an operator
-//! inspect, replay or drop them — across all services, with retention and per-topic policies.
+//! **dlq-processor**, the part that keeps dead letters. The real service watches every consumer
+//! group of the bus, keeps the events they gave up on with the reason, alerts when the pile
+//! grows, and lets an operator inspect, replay or drop them — across all services, with retention
+//! and per-topic policies.
 //!
-//! Stand-in: [`crate::bus::spawn_consumer`] retries an event in place (`DLQ_MAX_ATTEMPTS`,
-//! default 5) and then publishes a [`DeadLetter`] on [`topics::DEAD_LETTER`] and moves on. The
-//! processor ([`start`]) consumes that topic into the `dlq_letters` table of the web database (the
-//! process that serves the founder's console; the letters travel by the bus, so in split mode no
-//! other service needs that database). Capture always runs — a poison event is never silently
-//! lost; the `dlq-processor` flag turns on the founder's API to list, replay and drop them.
+//! Stand-in: [`shared::bus::spawn_consumer`] retries an event in place (`DLQ_MAX_ATTEMPTS`,
+//! default 5) and then publishes a [`DeadLetter`] on [`DEAD_LETTER`] and moves on. The
+//! processor ([`start`]) consumes that topic into the `web_dead_letters` table of the web database
+//! (the process that serves the founder's console; the letters travel by the bus, so in split
+//! mode no other service needs that database). Capture always runs — a poison event is never
+//! silently lost; the `dlq-processor` flag turns on the founder's API to list, replay and drop
+//! them.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use shared::bus::{DeadLetter, Event, EventBus, consume_with_errors};
+use shared::error::Error;
+use shared::events::DEAD_LETTER;
+use shared::future::BoxFuture;
+use shared::shutdown::Shutdown;
 use sqlx::AnyPool;
-
-use super::BoxFuture;
-use crate::bus::{Event, EventBus, spawn_consumer_with_errors, topics};
-use crate::error::Error;
-use crate::shutdown::Shutdown;
-
-/// The payload of a [`topics::DEAD_LETTER`] event: what failed, for which group, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeadLetter {
-    pub event: Event,
-    /// The consumer group that gave up; a replay goes to it alone.
-    pub group: String,
-    pub error: String,
-    pub attempts: u32,
-    pub failed_at: i64,
-}
 
 /// A stored dead letter as the founder's API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,7 +46,7 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
 }
 
-/// The stand-in store: `dlq_letters` in the web database (`migrations/web/`).
+/// The stand-in store: `web_dead_letters` in the web database (`migrations/web/`).
 pub struct SqlDeadLetters {
     pool: AnyPool,
 }
@@ -100,13 +91,13 @@ impl DeadLetterStore for SqlDeadLetters {
             let event = serde_json::to_string(&letter.event)
                 .map_err(|e| Error::Bus(format!("cannot encode a dead letter: {e}")))?;
             sqlx::query(
-                "INSERT INTO dlq_letters \
+                "INSERT INTO web_dead_letters \
                  (id, event_id, topic, group_name, event, error, attempts, failed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (event_id, group_name) DO UPDATE SET error = excluded.error, \
-                 attempts = dlq_letters.attempts + excluded.attempts, failed_at = excluded.failed_at",
+                 attempts = web_dead_letters.attempts + excluded.attempts, failed_at = excluded.failed_at",
             )
-            .bind(crate::ids::new_id())
+            .bind(shared::ids::new_id())
             .bind(&letter.event.id)
             .bind(&letter.event.topic)
             .bind(&letter.group)
@@ -123,7 +114,7 @@ impl DeadLetterStore for SqlDeadLetters {
     fn list(&self, limit: u32) -> BoxFuture<'_, Result<Vec<StoredLetter>, Error>> {
         Box::pin(async move {
             let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM dlq_letters ORDER BY failed_at DESC, id DESC LIMIT $1"
+                "SELECT {COLUMNS} FROM web_dead_letters ORDER BY failed_at DESC, id DESC LIMIT $1"
             )))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -135,7 +126,7 @@ impl DeadLetterStore for SqlDeadLetters {
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredLetter>, Error>> {
         Box::pin(async move {
             let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM dlq_letters WHERE id = $1"
+                "SELECT {COLUMNS} FROM web_dead_letters WHERE id = $1"
             )))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -146,7 +137,7 @@ impl DeadLetterStore for SqlDeadLetters {
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let done = sqlx::query("DELETE FROM dlq_letters WHERE id = $1")
+            let done = sqlx::query("DELETE FROM web_dead_letters WHERE id = $1")
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
@@ -176,23 +167,10 @@ pub async fn start_in_group(
     group: &str,
     shutdown: &Shutdown,
 ) -> Result<(), Error> {
-    spawn_consumer_with_errors(
-        bus,
-        topics::DEAD_LETTER,
-        group,
-        "dlq-1",
-        shutdown,
-        move |event| {
-            let store = store.clone();
-            async move {
-                let Ok(letter) = serde_json::from_value::<DeadLetter>(event.payload) else {
-                    tracing::error!(event_id = %event.id, "an unreadable dead letter was dropped");
-                    return Ok(());
-                };
-                store.put(&letter).await.map_err(|e| e.to_string())
-            }
-        },
-    )
+    consume_with_errors(bus, DEAD_LETTER, group, "dlq-1", shutdown, move |letter| {
+        let store = store.clone();
+        async move { store.put(&letter).await.map_err(|e| e.to_string()) }
+    })
     .await
 }
 
@@ -202,7 +180,7 @@ pub enum ReplayError {
     #[error("no such dead letter")]
     NotFound,
     #[error("the event bus refused the replay: {0}")]
-    Bus(#[from] crate::bus::PublishError),
+    Bus(#[from] shared::bus::PublishError),
     #[error(transparent)]
     Store(#[from] Error),
 }

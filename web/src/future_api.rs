@@ -1,5 +1,5 @@
-//! The future services' HTTP surface, served by web (the routing table sends everything not
-//! owned by a core service there): the feature list, the founder's dead-letter console, the
+//! The future services' HTTP surface that web serves (the routing table sends everything not
+//! owned by a core service here): the feature list, the founder's dead-letter console, the
 //! gateway table and the ml drafter. Handlers are thin: check the caller, check the flag, call
 //! the stand-in.
 
@@ -12,16 +12,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::dlq::{self, DeadLetterStore, ReplayError, StoredLetter};
-use super::domains::{self, Domain, SqlDomains};
-use super::ml::{Draft, PageDrafter, RuleDrafter};
-use super::routing::{ROUTES, Route};
-use crate::bus::EventBus;
-use crate::error::ApiError;
-use crate::extract::{Json, Query};
-use crate::features::{Feature, Features};
-use crate::identity::{Identity, Principal, Scope};
-use crate::openapi::OpenApiRouter;
+use microsite::drafter::{Draft, PageDrafter, RuleDrafter};
+use shared::bus::EventBus;
+use shared::error::ApiError;
+use shared::extract::{Json, Query};
+use shared::features::{Feature, Features};
+use shared::identity::{Identity, Principal, Scope};
+use shared::openapi::OpenApiRouter;
+use shared::routing::{ROUTES, Route};
+
+use crate::custom_domains::{self as domains, Domain, SqlDomains};
+use crate::dead_letters::{self as dlq, DeadLetterStore, ReplayError, StoredLetter};
 
 #[derive(Clone)]
 pub struct FutureState {
@@ -62,7 +63,7 @@ pub fn router(state: FutureState) -> Router {
 
 /// The OpenAPI entries of the future services' routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::openapi::tagged(api().into_openapi(), "future services")
+    shared::openapi::tagged(api().into_openapi(), "future services")
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]

@@ -1,4 +1,4 @@
-//! **ml.** The real service drafts a microsite from a description with a language model,
+//! **ml**, with the pages it drafts (microsite's). The real service drafts a microsite from a description with a language model,
 //! suggests better link labels and destinations, and flags unusual scan patterns.
 //!
 //! Stand-in: "describe your page" → a draft chosen from the five microsite templates by keyword
@@ -9,9 +9,8 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-
-use crate::error::ApiError;
-use crate::features::{Feature, Features};
+use shared::error::ApiError;
+use shared::features::{Feature, Features};
 
 /// Longest prompt accepted (characters).
 pub const MAX_PROMPT: usize = 500;

@@ -1,0 +1,136 @@
+//! Typed topics: a [`Topic<T>`] is a topic's name together with its payload type, so a publisher
+//! cannot send the wrong payload and a consumer receives it decoded. The topics themselves are
+//! declared next to their payloads, in [`crate::events`].
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Event, EventBus, PublishError, spawn_consumer_with_errors};
+use crate::error::Error;
+use crate::shutdown::Shutdown;
+
+/// A topic whose events carry a `T`.
+pub struct Topic<T> {
+    name: &'static str,
+    // `fn() -> T`: a topic neither owns a `T` nor cares whether `T` is `Send`.
+    payload: PhantomData<fn() -> T>,
+}
+
+// By hand: derived impls would require `T: Clone`, which payloads need not be.
+impl<T> Clone for Topic<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Topic<T> {}
+
+impl<T> fmt::Debug for Topic<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Topic({})", self.name)
+    }
+}
+
+impl<T> Topic<T> {
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            payload: PhantomData,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// Whether `event` was published on this topic.
+    pub fn is_of(self, event: &Event) -> bool {
+        event.topic == self.name
+    }
+}
+
+impl<T: Serialize> Topic<T> {
+    /// A new event of this topic (publish it with [`EventBus::publish`], e.g. after backdating
+    /// its `occurred_at`; [`EventBus::emit`] does both at once).
+    pub fn event(self, payload: &T) -> Event {
+        Event::new(self.name, payload)
+    }
+}
+
+impl<T: DeserializeOwned> Topic<T> {
+    /// `None` for an event of another topic; else its payload decoded (from a borrow: no copy of
+    /// the JSON tree).
+    pub fn decode(self, event: &Event) -> Option<Result<T, serde_json::Error>> {
+        self.is_of(event).then(|| T::deserialize(&event.payload))
+    }
+
+    /// The payload of `event` when it is of this topic and readable (an unreadable one is
+    /// logged).
+    pub fn payload(self, event: &Event) -> Option<T> {
+        self.decode(event)?
+            .inspect_err(|err| {
+                tracing::warn!(event_id = %event.id, topic = self.name, %err, "an unreadable event payload");
+            })
+            .ok()
+    }
+}
+
+impl EventBus {
+    /// Publishes `payload` on `topic`. Never waits.
+    pub fn emit<T: Serialize>(&self, topic: Topic<T>, payload: &T) -> Result<(), PublishError> {
+        self.publish(topic.event(payload))
+    }
+}
+
+/// [`super::spawn_consumer`] for one typed topic: `handle` gets the decoded payload. An event
+/// whose payload cannot be read is logged and acknowledged — retrying cannot make it readable.
+pub async fn consume<T, F, Fut>(
+    bus: &EventBus,
+    topic: Topic<T>,
+    group: &str,
+    consumer: &str,
+    shutdown: &Shutdown,
+    handle: F,
+) -> Result<(), Error>
+where
+    T: DeserializeOwned + Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    consume_with_errors(bus, topic, group, consumer, shutdown, move |payload| {
+        let handled = handle(payload);
+        async move { super::handled_or_failure(handled.await) }
+    })
+    .await
+}
+
+/// [`consume`] for handlers that say why they failed: the reason is kept with the dead letter.
+pub async fn consume_with_errors<T, F, Fut>(
+    bus: &EventBus,
+    topic: Topic<T>,
+    group: &str,
+    consumer: &str,
+    shutdown: &Shutdown,
+    handle: F,
+) -> Result<(), Error>
+where
+    T: DeserializeOwned + Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    spawn_consumer_with_errors(bus, topic.name(), group, consumer, shutdown, move |event| {
+        let payload = topic.payload(&event);
+        let handled = payload.map(&handle);
+        async move {
+            match handled {
+                Some(handled) => handled.await,
+                None => Ok(()), // unreadable: logged by `payload`
+            }
+        }
+    })
+    .await
+}
