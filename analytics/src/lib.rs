@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod client;
+pub mod contract;
 pub mod error;
 pub mod hit;
 pub mod ingest;
