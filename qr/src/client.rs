@@ -39,12 +39,7 @@ impl QrClient {
 
     pub async fn get(&self, token: &str, id: &str) -> Result<QrView, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                &format!("/api/v1/qr/{}", encode(id)),
-                bearer(token),
-                None::<&()>,
-            )
+            .get(&format!("/api/v1/qr/{}", encode(id)), bearer(token))
             .await
     }
 
@@ -251,11 +246,9 @@ impl QrClient {
     /// A code by its short code: owner, destination, whether it is disabled.
     pub async fn admin_lookup(&self, token: &str, code: &str) -> Result<CodeLookup, ClientError> {
         self.inner
-            .json(
-                Method::GET,
+            .get(
                 &format!("/api/v1/qr/admin/lookup?code={}", encode(code)),
                 bearer(token),
-                None::<&()>,
             )
             .await
     }
