@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::http::Method;
 use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
-use crate::query::{MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::contract::{MicrositeStats, Overview, QrStats, ScanTotals};
 
 #[derive(Clone)]
 pub struct AnalyticsClient {
@@ -21,11 +21,8 @@ impl AnalyticsClient {
 
     /// `range` is the query string of the range (`from=…&to=…&interval=…&tz=…`), possibly empty.
     pub async fn qr(&self, token: &str, id: &str, range: &str) -> Result<QrStats, ClientError> {
-        self.get(
-            token,
-            &path(&format!("/api/v1/analytics/qr/{}", encode(id)), range),
-        )
-        .await
+        let path = path(&format!("/api/v1/analytics/qr/{}", encode(id)), range);
+        self.inner.get(&path, bearer(token)).await
     }
 
     pub async fn microsite(
@@ -34,19 +31,16 @@ impl AnalyticsClient {
         id: &str,
         range: &str,
     ) -> Result<MicrositeStats, ClientError> {
-        self.get(
-            token,
-            &path(
-                &format!("/api/v1/analytics/microsites/{}", encode(id)),
-                range,
-            ),
-        )
-        .await
+        let path = path(
+            &format!("/api/v1/analytics/microsites/{}", encode(id)),
+            range,
+        );
+        self.inner.get(&path, bearer(token)).await
     }
 
     pub async fn overview(&self, token: &str, range: &str) -> Result<Overview, ClientError> {
-        self.get(token, &path("/api/v1/analytics/overview", range))
-            .await
+        let path = path("/api/v1/analytics/overview", range);
+        self.inner.get(&path, bearer(token)).await
     }
 
     /// All-time scans of each of `ids` (at most 100 per call; unknown ids are zeros).
@@ -63,8 +57,8 @@ impl AnalyticsClient {
             .map(|id| encode(id))
             .collect::<Vec<_>>()
             .join(",");
-        self.get(token, &format!("/api/v1/analytics/qr-totals?ids={ids}"))
-            .await
+        let path = format!("/api/v1/analytics/qr-totals?ids={ids}");
+        self.inner.get(&path, bearer(token)).await
     }
 
     /// The CSV export of a QR code (`kind` = `qr`) or microsite (`microsite`), as answered (type,
@@ -78,9 +72,8 @@ impl AnalyticsClient {
         range: &str,
     ) -> Result<Answer, ClientError> {
         let kind = if kind == "qr" { "qr" } else { "microsites" };
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .success(
                 Method::GET,
                 &path(
                     &format!("/api/v1/analytics/{kind}/{}/export.csv", encode(id)),
@@ -89,28 +82,6 @@ impl AnalyticsClient {
                 bearer(token),
                 None,
             )
-            .await?;
-        if answer.status.is_success() {
-            Ok(answer)
-        } else {
-            Err(self
-                .inner
-                .decode::<serde_json::Value>(answer)
-                .err()
-                .unwrap_or(ClientError::Decode {
-                    service: self.inner.service(),
-                    detail: "an error without a body".into(),
-                }))
-        }
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        token: &str,
-        path: &str,
-    ) -> Result<T, ClientError> {
-        self.inner
-            .json(Method::GET, path, bearer(token), None::<&()>)
             .await
     }
 }

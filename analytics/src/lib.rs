@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod client;
+pub mod contract;
 pub mod dimension;
 pub mod error;
 pub mod hit;

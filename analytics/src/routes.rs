@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::query::{self, MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::contract::{MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::query;
 use crate::range::{Range, RangeQuery};
 
 #[derive(Clone)]

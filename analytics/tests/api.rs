@@ -7,72 +7,69 @@ use std::time::Duration;
 use common::*;
 use shared::bus::{Event, EventBus, topics};
 use shared::events::MicrositeViewed;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 
-#[tokio::test]
-async fn every_route_is_owner_only() {
-    for db in testing::databases("ownership").await {
-        let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
-        let (qr, site, owner) = (new_id(), new_id(), new_id());
-        svc.bus
-            .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
-            .unwrap();
-        svc.bus
-            .publish(Event::new(
-                topics::MICROSITE_VIEWED,
-                MicrositeViewed {
-                    microsite_id: site.clone(),
-                    owner_id: owner.clone(),
-                    slug: "s".into(),
-                    method: "GET".into(),
-                    prefetch: false,
-                    user_agent: Some(IPHONE.into()),
-                    referrer: None,
-                    accept_language: None,
-                    ip: Some("81.2.69.160".into()),
-                    qr_code: None,
-                },
-            ))
-            .unwrap();
-        wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
-        wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;
+backend_tests!(every_route_is_owner_only);
+async fn every_route_is_owner_only(db: TestDb) {
+    let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
+    let (qr, site, owner) = (new_id(), new_id(), new_id());
+    svc.bus
+        .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
+        .unwrap();
+    svc.bus
+        .publish(Event::new(
+            topics::MICROSITE_VIEWED,
+            MicrositeViewed {
+                microsite_id: site.clone(),
+                owner_id: owner.clone(),
+                slug: "s".into(),
+                method: "GET".into(),
+                prefetch: false,
+                user_agent: Some(IPHONE.into()),
+                referrer: None,
+                accept_language: None,
+                ip: Some("81.2.69.160".into()),
+                qr_code: None,
+            },
+        ))
+        .unwrap();
+    wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
+    wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;
 
-        let routes = [
-            format!("/api/v1/analytics/qr/{qr}"),
-            format!("/api/v1/analytics/qr/{qr}/export.csv"),
-            format!("/api/v1/analytics/microsites/{site}"),
-            format!("/api/v1/analytics/microsites/{site}/export.csv"),
-        ];
-        let stranger = new_id();
-        for route in &routes {
-            assert_eq!(
-                get(&svc.router, route, Some(&owner)).await.0,
-                200,
-                "{route}"
-            );
-            assert_eq!(
-                get(&svc.router, route, Some(&stranger)).await.0,
-                404,
-                "{route}"
-            );
-            assert_eq!(get(&svc.router, route, None).await.0, 401, "{route}");
-        }
-        // A QR id used as a microsite id (and the reverse) is not found either.
-        let crossed = format!("/api/v1/analytics/microsites/{qr}");
-        assert_eq!(get(&svc.router, &crossed, Some(&owner)).await.0, 404);
-        let unknown = format!("/api/v1/analytics/qr/{}", new_id());
-        assert_eq!(get(&svc.router, &unknown, Some(&owner)).await.0, 404);
-        // The overview only ever shows the caller's own data.
-        let (status, overview) =
-            get_json(&svc.router, "/api/v1/analytics/overview", &stranger).await;
-        assert_eq!(status, 200);
-        assert_eq!(overview["total_scans"], 0);
+    let routes = [
+        format!("/api/v1/analytics/qr/{qr}"),
+        format!("/api/v1/analytics/qr/{qr}/export.csv"),
+        format!("/api/v1/analytics/microsites/{site}"),
+        format!("/api/v1/analytics/microsites/{site}/export.csv"),
+    ];
+    let stranger = new_id();
+    for route in &routes {
         assert_eq!(
-            get(&svc.router, "/api/v1/analytics/overview", None).await.0,
-            401
+            get(&svc.router, route, Some(&owner)).await.0,
+            200,
+            "{route}"
         );
-        svc.shutdown.drain(Duration::from_secs(5)).await;
+        assert_eq!(
+            get(&svc.router, route, Some(&stranger)).await.0,
+            404,
+            "{route}"
+        );
+        assert_eq!(get(&svc.router, route, None).await.0, 401, "{route}");
     }
+    // A QR id used as a microsite id (and the reverse) is not found either.
+    let crossed = format!("/api/v1/analytics/microsites/{qr}");
+    assert_eq!(get(&svc.router, &crossed, Some(&owner)).await.0, 404);
+    let unknown = format!("/api/v1/analytics/qr/{}", new_id());
+    assert_eq!(get(&svc.router, &unknown, Some(&owner)).await.0, 404);
+    // The overview only ever shows the caller's own data.
+    let (status, overview) = get_json(&svc.router, "/api/v1/analytics/overview", &stranger).await;
+    assert_eq!(status, 200);
+    assert_eq!(overview["total_scans"], 0);
+    assert_eq!(
+        get(&svc.router, "/api/v1/analytics/overview", None).await.0,
+        401
+    );
+    svc.shutdown.drain(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -114,57 +111,55 @@ async fn bad_ranges_are_422() {
     svc.shutdown.drain(Duration::from_secs(5)).await;
 }
 
-#[tokio::test]
-async fn the_csv_export_pages_through_every_event_without_personal_data() {
-    for db in testing::databases("csv_export").await {
-        let svc = start(&db, EventBus::memory(10_000), fast_settings()).await;
-        let (qr, owner) = (new_id(), new_id());
-        let n = 2_345; // several export pages
-        let start_ms = shared::ids::now_ms() - 5 * 86_400_000;
-        for i in 0..n {
-            let mut e = scan(
-                &qr,
-                &owner,
-                Some(if i % 3 == 0 { CURL } else { IPHONE }),
-                "81.2.69.160",
-            );
-            // Many share a millisecond, so the paging cursor must use the id too.
-            e.occurred_at = start_ms + i / 7 * 1_000;
-            svc.bus.publish(e).unwrap();
-        }
-        assert_eq!(
-            wait_for_count(&svc.db, &qr, n, Duration::from_secs(30)).await,
-            n
+backend_tests!(the_csv_export_pages_through_every_event_without_personal_data);
+async fn the_csv_export_pages_through_every_event_without_personal_data(db: TestDb) {
+    let svc = start(&db, EventBus::memory(10_000), fast_settings()).await;
+    let (qr, owner) = (new_id(), new_id());
+    let n = 2_345; // several export pages
+    let start_ms = shared::ids::now_ms() - 5 * 86_400_000;
+    for i in 0..n {
+        let mut e = scan(
+            &qr,
+            &owner,
+            Some(if i % 3 == 0 { CURL } else { IPHONE }),
+            "81.2.69.160",
         );
-        let (status, body) = get(
-            &svc.router,
-            &format!("/api/v1/analytics/qr/{qr}/export.csv"),
-            Some(&owner),
-        )
-        .await;
-        assert_eq!(status, 200);
-        let text = String::from_utf8(body).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(
-            lines.next().unwrap(),
-            "timestamp,kind,device,os,browser,country,referrer_domain,language,bot,rule,block_id"
-        );
-        let rows: Vec<&str> = lines.collect();
-        assert_eq!(rows.len() as i64, n, "every event exactly once");
-        assert!(
-            rows.windows(2).all(|w| w[0][..24] <= w[1][..24]),
-            "in time order"
-        );
-        assert_eq!(
-            rows.iter().filter(|r| r.contains(",1,default,")).count() as i64,
-            (n + 2) / 3
-        );
-        assert!(
-            rows[1].contains(",mobile,iOS,Mobile Safari,GB,instagram.com,de,0,default,"),
-            "{}",
-            rows[1]
-        );
-        assert!(!text.contains("81.2.69.160"), "no IP in the export");
-        svc.shutdown.drain(Duration::from_secs(5)).await;
+        // Many share a millisecond, so the paging cursor must use the id too.
+        e.occurred_at = start_ms + i / 7 * 1_000;
+        svc.bus.publish(e).unwrap();
     }
+    assert_eq!(
+        wait_for_count(&svc.db, &qr, n, Duration::from_secs(30)).await,
+        n
+    );
+    let (status, body) = get(
+        &svc.router,
+        &format!("/api/v1/analytics/qr/{qr}/export.csv"),
+        Some(&owner),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "timestamp,kind,device,os,browser,country,referrer_domain,language,bot,rule,block_id"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as i64, n, "every event exactly once");
+    assert!(
+        rows.windows(2).all(|w| w[0][..24] <= w[1][..24]),
+        "in time order"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.contains(",1,default,")).count() as i64,
+        (n + 2) / 3
+    );
+    assert!(
+        rows[1].contains(",mobile,iOS,Mobile Safari,GB,instagram.com,de,0,default,"),
+        "{}",
+        rows[1]
+    );
+    assert!(!text.contains("81.2.69.160"), "no IP in the export");
+    svc.shutdown.drain(Duration::from_secs(5)).await;
 }

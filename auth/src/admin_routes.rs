@@ -4,16 +4,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Serialize};
 use shared::extract::Json;
 use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
-use utoipa::ToSchema;
 use utoipa_axum::routes;
 
+use crate::contract::{
+    AdminUser, AdminWaitlistEntry, Approved, CreateInvites, EmailBody, Invite, InviteCodes,
+    UserBody,
+};
 use crate::error::AuthError;
 use crate::routes::AuthState;
-use crate::store::gate::{Invite, WaitlistEntry};
 
 pub(crate) fn api() -> OpenApiRouter<AuthState> {
     OpenApiRouter::new()
@@ -26,26 +27,13 @@ pub(crate) fn api() -> OpenApiRouter<AuthState> {
         .routes(routes!(invites, create_invites))
 }
 
-#[derive(Serialize, ToSchema)]
-struct UserRow {
-    id: String,
-    email: String,
-    role: String,
-    created_at: i64,
-    source: String,
-    invite_code: Option<String>,
-    email_verified: bool,
-    demo: bool,
-    disabled: bool,
-}
-
 #[utoipa::path(get, path = "/api/v1/auth/admin/users",
-    responses((status = 200, description = "Every account (founders only)", body = Vec<UserRow>)))]
-async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRow>>, AuthError> {
+    responses((status = 200, description = "Every account (founders only)", body = Vec<AdminUser>)))]
+async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<AdminUser>>, AuthError> {
     let rows = s.auth.list_users().await?;
     Ok(Json(
         rows.into_iter()
-            .map(|u| UserRow {
+            .map(|u| AdminUser {
                 email_verified: u.email_verified_at.is_some(),
                 demo: u.demo == 1,
                 disabled: u.disabled_at.is_some(),
@@ -58,11 +46,6 @@ async fn users(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<UserRo
             })
             .collect(),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct UserBody {
-    user_id: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/admin/users/disable", request_body = UserBody,
@@ -87,33 +70,23 @@ async fn enable_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-struct WaitlistRow {
-    #[serde(flatten)]
-    entry: WaitlistEntry,
-    status: &'static str,
-}
-
 #[utoipa::path(get, path = "/api/v1/auth/admin/waitlist",
-    responses((status = 200, description = "The waitlist, with each entry's status", body = Vec<WaitlistRow>)))]
+    responses((status = 200, description = "The waitlist, with each entry's status", body = Vec<AdminWaitlistEntry>)))]
 async fn waitlist(
     State(s): State<AuthState>,
     _: Founder,
-) -> Result<Json<Vec<WaitlistRow>>, AuthError> {
+) -> Result<Json<Vec<AdminWaitlistEntry>>, AuthError> {
     let rows = s.auth.waitlist().await?;
     Ok(Json(
         rows.into_iter()
-            .map(|entry| WaitlistRow {
-                status: entry.status(),
-                entry,
+            .map(|entry| AdminWaitlistEntry {
+                status: entry.status().to_owned(),
+                email: entry.email,
+                created_at: entry.created_at,
+                invite_code: entry.invite_code,
             })
             .collect(),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct EmailBody {
-    email: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/admin/waitlist/approve", request_body = EmailBody,
@@ -149,20 +122,6 @@ async fn invites(State(s): State<AuthState>, _: Founder) -> Result<Json<Vec<Invi
     Ok(Json(s.auth.invites().await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-struct CreateInvites {
-    #[schema(minimum = 1, maximum = 500)]
-    #[serde(default = "one")]
-    count: usize,
-    label: Option<String>,
-    /// Invite this person: one code, emailed to them with a sign-up link (`count` must be 1).
-    email: Option<String>,
-}
-
-fn one() -> usize {
-    1
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/admin/invites", request_body = CreateInvites,
     responses((status = 201, description = "The new codes (with `email`: the one code sent to that address)", body = InviteCodes)))]
 async fn create_invites(
@@ -182,15 +141,4 @@ async fn create_invites(
         .create_invites(body.count, body.label.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(InviteCodes { codes })))
-}
-
-#[derive(Serialize, ToSchema)]
-struct Approved {
-    /// The invite code emailed to the approved address.
-    invite_code: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct InviteCodes {
-    codes: Vec<String>,
 }

@@ -2,51 +2,17 @@
 //! over HTTP. Same routes and JSON as any remote caller: nothing here touches auth's tables.
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use serde::{Deserialize, Serialize};
 use shared::client::{ClientError, ServiceClient, bearer};
 
-/// Who a request is from, as `GET /api/v1/auth/me` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CurrentUser {
-    pub id: String,
-    pub email: String,
-    pub role: String,
-    pub created_at: i64,
-    #[serde(default)]
-    pub email_verified: bool,
-    #[serde(default)]
-    pub two_factor_enabled: bool,
-}
-
-/// A pending second factor: scan the QR code (or type the secret), then confirm with a code.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TotpSetupInfo {
-    pub secret: String,
-    pub otpauth_url: String,
-    /// SVG markup made by auth from the otpauth URL (no user-supplied text in it).
-    pub qr_svg: String,
-}
-
-#[derive(Deserialize)]
-struct TotpEnabled {
-    recovery_codes: Vec<String>,
-}
-
-/// What signup, login, confirmation and refresh answer. Exactly one of: a token pair,
-/// `status` (`check_email` or `waitlisted`, from signup), or `mfa_required` with its `mfa_token`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SessionAnswer {
-    pub access_token: Option<String>,
-    pub refresh_token: Option<String>,
-    pub expires_in: Option<u64>,
-    #[serde(default)]
-    pub waitlisted: bool,
-    /// Signup's answer: `check_email` or `waitlisted`.
-    pub status: Option<String>,
-    #[serde(default)]
-    pub mfa_required: bool,
-    pub mfa_token: Option<String>,
-}
+pub use crate::contract::{
+    AdminUser, AdminWaitlistEntry, ApiKeyInfo, CurrentUser, Invite as AdminInvite, SessionAnswer,
+    SessionView as SessionInfo, TotpSetup as TotpSetupInfo,
+};
+use crate::contract::{
+    ApiKeyList, Approved, ChangeEmailBody, ChangePasswordBody, CodeBody, ConfirmBody,
+    CreateInvites, CreateKeyBody, DeleteAccountBody, EmailBody, ForgotBody, InviteCodes, LoginBody,
+    MfaBody, RefreshBody, ResetBody, Sessions, SignupBody, TokenBody, TotpEnabled, UserBody,
+};
 
 /// The device a person signs in from, as the web knows it: its long-lived device cookie and the
 /// browser's user agent. Never an address.
@@ -54,38 +20,6 @@ pub struct SessionAnswer {
 pub struct DeviceHint {
     pub id: Option<String>,
     pub user_agent: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ApiKeyInfo {
-    pub id: String,
-    pub name: String,
-    pub prefix: String,
-    pub scopes: Vec<String>,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    /// Only in the answer to creation.
-    pub key: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ApiKeyList {
-    api_keys: Vec<ApiKeyInfo>,
-}
-
-/// One signed-in session, as `GET /api/v1/auth/sessions` lists it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct SessionInfo {
-    pub id: String,
-    pub current: bool,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub device: String,
-}
-
-#[derive(Deserialize)]
-struct SessionList {
-    sessions: Vec<SessionInfo>,
 }
 
 #[derive(Clone)]
@@ -107,19 +41,12 @@ impl AuthClient {
         if let Some(value) = authorization {
             headers.insert(header::AUTHORIZATION, value.clone());
         }
-        self.inner
-            .json(Method::GET, "/api/v1/auth/me", headers, None::<&()>)
-            .await
+        self.inner.get("/api/v1/auth/me", headers).await
     }
 
     pub async fn me_with(&self, access_token: &str) -> Result<CurrentUser, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/me",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/me", bearer(access_token))
             .await
     }
 
@@ -130,13 +57,13 @@ impl AuthClient {
         invite_code: Option<&str>,
         attribution: &crate::domain::Attribution,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({
-            "email": email,
-            "password": password,
-            "invite_code": invite_code,
-            "utm_source": attribution.utm_source,
-            "referrer": attribution.referrer,
-        });
+        let body = SignupBody {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            invite_code: invite_code.map(str::to_owned),
+            utm_source: attribution.utm_source.clone(),
+            referrer: attribution.referrer.clone(),
+        };
         self.inner
             .json(
                 Method::POST,
@@ -160,12 +87,12 @@ impl AuthClient {
         password: &str,
         device: &DeviceHint,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({
-            "email": email,
-            "password": password,
-            "device_id": device.id,
-            "user_agent": device.user_agent,
-        });
+        let body = LoginBody {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            device_id: device.id.clone(),
+            user_agent: device.user_agent.clone(),
+        };
         self.inner
             .json(
                 Method::POST,
@@ -191,12 +118,12 @@ impl AuthClient {
         code: &str,
         device: &DeviceHint,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({
-            "mfa_token": mfa_token,
-            "code": code,
-            "device_id": device.id,
-            "user_agent": device.user_agent,
-        });
+        let body = MfaBody {
+            mfa_token: mfa_token.to_owned(),
+            code: code.to_owned(),
+            device_id: device.id.clone(),
+            user_agent: device.user_agent.clone(),
+        };
         self.inner
             .json(
                 Method::POST,
@@ -208,7 +135,9 @@ impl AuthClient {
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({"refresh_token": refresh_token});
+        let body = RefreshBody {
+            refresh_token: refresh_token.to_owned(),
+        };
         self.inner
             .json(
                 Method::POST,
@@ -220,13 +149,14 @@ impl AuthClient {
     }
 
     pub async fn logout(&self, access_token: &str) -> Result<(), ClientError> {
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/logout",
-            bearer(access_token),
-            None,
-        )
-        .await
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/logout",
+                bearer(access_token),
+                None::<&()>,
+            )
+            .await
     }
 
     pub async fn change_password(
@@ -235,25 +165,32 @@ impl AuthClient {
         current: &str,
         new: &str,
     ) -> Result<(), ClientError> {
-        let body = serde_json::json!({"current_password": current, "new_password": new});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/password",
-            bearer(access_token),
-            Some(body),
-        )
-        .await
+        let body = ChangePasswordBody {
+            current_password: current.to_owned(),
+            new_password: new.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/password",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await
     }
 
     pub async fn verify_email(&self, token: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({"token": token});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/verify-email",
-            HeaderMap::new(),
-            Some(body),
-        )
-        .await
+        let body = TokenBody {
+            token: token.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/verify-email",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
     }
 
     /// Uses a sign-up's confirmation link: activates, verifies and signs in (tokens, or the
@@ -263,11 +200,11 @@ impl AuthClient {
         token: &str,
         device: &DeviceHint,
     ) -> Result<SessionAnswer, ClientError> {
-        let body = serde_json::json!({
-            "token": token,
-            "device_id": device.id,
-            "user_agent": device.user_agent,
-        });
+        let body = ConfirmBody {
+            token: token.to_owned(),
+            device_id: device.id.clone(),
+            user_agent: device.user_agent.clone(),
+        };
         self.inner
             .json(
                 Method::POST,
@@ -279,14 +216,17 @@ impl AuthClient {
     }
 
     pub async fn forgot_password(&self, email: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({"email": email});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/password/forgot",
-            HeaderMap::new(),
-            Some(body),
-        )
-        .await
+        let body = ForgotBody {
+            email: email.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/password/forgot",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
     }
 
     /// Whether a reset link is still usable.
@@ -300,7 +240,8 @@ impl AuthClient {
         }
         let path = format!("/api/v1/auth/password/reset/{token}");
         match self
-            .no_content(Method::GET, &path, HeaderMap::new(), None)
+            .inner
+            .call(Method::GET, &path, HeaderMap::new(), None::<&()>)
             .await
         {
             Ok(()) => Ok(true),
@@ -310,25 +251,24 @@ impl AuthClient {
     }
 
     pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({"token": token, "new_password": new});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/password/reset",
-            HeaderMap::new(),
-            Some(body),
-        )
-        .await
+        let body = ResetBody {
+            token: token.to_owned(),
+            new_password: new.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/password/reset",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
     }
 
     pub async fn api_keys(&self, access_token: &str) -> Result<Vec<ApiKeyInfo>, ClientError> {
         let list: ApiKeyList = self
             .inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/api-keys",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/api-keys", bearer(access_token))
             .await?;
         Ok(list.api_keys)
     }
@@ -339,7 +279,10 @@ impl AuthClient {
         name: &str,
         scopes: Option<Vec<String>>,
     ) -> Result<ApiKeyInfo, ClientError> {
-        let body = serde_json::json!({"name": name, "scopes": scopes});
+        let body = CreateKeyBody {
+            name: name.to_owned(),
+            scopes,
+        };
         self.inner
             .json(
                 Method::POST,
@@ -356,18 +299,14 @@ impl AuthClient {
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .collect();
         let path = format!("/api/v1/auth/api-keys/{id}");
-        self.no_content(Method::DELETE, &path, bearer(access_token), None)
+        self.inner
+            .call(Method::DELETE, &path, bearer(access_token), None::<&()>)
             .await
     }
 
     pub async fn export(&self, access_token: &str) -> Result<serde_json::Value, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/me/export",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/me/export", bearer(access_token))
             .await
     }
 
@@ -377,14 +316,18 @@ impl AuthClient {
         password: &str,
         confirm: &str,
     ) -> Result<(), ClientError> {
-        let body = serde_json::json!({"password": password, "confirm": confirm});
-        self.no_content(
-            Method::DELETE,
-            "/api/v1/auth/me",
-            bearer(access_token),
-            Some(body),
-        )
-        .await
+        let body = DeleteAccountBody {
+            password: password.to_owned(),
+            confirm: confirm.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::DELETE,
+                "/api/v1/auth/me",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await
     }
 
     pub async fn totp_setup(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
@@ -404,7 +347,9 @@ impl AuthClient {
         access_token: &str,
         code: &str,
     ) -> Result<Vec<String>, ClientError> {
-        let body = serde_json::json!({"code": code});
+        let body = CodeBody {
+            code: code.to_owned(),
+        };
         let enabled: TotpEnabled = self
             .inner
             .json(
@@ -418,38 +363,31 @@ impl AuthClient {
     }
 
     pub async fn totp_disable(&self, access_token: &str, code: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({"code": code});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/2fa/disable",
-            bearer(access_token),
-            Some(body),
-        )
-        .await
+        let body = CodeBody {
+            code: code.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/2fa/disable",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await
     }
 
     /// The pending second factor again (same secret), after a mistyped code.
     pub async fn totp_pending(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/2fa/setup",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/2fa/setup", bearer(access_token))
             .await
     }
 
     /// The caller's signed-in sessions, most recently used first.
     pub async fn sessions(&self, access_token: &str) -> Result<Vec<SessionInfo>, ClientError> {
-        let list: SessionList = self
+        let list: Sessions = self
             .inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/sessions",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/sessions", bearer(access_token))
             .await?;
         Ok(list.sessions)
     }
@@ -462,24 +400,20 @@ impl AuthClient {
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .collect();
         let path = format!("/api/v1/auth/sessions/{id}");
-        self.no_content(Method::DELETE, &path, bearer(access_token), None)
+        self.inner
+            .call(Method::DELETE, &path, bearer(access_token), None::<&()>)
             .await
     }
 
     pub async fn revoke_other_sessions(&self, access_token: &str) -> Result<(), ClientError> {
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .call(
                 Method::POST,
                 "/api/v1/auth/sessions/revoke-others",
                 bearer(access_token),
-                None,
+                None::<&()>,
             )
-            .await?;
-        if answer.status.is_success() {
-            return Ok(());
-        }
-        self.inner.decode::<serde_json::Value>(answer).map(|_| ())
+            .await
     }
 
     /// Sends a confirmation link to `new_email`; the address changes only when it is used.
@@ -489,104 +423,40 @@ impl AuthClient {
         new_email: &str,
         password: &str,
     ) -> Result<(), ClientError> {
-        let body = serde_json::json!({"new_email": new_email, "password": password});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/me/email",
-            bearer(access_token),
-            Some(body),
-        )
-        .await
+        let body = ChangeEmailBody {
+            new_email: new_email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/me/email",
+                bearer(access_token),
+                Some(&body),
+            )
+            .await
     }
 
     pub async fn confirm_email_change(&self, token: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({"token": token});
-        self.no_content(
-            Method::POST,
-            "/api/v1/auth/me/email/confirm",
-            HeaderMap::new(),
-            Some(body),
-        )
-        .await
+        let body = TokenBody {
+            token: token.to_owned(),
+        };
+        self.inner
+            .call(
+                Method::POST,
+                "/api/v1/auth/me/email/confirm",
+                HeaderMap::new(),
+                Some(&body),
+            )
+            .await
     }
-
-    /// A call answered `204 No Content` on success.
-    async fn no_content(
-        &self,
-        method: Method,
-        path: &str,
-        mut headers: HeaderMap,
-        body: Option<serde_json::Value>,
-    ) -> Result<(), ClientError> {
-        let body = body.map(|b| {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            bytes::Bytes::from(b.to_string())
-        });
-        let answer = self.inner.send(method, path, headers, body).await?;
-        if answer.status.is_success() {
-            return Ok(());
-        }
-        self.inner.decode::<serde_json::Value>(answer).map(|_| ())
-    }
-}
-
-/// One account in the founder's console.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminUser {
-    pub id: String,
-    pub email: String,
-    pub role: String,
-    pub created_at: i64,
-    pub source: String,
-    pub invite_code: Option<String>,
-    pub email_verified: bool,
-    pub demo: bool,
-    /// The founder disabled the account.
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminWaitlistEntry {
-    pub email: String,
-    pub created_at: i64,
-    pub invite_code: Option<String>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminInvite {
-    pub code: String,
-    pub label: Option<String>,
-    pub created_at: i64,
-    pub used_by_email: Option<String>,
-    pub used_at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct InviteCodes {
-    codes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct IssuedInvite {
-    invite_code: String,
 }
 
 /// The founder's calls (`/api/v1/auth/admin/*`); a non-founder's token gets `NotFound`.
 impl AuthClient {
     pub async fn admin_users(&self, token: &str) -> Result<Vec<AdminUser>, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/admin/users",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/admin/users", bearer(token))
             .await
     }
 
@@ -595,19 +465,16 @@ impl AuthClient {
         token: &str,
     ) -> Result<Vec<AdminWaitlistEntry>, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/admin/waitlist",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/admin/waitlist", bearer(token))
             .await
     }
 
     /// Approves a pending entry; answers the invite code issued for it.
     pub async fn admin_approve(&self, token: &str, email: &str) -> Result<String, ClientError> {
-        let body = serde_json::json!({ "email": email });
-        let issued: IssuedInvite = self
+        let body = EmailBody {
+            email: email.to_owned(),
+        };
+        let issued: Approved = self
             .inner
             .json(
                 Method::POST,
@@ -620,7 +487,9 @@ impl AuthClient {
     }
 
     pub async fn admin_reject(&self, token: &str, email: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({ "email": email });
+        let body = EmailBody {
+            email: email.to_owned(),
+        };
         self.inner
             .call(
                 Method::POST,
@@ -633,7 +502,9 @@ impl AuthClient {
 
     /// Disables an account: no more logins, its sessions end, its codes show the disabled page.
     pub async fn admin_disable_user(&self, token: &str, user_id: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({ "user_id": user_id });
+        let body = UserBody {
+            user_id: user_id.to_owned(),
+        };
         self.inner
             .call(
                 Method::POST,
@@ -645,7 +516,9 @@ impl AuthClient {
     }
 
     pub async fn admin_enable_user(&self, token: &str, user_id: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({ "user_id": user_id });
+        let body = UserBody {
+            user_id: user_id.to_owned(),
+        };
         self.inner
             .call(
                 Method::POST,
@@ -658,12 +531,7 @@ impl AuthClient {
 
     pub async fn admin_invites(&self, token: &str) -> Result<Vec<AdminInvite>, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/auth/admin/invites",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/auth/admin/invites", bearer(token))
             .await
     }
 
@@ -673,7 +541,11 @@ impl AuthClient {
         count: usize,
         label: Option<&str>,
     ) -> Result<Vec<String>, ClientError> {
-        let body = serde_json::json!({ "count": count, "label": label });
+        let body = CreateInvites {
+            count,
+            label: label.map(str::to_owned),
+            email: None,
+        };
         let created: InviteCodes = self
             .inner
             .json(

@@ -4,6 +4,7 @@
 pub mod admin_routes;
 pub mod beta;
 pub mod client;
+pub mod contract;
 pub mod domain;
 pub mod error;
 pub mod limits;

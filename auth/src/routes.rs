@@ -8,20 +8,20 @@ use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
 use shared::client_addr::ClientAddr;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal};
 use shared::openapi::{OpenApiRouter, UtoipaMethodRouterExt};
-use utoipa::ToSchema;
 use utoipa_axum::routes;
 
+use crate::contract::{
+    ApiKeyCreated, ApiKeys, ChangeEmailBody, ChangePasswordBody, CodeBody, ConfirmBody,
+    CreateKeyBody, DeleteAccountBody, ForgotBody, LoginAnswer, LoginBody, MfaBody, MfaRequired,
+    RefreshBody, ResetBody, Revoked, Sessions, SignupAnswer, SignupBody, TokenBody, TotpEnabled,
+};
 use crate::domain::Attribution;
 use crate::error::AuthError;
-use crate::service::{
-    Auth, Device, LoginOutcome, SessionView, SignupOutcome, Tokens, TotpSetup, UserView,
-};
-use crate::store::api_keys::ApiKey;
+use crate::service::{Auth, Device, LoginOutcome, SignupOutcome, Tokens, TotpSetup, UserView};
 
 #[derive(Clone)]
 pub struct AuthState {
@@ -77,15 +77,6 @@ pub fn router(state: AuthState) -> Router {
 /// The OpenAPI entries of auth's routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     shared::openapi::tagged(api().into_openapi(), "auth")
-}
-
-#[derive(Deserialize, ToSchema)]
-struct SignupBody {
-    email: String,
-    password: String,
-    invite_code: Option<String>,
-    utm_source: Option<String>,
-    referrer: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/signup", security(()), request_body = SignupBody,
@@ -160,17 +151,6 @@ async fn signed_in(
     })
 }
 
-#[derive(Deserialize, ToSchema)]
-struct LoginBody {
-    email: String,
-    password: String,
-    /// A long-lived random identifier of the caller's device (the web's device cookie), so a
-    /// sign-in from a new device can be mailed about. Optional.
-    device_id: Option<String>,
-    /// The user agent to describe the device by, when the caller signs in on someone's behalf.
-    user_agent: Option<String>,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/login", security(()), request_body = LoginBody,
     responses(
         (status = 200, description = "Tokens, or `mfa_required` with a token for the second step",
@@ -190,14 +170,6 @@ async fn login(
     signed_in(&s.auth, outcome, &device).await
 }
 
-#[derive(Deserialize, ToSchema)]
-struct MfaBody {
-    mfa_token: String,
-    code: String,
-    device_id: Option<String>,
-    user_agent: Option<String>,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/login/mfa", security(()), request_body = MfaBody,
     responses((status = 200, description = "Tokens", body = Tokens)))]
 async fn login_mfa(
@@ -212,11 +184,6 @@ async fn login_mfa(
         .login_mfa(&body.mfa_token, &body.code, ip, user_agent(&headers))
         .await?;
     signed_in(&s.auth, LoginOutcome::Tokens(tokens), &device).await
-}
-
-#[derive(Deserialize, ToSchema)]
-struct RefreshBody {
-    refresh_token: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", security(()), request_body = RefreshBody,
@@ -240,15 +207,6 @@ async fn logout(State(s): State<AuthState>, principal: Principal) -> Result<Stat
     responses((status = 200, description = "The caller", body = UserView)))]
 async fn me(State(s): State<AuthState>, principal: Principal) -> Result<Response, AuthError> {
     Ok(Json(s.auth.me(&principal).await?).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-struct DeleteAccountBody {
-    password: String,
-    /// The phrase `delete my account`, typed by the user (case does not matter).
-    #[serde(default)]
-    #[schema(example = "delete my account")]
-    confirm: String,
 }
 
 #[utoipa::path(delete, path = "/api/v1/auth/me", request_body = DeleteAccountBody,
@@ -284,12 +242,6 @@ async fn export(State(s): State<AuthState>, principal: Principal) -> Result<Resp
         .into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-struct ChangePasswordBody {
-    current_password: String,
-    new_password: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/password", request_body = ChangePasswordBody,
     responses((status = 204, description = "Changed; other sessions are ended")))]
 async fn change_password(
@@ -303,11 +255,6 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-struct ForgotBody {
-    email: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/password/forgot", security(()), request_body = ForgotBody,
     responses((status = 202, description = "A reset link is on its way if the account exists")))]
 async fn forgot_password(
@@ -318,11 +265,6 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize, ToSchema)]
-struct TokenBody {
-    token: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", security(()), request_body = TokenBody,
     responses((status = 204, description = "The address is verified (and the account activated); see `/api/v1/auth/verify` to be signed in too")))]
 async fn verify_email(
@@ -331,14 +273,6 @@ async fn verify_email(
 ) -> Result<StatusCode, AuthError> {
     s.auth.verify_email(&body.token).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-struct ConfirmBody {
-    /// The token from the confirmation link `{PUBLIC_BASE_URL}/verify/{token}`.
-    token: String,
-    device_id: Option<String>,
-    user_agent: Option<String>,
 }
 
 /// Uses the confirmation link of a sign-up: activates the account, verifies the address and
@@ -354,12 +288,6 @@ async fn confirm(
     let device = device(&headers, body.device_id, body.user_agent);
     let outcome = s.auth.confirm(&body.token).await?;
     signed_in(&s.auth, outcome, &device).await
-}
-
-#[derive(Deserialize, ToSchema)]
-struct ResetBody {
-    token: String,
-    new_password: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password/reset", security(()), request_body = ResetBody,
@@ -387,14 +315,6 @@ async fn reset_token_status(
     } else {
         Err(AuthError::InvalidToken)
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-struct CreateKeyBody {
-    name: String,
-    /// Any of `qr:read`, `qr:write`, `microsites:read`, `microsites:write`, `analytics:read`,
-    /// `account:read`. Left out: all of them but `account:read`, which is only given by name.
-    scopes: Option<Vec<String>>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/api-keys", request_body = CreateKeyBody,
@@ -447,11 +367,6 @@ async fn totp_setup(
     principal: Principal,
 ) -> Result<Response, AuthError> {
     Ok(Json(s.auth.totp_setup(&principal).await?).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-struct CodeBody {
-    code: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/2fa/enable", request_body = CodeBody,
@@ -523,12 +438,6 @@ async fn revoke_other_sessions(
     Ok(Json(Revoked { revoked }).into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-struct ChangeEmailBody {
-    new_email: String,
-    password: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/me/email", request_body = ChangeEmailBody,
     responses((status = 202, description = "A confirmation link is on its way to the new address; nothing changes until it is used")))]
 async fn change_email(
@@ -557,60 +466,6 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-}
-
-#[derive(Serialize, ToSchema)]
-struct Sessions {
-    sessions: Vec<SessionView>,
-}
-
-#[derive(Serialize, ToSchema)]
-struct Revoked {
-    revoked: usize,
-}
-
-/// What `login` answers: tokens, or the second step's token.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)] // only describes the wire: the handler answers one of the two directly
-#[serde(untagged)]
-enum LoginAnswer {
-    Tokens(Tokens),
-    MfaRequired(MfaRequired),
-}
-
-/// What a valid `signup` answers, the same for every address of one mode.
-#[derive(Serialize, ToSchema)]
-struct SignupAnswer {
-    /// `check_email`, or `waitlisted` (`SIGNUP_MODE=waitlist` without an invite code).
-    status: &'static str,
-    waitlisted: bool,
-    message: &'static str,
-}
-
-/// `login` for an account with two-factor on: finish at `/api/v1/auth/login/mfa`.
-#[derive(Serialize, ToSchema)]
-struct MfaRequired {
-    mfa_required: bool,
-    mfa_token: String,
-}
-
-/// A new API key: its listing fields and the secret `key`, shown this once.
-#[derive(Serialize, ToSchema)]
-struct ApiKeyCreated {
-    #[serde(flatten)]
-    info: ApiKey,
-    key: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct ApiKeys {
-    api_keys: Vec<ApiKey>,
-}
-
-#[derive(Serialize, ToSchema)]
-struct TotpEnabled {
-    enabled: bool,
-    recovery_codes: Vec<String>,
 }
 
 async fn jwks(State(s): State<AuthState>) -> Response {

@@ -137,7 +137,7 @@ pub enum LoginOutcome {
     MfaRequired { mfa_token: String },
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TotpSetup {
     pub secret: String,
     pub otpauth_url: String,

@@ -7,18 +7,17 @@ use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
 use shared::ApiError;
 use shared::extract::Json;
 use shared::identity::{Identity, Principal, Scope};
 use shared::openapi::OpenApiRouter;
-use utoipa::ToSchema;
 use utoipa_axum::routes;
 
-use crate::block::Block;
-use crate::model::{Microsite, page_url};
-use crate::service::{Changes, Editor, MicrositeService};
-use crate::theme::{Theme, Tweaks};
+use crate::contract::{Changes, FromTemplate};
+pub use crate::contract::{ListView, MicrositeView, ThemeView};
+use crate::model::Microsite;
+use crate::service::{Editor, MicrositeService};
+use crate::theme::Theme;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -81,48 +80,6 @@ fn editor<'a>(principal: &'a Principal, credential: &'a Credential) -> Editor<'a
     }
 }
 
-/// A page as the API shows it: the draft's fields, and whether a snapshot is live.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct MicrositeView {
-    pub id: String,
-    pub slug: String,
-    pub url: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub theme: Theme,
-    pub tweaks: Tweaks,
-    pub lang: String,
-    pub blocks: Vec<Block>,
-    pub published: bool,
-    /// The draft differs from what visitors see.
-    pub has_unpublished_changes: bool,
-    pub published_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl MicrositeView {
-    fn of(page: Microsite, base: &str) -> Self {
-        let has_unpublished_changes = page.published.as_ref() != Some(&page.draft);
-        MicrositeView {
-            url: page_url(base, &page.slug),
-            published: page.published.is_some(),
-            has_unpublished_changes,
-            id: page.id,
-            slug: page.slug,
-            title: page.draft.title,
-            description: page.draft.description,
-            theme: page.draft.theme,
-            tweaks: page.draft.tweaks,
-            lang: page.draft.lang,
-            blocks: page.draft.blocks,
-            published_at: page.published_at,
-            created_at: page.created_at,
-            updated_at: page.updated_at,
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/microsites", request_body = Changes,
     responses((status = 201, description = "The new page (a draft)", body = MicrositeView)))]
 async fn create(
@@ -139,13 +96,6 @@ async fn create(
     Ok((StatusCode::CREATED, state.view(page)))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct FromTemplate {
-    template: String,
-    slug: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/microsites/from-template", request_body = FromTemplate,
     responses((status = 201, description = "A new page from a starting template", body = MicrositeView)))]
 async fn from_template(
@@ -160,12 +110,6 @@ async fn from_template(
         .from_template(editor(&principal, &credential), &body.template, &body.slug)
         .await?;
     Ok((StatusCode::CREATED, state.view(page)))
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-#[schema(as = MicrositeList)]
-pub struct ListView {
-    pub items: Vec<MicrositeView>,
 }
 
 #[utoipa::path(get, path = "/api/v1/microsites",
@@ -249,12 +193,6 @@ async fn unpublish(
     principal.require(Scope::MicrositesWrite)?;
     let page = state.service.unpublish(&principal.user_id, &id).await?;
     Ok(state.view(page))
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ThemeView {
-    pub name: Theme,
-    pub dark: bool,
 }
 
 /// The built-in themes, for the builder's picker.

@@ -4,9 +4,9 @@
 
 use axum::http::{HeaderValue, Method, header};
 use serde_json::{Value, json};
-use shared::client::{Answer, ClientError, ServiceClient, bearer};
+use shared::client::{ClientError, ServiceClient, bearer};
 
-use crate::api::{ListView, MicrositeView, ThemeView};
+use crate::contract::{FromTemplate, ListView, MicrositeView, ThemeView};
 
 #[derive(Clone)]
 pub struct MicrositeClient {
@@ -19,20 +19,11 @@ impl MicrositeClient {
     }
 
     pub async fn list(&self, token: &str) -> Result<ListView, ClientError> {
-        self.inner
-            .json(
-                Method::GET,
-                "/api/v1/microsites",
-                bearer(token),
-                None::<&()>,
-            )
-            .await
+        self.inner.get("/api/v1/microsites", bearer(token)).await
     }
 
     pub async fn get(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
-        self.inner
-            .json(Method::GET, &page_path(id, ""), bearer(token), None::<&()>)
-            .await
+        self.inner.get(&page_path(id, ""), bearer(token)).await
     }
 
     /// `body` is `{slug, title, description?, theme?, tweaks?, blocks?}`.
@@ -58,7 +49,10 @@ impl MicrositeClient {
                 Method::POST,
                 "/api/v1/microsites/from-template",
                 bearer(token),
-                Some(&json!({ "template": template, "slug": slug })),
+                Some(&FromTemplate {
+                    template: template.to_owned(),
+                    slug: slug.to_owned(),
+                }),
             )
             .await
     }
@@ -96,11 +90,10 @@ impl MicrositeClient {
     }
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
-        let answer = self
-            .inner
-            .send(Method::DELETE, &page_path(id, ""), bearer(token), None)
-            .await?;
-        self.expect_success(answer)
+        self.inner
+            .success(Method::DELETE, &page_path(id, ""), bearer(token), None)
+            .await
+            .map(|_| ())
     }
 
     pub async fn publish(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
@@ -147,32 +140,14 @@ impl MicrositeClient {
 
     pub async fn themes(&self, token: &str) -> Result<Vec<ThemeView>, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/microsites/themes",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/microsites/themes", bearer(token))
             .await
     }
 
     pub async fn templates(&self, token: &str) -> Result<Vec<String>, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/microsites/templates",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/microsites/templates", bearer(token))
             .await
-    }
-
-    fn expect_success(&self, answer: Answer) -> Result<(), ClientError> {
-        if answer.status.is_success() {
-            Ok(())
-        } else {
-            self.inner.decode::<Value>(answer).map(|_| ())
-        }
     }
 }
 

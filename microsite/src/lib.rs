@@ -4,6 +4,7 @@
 pub mod api;
 pub mod block;
 pub mod client;
+pub mod contract;
 pub mod drafter;
 pub mod error;
 pub mod model;

@@ -12,7 +12,7 @@ use microsite::client::MicrositeClient;
 use serde_json::json;
 use shared::client::ServiceClient;
 use shared::config::Service;
-use shared::testing;
+use shared::testing::{TestDb, backend_tests};
 
 async fn story(client: &MicrositeClient, token: &str, slug: &str) -> Vec<String> {
     let mut seen = Vec::new();
@@ -61,35 +61,33 @@ async fn story(client: &MicrositeClient, token: &str, slug: &str) -> Vec<String>
     seen
 }
 
-#[tokio::test]
-async fn both_transports_tell_the_same_story() {
-    for db in testing::databases("microsite_client_transports").await {
-        let site = Site::start(&db).await;
-        let token = site.token("alice");
-        let in_process = MicrositeClient::new(ServiceClient::in_process(
-            Service::Microsite,
-            site.router.clone(),
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router = site.router.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-        });
-        let over_http = MicrositeClient::new(ServiceClient::http(
-            Service::Microsite,
-            format!("http://{addr}").parse().unwrap(),
-        ));
-        let a = story(&in_process, &token, "story-one").await;
-        let b = story(&over_http, &token, "story-two").await;
-        assert_eq!(a, b);
-        assert_eq!(a[1], "blocks[0].url");
-        assert_eq!(a[5], "404 Not Found");
-        server.abort();
-        println!("client transports agree on {}", db.backend.name());
-    }
+backend_tests!(both_transports_tell_the_same_story);
+async fn both_transports_tell_the_same_story(db: TestDb) {
+    let site = Site::start(&db).await;
+    let token = site.token("alice");
+    let in_process = MicrositeClient::new(ServiceClient::in_process(
+        Service::Microsite,
+        site.router.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = site.router.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let over_http = MicrositeClient::new(ServiceClient::http(
+        Service::Microsite,
+        format!("http://{addr}").parse().unwrap(),
+    ));
+    let a = story(&in_process, &token, "story-one").await;
+    let b = story(&over_http, &token, "story-two").await;
+    assert_eq!(a, b);
+    assert_eq!(a[1], "blocks[0].url");
+    assert_eq!(a[5], "404 Not Found");
+    server.abort();
+    println!("client transports agree on {}", db.backend.name());
 }

@@ -16,7 +16,7 @@ use microsite::qr_directory::{QrCheckError, QrDirectory, QrServiceDirectory};
 use serde_json::json;
 use shared::client::ServiceClient;
 use shared::config::Service;
-use shared::testing;
+use shared::testing::{TestDb, backend_tests};
 
 fn page_with(qr_id: &str) -> serde_json::Value {
     json!({
@@ -29,124 +29,120 @@ fn page_with(qr_id: &str) -> serde_json::Value {
     })
 }
 
-#[tokio::test]
-async fn qr_blocks_must_name_the_owners_own_codes() {
-    for db in testing::databases("microsite_qr_blocks_ownership").await {
-        let site = Site::start(&db).await;
-        let alice = site.token("alice");
+backend_tests!(qr_blocks_must_name_the_owners_own_codes);
+async fn qr_blocks_must_name_the_owners_own_codes(db: TestDb) {
+    let site = Site::start(&db).await;
+    let alice = site.token("alice");
 
-        // Bob's code and a code nobody has: 422 naming the block, nothing saved.
-        for qr_id in ["b0b0", "does-not-exist"] {
-            let refused = site
-                .call(
-                    Method::POST,
-                    "/api/v1/microsites",
-                    Some(&alice),
-                    Some(page_with(qr_id)),
-                )
-                .await;
-            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{qr_id}");
-            assert_eq!(refused.json()["error"]["field"], "blocks[1].qr_id");
-        }
-        let list = site
-            .call(Method::GET, "/api/v1/microsites", Some(&alice), None)
-            .await;
-        assert_eq!(list.json()["items"].as_array().unwrap().len(), 0);
-
-        // Her own code: accepted, and the short code is qr's, whatever the request claimed.
-        let mut body = page_with("0190abcd");
-        body["blocks"][1]["code"] = json!("forged99");
-        let created = site
-            .call(Method::POST, "/api/v1/microsites", Some(&alice), Some(body))
-            .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-        let page = created.json();
-        assert_eq!(page["blocks"][1]["code"], "aB3dE7x");
-        let id = page["id"].as_str().unwrap().to_owned();
-
-        // Editing blocks: swapping in bob's code is refused at its new position.
-        let mut blocks = page["blocks"].as_array().unwrap().clone();
-        blocks.insert(0, json!({"type": "qr", "qr_id": "b0b0"}));
-        let swapped = site
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/microsites/{id}"),
-                Some(&alice),
-                Some(json!({ "blocks": blocks })),
-            )
-            .await;
-        assert_eq!(swapped.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(swapped.json()["error"]["field"], "blocks[0].qr_id");
-        let read = site
-            .call(
-                Method::GET,
-                &format!("/api/v1/microsites/{id}"),
-                Some(&alice),
-                None,
-            )
-            .await;
-        assert_eq!(
-            read.json()["blocks"].as_array().unwrap().len(),
-            2,
-            "nothing saved"
-        );
-        println!("qr block ownership ok on {}", db.backend.name());
-    }
-}
-
-#[tokio::test]
-async fn qr_down_refuses_new_qr_blocks_but_not_other_edits() {
-    for db in testing::databases("microsite_qr_blocks_unavailable").await {
-        let site = Site::start(&db).await;
-        let alice = site.token("alice");
-        let page = site.create("alice", page_with("0190abcd")).await;
-        let id = page["id"].as_str().unwrap().to_owned();
-        let asked = site.qr.asked();
-
-        site.qr.set_down(true);
-        // A new QR block cannot be checked: 503, nothing saved.
-        let mut blocks = page["blocks"].as_array().unwrap().clone();
-        blocks.push(json!({"type": "qr", "qr_id": "abc"}));
+    // Bob's code and a code nobody has: 422 naming the block, nothing saved.
+    for qr_id in ["b0b0", "does-not-exist"] {
         let refused = site
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/microsites/{id}"),
-                Some(&alice),
-                Some(json!({ "blocks": blocks })),
-            )
-            .await;
-        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(refused.json()["error"]["code"], "unavailable");
-        let created = site
             .call(
                 Method::POST,
                 "/api/v1/microsites",
                 Some(&alice),
-                Some(json!({"slug": "other-page", "title": "x",
-                            "blocks": [{"type": "qr", "qr_id": "0190abcd"}]})),
+                Some(page_with(qr_id)),
             )
             .await;
-        assert_eq!(created.status, StatusCode::SERVICE_UNAVAILABLE);
-
-        // The QR block already on the page was checked when added: editing the rest still works,
-        // without asking qr again.
-        let asked_while_down = site.qr.asked();
-        let mut blocks = page["blocks"].as_array().unwrap().clone();
-        blocks[0] = json!({"type": "heading", "id": blocks[0]["id"], "text": "Scan this"});
-        let edited = site
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/microsites/{id}"),
-                Some(&alice),
-                Some(json!({ "blocks": blocks })),
-            )
-            .await;
-        assert_eq!(edited.status, StatusCode::OK, "{}", edited.text());
-        assert_eq!(edited.json()["blocks"][1]["code"], "aB3dE7x");
-        assert_eq!(site.qr.asked(), asked_while_down);
-        assert!(asked_while_down > asked);
-        println!("qr down handled on {}", db.backend.name());
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{qr_id}");
+        assert_eq!(refused.json()["error"]["field"], "blocks[1].qr_id");
     }
+    let list = site
+        .call(Method::GET, "/api/v1/microsites", Some(&alice), None)
+        .await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 0);
+
+    // Her own code: accepted, and the short code is qr's, whatever the request claimed.
+    let mut body = page_with("0190abcd");
+    body["blocks"][1]["code"] = json!("forged99");
+    let created = site
+        .call(Method::POST, "/api/v1/microsites", Some(&alice), Some(body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let page = created.json();
+    assert_eq!(page["blocks"][1]["code"], "aB3dE7x");
+    let id = page["id"].as_str().unwrap().to_owned();
+
+    // Editing blocks: swapping in bob's code is refused at its new position.
+    let mut blocks = page["blocks"].as_array().unwrap().clone();
+    blocks.insert(0, json!({"type": "qr", "qr_id": "b0b0"}));
+    let swapped = site
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/microsites/{id}"),
+            Some(&alice),
+            Some(json!({ "blocks": blocks })),
+        )
+        .await;
+    assert_eq!(swapped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(swapped.json()["error"]["field"], "blocks[0].qr_id");
+    let read = site
+        .call(
+            Method::GET,
+            &format!("/api/v1/microsites/{id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(
+        read.json()["blocks"].as_array().unwrap().len(),
+        2,
+        "nothing saved"
+    );
+    println!("qr block ownership ok on {}", db.backend.name());
+}
+
+backend_tests!(qr_down_refuses_new_qr_blocks_but_not_other_edits);
+async fn qr_down_refuses_new_qr_blocks_but_not_other_edits(db: TestDb) {
+    let site = Site::start(&db).await;
+    let alice = site.token("alice");
+    let page = site.create("alice", page_with("0190abcd")).await;
+    let id = page["id"].as_str().unwrap().to_owned();
+    let asked = site.qr.asked();
+
+    site.qr.set_down(true);
+    // A new QR block cannot be checked: 503, nothing saved.
+    let mut blocks = page["blocks"].as_array().unwrap().clone();
+    blocks.push(json!({"type": "qr", "qr_id": "abc"}));
+    let refused = site
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/microsites/{id}"),
+            Some(&alice),
+            Some(json!({ "blocks": blocks })),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.json()["error"]["code"], "unavailable");
+    let created = site
+        .call(
+            Method::POST,
+            "/api/v1/microsites",
+            Some(&alice),
+            Some(json!({"slug": "other-page", "title": "x",
+                        "blocks": [{"type": "qr", "qr_id": "0190abcd"}]})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SERVICE_UNAVAILABLE);
+
+    // The QR block already on the page was checked when added: editing the rest still works,
+    // without asking qr again.
+    let asked_while_down = site.qr.asked();
+    let mut blocks = page["blocks"].as_array().unwrap().clone();
+    blocks[0] = json!({"type": "heading", "id": blocks[0]["id"], "text": "Scan this"});
+    let edited = site
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/microsites/{id}"),
+            Some(&alice),
+            Some(json!({ "blocks": blocks })),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text());
+    assert_eq!(edited.json()["blocks"][1]["code"], "aB3dE7x");
+    assert_eq!(site.qr.asked(), asked_while_down);
+    assert!(asked_while_down > asked);
+    println!("qr down handled on {}", db.backend.name());
 }
 
 /// A stand-in qr service with qr's route and answers: `mine` is the caller's, anything else 404.

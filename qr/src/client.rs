@@ -34,19 +34,12 @@ impl QrClient {
         } else {
             format!("/api/v1/qr?{query}")
         };
-        self.inner
-            .json(Method::GET, &path, bearer(token), None::<&()>)
-            .await
+        self.inner.get(&path, bearer(token)).await
     }
 
     pub async fn get(&self, token: &str, id: &str) -> Result<QrView, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                &format!("/api/v1/qr/{}", encode(id)),
-                bearer(token),
-                None::<&()>,
-            )
+            .get(&format!("/api/v1/qr/{}", encode(id)), bearer(token))
             .await
     }
 
@@ -77,41 +70,27 @@ impl QrClient {
     }
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .success(
                 Method::DELETE,
                 &format!("/api/v1/qr/{}", encode(id)),
                 bearer(token),
                 None,
             )
-            .await?;
-        expect_success(&self.inner, answer)
+            .await
+            .map(|_| ())
     }
 
     /// The raw image answer (body, content type, disposition), for the web to pass through.
     pub async fn image(&self, token: &str, id: &str, file: &str) -> Result<Answer, ClientError> {
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .success(
                 Method::GET,
                 &format!("/api/v1/qr/{}/{file}", encode(id)),
                 bearer(token),
                 None,
             )
-            .await?;
-        if answer.status.is_success() {
-            Ok(answer)
-        } else {
-            Err(self
-                .inner
-                .decode::<serde_json::Value>(answer)
-                .err()
-                .unwrap_or(ClientError::Decode {
-                    service: self.inner.service(),
-                    detail: "an error without a body".into(),
-                }))
-        }
+            .await
     }
 
     /// The editor's live preview of an unsaved style (an SVG).
@@ -126,22 +105,10 @@ impl QrClient {
             HeaderValue::from_static("application/json"),
         );
         let body = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
-        let answer = self
-            .inner
-            .send(Method::POST, "/api/v1/qr/preview.svg", headers, Some(body))
-            .await?;
-        if answer.status.is_success() {
-            Ok(answer.body)
-        } else {
-            Err(self
-                .inner
-                .decode::<serde_json::Value>(answer)
-                .err()
-                .unwrap_or(ClientError::Decode {
-                    service: self.inner.service(),
-                    detail: "an error without a body".into(),
-                }))
-        }
+        self.inner
+            .success(Method::POST, "/api/v1/qr/preview.svg", headers, Some(body))
+            .await
+            .map(|answer| answer.body)
     }
 }
 
@@ -174,61 +141,32 @@ impl QrClient {
         } else {
             format!("/api/v1/qr/export.zip?{query}")
         };
-        let answer = self
-            .inner
-            .send(Method::GET, &path, bearer(token), None)
-            .await?;
-        if answer.status.is_success() {
-            Ok(answer)
-        } else {
-            Err(self
-                .inner
-                .decode::<serde_json::Value>(answer)
-                .err()
-                .unwrap_or(ClientError::Decode {
-                    service: self.inner.service(),
-                    detail: "an error without a body".into(),
-                }))
-        }
+        self.inner
+            .success(Method::GET, &path, bearer(token), None)
+            .await
     }
 
     /// The caller's uploaded images (the media module in qr's router) and their usage.
     pub async fn media(&self, token: &str) -> Result<media::MediaList, ClientError> {
-        self.inner
-            .json(Method::GET, "/api/v1/media", bearer(token), None::<&()>)
-            .await
+        self.inner.get("/api/v1/media", bearer(token)).await
     }
 
     /// The stored PNG of an uploaded image (public, by its content hash).
     pub async fn media_png(&self, id: &str) -> Result<Bytes, ClientError> {
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .success(
                 Method::GET,
                 &format!("/media/{}.png", encode(id)),
                 axum::http::HeaderMap::new(),
                 None,
             )
-            .await?;
-        if answer.status.is_success() {
-            Ok(answer.body)
-        } else {
-            Err(self
-                .inner
-                .decode::<serde_json::Value>(answer)
-                .err()
-                .unwrap_or(ClientError::Decode {
-                    service: self.inner.service(),
-                    detail: "an error without a body".into(),
-                }))
-        }
+            .await
+            .map(|answer| answer.body)
     }
 
     /// The saved styles ("brand kits").
     pub async fn styles(&self, token: &str) -> Result<Vec<StyleView>, ClientError> {
-        self.inner
-            .json(Method::GET, "/api/v1/qr/styles", bearer(token), None::<&()>)
-            .await
+        self.inner.get("/api/v1/qr/styles", bearer(token)).await
     }
 
     pub async fn save_style(
@@ -242,16 +180,15 @@ impl QrClient {
     }
 
     pub async fn delete_style(&self, token: &str, id: &str) -> Result<(), ClientError> {
-        let answer = self
-            .inner
-            .send(
+        self.inner
+            .success(
                 Method::DELETE,
                 &format!("/api/v1/qr/styles/{}", encode(id)),
                 bearer(token),
                 None,
             )
-            .await?;
-        expect_success(&self.inner, answer)
+            .await
+            .map(|_| ())
     }
 
     /// Uploads an image (PNG or JPEG, as chosen by the user) to the media module mounted in qr's
@@ -309,11 +246,9 @@ impl QrClient {
     /// A code by its short code: owner, destination, whether it is disabled.
     pub async fn admin_lookup(&self, token: &str, code: &str) -> Result<CodeLookup, ClientError> {
         self.inner
-            .json(
-                Method::GET,
+            .get(
                 &format!("/api/v1/qr/admin/lookup?code={}", encode(code)),
                 bearer(token),
-                None::<&()>,
             )
             .await
     }
@@ -349,12 +284,7 @@ impl QrClient {
 
     pub async fn admin_blocklist(&self, token: &str) -> Result<BlocklistView, ClientError> {
         self.inner
-            .json(
-                Method::GET,
-                "/api/v1/qr/admin/blocklist",
-                bearer(token),
-                None::<&()>,
-            )
+            .get("/api/v1/qr/admin/blocklist", bearer(token))
             .await
     }
 
@@ -385,14 +315,6 @@ impl QrClient {
                 Some(&body),
             )
             .await
-    }
-}
-
-fn expect_success(inner: &ServiceClient, answer: Answer) -> Result<(), ClientError> {
-    if answer.status.is_success() {
-        Ok(())
-    } else {
-        inner.decode::<serde_json::Value>(answer).map(|_| ())
     }
 }
 

@@ -291,27 +291,59 @@ impl ServiceClient {
         Ok(())
     }
 
+    /// Like [`ServiceClient::json`] for a `GET` without a body.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        headers: HeaderMap,
+    ) -> Result<T, ClientError> {
+        self.json(Method::GET, path_and_query, headers, None::<&()>)
+            .await
+    }
+
+    /// Sends one request and hands back a success answer as it came (an image, a file, a CSV);
+    /// an error answer becomes [`ClientError::Api`], as in [`ServiceClient::json`].
+    pub async fn success(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Answer, ClientError> {
+        let answer = self.send(method, path_and_query, headers, body).await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self.api_error(&answer))
+        }
+    }
+
     pub fn decode<T: DeserializeOwned>(&self, answer: Answer) -> Result<T, ClientError> {
         if !answer.status.is_success() {
-            let error = match serde_json::from_slice::<ErrorBody>(&answer.body) {
-                Ok(body) => {
-                    let mut error =
-                        ApiError::new(answer.status, body.error.code, body.error.message);
-                    if let Some(field) = body.error.field {
-                        error = error.with_field(field);
-                    }
-                    error
-                }
-                Err(_) => ApiError::from_status(answer.status),
-            };
-            return Err(ClientError::Api {
-                service: self.service,
-                error,
-            });
+            return Err(self.api_error(&answer));
         }
         serde_json::from_slice(&answer.body).map_err(|e| ClientError::Decode {
             service: self.service,
             detail: e.to_string(),
         })
+    }
+
+    /// An error answer as [`ClientError::Api`], with the service's own code, message and field
+    /// when its body says them.
+    fn api_error(&self, answer: &Answer) -> ClientError {
+        let error = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+            Ok(body) => {
+                let error = ApiError::new(answer.status, body.error.code, body.error.message);
+                match body.error.field {
+                    Some(field) => error.with_field(field),
+                    None => error,
+                }
+            }
+            Err(_) => ApiError::from_status(answer.status),
+        };
+        ClientError::Api {
+            service: self.service,
+            error,
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use shared::config::Service;
 use shared::db::Backend;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 use sqlx::Row;
 
 fn alpha() -> sqlx::migrate::Migrator {
@@ -15,83 +15,78 @@ fn beta() -> sqlx::migrate::Migrator {
     sqlx::migrate!("tests/migrations/beta")
 }
 
-#[tokio::test]
-async fn two_services_migrate_one_database_independently() {
-    for t in testing::databases("two_services_migrate_one_database_independently").await {
-        t.db.migrate(Service::Auth, alpha()).await.unwrap();
-        t.db.migrate(Service::Qr, beta()).await.unwrap();
-        // Running again is a no-op, and neither sees the other's migration as "missing".
-        t.db.migrate(Service::Auth, alpha()).await.unwrap();
-        t.db.migrate(Service::Qr, beta()).await.unwrap();
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations_auth")
-            .fetch_one(t.db.pool())
-            .await
-            .unwrap();
-        assert_eq!(applied, 1, "{}", t.backend.name());
-        println!("migrations ok on {}", t.backend.name());
-    }
-}
-
-#[tokio::test]
-async fn portable_sql_round_trips_on_every_backend() {
-    for t in testing::databases("portable_sql_round_trips_on_every_backend").await {
-        t.db.migrate(Service::Auth, alpha()).await.unwrap();
-        let pool = t.db.pool();
-        let id = shared::ids::new_id();
-        let now = shared::ids::now_ms();
-        // Placeholders reordered and repeated; flags as integers; JSON as text.
-        sqlx::query(
-            "INSERT INTO alpha_widgets (created_at, id, name, enabled, settings) VALUES ($2, $1, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(now)
-        .bind("first")
-        .bind(1_i64)
-        .bind(r##"{"colour":"#000000"}"##)
-        .execute(pool)
+backend_tests!(two_services_migrate_one_database_independently);
+async fn two_services_migrate_one_database_independently(t: TestDb) {
+    t.db.migrate(Service::Auth, alpha()).await.unwrap();
+    t.db.migrate(Service::Qr, beta()).await.unwrap();
+    // Running again is a no-op, and neither sees the other's migration as "missing".
+    t.db.migrate(Service::Auth, alpha()).await.unwrap();
+    t.db.migrate(Service::Qr, beta()).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations_auth")
+        .fetch_one(t.db.pool())
         .await
         .unwrap();
+    assert_eq!(applied, 1, "{}", t.backend.name());
+    println!("migrations ok on {}", t.backend.name());
+}
 
-        // Upsert with RETURNING works on both.
-        let row = sqlx::query(
-            "INSERT INTO alpha_widgets (id, name, enabled, created_at) VALUES ($1, $2, 0, $3) \
+backend_tests!(portable_sql_round_trips_on_every_backend);
+async fn portable_sql_round_trips_on_every_backend(t: TestDb) {
+    t.db.migrate(Service::Auth, alpha()).await.unwrap();
+    let pool = t.db.pool();
+    let id = shared::ids::new_id();
+    let now = shared::ids::now_ms();
+    // Placeholders reordered and repeated; flags as integers; JSON as text.
+    sqlx::query(
+        "INSERT INTO alpha_widgets (created_at, id, name, enabled, settings) VALUES ($2, $1, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(now)
+    .bind("first")
+    .bind(1_i64)
+    .bind(r##"{"colour":"#000000"}"##)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    // Upsert with RETURNING works on both.
+    let row = sqlx::query(
+        "INSERT INTO alpha_widgets (id, name, enabled, created_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT (name) DO UPDATE SET enabled = 0 RETURNING id, enabled",
-        )
-        .bind(shared::ids::new_id())
-        .bind("first")
-        .bind(now)
+    )
+    .bind(shared::ids::new_id())
+    .bind("first")
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(row.get::<String, _>("id"), id, "{}", t.backend.name());
+    assert_eq!(row.get::<i64, _>("enabled"), 0);
+
+    let row = sqlx::query("SELECT created_at, settings FROM alpha_widgets WHERE id = $1")
+        .bind(&id)
         .fetch_one(pool)
         .await
         .unwrap();
-        assert_eq!(row.get::<String, _>("id"), id, "{}", t.backend.name());
-        assert_eq!(row.get::<i64, _>("enabled"), 0);
+    assert_eq!(row.get::<i64, _>("created_at"), now);
+    let settings: serde_json::Value =
+        serde_json::from_str(&row.get::<String, _>("settings")).unwrap();
+    assert_eq!(settings["colour"], "#000000");
 
-        let row = sqlx::query("SELECT created_at, settings FROM alpha_widgets WHERE id = $1")
-            .bind(&id)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        assert_eq!(row.get::<i64, _>("created_at"), now);
-        let settings: serde_json::Value =
-            serde_json::from_str(&row.get::<String, _>("settings")).unwrap();
-        assert_eq!(settings["colour"], "#000000");
-
-        // Uniqueness is enforced and reported as a database error, not a panic.
-        let dup =
-            sqlx::query("INSERT INTO alpha_widgets (id, name, created_at) VALUES ($1, $2, $3)")
-                .bind(shared::ids::new_id())
-                .bind("first")
-                .bind(now)
-                .execute(pool)
-                .await
-                .unwrap_err();
-        assert!(
-            dup.as_database_error()
-                .is_some_and(|e| e.is_unique_violation()),
-            "{dup}"
-        );
-        println!("portable SQL ok on {}", t.backend.name());
-    }
+    // Uniqueness is enforced and reported as a database error, not a panic.
+    let dup = sqlx::query("INSERT INTO alpha_widgets (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(shared::ids::new_id())
+        .bind("first")
+        .bind(now)
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert!(
+        dup.as_database_error()
+            .is_some_and(|e| e.is_unique_violation()),
+        "{dup}"
+    );
+    println!("portable SQL ok on {}", t.backend.name());
 }
 
 #[tokio::test]

@@ -1,20 +1,16 @@
 //! The founder console's client for `/api/v1/admin/*` (in-process or over HTTP), with the answer
 //! shapes the web pages read.
 
-use axum::http::Method;
-use serde::Deserialize;
 use shared::client::{ClientError, ServiceClient, bearer};
 
-pub use super::metrics::{Cohort, FunnelStep, Overview, PlanInterest, SignupBucket, UserMetrics};
+use crate::contract::Retention;
+pub use crate::contract::{
+    Cohort, FunnelStep, PlanInterest, ProductOverview as Overview, SignupBucket, UserMetrics,
+};
 
 #[derive(Clone)]
 pub struct ConsoleClient {
     inner: ServiceClient,
-}
-
-#[derive(Deserialize)]
-struct Retention {
-    cohorts: Vec<Cohort>,
 }
 
 impl ConsoleClient {
@@ -53,8 +49,6 @@ impl ConsoleClient {
         token: &str,
         path: &str,
     ) -> Result<T, ClientError> {
-        self.inner
-            .json(Method::GET, path, bearer(token), None::<&()>)
-            .await
+        self.inner.get(path, bearer(token)).await
     }
 }

@@ -5,15 +5,16 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::db::Db;
 use shared::extract::{Json, Query};
 use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::metrics::{self, Cohort, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
+use super::metrics::{self, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
 use super::store::{self, HumanScans, UserRow};
+use crate::contract::Retention;
 use crate::error::AnalyticsError;
 use crate::routes::AppState;
 
@@ -153,12 +154,6 @@ async fn signups(
     };
     let loaded = Loaded::read(&state.db).await?;
     Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct Retention {
-    /// Epoch ms of each cohort's Monday (UTC); `active[k]` = users active k weeks later.
-    cohorts: Vec<Cohort>,
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams),

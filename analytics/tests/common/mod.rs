@@ -3,30 +3,18 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use analytics::Settings;
 use analytics::ingest::Ingestor;
 use axum::Router;
-use axum::body::Body;
-use clap::Parser;
-use http_body_util::BodyExt;
 use shared::bus::{Event, EventBus, topics};
 use shared::config::Service;
-use shared::context::ServiceContext;
 use shared::db::Db;
 use shared::events::QrScanned;
 use shared::shutdown::Shutdown;
-use shared::testing::{TestDb, TestKeys};
+use shared::testing::{TestDb, TestRouter, process_keys, wait_for};
 use sqlx::Row;
-use tower::ServiceExt;
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: shared::config::Settings,
-}
 
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 pub const ANDROID: &str = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36";
@@ -60,20 +48,14 @@ pub async fn migrate(db: &TestDb) {
 
 pub async fn start(db: &TestDb, bus: EventBus, settings: Settings) -> Service_ {
     migrate(db).await;
-    let shutdown = Shutdown::new();
-    let ctx = ServiceContext {
-        db: db.db.clone(),
-        bus: bus.clone(),
-        redis: None,
-        settings: Arc::new(
-            Args::try_parse_from(["scanpage", "--database-url", &db.url])
-                .unwrap()
-                .settings,
-        ),
-        public_base_url: "http://localhost".into(),
-        shutdown: shutdown.clone(),
-        identity: keys().identity.clone(),
-    };
+    let ctx = shared::testing::context(
+        &db.db,
+        bus.clone(),
+        shared::testing::settings(&["--database-url", &db.url]),
+        process_keys().identity.clone(),
+        "http://localhost",
+    );
+    let shutdown = ctx.shutdown.clone();
     let (router, ingestor) = analytics::start(ctx, settings)
         .await
         .expect("analytics starts");
@@ -133,40 +115,21 @@ pub async fn stored(db: &Db, target: &str) -> i64 {
 /// Waits until `target` has `expected` stored events (or the deadline passes) and returns the
 /// last count seen.
 pub async fn wait_for_count(db: &Db, target: &str, expected: i64, within: Duration) -> i64 {
-    let deadline = Instant::now() + within;
-    loop {
-        let n = stored(db, target).await;
-        if n >= expected || Instant::now() >= deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// One signing key for the test process: tokens minted here verify in every test service.
-fn keys() -> &'static TestKeys {
-    static KEYS: std::sync::OnceLock<TestKeys> = std::sync::OnceLock::new();
-    KEYS.get_or_init(TestKeys::new)
+    wait_for(within, || stored(db, target), |n| *n >= expected).await
 }
 
 /// An access token for `user`, as auth would mint it.
 pub fn token(user: &str) -> String {
-    keys().token(user)
+    process_keys().token(user)
 }
 
+/// `path` as `owner` (or anonymously): the status and the body.
 pub async fn get(router: &Router, path: &str, owner: Option<&str>) -> (u16, Vec<u8>) {
-    let mut request = axum::http::Request::get(path);
-    if let Some(owner) = owner {
-        request = request.header("authorization", format!("Bearer {}", token(owner)));
-    }
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, body.to_vec())
+    let token = owner.map(token);
+    let answer = TestRouter::new(router.clone())
+        .get(path, token.as_deref())
+        .await;
+    (answer.status.as_u16(), answer.body.to_vec())
 }
 
 pub async fn get_json(router: &Router, path: &str, owner: &str) -> (u16, serde_json::Value) {

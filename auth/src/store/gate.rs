@@ -164,7 +164,16 @@ pub async fn waitlist(pool: &AnyPool) -> Result<Vec<WaitlistEntry>, AuthError> {
     .await?)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    sqlx::FromRow,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 pub struct Invite {
     pub code: String,
     pub label: Option<String>,

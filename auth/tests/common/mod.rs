@@ -1,30 +1,18 @@
 //! Test harness: the real auth router over a fresh database, driven with `oneshot`.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::ops::Deref;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use clap::Parser;
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::Value;
 use shared::bus::EventBus;
-use shared::config::{Service, Settings};
+use shared::config::Service;
 use shared::context::ServiceContext;
 use shared::identity::{Identity, KeyPair};
-use shared::shutdown::Shutdown;
-use shared::testing::TestDb;
-use tower::ServiceExt;
-
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    settings: Settings,
-}
+use shared::testing::{Answer, TestDb, TestRouter};
 
 pub struct App {
-    pub router: Router,
+    pub client: TestRouter,
     pub keys: KeyPair,
     pub db: TestDb,
     pub ctx: ServiceContext,
@@ -45,9 +33,9 @@ pub async fn app(db: TestDb, args: &[&str]) -> App {
 
 pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) -> App {
     let dir = std::env::temp_dir().join(format!("scanpage-auth-{}", uuid::Uuid::new_v4().simple()));
-    let mut argv = vec!["scanpage", "--data-dir", dir.to_str().unwrap()];
-    argv.extend_from_slice(args);
-    let settings = Cli::parse_from(argv).settings;
+    let mut flags = vec!["--data-dir", dir.to_str().unwrap()];
+    flags.extend_from_slice(args);
+    let settings = shared::testing::settings(&flags);
     let keys = KeyPair::load_or_generate(&settings).unwrap();
     db.db
         .migrate(Service::Auth, auth::migrator())
@@ -62,17 +50,18 @@ pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) ->
         None => None,
     };
     let ctx = ServiceContext {
-        db: db.db.clone(),
-        bus: EventBus::memory(1000),
         redis,
-        settings: Arc::new(settings),
-        public_base_url: Arc::from("http://localhost:3000"),
-        shutdown: Shutdown::new(),
-        identity: Identity::new(keys.public_bytes()),
+        ..shared::testing::context(
+            &db.db,
+            EventBus::memory(1000),
+            settings,
+            Identity::new(keys.public_bytes()),
+            "http://localhost:3000",
+        )
     };
     let router = auth::build(ctx.clone()).await.unwrap();
     App {
-        router,
+        client: TestRouter::new(router),
         keys,
         db,
         ctx,
@@ -80,55 +69,15 @@ pub async fn app_with_redis(db: TestDb, args: &[&str], redis: Option<String>) ->
     }
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub json: Value,
+/// Requests go straight to auth's router (`call`, `get`, `post`, `send`, …).
+impl Deref for App {
+    type Target = TestRouter;
+    fn deref(&self) -> &TestRouter {
+        &self.client
+    }
 }
 
 impl App {
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = bearer {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let request = match body {
-            Some(json) => request
-                .header("content-type", "application/json")
-                .body(Body::from(json.to_string())),
-            None => request.body(Body::empty()),
-        }
-        .unwrap();
-        self.raw(request).await
-    }
-
-    pub async fn raw(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            json,
-        }
-    }
-
-    pub async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> Answer {
-        self.call(Method::POST, path, bearer, Some(body)).await
-    }
-
-    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Answer {
-        self.call(Method::GET, path, bearer, None).await
-    }
-
     /// Signs up `email` with the standard strong password, then confirms it through the link in
     /// the email as its owner would; returns the tokens (the body of `POST /verify`).
     pub async fn signup(&self, email: &str) -> Value {
@@ -139,8 +88,8 @@ impl App {
                 serde_json::json!({"email": email, "password": PASSWORD}),
             )
             .await;
-        assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.json);
-        assert_eq!(a.json["status"], "check_email", "{}", a.json);
+        assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.json());
+        assert_eq!(a.json()["status"], "check_email", "{}", a.json());
         self.confirm(email).await
     }
 
@@ -157,8 +106,8 @@ impl App {
                 serde_json::json!({ "token": token }),
             )
             .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.json);
-        a.json
+        assert_eq!(a.status, StatusCode::OK, "{}", a.json());
+        a.json()
     }
 
     /// The messages queued for `email`, oldest first, as `(subject, text, html)`.

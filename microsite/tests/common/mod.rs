@@ -3,31 +3,18 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use clap::Parser;
-use http_body_util::BodyExt;
 use microsite::qr_directory::FixedQrDirectory;
 use shared::bus::EventBus;
-use shared::config::Settings;
 use shared::context::ServiceContext;
-use shared::shutdown::Shutdown;
-use shared::testing::{TestDb, TestKeys};
-use tower::ServiceExt;
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: Settings,
-}
+use shared::testing::{Answer, TestDb, TestKeys, TestRouter, settings};
 
 pub struct Site {
-    pub router: Router,
+    pub client: TestRouter,
     pub bus: EventBus,
     pub ctx: ServiceContext,
     /// The qr service as this site sees it: alice owns `0190abcd` and `abc` (both `aB3dE7x`),
@@ -36,31 +23,12 @@ pub struct Site {
     keys: TestKeys,
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub body: bytes::Bytes,
-}
-
-impl Answer {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+/// Requests go straight to the site's router (`call`, `send`, …).
+impl Deref for Site {
+    type Target = TestRouter;
+    fn deref(&self) -> &TestRouter {
+        &self.client
     }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
-pub fn settings(extra: &[&str]) -> Settings {
-    let mut argv = vec!["scanpage"];
-    argv.extend_from_slice(extra);
-    Args::try_parse_from(argv).unwrap().settings
 }
 
 impl Site {
@@ -74,15 +42,13 @@ impl Site {
             .await
             .unwrap();
         let keys = TestKeys::new();
-        let ctx = ServiceContext {
-            db: db.db.clone(),
-            bus: bus.clone(),
-            redis: None,
-            settings: Arc::new(settings(extra)),
-            public_base_url: "http://scan.test".into(),
-            shutdown: Shutdown::new(),
-            identity: keys.identity.clone(),
-        };
+        let ctx = shared::testing::context(
+            &db.db,
+            bus.clone(),
+            settings(extra),
+            keys.identity.clone(),
+            "http://scan.test",
+        );
         let qr = Arc::new(
             FixedQrDirectory::new()
                 .with("alice", "0190abcd", "aB3dE7x")
@@ -96,7 +62,7 @@ impl Site {
             Default::default(),
         );
         Site {
-            router,
+            client: TestRouter::new(router),
             bus,
             ctx,
             qr,
@@ -111,40 +77,6 @@ impl Site {
 
     pub fn token_with(&self, user: &str, scopes: Vec<String>) -> String {
         self.keys.token_with(user, scopes)
-    }
-
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<serde_json::Value>,
-    ) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(json) => {
-                request = request.header("content-type", "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.send(request.body(body).unwrap()).await
-    }
-
-    pub async fn send(&self, mut request: Request<Body>) -> Answer {
-        request.extensions_mut().insert(ConnectInfo(
-            "203.0.113.7:40000".parse::<SocketAddr>().unwrap(),
-        ));
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body: body.collect().await.unwrap().to_bytes(),
-        }
     }
 
     /// Creates a page for `user` and returns its JSON.

@@ -3,60 +3,28 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use clap::Parser;
-use http_body_util::BodyExt;
 use shared::bus::EventBus;
-use shared::config::Settings;
 use shared::context::ServiceContext;
-use shared::shutdown::Shutdown;
-use shared::testing::{TestDb, TestKeys};
-use tower::ServiceExt;
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: Settings,
-}
+pub use shared::testing::{Answer, settings};
+use shared::testing::{TestDb, TestRouter, process_keys};
 
 pub struct Qr {
-    pub router: Router,
+    pub client: TestRouter,
     pub bus: EventBus,
     pub ctx: ServiceContext,
-    keys: &'static TestKeys,
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub body: bytes::Bytes,
-}
-
-impl Answer {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+/// Requests go straight to the service's router (`call`, `send`, `send_from`, …).
+impl Deref for Qr {
+    type Target = TestRouter;
+    fn deref(&self) -> &TestRouter {
+        &self.client
     }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-}
-
-pub fn settings(extra: &[&str]) -> Settings {
-    let mut argv = vec!["scanpage"];
-    argv.extend_from_slice(extra);
-    Args::try_parse_from(argv).unwrap().settings
 }
 
 impl Qr {
@@ -88,88 +56,39 @@ impl Qr {
         db.migrate(shared::config::Service::Qr, qr::migrator())
             .await
             .unwrap();
-        let keys = shared_keys();
         let ctx = ServiceContext {
-            db: db.clone(),
-            bus: bus.clone(),
             redis,
-            settings: Arc::new(settings(extra)),
-            public_base_url: "http://scan.test".into(),
-            shutdown: Shutdown::new(),
-            identity: keys.identity.clone(),
+            ..shared::testing::context(
+                db,
+                bus.clone(),
+                settings(extra),
+                process_keys().identity.clone(),
+                "http://scan.test",
+            )
         };
         let router = shared::http::finish(
             qr::build_with(ctx.clone(), directory).await.unwrap(),
             Default::default(),
         );
         Qr {
-            router,
+            client: TestRouter::new(router),
             bus,
             ctx,
-            keys,
         }
     }
 
     /// An access token for `user`.
     pub fn token(&self, user: &str) -> String {
-        self.keys.token(user)
+        process_keys().token(user)
     }
 
     /// An access token for `user` as a founder.
     pub fn founder_token(&self, user: &str) -> String {
-        self.keys.founder_token(user)
+        process_keys().founder_token(user)
     }
 
     pub fn token_with(&self, user: &str, scopes: Vec<String>) -> String {
-        self.keys.token_with(user, scopes)
-    }
-
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<serde_json::Value>,
-    ) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(json) => {
-                request = request.header("content-type", "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.send(request.body(body).unwrap()).await
-    }
-
-    /// Sends as a client at `ip`.
-    pub async fn send_from(&self, ip: &str, mut request: Request<Body>) -> Answer {
-        request
-            .extensions_mut()
-            .insert(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000)));
-        self.send(request).await
-    }
-
-    pub async fn send(&self, mut request: Request<Body>) -> Answer {
-        if request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .is_none()
-        {
-            request.extensions_mut().insert(ConnectInfo(
-                "203.0.113.7:40000".parse::<SocketAddr>().unwrap(),
-            ));
-        }
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body: body.collect().await.unwrap().to_bytes(),
-        }
+        process_keys().token_with(user, scopes)
     }
 
     /// Creates a url code for `user` and returns its JSON.
@@ -196,12 +115,6 @@ impl Qr {
         )
         .await
     }
-}
-
-/// One signing key per test process, so several instances accept each other's tokens.
-fn shared_keys() -> &'static TestKeys {
-    static KEYS: std::sync::OnceLock<TestKeys> = std::sync::OnceLock::new();
-    KEYS.get_or_init(TestKeys::new)
 }
 
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";

@@ -5,16 +5,9 @@
 pub mod browser;
 pub mod html;
 
-use clap::Parser;
 use shared::config::Settings;
 use shared::testing::TestDb;
 use web::app::{Mode, Server};
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: Settings,
-}
 
 /// Settings as the command line would give them; `--port 0` and the test's database unless
 /// `extra` says otherwise.
@@ -24,20 +17,17 @@ pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
         .join(format!("scanpage-app-{}", uuid::Uuid::new_v4().simple()))
         .display()
         .to_string();
-    let mut argv = vec!["scanpage"];
-    argv.extend_from_slice(extra);
+    let mut flags = extra.to_vec();
     for (flag, value) in [
         ("--port", "0"),
         ("--database-url", db.url.as_str()),
         ("--data-dir", data_dir.as_str()),
     ] {
         if !extra.contains(&flag) {
-            argv.extend([flag, value]);
+            flags.extend([flag, value]);
         }
     }
-    Args::try_parse_from(argv)
-        .expect("valid test settings")
-        .settings
+    shared::testing::settings(&flags)
 }
 
 pub struct TestApp {

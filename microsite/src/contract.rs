@@ -1,0 +1,73 @@
+//! The microsite service's wire: what its API routes take and answer, in one place. The routes
+//! (`crate::api`) and [`MicrositeClient`](crate::client::MicrositeClient) both use these types,
+//! so the two cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::block::Block;
+use crate::model::{Microsite, page_url};
+pub use crate::service::Changes;
+use crate::theme::{Theme, Tweaks};
+
+/// A page as the API shows it: the draft's fields, and whether a snapshot is live.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MicrositeView {
+    pub id: String,
+    pub slug: String,
+    pub url: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub theme: Theme,
+    pub tweaks: Tweaks,
+    pub lang: String,
+    pub blocks: Vec<Block>,
+    pub published: bool,
+    /// The draft differs from what visitors see.
+    pub has_unpublished_changes: bool,
+    pub published_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl MicrositeView {
+    pub(crate) fn of(page: Microsite, base: &str) -> Self {
+        let has_unpublished_changes = page.published.as_ref() != Some(&page.draft);
+        MicrositeView {
+            url: page_url(base, &page.slug),
+            published: page.published.is_some(),
+            has_unpublished_changes,
+            id: page.id,
+            slug: page.slug,
+            title: page.draft.title,
+            description: page.draft.description,
+            theme: page.draft.theme,
+            tweaks: page.draft.tweaks,
+            lang: page.draft.lang,
+            blocks: page.draft.blocks,
+            published_at: page.published_at,
+            created_at: page.created_at,
+            updated_at: page.updated_at,
+        }
+    }
+}
+
+/// A new page from a starting template (`POST /api/v1/microsites/from-template`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromTemplate {
+    pub template: String,
+    pub slug: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = MicrositeList)]
+pub struct ListView {
+    pub items: Vec<MicrositeView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ThemeView {
+    pub name: Theme,
+    pub dark: bool,
+}
