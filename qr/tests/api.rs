@@ -6,160 +6,156 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{Qr, settings};
 use serde_json::json;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 
-#[tokio::test]
-async fn codes_round_trip_for_their_owner_only() {
-    for db in testing::databases("codes_round_trip_for_their_owner_only").await {
-        let qr = Qr::start(&db).await;
-        let alice = qr.token("alice");
-        let bob = qr.token("bob");
-        let created = qr
-            .create("alice", json!({"name": "Menu", "destination": "https://example.com/menu", "tags": ["Food", "food", "table"]}))
-            .await;
-        let id = created["id"].as_str().unwrap().to_owned();
-        let code = created["code"].as_str().unwrap();
-        assert_eq!(code.len(), 7);
-        assert_eq!(created["short_url"], format!("http://scan.test/r/{code}"));
-        assert_eq!(created["destination"], "https://example.com/menu");
-        assert_eq!(created["tags"], json!(["food", "table"]));
-        assert_eq!(created["paused"], false);
+backend_tests!(codes_round_trip_for_their_owner_only);
+async fn codes_round_trip_for_their_owner_only(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let alice = qr.token("alice");
+    let bob = qr.token("bob");
+    let created = qr
+        .create("alice", json!({"name": "Menu", "destination": "https://example.com/menu", "tags": ["Food", "food", "table"]}))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let code = created["code"].as_str().unwrap();
+    assert_eq!(code.len(), 7);
+    assert_eq!(created["short_url"], format!("http://scan.test/r/{code}"));
+    assert_eq!(created["destination"], "https://example.com/menu");
+    assert_eq!(created["tags"], json!(["food", "table"]));
+    assert_eq!(created["paused"], false);
 
-        let read = qr
-            .call(Method::GET, &format!("/api/v1/qr/{id}"), Some(&alice), None)
-            .await;
-        assert_eq!(read.status, StatusCode::OK);
-        assert_eq!(read.json()["name"], "Menu");
+    let read = qr
+        .call(Method::GET, &format!("/api/v1/qr/{id}"), Some(&alice), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.json()["name"], "Menu");
 
-        let edited = qr
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/qr/{id}"),
-                Some(&alice),
-                Some(json!({"destination": "https://example.com/new", "paused": true})),
-            )
-            .await;
-        assert_eq!(edited.status, StatusCode::OK, "{}", edited.text());
-        assert_eq!(edited.json()["destination"], "https://example.com/new");
-        assert_eq!(edited.json()["paused"], true);
-
-        // Bob: 404 on every route, never 403.
-        for (method, path, body) in [
-            (Method::GET, format!("/api/v1/qr/{id}"), None),
-            (
-                Method::PATCH,
-                format!("/api/v1/qr/{id}"),
-                Some(json!({"name": "mine now"})),
-            ),
-            (Method::DELETE, format!("/api/v1/qr/{id}"), None),
-            (Method::GET, format!("/api/v1/qr/{id}/image.svg"), None),
-            (Method::GET, format!("/api/v1/qr/{id}/image.png"), None),
-        ] {
-            let answer = qr.call(method.clone(), &path, Some(&bob), body).await;
-            assert_eq!(
-                answer.status,
-                StatusCode::NOT_FOUND,
-                "{method} {path} as bob"
-            );
-            assert_eq!(answer.json()["error"]["code"], "not_found");
-        }
-        let bobs = qr.call(Method::GET, "/api/v1/qr", Some(&bob), None).await;
-        assert_eq!(bobs.json()["items"], json!([]));
-
-        // No token at all.
-        let anonymous = qr.call(Method::GET, "/api/v1/qr", None, None).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-
-        let deleted = qr
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/qr/{id}"),
-                Some(&alice),
-                None,
-            )
-            .await;
-        assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-        let gone = qr
-            .call(Method::GET, &format!("/api/v1/qr/{id}"), Some(&alice), None)
-            .await;
-        assert_eq!(gone.status, StatusCode::NOT_FOUND);
-        println!("qr CRUD ok on {}", db.backend.name());
-    }
-}
-
-#[tokio::test]
-async fn lists_are_newest_first_paginated_and_searchable() {
-    for db in testing::databases("lists_are_newest_first_paginated_and_searchable").await {
-        let qr = Qr::start(&db).await;
-        let alice = qr.token("alice");
-        for i in 0..5 {
-            let tag = if i % 2 == 0 { "even" } else { "odd" };
-            qr.create("alice", json!({"name": format!("Poster {i}"), "destination": format!("https://shop{i}.example/"), "tags": [tag]}))
-                .await;
-        }
-        qr.create(
-            "alice",
-            json!({"name": "100% off_sale", "destination": "https://deals.example/"}),
+    let edited = qr
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/qr/{id}"),
+            Some(&alice),
+            Some(json!({"destination": "https://example.com/new", "paused": true})),
         )
         .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text());
+    assert_eq!(edited.json()["destination"], "https://example.com/new");
+    assert_eq!(edited.json()["paused"], true);
 
-        let first = qr
-            .call(Method::GET, "/api/v1/qr?limit=4", Some(&alice), None)
-            .await
-            .json();
-        let names: Vec<&str> = first["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["100% off_sale", "Poster 4", "Poster 3", "Poster 2"]);
-        let cursor = first["next_cursor"].as_str().unwrap();
-        let second = qr
-            .call(
-                Method::GET,
-                &format!("/api/v1/qr?limit=4&cursor={cursor}"),
-                Some(&alice),
-                None,
-            )
-            .await
-            .json();
-        let names: Vec<&str> = second["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["Poster 1", "Poster 0"]);
-        assert!(second["next_cursor"].is_null());
-
-        let search = qr
-            .call(Method::GET, "/api/v1/qr?q=SHOP3", Some(&alice), None)
-            .await
-            .json();
-        assert_eq!(search["items"].as_array().unwrap().len(), 1);
-        // `%` and `_` in a search match themselves, not everything.
-        let literal = qr
-            .call(Method::GET, "/api/v1/qr?q=%25%20off_", Some(&alice), None)
-            .await
-            .json();
-        assert_eq!(literal["items"].as_array().unwrap().len(), 1);
-        let wildcard = qr
-            .call(Method::GET, "/api/v1/qr?q=_", Some(&alice), None)
-            .await
-            .json();
-        assert_eq!(wildcard["items"].as_array().unwrap().len(), 1);
-        let tagged = qr
-            .call(Method::GET, "/api/v1/qr?tag=odd", Some(&alice), None)
-            .await
-            .json();
-        assert_eq!(tagged["items"].as_array().unwrap().len(), 2);
-
-        let bad = qr
-            .call(Method::GET, "/api/v1/qr?cursor=garbage", Some(&alice), None)
-            .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Bob: 404 on every route, never 403.
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/qr/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/qr/{id}"),
+            Some(json!({"name": "mine now"})),
+        ),
+        (Method::DELETE, format!("/api/v1/qr/{id}"), None),
+        (Method::GET, format!("/api/v1/qr/{id}/image.svg"), None),
+        (Method::GET, format!("/api/v1/qr/{id}/image.png"), None),
+    ] {
+        let answer = qr.call(method.clone(), &path, Some(&bob), body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} as bob"
+        );
+        assert_eq!(answer.json()["error"]["code"], "not_found");
     }
+    let bobs = qr.call(Method::GET, "/api/v1/qr", Some(&bob), None).await;
+    assert_eq!(bobs.json()["items"], json!([]));
+
+    // No token at all.
+    let anonymous = qr.call(Method::GET, "/api/v1/qr", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    let deleted = qr
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/qr/{id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = qr
+        .call(Method::GET, &format!("/api/v1/qr/{id}"), Some(&alice), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    println!("qr CRUD ok on {}", db.backend.name());
+}
+
+backend_tests!(lists_are_newest_first_paginated_and_searchable);
+async fn lists_are_newest_first_paginated_and_searchable(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let alice = qr.token("alice");
+    for i in 0..5 {
+        let tag = if i % 2 == 0 { "even" } else { "odd" };
+        qr.create("alice", json!({"name": format!("Poster {i}"), "destination": format!("https://shop{i}.example/"), "tags": [tag]}))
+            .await;
+    }
+    qr.create(
+        "alice",
+        json!({"name": "100% off_sale", "destination": "https://deals.example/"}),
+    )
+    .await;
+
+    let first = qr
+        .call(Method::GET, "/api/v1/qr?limit=4", Some(&alice), None)
+        .await
+        .json();
+    let names: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["100% off_sale", "Poster 4", "Poster 3", "Poster 2"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr?limit=4&cursor={cursor}"),
+            Some(&alice),
+            None,
+        )
+        .await
+        .json();
+    let names: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Poster 1", "Poster 0"]);
+    assert!(second["next_cursor"].is_null());
+
+    let search = qr
+        .call(Method::GET, "/api/v1/qr?q=SHOP3", Some(&alice), None)
+        .await
+        .json();
+    assert_eq!(search["items"].as_array().unwrap().len(), 1);
+    // `%` and `_` in a search match themselves, not everything.
+    let literal = qr
+        .call(Method::GET, "/api/v1/qr?q=%25%20off_", Some(&alice), None)
+        .await
+        .json();
+    assert_eq!(literal["items"].as_array().unwrap().len(), 1);
+    let wildcard = qr
+        .call(Method::GET, "/api/v1/qr?q=_", Some(&alice), None)
+        .await
+        .json();
+    assert_eq!(wildcard["items"].as_array().unwrap().len(), 1);
+    let tagged = qr
+        .call(Method::GET, "/api/v1/qr?tag=odd", Some(&alice), None)
+        .await
+        .json();
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 2);
+
+    let bad = qr
+        .call(Method::GET, "/api/v1/qr?cursor=garbage", Some(&alice), None)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
@@ -389,55 +385,53 @@ async fn images_render_decode_and_revalidate() {
     assert!(preview.text().contains("<svg"));
 }
 
-#[tokio::test]
-async fn saved_styles_belong_to_their_owner() {
-    for db in testing::databases("saved_styles_belong_to_their_owner").await {
-        let qr = Qr::start(&db).await;
-        let alice = qr.token("alice");
-        let saved = qr
-            .call(
-                Method::POST,
-                "/api/v1/qr/styles",
-                Some(&alice),
-                Some(json!({"name": "Brand", "style": {"fg": "#14532d", "modules": "rounded"}})),
-            )
-            .await;
-        assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
-        let id = saved.json()["id"].as_str().unwrap().to_owned();
-        let mine = qr
-            .call(Method::GET, "/api/v1/qr/styles", Some(&alice), None)
-            .await
-            .json();
-        assert_eq!(mine[0]["style"]["fg"], "#14532d");
-        let bobs = qr
-            .call(
-                Method::GET,
-                "/api/v1/qr/styles",
-                Some(&qr.token("bob")),
-                None,
-            )
-            .await
-            .json();
-        assert_eq!(bobs, json!([]));
-        let steal = qr
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/qr/styles/{id}"),
-                Some(&qr.token("bob")),
-                None,
-            )
-            .await;
-        assert_eq!(steal.status, StatusCode::NOT_FOUND);
-        let delete = qr
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/qr/styles/{id}"),
-                Some(&alice),
-                None,
-            )
-            .await;
-        assert_eq!(delete.status, StatusCode::NO_CONTENT);
-    }
+backend_tests!(saved_styles_belong_to_their_owner);
+async fn saved_styles_belong_to_their_owner(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let alice = qr.token("alice");
+    let saved = qr
+        .call(
+            Method::POST,
+            "/api/v1/qr/styles",
+            Some(&alice),
+            Some(json!({"name": "Brand", "style": {"fg": "#14532d", "modules": "rounded"}})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text());
+    let id = saved.json()["id"].as_str().unwrap().to_owned();
+    let mine = qr
+        .call(Method::GET, "/api/v1/qr/styles", Some(&alice), None)
+        .await
+        .json();
+    assert_eq!(mine[0]["style"]["fg"], "#14532d");
+    let bobs = qr
+        .call(
+            Method::GET,
+            "/api/v1/qr/styles",
+            Some(&qr.token("bob")),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(bobs, json!([]));
+    let steal = qr
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/qr/styles/{id}"),
+            Some(&qr.token("bob")),
+            None,
+        )
+        .await;
+    assert_eq!(steal.status, StatusCode::NOT_FOUND);
+    let delete = qr
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/qr/styles/{id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use qr::render::{LogoImage, Matrix, png_with, svg_with};
 use qr::style::{Color, Ecc, EyeShape, Frame, Logo, ModuleShape, Style};
 use serde_json::json;
 use shared::bus::EventBus;
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 const SHORT: &str = "http://localhost:3000/r/ab3cd5e";
 /// Long enough for version 9–10 at H, where an alignment pattern sits under the logo.
@@ -186,44 +186,26 @@ async fn service(db: &shared::testing::TestDb, dir: &std::path::Path) -> common:
     .await
 }
 
-#[tokio::test]
-async fn codes_take_their_owners_logos_only_and_render_them() {
-    for db in databases("codes_take_their_owners_logos").await {
-        eprintln!("backend: {}", db.backend.name());
-        let dir = std::env::temp_dir().join(format!("qr-logos-{}", uuid::Uuid::new_v4().simple()));
-        let qr = service(&db, &dir).await;
-        let media = media::Media::local(&qr.ctx);
-        let mine = media
-            .upload("alice", upload_bytes().into())
-            .await
-            .unwrap()
-            .id;
-        let other = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
-        let mut other_bytes = Vec::new();
-        DynamicImage::ImageRgb8(other)
-            .write_to(&mut Cursor::new(&mut other_bytes), ImageFormat::Png)
-            .unwrap();
-        let bobs = media.upload("bob", other_bytes.into()).await.unwrap().id;
+backend_tests!(codes_take_their_owners_logos_only_and_render_them);
+async fn codes_take_their_owners_logos_only_and_render_them(db: TestDb) {
+    eprintln!("backend: {}", db.backend.name());
+    let dir = std::env::temp_dir().join(format!("qr-logos-{}", uuid::Uuid::new_v4().simple()));
+    let qr = service(&db, &dir).await;
+    let media = media::Media::local(&qr.ctx);
+    let mine = media
+        .upload("alice", upload_bytes().into())
+        .await
+        .unwrap()
+        .id;
+    let other = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
+    let mut other_bytes = Vec::new();
+    DynamicImage::ImageRgb8(other)
+        .write_to(&mut Cursor::new(&mut other_bytes), ImageFormat::Png)
+        .unwrap();
+    let bobs = media.upload("bob", other_bytes.into()).await.unwrap().id;
 
-        // Another user's logo, and one that was never uploaded: "unknown logo".
-        for id in [bobs.clone(), "cd".repeat(32)] {
-            let answer = qr
-                .call(
-                    Method::POST,
-                    "/api/v1/qr",
-                    Some(&qr.token("alice")),
-                    Some(
-                        json!({"name": "Menu", "destination": "https://example.com/menu",
-                                "style": {"logo": {"id": id, "size": 0.3}}}),
-                    ),
-                )
-                .await;
-            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-            let error = &answer.json()["error"];
-            assert_eq!(error["field"], "style.logo.id", "{error}");
-            assert_eq!(error["message"], "unknown logo", "{error}");
-        }
-        // Too big for the level.
+    // Another user's logo, and one that was never uploaded: "unknown logo".
+    for id in [bobs.clone(), "cd".repeat(32)] {
         let answer = qr
             .call(
                 Method::POST,
@@ -231,101 +213,117 @@ async fn codes_take_their_owners_logos_only_and_render_them() {
                 Some(&qr.token("alice")),
                 Some(
                     json!({"name": "Menu", "destination": "https://example.com/menu",
-                            "style": {"ecc": "Q", "logo": {"id": mine, "size": 0.4}}}),
+                            "style": {"logo": {"id": id, "size": 0.3}}}),
                 ),
             )
             .await;
         assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(answer.json()["error"]["field"], "style.logo.size");
-
-        let created = qr
-            .create(
-                "alice",
-                json!({"name": "Menu", "destination": "https://example.com/menu",
-                       "style": {"logo": {"id": mine, "size": 0.3}}}),
-            )
-            .await;
-        assert_eq!(created["style"]["ecc"], "Q", "a logo raises the level");
-        let id = created["id"].as_str().unwrap();
-        let token = qr.token("alice");
-
-        let png = qr
-            .call(
-                Method::GET,
-                &format!("/api/v1/qr/{id}/image.png?size=600"),
-                Some(&token),
-                None,
-            )
-            .await;
-        assert_eq!(png.status, StatusCode::OK);
-        assert_eq!(
-            common::decode_png(&png.body),
-            created["short_url"].as_str().unwrap()
-        );
-        let svg = qr
-            .call(
-                Method::GET,
-                &format!("/api/v1/qr/{id}/image.svg"),
-                Some(&token),
-                None,
-            )
-            .await;
-        assert!(svg.text().contains(r#"href="data:image/png;base64,"#));
-
-        // Switching to bob's logo is refused on edit too; the render is unchanged.
-        let answer = qr
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/qr/{id}"),
-                Some(&token),
-                Some(json!({"style": {"logo": {"id": bobs, "size": 0.3}}})),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(answer.json()["error"]["message"], "unknown logo");
-
-        // A different logo of alice's changes the render (the cache key holds the logo).
-        let green = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
-        let mut green_bytes = Vec::new();
-        DynamicImage::ImageRgb8(green)
-            .write_to(&mut Cursor::new(&mut green_bytes), ImageFormat::Png)
-            .unwrap();
-        let second = media.upload("alice", green_bytes.into()).await.unwrap().id;
-        assert_eq!(second, bobs, "same picture, same id: alice now owns it too");
-        let answer = qr
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/qr/{id}"),
-                Some(&token),
-                Some(json!({"style": {"logo": {"id": second, "size": 0.3}}})),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-        let after = qr
-            .call(
-                Method::GET,
-                &format!("/api/v1/qr/{id}/image.png?size=600"),
-                Some(&token),
-                None,
-            )
-            .await;
-        assert_ne!(after.header("etag"), png.header("etag"));
-        assert_ne!(after.body, png.body);
-        let image = image::load_from_memory_with_format(&after.body, ImageFormat::Png)
-            .unwrap()
-            .to_rgb8();
-        assert_eq!(image.get_pixel(300, 300).0, [10, 120, 10]);
-
-        // The preview draws logos that exist and refuses ids that do not.
-        let preview = qr
-            .call(
-                Method::POST,
-                "/api/v1/qr/preview.svg",
-                Some(&token),
-                Some(json!({"style": {"logo": {"id": "ef".repeat(32)}}})),
-            )
-            .await;
-        assert_eq!(preview.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let _ = std::fs::remove_dir_all(&dir);
+        let error = &answer.json()["error"];
+        assert_eq!(error["field"], "style.logo.id", "{error}");
+        assert_eq!(error["message"], "unknown logo", "{error}");
     }
+    // Too big for the level.
+    let answer = qr
+        .call(
+            Method::POST,
+            "/api/v1/qr",
+            Some(&qr.token("alice")),
+            Some(
+                json!({"name": "Menu", "destination": "https://example.com/menu",
+                        "style": {"ecc": "Q", "logo": {"id": mine, "size": 0.4}}}),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.json()["error"]["field"], "style.logo.size");
+
+    let created = qr
+        .create(
+            "alice",
+            json!({"name": "Menu", "destination": "https://example.com/menu",
+                   "style": {"logo": {"id": mine, "size": 0.3}}}),
+        )
+        .await;
+    assert_eq!(created["style"]["ecc"], "Q", "a logo raises the level");
+    let id = created["id"].as_str().unwrap();
+    let token = qr.token("alice");
+
+    let png = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.png?size=600"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert_eq!(
+        common::decode_png(&png.body),
+        created["short_url"].as_str().unwrap()
+    );
+    let svg = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.svg"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(svg.text().contains(r#"href="data:image/png;base64,"#));
+
+    // Switching to bob's logo is refused on edit too; the render is unchanged.
+    let answer = qr
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/qr/{id}"),
+            Some(&token),
+            Some(json!({"style": {"logo": {"id": bobs, "size": 0.3}}})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.json()["error"]["message"], "unknown logo");
+
+    // A different logo of alice's changes the render (the cache key holds the logo).
+    let green = image::RgbImage::from_pixel(64, 64, image::Rgb([10, 120, 10]));
+    let mut green_bytes = Vec::new();
+    DynamicImage::ImageRgb8(green)
+        .write_to(&mut Cursor::new(&mut green_bytes), ImageFormat::Png)
+        .unwrap();
+    let second = media.upload("alice", green_bytes.into()).await.unwrap().id;
+    assert_eq!(second, bobs, "same picture, same id: alice now owns it too");
+    let answer = qr
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/qr/{id}"),
+            Some(&token),
+            Some(json!({"style": {"logo": {"id": second, "size": 0.3}}})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let after = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.png?size=600"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_ne!(after.header("etag"), png.header("etag"));
+    assert_ne!(after.body, png.body);
+    let image = image::load_from_memory_with_format(&after.body, ImageFormat::Png)
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(image.get_pixel(300, 300).0, [10, 120, 10]);
+
+    // The preview draws logos that exist and refuses ids that do not.
+    let preview = qr
+        .call(
+            Method::POST,
+            "/api/v1/qr/preview.svg",
+            Some(&token),
+            Some(json!({"style": {"logo": {"id": "ef".repeat(32)}}})),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let _ = std::fs::remove_dir_all(&dir);
 }

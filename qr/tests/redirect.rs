@@ -12,7 +12,7 @@ use common::{ANDROID, DESKTOP, IPHONE, Qr, WHATSAPP};
 use serde_json::json;
 use shared::bus::{EventBus, topics};
 use shared::events::QrScanned;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 
 async fn scans(sub: &mut shared::bus::Subscription) -> Vec<QrScanned> {
     let batch = sub
@@ -25,50 +25,48 @@ async fn scans(sub: &mut shared::bus::Subscription) -> Vec<QrScanned> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_scan_redirects_uncached_and_is_published() {
-    for db in testing::databases("a_scan_redirects_uncached_and_is_published").await {
-        let qr = Qr::start(&db).await;
-        let mut events = qr
-            .bus
-            .subscribe(topics::QR_SCANNED, "analytics", "test")
-            .await
-            .unwrap();
-        let created = qr
-            .create(
-                "alice",
-                json!({"name": "Menu", "destination": "https://example.com/menu"}),
-            )
-            .await;
-        let code = created["code"].as_str().unwrap();
+backend_tests!(a_scan_redirects_uncached_and_is_published);
+async fn a_scan_redirects_uncached_and_is_published(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let mut events = qr
+        .bus
+        .subscribe(topics::QR_SCANNED, "analytics", "test")
+        .await
+        .unwrap();
+    let created = qr
+        .create(
+            "alice",
+            json!({"name": "Menu", "destination": "https://example.com/menu"}),
+        )
+        .await;
+    let code = created["code"].as_str().unwrap();
 
-        let answer = qr
-            .send(
-                Request::get(format!("/r/{code}"))
-                    .header("user-agent", IPHONE)
-                    .header("referer", "https://instagram.com/")
-                    .header("accept-language", "fr-FR,fr;q=0.9")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::FOUND);
-        assert_eq!(answer.header("location"), "https://example.com/menu");
-        assert_eq!(answer.header("cache-control"), "no-store");
-        assert!(!answer.header("referrer-policy").is_empty());
+    let answer = qr
+        .send(
+            Request::get(format!("/r/{code}"))
+                .header("user-agent", IPHONE)
+                .header("referer", "https://instagram.com/")
+                .header("accept-language", "fr-FR,fr;q=0.9")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FOUND);
+    assert_eq!(answer.header("location"), "https://example.com/menu");
+    assert_eq!(answer.header("cache-control"), "no-store");
+    assert!(!answer.header("referrer-policy").is_empty());
 
-        let published = scans(&mut events).await;
-        assert_eq!(published.len(), 1);
-        let scan = &published[0];
-        assert_eq!(scan.qr_id, created["id"].as_str().unwrap());
-        assert_eq!(scan.owner_id, "alice");
-        assert_eq!(scan.rule, "default");
-        assert_eq!(scan.method, "GET");
-        assert!(!scan.prefetch);
-        assert_eq!(scan.accept_language.as_deref(), Some("fr-FR,fr;q=0.9"));
-        assert_eq!(scan.ip.as_deref(), Some("203.0.113.7"));
-        println!("redirect ok on {}", db.backend.name());
-    }
+    let published = scans(&mut events).await;
+    assert_eq!(published.len(), 1);
+    let scan = &published[0];
+    assert_eq!(scan.qr_id, created["id"].as_str().unwrap());
+    assert_eq!(scan.owner_id, "alice");
+    assert_eq!(scan.rule, "default");
+    assert_eq!(scan.method, "GET");
+    assert!(!scan.prefetch);
+    assert_eq!(scan.accept_language.as_deref(), Some("fr-FR,fr;q=0.9"));
+    assert_eq!(scan.ip.as_deref(), Some("203.0.113.7"));
+    println!("redirect ok on {}", db.backend.name());
 }
 
 #[tokio::test]
@@ -101,51 +99,48 @@ async fn unknown_and_deleted_codes_get_the_same_page() {
     }
 }
 
-#[tokio::test]
-async fn edits_pauses_and_expiry_reach_scanners_at_once() {
-    for db in testing::databases("edits_pauses_and_expiry_reach_scanners_at_once").await {
-        let qr = Qr::start(&db).await;
-        let alice = qr.token("alice");
-        let created = qr
-            .create(
-                "alice",
-                json!({"name": "x", "destination": "https://example.com/a"}),
-            )
-            .await;
-        let (id, code) = (
-            created["id"].as_str().unwrap(),
-            created["code"].as_str().unwrap(),
-        );
-        assert_eq!(
-            qr.scan(code, IPHONE).await.header("location"),
-            "https://example.com/a"
-        );
+backend_tests!(edits_pauses_and_expiry_reach_scanners_at_once);
+async fn edits_pauses_and_expiry_reach_scanners_at_once(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let alice = qr.token("alice");
+    let created = qr
+        .create(
+            "alice",
+            json!({"name": "x", "destination": "https://example.com/a"}),
+        )
+        .await;
+    let (id, code) = (
+        created["id"].as_str().unwrap(),
+        created["code"].as_str().unwrap(),
+    );
+    assert_eq!(
+        qr.scan(code, IPHONE).await.header("location"),
+        "https://example.com/a"
+    );
 
-        let path = format!("/api/v1/qr/{id}");
-        let patch = |body| qr.call(Method::PATCH, &path, Some(&alice), Some(body));
-        patch(json!({"destination": "https://example.com/b"})).await;
-        assert_eq!(
-            qr.scan(code, IPHONE).await.header("location"),
-            "https://example.com/b"
-        );
+    let path = format!("/api/v1/qr/{id}");
+    let patch = |body| qr.call(Method::PATCH, &path, Some(&alice), Some(body));
+    patch(json!({"destination": "https://example.com/b"})).await;
+    assert_eq!(
+        qr.scan(code, IPHONE).await.header("location"),
+        "https://example.com/b"
+    );
 
-        patch(json!({"paused": true})).await;
-        let paused = qr.scan(code, IPHONE).await;
-        assert_eq!(paused.status, StatusCode::GONE);
-        assert!(paused.text().contains("paused"));
+    patch(json!({"paused": true})).await;
+    let paused = qr.scan(code, IPHONE).await;
+    assert_eq!(paused.status, StatusCode::GONE);
+    assert!(paused.text().contains("paused"));
 
-        patch(json!({"paused": false, "rules": {"expires_at": 1_000}})).await;
-        let expired = qr.scan(code, IPHONE).await;
-        assert_eq!(expired.status, StatusCode::GONE);
-        assert!(expired.text().contains("expired"));
+    patch(json!({"paused": false, "rules": {"expires_at": 1_000}})).await;
+    let expired = qr.scan(code, IPHONE).await;
+    assert_eq!(expired.status, StatusCode::GONE);
+    assert!(expired.text().contains("expired"));
 
-        patch(json!({"rules": {"expires_at": 1_000, "expired_url": "https://example.com/over"}}))
-            .await;
-        assert_eq!(
-            qr.scan(code, IPHONE).await.header("location"),
-            "https://example.com/over"
-        );
-    }
+    patch(json!({"rules": {"expires_at": 1_000, "expired_url": "https://example.com/over"}})).await;
+    assert_eq!(
+        qr.scan(code, IPHONE).await.header("location"),
+        "https://example.com/over"
+    );
 }
 
 #[tokio::test]
@@ -223,69 +218,65 @@ async fn device_rules_utm_and_forwarded_queries() {
     );
 }
 
-#[tokio::test]
-async fn head_prefetch_and_bots_are_flagged_and_do_not_use_up_limits() {
-    for db in
-        testing::databases("head_prefetch_and_bots_are_flagged_and_do_not_use_up_limits").await
-    {
-        let qr = Qr::start(&db).await;
-        let mut events = qr
-            .bus
-            .subscribe(topics::QR_SCANNED, "analytics", "test")
-            .await
-            .unwrap();
-        let created = qr
-            .create("alice", json!({"name": "limited", "destination": "https://example.com/", "rules": {"max_scans": 2}}))
-            .await;
-        let code = created["code"].as_str().unwrap();
+backend_tests!(head_prefetch_and_bots_are_flagged_and_do_not_use_up_limits);
+async fn head_prefetch_and_bots_are_flagged_and_do_not_use_up_limits(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let mut events = qr
+        .bus
+        .subscribe(topics::QR_SCANNED, "analytics", "test")
+        .await
+        .unwrap();
+    let created = qr
+        .create("alice", json!({"name": "limited", "destination": "https://example.com/", "rules": {"max_scans": 2}}))
+        .await;
+    let code = created["code"].as_str().unwrap();
 
-        let head = qr
-            .send(
-                Request::head(format!("/r/{code}"))
-                    .header("user-agent", IPHONE)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(head.status, StatusCode::FOUND);
-        let prefetch = qr
-            .send(
-                Request::get(format!("/r/{code}"))
-                    .header("user-agent", IPHONE)
-                    .header("sec-purpose", "prefetch")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(prefetch.status, StatusCode::FOUND);
-        for _ in 0..3 {
-            assert_eq!(qr.scan(code, WHATSAPP).await.status, StatusCode::FOUND);
-        }
-        // Five requests so far, none human: the limit of two is untouched.
-        assert_eq!(qr.scan(code, IPHONE).await.status, StatusCode::FOUND);
-        assert_eq!(qr.scan(code, ANDROID).await.status, StatusCode::FOUND);
-        let third = qr.scan(code, DESKTOP).await;
-        assert_eq!(
-            third.status,
-            StatusCode::GONE,
-            "the third human scan is over the limit"
-        );
-
-        let published = scans(&mut events).await;
-        assert_eq!(
-            published.len(),
-            8,
-            "every request is reported, bots included"
-        );
-        assert_eq!(published[0].method, "HEAD");
-        assert!(published[1].prefetch);
-        assert_eq!(published[7].rule, "max_scans");
-
-        // Counts survive a restart of the service (written within a second).
-        tokio::time::sleep(Duration::from_millis(1_300)).await;
-        let restarted = Qr::start(&db).await;
-        assert_eq!(restarted.scan(code, IPHONE).await.status, StatusCode::GONE);
+    let head = qr
+        .send(
+            Request::head(format!("/r/{code}"))
+                .header("user-agent", IPHONE)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(head.status, StatusCode::FOUND);
+    let prefetch = qr
+        .send(
+            Request::get(format!("/r/{code}"))
+                .header("user-agent", IPHONE)
+                .header("sec-purpose", "prefetch")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(prefetch.status, StatusCode::FOUND);
+    for _ in 0..3 {
+        assert_eq!(qr.scan(code, WHATSAPP).await.status, StatusCode::FOUND);
     }
+    // Five requests so far, none human: the limit of two is untouched.
+    assert_eq!(qr.scan(code, IPHONE).await.status, StatusCode::FOUND);
+    assert_eq!(qr.scan(code, ANDROID).await.status, StatusCode::FOUND);
+    let third = qr.scan(code, DESKTOP).await;
+    assert_eq!(
+        third.status,
+        StatusCode::GONE,
+        "the third human scan is over the limit"
+    );
+
+    let published = scans(&mut events).await;
+    assert_eq!(
+        published.len(),
+        8,
+        "every request is reported, bots included"
+    );
+    assert_eq!(published[0].method, "HEAD");
+    assert!(published[1].prefetch);
+    assert_eq!(published[7].rule, "max_scans");
+
+    // Counts survive a restart of the service (written within a second).
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let restarted = Qr::start(&db).await;
+    assert_eq!(restarted.scan(code, IPHONE).await.status, StatusCode::GONE);
 }
 
 #[tokio::test]

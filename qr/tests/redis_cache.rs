@@ -13,133 +13,131 @@ use qr::microsite::NoDirectory;
 use serde_json::json;
 use shared::bus::EventBus;
 use shared::shutdown::Shutdown;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 
-#[tokio::test]
-async fn a_second_instance_resolves_from_redis_and_sees_edits_within_a_second() {
+backend_tests!(a_second_instance_resolves_from_redis_and_sees_edits_within_a_second);
+async fn a_second_instance_resolves_from_redis_and_sees_edits_within_a_second(db: TestDb) {
     let test = "a_second_instance_resolves_from_redis_and_sees_edits_within_a_second";
     let Some(redis_url) = testing::redis_url(test) else {
         return;
     };
-    for db in testing::databases(test).await {
-        let redis =
-            shared::context::connect_redis(&shared::context::RedisTarget::new(redis_url.as_str()))
-                .await
-                .unwrap();
-        let shutdown = Shutdown::new();
-        let bus = || async {
-            EventBus::redis(
-                &shared::context::RedisTarget::new(redis_url.as_str()),
-                &shutdown,
-            )
+    let redis =
+        shared::context::connect_redis(&shared::context::RedisTarget::new(redis_url.as_str()))
             .await
-            .unwrap()
-        };
-        let a = Qr::start_full(
-            &db.db,
-            bus().await,
-            Some(redis.clone()),
-            Arc::new(NoDirectory),
-            &[],
+            .unwrap();
+    let shutdown = Shutdown::new();
+    let bus = || async {
+        EventBus::redis(
+            &shared::context::RedisTarget::new(redis_url.as_str()),
+            &shutdown,
         )
-        .await;
-        let b = Qr::start_full(
-            &db.db,
-            bus().await,
-            Some(redis.clone()),
-            Arc::new(NoDirectory),
-            &[],
-        )
-        .await;
-
-        let created = a
-            .create(
-                "alice",
-                json!({"name": "Menu", "destination": "https://example.com/one"}),
-            )
-            .await;
-        let code = created["code"].as_str().unwrap().to_owned();
-        assert_eq!(
-            a.scan(&code, DESKTOP).await.header("location"),
-            "https://example.com/one"
-        );
-
-        // The fill is in the background: wait for the key.
-        let mut conn = redis.clone();
-        let key = format!("scanpage:qr:target:{code}");
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let exists: bool = redis::cmd("EXISTS")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            if exists {
-                break;
-            }
-            assert!(Instant::now() < deadline, "instance A filled Redis");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-
-        // Instance C has its own pool to the same database, closed: only Redis can answer it.
-        let c_db = shared::db::Db::connect(&shared::config::DatabaseTarget {
-            url: db.url.clone(),
-            source: "TEST".into(),
-        })
         .await
-        .unwrap();
-        let c = Qr::start_full(
-            &c_db,
-            bus().await,
-            Some(redis.clone()),
-            Arc::new(NoDirectory),
-            &[],
+        .unwrap()
+    };
+    let a = Qr::start_full(
+        &db.db,
+        bus().await,
+        Some(redis.clone()),
+        Arc::new(NoDirectory),
+        &[],
+    )
+    .await;
+    let b = Qr::start_full(
+        &db.db,
+        bus().await,
+        Some(redis.clone()),
+        Arc::new(NoDirectory),
+        &[],
+    )
+    .await;
+
+    let created = a
+        .create(
+            "alice",
+            json!({"name": "Menu", "destination": "https://example.com/one"}),
         )
         .await;
-        c_db.close().await;
-        let from_redis = c.scan(&code, DESKTOP).await;
-        assert_eq!(
-            from_redis.status,
-            StatusCode::FOUND,
-            "{}",
-            from_redis.text()
-        );
-        assert_eq!(from_redis.header("location"), "https://example.com/one");
+    let code = created["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        a.scan(&code, DESKTOP).await.header("location"),
+        "https://example.com/one"
+    );
 
-        // B loads it (from Redis) into its own memory; then A edits it.
-        assert_eq!(
-            b.scan(&code, DESKTOP).await.header("location"),
-            "https://example.com/one"
-        );
-        let id = created["id"].as_str().unwrap();
-        let edited = a
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/qr/{id}"),
-                Some(&a.token("alice")),
-                Some(json!({"destination": "https://example.com/two"})),
-            )
-            .await;
-        assert_eq!(edited.status, StatusCode::OK);
-        let edited_at = Instant::now();
-        loop {
-            let location = b.scan(&code, DESKTOP).await.header("location").to_owned();
-            if location == "https://example.com/two" {
-                break;
-            }
-            assert!(
-                edited_at.elapsed() < Duration::from_secs(1),
-                "B still sends scanners to {location}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    // The fill is in the background: wait for the key.
+    let mut conn = redis.clone();
+    let key = format!("scanpage:qr:target:{code}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if exists {
+            break;
         }
-        println!(
-            "redis cache ok on {} (edit seen by B after {:?})",
-            db.backend.name(),
-            edited_at.elapsed()
-        );
-        shutdown.trigger();
+        assert!(Instant::now() < deadline, "instance A filled Redis");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+
+    // Instance C has its own pool to the same database, closed: only Redis can answer it.
+    let c_db = shared::db::Db::connect(&shared::config::DatabaseTarget {
+        url: db.url.clone(),
+        source: "TEST".into(),
+    })
+    .await
+    .unwrap();
+    let c = Qr::start_full(
+        &c_db,
+        bus().await,
+        Some(redis.clone()),
+        Arc::new(NoDirectory),
+        &[],
+    )
+    .await;
+    c_db.close().await;
+    let from_redis = c.scan(&code, DESKTOP).await;
+    assert_eq!(
+        from_redis.status,
+        StatusCode::FOUND,
+        "{}",
+        from_redis.text()
+    );
+    assert_eq!(from_redis.header("location"), "https://example.com/one");
+
+    // B loads it (from Redis) into its own memory; then A edits it.
+    assert_eq!(
+        b.scan(&code, DESKTOP).await.header("location"),
+        "https://example.com/one"
+    );
+    let id = created["id"].as_str().unwrap();
+    let edited = a
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/qr/{id}"),
+            Some(&a.token("alice")),
+            Some(json!({"destination": "https://example.com/two"})),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    let edited_at = Instant::now();
+    loop {
+        let location = b.scan(&code, DESKTOP).await.header("location").to_owned();
+        if location == "https://example.com/two" {
+            break;
+        }
+        assert!(
+            edited_at.elapsed() < Duration::from_secs(1),
+            "B still sends scanners to {location}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "redis cache ok on {} (edit seen by B after {:?})",
+        db.backend.name(),
+        edited_at.elapsed()
+    );
+    shutdown.trigger();
 }
 
 /// A TCP relay to Redis that can be cut, to play an outage.
