@@ -9,10 +9,11 @@ mod common;
 
 use std::time::Instant;
 
+use auth::signer::Signer;
 use axum::http::{Method, StatusCode};
 use common::{PASSWORD, app, app_with_redis, token};
 use serde_json::json;
-use shared::identity::{AUDIENCE, Claims, ISSUER, Role, Scope, Signer};
+use shared::identity::{AUDIENCE, Claims, ISSUER, Role, Scope};
 use shared::testing::{TestDb, backend_tests};
 
 backend_tests!(signup_login_refresh_logout_me_round_trip);
