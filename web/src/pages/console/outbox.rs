@@ -14,10 +14,10 @@ use shared::ApiError;
 use shared::future::email::Listed;
 use shared::ui::Chrome;
 
-use super::super::WebState;
-use super::super::auth::chrome;
-use super::super::session::{CookieJar, csrf_token};
-use super::{day, founder};
+use super::day;
+use crate::pages::WebState;
+use crate::pages::kit::chrome;
+use crate::pages::session::{CookieJar, Founder, csrf_token};
 
 /// How many messages the page lists (newest first).
 const SHOWN: u32 = 200;
@@ -55,11 +55,12 @@ impl OutboxPage {
     }
 }
 
-async fn outbox(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn outbox(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    _: Founder,
+) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
-    if let Err(answer) = founder(&state, &headers, &mut jar, "/admin/outbox").await? {
-        return Ok(jar.apply(answer));
-    }
     let csrf = csrf_token(&state, &headers, &mut jar);
     let rows = match &state.outbox {
         Some(outbox) => Some(

@@ -320,3 +320,5 @@ mod tests {
         );
     }
 }
+
+crate::pages::session::csrf_form!(BlockForm);

@@ -1,0 +1,174 @@
+//! Logging in (with a second factor when the account has one) and out.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use super::NextQuery;
+use shared::identity::{ACCESS_COOKIE, cookie_value};
+
+use crate::pages::WebState;
+use crate::pages::kit::{Errors, chrome};
+use crate::pages::session::{
+    self, CookieJar, CsrfOnly, check_csrf, csrf_token, safe_next, see_other,
+};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    notice: Option<&'static str>,
+    errors: Errors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/mfa.html")]
+pub(super) struct MfaPage {
+    pub(super) chrome: Chrome,
+    pub(super) mfa_token: String,
+    pub(super) next: String,
+    pub(super) errors: Errors,
+}
+
+fn notice(key: Option<&str>) -> Option<&'static str> {
+    match key {
+        Some("reset") => Some("Your password has been changed. Log in with the new one."),
+        Some("signed-out") => Some("You have been logged out."),
+        _ => None,
+    }
+}
+
+pub(super) async fn page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    jar.apply(LoginPage {
+        chrome: chrome(false, &csrf),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        notice: notice(q.notice.as_deref()),
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub(super) async fn submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let next = safe_next(Some(&form.next));
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state
+        .clients
+        .auth
+        .login_from(&form.email, &form.password, &device)
+        .await
+    {
+        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
+            chrome: chrome(false, &form.csrf_token),
+            mfa_token: answer.mfa_token.unwrap_or_default(),
+            next,
+            errors: Errors::default(),
+        })),
+        Ok(answer) => {
+            jar.sign_in(&state, &answer);
+            Ok(jar.apply(see_other(&next)))
+        }
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let page = LoginPage {
+                chrome: chrome(false, &form.csrf_token),
+                email: form.email,
+                next,
+                notice: None,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MfaForm {
+    mfa_token: String,
+    code: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub(super) async fn mfa_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<MfaForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let next = safe_next(Some(&form.next));
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state
+        .clients
+        .auth
+        .login_mfa_from(&form.mfa_token, &form.code, &device)
+        .await
+    {
+        Ok(answer) => {
+            jar.sign_in(&state, &answer);
+            Ok(jar.apply(see_other(&next)))
+        }
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let errors = errors.at("code");
+            let page = MfaPage {
+                chrome: chrome(false, &form.csrf_token),
+                mfa_token: form.mfa_token,
+                next,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub(super) async fn logout(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    if let Some(access) = cookie_value(&headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
+        // Already ended or expired is fine: the cookies go either way.
+        if let Err(err) = state.clients.auth.logout(&access).await
+            && err.api_error().is_none()
+        {
+            return Err(err.into());
+        }
+    }
+    let mut jar = CookieJar::default();
+    jar.sign_out(&state);
+    Ok(jar.apply(see_other("/login?notice=signed-out")))
+}

@@ -1,0 +1,132 @@
+//! The links from emails: confirming a new account, confirming a changed address.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use super::login::MfaPage;
+use crate::pages::WebState;
+use crate::pages::kit::{Errors, chrome};
+use crate::pages::session::{self, CookieJar, CsrfOnly, check_csrf, csrf_token, see_other};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    token: String,
+    done: bool,
+    failed: bool,
+}
+
+pub(super) async fn account_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let page = VerifyPage {
+        chrome: chrome(false, &csrf),
+        token,
+        done: false,
+        failed: false,
+    };
+    jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+}
+
+/// The confirmation link's button: activates the account, verifies the address and signs in
+/// (cookies), then on to the dashboard. A used or expired link gets the friendly page.
+pub(super) async fn account_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state.clients.auth.confirm(&token, &device).await {
+        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
+            chrome: chrome(false, &form.csrf_token),
+            mfa_token: answer.mfa_token.unwrap_or_default(),
+            next: "/app".into(),
+            errors: Errors::default(),
+        })),
+        Ok(answer) => {
+            jar.sign_in(&state, &answer);
+            Ok(jar.apply(see_other("/app")))
+        }
+        Err(err) => {
+            let (_, status) = Errors::from_client(err)?;
+            let page = VerifyPage {
+                chrome: chrome(false, &form.csrf_token),
+                token,
+                done: false,
+                failed: true,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/confirm_email.html")]
+struct ConfirmEmailPage {
+    chrome: Chrome,
+    token: String,
+    done: bool,
+    failed: bool,
+}
+
+pub(super) async fn email_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let mut jar = CookieJar::default();
+    let csrf = csrf_token(&state, &headers, &mut jar);
+    let page = ConfirmEmailPage {
+        chrome: chrome(false, &csrf),
+        token,
+        done: false,
+        failed: false,
+    };
+    // The token is in the URL: keep it out of Referer headers to other sites.
+    jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+}
+
+pub(super) async fn email_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let failed = match state.clients.auth.confirm_email_change(&token).await {
+        Ok(()) => false,
+        Err(err) => {
+            Errors::from_client(err)?;
+            true
+        }
+    };
+    let status = if failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ConfirmEmailPage {
+            chrome: chrome(false, &form.csrf_token),
+            token,
+            done: !failed,
+            failed,
+        },
+    )
+        .into_response())
+}

@@ -1,0 +1,343 @@
+//! The create/edit form as typed, and how it maps to and from what the qr service takes.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use qr::api::QrView;
+
+use crate::pages::session::csrf_form;
+
+/// The form's fields, as typed (so they can be shown again with an error).
+#[derive(Deserialize, Default, Clone)]
+pub struct CodeForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub destination: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default = "black")]
+    pub fg: String,
+    #[serde(default = "white")]
+    pub bg: String,
+    #[serde(default = "square")]
+    pub modules: String,
+    #[serde(default = "square")]
+    pub eyes: String,
+    #[serde(default = "level_m")]
+    pub ecc: String,
+    #[serde(default)]
+    pub frame_text: String,
+    /// The centre logo (a media id) and its width share, carried as hidden fields so that saving
+    /// the form keeps the logo uploaded with the logo form.
+    #[serde(default)]
+    pub logo_id: String,
+    #[serde(default)]
+    pub logo_size: String,
+    #[serde(default)]
+    pub paused: Option<String>,
+    /// "Save this style as": the name of a saved style made from the style fields.
+    #[serde(default)]
+    pub style_name: String,
+    #[serde(flatten)]
+    pub rules: RulesForm,
+}
+
+/// The rules editor's fields: one route of each kind (tried in the order shown: iPhone, Android,
+/// country, schedule — first match wins), a password, expiry, a scan limit and UTM fields.
+/// Plain fields, so it works without JavaScript.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RulesForm {
+    pub ios_url: String,
+    pub android_url: String,
+    pub country: String,
+    pub country_url: String,
+    // Checkboxes, one name each: a urlencoded form cannot fill a list.
+    pub day_mon: Option<String>,
+    pub day_tue: Option<String>,
+    pub day_wed: Option<String>,
+    pub day_thu: Option<String>,
+    pub day_fri: Option<String>,
+    pub day_sat: Option<String>,
+    pub day_sun: Option<String>,
+    pub schedule_from: String,
+    pub schedule_to: String,
+    pub schedule_tz: String,
+    pub schedule_url: String,
+    /// A new password; empty keeps the current one.
+    pub password: String,
+    pub remove_password: Option<String>,
+    /// `YYYY-MM-DDTHH:MM` in UTC (an `<input type="datetime-local">`).
+    pub expires_at: String,
+    pub expired_url: String,
+    pub max_scans: String,
+    pub forward_query: Option<String>,
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    /// Read-only here: whether the code has a password now.
+    #[serde(skip)]
+    pub protected: bool,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl RulesForm {
+    pub fn days(&self) -> [&Option<String>; 7] {
+        [
+            &self.day_mon,
+            &self.day_tue,
+            &self.day_wed,
+            &self.day_thu,
+            &self.day_fri,
+            &self.day_sat,
+            &self.day_sun,
+        ]
+    }
+
+    /// Whether the day (`mon`…) is ticked, for the template.
+    pub fn day(&self, name: &str) -> bool {
+        DAYS.iter()
+            .position(|d| *d == name)
+            .is_some_and(|i| self.days()[i].is_some())
+    }
+
+    pub fn of(qr: &QrView) -> Self {
+        let rules = serde_json::to_value(&qr.rules).unwrap_or_default();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let mut form = RulesForm {
+            protected: qr.password_protected,
+            expired_url: text(&rules["expired_url"]),
+            max_scans: rules["max_scans"]
+                .as_u64()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            forward_query: rules["forward_query"]
+                .as_bool()
+                .filter(|b| *b)
+                .map(|_| "on".into()),
+            expires_at: rules["expires_at"]
+                .as_i64()
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
+            ..RulesForm::default()
+        };
+        for route in rules["routes"].as_array().into_iter().flatten() {
+            let url = text(&route["url"]);
+            match (route["type"].as_str(), route["device"].as_str()) {
+                (Some("device"), Some("ios")) if form.ios_url.is_empty() => form.ios_url = url,
+                (Some("device"), Some("android")) if form.android_url.is_empty() => {
+                    form.android_url = url;
+                }
+                (Some("country"), _) if form.country_url.is_empty() => {
+                    form.country = text(&route["country"]);
+                    form.country_url = url;
+                }
+                (Some("schedule"), _) if form.schedule_url.is_empty() => {
+                    form.schedule_from = text(&route["from"]);
+                    form.schedule_to = text(&route["to"]);
+                    form.schedule_tz = text(&route["time_zone"]);
+                    form.schedule_url = url;
+                    let days: Vec<String> = route["days"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(text)
+                        .collect();
+                    let on = |d: &str| days.iter().any(|x| x == d).then(|| "on".to_owned());
+                    form.day_mon = on("mon");
+                    form.day_tue = on("tue");
+                    form.day_wed = on("wed");
+                    form.day_thu = on("thu");
+                    form.day_fri = on("fri");
+                    form.day_sat = on("sat");
+                    form.day_sun = on("sun");
+                }
+                _ => {}
+            }
+        }
+        if let Some(utm) = &qr.utm {
+            form.utm_source = utm.source.clone().unwrap_or_default();
+            form.utm_medium = utm.medium.clone().unwrap_or_default();
+            form.utm_campaign = utm.campaign.clone().unwrap_or_default();
+        }
+        form
+    }
+
+    /// The `rules` object the qr API takes. Values go as typed; qr validates them and names the
+    /// field of any mistake. A time that is not one is sent as text, so qr refuses it.
+    pub fn rules(&self) -> Value {
+        let mut routes = Vec::new();
+        let url = |s: &str| s.trim().to_owned();
+        if !self.ios_url.trim().is_empty() {
+            routes.push(json!({"type": "device", "device": "ios", "url": url(&self.ios_url)}));
+        }
+        if !self.android_url.trim().is_empty() {
+            routes.push(
+                json!({"type": "device", "device": "android", "url": url(&self.android_url)}),
+            );
+        }
+        if !self.country_url.trim().is_empty() || !self.country.trim().is_empty() {
+            routes.push(json!({"type": "country", "country": self.country.trim(),
+                "url": url(&self.country_url)}));
+        }
+        if !self.schedule_url.trim().is_empty() {
+            let days: Vec<&str> = DAYS
+                .iter()
+                .zip(self.days())
+                .filter(|(_, on)| on.is_some())
+                .map(|(d, _)| *d)
+                .collect();
+            let tz = if self.schedule_tz.trim().is_empty() {
+                "UTC"
+            } else {
+                self.schedule_tz.trim()
+            };
+            routes.push(json!({"type": "schedule", "days": days,
+                "from": self.schedule_from.trim(), "to": self.schedule_to.trim(),
+                "time_zone": tz, "url": url(&self.schedule_url)}));
+        }
+        let mut rules = json!({ "routes": routes, "forward_query": self.forward_query.is_some() });
+        if !self.expires_at.trim().is_empty() {
+            rules["expires_at"] =
+                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", self.expires_at.trim())
+                    .ok()
+                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                {
+                    Some(at) => json!(at.timestamp().as_millisecond()),
+                    None => json!(self.expires_at.trim()),
+                };
+        }
+        if !self.expired_url.trim().is_empty() {
+            rules["expired_url"] = json!(self.expired_url.trim());
+        }
+        if !self.max_scans.trim().is_empty() {
+            rules["max_scans"] = match self.max_scans.trim().parse::<u64>() {
+                Ok(n) => json!(n),
+                Err(_) => json!(self.max_scans.trim()),
+            };
+        }
+        if self.remove_password.is_some() {
+            rules["password"] = json!("");
+        } else if !self.password.is_empty() {
+            rules["password"] = json!(self.password);
+        }
+        rules
+    }
+
+    pub fn utm(&self) -> Value {
+        let value = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        json!({"source": value(&self.utm_source), "medium": value(&self.utm_medium),
+            "campaign": value(&self.utm_campaign)})
+    }
+}
+
+fn black() -> String {
+    "#000000".into()
+}
+fn white() -> String {
+    "#ffffff".into()
+}
+fn square() -> String {
+    "square".into()
+}
+fn level_m() -> String {
+    "M".into()
+}
+
+impl CodeForm {
+    pub fn blank() -> Self {
+        CodeForm {
+            fg: black(),
+            bg: white(),
+            modules: square(),
+            eyes: square(),
+            ecc: level_m(),
+            ..CodeForm::default()
+        }
+    }
+
+    pub fn of(qr: &QrView) -> Self {
+        let style = serde_json::to_value(&qr.style).unwrap_or_default();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        CodeForm {
+            csrf_token: String::new(),
+            name: qr.name.clone(),
+            destination: qr.destination.clone().unwrap_or_default(),
+            tags: qr.tags.join(", "),
+            fg: text(&style["fg"]),
+            bg: text(&style["bg"]),
+            modules: text(&style["modules"]),
+            eyes: text(&style["eyes"]),
+            ecc: text(&style["ecc"]),
+            frame_text: text(&style["frame"]["text"]),
+            logo_id: text(&style["logo"]["id"]),
+            logo_size: style["logo"]["size"]
+                .as_f64()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            paused: qr.paused.then(|| "on".to_owned()),
+            style_name: String::new(),
+            rules: RulesForm::of(qr),
+        }
+    }
+
+    /// Takes the style fields from a saved style ("apply when creating").
+    pub fn apply_style(&mut self, style: &Value) {
+        let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_owned();
+        self.fg = text(&style["fg"], "#000000");
+        self.bg = text(&style["bg"], "#ffffff");
+        self.modules = text(&style["modules"], "square");
+        self.eyes = text(&style["eyes"], "square");
+        self.ecc = text(&style["ecc"], "M");
+        self.frame_text = text(&style["frame"]["text"], "");
+        self.logo_id = text(&style["logo"]["id"], "");
+        self.logo_size = style["logo"]["size"]
+            .as_f64()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+    }
+
+    /// The style object the qr API takes. Values are passed as typed; qr validates them.
+    pub fn style(&self) -> Value {
+        let mut style = json!({
+            "fg": self.fg.trim(), "bg": self.bg.trim(), "modules": self.modules,
+            "eyes": self.eyes, "ecc": self.ecc,
+        });
+        if !self.frame_text.trim().is_empty() {
+            style["frame"] = json!({ "text": self.frame_text.trim() });
+        }
+        if !self.logo_id.trim().is_empty() {
+            // qr checks the id is one of this user's images and the size fits the level.
+            style["logo"] = match self.logo_size.trim().parse::<f64>() {
+                Ok(size) => json!({ "id": self.logo_id.trim(), "size": size }),
+                Err(_) => json!({ "id": self.logo_id.trim() }),
+            };
+        }
+        style
+    }
+
+    pub fn body(&self, creating: bool) -> Value {
+        let tags: Vec<&str> = self
+            .tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        let mut body = json!({
+            "name": self.name, "destination": self.destination.trim(),
+            "style": self.style(), "tags": tags,
+            "rules": self.rules.rules(), "utm": self.rules.utm(),
+        });
+        if !creating {
+            body["paused"] = json!(self.paused.is_some());
+        }
+        body
+    }
+}
+
+csrf_form!(CodeForm);
