@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use shared::ApiError;
@@ -25,7 +25,7 @@ pub use range::{Preset, RangeParams, Window};
 
 use super::WebState;
 use super::kit::chrome;
-use super::session::{CookieJar, Session, back_to, csrf_token, see_other};
+use super::session::{Csrf, Session, back_to, see_other};
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -292,14 +292,12 @@ struct QrDashboard {
 
 async fn qr_dashboard(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = format!("/app/qr/{}/analytics", encode(&id));
-    let csrf = csrf_token(&state, &headers, &mut jar);
     // The qr service decides whose code this is: another user's code is its 404, as a page.
     let code = state.clients.qr.get(&session.access_token, &id).await?;
     let mut picker = picker(base.clone(), &params);
@@ -481,14 +479,12 @@ struct MicrositeDashboard {
 
 async fn microsite_dashboard(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = format!("/app/microsites/{}/analytics", encode(&id));
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut picker = picker(base.clone(), &params);
     let answer = state
         .clients
@@ -559,13 +555,11 @@ struct OverviewPage {
 
 async fn overview(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(params): Query<RangeParams>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = "/app/analytics".to_owned();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut picker = picker(base, &params);
     let answer = state
         .clients

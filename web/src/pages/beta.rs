@@ -18,7 +18,7 @@ use shared::client_addr::ClientAddr;
 
 use super::WebState;
 use super::kit::{Errors, chrome};
-use super::session::{self, CookieJar, Posted, Session, back_to, csrf_form, csrf_token, see_other};
+use super::session::{self, Csrf, Posted, Session, back_to, csrf_form, see_other};
 use crate::beta::{FeedbackInput, Plan, REPORT_REASONS};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -131,14 +131,12 @@ struct InterviewCard {
 /// answer. Empty otherwise (and when analytics cannot say).
 async fn interview_card(
     State(state): State<WebState>,
-    headers: HeaderMap,
     session: Option<Session>,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let Some(session) = session else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let answered = state.beta.interview_of(&session.user_id).await?.is_some();
     let show = !answered
         && state
@@ -222,11 +220,9 @@ struct PricingPage {
 
 async fn pricing(
     State(state): State<WebState>,
-    headers: HeaderMap,
     session: Option<Session>,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let chosen = match &session {
         Some(s) => state.beta.chosen_plan(&s.user_id).await?,
         None => None,
@@ -331,12 +327,10 @@ impl ReportQuery {
 }
 
 async fn report_page(
-    State(state): State<WebState>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+    Csrf(csrf, jar): Csrf,
 ) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let (target, errors) = q.prefill();
     jar.apply(ReportPage {
         chrome: chrome(session::has_session_cookie(&headers), &csrf),

@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -27,7 +27,7 @@ use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
 use super::kit::{Errors, chrome};
-use super::session::{CookieJar, Founder, Posted, back_to, csrf_form, csrf_token, see_other};
+use super::session::{Csrf, Founder, Posted, back_to, csrf_form, see_other};
 use crate::beta::store::{self, Feedback, Interview};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -127,12 +127,10 @@ impl OverviewPage {
 
 async fn overview(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<CohortQuery>,
     Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let token = &session.access_token;
     let cohort: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
@@ -331,12 +329,10 @@ impl UsersPage {
 
 async fn users(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<UsersQuery>,
     Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let (mut rows, numbers_missing) = user_rows(&state, &session.access_token).await?;
     let q = query.q.unwrap_or_default();
     let sort = query.sort.unwrap_or_else(|| "signed_up".into());
@@ -446,12 +442,10 @@ struct NoticeQuery {
 
 async fn waitlist(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
     Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let entries = state
         .clients
         .auth
@@ -528,10 +522,8 @@ impl InvitesPage {
 async fn invites(
     State(state): State<WebState>,
     Founder(session): Founder,
-    headers: HeaderMap,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let invites = state
         .clients
         .auth
@@ -605,10 +597,8 @@ impl FeedbackPage {
 async fn feedback(
     State(state): State<WebState>,
     Founder(session): Founder,
-    headers: HeaderMap,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let emails: HashMap<String, String> = state
         .clients
         .auth

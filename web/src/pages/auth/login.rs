@@ -15,9 +15,7 @@ use shared::identity::{ACCESS_COOKIE, cookie_value};
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{
-    self, CookieJar, CsrfOnly, check_csrf, csrf_token, safe_next, see_other,
-};
+use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, safe_next, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/login.html")]
@@ -46,13 +44,7 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
     }
 }
 
-pub(super) async fn page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    Query(q): Query<NextQuery>,
-) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn page(Query(q): Query<NextQuery>, Csrf(csrf, jar): Csrf) -> Response {
     jar.apply(LoginPage {
         chrome: chrome(false, &csrf),
         email: String::new(),

@@ -12,7 +12,7 @@ use shared::ui::Chrome;
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, check_csrf, csrf_token, see_other};
+use crate::pages::session::{Csrf, check_csrf, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/forgot.html")]
@@ -24,9 +24,7 @@ struct ForgotPage {
     errors: Errors,
 }
 
-pub(super) async fn forgot_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn forgot_page(State(state): State<WebState>, Csrf(csrf, jar): Csrf) -> Response {
     jar.apply(ForgotPage {
         chrome: chrome(false, &csrf),
         email: String::new(),
@@ -74,11 +72,10 @@ struct ResetPage {
 
 pub(super) async fn page(
     State(state): State<WebState>,
-    headers: HeaderMap,
+
     Path(token): Path<String>,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let usable = state.clients.auth.reset_token_usable(&token).await?;
     let page = ResetPage {
         chrome: chrome(false, &csrf),

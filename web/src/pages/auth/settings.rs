@@ -5,17 +5,18 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::ui::Chrome;
 
 use auth::client::{ApiKeyInfo, SessionInfo, TotpSetupInfo};
+use shared::client::ClientError;
 
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::csrf_form;
-use crate::pages::session::{CookieJar, CsrfOnly, Posted, Session, csrf_token, see_other};
+use crate::pages::session::{CookieJar, Csrf, CsrfOnly, Posted, Session, see_other};
 use crate::pages::{Spot, WebState};
 
 #[derive(Template, WebTemplate)]
@@ -129,12 +130,10 @@ pub(super) struct SettingsQuery {
 
 pub(super) async fn page(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<SettingsQuery>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut page = SettingsPage::load(&state, &session, &csrf).await?;
     page.notice = match q.notice.as_deref() {
         Some("password") => Some("Your password has been changed; your other sessions have ended."),
@@ -165,23 +164,27 @@ pub(super) async fn password(
     State(state): State<WebState>,
     Posted(session, Form(form)): Posted<Form<PasswordForm>>,
 ) -> Result<Response, ApiError> {
-    let auth = &state.clients.auth;
-    match auth
+    let changed = state
+        .clients
+        .auth
         .change_password(
             &session.access_token,
             &form.current_password,
             &form.new_password,
         )
-        .await
-    {
-        Ok(()) => Ok(see_other("/app/settings?notice=password")),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
+        .await;
+    let csrf = &form.csrf_token;
+    done_or_refused(
+        &state,
+        &session,
+        csrf,
+        changed,
+        "password",
+        |page, errors| {
             page.password_errors = errors;
-            Ok((status, page).into_response())
-        }
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -341,21 +344,23 @@ pub(super) async fn totp_disable(
     State(state): State<WebState>,
     Posted(session, Form(form)): Posted<Form<CodeForm>>,
 ) -> Result<Response, ApiError> {
-    match state
+    let disabled = state
         .clients
         .auth
         .totp_disable(&session.access_token, &form.code)
-        .await
-    {
-        Ok(()) => Ok(see_other("/app/settings?notice=2fa-off")),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let errors = errors.at("totp_code");
-            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
-            page.totp_errors = errors;
-            Ok((status, page).into_response())
-        }
-    }
+        .await;
+    let csrf = &form.csrf_token;
+    done_or_refused(
+        &state,
+        &session,
+        csrf,
+        disabled,
+        "2fa-off",
+        |page, errors| {
+            page.totp_errors = errors.at("totp_code");
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -416,18 +421,42 @@ pub(super) async fn email(
     State(state): State<WebState>,
     Posted(session, Form(form)): Posted<Form<EmailForm>>,
 ) -> Result<Response, ApiError> {
-    match state
+    let asked = state
         .clients
         .auth
         .change_email(&session.access_token, &form.new_email, &form.password)
-        .await
-    {
-        Ok(()) => Ok(see_other("/app/settings?notice=email-link")),
+        .await;
+    let csrf = &form.csrf_token;
+    done_or_refused(
+        &state,
+        &session,
+        csrf,
+        asked,
+        "email-link",
+        |page, errors| {
+            page.email_errors = errors;
+            page.new_email = form.new_email.clone();
+        },
+    )
+    .await
+}
+
+/// A settings form's outcome: back to the settings page saying `notice`, or the page again with
+/// auth's refusal placed by `show` (a real failure is the error page).
+async fn done_or_refused(
+    state: &WebState,
+    session: &Session,
+    csrf: &str,
+    result: Result<(), ClientError>,
+    notice: &str,
+    show: impl FnOnce(&mut SettingsPage, Errors),
+) -> Result<Response, ApiError> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/app/settings?notice={notice}"))),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
-            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
-            page.email_errors = errors;
-            page.new_email = form.new_email;
+            let mut page = SettingsPage::load(state, session, csrf).await?;
+            show(&mut page, errors);
             Ok((status, page).into_response())
         }
     }

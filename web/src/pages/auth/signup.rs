@@ -15,7 +15,7 @@ use auth::domain::Attribution;
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, check_csrf, csrf_token, safe_next, see_other};
+use crate::pages::session::{CookieJar, Csrf, check_csrf, safe_next, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/signup.html")]
@@ -38,9 +38,8 @@ pub(super) async fn page(
     State(state): State<WebState>,
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
+    Csrf(csrf, jar): Csrf,
 ) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     jar.apply(SignupPage {
         chrome: chrome(false, &csrf),
         email: String::new(),

@@ -12,7 +12,7 @@ use shared::ui::Chrome;
 use super::login::MfaPage;
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{self, CookieJar, CsrfOnly, check_csrf, csrf_token, see_other};
+use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/verify.html")]
@@ -23,13 +23,7 @@ struct VerifyPage {
     failed: bool,
 }
 
-pub(super) async fn account_page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn account_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf) -> Response {
     let page = VerifyPage {
         chrome: chrome(false, &csrf),
         token,
@@ -83,13 +77,7 @@ struct ConfirmEmailPage {
     failed: bool,
 }
 
-pub(super) async fn email_page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn email_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf) -> Response {
     let page = ConfirmEmailPage {
         chrome: chrome(false, &csrf),
         token,

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
@@ -15,7 +15,7 @@ use qr::api::QrView;
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, CsrfForm, Posted, Session, csrf_token};
+use crate::pages::session::{Csrf, CsrfForm, Posted, Session};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/app/qr_bulk.html")]
@@ -27,13 +27,7 @@ struct BulkPage {
     error: Option<String>,
 }
 
-pub(super) async fn page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    _: Session,
-) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn page(_: Session, Csrf(csrf, jar): Csrf) -> Result<Response, ApiError> {
     Ok(jar.apply(BulkPage {
         chrome: chrome(true, &csrf),
         csv: String::new(),

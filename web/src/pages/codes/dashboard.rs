@@ -3,7 +3,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use shared::ApiError;
@@ -13,7 +12,7 @@ use qr::api::QrView;
 
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Session, csrf_token};
+use crate::pages::session::{Csrf, Session};
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
@@ -44,12 +43,10 @@ impl Dashboard {
 
 pub(super) async fn dashboard(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<ListQuery>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     // The page shows the address, which the token does not hold.
     let user = state.clients.auth.me_with(&session.access_token).await?;
     let params: String = url::form_urlencoded::Serializer::new(String::new())

@@ -4,7 +4,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,24 +16,45 @@ use qr::api::QrView;
 use super::SavedQuery;
 use super::form::CodeForm;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, CsrfOnly, Posted, Session, csrf_token, see_other};
+use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use crate::pages::{Spot, WebState};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/app/qr_form.html")]
 pub(super) struct CodePage {
-    pub chrome: Chrome,
+    chrome: Chrome,
     /// `None` while creating.
-    pub code: Option<QrView>,
-    pub form: CodeForm,
-    pub errors: Errors,
-    pub preview_svg: String,
-    pub saved: bool,
+    code: Option<QrView>,
+    form: CodeForm,
+    errors: Errors,
+    preview_svg: String,
+    saved: bool,
     /// For the future features' spots ("Print sheet", "A/B test", "Custom domain").
-    pub features: Features,
+    features: Features,
 }
 
 impl CodePage {
+    /// The form (with its preview) for `code` (`None` while creating), showing `errors`.
+    pub(super) async fn render(
+        state: &WebState,
+        token: &str,
+        csrf: &str,
+        code: Option<QrView>,
+        form: CodeForm,
+        errors: Errors,
+    ) -> CodePage {
+        let preview_svg = render_preview(state, token, &form).await;
+        CodePage {
+            chrome: chrome(true, csrf),
+            code,
+            form,
+            errors,
+            preview_svg,
+            saved: false,
+            features: state.features,
+        }
+    }
+
     /// The future features a saved code's page offers: the real link when on, else "Coming soon".
     fn spots(&self) -> Vec<Spot> {
         let Some(code) = &self.code else {
@@ -84,12 +104,10 @@ pub(super) struct NewQuery {
 
 pub(super) async fn new_page(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<NewQuery>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut form = CodeForm::blank();
     if let Some(id) = query.style {
         let styles = state.clients.qr.styles(&session.access_token).await?;
@@ -97,18 +115,11 @@ pub(super) async fn new_page(
             .iter()
             .find(|s| s.id == id)
             .ok_or_else(ApiError::not_found)?;
-        form.apply_style(&serde_json::to_value(&saved.style).unwrap_or_default());
+        form.apply_style(&saved.style);
     }
-    let preview_svg = render_preview(&state, &session.access_token, &form).await;
-    Ok(jar.apply(CodePage {
-        chrome: chrome(true, &csrf),
-        code: None,
-        form,
-        errors: Errors::default(),
-        preview_svg,
-        saved: false,
-        features: state.features,
-    }))
+    let token = &session.access_token;
+    let page = CodePage::render(&state, token, &csrf, None, form, Errors::default()).await;
+    Ok(jar.apply(page))
 }
 
 pub(super) async fn create(
@@ -124,46 +135,27 @@ pub(super) async fn create(
         Ok(created) => Ok(see_other(&format!("/app/qr/{}?saved=1", created.id))),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
-            let preview_svg = render_preview(&state, &session.access_token, &form).await;
-            let csrf = form.csrf_token.clone();
-            Ok((
-                status,
-                CodePage {
-                    chrome: chrome(true, &csrf),
-                    code: None,
-                    form,
-                    errors,
-                    preview_svg,
-                    saved: false,
-                    features: state.features,
-                },
-            )
-                .into_response())
+            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
+            let page = CodePage::render(&state, token, &csrf, None, form, errors).await;
+            Ok((status, page).into_response())
         }
     }
 }
 
 pub(super) async fn edit_page(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<SavedQuery>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let code = state.clients.qr.get(&session.access_token, &id).await?;
     let form = CodeForm::of(&code);
-    let preview_svg = render_preview(&state, &session.access_token, &form).await;
-    Ok(jar.apply(CodePage {
-        chrome: chrome(true, &csrf),
-        code: Some(code),
-        form,
-        errors: Errors::default(),
-        preview_svg,
-        saved: query.saved.is_some(),
-        features: state.features,
-    }))
+    let token = &session.access_token;
+    let mut page =
+        CodePage::render(&state, token, &csrf, Some(code), form, Errors::default()).await;
+    page.saved = query.saved.is_some();
+    Ok(jar.apply(page))
 }
 
 pub(super) async fn update(
@@ -194,22 +186,9 @@ pub(super) async fn update(
         Ok(updated) => Ok(see_other(&format!("/app/qr/{}?saved=1", updated.id))),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
-            let code = current;
-            let preview_svg = render_preview(&state, &session.access_token, &form).await;
-            let csrf = form.csrf_token.clone();
-            Ok((
-                status,
-                CodePage {
-                    chrome: chrome(true, &csrf),
-                    code: Some(code),
-                    form,
-                    errors,
-                    preview_svg,
-                    saved: false,
-                    features: state.features,
-                },
-            )
-                .into_response())
+            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
+            let page = CodePage::render(&state, token, &csrf, Some(current), form, errors).await;
+            Ok((status, page).into_response())
         }
     }
 }

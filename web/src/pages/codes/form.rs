@@ -4,6 +4,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use qr::api::QrView;
+use qr::rules::{Condition, Day, Device};
+use qr::style::{Ecc, EyeShape, ModuleShape, Style};
 
 use crate::pages::session::csrf_form;
 
@@ -106,56 +108,51 @@ impl RulesForm {
     }
 
     pub fn of(qr: &QrView) -> Self {
-        let rules = serde_json::to_value(&qr.rules).unwrap_or_default();
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let rules = &qr.rules;
         let mut form = RulesForm {
             protected: qr.password_protected,
-            expired_url: text(&rules["expired_url"]),
-            max_scans: rules["max_scans"]
-                .as_u64()
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            forward_query: rules["forward_query"]
-                .as_bool()
-                .filter(|b| *b)
-                .map(|_| "on".into()),
-            expires_at: rules["expires_at"]
-                .as_i64()
+            expired_url: rules.expired_url.clone().unwrap_or_default(),
+            max_scans: rules.max_scans.map(|n| n.to_string()).unwrap_or_default(),
+            forward_query: rules.forward_query.then(|| "on".into()),
+            expires_at: rules
+                .expires_at
                 .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
                 .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
                 .unwrap_or_default(),
             ..RulesForm::default()
         };
-        for route in rules["routes"].as_array().into_iter().flatten() {
-            let url = text(&route["url"]);
-            match (route["type"].as_str(), route["device"].as_str()) {
-                (Some("device"), Some("ios")) if form.ios_url.is_empty() => form.ios_url = url,
-                (Some("device"), Some("android")) if form.android_url.is_empty() => {
-                    form.android_url = url;
-                }
-                (Some("country"), _) if form.country_url.is_empty() => {
-                    form.country = text(&route["country"]);
+        // The editor has one route of each kind: the first of each is shown.
+        for route in &rules.routes {
+            let url = route.url.clone();
+            match &route.when {
+                Condition::Device {
+                    device: Device::Ios,
+                } if form.ios_url.is_empty() => form.ios_url = url,
+                Condition::Device {
+                    device: Device::Android,
+                } if form.android_url.is_empty() => form.android_url = url,
+                Condition::Country { country } if form.country_url.is_empty() => {
+                    form.country = country.clone();
                     form.country_url = url;
                 }
-                (Some("schedule"), _) if form.schedule_url.is_empty() => {
-                    form.schedule_from = text(&route["from"]);
-                    form.schedule_to = text(&route["to"]);
-                    form.schedule_tz = text(&route["time_zone"]);
+                Condition::Schedule {
+                    days,
+                    from,
+                    to,
+                    time_zone,
+                } if form.schedule_url.is_empty() => {
+                    form.schedule_from = from.clone();
+                    form.schedule_to = to.clone();
+                    form.schedule_tz = time_zone.clone();
                     form.schedule_url = url;
-                    let days: Vec<String> = route["days"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(text)
-                        .collect();
-                    let on = |d: &str| days.iter().any(|x| x == d).then(|| "on".to_owned());
-                    form.day_mon = on("mon");
-                    form.day_tue = on("tue");
-                    form.day_wed = on("wed");
-                    form.day_thu = on("thu");
-                    form.day_fri = on("fri");
-                    form.day_sat = on("sat");
-                    form.day_sun = on("sun");
+                    let on = |d: Day| days.contains(&d).then(|| "on".to_owned());
+                    form.day_mon = on(Day::Mon);
+                    form.day_tue = on(Day::Tue);
+                    form.day_wed = on(Day::Wed);
+                    form.day_thu = on(Day::Thu);
+                    form.day_fri = on(Day::Fri);
+                    form.day_sat = on(Day::Sat);
+                    form.day_sun = on(Day::Sun);
                 }
                 _ => {}
             }
@@ -262,43 +259,41 @@ impl CodeForm {
     }
 
     pub fn of(qr: &QrView) -> Self {
-        let style = serde_json::to_value(&qr.style).unwrap_or_default();
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        CodeForm {
+        let mut form = CodeForm {
             csrf_token: String::new(),
             name: qr.name.clone(),
             destination: qr.destination.clone().unwrap_or_default(),
             tags: qr.tags.join(", "),
-            fg: text(&style["fg"]),
-            bg: text(&style["bg"]),
-            modules: text(&style["modules"]),
-            eyes: text(&style["eyes"]),
-            ecc: text(&style["ecc"]),
-            frame_text: text(&style["frame"]["text"]),
-            logo_id: text(&style["logo"]["id"]),
-            logo_size: style["logo"]["size"]
-                .as_f64()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
             paused: qr.paused.then(|| "on".to_owned()),
             style_name: String::new(),
             rules: RulesForm::of(qr),
-        }
+            ..CodeForm::blank()
+        };
+        form.apply_style(&qr.style);
+        form
     }
 
     /// Takes the style fields from a saved style ("apply when creating").
-    pub fn apply_style(&mut self, style: &Value) {
-        let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_owned();
-        self.fg = text(&style["fg"], "#000000");
-        self.bg = text(&style["bg"], "#ffffff");
-        self.modules = text(&style["modules"], "square");
-        self.eyes = text(&style["eyes"], "square");
-        self.ecc = text(&style["ecc"], "M");
-        self.frame_text = text(&style["frame"]["text"], "");
-        self.logo_id = text(&style["logo"]["id"], "");
-        self.logo_size = style["logo"]["size"]
-            .as_f64()
-            .map(|s| s.to_string())
+    pub fn apply_style(&mut self, style: &Style) {
+        self.fg = style.fg.hex();
+        self.bg = style.bg.hex();
+        self.modules = module_name(style.modules).to_owned();
+        self.eyes = eye_name(style.eyes).to_owned();
+        self.ecc = ecc_name(style.ecc).to_owned();
+        self.frame_text = style
+            .frame
+            .as_ref()
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        self.logo_id = style
+            .logo
+            .as_ref()
+            .map(|l| l.id.clone())
+            .unwrap_or_default();
+        self.logo_size = style
+            .logo
+            .as_ref()
+            .map(|l| l.size.to_string())
             .unwrap_or_default();
     }
 
@@ -341,3 +336,29 @@ impl CodeForm {
 }
 
 csrf_form!(CodeForm);
+
+// The names qr's API gives these values (the form's select options).
+
+pub fn module_name(shape: ModuleShape) -> &'static str {
+    match shape {
+        ModuleShape::Square => "square",
+        ModuleShape::Rounded => "rounded",
+        ModuleShape::Dots => "dots",
+    }
+}
+
+pub fn eye_name(shape: EyeShape) -> &'static str {
+    match shape {
+        EyeShape::Square => "square",
+        EyeShape::Rounded => "rounded",
+    }
+}
+
+pub fn ecc_name(level: Ecc) -> &'static str {
+    match level {
+        Ecc::L => "L",
+        Ecc::M => "M",
+        Ecc::Q => "Q",
+        Ecc::H => "H",
+    }
+}

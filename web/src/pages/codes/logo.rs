@@ -9,10 +9,10 @@ use shared::ApiError;
 
 use qr::api::QrView;
 
-use super::editor::{CodePage, render_preview};
+use super::editor::CodePage;
 use super::form::CodeForm;
 use crate::pages::WebState;
-use crate::pages::kit::{Errors, chrome};
+use crate::pages::kit::Errors;
 use crate::pages::session::{Posted, csrf_form, see_other};
 
 /// The logo form (multipart: `csrf_token`, `file`, or `remove`).
@@ -71,20 +71,9 @@ pub(super) async fn logo(
         Ok(()) => Ok(see_other(&format!("{here}?saved=1"))),
         Err(errors) => {
             let form = CodeForm::of(&current);
-            let preview_svg = render_preview(&state, &session.access_token, &form).await;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                CodePage {
-                    chrome: chrome(true, &csrf),
-                    code: Some(current),
-                    form,
-                    errors,
-                    preview_svg,
-                    saved: false,
-                    features: state.features,
-                },
-            )
-                .into_response())
+            let token = &session.access_token;
+            let page = CodePage::render(&state, token, &csrf, Some(current), form, errors).await;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
 }

@@ -4,18 +4,17 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::SavedQuery;
-use super::editor::{CodePage, render_preview};
-use super::form::CodeForm;
+use super::editor::CodePage;
+use super::form::{CodeForm, ecc_name, eye_name, module_name};
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, CsrfOnly, Posted, Session, csrf_token, see_other};
+use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/app/qr_styles.html")]
@@ -27,19 +26,18 @@ struct StylesPage {
 
 impl StylesPage {
     /// A one-line description of a style, for the list.
-    fn describe(&self, style: &qr::api::StyleView) -> String {
-        let v = serde_json::to_value(&style.style).unwrap_or_default();
-        let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    fn describe(&self, view: &qr::api::StyleView) -> String {
+        let style = &view.style;
         let mut out = format!(
             "{} on {}, {} modules, {} corners, error correction {}",
-            text("fg"),
-            text("bg"),
-            text("modules"),
-            text("eyes"),
-            text("ecc")
+            style.fg.hex(),
+            style.bg.hex(),
+            module_name(style.modules),
+            eye_name(style.eyes),
+            ecc_name(style.ecc)
         );
-        if let Some(caption) = v["frame"]["text"].as_str() {
-            out.push_str(&format!(", caption \"{caption}\""));
+        if let Some(frame) = &style.frame {
+            out.push_str(&format!(", caption \"{}\"", frame.text));
         }
         out
     }
@@ -47,12 +45,10 @@ impl StylesPage {
 
 pub(super) async fn page(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<SavedQuery>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let styles = state.clients.qr.styles(&session.access_token).await?;
     Ok(jar.apply(StylesPage {
         chrome: chrome(true, &csrf),
@@ -76,21 +72,9 @@ pub(super) async fn save(
         Ok(_) => Ok(see_other("/app/qr/styles?saved=1")),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
-            let preview_svg = render_preview(&state, &session.access_token, &form).await;
-            let csrf = form.csrf_token.clone();
-            Ok((
-                status,
-                CodePage {
-                    chrome: chrome(true, &csrf),
-                    code: None,
-                    form,
-                    errors,
-                    preview_svg,
-                    saved: false,
-                    features: state.features,
-                },
-            )
-                .into_response())
+            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
+            let page = CodePage::render(&state, token, &csrf, None, form, errors).await;
+            Ok((status, page).into_response())
         }
     }
 }

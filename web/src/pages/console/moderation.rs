@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -27,9 +27,7 @@ use super::{FORM_LIMIT, day, degrade};
 use crate::beta::store::{self, Report};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{
-    CookieJar, Founder, Posted, Session, back_to, csrf_form, csrf_token, see_other,
-};
+use crate::pages::session::{Csrf, Founder, Posted, Session, back_to, csrf_form, see_other};
 
 /// Reported codes looked up per page view (one qr call each).
 const MAX_LOOKUPS: usize = 50;
@@ -207,12 +205,10 @@ async fn reports_page(
 
 async fn reports(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
     Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = reports_page(
         &state,
         &session,
@@ -350,12 +346,10 @@ async fn blocklist_page(
 
 async fn blocklist(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
     Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = blocklist_page(&state, &session, &csrf, notice_text(q.notice.as_deref())).await?;
     Ok(jar.apply(page).into_response())
 }

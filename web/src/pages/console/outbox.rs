@@ -7,7 +7,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use shared::ApiError;
@@ -17,7 +16,7 @@ use shared::ui::Chrome;
 use super::day;
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Founder, csrf_token};
+use crate::pages::session::{Csrf, Founder};
 
 /// How many messages the page lists (newest first).
 const SHOWN: u32 = 200;
@@ -57,11 +56,9 @@ impl OutboxPage {
 
 async fn outbox(
     State(state): State<WebState>,
-    headers: HeaderMap,
     _: Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let rows = match &state.outbox {
         Some(outbox) => Some(
             outbox

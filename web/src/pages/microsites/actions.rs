@@ -14,7 +14,7 @@ use microsite::api::MicrositeView;
 use super::{builder_url, enc};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, CsrfOnly, Posted, Session, csrf_token, see_other};
+use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use serde_json::json;
 
 use super::builder::{Redo, refused};
@@ -87,12 +87,10 @@ struct DeletePage {
 /// Deleting asks first, on a page of its own: no JavaScript `confirm()` needed.
 pub(super) async fn confirm_delete(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = state
         .clients
         .microsite

@@ -19,7 +19,7 @@ use super::block_form::{BlockForm, ICONS, KINDS, NETWORKS};
 use super::{FormError, Notice, Placement, answered, builder_url, enc, status_for};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Posted, Session, csrf_form, csrf_token, see_other};
+use crate::pages::session::{Csrf, Posted, Session, csrf_form, see_other};
 use serde_json::{Value, json};
 
 /// The page settings form, as typed.
@@ -302,13 +302,11 @@ async fn qr_choices(state: &WebState, token: &str) -> (Vec<QrChoice>, bool) {
 
 pub(super) async fn builder(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(notice): Query<Notice>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = state
         .clients
         .microsite

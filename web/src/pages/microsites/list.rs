@@ -3,7 +3,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use shared::ApiError;
 use shared::ui::Chrome;
@@ -13,7 +12,7 @@ use microsite::api::MicrositeView;
 use super::Notice;
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Session, csrf_token};
+use crate::pages::session::{Csrf, Session};
 
 pub struct ListRow {
     pub page: MicrositeView,
@@ -57,12 +56,10 @@ async fn view_counts(state: &WebState, token: &str, pages: &[MicrositeView]) -> 
 
 pub(super) async fn list(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(notice): Query<Notice>,
     session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let pages = state
         .clients
         .microsite

@@ -13,7 +13,7 @@ use shared::ui::Chrome;
 use super::{FormError, Placement, answered, builder_url, status_for};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Posted, Session, csrf_form, csrf_token, see_other};
+use crate::pages::session::{Csrf, Posted, Session, csrf_form, see_other};
 use serde_json::json;
 
 #[derive(Deserialize, Default)]
@@ -80,13 +80,7 @@ impl NewPage {
     }
 }
 
-pub(super) async fn page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    _: Session,
-) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
+pub(super) async fn page(_: Session, Csrf(csrf, jar): Csrf) -> Result<Response, ApiError> {
     Ok(jar.apply(NewPage {
         chrome: chrome(true, &csrf),
         form: NewForm {

@@ -52,13 +52,12 @@ impl Session {
 #[derive(Clone)]
 pub(super) struct Visit(pub(super) Result<Option<Session>, ApiError>);
 
-fn visit(parts: &Parts) -> Result<Option<Session>, Response> {
+fn visit(parts: &Parts) -> Result<Option<Session>, ApiError> {
     match parts.extensions.get::<Visit>() {
-        Some(Visit(visit)) => visit.clone().map_err(IntoResponse::into_response),
-        None => Err(
-            ApiError::internal("a session extractor on a route without the refresh layer")
-                .into_response(),
-        ),
+        Some(Visit(visit)) => visit.clone(),
+        None => Err(ApiError::internal(
+            "a session extractor on a route without the refresh layer",
+        )),
     }
 }
 
@@ -95,7 +94,7 @@ impl FromRequestParts<WebState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
-        match visit(parts)? {
+        match visit(parts).map_err(IntoResponse::into_response)? {
             Some(session) => {
                 // Every signed-in page view is activity (at most one heartbeat per user per hour).
                 state.beta.touch(&session.user_id);
@@ -111,7 +110,7 @@ impl OptionalFromRequestParts<WebState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &WebState) -> Result<Option<Self>, Response> {
-        visit(parts)
+        visit(parts).map_err(IntoResponse::into_response)
     }
 }
 

@@ -2,6 +2,8 @@
 //! layer in front of the signed-in pages), who is signing in (`extract`: the extractors pages
 //! take), the CSRF token, and where to go after signing in.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -127,8 +129,25 @@ fn new_csrf_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The visitor's CSRF token for the page's forms, and the cookies to set with the page (a first
+/// visit gets a token minted): `Csrf(csrf, jar)`, then `jar.apply(page)`.
+pub struct Csrf(pub String, pub CookieJar);
+
+impl FromRequestParts<WebState> for Csrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut jar = CookieJar::default();
+        let token = csrf_token(state, &parts.headers, &mut jar);
+        Ok(Csrf(token, jar))
+    }
+}
+
 /// The visitor's CSRF token, minting one (into `jar`) for a first visit.
-pub fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
+fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
     match cookie_value(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
         Some(token) => token,
         None => {
