@@ -11,6 +11,7 @@ use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::NextQuery;
+use auth::client::SessionAnswer;
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 
 use crate::pages::WebState;
@@ -79,16 +80,8 @@ pub(super) async fn submit(
         .login_from(&form.email, &form.password, &device)
         .await
     {
-        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
-            chrome: chrome(false, &form.csrf_token),
-            mfa_token: answer.mfa_token.unwrap_or_default(),
-            next,
-            errors: Errors::default(),
-        })),
-        Ok(answer) => {
-            jar.sign_in(&state, &answer);
-            Ok(jar.apply(see_other(&next)))
-        }
+        Ok(answer) if answer.mfa_required => Ok(second_factor(jar, answer, &form.csrf_token, next)),
+        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
             let page = LoginPage {
@@ -128,10 +121,7 @@ pub(super) async fn mfa_submit(
         .login_mfa_from(&form.mfa_token, &form.code, &device)
         .await
     {
-        Ok(answer) => {
-            jar.sign_in(&state, &answer);
-            Ok(jar.apply(see_other(&next)))
-        }
+        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
             let errors = errors.at("code");
@@ -144,6 +134,32 @@ pub(super) async fn mfa_submit(
             Ok((status, page).into_response())
         }
     }
+}
+
+/// The session's cookies, and on to `next`.
+pub(super) fn signed_in(
+    state: &WebState,
+    mut jar: CookieJar,
+    answer: &SessionAnswer,
+    next: &str,
+) -> Response {
+    jar.sign_in(state, answer);
+    jar.apply(see_other(next))
+}
+
+/// The account has a second factor: its form, then on to `next`.
+pub(super) fn second_factor(
+    jar: CookieJar,
+    answer: SessionAnswer,
+    csrf: &str,
+    next: String,
+) -> Response {
+    jar.apply(MfaPage {
+        chrome: chrome(false, csrf),
+        mfa_token: answer.mfa_token.unwrap_or_default(),
+        next,
+        errors: Errors::default(),
+    })
 }
 
 pub(super) async fn logout(

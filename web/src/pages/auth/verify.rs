@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::login::MfaPage;
+use super::login::{second_factor, signed_in};
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, see_other};
+use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/verify.html")]
@@ -45,16 +45,10 @@ pub(super) async fn account_submit(
     let mut jar = CookieJar::default();
     let device = session::device(&state, &headers, &mut jar);
     match state.clients.auth.confirm(&token, &device).await {
-        Ok(answer) if answer.mfa_required => Ok(jar.apply(MfaPage {
-            chrome: chrome(false, &form.csrf_token),
-            mfa_token: answer.mfa_token.unwrap_or_default(),
-            next: "/app".into(),
-            errors: Errors::default(),
-        })),
-        Ok(answer) => {
-            jar.sign_in(&state, &answer);
-            Ok(jar.apply(see_other("/app")))
+        Ok(answer) if answer.mfa_required => {
+            Ok(second_factor(jar, answer, &form.csrf_token, "/app".into()))
         }
+        Ok(answer) => Ok(signed_in(&state, jar, &answer, "/app")),
         Err(err) => {
             let (_, status) = Errors::from_client(err)?;
             let page = VerifyPage {

@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use shared::ApiError;
 use shared::features::{Feature, Features};
 use shared::ui::Chrome;
@@ -14,7 +13,7 @@ use shared::ui::Chrome;
 use qr::api::QrView;
 
 use super::SavedQuery;
-use super::form::CodeForm;
+use super::form::{CodeForm, PreviewBody};
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use crate::pages::{Spot, WebState};
@@ -166,16 +165,12 @@ pub(super) async fn update(
     // The editor shows some rules only (not the link-preview card): keep the rest as they are.
     let current = state.clients.qr.get(&session.access_token, &id).await?;
     let mut body = form.body(false);
-    if let Some(preview) = &current.rules.preview {
-        body["rules"]["preview"] = json!(preview);
-    }
-    if !current.rules.variants.is_empty() {
-        // A/B variants are set through the API; sent back unchanged they need no flag.
-        body["rules"]["variants"] = json!(current.rules.variants);
-    }
+    body.rules.preview = current.rules.preview.clone();
+    // A/B variants are set through the API; sent back unchanged they need no flag.
+    body.rules.variants = current.rules.variants.clone();
     if current.kind.as_str() == "microsite" {
         // Its destination is its microsite's page, not a field.
-        body.as_object_mut().map(|b| b.remove("destination"));
+        body.destination = None;
     }
     match state
         .clients
@@ -206,7 +201,9 @@ pub(super) async fn remove(
 /// built by qr from validated numbers and enum values only (captions escaped), so it is safe to
 /// place in the page as it is.
 pub(super) async fn render_preview(state: &WebState, token: &str, form: &CodeForm) -> String {
-    let body = json!({ "style": form.style() });
+    let body = PreviewBody {
+        style: form.style(),
+    };
     match state.clients.qr.preview(token, &body).await {
         Ok(svg) => String::from_utf8_lossy(&svg).into_owned(),
         Err(err) => {

@@ -1,11 +1,11 @@
 //! The create/edit form as typed, and how it maps to and from what the qr service takes.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use qr::api::QrView;
-use qr::rules::{Condition, Day, Device};
-use qr::style::{Ecc, EyeShape, ModuleShape, Style};
+use qr::experiments::Variant;
+use qr::rules::{Condition, Day, Device, Preview, Route, Utm};
+use qr::style::{Ecc, EyeShape, Frame, ModuleShape, Style};
 
 use crate::pages::session::csrf_form;
 
@@ -167,69 +167,94 @@ impl RulesForm {
 
     /// The `rules` object the qr API takes. Values go as typed; qr validates them and names the
     /// field of any mistake. A time that is not one is sent as text, so qr refuses it.
-    pub fn rules(&self) -> Value {
-        let mut routes = Vec::new();
+    pub fn rules(&self) -> RulesBody {
         let url = |s: &str| s.trim().to_owned();
-        if !self.ios_url.trim().is_empty() {
-            routes.push(json!({"type": "device", "device": "ios", "url": url(&self.ios_url)}));
-        }
-        if !self.android_url.trim().is_empty() {
-            routes.push(
-                json!({"type": "device", "device": "android", "url": url(&self.android_url)}),
-            );
+        let mut routes = Vec::new();
+        for (device, typed) in [
+            (Device::Ios, &self.ios_url),
+            (Device::Android, &self.android_url),
+        ] {
+            if !typed.trim().is_empty() {
+                routes.push(Route {
+                    when: Condition::Device { device },
+                    url: url(typed),
+                });
+            }
         }
         if !self.country_url.trim().is_empty() || !self.country.trim().is_empty() {
-            routes.push(json!({"type": "country", "country": self.country.trim(),
-                "url": url(&self.country_url)}));
+            routes.push(Route {
+                when: Condition::Country {
+                    country: self.country.trim().to_owned(),
+                },
+                url: url(&self.country_url),
+            });
         }
         if !self.schedule_url.trim().is_empty() {
-            let days: Vec<&str> = DAYS
-                .iter()
-                .zip(self.days())
-                .filter(|(_, on)| on.is_some())
-                .map(|(d, _)| *d)
-                .collect();
+            let days = [
+                Day::Mon,
+                Day::Tue,
+                Day::Wed,
+                Day::Thu,
+                Day::Fri,
+                Day::Sat,
+                Day::Sun,
+            ]
+            .into_iter()
+            .zip(self.days())
+            .filter(|(_, on)| on.is_some())
+            .map(|(d, _)| d)
+            .collect();
             let tz = if self.schedule_tz.trim().is_empty() {
                 "UTC"
             } else {
                 self.schedule_tz.trim()
             };
-            routes.push(json!({"type": "schedule", "days": days,
-                "from": self.schedule_from.trim(), "to": self.schedule_to.trim(),
-                "time_zone": tz, "url": url(&self.schedule_url)}));
+            routes.push(Route {
+                when: Condition::Schedule {
+                    days,
+                    from: self.schedule_from.trim().to_owned(),
+                    to: self.schedule_to.trim().to_owned(),
+                    time_zone: tz.to_owned(),
+                },
+                url: url(&self.schedule_url),
+            });
         }
-        let mut rules = json!({ "routes": routes, "forward_query": self.forward_query.is_some() });
-        if !self.expires_at.trim().is_empty() {
-            rules["expires_at"] =
-                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", self.expires_at.trim())
+        let typed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        RulesBody {
+            routes,
+            forward_query: self.forward_query.is_some(),
+            expires_at: typed(&self.expires_at).map(|at| {
+                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", &at)
                     .ok()
                     .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
                 {
-                    Some(at) => json!(at.timestamp().as_millisecond()),
-                    None => json!(self.expires_at.trim()),
-                };
+                    Some(at) => AsTyped::Parsed(at.timestamp().as_millisecond()),
+                    None => AsTyped::Text(at),
+                }
+            }),
+            expired_url: typed(&self.expired_url),
+            max_scans: typed(&self.max_scans).map(|n| match n.parse::<u64>() {
+                Ok(n) => AsTyped::Parsed(n),
+                Err(_) => AsTyped::Text(n),
+            }),
+            password: if self.remove_password.is_some() {
+                Some(String::new())
+            } else {
+                Some(self.password.clone()).filter(|p| !p.is_empty())
+            },
+            preview: None,
+            variants: Vec::new(),
         }
-        if !self.expired_url.trim().is_empty() {
-            rules["expired_url"] = json!(self.expired_url.trim());
-        }
-        if !self.max_scans.trim().is_empty() {
-            rules["max_scans"] = match self.max_scans.trim().parse::<u64>() {
-                Ok(n) => json!(n),
-                Err(_) => json!(self.max_scans.trim()),
-            };
-        }
-        if self.remove_password.is_some() {
-            rules["password"] = json!("");
-        } else if !self.password.is_empty() {
-            rules["password"] = json!(self.password);
-        }
-        rules
     }
 
-    pub fn utm(&self) -> Value {
+    pub fn utm(&self) -> Utm {
         let value = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        json!({"source": value(&self.utm_source), "medium": value(&self.utm_medium),
-            "campaign": value(&self.utm_campaign)})
+        Utm {
+            source: value(&self.utm_source),
+            medium: value(&self.utm_medium),
+            campaign: value(&self.utm_campaign),
+            ..Utm::default()
+        }
     }
 }
 
@@ -298,41 +323,122 @@ impl CodeForm {
     }
 
     /// The style object the qr API takes. Values are passed as typed; qr validates them.
-    pub fn style(&self) -> Value {
-        let mut style = json!({
-            "fg": self.fg.trim(), "bg": self.bg.trim(), "modules": self.modules,
-            "eyes": self.eyes, "ecc": self.ecc,
-        });
-        if !self.frame_text.trim().is_empty() {
-            style["frame"] = json!({ "text": self.frame_text.trim() });
-        }
-        if !self.logo_id.trim().is_empty() {
+    pub fn style(&self) -> StyleBody {
+        let logo_id = self.logo_id.trim();
+        StyleBody {
+            fg: self.fg.trim().to_owned(),
+            bg: self.bg.trim().to_owned(),
+            modules: self.modules.clone(),
+            eyes: self.eyes.clone(),
+            ecc: self.ecc.clone(),
+            frame: Some(self.frame_text.trim())
+                .filter(|t| !t.is_empty())
+                .map(|text| Frame {
+                    text: text.to_owned(),
+                }),
             // qr checks the id is one of this user's images and the size fits the level.
-            style["logo"] = match self.logo_size.trim().parse::<f64>() {
-                Ok(size) => json!({ "id": self.logo_id.trim(), "size": size }),
-                Err(_) => json!({ "id": self.logo_id.trim() }),
-            };
+            logo: (!logo_id.is_empty()).then(|| LogoBody {
+                id: logo_id.to_owned(),
+                size: self.logo_size.trim().parse::<f64>().ok(),
+            }),
         }
-        style
     }
 
-    pub fn body(&self, creating: bool) -> Value {
-        let tags: Vec<&str> = self
-            .tags
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .collect();
-        let mut body = json!({
-            "name": self.name, "destination": self.destination.trim(),
-            "style": self.style(), "tags": tags,
-            "rules": self.rules.rules(), "utm": self.rules.utm(),
-        });
-        if !creating {
-            body["paused"] = json!(self.paused.is_some());
+    pub fn body(&self, creating: bool) -> CodeBody {
+        CodeBody {
+            name: self.name.clone(),
+            destination: Some(self.destination.trim().to_owned()),
+            style: self.style(),
+            tags: self
+                .tags
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            rules: self.rules.rules(),
+            utm: self.rules.utm(),
+            paused: (!creating).then_some(self.paused.is_some()),
         }
-        body
     }
+}
+
+// What the form sends qr: the shape of qr's own request, with the values as they were typed
+// (qr validates them and names the field of a mistake).
+
+/// A code to create or the changes to one.
+#[derive(Serialize)]
+pub struct CodeBody {
+    pub name: String,
+    /// `None` for a microsite's code: its destination is the page, not a field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    pub style: StyleBody,
+    pub tags: Vec<String>,
+    pub rules: RulesBody,
+    pub utm: Utm,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+}
+
+#[derive(Serialize)]
+pub struct StyleBody {
+    fg: String,
+    bg: String,
+    modules: String,
+    eyes: String,
+    ecc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<Frame>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo: Option<LogoBody>,
+}
+
+#[derive(Serialize)]
+struct LogoBody {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct RulesBody {
+    routes: Vec<Route>,
+    forward_query: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<AsTyped<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_scans: Option<AsTyped<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    /// Not in the editor: kept as they are when a code is saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// A number or time as typed: parsed when it is one, else the text (for qr to refuse by name).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AsTyped<T> {
+    Parsed(T),
+    Text(String),
+}
+
+/// A saved style: its name and the editor's style.
+#[derive(Serialize)]
+pub struct NamedStyle {
+    pub name: String,
+    pub style: StyleBody,
+}
+
+/// The live preview's request.
+#[derive(Serialize)]
+pub struct PreviewBody {
+    pub style: StyleBody,
 }
 
 csrf_form!(CodeForm);

@@ -5,13 +5,12 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::SavedQuery;
 use super::editor::CodePage;
-use super::form::{CodeForm, ecc_name, eye_name, module_name};
+use super::form::{CodeForm, NamedStyle, ecc_name, eye_name, module_name};
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
@@ -62,7 +61,10 @@ pub(super) async fn save(
     State(state): State<WebState>,
     Posted(session, Form(form)): Posted<Form<CodeForm>>,
 ) -> Result<Response, ApiError> {
-    let body = json!({ "name": form.style_name.trim(), "style": form.style() });
+    let body = NamedStyle {
+        name: form.style_name.trim().to_owned(),
+        style: form.style(),
+    };
     match state
         .clients
         .qr

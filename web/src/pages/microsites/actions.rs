@@ -15,7 +15,7 @@ use super::{builder_url, enc};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
-use serde_json::json;
+use serde::Serialize;
 
 use super::builder::{Redo, refused};
 pub(super) async fn publish(
@@ -53,6 +53,14 @@ fn qr_name(title: &str) -> String {
     name.chars().take(120).collect()
 }
 
+/// The qr request for a dynamic code that goes to a page.
+#[derive(Serialize)]
+struct NewLinkCode<'a> {
+    kind: &'static str,
+    name: String,
+    destination: &'a str,
+}
+
 /// One click: a dynamic (`url`) QR code whose destination is this page's public URL.
 pub(super) async fn make_qr(
     State(state): State<WebState>,
@@ -65,7 +73,11 @@ pub(super) async fn make_qr(
         .microsite
         .get(&session.access_token, &id)
         .await?;
-    let body = json!({ "kind": "url", "name": qr_name(&page.title), "destination": page.url });
+    let body = NewLinkCode {
+        kind: "url",
+        name: qr_name(&page.title),
+        destination: &page.url,
+    };
     match state.clients.qr.create(&session.access_token, &body).await {
         Ok(qr) => Ok(see_other(&format!("/app/qr/{}?saved=1", enc(&qr.id)))),
         Err(err) => {
