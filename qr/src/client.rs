@@ -46,7 +46,7 @@ impl QrClient {
     pub async fn create(
         &self,
         token: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
     ) -> Result<QrView, ClientError> {
         self.inner
             .json(Method::POST, "/api/v1/qr", bearer(token), Some(body))
@@ -57,7 +57,7 @@ impl QrClient {
         &self,
         token: &str,
         id: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
     ) -> Result<QrView, ClientError> {
         self.inner
             .json(
@@ -97,7 +97,7 @@ impl QrClient {
     pub async fn preview(
         &self,
         token: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
     ) -> Result<Bytes, ClientError> {
         let mut headers = bearer(token);
         headers.insert(
@@ -172,7 +172,7 @@ impl QrClient {
     pub async fn save_style(
         &self,
         token: &str,
-        body: &serde_json::Value,
+        body: &(impl serde::Serialize + Sync),
     ) -> Result<StyleView, ClientError> {
         self.inner
             .json(Method::POST, "/api/v1/qr/styles", bearer(token), Some(body))

@@ -281,6 +281,7 @@ pub async fn assemble(
             outbox: databases
                 .get(&Service::Auth)
                 .map(|db| email::Outbox::new(db.pool().clone())),
+            identity: identity.clone(),
         };
         // The insights route takes session cookies too: behind the same cross-site check.
         let insights = crate::insights::router(crate::insights::InsightsState {

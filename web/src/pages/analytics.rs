@@ -9,7 +9,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::handler::Handler;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use shared::ApiError;
@@ -25,18 +26,21 @@ pub use chart::{Bars, SeriesChart};
 pub use range::{Preset, RangeParams, Window};
 
 use super::WebState;
-use super::auth::{chrome, require_session};
-use super::session::{CookieJar, Session, csrf_token, see_other};
+use super::kit::chrome;
+use super::session::{Csrf, Session, back_to, see_other};
 
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/analytics", get(overview))
         .route("/app/qr/{id}/analytics", get(qr_dashboard))
-        .route("/app/qr/{id}/analytics/export.csv", get(qr_export))
+        .route(
+            "/app/qr/{id}/analytics/export.csv",
+            get(qr_export.layer(back_to("/app/qr/{id}/analytics"))),
+        )
         .route("/app/microsites/{id}/analytics", get(microsite_dashboard))
         .route(
             "/app/microsites/{id}/analytics/export.csv",
-            get(microsite_export),
+            get(microsite_export.layer(back_to("/app/microsites/{id}/analytics"))),
         )
 }
 
@@ -219,16 +223,6 @@ fn group_digits(n: i64) -> String {
     out
 }
 
-/// The signed-in visitor, or the redirect to the login page (with cookies to set either way).
-async fn session_or_login(
-    state: &WebState,
-    headers: &HeaderMap,
-    jar: &mut CookieJar,
-    here: &str,
-) -> Result<Result<Session, Response>, ApiError> {
-    require_session(state, headers, jar, here).await
-}
-
 fn encode(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
@@ -302,17 +296,12 @@ struct QrDashboard {
 
 async fn qr_dashboard(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = format!("/app/qr/{}/analytics", encode(&id));
-    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
     // The qr service decides whose code this is: another user's code is its 404, as a page.
     let code = state.clients.qr.get(&session.access_token, &id).await?;
     let mut picker = picker(base.clone(), &params);
@@ -366,42 +355,30 @@ fn empty_qr() -> QrStats {
 /// The download goes to the analytics export itself, which streams in constant memory; this hop
 /// refreshes the session first so the browser arrives with a valid access cookie.
 async fn qr_export(
-    State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
-) -> Result<Response, ApiError> {
-    export(&state, &headers, "qr", &id, &params).await
+    _: Session,
+) -> Response {
+    export("qr", &id, &params)
 }
 
 async fn microsite_export(
-    State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
-) -> Result<Response, ApiError> {
-    export(&state, &headers, "microsites", &id, &params).await
+    _: Session,
+) -> Response {
+    export("microsites", &id, &params)
 }
 
-async fn export(
-    state: &WebState,
-    headers: &HeaderMap,
-    kind: &str,
-    id: &str,
-    params: &RangeParams,
-) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
+fn export(kind: &str, id: &str, params: &RangeParams) -> Response {
     let page = format!("/app/{kind}/{}/analytics", encode(id));
-    if let Err(redirect) = session_or_login(state, headers, &mut jar, &page).await? {
-        return Ok(jar.apply(redirect));
-    }
     let window = picker(page, params).window;
     let target = format!(
         "/api/v1/analytics/{kind}/{}/export.csv?{}",
         encode(id),
         window.api_query()
     );
-    Ok(jar.apply(see_other(&target)))
+    see_other(&target)
 }
 
 // --- Microsite dashboard -----------------------------------------------------------------------
@@ -494,17 +471,12 @@ struct MicrositeDashboard {
 
 async fn microsite_dashboard(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = format!("/app/microsites/{}/analytics", encode(&id));
-    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut picker = picker(base.clone(), &params);
     let answer = state
         .clients
@@ -575,16 +547,11 @@ struct OverviewPage {
 
 async fn overview(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(params): Query<RangeParams>,
+    session: Session,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
     let base = "/app/analytics".to_owned();
-    let session = match session_or_login(&state, &headers, &mut jar, &base).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let mut picker = picker(base, &params);
     let answer = state
         .clients

@@ -13,26 +13,44 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::WebState;
-use super::auth::{Errors, chrome, form_session};
+use axum::handler::Handler;
 use shared::client_addr::ClientAddr;
 
-use super::session::{self, CookieJar, csrf_token, see_other};
+use super::WebState;
+use super::kit::{Errors, chrome};
+use super::session::{self, Csrf, Posted, Session, back_to, csrf_form, see_other};
 use crate::beta::{FeedbackInput, Plan, REPORT_REASONS};
 
 const FORM_LIMIT: usize = 16 * 1024;
 
+fn small() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(FORM_LIMIT)
+}
+
+/// The routes that read the session (behind its layer); their forms go back to `/app` or
+/// `/pricing` after logging in.
 pub fn router() -> Router<WebState> {
-    let small = || DefaultBodyLimit::max(FORM_LIMIT);
     Router::new()
-        .route("/app/feedback", post(feedback).layer(small()))
+        .route(
+            "/app/feedback",
+            post(feedback.layer(back_to("/app"))).layer(small()),
+        )
         .route(
             "/app/interview",
-            get(interview_card).post(interview).layer(small()),
+            get(interview_card)
+                .post(interview.layer(back_to("/app")))
+                .layer(small()),
         )
         .route("/pricing", get(pricing))
-        .route("/pricing/choose", post(choose_plan).layer(small()))
-        .route("/report", get(report_page).post(report).layer(small()))
+        .route(
+            "/pricing/choose",
+            post(choose_plan.layer(back_to("/pricing"))).layer(small()),
+        )
+}
+
+/// The abuse report form: anyone, signed in or not.
+pub fn public_router() -> Router<WebState> {
+    Router::new().route("/report", get(report_page).post(report).layer(small()))
 }
 
 fn is_htmx(headers: &HeaderMap) -> bool {
@@ -65,20 +83,15 @@ struct FeedbackResult {
 async fn feedback(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<FeedbackForm>,
+    Posted(session, Form(form)): Posted<Form<FeedbackForm>>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
     let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
     let input = FeedbackInput {
         message: &form.message,
         rating: Some(&form.rating),
         referer,
     };
-    let (sent, errors, status) = match state.beta.send_feedback(&session.user.id, input).await {
+    let (sent, errors, status) = match state.beta.send_feedback(&session.user_id, input).await {
         Ok(()) => (true, Errors::default(), StatusCode::OK),
         Err(err) => {
             let status = err.status();
@@ -98,7 +111,7 @@ async fn feedback(
     } else {
         status
     };
-    Ok(jar.apply((status, page)))
+    Ok((status, page).into_response())
 }
 
 // --- Interview invitation ------------------------------------------------------------------------
@@ -118,14 +131,13 @@ struct InterviewCard {
 /// answer. Empty otherwise (and when analytics cannot say).
 async fn interview_card(
     State(state): State<WebState>,
-    headers: HeaderMap,
+    session: Option<Session>,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let Some(session) = session::current(&state, &headers, &mut jar).await? else {
+    let Some(session) = session else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let csrf = csrf_token(&state, &headers, &mut jar);
-    let answered = state.beta.interview_of(&session.user.id).await?.is_some();
+    let answered = state.beta.interview_of(&session.user_id).await?.is_some();
     let show = !answered
         && state
             .clients
@@ -159,18 +171,13 @@ struct InterviewForm {
 async fn interview(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<InterviewForm>,
+    Posted(session, Form(form)): Posted<Form<InterviewForm>>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match form_session(&state, &headers, &form.csrf_token, &mut jar, "/app").await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(jar.apply(redirect)),
-    };
     let opted_in = form.answer == "yes";
     let result = state
         .beta
         .answer_interview(
-            &session.user.id,
+            &session.user_id,
             opted_in,
             &form.contact,
             &form.time_zone,
@@ -186,7 +193,7 @@ async fn interview(
         errors: Errors::default(),
     };
     match result {
-        Ok(()) if !is_htmx(&headers) => return Ok(jar.apply(see_other("/app"))),
+        Ok(()) if !is_htmx(&headers) => return Ok(see_other("/app")),
         Ok(()) => {
             card.thanks = Some(if opted_in {
                 "Thank you! We'll be in touch to find a time."
@@ -196,7 +203,7 @@ async fn interview(
         }
         Err(err) => card.errors = Errors::from_api(err)?,
     }
-    Ok(jar.apply(card))
+    Ok(card.into_response())
 }
 
 // --- Pricing -------------------------------------------------------------------------------------
@@ -211,12 +218,13 @@ struct PricingPage {
     errors: Errors,
 }
 
-async fn pricing(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = session::current(&state, &headers, &mut jar).await?;
-    let csrf = csrf_token(&state, &headers, &mut jar);
+async fn pricing(
+    State(state): State<WebState>,
+    session: Option<Session>,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
     let chosen = match &session {
-        Some(s) => state.beta.chosen_plan(&s.user.id).await?,
+        Some(s) => state.beta.chosen_plan(&s.user_id).await?,
         None => None,
     };
     Ok(jar.apply(PricingPage {
@@ -238,15 +246,8 @@ struct ChooseForm {
 
 async fn choose_plan(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<ChooseForm>,
+    Posted(session, Form(form)): Posted<Form<ChooseForm>>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session =
-        match form_session(&state, &headers, &form.csrf_token, &mut jar, "/pricing").await? {
-            Ok(session) => session,
-            Err(redirect) => return Ok(jar.apply(redirect)),
-        };
     let mut page = PricingPage {
         chrome: chrome(true, &form.csrf_token),
         plans: state.beta.plans().to_vec(),
@@ -256,18 +257,18 @@ async fn choose_plan(
     };
     match state
         .beta
-        .choose_plan(&session.user.id, &form.plan, None)
+        .choose_plan(&session.user_id, &form.plan, None)
         .await
     {
         Ok(plan) => {
             page.chosen = Some(plan.name);
             page.just_chose = true;
-            Ok(jar.apply(page))
+            Ok(page.into_response())
         }
         Err(err) => {
             let status = err.status();
             page.errors = Errors::from_api(err)?;
-            Ok(jar.apply((status, page)))
+            Ok((status, page).into_response())
         }
     }
 }
@@ -326,12 +327,10 @@ impl ReportQuery {
 }
 
 async fn report_page(
-    State(state): State<WebState>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+    Csrf(csrf, jar): Csrf,
 ) -> Response {
-    let mut jar = CookieJar::default();
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let (target, errors) = q.prefill();
     jar.apply(ReportPage {
         chrome: chrome(session::has_session_cookie(&headers), &csrf),
@@ -388,3 +387,5 @@ async fn report(
         }
     }
 }
+
+csrf_form!(FeedbackForm, InterviewForm, ChooseForm);

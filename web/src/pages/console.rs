@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::Response;
+use axum::handler::Handler;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -25,8 +26,8 @@ use analytics::product::client::{Cohort, FunnelStep, Overview, SignupBucket, Use
 use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
-use super::auth::{Errors, chrome, require_session};
-use super::session::{CookieJar, Session, csrf_token, see_other};
+use super::kit::{Errors, chrome};
+use super::session::{Csrf, Founder, Posted, back_to, csrf_form, see_other};
 use crate::beta::store::{self, Feedback, Interview};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -36,9 +37,15 @@ pub fn router() -> Router<WebState> {
     Router::new()
         .route("/admin", get(overview))
         .route("/admin/users", get(users))
-        .route("/admin/users.csv", get(users_csv))
+        .route(
+            "/admin/users.csv",
+            get(users_csv.layer(back_to("/admin/users"))),
+        )
         .route("/admin/waitlist", get(waitlist))
-        .route("/admin/waitlist/decide", post(decide).layer(small()))
+        .route(
+            "/admin/waitlist/decide",
+            post(decide.layer(back_to("/admin/waitlist"))).layer(small()),
+        )
         .route(
             "/admin/invites",
             get(invites).post(create_invites).layer(small()),
@@ -46,41 +53,6 @@ pub fn router() -> Router<WebState> {
         .route("/admin/feedback", get(feedback))
         .merge(moderation::router())
         .merge(outbox::router())
-}
-
-/// The signed-in founder, or the answer to give instead (login redirect, or a 404 page).
-async fn founder(
-    state: &WebState,
-    headers: &HeaderMap,
-    jar: &mut CookieJar,
-    here: &str,
-) -> Result<Result<Session, Response>, ApiError> {
-    match require_session(state, headers, jar, here).await? {
-        Ok(session) if session.user.role == "founder" => Ok(Ok(session)),
-        Ok(_) => Err(ApiError::not_found()),
-        Err(redirect) => Ok(Err(redirect)),
-    }
-}
-
-/// A founder's form post: the CSRF token checked first, then the role.
-async fn founder_form(
-    state: &WebState,
-    headers: &HeaderMap,
-    csrf: &str,
-    jar: &mut CookieJar,
-    here: &str,
-) -> Result<Result<Session, Response>, ApiError> {
-    super::session::check_csrf(headers, csrf)?;
-    founder(state, headers, jar, here).await
-}
-
-macro_rules! founder_or_return {
-    ($state:expr, $headers:expr, $jar:expr, $here:expr) => {
-        match founder(&$state, &$headers, &mut $jar, $here).await? {
-            Ok(session) => session,
-            Err(answer) => return Ok($jar.apply(answer)),
-        }
-    };
 }
 
 mod moderation;
@@ -155,12 +127,10 @@ impl OverviewPage {
 
 async fn overview(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<CohortQuery>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin");
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let token = &session.access_token;
     let cohort: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
@@ -359,12 +329,10 @@ impl UsersPage {
 
 async fn users(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<UsersQuery>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin/users");
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let (mut rows, numbers_missing) = user_rows(&state, &session.access_token).await?;
     let q = query.q.unwrap_or_default();
     let sort = query.sort.unwrap_or_else(|| "signed_up".into());
@@ -391,11 +359,9 @@ fn csv_cell(text: &str) -> String {
 
 async fn users_csv(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(query): Query<UsersQuery>,
+    Founder(session): Founder,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin/users");
     let (mut rows, _) = user_rows(&state, &session.access_token).await?;
     filter_and_sort(
         &mut rows,
@@ -439,7 +405,7 @@ async fn users_csv(
     let body = out
         .into_inner()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(jar.apply((
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -449,7 +415,8 @@ async fn users_csv(
             (header::CACHE_CONTROL, "no-store"),
         ],
         body,
-    )))
+    )
+        .into_response())
 }
 
 // --- Waitlist and invites ------------------------------------------------------------------------
@@ -475,12 +442,10 @@ struct NoticeQuery {
 
 async fn waitlist(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin/waitlist");
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let entries = state
         .clients
         .auth
@@ -518,22 +483,8 @@ struct DecideForm {
 
 async fn decide(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<DecideForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<DecideForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match founder_form(
-        &state,
-        &headers,
-        &form.csrf_token,
-        &mut jar,
-        "/admin/waitlist",
-    )
-    .await?
-    {
-        Ok(session) => session,
-        Err(answer) => return Ok(jar.apply(answer)),
-    };
     let auth = &state.clients.auth;
     let notice = match form.decision.as_str() {
         "approve" => {
@@ -548,7 +499,7 @@ async fn decide(
         }
         _ => return Err(ApiError::invalid("decision", "approve or reject")),
     };
-    Ok(jar.apply(see_other(&format!("/admin/waitlist?notice={notice}"))))
+    Ok(see_other(&format!("/admin/waitlist?notice={notice}")))
 }
 
 #[derive(Template, WebTemplate)]
@@ -568,10 +519,11 @@ impl InvitesPage {
     }
 }
 
-async fn invites(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin/invites");
-    let csrf = csrf_token(&state, &headers, &mut jar);
+async fn invites(
+    State(state): State<WebState>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
     let invites = state
         .clients
         .auth
@@ -599,22 +551,8 @@ struct InvitesForm {
 
 async fn create_invites(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<InvitesForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<InvitesForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match founder_form(
-        &state,
-        &headers,
-        &form.csrf_token,
-        &mut jar,
-        "/admin/invites",
-    )
-    .await?
-    {
-        Ok(session) => session,
-        Err(answer) => return Ok(jar.apply(answer)),
-    };
     let token = &session.access_token;
     let auth = &state.clients.auth;
     let mut page = InvitesPage {
@@ -637,7 +575,7 @@ async fn create_invites(
         Err(err) => page.errors = Errors::from_api(err)?,
     }
     page.invites = auth.admin_invites(token).await?;
-    Ok(jar.apply(page))
+    Ok(page.into_response())
 }
 
 // --- Feedback ------------------------------------------------------------------------------------
@@ -656,10 +594,11 @@ impl FeedbackPage {
     }
 }
 
-async fn feedback(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_or_return!(state, headers, jar, "/admin/feedback");
-    let csrf = csrf_token(&state, &headers, &mut jar);
+async fn feedback(
+    State(state): State<WebState>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
     let emails: HashMap<String, String> = state
         .clients
         .auth
@@ -710,3 +649,5 @@ mod tests {
         assert_eq!(csv_cell("ada@example.com"), "ada@example.com");
     }
 }
+
+csrf_form!(DecideForm, InvitesForm);

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod beta;
 pub mod codes;
 pub mod console;
+pub mod kit;
 pub mod microsites;
 pub mod session;
 
@@ -35,6 +36,8 @@ pub struct WebState {
     /// The email outbox, for the founder's Outbox page (in auth's database; `None` when this
     /// process does not hold it, as in split mode).
     pub outbox: Option<email::Outbox>,
+    /// Verifies the access cookie (who is signed in, and their role) without asking auth.
+    pub identity: shared::identity::Identity,
 }
 
 /// A future feature's place on a page: its real control when the flag is on, a disabled one
@@ -66,13 +69,23 @@ impl Spot {
 }
 
 pub fn router(state: WebState) -> Router {
-    Router::new()
-        .merge(auth::router())
+    // The pages that read the session sit behind the layer that refreshes it (once per
+    // request). The others never see it: signing in and out sets the cookies itself.
+    let signed_in = Router::new()
+        .merge(auth::settings_router())
         .merge(codes::router())
         .merge(microsites::router())
         .merge(beta::router())
         .merge(console::router())
         .merge(analytics::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::refresh,
+        ));
+    Router::new()
+        .merge(signed_in)
+        .merge(auth::public_router())
+        .merge(beta::public_router())
         .route("/", get(landing))
         .route("/static/{*path}", get(shared::ui::serve_asset))
         .route("/favicon.ico", get(shared::ui::favicon))

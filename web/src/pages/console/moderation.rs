@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::handler::Handler;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -22,11 +23,11 @@ use qr::client::QrClient;
 use qr::moderation::CodeLookup;
 use qr::store::BlockedDomain;
 
-use super::super::WebState;
-use super::super::auth::chrome;
-use super::super::session::{CookieJar, Session, csrf_token, see_other};
-use super::{FORM_LIMIT, day, degrade, founder, founder_form};
+use super::{FORM_LIMIT, day, degrade};
 use crate::beta::store::{self, Report};
+use crate::pages::WebState;
+use crate::pages::kit::chrome;
+use crate::pages::session::{Csrf, Founder, Posted, Session, back_to, csrf_form, see_other};
 
 /// Reported codes looked up per page view (one qr call each).
 const MAX_LOOKUPS: usize = 50;
@@ -35,26 +36,22 @@ pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
     Router::new()
         .route("/admin/reports", get(reports))
-        .route("/admin/reports/code", post(moderate_code).layer(small()))
-        .route("/admin/users/account", post(moderate_user).layer(small()))
+        .route(
+            "/admin/reports/code",
+            post(moderate_code.layer(back_to("/admin/reports"))).layer(small()),
+        )
+        .route(
+            "/admin/users/account",
+            post(moderate_user.layer(back_to("/admin/users"))).layer(small()),
+        )
         .route(
             "/admin/blocklist",
             get(blocklist).post(block_domain).layer(small()),
         )
         .route(
             "/admin/blocklist/remove",
-            post(unblock_domain).layer(small()),
+            post(unblock_domain.layer(back_to("/admin/blocklist"))).layer(small()),
         )
-}
-
-/// What a founder form post comes to: the session, or the answer to give instead.
-macro_rules! founder_form_or_return {
-    ($state:expr, $headers:expr, $csrf:expr, $jar:expr, $here:expr) => {
-        match founder_form(&$state, &$headers, $csrf, &mut $jar, $here).await? {
-            Ok(session) => session,
-            Err(answer) => return Ok($jar.apply(answer)),
-        }
-    };
 }
 
 /// The result of an action, named in the redirect's query; only these fixed texts are shown.
@@ -208,15 +205,10 @@ async fn reports_page(
 
 async fn reports(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match founder(&state, &headers, &mut jar, "/admin/reports").await? {
-        Ok(session) => session,
-        Err(answer) => return Ok(jar.apply(answer)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = reports_page(
         &state,
         &session,
@@ -244,11 +236,8 @@ struct CodeForm {
 /// POST because HTML forms can't send anything else; answers with a redirect to the reports.
 async fn moderate_code(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<CodeForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_form_or_return!(state, headers, &form.csrf_token, jar, "/admin/reports");
     let token = &session.access_token;
     let qr = &state.clients.qr;
     let result = match form.action.as_str() {
@@ -263,13 +252,13 @@ async fn moderate_code(
             } else {
                 "enabled"
             };
-            Ok(jar.apply(see_other(&format!("/admin/reports?notice={notice}"))))
+            Ok(see_other(&format!("/admin/reports?notice={notice}")))
         }
         Err(err) => {
             let message = client_message(err)?;
             let page =
                 reports_page(&state, &session, &form.csrf_token, None, Some(message)).await?;
-            Ok(jar.apply((StatusCode::UNPROCESSABLE_ENTITY, page)))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
 }
@@ -290,11 +279,8 @@ struct AccountForm {
 /// Disables or enables an account (auth), back to the users table.
 async fn moderate_user(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<AccountForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<AccountForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = founder_form_or_return!(state, headers, &form.csrf_token, jar, "/admin/users");
     let token = &session.access_token;
     let auth = &state.clients.auth;
     let notice = match form.action.as_str() {
@@ -308,7 +294,7 @@ async fn moderate_user(
         }
         _ => return Err(ApiError::invalid("action", "disable or enable")),
     };
-    Ok(jar.apply(see_other(&format!("/admin/users?notice={notice}"))))
+    Ok(see_other(&format!("/admin/users?notice={notice}")))
 }
 
 /// The users page's confirmation line (`?notice=`), for `console::users`.
@@ -360,15 +346,10 @@ async fn blocklist_page(
 
 async fn blocklist(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
+    Founder(session): Founder,
+    Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session = match founder(&state, &headers, &mut jar, "/admin/blocklist").await? {
-        Ok(session) => session,
-        Err(answer) => return Ok(jar.apply(answer)),
-    };
-    let csrf = csrf_token(&state, &headers, &mut jar);
     let page = blocklist_page(&state, &session, &csrf, notice_text(q.notice.as_deref())).await?;
     Ok(jar.apply(page).into_response())
 }
@@ -385,44 +366,36 @@ struct DomainForm {
 
 async fn block_domain(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<DomainForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<DomainForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session =
-        founder_form_or_return!(state, headers, &form.csrf_token, jar, "/admin/blocklist");
     let result = state
         .clients
         .qr
         .admin_block(&session.access_token, &form.domain, &form.reason)
         .await;
     match result {
-        Ok(()) => Ok(jar.apply(see_other("/admin/blocklist?notice=blocked"))),
+        Ok(()) => Ok(see_other("/admin/blocklist?notice=blocked")),
         Err(err) => {
             let message = client_message(err)?;
             let mut page = blocklist_page(&state, &session, &form.csrf_token, None).await?;
             page.error = Some(message);
             page.domain = form.domain.chars().take(300).collect();
             page.reason = form.reason.chars().take(600).collect();
-            Ok(jar.apply((StatusCode::UNPROCESSABLE_ENTITY, page)))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
 }
 
 async fn unblock_domain(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<DomainForm>,
+    Posted(Founder(session), Form(form)): Posted<Form<DomainForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    let session =
-        founder_form_or_return!(state, headers, &form.csrf_token, jar, "/admin/blocklist");
     state
         .clients
         .qr
         .admin_unblock(&session.access_token, &form.domain)
         .await?;
-    Ok(jar.apply(see_other("/admin/blocklist?notice=unblocked")))
+    Ok(see_other("/admin/blocklist?notice=unblocked"))
 }
 
 #[cfg(test)]
@@ -441,3 +414,5 @@ mod tests {
         assert_eq!(reported_code("<script>"), None);
     }
 }
+
+csrf_form!(AccountForm, CodeForm, DomainForm);

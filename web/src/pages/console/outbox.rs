@@ -7,17 +7,16 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use email::outbox::Listed;
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::super::WebState;
-use super::super::auth::chrome;
-use super::super::session::{CookieJar, csrf_token};
-use super::{day, founder};
+use super::day;
+use crate::pages::WebState;
+use crate::pages::kit::chrome;
+use crate::pages::session::{Csrf, Founder};
 
 /// How many messages the page lists (newest first).
 const SHOWN: u32 = 200;
@@ -55,12 +54,11 @@ impl OutboxPage {
     }
 }
 
-async fn outbox(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let mut jar = CookieJar::default();
-    if let Err(answer) = founder(&state, &headers, &mut jar, "/admin/outbox").await? {
-        return Ok(jar.apply(answer));
-    }
-    let csrf = csrf_token(&state, &headers, &mut jar);
+async fn outbox(
+    State(state): State<WebState>,
+    _: Founder,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
     let rows = match &state.outbox {
         Some(outbox) => Some(
             outbox

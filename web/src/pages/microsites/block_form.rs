@@ -310,3 +310,5 @@ mod tests {
         );
     }
 }
+
+crate::pages::session::csrf_form!(BlockForm);

@@ -1,17 +1,26 @@
-//! Browser sessions: the access and refresh tokens in cookies, transparent refresh, the CSRF
-//! token, and where to go after signing in. Everything here asks auth through [`AuthClient`].
+//! Browser sessions: the access and refresh tokens in cookies, their refresh (`refresh`, a
+//! layer in front of the signed-in pages), who is signing in (`extract`: the extractors pages
+//! take), the CSRF token, and where to go after signing in.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use shared::ApiError;
-use shared::client::ClientError;
 use shared::identity::{ACCESS_COOKIE, ACCESS_TOKEN_TTL, REFRESH_COOKIE, cookie_value};
 use subtle::ConstantTimeEq;
 
-use auth::client::{CurrentUser, DeviceHint, SessionAnswer};
+use auth::client::{DeviceHint, SessionAnswer};
 
 use super::WebState;
+
+mod extract;
+mod refresh;
+
+pub(crate) use extract::csrf_form;
+pub use extract::{CsrfForm, CsrfOnly, Founder, Posted, ReturnTo, Session, back_to};
+pub use refresh::refresh;
 
 /// The form token cookie. SameSite=Strict and HttpOnly: the page copies it into a hidden field
 /// when rendering, so script never needs to read it.
@@ -120,8 +129,25 @@ fn new_csrf_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The visitor's CSRF token for the page's forms, and the cookies to set with the page (a first
+/// visit gets a token minted): `Csrf(csrf, jar)`, then `jar.apply(page)`.
+pub struct Csrf(pub String, pub CookieJar);
+
+impl FromRequestParts<WebState> for Csrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut jar = CookieJar::default();
+        let token = csrf_token(state, &parts.headers, &mut jar);
+        Ok(Csrf(token, jar))
+    }
+}
+
 /// The visitor's CSRF token, minting one (into `jar`) for a first visit.
-pub fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
+fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
     match cookie_value(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
         Some(token) => token,
         None => {
@@ -147,57 +173,13 @@ pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), ApiError> 
     }
 }
 
-/// A signed-in visitor.
-pub struct Session {
-    pub user: CurrentUser,
-    pub access_token: String,
-}
-
-/// Who is browsing: the access cookie checked with auth; when it has expired, the refresh
-/// cookie is rotated transparently (new cookies go into `jar`).
-pub async fn current(
-    state: &WebState,
-    headers: &HeaderMap,
-    jar: &mut CookieJar,
-) -> Result<Option<Session>, ApiError> {
-    let auth = &state.clients.auth;
-    if let Some(access) = cookie_value(headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
-        match auth.me_with(&access).await {
-            Ok(user) => {
-                return Ok(Some(Session {
-                    user,
-                    access_token: access,
-                }));
-            }
-            Err(e) if is_unauthorised(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let Some(refresh) = cookie_value(headers, REFRESH_COOKIE).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    match auth.refresh(&refresh).await {
-        Ok(tokens) => {
-            let Some(access) = jar.sign_in_keep_csrf(state, &tokens) else {
-                return Ok(None);
-            };
-            let user = auth.me_with(&access).await?;
-            Ok(Some(Session {
-                user,
-                access_token: access,
-            }))
-        }
-        Err(e) if is_unauthorised(&e) => {
-            jar.sign_out(state);
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 impl CookieJar {
     /// A refresh keeps the session, so it keeps its CSRF token (open forms stay valid).
-    fn sign_in_keep_csrf(&mut self, state: &WebState, tokens: &SessionAnswer) -> Option<String> {
+    pub(super) fn sign_in_keep_csrf(
+        &mut self,
+        state: &WebState,
+        tokens: &SessionAnswer,
+    ) -> Option<String> {
         let access = tokens.access_token.as_deref()?;
         let refresh = tokens.refresh_token.as_deref()?;
         self.set(
@@ -216,11 +198,6 @@ impl CookieJar {
         );
         Some(access.to_owned())
     }
-}
-
-fn is_unauthorised(err: &ClientError) -> bool {
-    err.api_error()
-        .is_some_and(|e| e.status() == StatusCode::UNAUTHORIZED)
 }
 
 /// Lives in `shared` so the fuzz crate can reach it without building the whole frontend.

@@ -1,0 +1,182 @@
+//! Logging in (with a second factor when the account has one) and out.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use super::NextQuery;
+use auth::client::SessionAnswer;
+use shared::identity::{ACCESS_COOKIE, cookie_value};
+
+use crate::pages::WebState;
+use crate::pages::kit::{Errors, chrome};
+use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, safe_next, see_other};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    notice: Option<&'static str>,
+    errors: Errors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/auth/mfa.html")]
+pub(super) struct MfaPage {
+    pub(super) chrome: Chrome,
+    pub(super) mfa_token: String,
+    pub(super) next: String,
+    pub(super) errors: Errors,
+}
+
+fn notice(key: Option<&str>) -> Option<&'static str> {
+    match key {
+        Some("reset") => Some("Your password has been changed. Log in with the new one."),
+        Some("signed-out") => Some("You have been logged out."),
+        _ => None,
+    }
+}
+
+pub(super) async fn page(Query(q): Query<NextQuery>, Csrf(csrf, jar): Csrf) -> Response {
+    jar.apply(LoginPage {
+        chrome: chrome(false, &csrf),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        notice: notice(q.notice.as_deref()),
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub(super) async fn submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let next = safe_next(Some(&form.next));
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state
+        .clients
+        .auth
+        .login_from(&form.email, &form.password, &device)
+        .await
+    {
+        Ok(answer) if answer.mfa_required => Ok(second_factor(jar, answer, &form.csrf_token, next)),
+        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let page = LoginPage {
+                chrome: chrome(false, &form.csrf_token),
+                email: form.email,
+                next,
+                notice: None,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MfaForm {
+    mfa_token: String,
+    code: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub(super) async fn mfa_submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<MfaForm>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    let next = safe_next(Some(&form.next));
+    let mut jar = CookieJar::default();
+    let device = session::device(&state, &headers, &mut jar);
+    match state
+        .clients
+        .auth
+        .login_mfa_from(&form.mfa_token, &form.code, &device)
+        .await
+    {
+        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let errors = errors.at("code");
+            let page = MfaPage {
+                chrome: chrome(false, &form.csrf_token),
+                mfa_token: form.mfa_token,
+                next,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+/// The session's cookies, and on to `next`.
+pub(super) fn signed_in(
+    state: &WebState,
+    mut jar: CookieJar,
+    answer: &SessionAnswer,
+    next: &str,
+) -> Response {
+    jar.sign_in(state, answer);
+    jar.apply(see_other(next))
+}
+
+/// The account has a second factor: its form, then on to `next`.
+pub(super) fn second_factor(
+    jar: CookieJar,
+    answer: SessionAnswer,
+    csrf: &str,
+    next: String,
+) -> Response {
+    jar.apply(MfaPage {
+        chrome: chrome(false, csrf),
+        mfa_token: answer.mfa_token.unwrap_or_default(),
+        next,
+        errors: Errors::default(),
+    })
+}
+
+pub(super) async fn logout(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &form.csrf_token)?;
+    if let Some(access) = cookie_value(&headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
+        // Already ended or expired is fine: the cookies go either way.
+        if let Err(err) = state.clients.auth.logout(&access).await
+            && err.api_error().is_none()
+        {
+            return Err(err.into());
+        }
+    }
+    let mut jar = CookieJar::default();
+    jar.sign_out(&state);
+    Ok(jar.apply(see_other("/login?notice=signed-out")))
+}

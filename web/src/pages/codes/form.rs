@@ -1,0 +1,470 @@
+//! The create/edit form as typed, and how it maps to and from what the qr service takes.
+
+use serde::{Deserialize, Serialize};
+
+use qr::api::QrView;
+use qr::experiments::Variant;
+use qr::rules::{Condition, Day, Device, Preview, Route, Utm};
+use qr::style::{Ecc, EyeShape, Frame, ModuleShape, Style};
+
+use crate::pages::session::csrf_form;
+
+/// The form's fields, as typed (so they can be shown again with an error).
+#[derive(Deserialize, Default, Clone)]
+pub struct CodeForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub destination: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default = "black")]
+    pub fg: String,
+    #[serde(default = "white")]
+    pub bg: String,
+    #[serde(default = "square")]
+    pub modules: String,
+    #[serde(default = "square")]
+    pub eyes: String,
+    #[serde(default = "level_m")]
+    pub ecc: String,
+    #[serde(default)]
+    pub frame_text: String,
+    /// The centre logo (a media id) and its width share, carried as hidden fields so that saving
+    /// the form keeps the logo uploaded with the logo form.
+    #[serde(default)]
+    pub logo_id: String,
+    #[serde(default)]
+    pub logo_size: String,
+    #[serde(default)]
+    pub paused: Option<String>,
+    /// "Save this style as": the name of a saved style made from the style fields.
+    #[serde(default)]
+    pub style_name: String,
+    #[serde(flatten)]
+    pub rules: RulesForm,
+}
+
+/// The rules editor's fields: one route of each kind (tried in the order shown: iPhone, Android,
+/// country, schedule — first match wins), a password, expiry, a scan limit and UTM fields.
+/// Plain fields, so it works without JavaScript.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RulesForm {
+    pub ios_url: String,
+    pub android_url: String,
+    pub country: String,
+    pub country_url: String,
+    // Checkboxes, one name each: a urlencoded form cannot fill a list.
+    pub day_mon: Option<String>,
+    pub day_tue: Option<String>,
+    pub day_wed: Option<String>,
+    pub day_thu: Option<String>,
+    pub day_fri: Option<String>,
+    pub day_sat: Option<String>,
+    pub day_sun: Option<String>,
+    pub schedule_from: String,
+    pub schedule_to: String,
+    pub schedule_tz: String,
+    pub schedule_url: String,
+    /// A new password; empty keeps the current one.
+    pub password: String,
+    pub remove_password: Option<String>,
+    /// `YYYY-MM-DDTHH:MM` in UTC (an `<input type="datetime-local">`).
+    pub expires_at: String,
+    pub expired_url: String,
+    pub max_scans: String,
+    pub forward_query: Option<String>,
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    /// Read-only here: whether the code has a password now.
+    #[serde(skip)]
+    pub protected: bool,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl RulesForm {
+    pub fn days(&self) -> [&Option<String>; 7] {
+        [
+            &self.day_mon,
+            &self.day_tue,
+            &self.day_wed,
+            &self.day_thu,
+            &self.day_fri,
+            &self.day_sat,
+            &self.day_sun,
+        ]
+    }
+
+    /// Whether the day (`mon`…) is ticked, for the template.
+    pub fn day(&self, name: &str) -> bool {
+        DAYS.iter()
+            .position(|d| *d == name)
+            .is_some_and(|i| self.days()[i].is_some())
+    }
+
+    pub fn of(qr: &QrView) -> Self {
+        let rules = &qr.rules;
+        let mut form = RulesForm {
+            protected: qr.password_protected,
+            expired_url: rules.expired_url.clone().unwrap_or_default(),
+            max_scans: rules.max_scans.map(|n| n.to_string()).unwrap_or_default(),
+            forward_query: rules.forward_query.then(|| "on".into()),
+            expires_at: rules
+                .expires_at
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
+            ..RulesForm::default()
+        };
+        // The editor has one route of each kind: the first of each is shown.
+        for route in &rules.routes {
+            let url = route.url.clone();
+            match &route.when {
+                Condition::Device {
+                    device: Device::Ios,
+                } if form.ios_url.is_empty() => form.ios_url = url,
+                Condition::Device {
+                    device: Device::Android,
+                } if form.android_url.is_empty() => form.android_url = url,
+                Condition::Country { country } if form.country_url.is_empty() => {
+                    form.country = country.clone();
+                    form.country_url = url;
+                }
+                Condition::Schedule {
+                    days,
+                    from,
+                    to,
+                    time_zone,
+                } if form.schedule_url.is_empty() => {
+                    form.schedule_from = from.clone();
+                    form.schedule_to = to.clone();
+                    form.schedule_tz = time_zone.clone();
+                    form.schedule_url = url;
+                    let on = |d: Day| days.contains(&d).then(|| "on".to_owned());
+                    form.day_mon = on(Day::Mon);
+                    form.day_tue = on(Day::Tue);
+                    form.day_wed = on(Day::Wed);
+                    form.day_thu = on(Day::Thu);
+                    form.day_fri = on(Day::Fri);
+                    form.day_sat = on(Day::Sat);
+                    form.day_sun = on(Day::Sun);
+                }
+                _ => {}
+            }
+        }
+        if let Some(utm) = &qr.utm {
+            form.utm_source = utm.source.clone().unwrap_or_default();
+            form.utm_medium = utm.medium.clone().unwrap_or_default();
+            form.utm_campaign = utm.campaign.clone().unwrap_or_default();
+        }
+        form
+    }
+
+    /// The `rules` object the qr API takes. Values go as typed; qr validates them and names the
+    /// field of any mistake. A time that is not one is sent as text, so qr refuses it.
+    pub fn rules(&self) -> RulesBody {
+        let url = |s: &str| s.trim().to_owned();
+        let mut routes = Vec::new();
+        for (device, typed) in [
+            (Device::Ios, &self.ios_url),
+            (Device::Android, &self.android_url),
+        ] {
+            if !typed.trim().is_empty() {
+                routes.push(Route {
+                    when: Condition::Device { device },
+                    url: url(typed),
+                });
+            }
+        }
+        if !self.country_url.trim().is_empty() || !self.country.trim().is_empty() {
+            routes.push(Route {
+                when: Condition::Country {
+                    country: self.country.trim().to_owned(),
+                },
+                url: url(&self.country_url),
+            });
+        }
+        if !self.schedule_url.trim().is_empty() {
+            let days = [
+                Day::Mon,
+                Day::Tue,
+                Day::Wed,
+                Day::Thu,
+                Day::Fri,
+                Day::Sat,
+                Day::Sun,
+            ]
+            .into_iter()
+            .zip(self.days())
+            .filter(|(_, on)| on.is_some())
+            .map(|(d, _)| d)
+            .collect();
+            let tz = if self.schedule_tz.trim().is_empty() {
+                "UTC"
+            } else {
+                self.schedule_tz.trim()
+            };
+            routes.push(Route {
+                when: Condition::Schedule {
+                    days,
+                    from: self.schedule_from.trim().to_owned(),
+                    to: self.schedule_to.trim().to_owned(),
+                    time_zone: tz.to_owned(),
+                },
+                url: url(&self.schedule_url),
+            });
+        }
+        let typed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        RulesBody {
+            routes,
+            forward_query: self.forward_query.is_some(),
+            expires_at: typed(&self.expires_at).map(|at| {
+                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", &at)
+                    .ok()
+                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                {
+                    Some(at) => AsTyped::Parsed(at.timestamp().as_millisecond()),
+                    None => AsTyped::Text(at),
+                }
+            }),
+            expired_url: typed(&self.expired_url),
+            max_scans: typed(&self.max_scans).map(|n| match n.parse::<u64>() {
+                Ok(n) => AsTyped::Parsed(n),
+                Err(_) => AsTyped::Text(n),
+            }),
+            password: if self.remove_password.is_some() {
+                Some(String::new())
+            } else {
+                Some(self.password.clone()).filter(|p| !p.is_empty())
+            },
+            preview: None,
+            variants: Vec::new(),
+        }
+    }
+
+    pub fn utm(&self) -> Utm {
+        let value = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        Utm {
+            source: value(&self.utm_source),
+            medium: value(&self.utm_medium),
+            campaign: value(&self.utm_campaign),
+            ..Utm::default()
+        }
+    }
+}
+
+fn black() -> String {
+    "#000000".into()
+}
+fn white() -> String {
+    "#ffffff".into()
+}
+fn square() -> String {
+    "square".into()
+}
+fn level_m() -> String {
+    "M".into()
+}
+
+impl CodeForm {
+    pub fn blank() -> Self {
+        CodeForm {
+            fg: black(),
+            bg: white(),
+            modules: square(),
+            eyes: square(),
+            ecc: level_m(),
+            ..CodeForm::default()
+        }
+    }
+
+    pub fn of(qr: &QrView) -> Self {
+        let mut form = CodeForm {
+            csrf_token: String::new(),
+            name: qr.name.clone(),
+            destination: qr.destination.clone().unwrap_or_default(),
+            tags: qr.tags.join(", "),
+            paused: qr.paused.then(|| "on".to_owned()),
+            style_name: String::new(),
+            rules: RulesForm::of(qr),
+            ..CodeForm::blank()
+        };
+        form.apply_style(&qr.style);
+        form
+    }
+
+    /// Takes the style fields from a saved style ("apply when creating").
+    pub fn apply_style(&mut self, style: &Style) {
+        self.fg = style.fg.hex();
+        self.bg = style.bg.hex();
+        self.modules = module_name(style.modules).to_owned();
+        self.eyes = eye_name(style.eyes).to_owned();
+        self.ecc = ecc_name(style.ecc).to_owned();
+        self.frame_text = style
+            .frame
+            .as_ref()
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        self.logo_id = style
+            .logo
+            .as_ref()
+            .map(|l| l.id.clone())
+            .unwrap_or_default();
+        self.logo_size = style
+            .logo
+            .as_ref()
+            .map(|l| l.size.to_string())
+            .unwrap_or_default();
+    }
+
+    /// The style object the qr API takes. Values are passed as typed; qr validates them.
+    pub fn style(&self) -> StyleBody {
+        let logo_id = self.logo_id.trim();
+        StyleBody {
+            fg: self.fg.trim().to_owned(),
+            bg: self.bg.trim().to_owned(),
+            modules: self.modules.clone(),
+            eyes: self.eyes.clone(),
+            ecc: self.ecc.clone(),
+            frame: Some(self.frame_text.trim())
+                .filter(|t| !t.is_empty())
+                .map(|text| Frame {
+                    text: text.to_owned(),
+                }),
+            // qr checks the id is one of this user's images and the size fits the level.
+            logo: (!logo_id.is_empty()).then(|| LogoBody {
+                id: logo_id.to_owned(),
+                size: self.logo_size.trim().parse::<f64>().ok(),
+            }),
+        }
+    }
+
+    pub fn body(&self, creating: bool) -> CodeBody {
+        CodeBody {
+            name: self.name.clone(),
+            destination: Some(self.destination.trim().to_owned()),
+            style: self.style(),
+            tags: self
+                .tags
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            rules: self.rules.rules(),
+            utm: self.rules.utm(),
+            paused: (!creating).then_some(self.paused.is_some()),
+        }
+    }
+}
+
+// What the form sends qr: the shape of qr's own request, with the values as they were typed
+// (qr validates them and names the field of a mistake).
+
+/// A code to create or the changes to one.
+#[derive(Serialize)]
+pub struct CodeBody {
+    pub name: String,
+    /// `None` for a microsite's code: its destination is the page, not a field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    pub style: StyleBody,
+    pub tags: Vec<String>,
+    pub rules: RulesBody,
+    pub utm: Utm,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+}
+
+#[derive(Serialize)]
+pub struct StyleBody {
+    fg: String,
+    bg: String,
+    modules: String,
+    eyes: String,
+    ecc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<Frame>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo: Option<LogoBody>,
+}
+
+#[derive(Serialize)]
+struct LogoBody {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct RulesBody {
+    routes: Vec<Route>,
+    forward_query: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<AsTyped<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_scans: Option<AsTyped<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    /// Not in the editor: kept as they are when a code is saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Preview>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// A number or time as typed: parsed when it is one, else the text (for qr to refuse by name).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AsTyped<T> {
+    Parsed(T),
+    Text(String),
+}
+
+/// A saved style: its name and the editor's style.
+#[derive(Serialize)]
+pub struct NamedStyle {
+    pub name: String,
+    pub style: StyleBody,
+}
+
+/// The live preview's request.
+#[derive(Serialize)]
+pub struct PreviewBody {
+    pub style: StyleBody,
+}
+
+csrf_form!(CodeForm);
+
+// The names qr's API gives these values (the form's select options).
+
+pub fn module_name(shape: ModuleShape) -> &'static str {
+    match shape {
+        ModuleShape::Square => "square",
+        ModuleShape::Rounded => "rounded",
+        ModuleShape::Dots => "dots",
+    }
+}
+
+pub fn eye_name(shape: EyeShape) -> &'static str {
+    match shape {
+        EyeShape::Square => "square",
+        EyeShape::Rounded => "rounded",
+    }
+}
+
+pub fn ecc_name(level: Ecc) -> &'static str {
+    match level {
+        Ecc::L => "L",
+        Ecc::M => "M",
+        Ecc::Q => "Q",
+        Ecc::H => "H",
+    }
+}

@@ -1,0 +1,80 @@
+//! The QR code pages: the dashboard list, the create and edit forms with a live preview, saved
+//! styles, bulk creation and image downloads. Everything goes through `QrClient` with the
+//! visitor's own access token, so the qr service's ownership rules are the only ones there are.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::WebState;
+use super::session::back_to;
+
+mod bulk;
+mod dashboard;
+mod downloads;
+mod editor;
+mod form;
+mod logo;
+mod styles;
+
+const FORM_LIMIT: usize = 16 * 1024;
+/// qr takes CSVs up to 4 MiB; a multipart envelope adds a little.
+const BULK_LIMIT: usize = 4 * 1024 * 1024 + 64 * 1024;
+/// media takes images up to 1 MiB; a multipart envelope adds a little.
+const LOGO_LIMIT: usize = media::process::MAX_UPLOAD_BYTES + 16 * 1024;
+
+/// Signed-in routes (behind the session layer). A form that is not its page's own goes back, after
+/// logging in, to the page it names.
+pub fn router() -> Router<WebState> {
+    let small = || DefaultBodyLimit::max(FORM_LIMIT);
+    Router::new()
+        .route("/app", get(dashboard::dashboard))
+        .route(
+            "/app/qr/new",
+            get(editor::new_page).post(editor::create).layer(small()),
+        )
+        .route(
+            "/app/qr/preview",
+            post(editor::preview.layer(back_to("/app"))).layer(small()),
+        )
+        .route(
+            "/app/qr/bulk",
+            get(bulk::page)
+                .post(bulk::upload)
+                .layer(DefaultBodyLimit::max(BULK_LIMIT)),
+        )
+        .route(
+            "/app/qr/styles",
+            get(styles::page).post(styles::save).layer(small()),
+        )
+        .route(
+            "/app/qr/styles/{id}/delete",
+            post(styles::delete.layer(back_to("/app/qr/styles"))).layer(small()),
+        )
+        .route(
+            "/app/qr/{id}",
+            get(editor::edit_page)
+                .post(editor::update.layer(back_to("/app")))
+                .layer(small()),
+        )
+        // POST because HTML forms cannot send DELETE.
+        .route(
+            "/app/qr/{id}/delete",
+            post(editor::remove.layer(back_to("/app"))).layer(small()),
+        )
+        .route(
+            "/app/qr/{id}/logo",
+            post(logo::logo.layer(back_to("/app/qr/{id}")))
+                .layer(DefaultBodyLimit::max(LOGO_LIMIT)),
+        )
+        .route("/app/qr/export.zip", get(downloads::export_zip))
+        .route("/app/qr/{id}/image.svg", get(downloads::image_svg))
+        .route("/app/qr/{id}/image.png", get(downloads::image_png))
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}

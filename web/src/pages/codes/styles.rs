@@ -1,0 +1,95 @@
+//! Saved styles: the list, saving the editor's style under a name, deleting.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use super::SavedQuery;
+use super::editor::CodePage;
+use super::form::{CodeForm, NamedStyle, ecc_name, eye_name, module_name};
+use crate::pages::WebState;
+use crate::pages::kit::{Errors, chrome};
+use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/qr_styles.html")]
+struct StylesPage {
+    chrome: Chrome,
+    styles: Vec<qr::api::StyleView>,
+    saved: bool,
+}
+
+impl StylesPage {
+    /// A one-line description of a style, for the list.
+    fn describe(&self, view: &qr::api::StyleView) -> String {
+        let style = &view.style;
+        let mut out = format!(
+            "{} on {}, {} modules, {} corners, error correction {}",
+            style.fg.hex(),
+            style.bg.hex(),
+            module_name(style.modules),
+            eye_name(style.eyes),
+            ecc_name(style.ecc)
+        );
+        if let Some(frame) = &style.frame {
+            out.push_str(&format!(", caption \"{}\"", frame.text));
+        }
+        out
+    }
+}
+
+pub(super) async fn page(
+    State(state): State<WebState>,
+    Query(query): Query<SavedQuery>,
+    session: Session,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
+    let styles = state.clients.qr.styles(&session.access_token).await?;
+    Ok(jar.apply(StylesPage {
+        chrome: chrome(true, &csrf),
+        styles,
+        saved: query.saved.is_some(),
+    }))
+}
+
+/// "Save style" on the QR form: the same fields, posted here.
+pub(super) async fn save(
+    State(state): State<WebState>,
+    Posted(session, Form(form)): Posted<Form<CodeForm>>,
+) -> Result<Response, ApiError> {
+    let body = NamedStyle {
+        name: form.style_name.trim().to_owned(),
+        style: form.style(),
+    };
+    match state
+        .clients
+        .qr
+        .save_style(&session.access_token, &body)
+        .await
+    {
+        Ok(_) => Ok(see_other("/app/qr/styles?saved=1")),
+        Err(err) => {
+            let (errors, status) = Errors::from_client(err)?;
+            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
+            let page = CodePage::render(&state, token, &csrf, None, form, errors).await;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub(super) async fn delete(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted(session, _): Posted<Form<CsrfOnly>>,
+) -> Result<Response, ApiError> {
+    state
+        .clients
+        .qr
+        .delete_style(&session.access_token, &id)
+        .await?;
+    Ok(see_other("/app/qr/styles"))
+}

@@ -1,0 +1,128 @@
+//! Publishing, unpublishing, a QR code for the page, and deleting it (after asking).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use shared::ApiError;
+use shared::ui::Chrome;
+
+use microsite::api::MicrositeView;
+
+use super::{builder_url, enc};
+use crate::pages::WebState;
+use crate::pages::kit::chrome;
+use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
+use serde::Serialize;
+
+use super::builder::{Redo, refused};
+pub(super) async fn publish(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted(session, _): Posted<Form<CsrfOnly>>,
+) -> Result<Response, ApiError> {
+    let page = state
+        .clients
+        .microsite
+        .publish(&session.access_token, &id)
+        .await?;
+    Ok(see_other(&format!("{}?published=1", builder_url(&page.id))))
+}
+
+pub(super) async fn unpublish(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted(session, _): Posted<Form<CsrfOnly>>,
+) -> Result<Response, ApiError> {
+    let page = state
+        .clients
+        .microsite
+        .unpublish(&session.access_token, &id)
+        .await?;
+    Ok(see_other(&format!(
+        "{}?unpublished=1",
+        builder_url(&page.id)
+    )))
+}
+
+/// A QR code name has at most 120 characters.
+fn qr_name(title: &str) -> String {
+    let name = format!("Microsite: {title}");
+    name.chars().take(120).collect()
+}
+
+/// The qr request for a dynamic code that goes to a page.
+#[derive(Serialize)]
+struct NewLinkCode<'a> {
+    kind: &'static str,
+    name: String,
+    destination: &'a str,
+}
+
+/// One click: a dynamic (`url`) QR code whose destination is this page's public URL.
+pub(super) async fn make_qr(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Posted(session, Form(form)): Posted<Form<CsrfOnly>>,
+) -> Result<Response, ApiError> {
+    let page = state
+        .clients
+        .microsite
+        .get(&session.access_token, &id)
+        .await?;
+    let body = NewLinkCode {
+        kind: "url",
+        name: qr_name(&page.title),
+        destination: &page.url,
+    };
+    match state.clients.qr.create(&session.access_token, &body).await {
+        Ok(qr) => Ok(see_other(&format!("/app/qr/{}?saved=1", enc(&qr.id)))),
+        Err(err) => {
+            let csrf = form.csrf_token.clone();
+            let response =
+                refused(&state, &headers, &session, &csrf, &id, err, Redo::default()).await?;
+            Ok(response.into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pages/app/microsite_delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    page: MicrositeView,
+}
+
+/// Deleting asks first, on a page of its own: no JavaScript `confirm()` needed.
+pub(super) async fn confirm_delete(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    session: Session,
+    Csrf(csrf, jar): Csrf,
+) -> Result<Response, ApiError> {
+    let page = state
+        .clients
+        .microsite
+        .get(&session.access_token, &id)
+        .await?;
+    Ok(jar.apply(DeletePage {
+        chrome: chrome(true, &csrf),
+        page,
+    }))
+}
+
+pub(super) async fn remove(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted(session, _): Posted<Form<CsrfOnly>>,
+) -> Result<Response, ApiError> {
+    state
+        .clients
+        .microsite
+        .delete(&session.access_token, &id)
+        .await?;
+    Ok(see_other("/app/microsites?deleted=1"))
+}
