@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use common::TestApp;
 use common::browser::*;
-use shared::testing::{self, databases};
+use shared::testing::{self, TestDb, backend_tests};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const LOGO_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAYAAADgdz34AAAAdElEQVR4AbXBQQ0DMQxE0d/RgvCpDMogKAw0EHoymLBoEcQbrTTvvb7vzw8jYSbMhJkwE2bC7OLAmIudyqAjboy56Iy56IjGmIsTYy52hJkwE2bCTJgJM9GoDE5UBjviRmXQqQw6Fwcqg6eEmTATZsJMmP0BhC8Saj3Q5bMAAAAASUVORK5CYII=";
@@ -121,180 +121,176 @@ fn json_entry(
     serde_json::from_slice(&entry(zip, name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+backend_tests!(the_export_is_a_zip_of_everything_the_user_has);
 /// Finding: "Download my data" held only the user record, keys and sessions. Now it is a zip of
 /// everything, each part where `docs/data-export.md` says.
-#[tokio::test]
-async fn the_export_is_a_zip_of_everything_the_user_has() {
-    for db in databases("the_export_is_a_zip_of_everything").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        let owned = user_with_everything(&mut browser, "baker@example.com", "bakery").await;
-        // Someone else's things never end up in it.
-        let mut other = browser.another();
-        other.sign_up("other@example.com").await;
-        other.create_code("Not yours").await;
+async fn the_export_is_a_zip_of_everything_the_user_has(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    let owned = user_with_everything(&mut browser, "baker@example.com", "bakery").await;
+    // Someone else's things never end up in it.
+    let mut other = browser.another();
+    other.sign_up("other@example.com").await;
+    other.create_code("Not yours").await;
 
-        let settings = browser.get("/app/settings").await;
-        assert!(settings.html.contains("href=\"/app/settings/export\""));
-        let download = browser.get("/app/settings/export").await;
-        assert_eq!(download.status, StatusCode::OK, "{}", download.html);
-        assert_eq!(download.headers["content-type"], "application/zip");
-        let disposition = download.headers["content-disposition"].to_str().unwrap();
-        assert!(
-            disposition.starts_with("attachment; filename=\"scanpage-export-")
-                && disposition.ends_with(".zip\""),
-            "{disposition}"
-        );
-        assert_eq!(download.headers["cache-control"], "no-store");
+    let settings = browser.get("/app/settings").await;
+    assert!(settings.html.contains("href=\"/app/settings/export\""));
+    let download = browser.get("/app/settings/export").await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.html);
+    assert_eq!(download.headers["content-type"], "application/zip");
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"scanpage-export-")
+            && disposition.ends_with(".zip\""),
+        "{disposition}"
+    );
+    assert_eq!(download.headers["cache-control"], "no-store");
 
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(download.body)).unwrap();
-        let readme = String::from_utf8(entry(&mut zip, "README.txt")).unwrap();
-        for part in [
-            "account.json",
-            "codes/codes.json",
-            "microsites/<slug>.json",
-            "analytics/codes/<code>.csv",
-        ] {
-            assert!(readme.contains(part), "the README names {part}");
-        }
-
-        let account = json_entry(&mut zip, "account.json");
-        assert_eq!(account["user"]["email"], "baker@example.com");
-
-        let codes = json_entry(&mut zip, "codes/codes.json");
-        let codes = codes.as_array().unwrap();
-        assert_eq!(codes.len(), 1, "only the user's own codes");
-        assert_eq!(codes[0]["code"], owned.code.as_str());
-        assert_eq!(codes[0]["destination"], "https://example.com/menu");
-        assert!(codes[0].get("rules").is_some(), "with its rules");
-        let one = json_entry(&mut zip, &format!("codes/{}.json", owned.code));
-        assert_eq!(one["id"], owned.code_id.as_str());
-        assert_eq!(one["style"]["logo"]["id"], owned.logo_id.as_str());
-
-        let site = json_entry(&mut zip, &format!("microsites/{}.json", owned.slug));
-        assert_eq!(site["title"], "Bakery");
-        assert_eq!(site["blocks"][0]["text"], "Fresh bread daily");
-        assert_eq!(site["blocks"][1]["url"], "https://example.com/order");
-
-        let styles = json_entry(&mut zip, "styles.json");
-        assert_eq!(styles[0]["name"], "Brand kit");
-
-        let logo = entry(&mut zip, &format!("media/{}.png", owned.logo_id));
-        let served = browser.get(&format!("/media/{}.png", owned.logo_id)).await;
-        assert_eq!(logo, served.body, "the stored image itself");
-        let media = json_entry(&mut zip, "media/media.json");
-        assert_eq!(media[0]["id"], owned.logo_id.as_str());
-
-        let csv = String::from_utf8(entry(
-            &mut zip,
-            &format!("analytics/codes/{}.csv", owned.code),
-        ))
-        .unwrap();
-        assert_eq!(csv.lines().count(), 2, "a header and the one scan: {csv}");
-        assert!(csv.contains(",iOS,"), "{csv}");
-
-        let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
-        assert!(
-            names
-                .iter()
-                .all(|n| !n.contains("..") && !n.starts_with('/')),
-            "{names:?}"
-        );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(download.body)).unwrap();
+    let readme = String::from_utf8(entry(&mut zip, "README.txt")).unwrap();
+    for part in [
+        "account.json",
+        "codes/codes.json",
+        "microsites/<slug>.json",
+        "analytics/codes/<code>.csv",
+    ] {
+        assert!(readme.contains(part), "the README names {part}");
     }
+
+    let account = json_entry(&mut zip, "account.json");
+    assert_eq!(account["user"]["email"], "baker@example.com");
+
+    let codes = json_entry(&mut zip, "codes/codes.json");
+    let codes = codes.as_array().unwrap();
+    assert_eq!(codes.len(), 1, "only the user's own codes");
+    assert_eq!(codes[0]["code"], owned.code.as_str());
+    assert_eq!(codes[0]["destination"], "https://example.com/menu");
+    assert!(codes[0].get("rules").is_some(), "with its rules");
+    let one = json_entry(&mut zip, &format!("codes/{}.json", owned.code));
+    assert_eq!(one["id"], owned.code_id.as_str());
+    assert_eq!(one["style"]["logo"]["id"], owned.logo_id.as_str());
+
+    let site = json_entry(&mut zip, &format!("microsites/{}.json", owned.slug));
+    assert_eq!(site["title"], "Bakery");
+    assert_eq!(site["blocks"][0]["text"], "Fresh bread daily");
+    assert_eq!(site["blocks"][1]["url"], "https://example.com/order");
+
+    let styles = json_entry(&mut zip, "styles.json");
+    assert_eq!(styles[0]["name"], "Brand kit");
+
+    let logo = entry(&mut zip, &format!("media/{}.png", owned.logo_id));
+    let served = browser.get(&format!("/media/{}.png", owned.logo_id)).await;
+    assert_eq!(logo, served.body, "the stored image itself");
+    let media = json_entry(&mut zip, "media/media.json");
+    assert_eq!(media[0]["id"], owned.logo_id.as_str());
+
+    let csv = String::from_utf8(entry(
+        &mut zip,
+        &format!("analytics/codes/{}.csv", owned.code),
+    ))
+    .unwrap();
+    assert_eq!(csv.lines().count(), 2, "a header and the one scan: {csv}");
+    assert!(csv.contains(",iOS,"), "{csv}");
+
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("..") && !n.starts_with('/')),
+        "{names:?}"
+    );
 }
 
+backend_tests!(deletion_needs_the_phrase_and_then_says_what_was_deleted);
 /// Deleting asks for the password and the typed phrase; a wrong or missing phrase deletes
 /// nothing, and the right one ends on a page saying what went, as each service counted it.
-#[tokio::test]
-async fn deletion_needs_the_phrase_and_then_says_what_was_deleted() {
-    for db in databases("deletion_needs_the_phrase").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        let owned = user_with_everything(&mut browser, "leaver@example.com", "leaver").await;
-        let settings = browser.get("/app/settings").await;
-        assert!(
-            settings
-                .html
-                .contains("Type <strong>delete my account</strong> to confirm")
-        );
-        let csrf = settings.csrf();
+async fn deletion_needs_the_phrase_and_then_says_what_was_deleted(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    let owned = user_with_everything(&mut browser, "leaver@example.com", "leaver").await;
+    let settings = browser.get("/app/settings").await;
+    assert!(
+        settings
+            .html
+            .contains("Type <strong>delete my account</strong> to confirm")
+    );
+    let csrf = settings.csrf();
 
-        for confirm in [None, Some(""), Some("delete"), Some("leaver@example.com")] {
-            let mut form = vec![("csrf_token", csrf.as_str()), ("password", PASSWORD)];
-            if let Some(confirm) = confirm {
-                form.push(("confirm", confirm));
-            }
-            let refused = browser.post("/app/settings/delete", &form).await;
-            assert_eq!(
-                refused.status,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "{confirm:?}"
-            );
-            assert!(
-                refused
-                    .html
-                    .contains("Type &quot;delete my account&quot; to confirm")
-                    || refused
-                        .html
-                        .contains("Type &#34;delete my account&#34; to confirm")
-                    || refused
-                        .html
-                        .contains("Type \"delete my account\" to confirm"),
-                "{}",
-                refused.html
-            );
-            assert!(refused.html.contains("id=\"delete_confirm\""));
+    for confirm in [None, Some(""), Some("delete"), Some("leaver@example.com")] {
+        let mut form = vec![("csrf_token", csrf.as_str()), ("password", PASSWORD)];
+        if let Some(confirm) = confirm {
+            form.push(("confirm", confirm));
         }
-        let wrong_password = browser
-            .post(
-                "/app/settings/delete",
-                &[
-                    ("csrf_token", csrf.as_str()),
-                    ("password", "not my password"),
-                    ("confirm", "delete my account"),
-                ],
-            )
-            .await;
-        assert_eq!(wrong_password.status, StatusCode::UNPROCESSABLE_ENTITY);
-        // Nothing was deleted: the code still redirects and the session still works.
-        let code = browser.get(&format!("/api/v1/qr/{}", owned.code_id)).await;
-        assert_eq!(code.status, StatusCode::OK);
-        assert_eq!(browser.get("/app/settings").await.status, StatusCode::OK);
-
-        let done = browser
-            .post(
-                "/app/settings/delete",
-                &[
-                    ("csrf_token", csrf.as_str()),
-                    ("password", PASSWORD),
-                    ("confirm", "Delete my account"),
-                ],
-            )
-            .await;
-        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
-        assert!(done.html.contains("Your account is deleted"));
-        for (what, n) in [
-            ("codes", 1),
-            ("microsites", 1),
-            ("media", 1),
-            ("scans", 1),
-            ("views", 0),
-        ] {
-            assert!(
-                done.html.contains(&format!("data-count=\"{what}\">{n}<")),
-                "{what} = {n}: {}",
-                done.html
-            );
-        }
+        let refused = browser.post("/app/settings/delete", &form).await;
         assert_eq!(
-            browser.get("/app/settings").await.status,
-            StatusCode::SEE_OTHER,
-            "signed out"
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{confirm:?}"
         );
-        // The owners delete their share on hearing of it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while browser.get(&format!("/r/{}", owned.code)).await.status != StatusCode::NOT_FOUND {
-            assert!(Instant::now() < deadline, "the code still answers");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        assert!(
+            refused
+                .html
+                .contains("Type &quot;delete my account&quot; to confirm")
+                || refused
+                    .html
+                    .contains("Type &#34;delete my account&#34; to confirm")
+                || refused
+                    .html
+                    .contains("Type \"delete my account\" to confirm"),
+            "{}",
+            refused.html
+        );
+        assert!(refused.html.contains("id=\"delete_confirm\""));
+    }
+    let wrong_password = browser
+        .post(
+            "/app/settings/delete",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", "not my password"),
+                ("confirm", "delete my account"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_password.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nothing was deleted: the code still redirects and the session still works.
+    let code = browser.get(&format!("/api/v1/qr/{}", owned.code_id)).await;
+    assert_eq!(code.status, StatusCode::OK);
+    assert_eq!(browser.get("/app/settings").await.status, StatusCode::OK);
+
+    let done = browser
+        .post(
+            "/app/settings/delete",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("password", PASSWORD),
+                ("confirm", "Delete my account"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+    assert!(done.html.contains("Your account is deleted"));
+    for (what, n) in [
+        ("codes", 1),
+        ("microsites", 1),
+        ("media", 1),
+        ("scans", 1),
+        ("views", 0),
+    ] {
+        assert!(
+            done.html.contains(&format!("data-count=\"{what}\">{n}<")),
+            "{what} = {n}: {}",
+            done.html
+        );
+    }
+    assert_eq!(
+        browser.get("/app/settings").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+    // The owners delete their share on hearing of it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.get(&format!("/r/{}", owned.code)).await.status != StatusCode::NOT_FOUND {
+        assert!(Instant::now() < deadline, "the code still answers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -343,44 +339,41 @@ async fn metrics_are_for_a_local_scraper_or_the_token_holder() {
     app.stop().await;
 }
 
+backend_tests!(an_upload_past_the_quota_is_explained_on_the_code_page);
 /// Past the storage quota, the logo form on a code's page says so in place (how much is used),
 /// and the code keeps no logo.
-#[tokio::test]
-async fn an_upload_past_the_quota_is_explained_on_the_code_page() {
-    for db in databases("an_upload_past_the_quota_is_explained").await {
-        let mut browser =
-            browser_with(db, "http://localhost:3000", &["--upload-quota-mb", "0"]).await;
-        browser.sign_up("full@example.com").await;
-        let (id, _) = browser.create_code("Door").await;
-        let csrf = browser.get(&format!("/app/qr/{id}")).await.csrf();
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(LOGO_PNG)
-            .unwrap();
-        let refused = browser
-            .post_multipart_typed(
-                &format!("/app/qr/{id}/logo"),
-                "image/png",
-                &[
-                    ("csrf_token", None, csrf.as_bytes()),
-                    ("file", Some("logo.png"), &png),
-                ],
-            )
-            .await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            refused.html.contains("id=\"logo-error\""),
-            "{}",
-            refused.html
-        );
-        assert!(
-            refused.html.contains("your images use 0.0 of your 0 MB"),
-            "{}",
-            refused.html
-        );
-        let media: serde_json::Value =
-            serde_json::from_str(&browser.get("/api/v1/media").await.html).unwrap();
-        assert_eq!(media["items"].as_array().unwrap().len(), 0);
-    }
+async fn an_upload_past_the_quota_is_explained_on_the_code_page(db: TestDb) {
+    let mut browser = browser_with(db, "http://localhost:3000", &["--upload-quota-mb", "0"]).await;
+    browser.sign_up("full@example.com").await;
+    let (id, _) = browser.create_code("Door").await;
+    let csrf = browser.get(&format!("/app/qr/{id}")).await.csrf();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(LOGO_PNG)
+        .unwrap();
+    let refused = browser
+        .post_multipart_typed(
+            &format!("/app/qr/{id}/logo"),
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("file", Some("logo.png"), &png),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("id=\"logo-error\""),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("your images use 0.0 of your 0 MB"),
+        "{}",
+        refused.html
+    );
+    let media: serde_json::Value =
+        serde_json::from_str(&browser.get("/api/v1/media").await.html).unwrap();
+    assert_eq!(media["items"].as_array().unwrap().len(), 0);
 }
 
 /// The settings page offers `account:read` as its own box; a key made there without it cannot

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Request, StatusCode};
 use common::browser::*;
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
@@ -28,111 +28,107 @@ fn chart<'a>(html: &'a str, id: &str) -> &'a str {
     &rest[..rest.find("</figure>").unwrap_or(rest.len())]
 }
 
-#[tokio::test]
-async fn a_scan_through_the_short_link_shows_on_the_dashboard() {
-    for db in databases("a_scan_through_the_short_link_shows_on_the_dashboard").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("counter@example.com").await;
-        let (id, code) = browser.create_code("Spring menu").await;
-        let dashboard = format!("/app/qr/{id}/analytics");
+backend_tests!(a_scan_through_the_short_link_shows_on_the_dashboard);
+async fn a_scan_through_the_short_link_shows_on_the_dashboard(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("counter@example.com").await;
+    let (id, code) = browser.create_code("Spring menu").await;
+    let dashboard = format!("/app/qr/{id}/analytics");
 
-        let empty = browser.get(&dashboard).await;
-        assert_eq!(empty.status, StatusCode::OK, "{}", empty.html);
-        assert_eq!(figure(&empty.html, "Scans").as_deref(), Some("0"));
-        assert!(empty.html.contains("No scans in this range yet"));
+    let empty = browser.get(&dashboard).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.html);
+    assert_eq!(figure(&empty.html, "Scans").as_deref(), Some("0"));
+    assert!(empty.html.contains("No scans in this range yet"));
 
-        let scan = browser
-            .send(
-                Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
-                None,
-            )
-            .await;
-        assert_eq!(scan.status, StatusCode::FOUND);
+    let scan = browser
+        .send(
+            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
+            None,
+        )
+        .await;
+    assert_eq!(scan.status, StatusCode::FOUND);
 
-        // Recorded asynchronously: the page shows it within a couple of seconds.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let page = loop {
-            let page = browser.get(&dashboard).await;
-            if figure(&page.html, "Scans").as_deref() == Some("1") || Instant::now() > deadline {
-                break page;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        assert_eq!(page.status, StatusCode::OK);
-        assert_eq!(
-            figure(&page.html, "Scans").as_deref(),
-            Some("1"),
-            "{}",
-            page.html
-        );
-        assert_eq!(figure(&page.html, "Human scans").as_deref(), Some("1"));
-        assert_eq!(figure(&page.html, "Bots").as_deref(), Some("0"));
-        assert!(
-            chart(&page.html, "os").contains(">iOS</text>"),
-            "{}",
-            page.html
-        );
-        assert!(chart(&page.html, "device").contains(">mobile</text>"));
-        assert!(page.html.contains("Unique = distinct scanners per day"));
-        assert!(page.html.contains("<svg class=\"chart-series\""));
-        assert!(page.html.contains("<title>"), "charts carry titles");
-        assert!(
-            page.html
-                .contains(&format!("{dashboard}/export.csv?range=30d"))
-        );
+    // Recorded asynchronously: the page shows it within a couple of seconds.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let page = loop {
+        let page = browser.get(&dashboard).await;
+        if figure(&page.html, "Scans").as_deref() == Some("1") || Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        figure(&page.html, "Scans").as_deref(),
+        Some("1"),
+        "{}",
+        page.html
+    );
+    assert_eq!(figure(&page.html, "Human scans").as_deref(), Some("1"));
+    assert_eq!(figure(&page.html, "Bots").as_deref(), Some("0"));
+    assert!(
+        chart(&page.html, "os").contains(">iOS</text>"),
+        "{}",
+        page.html
+    );
+    assert!(chart(&page.html, "device").contains(">mobile</text>"));
+    assert!(page.html.contains("Unique = distinct scanners per day"));
+    assert!(page.html.contains("<svg class=\"chart-series\""));
+    assert!(page.html.contains("<title>"), "charts carry titles");
+    assert!(
+        page.html
+            .contains(&format!("{dashboard}/export.csv?range=30d"))
+    );
 
-        // The CSV link refreshes the session and hands over to the streaming export.
-        let csv = browser
-            .get(&format!("{dashboard}/export.csv?range=7d"))
-            .await;
-        assert_eq!(csv.status, StatusCode::SEE_OTHER);
-        let export = csv.location.unwrap();
-        assert!(export.starts_with(&format!("/api/v1/analytics/qr/{id}/export.csv?from=")));
-        let file = browser.get(&export).await;
-        assert_eq!(file.status, StatusCode::OK);
-        assert_eq!(file.html.lines().count(), 2, "a header and the one scan");
-        assert!(file.html.contains(",iOS,"));
+    // The CSV link refreshes the session and hands over to the streaming export.
+    let csv = browser
+        .get(&format!("{dashboard}/export.csv?range=7d"))
+        .await;
+    assert_eq!(csv.status, StatusCode::SEE_OTHER);
+    let export = csv.location.unwrap();
+    assert!(export.starts_with(&format!("/api/v1/analytics/qr/{id}/export.csv?from=")));
+    let file = browser.get(&export).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.html.lines().count(), 2, "a header and the one scan");
+    assert!(file.html.contains(",iOS,"));
 
-        // The account overview names the code.
-        let overview = browser.get("/app/analytics").await;
-        assert_eq!(overview.status, StatusCode::OK);
-        assert_eq!(figure(&overview.html, "Human scans").as_deref(), Some("1"));
-        assert!(
-            overview.html.contains(">Spring menu</a>"),
-            "{}",
-            overview.html
-        );
-    }
+    // The account overview names the code.
+    let overview = browser.get("/app/analytics").await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert_eq!(figure(&overview.html, "Human scans").as_deref(), Some("1"));
+    assert!(
+        overview.html.contains(">Spring menu</a>"),
+        "{}",
+        overview.html
+    );
 }
 
-#[tokio::test]
-async fn other_peoples_dashboards_are_not_found() {
-    for db in databases("other_peoples_dashboards_are_not_found").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("alice@example.com").await;
-        let (id, _) = browser.create_code("Alice's code").await;
-        assert_eq!(
-            browser.get(&format!("/app/qr/{id}/analytics")).await.status,
-            StatusCode::OK
-        );
+backend_tests!(other_peoples_dashboards_are_not_found);
+async fn other_peoples_dashboards_are_not_found(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("alice@example.com").await;
+    let (id, _) = browser.create_code("Alice's code").await;
+    assert_eq!(
+        browser.get(&format!("/app/qr/{id}/analytics")).await.status,
+        StatusCode::OK
+    );
 
-        browser.cookies.clear();
-        browser.sign_up("mallory@example.com").await;
-        let page = browser.get(&format!("/app/qr/{id}/analytics")).await;
-        assert_eq!(page.status, StatusCode::NOT_FOUND);
-        assert!(!page.html.contains("Alice's code"));
-        let page = browser
-            .get(&format!("/app/microsites/{id}/analytics"))
-            .await;
-        assert_eq!(page.status, StatusCode::NOT_FOUND);
-        assert!(!page.html.contains("stat-value"));
+    browser.cookies.clear();
+    browser.sign_up("mallory@example.com").await;
+    let page = browser.get(&format!("/app/qr/{id}/analytics")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.html.contains("Alice's code"));
+    let page = browser
+        .get(&format!("/app/microsites/{id}/analytics"))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.html.contains("stat-value"));
 
-        // Signed out: sent to log in.
-        browser.cookies.clear();
-        let page = browser.get(&format!("/app/qr/{id}/analytics")).await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER);
-        assert!(page.location.unwrap().starts_with("/login?next="));
-    }
+    // Signed out: sent to log in.
+    browser.cookies.clear();
+    let page = browser.get(&format!("/app/qr/{id}/analytics")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap().starts_with("/login?next="));
 }
 
 #[tokio::test]

@@ -8,28 +8,26 @@ use common::TestApp;
 use reqwest::StatusCode;
 use shared::client::ServiceClient;
 use shared::config::Service;
-use shared::testing;
+use shared::testing::{self, TestDb, backend_tests};
 
-#[tokio::test]
-async fn starts_on_every_database_and_answers_health_checks() {
-    for db in testing::databases("starts_on_every_database_and_answers_health_checks").await {
-        let app = TestApp::spawn(&db, &[]).await;
-        let home = app.get("/").await;
-        assert_eq!(home.status(), StatusCode::OK);
-        let html = home.text().await.unwrap();
-        assert!(html.contains("href=\"/signup\"") && html.contains("href=\"/login\""));
+backend_tests!(starts_on_every_database_and_answers_health_checks);
+async fn starts_on_every_database_and_answers_health_checks(db: TestDb) {
+    let app = TestApp::spawn(&db, &[]).await;
+    let home = app.get("/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("href=\"/signup\"") && html.contains("href=\"/login\""));
 
-        let health = app.get("/healthz").await;
-        assert_eq!(health.status(), StatusCode::OK);
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
 
-        let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
-        assert_eq!(ready["status"], "ready", "{ready}");
-        for service in ["auth", "qr", "microsite", "analytics", "web"] {
-            assert_eq!(ready["checks"][format!("{service}_database")], "ok");
-        }
-        println!("app served on {}", db.backend.name());
-        app.stop().await;
+    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    for service in ["auth", "qr", "microsite", "analytics", "web"] {
+        assert_eq!(ready["checks"][format!("{service}_database")], "ok");
     }
+    println!("app served on {}", db.backend.name());
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -285,60 +283,58 @@ async fn each_service_runs_alone() {
     }
 }
 
+backend_tests!(media_uploads_are_served_all_in_one_and_by_the_qr_service_alone);
 /// The media module is mounted with the qr service: in all-in-one an upload works end to end
 /// (its table is migrated with qr's) and a code can use it as a logo; the qr service alone
 /// serves the same routes.
-#[tokio::test]
-async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone() {
-    for db in testing::databases("media_uploads_are_served").await {
-        let app = TestApp::spawn(&db, &[]).await;
-        let token = app.sign_up_api("logo@example.com").await.access_token;
+async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone(db: TestDb) {
+    let app = TestApp::spawn(&db, &[]).await;
+    let token = app.sign_up_api("logo@example.com").await.access_token;
 
-        // A 2×2 PNG, sent as a browser form would.
-        let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9as\x00\x00\x00\x10IDATx\x9cc\xf8\xcf\xc0\x00D\x0c\x10\n\x00\x1f\xee\x03\xfd\x8b_\x14\xd4\x00\x00\x00\x00IEND\xaeB`\x82";
-        let mut body = b"--B0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"l.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
-        body.extend_from_slice(png);
-        body.extend_from_slice(b"\r\n--B0UND--\r\n");
-        let uploaded = app
-            .http
-            .post(app.url("/api/v1/media"))
-            .bearer_auth(&token)
-            .header("content-type", "multipart/form-data; boundary=B0UND")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(uploaded.status(), StatusCode::CREATED);
-        let uploaded: serde_json::Value = uploaded.json().await.unwrap();
-        let id = uploaded["id"].as_str().unwrap().to_owned();
-        let url = uploaded["url"].as_str().unwrap();
-        assert!(
-            url.starts_with("http://localhost:") && url.ends_with(&format!("/media/{id}.png")),
-            "{url}"
-        );
+    // A 2×2 PNG, sent as a browser form would.
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9as\x00\x00\x00\x10IDATx\x9cc\xf8\xcf\xc0\x00D\x0c\x10\n\x00\x1f\xee\x03\xfd\x8b_\x14\xd4\x00\x00\x00\x00IEND\xaeB`\x82";
+    let mut body = b"--B0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"l.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+    body.extend_from_slice(png);
+    body.extend_from_slice(b"\r\n--B0UND--\r\n");
+    let uploaded = app
+        .http
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/form-data; boundary=B0UND")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let uploaded: serde_json::Value = uploaded.json().await.unwrap();
+    let id = uploaded["id"].as_str().unwrap().to_owned();
+    let url = uploaded["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://localhost:") && url.ends_with(&format!("/media/{id}.png")),
+        "{url}"
+    );
 
-        let served = app.get(&format!("/media/{id}.png")).await;
-        assert_eq!(served.status(), StatusCode::OK);
-        assert_eq!(
-            served.headers()["cache-control"],
-            "public, max-age=31536000, immutable"
-        );
+    let served = app.get(&format!("/media/{id}.png")).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(
+        served.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
 
-        let code = app
-            .http
-            .post(app.url("/api/v1/qr"))
-            .bearer_auth(&token)
-            .json(
-                &serde_json::json!({"name": "Logo", "destination": "https://example.com/",
-                                      "style": {"logo": {"id": id, "size": 0.3}}}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(code.status(), StatusCode::CREATED);
-        println!("media all-in-one on {}", db.backend.name());
-        app.stop().await;
-    }
+    let code = app
+        .http
+        .post(app.url("/api/v1/qr"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": "Logo", "destination": "https://example.com/",
+                                  "style": {"logo": {"id": id, "size": 0.3}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code.status(), StatusCode::CREATED);
+    println!("media all-in-one on {}", db.backend.name());
+    app.stop().await;
 
     let db = testing::sqlite().await;
     let app = TestApp::spawn_with(
@@ -358,42 +354,40 @@ async fn media_uploads_are_served_all_in_one_and_by_the_qr_service_alone() {
     app.stop().await;
 }
 
+backend_tests!(a_split_service_verifies_auth_tokens_with_the_key_from_auth_jwks);
 /// Split mode without a configured public key: a service given `AUTH_URL` reads auth's key from
 /// its JWKS at start, so auth's tokens verify there (a key of its own would refuse them all).
-#[tokio::test]
-async fn a_split_service_verifies_auth_tokens_with_the_key_from_auth_jwks() {
-    for db in testing::databases("split_service_reads_auth_jwks").await {
-        let auth = TestApp::spawn_with(
-            common::settings(&db, &[]),
-            web::app::Mode::Single(Service::Auth),
-        )
-        .await;
-        let qr = TestApp::spawn_with(
-            common::settings(&db, &["--auth-url", &auth.base]),
-            web::app::Mode::Single(Service::Qr),
-        )
-        .await;
-        let token = auth.sign_up_api("split@example.com").await.access_token;
-        let token = token.as_str();
-        let created = qr
-            .http
-            .post(qr.url("/api/v1/qr"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"name": "Split", "destination": "https://example.com/"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), StatusCode::CREATED);
-        let forged = qr
-            .http
-            .get(qr.url("/api/v1/qr"))
-            .bearer_auth(format!("{token}x"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
-        println!("split jwks on {}", db.backend.name());
-        qr.stop().await;
-        auth.stop().await;
-    }
+async fn a_split_service_verifies_auth_tokens_with_the_key_from_auth_jwks(db: TestDb) {
+    let auth = TestApp::spawn_with(
+        common::settings(&db, &[]),
+        web::app::Mode::Single(Service::Auth),
+    )
+    .await;
+    let qr = TestApp::spawn_with(
+        common::settings(&db, &["--auth-url", &auth.base]),
+        web::app::Mode::Single(Service::Qr),
+    )
+    .await;
+    let token = auth.sign_up_api("split@example.com").await.access_token;
+    let token = token.as_str();
+    let created = qr
+        .http
+        .post(qr.url("/api/v1/qr"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "Split", "destination": "https://example.com/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let forged = qr
+        .http
+        .get(qr.url("/api/v1/qr"))
+        .bearer_auth(format!("{token}x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    println!("split jwks on {}", db.backend.name());
+    qr.stop().await;
+    auth.stop().await;
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http::{Request, StatusCode, header};
 use common::browser::{Browser, browser_with, encode};
 use common::html::{Form, local_links, post_forms};
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 const FOUNDER: &str = "boss@example.com";
 
@@ -140,180 +140,175 @@ async fn forge(
     }
 }
 
-#[tokio::test]
-async fn every_form_refuses_cross_site_posts() {
-    for db in databases("attack_csrf_forms").await {
-        let backend = db.backend.name();
-        let mut boss =
-            browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up_founder(FOUNDER).await;
-        let (code, _) = boss.create_code("Menu").await;
-        let csrf = boss.get("/app/microsites/new").await.csrf();
-        let made = boss
-            .post(
-                "/app/microsites/new",
-                &[
-                    ("csrf_token", &csrf),
-                    ("template", "creator"),
-                    ("slug", "boss-page"),
-                ],
-            )
-            .await;
-        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
-        let style = boss
-            .post(
-                "/app/qr/styles",
-                &[
-                    ("csrf_token", &csrf),
-                    ("style_name", "Brand"),
-                    ("fg", "#112233"),
-                    ("bg", "#ffffff"),
-                    ("modules", "rounded"),
-                    ("eyes", "square"),
-                    ("ecc", "Q"),
-                ],
-            )
-            .await;
-        assert_eq!(style.status, StatusCode::SEE_OTHER, "{}", style.html);
-        let key = boss
-            .post(
-                "/app/settings/api-keys",
-                &[
-                    ("csrf_token", &csrf),
-                    ("name", "laptop"),
-                    ("scope_qr_read", "1"),
-                ],
-            )
-            .await;
-        assert_eq!(key.status, StatusCode::OK, "{}", key.html);
-
-        let forms = crawl(&mut boss).await;
-        // The walk found the forms it must have found (a sanity floor, not a list to keep).
-        for must in [
-            "/logout",
-            "/app/qr/new",
-            &format!("/app/qr/{code}"),
-            &format!("/app/qr/{code}/delete"),
+backend_tests!(every_form_refuses_cross_site_posts);
+async fn every_form_refuses_cross_site_posts(db: TestDb) {
+    let backend = db.backend.name();
+    let mut boss = browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
+    boss.sign_up_founder(FOUNDER).await;
+    let (code, _) = boss.create_code("Menu").await;
+    let csrf = boss.get("/app/microsites/new").await.csrf();
+    let made = boss
+        .post(
             "/app/microsites/new",
-            "/app/settings/password",
+            &[
+                ("csrf_token", &csrf),
+                ("template", "creator"),
+                ("slug", "boss-page"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let style = boss
+        .post(
+            "/app/qr/styles",
+            &[
+                ("csrf_token", &csrf),
+                ("style_name", "Brand"),
+                ("fg", "#112233"),
+                ("bg", "#ffffff"),
+                ("modules", "rounded"),
+                ("eyes", "square"),
+                ("ecc", "Q"),
+            ],
+        )
+        .await;
+    assert_eq!(style.status, StatusCode::SEE_OTHER, "{}", style.html);
+    let key = boss
+        .post(
             "/app/settings/api-keys",
-            "/app/feedback",
-            "/admin/invites",
-            "/admin/blocklist",
-        ] {
-            assert!(
-                forms.contains_key(must),
-                "{backend}: no form posts to {must}: {:?}",
-                forms.keys()
-            );
-        }
-        let before = state(&mut boss).await;
-        let token = boss.get("/app").await.csrf();
-        let mut tried = 0;
-        for (action, variants) in &forms {
-            for form in variants {
-                let same_site = [
-                    ("origin", "http://localhost:3000"),
-                    ("sec-fetch-site", "same-origin"),
-                ];
-                for (what, csrf, headers) in [
-                    ("no token", None, &same_site[..]),
-                    ("a wrong token", Some("0".repeat(43)), &same_site[..]),
-                    ("an empty token", Some(String::new()), &same_site[..]),
-                    (
-                        "a foreign Origin",
-                        Some(token.clone()),
-                        &[
-                            ("origin", "https://evil.example"),
-                            ("sec-fetch-site", "cross-site"),
-                        ][..],
-                    ),
-                    (
-                        "Sec-Fetch-Site: cross-site",
-                        Some(token.clone()),
-                        &[("sec-fetch-site", "cross-site")][..],
-                    ),
-                    (
-                        "Origin: null",
-                        Some(token.clone()),
-                        &[("origin", "null")][..],
-                    ),
-                ] {
-                    let status = forge(&mut boss, form, csrf.as_deref(), headers).await;
-                    assert_eq!(
-                        status,
-                        StatusCode::FORBIDDEN,
-                        "{backend}: {action} with {what}"
-                    );
-                    tried += 1;
-                }
-            }
-        }
-        // Still signed in (the logout form was refused too) and nothing changed.
-        assert_eq!(boss.get("/app").await.status, StatusCode::OK);
-        assert_eq!(
-            state(&mut boss).await,
-            before,
-            "{backend}: forged posts changed nothing"
-        );
-        println!(
-            "{tried} forged posts to {} forms refused on {backend}",
-            forms.len()
+            &[
+                ("csrf_token", &csrf),
+                ("name", "laptop"),
+                ("scope_qr_read", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::OK, "{}", key.html);
+
+    let forms = crawl(&mut boss).await;
+    // The walk found the forms it must have found (a sanity floor, not a list to keep).
+    for must in [
+        "/logout",
+        "/app/qr/new",
+        &format!("/app/qr/{code}"),
+        &format!("/app/qr/{code}/delete"),
+        "/app/microsites/new",
+        "/app/settings/password",
+        "/app/settings/api-keys",
+        "/app/feedback",
+        "/admin/invites",
+        "/admin/blocklist",
+    ] {
+        assert!(
+            forms.contains_key(must),
+            "{backend}: no form posts to {must}: {:?}",
+            forms.keys()
         );
     }
+    let before = state(&mut boss).await;
+    let token = boss.get("/app").await.csrf();
+    let mut tried = 0;
+    for (action, variants) in &forms {
+        for form in variants {
+            let same_site = [
+                ("origin", "http://localhost:3000"),
+                ("sec-fetch-site", "same-origin"),
+            ];
+            for (what, csrf, headers) in [
+                ("no token", None, &same_site[..]),
+                ("a wrong token", Some("0".repeat(43)), &same_site[..]),
+                ("an empty token", Some(String::new()), &same_site[..]),
+                (
+                    "a foreign Origin",
+                    Some(token.clone()),
+                    &[
+                        ("origin", "https://evil.example"),
+                        ("sec-fetch-site", "cross-site"),
+                    ][..],
+                ),
+                (
+                    "Sec-Fetch-Site: cross-site",
+                    Some(token.clone()),
+                    &[("sec-fetch-site", "cross-site")][..],
+                ),
+                (
+                    "Origin: null",
+                    Some(token.clone()),
+                    &[("origin", "null")][..],
+                ),
+            ] {
+                let status = forge(&mut boss, form, csrf.as_deref(), headers).await;
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{backend}: {action} with {what}"
+                );
+                tried += 1;
+            }
+        }
+    }
+    // Still signed in (the logout form was refused too) and nothing changed.
+    assert_eq!(boss.get("/app").await.status, StatusCode::OK);
+    assert_eq!(
+        state(&mut boss).await,
+        before,
+        "{backend}: forged posts changed nothing"
+    );
+    println!(
+        "{tried} forged posts to {} forms refused on {backend}",
+        forms.len()
+    );
 }
 
-#[tokio::test]
-async fn the_api_refuses_cross_site_posts_made_with_the_session_cookie() {
-    for db in databases("attack_csrf_api").await {
-        let backend = db.backend.name();
-        let mut user = browser_with(db, "http://localhost:3000", &[]).await;
-        user.sign_up("victim@example.com").await;
-        let (code, _) = user.create_code("Menu").await;
-        let before = state_of(&mut user, &code).await;
-        // What a foreign page can send without a preflight: form-encoded, multipart or text
-        // bodies, and bodiless posts. The cookie rides along when the browser allows it.
-        for (path, content_type, body) in [
-            ("/api/v1/auth/logout", None, ""),
-            (
-                "/api/v1/auth/api-keys",
-                Some("text/plain"),
-                "{\"name\":\"stolen\"}",
-            ),
-            (
-                "/api/v1/qr",
-                Some("text/plain"),
-                "{\"destination\":\"https://evil.example/\"}",
-            ),
-            (
-                "/api/v1/qr/bulk",
-                Some("multipart/form-data; boundary=x"),
-                "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nname,destination\r\nx,https://evil.example/\r\n--x--\r\n",
-            ),
-            ("/api/v1/auth/2fa/setup", None, ""),
-        ] {
-            let mut request = Request::post(path)
-                .header("origin", "https://evil.example")
-                .header("sec-fetch-site", "cross-site");
-            if let Some(t) = content_type {
-                request = request.header(header::CONTENT_TYPE, t);
-            }
-            let page = user.send(request, Some(body.to_owned())).await;
-            assert!(
-                page.status == StatusCode::FORBIDDEN,
-                "{backend}: a cross-site POST {path}: {} {}",
-                page.status,
-                page.html
-            );
+backend_tests!(the_api_refuses_cross_site_posts_made_with_the_session_cookie);
+async fn the_api_refuses_cross_site_posts_made_with_the_session_cookie(db: TestDb) {
+    let backend = db.backend.name();
+    let mut user = browser_with(db, "http://localhost:3000", &[]).await;
+    user.sign_up("victim@example.com").await;
+    let (code, _) = user.create_code("Menu").await;
+    let before = state_of(&mut user, &code).await;
+    // What a foreign page can send without a preflight: form-encoded, multipart or text
+    // bodies, and bodiless posts. The cookie rides along when the browser allows it.
+    for (path, content_type, body) in [
+        ("/api/v1/auth/logout", None, ""),
+        (
+            "/api/v1/auth/api-keys",
+            Some("text/plain"),
+            "{\"name\":\"stolen\"}",
+        ),
+        (
+            "/api/v1/qr",
+            Some("text/plain"),
+            "{\"destination\":\"https://evil.example/\"}",
+        ),
+        (
+            "/api/v1/qr/bulk",
+            Some("multipart/form-data; boundary=x"),
+            "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nname,destination\r\nx,https://evil.example/\r\n--x--\r\n",
+        ),
+        ("/api/v1/auth/2fa/setup", None, ""),
+    ] {
+        let mut request = Request::post(path)
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site");
+        if let Some(t) = content_type {
+            request = request.header(header::CONTENT_TYPE, t);
         }
-        assert_eq!(
-            user.get("/app").await.status,
-            StatusCode::OK,
-            "still signed in"
+        let page = user.send(request, Some(body.to_owned())).await;
+        assert!(
+            page.status == StatusCode::FORBIDDEN,
+            "{backend}: a cross-site POST {path}: {} {}",
+            page.status,
+            page.html
         );
-        assert_eq!(state_of(&mut user, &code).await, before);
-        println!("cross-site API posts refused on {backend}");
     }
+    assert_eq!(
+        user.get("/app").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    assert_eq!(state_of(&mut user, &code).await, before);
+    println!("cross-site API posts refused on {backend}");
 }
 
 async fn state_of(user: &mut Browser, code: &str) -> Vec<String> {

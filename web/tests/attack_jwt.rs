@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use common::TestApp;
 use reqwest::StatusCode;
 use shared::identity::{Claims, KeyPair, Signer};
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 fn claims_of(token: &str) -> Claims {
     let payload = token.split('.').nth(1).expect("a JWT payload");
@@ -103,91 +103,87 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
     assert!(to.starts_with("/login"), "{what}: sent to {to}");
 }
 
-#[tokio::test]
-async fn forged_tokens_are_refused() {
-    for db in databases("attack_jwt_forgeries").await {
-        let backend = db.backend.name();
-        let data = std::env::temp_dir().join(format!("scanpage-jwt-{}", uuid::Uuid::new_v4()));
-        let app = TestApp::spawn(&db, &["--data-dir", data.to_str().unwrap()]).await;
-        let key = KeyPair::load_or_generate_file(&data.join("jwt-ed25519.pem")).unwrap();
-        let user = app.sign_up_api("target@example.com").await;
+backend_tests!(forged_tokens_are_refused);
+async fn forged_tokens_are_refused(db: TestDb) {
+    let backend = db.backend.name();
+    let data = std::env::temp_dir().join(format!("scanpage-jwt-{}", uuid::Uuid::new_v4()));
+    let app = TestApp::spawn(&db, &["--data-dir", data.to_str().unwrap()]).await;
+    let key = KeyPair::load_or_generate_file(&data.join("jwt-ed25519.pem")).unwrap();
+    let user = app.sign_up_api("target@example.com").await;
 
-        // The real token works, and so does a token we sign with the app's key (the forgeries
-        // below differ from it in one way each).
-        let me = app
-            .http
-            .get(app.url("/api/v1/auth/me"))
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(me.status(), StatusCode::OK);
-        let resigned = Signer::new(&key)
-            .unwrap()
-            .sign(&claims_of(&user.access_token))
-            .unwrap();
-        let ok = app
-            .http
-            .get(app.url("/api/v1/qr"))
-            .bearer_auth(&resigned)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ok.status(), StatusCode::OK, "the control token");
+    // The real token works, and so does a token we sign with the app's key (the forgeries
+    // below differ from it in one way each).
+    let me = app
+        .http
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let resigned = Signer::new(&key)
+        .unwrap()
+        .sign(&claims_of(&user.access_token))
+        .unwrap();
+    let ok = app
+        .http
+        .get(app.url("/api/v1/qr"))
+        .bearer_auth(&resigned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK, "the control token");
 
-        for (what, token) in forgeries(&user.access_token, &key) {
-            assert_refused(&app, &token, what).await;
-        }
-        println!("forged tokens refused on {backend}");
-        app.stop().await;
-        let _ = std::fs::remove_dir_all(&data);
+    for (what, token) in forgeries(&user.access_token, &key) {
+        assert_refused(&app, &token, what).await;
     }
+    println!("forged tokens refused on {backend}");
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
 }
 
-#[tokio::test]
-async fn tokens_stop_working_after_logout() {
-    for db in databases("attack_jwt_after_logout").await {
-        let backend = db.backend.name();
-        let app = TestApp::spawn(&db, &[]).await;
-        let user = app.sign_up_api("leaver@example.com").await;
-        let logout = app
-            .http
-            .post(app.url("/api/v1/auth/logout"))
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+backend_tests!(tokens_stop_working_after_logout);
+async fn tokens_stop_working_after_logout(db: TestDb) {
+    let backend = db.backend.name();
+    let app = TestApp::spawn(&db, &[]).await;
+    let user = app.sign_up_api("leaver@example.com").await;
+    let logout = app
+        .http
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
 
-        assert_refused(&app, &user.access_token, "after logout").await;
-        let refreshed = app
-            .http
-            .post(app.url("/api/v1/auth/refresh"))
-            .json(&serde_json::json!({ "refresh_token": user.refresh_token }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            refreshed.status(),
-            StatusCode::UNAUTHORIZED,
-            "the refresh token"
-        );
-        // Nor does the refresh cookie bring the page session back.
-        let page = app
-            .http
-            .get(app.url("/app"))
-            .header(
-                "cookie",
-                format!(
-                    "sp_access={}; sp_refresh={}",
-                    user.access_token, user.refresh_token
-                ),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), StatusCode::SEE_OTHER);
-        println!("logged-out tokens refused on {backend}");
-        app.stop().await;
-    }
+    assert_refused(&app, &user.access_token, "after logout").await;
+    let refreshed = app
+        .http
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({ "refresh_token": user.refresh_token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refreshed.status(),
+        StatusCode::UNAUTHORIZED,
+        "the refresh token"
+    );
+    // Nor does the refresh cookie bring the page session back.
+    let page = app
+        .http
+        .get(app.url("/app"))
+        .header(
+            "cookie",
+            format!(
+                "sp_access={}; sp_refresh={}",
+                user.access_token, user.refresh_token
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    println!("logged-out tokens refused on {backend}");
+    app.stop().await;
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::http::{Request, StatusCode, header};
 use common::browser::{Browser, browser_with};
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 const FOUNDER: &str = "boss@example.com";
 
@@ -256,160 +256,155 @@ async fn plant(m: &mut Browser) -> Planted {
     planted
 }
 
-#[tokio::test]
-async fn stored_payloads_are_escaped_on_every_page_that_shows_them() {
-    for db in databases("attack_xss_stored").await {
-        let backend = db.backend.name();
-        let mut boss = browser_with(
-            db,
-            "http://localhost:3000",
-            &[
-                "--founder-emails",
-                FOUNDER,
-                "--features",
-                "domains,print-studio",
-            ],
-        )
-        .await;
-        boss.sign_up_founder(FOUNDER).await;
-        let mut m = boss.another();
-        m.sign_up("mallory@example.com").await;
-        let planted = plant(&mut m).await;
+backend_tests!(stored_payloads_are_escaped_on_every_page_that_shows_them);
+async fn stored_payloads_are_escaped_on_every_page_that_shows_them(db: TestDb) {
+    let backend = db.backend.name();
+    let mut boss = browser_with(
+        db,
+        "http://localhost:3000",
+        &[
+            "--founder-emails",
+            FOUNDER,
+            "--features",
+            "domains,print-studio",
+        ],
+    )
+    .await;
+    boss.sign_up_founder(FOUNDER).await;
+    let mut m = boss.another();
+    m.sign_up("mallory@example.com").await;
+    let planted = plant(&mut m).await;
 
-        let mut pages: Vec<String> = [
-            "/app",
-            "/app/analytics",
-            "/app/microsites",
-            "/app/qr/styles",
-            "/app/qr/new",
-            "/app/qr/bulk",
-            "/app/settings",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        for (id, _) in &planted.codes {
-            pages.push(format!("/app/qr/{id}"));
-            pages.push(format!("/app/qr/{id}/analytics"));
-            pages.push(format!("/api/v1/qr/{id}/print.svg"));
-            for p in PAYLOADS {
-                let caption = common::browser::url_encode(p);
-                pages.push(format!("/api/v1/qr/{id}/print.svg?caption={caption}"));
-            }
-            pages.push(format!("/app/qr/{id}/image.svg"));
-        }
-        for (id, slug) in &planted.pages {
-            pages.push(format!("/app/microsites/{id}"));
-            pages.push(format!("/app/microsites/{id}/delete"));
-            pages.push(format!("/m/{slug}"));
-            pages.push(format!("/m/{slug}/preview"));
-        }
-        let mut shown = String::new();
-        for path in &pages {
-            let page = m.get(path).await;
-            assert_eq!(page.status, StatusCode::OK, "{backend}: {path}");
-            assert_clean(&page.html, path);
-            shown.push_str(&page.html);
-        }
-        // The values were shown (escaped), so the checks above looked at them.
+    let mut pages: Vec<String> = [
+        "/app",
+        "/app/analytics",
+        "/app/microsites",
+        "/app/qr/styles",
+        "/app/qr/new",
+        "/app/qr/bulk",
+        "/app/settings",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for (id, _) in &planted.codes {
+        pages.push(format!("/app/qr/{id}"));
+        pages.push(format!("/app/qr/{id}/analytics"));
+        pages.push(format!("/api/v1/qr/{id}/print.svg"));
         for p in PAYLOADS {
-            assert!(
-                shown.contains(&escaped(p)),
-                "{backend}: {p} is shown escaped somewhere"
-            );
+            let caption = common::browser::url_encode(p);
+            pages.push(format!("/api/v1/qr/{id}/print.svg?caption={caption}"));
         }
-        assert!(
-            shown.contains("{{7*7}}"),
-            "template syntax is shown as typed"
-        );
-
-        // The founder's console shows the users' words.
-        let mut console = String::new();
-        for path in [
-            "/admin",
-            "/admin/users",
-            "/admin/feedback",
-            "/admin/reports",
-            "/admin/waitlist",
-            "/admin/invites",
-            "/admin/blocklist",
-        ] {
-            let page = boss.get(path).await;
-            assert_eq!(page.status, StatusCode::OK, "{backend}: {path}");
-            assert_clean(&page.html, path);
-            console.push_str(&page.html);
-        }
-        assert!(
-            console.contains(&escaped(PAYLOADS[0])),
-            "{backend}: the feedback is shown escaped"
-        );
-        println!("{} pages clean on {backend}", pages.len() + 7);
+        pages.push(format!("/app/qr/{id}/image.svg"));
     }
+    for (id, slug) in &planted.pages {
+        pages.push(format!("/app/microsites/{id}"));
+        pages.push(format!("/app/microsites/{id}/delete"));
+        pages.push(format!("/m/{slug}"));
+        pages.push(format!("/m/{slug}/preview"));
+    }
+    let mut shown = String::new();
+    for path in &pages {
+        let page = m.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}: {path}");
+        assert_clean(&page.html, path);
+        shown.push_str(&page.html);
+    }
+    // The values were shown (escaped), so the checks above looked at them.
+    for p in PAYLOADS {
+        assert!(
+            shown.contains(&escaped(p)),
+            "{backend}: {p} is shown escaped somewhere"
+        );
+    }
+    assert!(
+        shown.contains("{{7*7}}"),
+        "template syntax is shown as typed"
+    );
+
+    // The founder's console shows the users' words.
+    let mut console = String::new();
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/feedback",
+        "/admin/reports",
+        "/admin/waitlist",
+        "/admin/invites",
+        "/admin/blocklist",
+    ] {
+        let page = boss.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}: {path}");
+        assert_clean(&page.html, path);
+        console.push_str(&page.html);
+    }
+    assert!(
+        console.contains(&escaped(PAYLOADS[0])),
+        "{backend}: the feedback is shown escaped"
+    );
+    println!("{} pages clean on {backend}", pages.len() + 7);
 }
 
-#[tokio::test]
-async fn reflected_payloads_are_escaped() {
-    for db in databases("attack_xss_reflected").await {
-        let backend = db.backend.name();
-        let mut boss =
-            browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up_founder(FOUNDER).await;
-        let mut anon = boss.another();
-        for p in PAYLOADS {
-            let q = common::browser::url_encode(p);
-            for path in [
-                format!("/app?q={q}"),
-                format!("/app?tag={q}"),
-                format!("/app/analytics?from={q}&to={q}"),
-                format!("/app/qr/new?style={q}"),
-                format!("/admin/users?q={q}&sort={q}"),
-                format!("/admin?cohort={q}"),
-                format!("/no-such-page/{q}"),
-            ] {
-                let page = boss.get(&path).await;
-                assert!(
-                    !page.status.is_server_error(),
-                    "{backend}: {path}: {}",
-                    page.status
-                );
-                assert_clean(&page.html, &path);
-            }
-            for path in [
-                format!("/login?next={q}"),
-                format!("/login?notice={q}"),
-                format!("/signup?email={q}&invite={q}"),
-                format!("/report?target={q}"),
-                format!("/reset/{q}"),
-                format!("/verify/{q}"),
-                format!("/m/{q}"),
-                format!("/r/{q}"),
-            ] {
-                let page = anon.get(&path).await;
-                assert!(
-                    !page.status.is_server_error(),
-                    "{backend}: {path}: {}",
-                    page.status
-                );
-                assert_clean(&page.html, &path);
-                if let Some(to) = &page.location {
-                    assert!(
-                        to.starts_with('/'),
-                        "{backend}: {path} sends the browser to {to}"
-                    );
-                }
-            }
-            // A form sent back with an error shows what was typed, escaped.
-            let csrf = anon.get("/signup").await.csrf();
-            let page = anon
-                .post(
-                    "/signup",
-                    &[("csrf_token", &csrf), ("email", p), ("password", "x")],
-                )
-                .await;
-            assert_clean(&page.html, "the signup form");
+backend_tests!(reflected_payloads_are_escaped);
+async fn reflected_payloads_are_escaped(db: TestDb) {
+    let backend = db.backend.name();
+    let mut boss = browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
+    boss.sign_up_founder(FOUNDER).await;
+    let mut anon = boss.another();
+    for p in PAYLOADS {
+        let q = common::browser::url_encode(p);
+        for path in [
+            format!("/app?q={q}"),
+            format!("/app?tag={q}"),
+            format!("/app/analytics?from={q}&to={q}"),
+            format!("/app/qr/new?style={q}"),
+            format!("/admin/users?q={q}&sort={q}"),
+            format!("/admin?cohort={q}"),
+            format!("/no-such-page/{q}"),
+        ] {
+            let page = boss.get(&path).await;
+            assert!(
+                !page.status.is_server_error(),
+                "{backend}: {path}: {}",
+                page.status
+            );
+            assert_clean(&page.html, &path);
         }
-        println!("reflected payloads escaped on {backend}");
+        for path in [
+            format!("/login?next={q}"),
+            format!("/login?notice={q}"),
+            format!("/signup?email={q}&invite={q}"),
+            format!("/report?target={q}"),
+            format!("/reset/{q}"),
+            format!("/verify/{q}"),
+            format!("/m/{q}"),
+            format!("/r/{q}"),
+        ] {
+            let page = anon.get(&path).await;
+            assert!(
+                !page.status.is_server_error(),
+                "{backend}: {path}: {}",
+                page.status
+            );
+            assert_clean(&page.html, &path);
+            if let Some(to) = &page.location {
+                assert!(
+                    to.starts_with('/'),
+                    "{backend}: {path} sends the browser to {to}"
+                );
+            }
+        }
+        // A form sent back with an error shows what was typed, escaped.
+        let csrf = anon.get("/signup").await.csrf();
+        let page = anon
+            .post(
+                "/signup",
+                &[("csrf_token", &csrf), ("email", p), ("password", "x")],
+            )
+            .await;
+        assert_clean(&page.html, "the signup form");
     }
+    println!("reflected payloads escaped on {backend}");
 }
 
 fn assert_no_formula_cells(csv_text: &str, what: &str) {
@@ -430,99 +425,96 @@ fn assert_no_formula_cells(csv_text: &str, what: &str) {
     assert!(rows > 0, "{what}: the export has rows");
 }
 
-#[tokio::test]
-async fn csv_exports_defuse_formula_cells() {
-    for db in databases("attack_csv_formulas").await {
-        let backend = db.backend.name();
-        let mut boss =
-            browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
-        boss.sign_up_founder(FOUNDER).await;
-        let mut m = boss.another();
-        m.sign_up("=1+2@example.com").await;
-        let signed_in = m.get("/app").await;
-        assert_eq!(
-            signed_in.status,
-            StatusCode::OK,
-            "{backend}: the formula-looking email signed up"
-        );
-        let csrf = signed_in.csrf();
-        let sent = m
-            .post(
-                "/app/interview",
-                &[
-                    ("csrf_token", &csrf),
-                    ("answer", "yes"),
-                    ("contact", "=cmd|' /C calc'!A0"),
-                    ("time_zone", "Europe/Paris"),
-                ],
+backend_tests!(csv_exports_defuse_formula_cells);
+async fn csv_exports_defuse_formula_cells(db: TestDb) {
+    let backend = db.backend.name();
+    let mut boss = browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
+    boss.sign_up_founder(FOUNDER).await;
+    let mut m = boss.another();
+    m.sign_up("=1+2@example.com").await;
+    let signed_in = m.get("/app").await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::OK,
+        "{backend}: the formula-looking email signed up"
+    );
+    let csrf = signed_in.csrf();
+    let sent = m
+        .post(
+            "/app/interview",
+            &[
+                ("csrf_token", &csrf),
+                ("answer", "yes"),
+                ("contact", "=cmd|' /C calc'!A0"),
+                ("time_zone", "Europe/Paris"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        sent.status,
+        StatusCode::SEE_OTHER,
+        "the interview answer: {}",
+        sent.html
+    );
+    let (id, short) = m.create_code("-2+3").await;
+
+    // Scans whose headers look like formulas.
+    for value in ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx"] {
+        let scan = m
+            .send(
+                Request::get(format!("/r/{short}"))
+                    .header(
+                        "referer",
+                        format!(
+                            "https://{}.example/",
+                            value.trim().replace(['|', '\'', ' ', '!', '(', ')'], "")
+                        ),
+                    )
+                    .header("accept-language", value.trim())
+                    .header(
+                        "user-agent",
+                        format!(
+                            "{} Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+                            value.trim()
+                        ),
+                    ),
+                None,
             )
             .await;
-        assert_eq!(
-            sent.status,
-            StatusCode::SEE_OTHER,
-            "the interview answer: {}",
-            sent.html
-        );
-        let (id, short) = m.create_code("-2+3").await;
-
-        // Scans whose headers look like formulas.
-        for value in ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", "\tx"] {
-            let scan = m
-                .send(
-                    Request::get(format!("/r/{short}"))
-                        .header(
-                            "referer",
-                            format!(
-                                "https://{}.example/",
-                                value.trim().replace(['|', '\'', ' ', '!', '(', ')'], "")
-                            ),
-                        )
-                        .header("accept-language", value.trim())
-                        .header(
-                            "user-agent",
-                            format!(
-                                "{} Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
-                                value.trim()
-                            ),
-                        ),
-                    None,
-                )
-                .await;
-            assert_eq!(scan.status, StatusCode::FOUND);
-        }
-        // Analytics takes scans from the bus: wait (bounded) for them.
-        let mut export = String::new();
-        for _ in 0..100 {
-            // The page's download link hands over to the API's export.
-            let hop = m.get(&format!("/app/qr/{id}/analytics/export.csv")).await;
-            export = m
-                .get(hop.location.as_deref().unwrap_or_default())
-                .await
-                .html;
-            if export.lines().count() > 5 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_no_formula_cells(&export, "the scan export");
-
-        // The interview reaches the founder's numbers through the bus: wait (bounded) for it.
-        let mut users = boss.get("/admin/users.csv").await;
-        for _ in 0..100 {
-            if users.html.contains("'=cmd|") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            users = boss.get("/admin/users.csv").await;
-        }
-        assert_eq!(users.status, StatusCode::OK);
-        assert!(
-            users.html.contains("'=1+2@example.com"),
-            "{backend}: {}",
-            users.html
-        );
-        assert!(users.html.contains("'=cmd|"), "{backend}: {}", users.html);
-        assert_no_formula_cells(&users.html, "the users export");
-        println!("formula cells defused on {backend}");
+        assert_eq!(scan.status, StatusCode::FOUND);
     }
+    // Analytics takes scans from the bus: wait (bounded) for them.
+    let mut export = String::new();
+    for _ in 0..100 {
+        // The page's download link hands over to the API's export.
+        let hop = m.get(&format!("/app/qr/{id}/analytics/export.csv")).await;
+        export = m
+            .get(hop.location.as_deref().unwrap_or_default())
+            .await
+            .html;
+        if export.lines().count() > 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_no_formula_cells(&export, "the scan export");
+
+    // The interview reaches the founder's numbers through the bus: wait (bounded) for it.
+    let mut users = boss.get("/admin/users.csv").await;
+    for _ in 0..100 {
+        if users.html.contains("'=cmd|") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        users = boss.get("/admin/users.csv").await;
+    }
+    assert_eq!(users.status, StatusCode::OK);
+    assert!(
+        users.html.contains("'=1+2@example.com"),
+        "{backend}: {}",
+        users.html
+    );
+    assert!(users.html.contains("'=cmd|"), "{backend}: {}", users.html);
+    assert_no_formula_cells(&users.html, "the users export");
+    println!("formula cells defused on {backend}");
 }

@@ -10,156 +10,146 @@ mod common;
 
 use axum::http::{Request, StatusCode};
 use common::browser::*;
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
-#[tokio::test]
-async fn sign_up_lands_on_the_dashboard_with_session_cookies() {
-    for db in databases("web_sign_up").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        let done = browser.sign_up("web@example.com").await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
-        assert_eq!(done.location.as_deref(), Some("/app"));
-        let access = done
-            .set_cookies
-            .iter()
-            .find(|c| c.starts_with("sp_access="))
-            .unwrap();
-        assert!(
-            access.contains("HttpOnly") && access.contains("SameSite=Lax"),
-            "{access}"
-        );
-        assert!(
-            !access.contains("Secure"),
-            "plain http in development: {access}"
-        );
-        let dashboard = browser.get("/app").await;
-        assert_eq!(dashboard.status, StatusCode::OK);
-        assert!(dashboard.html.contains("Your QR codes will appear here"));
-        assert!(
-            browser
-                .get("/app/settings")
-                .await
-                .html
-                .contains("Change password")
-        );
-    }
+backend_tests!(sign_up_lands_on_the_dashboard_with_session_cookies);
+async fn sign_up_lands_on_the_dashboard_with_session_cookies(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    let done = browser.sign_up("web@example.com").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(done.location.as_deref(), Some("/app"));
+    let access = done
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("sp_access="))
+        .unwrap();
+    assert!(
+        access.contains("HttpOnly") && access.contains("SameSite=Lax"),
+        "{access}"
+    );
+    assert!(
+        !access.contains("Secure"),
+        "plain http in development: {access}"
+    );
+    let dashboard = browser.get("/app").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.html.contains("Your QR codes will appear here"));
+    assert!(
+        browser
+            .get("/app/settings")
+            .await
+            .html
+            .contains("Change password")
+    );
 }
 
-#[tokio::test]
-async fn forms_keep_what_was_typed_but_never_the_password() {
-    for db in databases("web_form_errors").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        let csrf = browser.get("/signup").await.csrf();
+backend_tests!(forms_keep_what_was_typed_but_never_the_password);
+async fn forms_keep_what_was_typed_but_never_the_password(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    let csrf = browser.get("/signup").await.csrf();
+    let page = browser
+        .post(
+            "/signup",
+            &[
+                ("email", "typed@example.com"),
+                ("password", "password1"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("value=\"typed@example.com\""));
+    assert!(page.html.contains("id=\"password-error\""));
+    assert!(!page.html.contains("password1"));
+}
+
+backend_tests!(cross_site_posts_and_missing_tokens_are_403);
+async fn cross_site_posts_and_missing_tokens_are_403(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    let csrf = browser.get("/login").await.csrf();
+    // A form on another site posting here: refused by Origin / Sec-Fetch-Site, even if it
+    // somehow carried the right token.
+    for (origin, site) in [
+        ("https://evil.example", "cross-site"),
+        ("https://evil.example", ""),
+    ] {
+        let mut cross = Request::post("/login").header("origin", origin);
+        if !site.is_empty() {
+            cross = cross.header("sec-fetch-site", site);
+        }
         let page = browser
-            .post(
-                "/signup",
-                &[
-                    ("email", "typed@example.com"),
-                    ("password", "password1"),
+            .send(
+                cross,
+                Some(encode(&[
+                    ("email", "a@b.co"),
+                    ("password", "x"),
                     ("csrf_token", &csrf),
-                ],
+                ])),
             )
             .await;
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.html.contains("value=\"typed@example.com\""));
-        assert!(page.html.contains("id=\"password-error\""));
-        assert!(!page.html.contains("password1"));
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{origin} {site}");
     }
+    // Same origin but without the session's token: refused too.
+    let page = browser
+        .post("/login", &[("email", "a@b.co"), ("password", "x")])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = browser
+        .post(
+            "/login",
+            &[
+                ("email", "a@b.co"),
+                ("password", "x"),
+                ("csrf_token", "forged-forged-forged-forged-forged"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn cross_site_posts_and_missing_tokens_are_403() {
-    for db in databases("web_csrf").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
+backend_tests!(next_only_follows_local_paths);
+async fn next_only_follows_local_paths(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("next@example.com").await;
+    for (next, expected) in [
+        ("//evil.com", "/app"),
+        ("/\\evil.com", "/app"),
+        ("https://evil.com/", "/app"),
+        ("/app/settings", "/app/settings"),
+    ] {
         let csrf = browser.get("/login").await.csrf();
-        // A form on another site posting here: refused by Origin / Sec-Fetch-Site, even if it
-        // somehow carried the right token.
-        for (origin, site) in [
-            ("https://evil.example", "cross-site"),
-            ("https://evil.example", ""),
-        ] {
-            let mut cross = Request::post("/login").header("origin", origin);
-            if !site.is_empty() {
-                cross = cross.header("sec-fetch-site", site);
-            }
-            let page = browser
-                .send(
-                    cross,
-                    Some(encode(&[
-                        ("email", "a@b.co"),
-                        ("password", "x"),
-                        ("csrf_token", &csrf),
-                    ])),
-                )
-                .await;
-            assert_eq!(page.status, StatusCode::FORBIDDEN, "{origin} {site}");
-        }
-        // Same origin but without the session's token: refused too.
-        let page = browser
-            .post("/login", &[("email", "a@b.co"), ("password", "x")])
-            .await;
-        assert_eq!(page.status, StatusCode::FORBIDDEN);
         let page = browser
             .post(
                 "/login",
                 &[
-                    ("email", "a@b.co"),
-                    ("password", "x"),
-                    ("csrf_token", "forged-forged-forged-forged-forged"),
+                    ("email", "next@example.com"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                    ("csrf_token", &csrf),
                 ],
             )
             .await;
-        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+        assert_eq!(page.location.as_deref(), Some(expected), "next={next}");
     }
 }
 
-#[tokio::test]
-async fn next_only_follows_local_paths() {
-    for db in databases("web_next").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("next@example.com").await;
-        for (next, expected) in [
-            ("//evil.com", "/app"),
-            ("/\\evil.com", "/app"),
-            ("https://evil.com/", "/app"),
-            ("/app/settings", "/app/settings"),
-        ] {
-            let csrf = browser.get("/login").await.csrf();
-            let page = browser
-                .post(
-                    "/login",
-                    &[
-                        ("email", "next@example.com"),
-                        ("password", PASSWORD),
-                        ("next", next),
-                        ("csrf_token", &csrf),
-                    ],
-                )
-                .await;
-            assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
-            assert_eq!(page.location.as_deref(), Some(expected), "next={next}");
-        }
-    }
-}
+backend_tests!(an_expired_access_cookie_is_refreshed_transparently_and_logout_ends_it);
+async fn an_expired_access_cookie_is_refreshed_transparently_and_logout_ends_it(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("refresh@example.com").await;
+    browser.cookies.remove("sp_access");
+    let page = browser.get("/app").await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.location);
+    assert!(page.set_cookies.iter().any(|c| c.starts_with("sp_access=")));
 
-#[tokio::test]
-async fn an_expired_access_cookie_is_refreshed_transparently_and_logout_ends_it() {
-    for db in databases("web_refresh").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("refresh@example.com").await;
-        browser.cookies.remove("sp_access");
-        let page = browser.get("/app").await;
-        assert_eq!(page.status, StatusCode::OK, "{:?}", page.location);
-        assert!(page.set_cookies.iter().any(|c| c.starts_with("sp_access=")));
-
-        let csrf = page.csrf();
-        let out = browser.post("/logout", &[("csrf_token", &csrf)]).await;
-        assert_eq!(out.status, StatusCode::SEE_OTHER);
-        assert!(!browser.cookies.contains_key("sp_access"));
-        let after = browser.get("/app").await;
-        assert_eq!(after.status, StatusCode::SEE_OTHER);
-        assert_eq!(after.location.as_deref(), Some("/login?next=/app"));
-    }
+    let csrf = page.csrf();
+    let out = browser.post("/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!browser.cookies.contains_key("sp_access"));
+    let after = browser.get("/app").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/login?next=/app"));
 }
 
 #[tokio::test]
@@ -334,165 +324,161 @@ fn shown_secret(html: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn a_mistyped_two_factor_code_keeps_the_same_secret_then_recovery_codes_can_be_copied() {
-    for db in databases("web_totp_typo").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("typo@example.com").await;
-        let csrf = browser.get("/app/settings").await.csrf();
-        let setup = browser
-            .post("/app/settings/2fa/setup", &[("csrf_token", &csrf)])
-            .await;
-        let secret = shown_secret(&setup.html);
-        let typo = browser
-            .post(
-                "/app/settings/2fa/enable",
-                &[("code", "000000"), ("csrf_token", &csrf)],
-            )
-            .await;
-        assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
-        assert!(typo.html.contains("<svg"), "the QR code is still there");
-        assert_eq!(shown_secret(&typo.html), secret, "the same secret");
-        assert!(typo.html.contains("aria-invalid=\"true\""));
-
-        let totp = totp_rs::TOTP::new(
-            totp_rs::Algorithm::SHA1,
-            6,
-            1,
-            30,
-            totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
-            Some("Scanpage".into()),
-            "typo@example.com".into(),
+backend_tests!(a_mistyped_two_factor_code_keeps_the_same_secret_then_recovery_codes_can_be_copied);
+async fn a_mistyped_two_factor_code_keeps_the_same_secret_then_recovery_codes_can_be_copied(
+    db: TestDb,
+) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("typo@example.com").await;
+    let csrf = browser.get("/app/settings").await.csrf();
+    let setup = browser
+        .post("/app/settings/2fa/setup", &[("csrf_token", &csrf)])
+        .await;
+    let secret = shown_secret(&setup.html);
+    let typo = browser
+        .post(
+            "/app/settings/2fa/enable",
+            &[("code", "000000"), ("csrf_token", &csrf)],
         )
-        .unwrap();
-        let enabled = browser
-            .post(
-                "/app/settings/2fa/enable",
-                &[
-                    ("code", &totp.generate_current().unwrap()),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(enabled.status, StatusCode::OK);
-        assert!(enabled.html.contains("data-copy=\"recovery-codes\""));
-        assert!(
-            enabled
-                .html
-                .contains("download=\"scanpage-recovery-codes.txt\"")
-        );
-        assert!(enabled.html.contains("copy.js"));
-        let codes = enabled
+        .await;
+    assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
+    assert!(typo.html.contains("<svg"), "the QR code is still there");
+    assert_eq!(shown_secret(&typo.html), secret, "the same secret");
+    assert!(typo.html.contains("aria-invalid=\"true\""));
+
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
+        Some("Scanpage".into()),
+        "typo@example.com".into(),
+    )
+    .unwrap();
+    let enabled = browser
+        .post(
+            "/app/settings/2fa/enable",
+            &[
+                ("code", &totp.generate_current().unwrap()),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK);
+    assert!(enabled.html.contains("data-copy=\"recovery-codes\""));
+    assert!(
+        enabled
             .html
-            .split("readonly rows=\"5\" cols=\"13\">")
-            .nth(1)
-            .unwrap()
-            .split("</textarea>")
-            .next()
-            .unwrap();
-        assert_eq!(codes.lines().count(), 10, "{codes}");
-    }
+            .contains("download=\"scanpage-recovery-codes.txt\"")
+    );
+    assert!(enabled.html.contains("copy.js"));
+    let codes = enabled
+        .html
+        .split("readonly rows=\"5\" cols=\"13\">")
+        .nth(1)
+        .unwrap()
+        .split("</textarea>")
+        .next()
+        .unwrap();
+    assert_eq!(codes.lines().count(), 10, "{codes}");
 }
 
-#[tokio::test]
-async fn settings_list_sessions_and_sign_out_the_others() {
-    for db in databases("web_sessions").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("ses@example.com").await;
-        let mut other = browser.another();
-        let csrf = other.get("/login").await.csrf();
-        let login = other
-            .post(
-                "/login",
-                &[
-                    ("email", "ses@example.com"),
-                    ("password", PASSWORD),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(login.status, StatusCode::SEE_OTHER);
-        let page = browser.get("/app/settings").await;
-        assert!(page.html.contains("This session"));
-        assert_eq!(page.html.matches("/revoke\"").count(), 2, "two sessions");
-        let out = browser
-            .post(
-                "/app/settings/sessions/revoke-others",
-                &[("csrf_token", &page.csrf())],
-            )
-            .await;
-        assert_eq!(out.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            out.location.as_deref(),
-            Some("/app/settings?notice=others-ended")
-        );
-        let after = browser.get("/app/settings").await;
-        assert_eq!(after.html.matches("/revoke\"").count(), 1);
-    }
+backend_tests!(settings_list_sessions_and_sign_out_the_others);
+async fn settings_list_sessions_and_sign_out_the_others(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("ses@example.com").await;
+    let mut other = browser.another();
+    let csrf = other.get("/login").await.csrf();
+    let login = other
+        .post(
+            "/login",
+            &[
+                ("email", "ses@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let page = browser.get("/app/settings").await;
+    assert!(page.html.contains("This session"));
+    assert_eq!(page.html.matches("/revoke\"").count(), 2, "two sessions");
+    let out = browser
+        .post(
+            "/app/settings/sessions/revoke-others",
+            &[("csrf_token", &page.csrf())],
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        out.location.as_deref(),
+        Some("/app/settings?notice=others-ended")
+    );
+    let after = browser.get("/app/settings").await;
+    assert_eq!(after.html.matches("/revoke\"").count(), 1);
 }
 
-#[tokio::test]
-async fn change_email_from_settings_then_the_link_in_the_new_inbox() {
-    for db in databases("web_change_email").await {
-        let pool = db.db.pool().clone();
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("before@example.com").await;
-        let csrf = browser.get("/app/settings").await.csrf();
-        let wrong = browser
-            .post(
-                "/app/settings/email",
-                &[
-                    ("new_email", "after@example.com"),
-                    ("password", "not the password"),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            wrong.html.contains("after@example.com"),
-            "keeps what was typed"
-        );
-        let asked = browser
-            .post(
-                "/app/settings/email",
-                &[
-                    ("new_email", "after@example.com"),
-                    ("password", PASSWORD),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(asked.status, StatusCode::SEE_OTHER);
-        let mails = email::Outbox::new(pool)
-            .bodies_for("after@example.com")
+backend_tests!(change_email_from_settings_then_the_link_in_the_new_inbox);
+async fn change_email_from_settings_then_the_link_in_the_new_inbox(db: TestDb) {
+    let pool = db.db.pool().clone();
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("before@example.com").await;
+    let csrf = browser.get("/app/settings").await.csrf();
+    let wrong = browser
+        .post(
+            "/app/settings/email",
+            &[
+                ("new_email", "after@example.com"),
+                ("password", "not the password"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.html.contains("after@example.com"),
+        "keeps what was typed"
+    );
+    let asked = browser
+        .post(
+            "/app/settings/email",
+            &[
+                ("new_email", "after@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    let mails = email::Outbox::new(pool)
+        .bodies_for("after@example.com")
+        .await
+        .unwrap();
+    let link = mails
+        .iter()
+        .flat_map(|m| m.split_whitespace())
+        .find(|w| w.contains("/confirm-email/"))
+        .unwrap();
+    let path = &link[link.find("/confirm-email/").unwrap()..];
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Use this email address"));
+    let done = browser.post(path, &[("csrf_token", &page.csrf())]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.html);
+    assert!(done.html.contains("now uses this email address"));
+    let again = browser.post(path, &[("csrf_token", &page.csrf())]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(
+        again
+            .html
+            .contains("invalid, has been used, or has expired")
+    );
+    assert!(
+        browser
+            .get("/app/settings")
             .await
-            .unwrap();
-        let link = mails
-            .iter()
-            .flat_map(|m| m.split_whitespace())
-            .find(|w| w.contains("/confirm-email/"))
-            .unwrap();
-        let path = &link[link.find("/confirm-email/").unwrap()..];
-        let page = browser.get(path).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.html.contains("Use this email address"));
-        let done = browser.post(path, &[("csrf_token", &page.csrf())]).await;
-        assert_eq!(done.status, StatusCode::OK, "{}", done.html);
-        assert!(done.html.contains("now uses this email address"));
-        let again = browser.post(path, &[("csrf_token", &page.csrf())]).await;
-        assert_eq!(again.status, StatusCode::BAD_REQUEST);
-        assert!(
-            again
-                .html
-                .contains("invalid, has been used, or has expired")
-        );
-        assert!(
-            browser
-                .get("/app/settings")
-                .await
-                .html
-                .contains("after@example.com")
-        );
-    }
+            .html
+            .contains("after@example.com")
+    );
 }

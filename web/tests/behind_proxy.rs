@@ -11,6 +11,7 @@ use std::time::Duration;
 use common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::testing::{TestDb, backend_tests};
 
 const PASSWORD: &str = "correct horse battery staple";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 \
@@ -57,71 +58,67 @@ async fn form(app: &TestApp, client: &str, path: &str, fields: &[(&str, &str)]) 
         .status()
 }
 
-#[tokio::test]
-async fn wrong_logins_from_one_client_limit_that_client_only() {
-    for db in
-        shared::testing::databases("wrong_logins_from_one_client_limit_that_client_only").await
-    {
-        let app = app_behind_proxy(&db).await;
-        for (client, email) in [(B, "bea@example.com"), (C, "cy@example.com")] {
-            let signed_up = form(
-                &app,
-                client,
-                "/signup",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
-            assert_eq!(
-                signed_up,
-                StatusCode::ACCEPTED,
-                "{client} signs up ({:?})",
-                db.backend
-            );
-            app.confirm_api(email).await;
-        }
-        app.sign_up_api("ann@example.com").await;
-
-        // Client A guesses: 40 wrong passwords on 40 accounts (so no account limit is reached).
-        let limit = auth::limits::LOGIN_PER_IP.limit;
-        for n in 0..limit {
-            let status = api_login(&app, A, &format!("ghost{n}@example.com"), "wrong").await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {n}");
-        }
-        // A is now held back, even with the right password, through the API and the form.
+backend_tests!(wrong_logins_from_one_client_limit_that_client_only);
+async fn wrong_logins_from_one_client_limit_that_client_only(db: TestDb) {
+    let app = app_behind_proxy(&db).await;
+    for (client, email) in [(B, "bea@example.com"), (C, "cy@example.com")] {
+        let signed_up = form(
+            &app,
+            client,
+            "/signup",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
         assert_eq!(
-            api_login(&app, A, "ann@example.com", PASSWORD).await,
-            StatusCode::TOO_MANY_REQUESTS
+            signed_up,
+            StatusCode::ACCEPTED,
+            "{client} signs up ({:?})",
+            db.backend
         );
-        assert_eq!(
-            form(
-                &app,
-                A,
-                "/login",
-                &[("email", "ann@example.com"), ("password", PASSWORD)]
-            )
-            .await,
-            StatusCode::TOO_MANY_REQUESTS
-        );
-        // B and C, behind the same proxy, sign in as usual.
-        assert_eq!(
-            api_login(&app, B, "bea@example.com", PASSWORD).await,
-            StatusCode::OK
-        );
-        assert_eq!(
-            form(
-                &app,
-                C,
-                "/login",
-                &[("email", "cy@example.com"), ("password", PASSWORD)]
-            )
-            .await,
-            StatusCode::SEE_OTHER
-        );
-        // A client that connects directly cannot borrow A's (or anyone's) identity: its own
-        // address is in the untrusted header's place. (Here every connection is the proxy, so
-        // this is shown by the unit tests of shared::client_addr and auth's api test.)
-        app.stop().await;
+        app.confirm_api(email).await;
     }
+    app.sign_up_api("ann@example.com").await;
+
+    // Client A guesses: 40 wrong passwords on 40 accounts (so no account limit is reached).
+    let limit = auth::limits::LOGIN_PER_IP.limit;
+    for n in 0..limit {
+        let status = api_login(&app, A, &format!("ghost{n}@example.com"), "wrong").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    // A is now held back, even with the right password, through the API and the form.
+    assert_eq!(
+        api_login(&app, A, "ann@example.com", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        form(
+            &app,
+            A,
+            "/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)]
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // B and C, behind the same proxy, sign in as usual.
+    assert_eq!(
+        api_login(&app, B, "bea@example.com", PASSWORD).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        form(
+            &app,
+            C,
+            "/login",
+            &[("email", "cy@example.com"), ("password", PASSWORD)]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    // A client that connects directly cannot borrow A's (or anyone's) identity: its own
+    // address is in the untrusted header's place. (Here every connection is the proxy, so
+    // this is shown by the unit tests of shared::client_addr and auth's api test.)
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -156,75 +153,71 @@ async fn signups_are_limited_per_client_not_per_proxy() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn scans_through_the_proxy_count_each_client_and_country() {
-    for db in
-        shared::testing::databases("scans_through_the_proxy_count_each_client_and_country").await
-    {
-        let app = app_behind_proxy(&db).await;
-        let user = app.sign_up_api("owner@example.com").await;
-        let code: Value = app
+backend_tests!(scans_through_the_proxy_count_each_client_and_country);
+async fn scans_through_the_proxy_count_each_client_and_country(db: TestDb) {
+    let app = app_behind_proxy(&db).await;
+    let user = app.sign_up_api("owner@example.com").await;
+    let code: Value = app
+        .http
+        .post(app.url("/api/v1/qr"))
+        .bearer_auth(&user.access_token)
+        .json(&json!({"name": "Menu", "destination": "https://example.com/menu"}))
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("a code");
+    let short = code["code"].as_str().expect("a short code");
+    // Two scans each from A, B and C (a chain with an inner proxy for C), one from a client
+    // that spoofs A's address while connecting through the proxy as B.
+    for forwarded in [
+        A,
+        A,
+        B,
+        B,
+        "10.1.2.3, 1.1.1.1, 10.0.0.9",
+        C,
+        "81.2.69.142, 8.8.8.8",
+    ] {
+        let answer = app
             .http
-            .post(app.url("/api/v1/qr"))
-            .bearer_auth(&user.access_token)
-            .json(&json!({"name": "Menu", "destination": "https://example.com/menu"}))
+            .get(app.url(&format!("/r/{short}")))
+            .header("user-agent", IPHONE)
+            .header("x-forwarded-for", forwarded)
             .send()
             .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("a code");
-        let short = code["code"].as_str().expect("a short code");
-        // Two scans each from A, B and C (a chain with an inner proxy for C), one from a client
-        // that spoofs A's address while connecting through the proxy as B.
-        for forwarded in [
-            A,
-            A,
-            B,
-            B,
-            "10.1.2.3, 1.1.1.1, 10.0.0.9",
-            C,
-            "81.2.69.142, 8.8.8.8",
-        ] {
-            let answer = app
-                .http
-                .get(app.url(&format!("/r/{short}")))
-                .header("user-agent", IPHONE)
-                .header("x-forwarded-for", forwarded)
-                .send()
-                .await
-                .expect("request sent");
-            assert_eq!(answer.status(), StatusCode::FOUND);
-        }
-        let id = code["id"].as_str().expect("an id");
-        let stats = eventually(&app, &user.access_token, id, |s| s["total_scans"] == 7).await;
-        assert_eq!(stats["human_scans"], 7, "{stats}");
-        assert_eq!(stats["unique_scanners"], 3, "{stats}");
-        let mut countries: Vec<(String, i64)> = stats["by_country"]
-            .as_array()
-            .expect("countries")
-            .iter()
-            .map(|c| {
-                (
-                    c["key"].as_str().unwrap_or_default().to_owned(),
-                    c["count"].as_i64().unwrap_or(0),
-                )
-            })
-            .collect();
-        countries.sort();
-        let expected: Vec<(String, i64)> = [(A, 2), (B, 3), (C, 2)]
-            .iter()
-            .map(|(ip, n)| {
-                let country = iptocc::country_code(*ip).expect("a country");
-                (country.to_owned(), *n)
-            })
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_iter()
-            .collect();
-        assert_eq!(countries, expected, "{stats}");
-        assert_eq!(expected.len(), 3, "three countries: {expected:?}");
-        app.stop().await;
+            .expect("request sent");
+        assert_eq!(answer.status(), StatusCode::FOUND);
     }
+    let id = code["id"].as_str().expect("an id");
+    let stats = eventually(&app, &user.access_token, id, |s| s["total_scans"] == 7).await;
+    assert_eq!(stats["human_scans"], 7, "{stats}");
+    assert_eq!(stats["unique_scanners"], 3, "{stats}");
+    let mut countries: Vec<(String, i64)> = stats["by_country"]
+        .as_array()
+        .expect("countries")
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap_or_default().to_owned(),
+                c["count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    countries.sort();
+    let expected: Vec<(String, i64)> = [(A, 2), (B, 3), (C, 2)]
+        .iter()
+        .map(|(ip, n)| {
+            let country = iptocc::country_code(*ip).expect("a country");
+            (country.to_owned(), *n)
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    assert_eq!(countries, expected, "{stats}");
+    assert_eq!(expected.len(), 3, "three countries: {expected:?}");
+    app.stop().await;
 }
 
 async fn eventually(app: &TestApp, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::{Request, StatusCode};
 use common::browser::*;
-use shared::testing::databases;
+use shared::testing::{TestDb, backend_tests};
 
 fn id_from(location: &str) -> String {
     location
@@ -17,92 +17,90 @@ fn id_from(location: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn a_creator_makes_edits_downloads_and_deletes_a_code() {
-    for db in databases("a_creator_makes_edits_downloads_and_deletes_a_code").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("maker@example.com").await;
+backend_tests!(a_creator_makes_edits_downloads_and_deletes_a_code);
+async fn a_creator_makes_edits_downloads_and_deletes_a_code(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("maker@example.com").await;
 
-        let new = browser.get("/app/qr/new").await;
-        assert_eq!(new.status, StatusCode::OK);
-        assert!(
-            new.html.contains("<svg"),
-            "the preview is rendered without JavaScript"
-        );
-        assert!(new.html.contains("hx-post=\"/app/qr/preview\""));
-        let csrf = new.csrf();
+    let new = browser.get("/app/qr/new").await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert!(
+        new.html.contains("<svg"),
+        "the preview is rendered without JavaScript"
+    );
+    assert!(new.html.contains("hx-post=\"/app/qr/preview\""));
+    let csrf = new.csrf();
 
-        let created = browser
-            .post(
-                "/app/qr/new",
-                &[
-                    ("csrf_token", &csrf),
-                    ("name", "Spring menu"),
-                    ("destination", "https://example.com/menu"),
-                    ("tags", "food, spring"),
-                    ("fg", "#1e3a8a"),
-                    ("bg", "#ffffff"),
-                    ("modules", "rounded"),
-                    ("eyes", "rounded"),
-                    ("ecc", "Q"),
-                    ("frame_text", "Scan me"),
-                ],
-            )
-            .await;
-        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
-        let location = created.location.unwrap();
-        let id = id_from(&location);
+    let created = browser
+        .post(
+            "/app/qr/new",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Spring menu"),
+                ("destination", "https://example.com/menu"),
+                ("tags", "food, spring"),
+                ("fg", "#1e3a8a"),
+                ("bg", "#ffffff"),
+                ("modules", "rounded"),
+                ("eyes", "rounded"),
+                ("ecc", "Q"),
+                ("frame_text", "Scan me"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let location = created.location.unwrap();
+    let id = id_from(&location);
 
-        let page = browser.get(&location).await;
-        assert!(page.html.contains("Saved."));
-        assert!(page.html.contains("http://localhost:3000/r/"));
-        assert!(page.html.contains("value=\"Spring menu\""));
-        assert!(page.html.contains("<option value=\"rounded\" selected>"));
+    let page = browser.get(&location).await;
+    assert!(page.html.contains("Saved."));
+    assert!(page.html.contains("http://localhost:3000/r/"));
+    assert!(page.html.contains("value=\"Spring menu\""));
+    assert!(page.html.contains("<option value=\"rounded\" selected>"));
 
-        let list = browser.get("/app").await;
-        assert!(list.html.contains("Spring menu"));
-        assert!(list.html.contains(&format!("/app/qr/{id}/image.svg")));
-        let filtered = browser.get("/app?tag=spring").await;
-        assert!(filtered.html.contains("Spring menu"));
-        let none = browser.get("/app?q=nothing-like-this").await;
-        assert!(none.html.contains("No codes match"));
+    let list = browser.get("/app").await;
+    assert!(list.html.contains("Spring menu"));
+    assert!(list.html.contains(&format!("/app/qr/{id}/image.svg")));
+    let filtered = browser.get("/app?tag=spring").await;
+    assert!(filtered.html.contains("Spring menu"));
+    let none = browser.get("/app?q=nothing-like-this").await;
+    assert!(none.html.contains("No codes match"));
 
-        let png = browser
-            .get(&format!("/app/qr/{id}/image.png?size=512"))
-            .await;
-        assert_eq!(png.status, StatusCode::OK);
-        assert!(png.set_cookies.is_empty() || png.status == StatusCode::OK);
+    let png = browser
+        .get(&format!("/app/qr/{id}/image.png?size=512"))
+        .await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert!(png.set_cookies.is_empty() || png.status == StatusCode::OK);
 
-        let edited = browser
-            .post(
-                &format!("/app/qr/{id}"),
-                &[
-                    ("csrf_token", &csrf),
-                    ("name", "Summer menu"),
-                    ("destination", "https://example.com/summer"),
-                    ("fg", "#000000"),
-                    ("bg", "#ffffff"),
-                    ("modules", "square"),
-                    ("eyes", "square"),
-                    ("ecc", "M"),
-                    ("paused", "on"),
-                ],
-            )
-            .await;
-        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
-        let page = browser.get(&format!("/app/qr/{id}")).await;
-        assert!(page.html.contains("value=\"Summer menu\""));
-        assert!(page.html.contains("name=\"paused\" checked"));
+    let edited = browser
+        .post(
+            &format!("/app/qr/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Summer menu"),
+                ("destination", "https://example.com/summer"),
+                ("fg", "#000000"),
+                ("bg", "#ffffff"),
+                ("modules", "square"),
+                ("eyes", "square"),
+                ("ecc", "M"),
+                ("paused", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+    let page = browser.get(&format!("/app/qr/{id}")).await;
+    assert!(page.html.contains("value=\"Summer menu\""));
+    assert!(page.html.contains("name=\"paused\" checked"));
 
-        let deleted = browser
-            .post(&format!("/app/qr/{id}/delete"), &[("csrf_token", &csrf)])
-            .await;
-        assert_eq!(deleted.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            browser.get(&format!("/app/qr/{id}")).await.status,
-            StatusCode::NOT_FOUND
-        );
-    }
+    let deleted = browser
+        .post(&format!("/app/qr/{id}/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        browser.get(&format!("/app/qr/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -225,130 +223,128 @@ async fn cross_site_posts_and_other_peoples_codes_are_refused() {
 /// A 24×24 PNG (a dot on a square), drawn for this test.
 const LOGO_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAYAAADgdz34AAAAdElEQVR4AbXBQQ0DMQxE0d/RgvCpDMogKAw0EHoymLBoEcQbrTTvvb7vzw8jYSbMhJkwE2bC7OLAmIudyqAjboy56Iy56IjGmIsTYy52hJkwE2bCTJgJM9GoDE5UBjviRmXQqQw6Fwcqg6eEmTATZsJMmP0BhC8Saj3Q5bMAAAAASUVORK5CYII=";
 
-#[tokio::test]
-async fn a_logo_is_uploaded_from_the_code_page_kept_on_save_and_removed() {
+backend_tests!(a_logo_is_uploaded_from_the_code_page_kept_on_save_and_removed);
+async fn a_logo_is_uploaded_from_the_code_page_kept_on_save_and_removed(db: TestDb) {
     use base64::Engine as _;
-    for db in databases("a_logo_is_uploaded_from_the_code_page_kept_on_save_and_removed").await {
-        let mut browser = browser(db, "http://localhost:3000").await;
-        browser.sign_up("logo@example.com").await;
-        let csrf = browser.get("/app/qr/new").await.csrf();
-        let fields = |csrf: &str, logo_id: &str| {
-            [
-                ("csrf_token", csrf.to_owned()),
-                ("name", "Cafe door".to_owned()),
-                ("destination", "https://example.com/cafe".to_owned()),
-                ("fg", "#000000".to_owned()),
-                ("bg", "#ffffff".to_owned()),
-                ("modules", "square".to_owned()),
-                ("eyes", "square".to_owned()),
-                ("ecc", "M".to_owned()),
-                ("logo_id", logo_id.to_owned()),
-            ]
-        };
-        let form = fields(&csrf, "");
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let created = browser.post("/app/qr/new", &form).await;
-        let location = created.location.expect("created");
-        let id = id_from(&location);
-        let logo_path = format!("/app/qr/{id}/logo");
-        let page = browser.get(&location).await;
-        assert!(page.html.contains(&format!(
-            "action=\"{logo_path}\" enctype=\"multipart/form-data\""
-        )));
-        assert!(page.html.contains("Logo <span class=\"muted\">(none yet)"));
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("logo@example.com").await;
+    let csrf = browser.get("/app/qr/new").await.csrf();
+    let fields = |csrf: &str, logo_id: &str| {
+        [
+            ("csrf_token", csrf.to_owned()),
+            ("name", "Cafe door".to_owned()),
+            ("destination", "https://example.com/cafe".to_owned()),
+            ("fg", "#000000".to_owned()),
+            ("bg", "#ffffff".to_owned()),
+            ("modules", "square".to_owned()),
+            ("eyes", "square".to_owned()),
+            ("ecc", "M".to_owned()),
+            ("logo_id", logo_id.to_owned()),
+        ]
+    };
+    let form = fields(&csrf, "");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = browser.post("/app/qr/new", &form).await;
+    let location = created.location.expect("created");
+    let id = id_from(&location);
+    let logo_path = format!("/app/qr/{id}/logo");
+    let page = browser.get(&location).await;
+    assert!(page.html.contains(&format!(
+        "action=\"{logo_path}\" enctype=\"multipart/form-data\""
+    )));
+    assert!(page.html.contains("Logo <span class=\"muted\">(none yet)"));
 
-        // Nothing chosen, or not an image: said on the page, the code unchanged.
-        let empty = browser
-            .post_multipart_typed(
-                &logo_path,
-                "image/png",
-                &[
-                    ("csrf_token", None, csrf.as_bytes()),
-                    ("file", Some(""), b""),
-                ],
-            )
-            .await;
-        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(empty.html.contains("id=\"logo-error\""), "{}", empty.html);
-        let text = browser
-            .post_multipart_typed(
-                &logo_path,
-                "image/png",
-                &[
-                    ("csrf_token", None, csrf.as_bytes()),
-                    ("file", Some("notes.png"), b"not an image at all"),
-                ],
-            )
-            .await;
-        assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(text.html.contains("alert-error") || text.html.contains("logo-error"));
+    // Nothing chosen, or not an image: said on the page, the code unchanged.
+    let empty = browser
+        .post_multipart_typed(
+            &logo_path,
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("file", Some(""), b""),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.html.contains("id=\"logo-error\""), "{}", empty.html);
+    let text = browser
+        .post_multipart_typed(
+            &logo_path,
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("file", Some("notes.png"), b"not an image at all"),
+            ],
+        )
+        .await;
+    assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.html.contains("alert-error") || text.html.contains("logo-error"));
 
-        // A post without the page's CSRF token is refused before anything is uploaded.
-        let forged = browser
-            .post_multipart_typed(
-                &logo_path,
-                "image/png",
-                &[
-                    ("csrf_token", None, b"forged"),
-                    ("file", Some("a.png"), b"x"),
-                ],
-            )
-            .await;
-        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A post without the page's CSRF token is refused before anything is uploaded.
+    let forged = browser
+        .post_multipart_typed(
+            &logo_path,
+            "image/png",
+            &[
+                ("csrf_token", None, b"forged"),
+                ("file", Some("a.png"), b"x"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(LOGO_PNG)
-            .unwrap();
-        let uploaded = browser
-            .post_multipart_typed(
-                &logo_path,
-                "image/png",
-                &[
-                    ("csrf_token", None, csrf.as_bytes()),
-                    ("file", Some("logo.png"), &png),
-                ],
-            )
-            .await;
-        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.html);
-        assert_eq!(
-            uploaded.location.as_deref(),
-            Some(format!("/app/qr/{id}?saved=1").as_str())
-        );
-        let page = browser.get(&format!("/app/qr/{id}")).await;
-        assert!(page.html.contains("(in the middle of the code)"));
-        let logo_id = page
-            .html
-            .split("name=\"logo_id\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned();
-        assert_eq!(logo_id.len(), 64, "a media id: {logo_id}");
-        let svg = browser.get(&format!("/app/qr/{id}/image.svg")).await;
-        assert!(svg.html.contains("<image"), "the render draws the logo");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(LOGO_PNG)
+        .unwrap();
+    let uploaded = browser
+        .post_multipart_typed(
+            &logo_path,
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("file", Some("logo.png"), &png),
+            ],
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.html);
+    assert_eq!(
+        uploaded.location.as_deref(),
+        Some(format!("/app/qr/{id}?saved=1").as_str())
+    );
+    let page = browser.get(&format!("/app/qr/{id}")).await;
+    assert!(page.html.contains("(in the middle of the code)"));
+    let logo_id = page
+        .html
+        .split("name=\"logo_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(logo_id.len(), 64, "a media id: {logo_id}");
+    let svg = browser.get(&format!("/app/qr/{id}/image.svg")).await;
+    assert!(svg.html.contains("<image"), "the render draws the logo");
 
-        // Saving the main form (which carries the logo in hidden fields) keeps it.
-        let form = fields(&csrf, &logo_id);
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let saved = browser.post(&format!("/app/qr/{id}"), &form).await;
-        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
-        let page = browser.get(&format!("/app/qr/{id}")).await;
-        assert!(page.html.contains(&format!("value=\"{logo_id}\"")));
+    // Saving the main form (which carries the logo in hidden fields) keeps it.
+    let form = fields(&csrf, &logo_id);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = browser.post(&format!("/app/qr/{id}"), &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let page = browser.get(&format!("/app/qr/{id}")).await;
+    assert!(page.html.contains(&format!("value=\"{logo_id}\"")));
 
-        let removed = browser
-            .post_multipart_typed(
-                &logo_path,
-                "image/png",
-                &[
-                    ("csrf_token", None, csrf.as_bytes()),
-                    ("remove", None, b"1"),
-                ],
-            )
-            .await;
-        assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.html);
-        let page = browser.get(&format!("/app/qr/{id}")).await;
-        assert!(page.html.contains("(none yet)"));
-        let svg = browser.get(&format!("/app/qr/{id}/image.svg")).await;
-        assert!(!svg.html.contains("<image"));
-    }
+    let removed = browser
+        .post_multipart_typed(
+            &logo_path,
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("remove", None, b"1"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.html);
+    let page = browser.get(&format!("/app/qr/{id}")).await;
+    assert!(page.html.contains("(none yet)"));
+    let svg = browser.get(&format!("/app/qr/{id}/image.svg")).await;
+    assert!(!svg.html.contains("<image"));
 }

@@ -19,14 +19,6 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
-/// One fresh database per available backend. `test` names the test in skip messages.
-/// Prefer [`backend_tests!`](crate::backend_tests), which reports each backend as a test of its own.
-pub async fn databases(test: &str) -> Vec<TestDb> {
-    let mut all = vec![sqlite().await];
-    all.extend(postgres_if_configured(test).await);
-    all
-}
-
 /// A fresh PostgreSQL database when `TEST_POSTGRES_URL` is set; otherwise `None`, after printing
 /// that PostgreSQL was skipped for `test`.
 pub async fn postgres_if_configured(test: &str) -> Option<TestDb> {

@@ -10,7 +10,7 @@ mod service;
 mod smtp;
 
 pub use crate::backend_tests;
-pub use database::{TestDb, databases, postgres, postgres_if_configured, redis_url, sqlite};
+pub use database::{TestDb, postgres, postgres_if_configured, redis_url, sqlite};
 pub use keys::{TestKeys, process_keys};
 pub use router::{Answer, CLIENT_ADDR, TestRouter};
 pub use service::{context, settings, wait_for};
