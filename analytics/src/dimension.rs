@@ -85,9 +85,9 @@ impl Dimension {
             Dimension::Country => Some(hit.country.as_deref().unwrap_or("unknown")),
             Dimension::Referrer => Some(hit.referrer.as_deref().unwrap_or("direct")),
             Dimension::Language => Some(hit.language.as_deref().unwrap_or("unknown")),
-            Dimension::Rule => hit.rule.as_deref(),
-            Dimension::Block => hit.block_id.as_deref(),
-            Dimension::Qr => hit.qr_code.as_deref(),
+            Dimension::Rule => hit.occurrence.rule.as_deref(),
+            Dimension::Block => hit.occurrence.block_id.as_deref(),
+            Dimension::Qr => hit.occurrence.qr_code.as_deref(),
         }
     }
 

@@ -29,10 +29,10 @@ impl Kind {
     }
 }
 
-/// One request as the producing service saw it. `ip` lives only in memory, for the country and
-/// the visitor hash; it is never stored or logged.
-#[derive(Clone, Debug)]
-pub struct Hit {
+/// Which event a hit is, what and whose it reached, when, and through which rule, link block or
+/// QR code: carried unchanged from the hit into its classification and the stored row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
     pub id: String,
     pub kind: Kind,
     /// The QR code (scans) or microsite (views, clicks).
@@ -45,6 +45,13 @@ pub struct Hit {
     pub block_id: Option<String>,
     /// The short code of the QR code a microsite view came through (views).
     pub qr_code: Option<String>,
+}
+
+/// One request as the producing service saw it. `ip` lives only in memory, for the country and
+/// the visitor hash; it is never stored or logged.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub occurrence: Occurrence,
     pub method: String,
     pub prefetch: bool,
     pub user_agent: Option<String>,
@@ -57,7 +64,7 @@ impl Hit {
     /// `Ok(None)` for topics analytics does not record. Decoded from a borrow of the payload: no
     /// copy of the JSON tree per event.
     pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
-        let base = |kind, target_id, owner_id| Hit {
+        let occurrence = |kind, target_id, owner_id| Occurrence {
             id: event.id.clone(),
             kind,
             target_id,
@@ -66,49 +73,42 @@ impl Hit {
             rule: None,
             block_id: None,
             qr_code: None,
-            method: String::new(),
-            prefetch: false,
-            user_agent: None,
-            referrer: None,
-            accept_language: None,
-            ip: None,
         };
+        // The request fields every producing event carries under the same names.
+        macro_rules! hit {
+            ($e:ident, $occurrence:expr) => {
+                Hit {
+                    occurrence: $occurrence,
+                    method: $e.method,
+                    prefetch: $e.prefetch,
+                    user_agent: $e.user_agent,
+                    referrer: $e.referrer,
+                    accept_language: $e.accept_language,
+                    ip: $e.ip,
+                }
+            };
+        }
         Ok(Some(if let Some(e) = QR_SCANNED.decode(event) {
             let e = e?;
-            Hit {
+            let scan = Occurrence {
                 rule: Some(e.rule),
-                method: e.method,
-                prefetch: e.prefetch,
-                user_agent: e.user_agent,
-                referrer: e.referrer,
-                accept_language: e.accept_language,
-                ip: e.ip,
-                ..base(Kind::Scan, e.qr_id, e.owner_id)
-            }
+                ..occurrence(Kind::Scan, e.qr_id, e.owner_id)
+            };
+            hit!(e, scan)
         } else if let Some(e) = MICROSITE_VIEWED.decode(event) {
             let e = e?;
-            Hit {
+            let view = Occurrence {
                 qr_code: e.qr_code,
-                method: e.method,
-                prefetch: e.prefetch,
-                user_agent: e.user_agent,
-                referrer: e.referrer,
-                accept_language: e.accept_language,
-                ip: e.ip,
-                ..base(Kind::View, e.microsite_id, e.owner_id)
-            }
+                ..occurrence(Kind::View, e.microsite_id, e.owner_id)
+            };
+            hit!(e, view)
         } else if let Some(e) = MICROSITE_CLICKED.decode(event) {
             let e = e?;
-            Hit {
+            let click = Occurrence {
                 block_id: Some(e.block_id),
-                method: e.method,
-                prefetch: e.prefetch,
-                user_agent: e.user_agent,
-                referrer: e.referrer,
-                accept_language: e.accept_language,
-                ip: e.ip,
-                ..base(Kind::Click, e.microsite_id, e.owner_id)
-            }
+                ..occurrence(Kind::Click, e.microsite_id, e.owner_id)
+            };
+            hit!(e, click)
         } else {
             return Ok(None);
         }))

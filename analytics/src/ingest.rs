@@ -320,7 +320,7 @@ impl Writer {
             .retain(|day, _| day + crate::classify::visitor::DAY_MS + grace >= now);
         let missing: HashSet<i64> = hits
             .iter()
-            .map(|h| day_of(h.occurred_at))
+            .map(|h| day_of(h.occurrence.occurred_at))
             .filter(|day| !self.salts.contains_key(day))
             .collect();
         if !missing.is_empty() {
@@ -334,7 +334,9 @@ impl Writer {
         let rows: Vec<_> = hits
             .iter()
             .map(|hit| {
-                let salt = salts.get(&day_of(hit.occurred_at)).map(String::as_str);
+                let salt = salts
+                    .get(&day_of(hit.occurrence.occurred_at))
+                    .map(String::as_str);
                 classifier.classify(hit, salt)
             })
             .collect();

@@ -59,7 +59,7 @@ async fn a_consumer_killed_mid_batch_neither_loses_nor_double_counts(db: TestDb)
     let mine: Vec<_> = read
         .iter()
         .filter_map(|d| Hit::from_event(&d.event).ok().flatten())
-        .filter(|h| h.target_id == qr)
+        .filter(|h| h.occurrence.target_id == qr)
         .collect();
     assert_eq!(mine.len() as i64, n);
     let classifier = Classifier::new(Geo::Embedded).unwrap();

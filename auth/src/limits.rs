@@ -193,20 +193,10 @@ impl Limiter {
 
     /// Forgets `key`'s backoff (after a success).
     pub async fn reset_backoff(&self, key: &str) -> Result<(), AuthError> {
-        match &self.redis {
-            Some(redis) => {
-                let mut conn = redis.clone();
-                let _: () = redis::cmd("DEL")
-                    .arg(backoff_key(key))
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(AuthError::internal)?;
-            }
-            None => {
-                self.lock_backoffs().remove(key);
-            }
-        }
-        Ok(())
+        self.forget(backoff_key(key), || {
+            self.lock_backoffs().remove(key);
+        })
+        .await
     }
 
     fn lock_backoffs(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, i64)>> {
@@ -239,18 +229,28 @@ impl Limiter {
     }
 
     pub async fn reset(&self, key: &str) -> Result<(), AuthError> {
+        self.forget(redis_key(key), || {
+            self.lock().remove(key);
+        })
+        .await
+    }
+
+    /// Drops a counter: its Redis key when limits are shared, else the in-memory entry.
+    async fn forget(
+        &self,
+        redis_key: String,
+        forget_local: impl FnOnce(),
+    ) -> Result<(), AuthError> {
         match &self.redis {
             Some(redis) => {
                 let mut conn = redis.clone();
                 let _: () = redis::cmd("DEL")
-                    .arg(redis_key(key))
+                    .arg(redis_key)
                     .query_async(&mut conn)
                     .await
                     .map_err(AuthError::internal)?;
             }
-            None => {
-                self.lock().remove(key);
-            }
+            None => forget_local(),
         }
         Ok(())
     }

@@ -1,8 +1,6 @@
 //! A media id: the SHA-256 of the stored PNG as 64 lower-case hex digits. Parsing is the only
 //! way to get one from outside, so a path built from it can never leave the media folder.
 
-use std::fmt;
-
 use sha2::{Digest, Sha256};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -19,17 +17,9 @@ impl MediaId {
         let ok = raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         ok.then(|| MediaId(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for MediaId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+shared::text_newtype!(MediaId);
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use shared::bus::Event;
 use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, MicrositeClicked, MicrositeViewed};
@@ -45,17 +45,10 @@ pub async fn view(
     Path(raw): Path<String>,
     request: Request,
 ) -> Response {
-    let Ok(slug) = Slug::parse(&raw) else {
-        return not_found();
-    };
-    let published = match lookup(&state, &slug).await {
+    let published = match servable(&state, &raw, request.extensions()).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    // On a custom domain (the `domains` feature), only its owner's pages.
-    if !shared::future::domains::may_serve(request.extensions(), &published.owner_id) {
-        return not_found();
-    }
     let (parts, _body) = request.into_parts();
     let visit = Visit::capture(&parts);
     let qr_code = qr_code(&parts);
@@ -85,17 +78,10 @@ pub async fn click(
     Path((raw, block_id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let Ok(slug) = Slug::parse(&raw) else {
-        return not_found();
-    };
-    let published = match lookup(&state, &slug).await {
+    let published = match servable(&state, &raw, request.extensions()).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    // The same custom-domain rule as the page: only the domain owner's links.
-    if !shared::future::domains::may_serve(request.extensions(), &published.owner_id) {
-        return not_found();
-    }
     let Some(url) = published.links.get(&block_id) else {
         return not_found();
     };
@@ -169,6 +155,24 @@ pub async fn preview(
             unavailable()
         }
     }
+}
+
+/// The published page a public request may see, or the response that says why not: the slug must
+/// be valid and published, and on a custom domain (the `domains` feature) the page must be that
+/// domain owner's, for the page and its links alike.
+async fn servable(
+    state: &PublicState,
+    raw: &str,
+    extensions: &Extensions,
+) -> Result<Arc<Published>, Response> {
+    let Ok(slug) = Slug::parse(raw) else {
+        return Err(not_found());
+    };
+    let published = lookup(state, &slug).await?;
+    if !shared::future::domains::may_serve(extensions, &published.owner_id) {
+        return Err(not_found());
+    }
+    Ok(published)
 }
 
 /// The published page, from memory; a cache miss waits for the database at most [`LOOKUP_BUDGET`].

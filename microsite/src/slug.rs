@@ -2,8 +2,6 @@
 //! hyphens, 3–40 characters, and never a word the rest of the site needs. ASCII-only is what
 //! makes homoglyphs (`раypal` with a Cyrillic `а`) and encoded traversal (`%2e%2e`) impossible.
 
-use std::fmt;
-
 pub const MIN_LEN: usize = 3;
 pub const MAX_LEN: usize = 40;
 
@@ -98,17 +96,9 @@ impl Slug {
         }
         Ok(Slug(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Slug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+shared::text_newtype!(Slug);
 
 #[cfg(test)]
 mod tests {

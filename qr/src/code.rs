@@ -3,8 +3,6 @@
 //! typed from a poster still works; they say nothing about row ids or creation order. Custom
 //! codes are allowed when they are valid and not reserved.
 
-use std::fmt;
-
 use rand::Rng;
 
 /// Lower-case letters and digits minus `0 o 1 l i`: 31 symbols, so 7 characters give
@@ -95,17 +93,9 @@ impl ShortCode {
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         ok.then(|| ShortCode(raw.to_ascii_lowercase()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for ShortCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+shared::text_newtype!(ShortCode);
 
 #[cfg(test)]
 mod tests {

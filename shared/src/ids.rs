@@ -16,6 +16,25 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// `as_str` and `Display` for a validated id or name kept as a `String` newtype (a media id, a
+/// short code, a slug): once parsed, the text is shown and borrowed as it is.
+#[macro_export]
+macro_rules! text_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ pub mod visitor;
 
 use std::net::IpAddr;
 
-use crate::hit::{Hit, Kind};
+use crate::hit::{Hit, Kind, Occurrence};
 pub use bots::BotReason;
 pub use geo::Geo;
 pub use user_agent::UserAgentParser;
@@ -18,15 +18,8 @@ pub use user_agent::UserAgentParser;
 /// A classified hit: what is stored, plus the visitor id that is only used for uniques.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Classified {
-    pub id: String,
-    pub kind: Kind,
-    pub target_id: String,
-    pub owner_id: String,
-    pub occurred_at: i64,
-    pub rule: Option<String>,
-    pub block_id: Option<String>,
-    /// The QR code a view came through (its short code), for `views_by_qr`.
-    pub qr_code: Option<String>,
+    /// The hit's own, cleaned for storage; `qr_code` feeds `views_by_qr`.
+    pub occurrence: Occurrence,
     pub device: String,
     pub os: String,
     pub browser: String,
@@ -71,6 +64,20 @@ fn clean(text: &str, max_chars: usize) -> String {
         .collect()
 }
 
+/// The occurrence as it may be stored: labels (rule, QR code) cut to [`LABEL_MAX`], ids whole.
+fn cleaned(o: &Occurrence) -> Occurrence {
+    Occurrence {
+        id: clean(&o.id, usize::MAX),
+        kind: o.kind,
+        target_id: clean(&o.target_id, usize::MAX),
+        owner_id: clean(&o.owner_id, usize::MAX),
+        occurred_at: o.occurred_at,
+        rule: o.rule.as_deref().map(|r| clean(r, LABEL_MAX)),
+        block_id: o.block_id.as_deref().map(|b| clean(b, usize::MAX)),
+        qr_code: o.qr_code.as_deref().map(|c| clean(c, LABEL_MAX)),
+    }
+}
+
 pub struct Classifier {
     agents: std::sync::Arc<UserAgentParser>,
     geo: Geo,
@@ -102,8 +109,9 @@ impl Classifier {
         );
         let ip: Option<IpAddr> = hit.ip.as_deref().and_then(|ip| ip.trim().parse().ok());
         let country = ip.and_then(|ip| self.geo.country(ip));
-        let refused = hit.kind == Kind::Scan
-            && hit
+        let occurrence = &hit.occurrence;
+        let refused = occurrence.kind == Kind::Scan
+            && occurrence
                 .rule
                 .as_deref()
                 .is_some_and(|rule| REFUSED_RULES.contains(&rule));
@@ -113,19 +121,12 @@ impl Classifier {
                 salt,
                 &ip.to_string(),
                 user_agent,
-                &hit.target_id,
+                &occurrence.target_id,
             )),
             _ => None,
         };
         Classified {
-            id: clean(&hit.id, usize::MAX),
-            kind: hit.kind,
-            target_id: clean(&hit.target_id, usize::MAX),
-            owner_id: clean(&hit.owner_id, usize::MAX),
-            occurred_at: hit.occurred_at,
-            rule: hit.rule.as_deref().map(|r| clean(r, LABEL_MAX)),
-            block_id: hit.block_id.as_deref().map(|b| clean(b, usize::MAX)),
-            qr_code: hit.qr_code.as_deref().map(|c| clean(c, LABEL_MAX)),
+            occurrence: cleaned(occurrence),
             device: if bot.is_some() { "bot" } else { agent.device }.to_owned(),
             os: clean(&agent.os, LABEL_MAX),
             browser: clean(&agent.browser, LABEL_MAX),

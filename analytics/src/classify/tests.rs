@@ -1,18 +1,20 @@
 //! Table-driven checks of the classification over the user agents the issue lists.
 
 use super::*;
-use crate::hit::{Hit, Kind};
+use crate::hit::{Hit, Kind, Occurrence};
 
 fn hit(ua: Option<&str>, method: &str, prefetch: bool) -> Hit {
     Hit {
-        id: "e1".into(),
-        kind: Kind::Scan,
-        target_id: "qr1".into(),
-        owner_id: "u1".into(),
-        occurred_at: 1_764_000_000_000,
-        rule: Some("default".into()),
-        block_id: None,
-        qr_code: None,
+        occurrence: Occurrence {
+            id: "e1".into(),
+            kind: Kind::Scan,
+            target_id: "qr1".into(),
+            owner_id: "u1".into(),
+            occurred_at: 1_764_000_000_000,
+            rule: Some("default".into()),
+            block_id: None,
+            qr_code: None,
+        },
         method: method.into(),
         prefetch,
         user_agent: ua.map(str::to_owned),
@@ -234,7 +236,7 @@ fn visitor_ids_depend_on_salt_and_target() {
     assert_eq!(c.classify(&h, Some("salt-day-1")).visitor.unwrap(), a);
     assert_ne!(c.classify(&h, Some("salt-day-2")).visitor.unwrap(), a);
     let mut other = h.clone();
-    other.target_id = "qr2".into();
+    other.occurrence.target_id = "qr2".into();
     assert_ne!(c.classify(&other, Some("salt-day-1")).visitor.unwrap(), a);
     assert!(!a.contains("81.2.69.160"));
     assert_eq!(c.classify(&h, None).visitor, None, "no salt, no unique");
@@ -248,11 +250,11 @@ fn stored_text_has_no_nul_and_bounded_labels() {
         "GET",
         false,
     );
-    h.rule = Some(format!("device:\0ios{}", "x".repeat(500)));
-    h.owner_id = "u\u{0}1".into();
+    h.occurrence.rule = Some(format!("device:\0ios{}", "x".repeat(500)));
+    h.occurrence.owner_id = "u\u{0}1".into();
     let got = c.classify(&h, None);
-    assert_eq!(got.owner_id, "u1");
-    let rule = got.rule.unwrap();
+    assert_eq!(got.occurrence.owner_id, "u1");
+    let rule = got.occurrence.rule.unwrap();
     assert!(
         !rule.contains('\0') && rule.chars().count() == 100,
         "{rule}"
@@ -265,7 +267,7 @@ fn scans_answered_with_a_page_are_neither_human_nor_bot() {
     let safari = HUMANS[0].1;
     for rule in REFUSED_RULES {
         let mut h = hit(Some(safari), "GET", false);
-        h.rule = Some(rule.into());
+        h.occurrence.rule = Some(rule.into());
         let got = c.classify(&h, Some("salt"));
         assert!(got.refused && !got.is_human(), "{rule}");
         assert_eq!(got.bot, None, "{rule} is not a bot either");
@@ -273,12 +275,12 @@ fn scans_answered_with_a_page_are_neither_human_nor_bot() {
     }
     for rule in ["default", "password", "device:ios", "expired_url"] {
         let mut h = hit(Some(safari), "GET", false);
-        h.rule = Some(rule.into());
+        h.occurrence.rule = Some(rule.into());
         assert!(c.classify(&h, Some("salt")).is_human(), "{rule}");
     }
     // Only scans have redirect rules; a view is never refused.
     let mut view = hit(Some(safari), "GET", false);
-    view.kind = Kind::View;
-    view.rule = Some("disabled".into());
+    view.occurrence.kind = Kind::View;
+    view.occurrence.rule = Some("disabled".into());
     assert!(c.classify(&view, None).is_human());
 }

@@ -17,13 +17,16 @@ const HOUR_MS: i64 = 3_600_000;
 #[tracing::instrument(skip_all, fields(batch = rows.len()))]
 pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, sqlx::Error> {
     let mut seen = HashSet::with_capacity(rows.len());
-    let unique: Vec<&Classified> = rows.iter().filter(|r| seen.insert(r.id.as_str())).collect();
+    let unique: Vec<&Classified> = rows
+        .iter()
+        .filter(|r| seen.insert(r.occurrence.id.as_str()))
+        .collect();
 
     let mut tx = pool.begin().await?;
     let inserted = insert_events(&mut tx, &unique).await?;
     let new: Vec<&Classified> = unique
         .into_iter()
-        .filter(|r| inserted.contains(r.id.as_str()))
+        .filter(|r| inserted.contains(r.occurrence.id.as_str()))
         .collect();
     let first_visits = insert_visitors(&mut tx, &new).await?;
     upsert_rollups(&mut tx, &new, &first_visits).await?;
@@ -43,13 +46,13 @@ async fn insert_events(
         "ON CONFLICT (id) DO NOTHING RETURNING id",
         rows.iter().map(|r| {
             [
-                Cell::Text(&r.id),
-                Cell::Text(r.kind.as_str()),
-                Cell::Text(&r.target_id),
-                Cell::Text(&r.owner_id),
-                Cell::Int(r.occurred_at),
-                r.rule.as_deref().into(),
-                r.block_id.as_deref().into(),
+                Cell::Text(&r.occurrence.id),
+                Cell::Text(r.occurrence.kind.as_str()),
+                Cell::Text(&r.occurrence.target_id),
+                Cell::Text(&r.occurrence.owner_id),
+                Cell::Int(r.occurrence.occurred_at),
+                r.occurrence.rule.as_deref().into(),
+                r.occurrence.block_id.as_deref().into(),
                 Cell::Text(&r.device),
                 Cell::Text(&r.os),
                 Cell::Text(&r.browser),
@@ -80,8 +83,13 @@ async fn insert_visitors(
     for r in rows {
         if let Some(visitor) = r.visitor.as_deref() {
             firsts
-                .entry((day_of(r.occurred_at), r.kind, r.target_id.as_str(), visitor))
-                .or_insert(r.id.as_str());
+                .entry((
+                    day_of(r.occurrence.occurred_at),
+                    r.occurrence.kind,
+                    r.occurrence.target_id.as_str(),
+                    visitor,
+                ))
+                .or_insert(r.occurrence.id.as_str());
         }
     }
     let mut new_events = HashSet::new();
@@ -136,13 +144,13 @@ async fn upsert_rollups(
     let mut dims: HashMap<DimKey<'_>, (&str, i64, i64)> = HashMap::new();
     for r in rows {
         let human = r.is_human();
-        let unique = first_visits.contains(r.id.as_str());
-        let hour = r.occurred_at.div_euclid(HOUR_MS) * HOUR_MS;
-        let day = day_of(r.occurred_at);
+        let unique = first_visits.contains(r.occurrence.id.as_str());
+        let hour = r.occurrence.occurred_at.div_euclid(HOUR_MS) * HOUR_MS;
+        let day = day_of(r.occurrence.occurred_at);
         for (map, bucket) in [(&mut hourly, hour), (&mut daily, day)] {
             let (_, c) = map
-                .entry((r.target_id.as_str(), r.kind, bucket))
-                .or_insert((r.owner_id.as_str(), Counts::default()));
+                .entry((r.occurrence.target_id.as_str(), r.occurrence.kind, bucket))
+                .or_insert((r.occurrence.owner_id.as_str(), Counts::default()));
             c.events += 1;
             c.humans += i64::from(human);
             c.bots += i64::from(r.bot.is_some());
@@ -153,8 +161,14 @@ async fn upsert_rollups(
             .filter_map(|d| Some((d, d.value_of(r)?)))
         {
             let entry = dims
-                .entry((r.target_id.as_str(), r.kind, day, dimension, value))
-                .or_insert((r.owner_id.as_str(), 0, 0));
+                .entry((
+                    r.occurrence.target_id.as_str(),
+                    r.occurrence.kind,
+                    day,
+                    dimension,
+                    value,
+                ))
+                .or_insert((r.occurrence.owner_id.as_str(), 0, 0));
             entry.1 += 1;
             entry.2 += i64::from(human);
         }
@@ -225,15 +239,15 @@ async fn upsert_targets(
 ) -> Result<(), sqlx::Error> {
     let mut targets: HashMap<(&str, &str), (&str, i64)> = HashMap::new();
     for r in rows {
-        let kind = if r.kind == Kind::Scan {
+        let kind = if r.occurrence.kind == Kind::Scan {
             "qr"
         } else {
             "microsite"
         };
         let entry = targets
-            .entry((r.target_id.as_str(), kind))
-            .or_insert((r.owner_id.as_str(), r.occurred_at));
-        entry.1 = entry.1.min(r.occurred_at);
+            .entry((r.occurrence.target_id.as_str(), kind))
+            .or_insert((r.occurrence.owner_id.as_str(), r.occurrence.occurred_at));
+        entry.1 = entry.1.min(r.occurrence.occurred_at);
     }
     let statements = multi_row(
         "INSERT INTO analytics_targets (target_id, kind, owner_id, first_seen_at)",

@@ -3,7 +3,9 @@
 //! `auth_email_changes`. The messages carrying their links go through the email stand-in
 //! (`email::Outbox`), which owns its outbox.
 
-use sqlx::AnyPool;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
 
 use crate::error::AuthError;
 
@@ -12,23 +14,15 @@ pub const RESET_TTL_MS: i64 = 30 * 60 * 1000;
 /// Stores a new reset token and ends the user's older ones: only the latest link works.
 pub async fn insert(pool: &AnyPool, user_id: &str, token_hash: &str) -> Result<(), AuthError> {
     let now = shared::ids::now_ms();
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM auth_password_resets WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO auth_password_resets (token_hash, user_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(now)
-    .bind(now + RESET_TTL_MS)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .bind(now + RESET_TTL_MS);
+    replace_pending("auth_password_resets", pool, user_id, insert).await
 }
 
 /// Ends every outstanding reset link of the user (the password changed, or a link was used).
@@ -51,12 +45,7 @@ pub async fn insert_email_change(
     token_hash: &str,
 ) -> Result<(), AuthError> {
     let now = shared::ids::now_ms();
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM auth_email_changes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO auth_email_changes (token_hash, user_id, new_email, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -64,9 +53,26 @@ pub async fn insert_email_change(
     .bind(user_id)
     .bind(new_email)
     .bind(now)
-    .bind(now + EMAIL_CHANGE_TTL_MS)
+    .bind(now + EMAIL_CHANGE_TTL_MS);
+    replace_pending("auth_email_changes", pool, user_id, insert).await
+}
+
+/// Swaps the user's pending link in `table` for the one `insert` stores, in one transaction, so
+/// that only the newest link ever works.
+async fn replace_pending(
+    table: &'static str,
+    pool: &AnyPool,
+    user_id: &str,
+    insert: Query<'_, Any, AnyArguments>,
+) -> Result<(), AuthError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE user_id = $1"
+    )))
+    .bind(user_id)
     .execute(&mut *tx)
     .await?;
+    insert.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

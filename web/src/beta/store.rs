@@ -1,6 +1,7 @@
 //! SQL of the web service's own tables (`web_*`), portable between SQLite and PostgreSQL.
 
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, FromRow};
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -40,10 +41,28 @@ pub async fn insert_feedback(
 
 /// The newest feedback first.
 pub async fn feedback(pool: &AnyPool, limit: i64) -> Result<Vec<Feedback>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, user_id, message, rating, page, created_at FROM web_feedback \
-         ORDER BY created_at DESC, id LIMIT $1",
+    newest(
+        pool,
+        "web_feedback",
+        "id, user_id, message, rating, page, created_at",
+        limit,
     )
+    .await
+}
+
+/// Up to `limit` rows of `table`, newest first (ties in id order, so pages are stable).
+async fn newest<T>(
+    pool: &AnyPool,
+    table: &'static str,
+    columns: &'static str,
+    limit: i64,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} ORDER BY created_at DESC, id LIMIT $1"
+    )))
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -163,13 +182,8 @@ pub async fn insert_report(
 }
 
 pub async fn reports(pool: &AnyPool, limit: i64) -> Result<Vec<Report>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, target, reason, details, created_at, status FROM web_abuse_reports \
-         ORDER BY created_at DESC, id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    let columns = "id, target, reason, details, created_at, status";
+    newest(pool, "web_abuse_reports", columns, limit).await
 }
 
 const USER_TABLES: [&str; 3] = ["web_feedback", "web_pricing_interest", "web_interviews"];
