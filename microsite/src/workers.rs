@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use shared::bus::consume;
+use shared::bus::{consume, delete_with_account};
 use shared::context::ServiceContext;
-use shared::events::{MICROSITE_CHANGED, USER_DELETED};
+use shared::events::MICROSITE_CHANGED;
 
 use crate::service::MicrositeService;
 
@@ -29,26 +29,14 @@ pub async fn start(
     )
     .await?;
 
-    consume(
+    delete_with_account(
         &ctx.bus,
-        USER_DELETED,
         "microsite",
-        "microsite-1",
+        "microsites",
         &ctx.shutdown,
-        move |user| {
+        move |user_id| {
             let service = service.clone();
-            async move {
-                match service.delete_owner(&user.user_id).await {
-                    Ok(n) => {
-                        tracing::info!(pages = n, "deleted a deleted user's microsites");
-                        true
-                    }
-                    Err(err) => {
-                        tracing::warn!(%err, "could not delete a user's microsites yet");
-                        false
-                    }
-                }
-            }
+            async move { service.delete_owner(&user_id).await }
         },
     )
     .await

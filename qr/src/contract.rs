@@ -197,24 +197,17 @@ pub struct UnblockBody {
 }
 
 // ---- Events ----
+//
+// qr's events are declared with their topics in `shared::events` (both sides of the bus compile
+// against one definition); re-exported here so qr's contract is read in one place.
 
-/// Published on [`topics::QR_CREATED`](shared::bus::topics::QR_CREATED) for the founder's
-/// product metrics.
-pub use shared::events::QrCreated;
-/// Published on [`topics::QR_SCANNED`](shared::bus::topics::QR_SCANNED) by the redirect;
-/// analytics consumes it.
-pub use shared::events::QrScanned;
+/// `qr.changed`: a code was edited, deleted or moderated; every instance (this one too) drops it
+/// from its caches. `qr.blocklist_changed`: the founder changed the blocked domains; every
+/// instance reloads them.
+pub use shared::events::{QR_BLOCKLIST_CHANGED, QR_CHANGED, QrBlocklistChanged, QrChanged};
+/// Published on `qr.created` for the founder's product metrics.
+pub use shared::events::{QR_CREATED, QrCreated};
+/// Published on `qr.scanned` by the redirect; analytics consumes it.
+pub use shared::events::{QR_SCANNED, QrScanned};
 /// Consumed: a deleted account's codes go; a disabled one's codes show the disabled page.
-pub use shared::events::{UserDeleted, UserDisabled, UserEnabled};
-
-/// [`topics::QR_CHANGED`](shared::bus::topics::QR_CHANGED): a code was edited, deleted or
-/// moderated; every instance (this one too) drops it from its caches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeChanged {
-    pub code: String,
-}
-
-/// [`topics::QR_BLOCKLIST_CHANGED`](shared::bus::topics::QR_BLOCKLIST_CHANGED): the founder
-/// changed the blocked domains; every instance reloads them. Carries nothing (`{}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlocklistChanged {}
+pub use shared::events::{USER_DELETED, USER_DISABLED, USER_ENABLED};

@@ -9,13 +9,12 @@ use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use shared::bus::{Event, topics};
 use shared::ids::now_ms;
 use shared::ui::Chrome;
 use shared::visit::{self, Visit};
 
 use crate::code::ShortCode;
-use crate::contract::QrScanned;
+use crate::contract::{QR_SCANNED, QrScanned};
 use crate::gate;
 use crate::model::short_url;
 use crate::resolve::target::Target;
@@ -340,11 +339,7 @@ fn publish(
         accept_language,
         ip,
     };
-    if let Err(err) = state
-        .service
-        .bus()
-        .publish(Event::new(topics::QR_SCANNED, payload))
-    {
+    if let Err(err) = state.service.bus().emit(QR_SCANNED, &payload) {
         tracing::warn!(%err, "scan not recorded");
     }
 }

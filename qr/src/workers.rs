@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::bus::{spawn_consumer, topics};
+use shared::bus::{consume, delete_with_account};
 use shared::context::ServiceContext;
 use tokio::sync::mpsc;
 
-use crate::contract::{CodeChanged, UserDeleted, UserDisabled, UserEnabled};
+use crate::contract::{QR_BLOCKLIST_CHANGED, QR_CHANGED, USER_DISABLED, USER_ENABLED};
 use crate::service::QrService;
 use crate::store::Store;
 
@@ -29,18 +29,16 @@ pub async fn start(
     // Every instance needs every change: one consumer group per instance.
     let instance = format!("qr-cache-{}", shared::ids::new_id());
     let cache = service.clone();
-    spawn_consumer(
+    consume(
         &ctx.bus,
-        topics::QR_CHANGED,
+        QR_CHANGED,
         &instance,
         &instance,
         &ctx.shutdown,
-        move |event| {
+        move |changed| {
             let cache = cache.clone();
             async move {
-                if let Ok(changed) = serde_json::from_value::<CodeChanged>(event.payload) {
-                    cache.resolver().invalidate(&changed.code).await;
-                }
+                cache.resolver().invalidate(&changed.code).await;
                 true
             }
         },
@@ -49,31 +47,10 @@ pub async fn start(
 
     moderation(ctx, &service, &instance).await?;
 
-    spawn_consumer(
-        &ctx.bus,
-        topics::USER_DELETED,
-        "qr",
-        "qr-1",
-        &ctx.shutdown,
-        move |event| {
-            let service = service.clone();
-            async move {
-                let Ok(user) = serde_json::from_value::<UserDeleted>(event.payload) else {
-                    return true; // malformed: retrying cannot help
-                };
-                match service.delete_owner(&user.user_id).await {
-                    Ok(n) => {
-                        tracing::info!(codes = n, "deleted a deleted user's codes");
-                        true
-                    }
-                    Err(err) => {
-                        tracing::warn!(%err, "could not delete a user's codes yet");
-                        false
-                    }
-                }
-            }
-        },
-    )
+    delete_with_account(&ctx.bus, "qr", "codes", &ctx.shutdown, move |user_id| {
+        let service = service.clone();
+        async move { service.delete_owner(&user_id).await }
+    })
     .await
 }
 
@@ -85,41 +62,30 @@ async fn moderation(
     service: &Arc<QrService>,
     instance: &str,
 ) -> Result<(), shared::Error> {
-    for (topic, disabled) in [(topics::USER_DISABLED, true), (topics::USER_ENABLED, false)] {
-        let service = service.clone();
-        spawn_consumer(
-            &ctx.bus,
-            topic,
-            instance,
-            instance,
-            &ctx.shutdown,
-            move |event| {
-                let service = service.clone();
-                async move {
-                    let user_id = if disabled {
-                        serde_json::from_value::<UserDisabled>(event.payload).map(|u| u.user_id)
-                    } else {
-                        serde_json::from_value::<UserEnabled>(event.payload).map(|u| u.user_id)
-                    };
-                    let Ok(user_id) = user_id else {
-                        return true; // malformed: retrying cannot help
-                    };
-                    match service.set_owner_disabled(&user_id, disabled).await {
-                        Ok(()) => true,
-                        Err(err) => {
-                            tracing::warn!(%err, "could not record a disabled account yet");
-                            false
-                        }
-                    }
-                }
-            },
-        )
-        .await?;
-    }
-    let reload = service.clone();
-    spawn_consumer(
+    let disabled = service.clone();
+    consume(
         &ctx.bus,
-        topics::QR_BLOCKLIST_CHANGED,
+        USER_DISABLED,
+        instance,
+        instance,
+        &ctx.shutdown,
+        move |user| set_owner_disabled(disabled.clone(), user.user_id, true),
+    )
+    .await?;
+    let enabled = service.clone();
+    consume(
+        &ctx.bus,
+        USER_ENABLED,
+        instance,
+        instance,
+        &ctx.shutdown,
+        move |user| set_owner_disabled(enabled.clone(), user.user_id, false),
+    )
+    .await?;
+    let reload = service.clone();
+    consume(
+        &ctx.bus,
+        QR_BLOCKLIST_CHANGED,
         instance,
         instance,
         &ctx.shutdown,
@@ -141,6 +107,17 @@ async fn moderation(
         crate::error::QrError::Database(e) => shared::Error::Database(e),
         other => shared::Error::Bus(format!("qr moderation: {other}")),
     })
+}
+
+/// Records that an owner was disabled or enabled again (retried while the database is down).
+async fn set_owner_disabled(service: Arc<QrService>, user_id: String, disabled: bool) -> bool {
+    match service.set_owner_disabled(&user_id, disabled).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(%err, "could not record a disabled account yet");
+            false
+        }
+    }
 }
 
 /// Writes human-scan counts once a second, many codes per transaction.

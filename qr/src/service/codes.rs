@@ -2,12 +2,11 @@
 //! microsite codes looked up in microsite as the caller, new passwords hashed, and every
 //! instance's cache told about the change.
 
-use shared::bus::{Event, topics};
 use shared::ids::now_ms;
 
 use super::QrService;
 use crate::code::ShortCode;
-use crate::contract::{Changes, CodeChanged, QrCreated};
+use crate::contract::{Changes, QR_CHANGED, QR_CREATED, QrChanged, QrCreated};
 use crate::edit::{self, Checks};
 use crate::error::QrError;
 use crate::gate;
@@ -46,14 +45,11 @@ impl QrService {
     /// `qr.created` for the founder's product metrics; a full bus only costs the console a count.
     fn announce_created(&self, codes: &[QrCode]) {
         for qr in codes {
-            let event = Event::new(
-                topics::QR_CREATED,
-                QrCreated {
-                    qr_id: qr.id.clone(),
-                    owner_id: qr.owner_id.clone(),
-                },
-            );
-            if let Err(err) = self.bus.publish(event) {
+            let created = QrCreated {
+                qr_id: qr.id.clone(),
+                owner_id: qr.owner_id.clone(),
+            };
+            if let Err(err) = self.bus.emit(QR_CREATED, &created) {
                 tracing::warn!(%err, "could not announce a new code");
             }
         }
@@ -234,13 +230,10 @@ impl QrService {
     /// it too (they delete the Redis key again, which covers a fill that raced this edit).
     pub(crate) async fn forget(&self, code: &str) {
         self.resolver.invalidate(code).await;
-        let event = Event::new(
-            topics::QR_CHANGED,
-            CodeChanged {
-                code: code.to_owned(),
-            },
-        );
-        if let Err(err) = self.bus.publish(event) {
+        let changed = QrChanged {
+            code: code.to_owned(),
+        };
+        if let Err(err) = self.bus.emit(QR_CHANGED, &changed) {
             tracing::warn!(%err, "could not announce a code change; other instances catch up within 5 minutes");
         }
     }

@@ -2,12 +2,11 @@
 //! disabled accounts, and blocking destination domains. The in-memory state they keep current
 //! is `moderation`'s.
 
-use shared::bus::{Event, topics};
 use shared::ids::now_ms;
 
 use super::QrService;
 use crate::code::ShortCode;
-use crate::contract::{BlocklistChanged, CodeLookup, CodeRef};
+use crate::contract::{CodeLookup, CodeRef, QR_BLOCKLIST_CHANGED, QrBlocklistChanged};
 use crate::destination;
 use crate::error::QrError;
 use crate::model::QrCode;
@@ -140,8 +139,10 @@ impl QrService {
     /// others reload on the event.
     async fn blocklist_changed(&self) -> Result<(), QrError> {
         self.reload_blocklist().await?;
-        let event = Event::new(topics::QR_BLOCKLIST_CHANGED, BlocklistChanged {});
-        if let Err(err) = self.bus().publish(event) {
+        if let Err(err) = self
+            .bus()
+            .emit(QR_BLOCKLIST_CHANGED, &QrBlocklistChanged {})
+        {
             tracing::warn!(%err, "could not announce a blocklist change; other instances reload at their next start");
         }
         Ok(())

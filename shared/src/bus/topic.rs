@@ -134,3 +134,44 @@ where
     })
     .await
 }
+
+/// A service's share of deleting an account: when `user.deleted` arrives, `delete` removes what
+/// the service keeps of that user and answers how many of `what` (e.g. "codes") went. A failure
+/// is retried (the event stays unacknowledged), so the data goes once the database is back.
+pub async fn delete_with_account<F, Fut, E>(
+    bus: &EventBus,
+    service: &str,
+    what: &'static str,
+    shutdown: &Shutdown,
+    delete: F,
+) -> Result<(), Error>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<usize, E>> + Send,
+    E: fmt::Display,
+{
+    let consumer = format!("{service}-1");
+    consume(
+        bus,
+        crate::events::USER_DELETED,
+        service,
+        &consumer,
+        shutdown,
+        move |user| {
+            let deleted = delete(user.user_id);
+            async move {
+                match deleted.await {
+                    Ok(n) => {
+                        tracing::info!(rows = n, what, "deleted a deleted account's data");
+                        true
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, what, "could not delete a deleted account's data yet");
+                        false
+                    }
+                }
+            }
+        },
+    )
+    .await
+}
