@@ -144,8 +144,8 @@ impl Lcg {
     fn next(&mut self) -> u64 {
         self.0 = self
             .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -227,7 +227,7 @@ async fn run(label: &str, db: TestDb, args: &Args) {
     // The generated scans are up to 90 days old; keep their days' salts so uniques are computed
     // as they would have been live (in production a salt lives one day plus an hour).
     let settings = Settings {
-        salt_grace: Duration::from_secs(91 * 86_400),
+        salt_grace: Duration::from_hours(2184),
         ..Settings::default()
     };
     let (router, ingestor) = analytics::start(ctx, settings).await.expect("start");

@@ -69,7 +69,7 @@ impl Default for IngestConfig {
             flush_interval: Duration::from_millis(250),
             max_buffered: 50_000,
             poll_wait: Duration::from_millis(200),
-            salt_grace: Duration::from_secs(3600),
+            salt_grace: Duration::from_hours(1),
         }
     }
 }

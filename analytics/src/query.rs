@@ -422,7 +422,6 @@ pub async fn export_csv(
     target_kind: &'static str,
     range: &Range,
 ) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static, AnalyticsError> {
-    check_owner(db, owner, target_id, target_kind).await?;
     struct State {
         db: Db,
         target_id: String,
@@ -432,6 +431,7 @@ pub async fn export_csv(
         header_sent: bool,
         done: bool,
     }
+    check_owner(db, owner, target_id, target_kind).await?;
     let state = State {
         db: db.clone(),
         target_id: target_id.to_owned(),

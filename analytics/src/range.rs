@@ -101,7 +101,7 @@ impl Range {
         }
         let interval = match query.interval.as_deref().map(str::trim) {
             None | Some("") if days <= 2 => Interval::Hour,
-            None | Some("") | Some("day") => Interval::Day,
+            None | Some("" | "day") => Interval::Day,
             Some("hour") => Interval::Hour,
             Some("week") => Interval::Week,
             Some("month") => Interval::Month,

@@ -26,8 +26,8 @@ impl Default for Settings {
         Self {
             geoip_db: None,
             retention_days: DEFAULT_RETENTION_DAYS,
-            salt_grace: Duration::from_secs(3600),
-            prune_every: Duration::from_secs(3600),
+            salt_grace: Duration::from_hours(1),
+            prune_every: Duration::from_hours(1),
             ingest: IngestConfig::default(),
         }
     }

@@ -132,7 +132,7 @@ backend_tests!(uniques_are_per_day);
 async fn uniques_are_per_day(db: TestDb) {
     let mut settings = fast_settings();
     // Keep yesterday's salt so a scan "from yesterday" can still count as a unique.
-    settings.salt_grace = Duration::from_secs(3 * 86_400);
+    settings.salt_grace = Duration::from_hours(72);
     let svc = start(&db, EventBus::memory(1_000), settings).await;
     let (qr, owner) = (new_id(), new_id());
     let now = shared::ids::now_ms();
@@ -194,7 +194,7 @@ backend_tests!(shutdown_flushes_everything_published);
 async fn shutdown_flushes_everything_published(db: TestDb) {
     let mut settings = fast_settings();
     // Nothing would be written on its own for a minute: only the drain can write it.
-    settings.ingest.flush_interval = Duration::from_secs(60);
+    settings.ingest.flush_interval = Duration::from_mins(1);
     settings.ingest.batch_size = 100_000;
     let svc = start(&db, EventBus::memory(10_000), settings).await;
     let (qr, owner) = (new_id(), new_id());
@@ -327,7 +327,7 @@ async fn a_burst_beyond_the_queue_spills_to_disk_and_every_scan_is_counted(db: T
     // A process whose consumer never caught up stops with 200 scans in its file (and 50 in
     // its queue, which live in memory and go with it); the next process counts the 200.
     let stuck = EventBus::memory_with_overflow(50, dir.clone(), 16 << 20);
-    let _not_reading = stuck
+    let not_reading = stuck
         .subscribe(topics::QR_SCANNED, &group, "stuck")
         .await
         .unwrap();
@@ -339,7 +339,7 @@ async fn a_burst_beyond_the_queue_spills_to_disk_and_every_scan_is_counted(db: T
             .unwrap();
     }
     assert!(stuck.flush(Duration::from_secs(1)).await);
-    drop((stuck, _not_reading));
+    drop((stuck, not_reading));
     let mut settings = fast_settings();
     settings.ingest.group = group;
     let next = start(

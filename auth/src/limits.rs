@@ -34,7 +34,7 @@ pub struct Rule {
 /// the policy and the breached-password check. A password reset clears it.
 pub const LOGIN_PER_ACCOUNT: Rule = Rule {
     limit: 1000,
-    window: Duration::from_secs(60 * 60),
+    window: Duration::from_hours(1),
 };
 /// Wrong second-factor codes (TOTP or recovery) per account from all clients: lower than for
 /// passwords because a 6-digit code has only a million values (about three of which are right
@@ -42,7 +42,7 @@ pub const LOGIN_PER_ACCOUNT: Rule = Rule {
 /// hour. Whoever reaches it knows the password, so the owner's way out is a password reset.
 pub const MFA_PER_ACCOUNT: Rule = Rule {
     limit: 100,
-    window: Duration::from_secs(60 * 60),
+    window: Duration::from_hours(1),
 };
 
 /// A growing delay after repeated failures of one (account, client) pair.
@@ -64,8 +64,8 @@ pub struct Backoff {
 pub const LOGIN_BACKOFF: Backoff = Backoff {
     free: 5,
     first: Duration::from_secs(1),
-    cap: Duration::from_secs(5 * 60),
-    forget_after: Duration::from_secs(60 * 60),
+    cap: Duration::from_mins(5),
+    forget_after: Duration::from_hours(1),
 };
 
 impl Backoff {
@@ -84,18 +84,18 @@ impl Backoff {
 /// yet low enough that one client cannot try more than 40 passwords per 15 minutes.
 pub const LOGIN_PER_IP: Rule = Rule {
     limit: 40,
-    window: Duration::from_secs(15 * 60),
+    window: Duration::from_mins(15),
 };
 /// Sign-ups per client IP per hour.
 pub const SIGNUP_PER_IP: Rule = Rule {
     limit: 20,
-    window: Duration::from_secs(60 * 60),
+    window: Duration::from_hours(1),
 };
 
 /// Password-reset emails per address per hour.
 pub const RESET_PER_ACCOUNT: Rule = Rule {
     limit: 5,
-    window: Duration::from_secs(60 * 60),
+    window: Duration::from_hours(1),
 };
 
 #[derive(Clone)]
@@ -132,24 +132,21 @@ impl Limiter {
     /// 429 (with how long to wait) while `key` is inside the wait its failures earned.
     pub async fn check_backoff(&self, key: &str, backoff: Backoff) -> Result<(), AuthError> {
         let now = shared::ids::now_ms();
-        let (failures, last) = match &self.redis {
-            Some(redis) => {
-                let mut conn = redis.clone();
-                let (n, t): (Option<u64>, Option<i64>) = redis::cmd("HMGET")
-                    .arg(backoff_key(key))
-                    .arg("n")
-                    .arg("t")
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(AuthError::internal)?;
-                (n.unwrap_or(0), t.unwrap_or(0))
-            }
-            None => {
-                let forget = duration_ms(backoff.forget_after);
-                match self.lock_backoffs().get(key) {
-                    Some(&(n, t)) if now - t < forget => (n, t),
-                    _ => (0, 0),
-                }
+        let (failures, last) = if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let (n, t): (Option<u64>, Option<i64>) = redis::cmd("HMGET")
+                .arg(backoff_key(key))
+                .arg("n")
+                .arg("t")
+                .query_async(&mut conn)
+                .await
+                .map_err(AuthError::internal)?;
+            (n.unwrap_or(0), t.unwrap_or(0))
+        } else {
+            let forget = duration_ms(backoff.forget_after);
+            match self.lock_backoffs().get(key) {
+                Some(&(n, t)) if now - t < forget => (n, t),
+                _ => (0, 0),
             }
         };
         let ready_at = last.saturating_add(duration_ms(backoff.delay(failures)));
@@ -164,29 +161,26 @@ impl Limiter {
     pub async fn record_backoff(&self, key: &str, backoff: Backoff) -> Result<(), AuthError> {
         let now = shared::ids::now_ms();
         let forget = duration_ms(backoff.forget_after);
-        match &self.redis {
-            Some(redis) => {
-                let mut conn = redis.clone();
-                let _: u64 = redis::Script::new(BACKOFF_SCRIPT)
-                    .key(backoff_key(key))
-                    .arg(now)
-                    .arg(forget)
-                    .invoke_async(&mut conn)
-                    .await
-                    .map_err(AuthError::internal)?;
+        if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let _: u64 = redis::Script::new(BACKOFF_SCRIPT)
+                .key(backoff_key(key))
+                .arg(now)
+                .arg(forget)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(AuthError::internal)?;
+        } else {
+            let mut backoffs = self.lock_backoffs();
+            if backoffs.len() > 100_000 {
+                backoffs.retain(|_, (_, last)| now - *last < forget);
             }
-            None => {
-                let mut backoffs = self.lock_backoffs();
-                if backoffs.len() > 100_000 {
-                    backoffs.retain(|_, (_, last)| now - *last < forget);
-                }
-                let entry = backoffs.entry(key.to_owned()).or_insert((0, now));
-                if now - entry.1 >= forget {
-                    entry.0 = 0;
-                }
-                entry.0 += 1;
-                entry.1 = now;
+            let entry = backoffs.entry(key.to_owned()).or_insert((0, now));
+            if now - entry.1 >= forget {
+                entry.0 = 0;
             }
+            entry.0 += 1;
+            entry.1 = now;
         }
         Ok(())
     }
@@ -256,58 +250,52 @@ impl Limiter {
     }
 
     async fn read(&self, key: &str, rule: Rule) -> Result<(u64, Duration), AuthError> {
-        match &self.redis {
-            Some(redis) => {
-                let mut conn = redis.clone();
-                let (count, ttl): (Option<u64>, i64) = redis::pipe()
-                    .cmd("GET")
-                    .arg(redis_key(key))
-                    .cmd("PTTL")
-                    .arg(redis_key(key))
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(AuthError::internal)?;
-                Ok((count.unwrap_or(0), ttl_of(ttl, rule)))
-            }
-            None => {
-                let now = shared::ids::now_ms();
-                let memory = self.lock();
-                Ok(match memory.get(key) {
-                    Some(&(start, count)) if now - start < window_ms(rule) => {
-                        (count, remaining(start, now, rule))
-                    }
-                    _ => (0, rule.window),
-                })
-            }
+        if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let (count, ttl): (Option<u64>, i64) = redis::pipe()
+                .cmd("GET")
+                .arg(redis_key(key))
+                .cmd("PTTL")
+                .arg(redis_key(key))
+                .query_async(&mut conn)
+                .await
+                .map_err(AuthError::internal)?;
+            Ok((count.unwrap_or(0), ttl_of(ttl, rule)))
+        } else {
+            let now = shared::ids::now_ms();
+            let memory = self.lock();
+            Ok(match memory.get(key) {
+                Some(&(start, count)) if now - start < window_ms(rule) => {
+                    (count, remaining(start, now, rule))
+                }
+                _ => (0, rule.window),
+            })
         }
     }
 
     async fn incr(&self, key: &str, rule: Rule) -> Result<(u64, Duration), AuthError> {
-        match &self.redis {
-            Some(redis) => {
-                let mut conn = redis.clone();
-                let (count, ttl): (u64, i64) = redis::Script::new(INCR_SCRIPT)
-                    .key(redis_key(key))
-                    .arg(window_ms(rule))
-                    .invoke_async(&mut conn)
-                    .await
-                    .map_err(AuthError::internal)?;
-                Ok((count, ttl_of(ttl, rule)))
+        if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let (count, ttl): (u64, i64) = redis::Script::new(INCR_SCRIPT)
+                .key(redis_key(key))
+                .arg(window_ms(rule))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(AuthError::internal)?;
+            Ok((count, ttl_of(ttl, rule)))
+        } else {
+            let now = shared::ids::now_ms();
+            let mut memory = self.lock();
+            if memory.len() > 100_000 {
+                // Bounded memory: forget windows that have ended.
+                memory.retain(|_, (start, _)| now - *start < window_ms(rule));
             }
-            None => {
-                let now = shared::ids::now_ms();
-                let mut memory = self.lock();
-                if memory.len() > 100_000 {
-                    // Bounded memory: forget windows that have ended.
-                    memory.retain(|_, (start, _)| now - *start < window_ms(rule));
-                }
-                let entry = memory.entry(key.to_owned()).or_insert((now, 0));
-                if now - entry.0 >= window_ms(rule) {
-                    *entry = (now, 0);
-                }
-                entry.1 += 1;
-                Ok((entry.1, remaining(entry.0, now, rule)))
+            let entry = memory.entry(key.to_owned()).or_insert((now, 0));
+            if now - entry.0 >= window_ms(rule) {
+                *entry = (now, 0);
             }
+            entry.1 += 1;
+            Ok((entry.1, remaining(entry.0, now, rule)))
         }
     }
 
@@ -353,7 +341,7 @@ mod tests {
 
     const RULE: Rule = Rule {
         limit: 3,
-        window: Duration::from_secs(60),
+        window: Duration::from_mins(1),
     };
 
     async fn exercise(limiter: Limiter, key: &str) {
@@ -379,8 +367,8 @@ mod tests {
         assert_eq!(b.delay(6), Duration::from_secs(2));
         assert_eq!(b.delay(8), Duration::from_secs(8));
         assert_eq!(b.delay(13), Duration::from_secs(256));
-        assert_eq!(b.delay(14), Duration::from_secs(300));
-        assert_eq!(b.delay(u64::MAX), Duration::from_secs(300));
+        assert_eq!(b.delay(14), Duration::from_mins(5));
+        assert_eq!(b.delay(u64::MAX), Duration::from_mins(5));
     }
 
     async fn exercise_backoff(limiter: Limiter, key: &str) {

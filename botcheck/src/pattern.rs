@@ -93,23 +93,20 @@ fn read(alternative: &str) -> Alternative {
             }
             '?' | '*' | '+' | '{' => {
                 exact = false;
-                let optional = match c {
-                    '{' => {
-                        let close = chars[i..]
-                            .iter()
-                            .position(|&c| c == '}')
-                            .map_or(chars.len(), |p| i + p);
-                        let min: String = chars[i + 1..close]
-                            .iter()
-                            .take_while(|c| **c != ',')
-                            .collect();
-                        i = close + 1;
-                        min.trim() == "0"
-                    }
-                    _ => {
-                        i += 1;
-                        c != '+'
-                    }
+                let optional = if c == '{' {
+                    let close = chars[i..]
+                        .iter()
+                        .position(|&c| c == '}')
+                        .map_or(chars.len(), |p| i + p);
+                    let min: String = chars[i + 1..close]
+                        .iter()
+                        .take_while(|c| **c != ',')
+                        .collect();
+                    i = close + 1;
+                    min.trim() == "0"
+                } else {
+                    i += 1;
+                    c != '+'
                 };
                 // A lazy quantifier's `?`.
                 if chars.get(i) == Some(&'?') {

@@ -70,7 +70,7 @@ fn change(now: u64, before: u64) -> String {
         _ if now == before => "same as last week".into(),
         _ => {
             let pct = (now as f64 - before as f64) / before as f64 * 100.0;
-            format!("{:+.0}% on last week's {before}", pct)
+            format!("{pct:+.0}% on last week's {before}")
         }
     }
 }

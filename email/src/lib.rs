@@ -185,7 +185,7 @@ impl Sender {
                     .pacing
                     .first_retry
                     .saturating_mul(1 << attempt.min(16))
-                    .min(Duration::from_secs(3600));
+                    .min(Duration::from_hours(1));
                 tracing::warn!(outbox_id = %message.id, %error, retry_in_s = wait.as_secs(), "email delivery failed");
                 let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                 self.outbox

@@ -101,7 +101,7 @@ impl Default for UploadLimits {
     fn default() -> Self {
         UploadLimits {
             per_window: 30,
-            window: Duration::from_secs(10 * 60),
+            window: Duration::from_mins(10),
             quota_bytes: 50 * 1024 * 1024,
         }
     }

@@ -79,7 +79,7 @@ async fn app_with(db: &TestDb, extra: &[&str]) -> App {
         identity: keys.identity.clone(),
     };
     App {
-        router: shared::http::finish(media::build(&ctx), Default::default()),
+        router: shared::http::finish(media::build(&ctx), shared::http::Limits::default()),
         media: Media::local(&ctx),
         keys,
         data_dir,
@@ -259,7 +259,7 @@ async fn svg_gif_wrong_magic_and_broken_files_are_refused_whatever_they_claim_to
         assert!(error["message"].as_str().unwrap().contains(says), "{error}");
     }
     let none: Vec<_> = std::fs::read_dir(app.data_dir.join("media"))
-        .map(|d| d.collect())
+        .map(std::iter::Iterator::collect)
         .unwrap_or_default();
     assert!(none.is_empty(), "nothing was stored");
 
@@ -438,7 +438,7 @@ async fn uploads_past_the_storage_quota_are_413_saying_what_is_used(db: TestDb) 
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("of your 1 MB"), "{message}");
     assert!(
-        message.contains(&format!("{:.1}", used as f64 / 1048576.0)),
+        message.contains(&format!("{:.1}", used as f64 / 1_048_576.0)),
         "{message}"
     );
 

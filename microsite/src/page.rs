@@ -10,6 +10,7 @@ use crate::block::{Block, BlockKind, tel_href, video_embed};
 use crate::model::{Content, page_url};
 use crate::text::{markdown_html, plain_html};
 use crate::theme;
+use std::fmt::Write as _;
 
 /// Public pages link through the tracked hop; the owner's preview links straight out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +156,7 @@ fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option
                 Mode::Preview => l.url.clone(),
             },
             label: &l.label,
-            icon: l.icon.map(|i| i.glyph()),
+            icon: l.icon.map(super::block::Icon::glyph),
         },
         BlockKind::Social(s) => View::Social(
             s.items
@@ -209,7 +210,7 @@ fn qr_svg(data: &str) -> Option<String> {
                     .iter()
                     .take_while(|c| **c == qrcode::Color::Dark)
                     .count();
-                path.push_str(&format!("M{x} {y}h{run}v1h-{run}z"));
+                let _ = write!(path, "M{x} {y}h{run}v1h-{run}z");
                 x += run;
             } else {
                 x += 1;

@@ -83,7 +83,7 @@ impl MicrositeService {
             public_base_url,
             pages: moka::sync::Cache::builder()
                 .max_capacity(20_000)
-                .time_to_live(Duration::from_secs(300))
+                .time_to_live(Duration::from_mins(5))
                 .build(),
         }
     }

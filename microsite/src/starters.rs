@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::block;
 use crate::model::Content;
-use crate::theme::Theme;
+use crate::theme::{Theme, Tweaks};
 
 pub const NAMES: [&str; 5] = [
     "creator",
@@ -113,7 +113,7 @@ pub fn starter(name: &str) -> Option<Content> {
         title: title.into(),
         description: Some(description.into()),
         theme,
-        tweaks: Default::default(),
+        tweaks: Tweaks::default(),
         lang: "en".into(),
         blocks,
     })

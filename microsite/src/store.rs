@@ -54,7 +54,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
+        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
 }
 
 fn slug_conflict(err: sqlx::Error) -> MicrositeError {

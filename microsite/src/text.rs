@@ -104,10 +104,10 @@ fn inline(src: &str, out: &mut String, depth: u8) {
             if (c == '*' || (c == '_' && !intraword))
                 && let Some(end) = rest[1..]
                     .find(c)
-                    .filter(|&e| e > 0 && !rest[1..1 + e].contains('\n'))
+                    .filter(|&e| e > 0 && !rest[1..=e].contains('\n'))
             {
                 out.push_str("<em>");
-                inline(&rest[1..1 + end], out, depth + 1);
+                inline(&rest[1..=end], out, depth + 1);
                 out.push_str("</em>");
                 rest = &rest[2 + end..];
                 continue;

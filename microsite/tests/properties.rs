@@ -249,8 +249,8 @@ fn check_page(title: &str, blocks: Vec<Block>) -> Result<(), TestCaseError> {
     let content = Content {
         title: title.to_owned(),
         description: Some(title.to_owned()),
-        theme: Default::default(),
-        tweaks: Default::default(),
+        theme: microsite::theme::Theme::default(),
+        tweaks: microsite::theme::Tweaks::default(),
         lang: "en".into(),
         blocks,
     };

@@ -337,7 +337,7 @@ async fn every_theme_renders_its_palette() {
         )
         .await;
         let html = site.visit(&format!("/m/{slug}")).await.text();
-        let css = microsite::theme::css(theme, &Default::default());
+        let css = microsite::theme::css(theme, &microsite::theme::Tweaks::default());
         assert!(html.contains(&css), "{theme:?}");
         assert!(html.contains("<html lang=\"de\">"));
         assert!(html.contains(":focus-visible"), "visible focus");

@@ -72,7 +72,7 @@ async fn create(
 struct ListParams {
     cursor: Option<String>,
     /// Codes per page (default 20; at most 100 are returned).
-    #[param(maximum = 4294967295.0)]
+    #[param(maximum = 4_294_967_295.0)]
     limit: Option<u32>,
     q: Option<String>,
     tag: Option<String>,

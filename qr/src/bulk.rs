@@ -93,7 +93,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(u64, Changes)>, CsvError> {
         let record = match record {
             Ok(record) => record,
             Err(err) => {
-                let row = err.position().map_or(0, |p| p.line());
+                let row = err.position().map_or(0, csv::Position::line);
                 errors.push(RowError {
                     row,
                     field: "row".into(),
@@ -102,7 +102,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(u64, Changes)>, CsvError> {
                 continue;
             }
         };
-        let row = record.position().map_or(0, |p| p.line());
+        let row = record.position().map_or(0, csv::Position::line);
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default();
         let tags = get(tags_at)
             .split([';', '|'])
@@ -314,6 +314,7 @@ pub fn build_zip<B: AsRef<[u8]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn rows_are_read_with_their_line_numbers_and_tags() {
@@ -351,7 +352,7 @@ mod tests {
         ));
         let mut big = String::from("name,destination\n");
         for i in 0..MAX_ROWS {
-            big.push_str(&format!("n{i},https://example.com/{i}\n"));
+            let _ = writeln!(big, "n{i},https://example.com/{i}");
         }
         assert_eq!(parse_csv(big.as_bytes()).unwrap().len(), MAX_ROWS);
         big.push_str("one,https://example.com/too-many\n");

@@ -17,7 +17,7 @@ use crate::error::QrError;
 
 /// Wrong passwords allowed per code and visitor within [`WINDOW`].
 pub const MAX_FAILURES: u32 = 5;
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const WINDOW: Duration = Duration::from_mins(15);
 
 /// argon2id with the crate's (OWASP minimum) parameters, spelled out so an update cannot change
 /// them quietly — the same as account passwords.

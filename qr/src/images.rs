@@ -40,7 +40,7 @@ impl Default for Images {
             renders: moka::sync::Cache::builder()
                 .max_capacity(64 * 1024 * 1024)
                 .weigher(|k: &String, v: &Bytes| (k.len() + v.len()).try_into().unwrap_or(u32::MAX))
-                .time_to_live(Duration::from_secs(3600))
+                .time_to_live(Duration::from_hours(1))
                 .build(),
             media: None,
         }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::QrError;
 use crate::rules::{Rules, Utm};
 use crate::style::Style;
+use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -172,7 +173,7 @@ impl Content {
                     ("URL", url),
                 ] {
                     if !value.is_empty() {
-                        card.push_str(&format!("{key}:{}\r\n", escape_vcard(value)));
+                        let _ = write!(card, "{key}:{}\r\n", escape_vcard(value));
                     }
                 }
                 card.push_str("END:VCARD");

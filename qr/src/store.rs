@@ -72,7 +72,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
+        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;

@@ -337,8 +337,8 @@ mod tests {
     #[test]
     fn logo_sizes_survive_their_json() {
         let id = "a".repeat(64);
-        let s =
-            style(serde_json::json!({"logo": {"id": id, "size": 0.10009696691035185}})).unwrap();
+        let s = style(serde_json::json!({"logo": {"id": id, "size": 0.100_096_966_910_351_85}}))
+            .unwrap();
         assert_eq!(s.logo.as_ref().unwrap().size, 0.1);
         let json = serde_json::to_string(&s).unwrap();
         let again: Style = serde_json::from_str(&json).unwrap();

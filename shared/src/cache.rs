@@ -68,12 +68,11 @@ impl Cache {
                 self.local.insert(Arc::from(key), value.clone());
                 Some(value)
             }
-            Ok(Ok(None)) => None,
             Ok(Err(err)) => {
                 tracing::debug!(%err, "redis cache read failed");
                 None
             }
-            Err(_) => None,
+            Ok(Ok(None)) | Err(_) => None,
         }
     }
 

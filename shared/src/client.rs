@@ -186,7 +186,7 @@ impl ServiceClient {
                 let mut request = Request::builder()
                     .method(method)
                     .uri(path_and_query)
-                    .body(body.map(Body::from).unwrap_or_else(Body::empty))
+                    .body(body.map_or_else(Body::empty, Body::from))
                     .map_err(|e| unavailable(e.to_string()))?;
                 *request.headers_mut() = headers;
                 // In-process the callee believes the extension: nothing from outside can set it.

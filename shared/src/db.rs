@@ -266,7 +266,9 @@ mod tests {
             }
         }
         let full = full.expect("the page limit stops the inserts");
-        let code = full.as_database_error().and_then(|e| e.code());
+        let code = full
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code);
         assert_eq!(code.as_deref(), Some("13"), "SQLITE_FULL expected: {full}");
         drop(tx); // SQLite has rolled back already, so this ROLLBACK fails
         sqlx::query("PRAGMA max_page_count = 1073741823")

@@ -54,18 +54,17 @@ async fn metrics(State(readiness): State<Readiness>, request: Request) -> Respon
 
 /// Whether a scrape from `peer` with `headers` may read the metrics (see [`metrics`]).
 pub fn metrics_allowed(token: Option<&str>, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-    match token.filter(|t| !t.is_empty()) {
-        Some(expected) => headers
+    if let Some(expected) = token.filter(|t| !t.is_empty()) {
+        headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))),
-        None => {
-            let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
-                .iter()
-                .any(|name| headers.contains_key(*name));
-            peer.is_some_and(|p| p.ip().is_loopback()) && !forwarded
-        }
+            .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())))
+    } else {
+        let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+            .iter()
+            .any(|name| headers.contains_key(*name));
+        peer.is_some_and(|p| p.ip().is_loopback()) && !forwarded
     }
 }
 

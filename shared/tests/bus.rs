@@ -158,7 +158,7 @@ async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
     let topic = unique_topic();
     let sent = numbered(&topic, 10);
     let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
-    let _not_reading = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
+    let not_reading = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
     for event in &sent {
         bus.publish(event.clone()).unwrap();
     }
@@ -168,7 +168,7 @@ async fn a_stop_moves_queued_events_to_the_file_for_the_next_start() {
     let mut late = bus.subscribe(&topic, "analytics", "a-2").await.unwrap();
     let none = batch(&mut late, 100, Duration::from_millis(50)).await;
     assert!(none.is_empty(), "read after the stop began: {}", none.len());
-    drop((bus, _not_reading, late));
+    drop((bus, not_reading, late));
 
     let bus = EventBus::memory_with_overflow(100, dir.clone(), 1 << 20);
     let mut consumer = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();

@@ -9,7 +9,7 @@ use shared::testing;
 
 #[tokio::test]
 async fn local_cache_stores_and_invalidates() {
-    let cache = Cache::memory("test", 100, Duration::from_secs(60));
+    let cache = Cache::memory("test", 100, Duration::from_mins(1));
     assert!(cache.get("k").await.is_none());
     cache.set("k", Bytes::from_static(b"v")).await;
     assert_eq!(cache.get("k").await.as_deref(), Some(&b"v"[..]));
@@ -27,8 +27,8 @@ async fn instances_share_entries_through_redis() {
     let conn = shared::context::connect_redis(&shared::context::RedisTarget::new(url.as_str()))
         .await
         .unwrap();
-    let a = Cache::layered(&namespace, 100, Duration::from_secs(60), conn.clone());
-    let b = Cache::layered(&namespace, 100, Duration::from_secs(60), conn);
+    let a = Cache::layered(&namespace, 100, Duration::from_mins(1), conn.clone());
+    let b = Cache::layered(&namespace, 100, Duration::from_mins(1), conn);
     a.set("code:abc", Bytes::from_static(b"https://example.com"))
         .await;
     assert!(b.get_local("code:abc").is_none(), "b has not loaded it yet");

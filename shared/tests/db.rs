@@ -83,7 +83,7 @@ async fn portable_sql_round_trips_on_every_backend(t: TestDb) {
         .unwrap_err();
     assert!(
         dup.as_database_error()
-            .is_some_and(|e| e.is_unique_violation()),
+            .is_some_and(sqlx::error::DatabaseError::is_unique_violation),
         "{dup}"
     );
     println!("portable SQL ok on {}", t.backend.name());

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use tokio::sync::Semaphore;
 
 /// A phone camera's user agent: scans from it count as human.
@@ -271,10 +272,10 @@ async fn setup(
         slugs.push(slug);
     }
     let codes = created.lock().unwrap();
-    let lines: String = codes
-        .iter()
-        .map(|(id, code)| format!("{id}\t{code}\n"))
-        .collect();
+    let lines: String = codes.iter().fold(String::new(), |mut lines, (id, code)| {
+        let _ = writeln!(lines, "{id}\t{code}");
+        lines
+    });
     std::fs::write(dir.join("codes.tsv"), lines).unwrap();
     std::fs::write(dir.join("slugs.txt"), slugs.join("\n")).unwrap();
     std::fs::write(dir.join("token"), &token).unwrap();

@@ -168,7 +168,7 @@ pub fn groups() -> Vec<Group> {
                 .and_then(Value::as_array)
                 .map_or(default_public, |s| {
                     s.iter()
-                        .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                        .all(|r| r.as_object().is_some_and(serde_json::Map::is_empty))
                 });
             let parameters = op
                 .get("parameters")

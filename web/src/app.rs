@@ -82,13 +82,12 @@ pub async fn open_databases(
     let mut databases = BTreeMap::new();
     for &service in services {
         let target = settings.database_for(service);
-        let db = match by_url.get(&target.url) {
-            Some(db) => db.clone(),
-            None => {
-                let db = Db::connect(&target).await?;
-                by_url.insert(target.url.clone(), db.clone());
-                db
-            }
+        let db = if let Some(db) = by_url.get(&target.url) {
+            db.clone()
+        } else {
+            let db = Db::connect(&target).await?;
+            by_url.insert(target.url.clone(), db.clone());
+            db
         };
         db.migrate(service, migrator(service)).await.map_err(|e| {
             Error::Config(format!(
@@ -510,7 +509,7 @@ pub async fn fetch_auth_public_key(auth_url: &url::Url, wait: Duration) -> Resul
             .send(
                 axum::http::Method::GET,
                 "/.well-known/jwks.json",
-                Default::default(),
+                axum::http::HeaderMap::default(),
                 None,
             )
             .await

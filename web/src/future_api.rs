@@ -106,7 +106,7 @@ fn founder_with(
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// How many, newest first (default 100; clamped to 1–500).
-    #[param(maximum = 4294967295.0)]
+    #[param(maximum = 4_294_967_295.0)]
     limit: Option<u32>,
 }
 

@@ -317,7 +317,7 @@ async fn run(cli: Cli) -> Result<(), shared::Error> {
                 .send(
                     axum::http::Method::GET,
                     "/healthz",
-                    Default::default(),
+                    axum::http::HeaderMap::default(),
                     None,
                 )
                 .await

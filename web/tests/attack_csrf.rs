@@ -14,6 +14,7 @@ use axum::http::{Request, StatusCode, header};
 use common::browser::{Browser, browser_with, encode};
 use common::html::{Form, local_links, post_forms};
 use shared::testing::{TestDb, backend_tests};
+use std::fmt::Write as _;
 
 const FOUNDER: &str = "boss@example.com";
 
@@ -125,11 +126,12 @@ async fn forge(
         let boundary = "----forged";
         let mut body = String::new();
         for (k, v) in &fields {
-            body.push_str(&format!(
+            let _ = write!(
+                body,
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-            ));
+            );
         }
-        body.push_str(&format!("--{boundary}--\r\n"));
+        let _ = write!(body, "--{boundary}--\r\n");
         request = request.header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),

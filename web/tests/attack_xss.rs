@@ -414,7 +414,7 @@ fn assert_no_formula_cells(csv_text: &str, what: &str) {
     let mut rows = 0;
     for record in reader.records() {
         let record = record.expect("valid CSV");
-        for cell in record.iter() {
+        for cell in &record {
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
                 "{what}: a formula cell {cell:?}"

@@ -60,7 +60,9 @@ async fn insert_events(
                 r.referrer.as_deref().into(),
                 r.language.as_deref().into(),
                 Cell::Int(i64::from(r.bot.is_some())),
-                r.bot.map(|b| b.as_str()).into(),
+                r.bot
+                    .map(super::super::classify::bots::BotReason::as_str)
+                    .into(),
             ]
         }),
     );
@@ -137,10 +139,10 @@ async fn upsert_rollups(
     first_visits: &HashSet<String>,
 ) -> Result<(), sqlx::Error> {
     type Key<'a> = (&'a str, Kind, i64);
-    let mut hourly: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
-    let mut daily: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
     // (target, kind, day, dimension, value) → (owner, events, humans)
     type DimKey<'a> = (&'a str, Kind, i64, Dimension, &'a str);
+    let mut hourly: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
+    let mut daily: HashMap<Key<'_>, (&str, Counts)> = HashMap::new();
     let mut dims: HashMap<DimKey<'_>, (&str, i64, i64)> = HashMap::new();
     for r in rows {
         let human = r.is_human();

@@ -108,8 +108,7 @@ pub async fn stored(db: &Db, target: &str) -> i64 {
         .bind(target)
         .fetch_one(db.pool())
         .await
-        .map(|r| r.try_get::<i64, _>(0).unwrap())
-        .unwrap_or(-1)
+        .map_or(-1, |r| r.try_get::<i64, _>(0).unwrap())
 }
 
 /// Waits until `target` has `expected` stored events (or the deadline passes) and returns the

@@ -59,7 +59,7 @@ impl Site {
             microsite::build_with(ctx.clone(), qr.clone())
                 .await
                 .unwrap(),
-            Default::default(),
+            shared::http::Limits::default(),
         );
         Site {
             client: TestRouter::new(router),

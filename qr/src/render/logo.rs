@@ -48,7 +48,7 @@ impl LogoImage {
         reader.limits(limits);
         reader
             .decode()
-            .map(|image| image.into_rgba8())
+            .map(image::DynamicImage::into_rgba8)
             .map_err(|e| RenderError::Raster(format!("logo: {e}")))
     }
 }

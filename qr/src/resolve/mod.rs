@@ -40,7 +40,7 @@ impl Resolver {
             store,
             targets: moka::sync::Cache::builder()
                 .max_capacity(200_000)
-                .time_to_live(Duration::from_secs(300))
+                .time_to_live(Duration::from_mins(5))
                 .build(),
             shared_targets: redis.map(RedisTargets::new),
             lookups: Lookups::default(),

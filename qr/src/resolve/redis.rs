@@ -11,7 +11,7 @@ use super::target::Target;
 /// How long one Redis call may take before it counts as a miss.
 const TIMEOUT: Duration = Duration::from_millis(50);
 /// Entries expire even if an invalidation is lost.
-const TTL: Duration = Duration::from_secs(300);
+const TTL: Duration = Duration::from_mins(5);
 
 #[derive(Clone)]
 pub struct RedisTargets {
@@ -34,12 +34,11 @@ impl RedisTargets {
         let read = cmd.query_async::<Option<Vec<u8>>>(&mut redis);
         match tokio::time::timeout(TIMEOUT, read).await {
             Ok(Ok(Some(bytes))) => serde_json::from_slice(&bytes).ok(),
-            Ok(Ok(None)) => None,
             Ok(Err(err)) => {
                 tracing::debug!(%err, "redis target read failed");
                 None
             }
-            Err(_) => None,
+            Ok(Ok(None)) | Err(_) => None,
         }
     }
 

@@ -60,7 +60,7 @@ impl QrService {
         for _ in 0..5 {
             qr.code = ShortCode::generate().to_string();
             match self.store.insert(qr).await {
-                Err(QrError::CodeTaken) => continue,
+                Err(QrError::CodeTaken) => {} // taken: draw again
                 other => return other,
             }
         }

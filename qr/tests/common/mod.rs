@@ -68,7 +68,7 @@ impl Qr {
         };
         let router = shared::http::finish(
             qr::build_with(ctx.clone(), directory).await.unwrap(),
-            Default::default(),
+            shared::http::Limits::default(),
         );
         Qr {
             client: TestRouter::new(router),

@@ -188,23 +188,23 @@ impl MemoryBus {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let subscribers = groups.entry(topic.to_owned()).or_default();
-        let (receiver, spill) = match subscribers.iter().find(|g| g.name == group) {
-            Some(existing) => (existing.receiver.clone(), existing.spill.clone()),
-            None => {
-                let (sender, receiver) = mpsc::channel(self.capacity);
-                let receiver = Arc::new(Mutex::new(receiver));
-                let spill = self
-                    .overflow
-                    .as_ref()
-                    .map(|o| Arc::new(Spill::open(&o.dir, topic, group, o.max_bytes)));
-                subscribers.push(Group {
-                    name: group.to_owned(),
-                    sender,
-                    receiver: receiver.clone(),
-                    spill: spill.clone(),
-                });
-                (receiver, spill)
-            }
+        let (receiver, spill) = if let Some(existing) = subscribers.iter().find(|g| g.name == group)
+        {
+            (existing.receiver.clone(), existing.spill.clone())
+        } else {
+            let (sender, receiver) = mpsc::channel(self.capacity);
+            let receiver = Arc::new(Mutex::new(receiver));
+            let spill = self
+                .overflow
+                .as_ref()
+                .map(|o| Arc::new(Spill::open(&o.dir, topic, group, o.max_bytes)));
+            subscribers.push(Group {
+                name: group.to_owned(),
+                sender,
+                receiver: receiver.clone(),
+                spill: spill.clone(),
+            });
+            (receiver, spill)
         };
         MemorySubscription {
             receiver,

@@ -47,7 +47,7 @@ impl Spill {
         let (mut lines, mut bytes) = (0, 0);
         for path in [&appending, &reading] {
             if let Ok(file) = File::open(path) {
-                bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+                bytes += file.metadata().map_or(0, |m| m.len());
                 lines += BufReader::new(file).lines().count();
             }
         }
@@ -123,7 +123,6 @@ impl Spill {
                     // This file is done (or unreadable): drop it and go on with the next.
                     state.reader = None;
                     let _ = fs::remove_file(&self.reading);
-                    continue;
                 }
                 Ok(n) => {
                     state.bytes = state.bytes.saturating_sub(n as u64);

@@ -33,7 +33,7 @@ pub const ISSUER: &str = "scanpage-auth";
 pub const AUDIENCE: &str = "scanpage-api";
 /// Access tokens are short-lived so that a stolen one is worth little and revocation lists stay
 /// small; the refresh token keeps the session going.
-pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_mins(15);
 /// The browser cookie holding the access token.
 pub const ACCESS_COOKIE: &str = "sp_access";
 /// The browser cookie holding the refresh token.

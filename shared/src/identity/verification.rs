@@ -82,7 +82,7 @@ impl Identity {
                 validation,
                 revoked: moka::sync::Cache::builder()
                     .max_capacity(1_000_000)
-                    .time_to_live(ACCESS_TOKEN_TTL + Duration::from_secs(60))
+                    .time_to_live(ACCESS_TOKEN_TTL + Duration::from_mins(1))
                     .build(),
                 api_keys: OnceLock::new(),
             }),
@@ -171,9 +171,8 @@ impl Identity {
                 }
             };
             tokio::pin!(stop);
-            let horizon_ms =
-                i64::try_from((ACCESS_TOKEN_TTL + Duration::from_secs(60)).as_millis())
-                    .unwrap_or(i64::MAX);
+            let horizon_ms = i64::try_from((ACCESS_TOKEN_TTL + Duration::from_mins(1)).as_millis())
+                .unwrap_or(i64::MAX);
             loop {
                 let batch = tokio::select! {
                     () = &mut stop => break,

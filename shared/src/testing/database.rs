@@ -22,15 +22,14 @@ enum Cleanup {
 /// A fresh PostgreSQL database when `TEST_POSTGRES_URL` is set; otherwise `None`, after printing
 /// that PostgreSQL was skipped for `test`.
 pub async fn postgres_if_configured(test: &str) -> Option<TestDb> {
-    match std::env::var("TEST_POSTGRES_URL")
+    if let Some(admin_url) = std::env::var("TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
     {
-        Some(admin_url) => Some(postgres(&admin_url).await),
-        None => {
-            eprintln!("SKIPPED postgres for {test}: TEST_POSTGRES_URL is not set");
-            None
-        }
+        Some(postgres(&admin_url).await)
+    } else {
+        eprintln!("SKIPPED postgres for {test}: TEST_POSTGRES_URL is not set");
+        None
     }
 }
 

@@ -25,7 +25,7 @@ use store::Interview;
 /// Abuse reports per client per hour.
 const REPORTS_PER_IP: Rule = Rule {
     limit: 5,
-    window: Duration::from_secs(60 * 60),
+    window: Duration::from_hours(1),
 };
 const MAX_FEEDBACK_CHARS: usize = 4_000;
 const MAX_DETAILS_CHARS: usize = 2_000;
@@ -72,7 +72,7 @@ impl Beta {
             ip_salt: rand::random(),
             recently_active: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(3600))
+                .time_to_live(Duration::from_hours(1))
                 .build(),
         }
     }

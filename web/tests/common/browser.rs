@@ -28,12 +28,12 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct Browser {
     app: Router,
     pub cookies: BTreeMap<String, String>,
-    _resources: Arc<Resources>,
+    resources: Arc<Resources>,
 }
 
 /// The database and data folder of one app, kept while any browser on it lives.
 struct Resources {
-    _db: TestDb,
+    db: TestDb,
     dir: std::path::PathBuf,
 }
 
@@ -90,7 +90,7 @@ pub async fn browser_with(db: TestDb, public: &str, extra: &[&str]) -> Browser {
     Browser {
         app,
         cookies: BTreeMap::new(),
-        _resources: Arc::new(Resources { _db: db, dir }),
+        resources: Arc::new(Resources { db, dir }),
     }
 }
 
@@ -132,7 +132,7 @@ impl Browser {
         Browser {
             app: self.app.clone(),
             cookies: BTreeMap::new(),
-            _resources: self._resources.clone(),
+            resources: self.resources.clone(),
         }
     }
 
@@ -292,7 +292,7 @@ impl Browser {
 
     /// The links mailed to `email` (text bodies, oldest first).
     pub async fn mails(&self, email: &str) -> Vec<String> {
-        email::Outbox::new(self._resources._db.db.pool().clone())
+        email::Outbox::new(self.resources.db.db.pool().clone())
             .bodies_for(&email.trim().to_lowercase())
             .await
             .unwrap()

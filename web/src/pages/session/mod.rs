@@ -148,13 +148,12 @@ impl FromRequestParts<WebState> for Csrf {
 
 /// The visitor's CSRF token, minting one (into `jar`) for a first visit.
 fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> String {
-    match cookie_value(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
-        Some(token) => token,
-        None => {
-            let token = new_csrf_token();
-            jar.csrf(state, &token);
-            token
-        }
+    if let Some(token) = cookie_value(headers, CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        token
+    } else {
+        let token = new_csrf_token();
+        jar.csrf(state, &token);
+        token
     }
 }
 
