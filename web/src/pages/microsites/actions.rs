@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shared::ApiError;
 use shared::ui::Chrome;
 
@@ -17,7 +17,7 @@ use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use serde::Serialize;
 
-use super::builder::{Redo, refused};
+use super::builder::refused_as_is;
 pub(super) async fn publish(
     State(state): State<WebState>,
     Path(id): Path<String>,
@@ -80,12 +80,7 @@ pub(super) async fn make_qr(
     };
     match state.clients.qr.create(&session.access_token, &body).await {
         Ok(qr) => Ok(see_other(&format!("/app/qr/{}?saved=1", enc(&qr.id)))),
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let response =
-                refused(&state, &headers, &session, &csrf, &id, err, Redo::default()).await?;
-            Ok(response.into_response())
-        }
+        Err(err) => refused_as_is(&state, &headers, &session, &form.csrf_token, &id, err).await,
     }
 }
 

@@ -18,6 +18,8 @@ use axum::handler::Handler;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::de::value::{Error as NameError, StrDeserializer};
 use shared::ApiError;
 use shared::client::ClientError;
 
@@ -152,9 +154,21 @@ impl Placement {
     }
 }
 
+/// A refused form: where its error goes, and the status the page is answered with.
+type Refusal = (Placement, StatusCode);
+
+/// A name the service knows (a theme, an icon…), read the way the service reads it, so an
+/// unknown one is refused with the same "unknown variant `…`, expected one of …" message.
+fn named<T: DeserializeOwned>(field: &str, value: &str) -> Result<T, FormError> {
+    T::deserialize(StrDeserializer::<NameError>::new(value)).map_err(|e| FormError {
+        field: field.to_owned(),
+        message: e.to_string(),
+    })
+}
+
 /// A refusal the visitor can act on (4xx, or "QR codes cannot be checked right now") becomes a
 /// form error with its status; anything else is a real failure and gets the error page.
-fn answered(err: ClientError) -> Result<(Placement, StatusCode), ApiError> {
+fn answered(err: ClientError) -> Result<Refusal, ApiError> {
     match err.api_error() {
         Some(api)
             if api.status().is_client_error()
