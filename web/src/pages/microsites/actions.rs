@@ -18,33 +18,19 @@ use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use serde::Serialize;
 
 use super::builder::refused_as_is;
-pub(super) async fn publish(
+/// Publishes the page (`LIVE`) or takes it down, then back to the builder, which says so.
+pub(super) async fn set_live<const LIVE: bool>(
     State(state): State<WebState>,
     Path(id): Path<String>,
     Posted(session, _): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .publish(&session.access_token, &id)
-        .await?;
-    Ok(see_other(&format!("{}?published=1", builder_url(&page.id))))
-}
-
-pub(super) async fn unpublish(
-    State(state): State<WebState>,
-    Path(id): Path<String>,
-    Posted(session, _): Posted<Form<CsrfOnly>>,
-) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .unpublish(&session.access_token, &id)
-        .await?;
-    Ok(see_other(&format!(
-        "{}?unpublished=1",
-        builder_url(&page.id)
-    )))
+    let (client, token) = (&state.clients.microsite, &session.access_token);
+    let (page, notice) = if LIVE {
+        (client.publish(token, &id).await?, "published")
+    } else {
+        (client.unpublish(token, &id).await?, "unpublished")
+    };
+    Ok(see_other(&format!("{}?{notice}=1", builder_url(&page.id))))
 }
 
 /// A QR code name has at most 120 characters.

@@ -60,11 +60,11 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/app/microsites/{id}/publish",
-            builder_form(actions::publish),
+            builder_form(actions::set_live::<true>),
         )
         .route(
             "/app/microsites/{id}/unpublish",
-            builder_form(actions::unpublish),
+            builder_form(actions::set_live::<false>),
         )
         .route("/app/microsites/{id}/qr", builder_form(actions::make_qr))
         .route(
