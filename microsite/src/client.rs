@@ -3,10 +3,11 @@
 //! ownership rules apply unchanged.
 
 use axum::http::{HeaderValue, Method, header};
-use serde_json::{Value, json};
+use serde::Serialize;
 use shared::client::{ClientError, ServiceClient, bearer};
 
-use crate::contract::{FromTemplate, ListView, MicrositeView, ThemeView};
+use crate::block::Block;
+use crate::contract::{Changes, FromTemplate, ListView, MicrositeView, ThemeView};
 
 #[derive(Clone)]
 pub struct MicrositeClient {
@@ -26,8 +27,8 @@ impl MicrositeClient {
         self.inner.get(&page_path(id, ""), bearer(token)).await
     }
 
-    /// `body` is `{slug, title, description?, theme?, tweaks?, blocks?}`.
-    pub async fn create(&self, token: &str, body: &Value) -> Result<MicrositeView, ClientError> {
+    /// A new page from `slug`, `title` and any other fields.
+    pub async fn create(&self, token: &str, body: &Changes) -> Result<MicrositeView, ClientError> {
         self.inner
             .json(
                 Method::POST,
@@ -62,21 +63,34 @@ impl MicrositeClient {
         &self,
         token: &str,
         id: &str,
-        body: &Value,
+        body: &Changes,
+    ) -> Result<MicrositeView, ClientError> {
+        self.patch(token, id, body).await
+    }
+
+    async fn patch(
+        &self,
+        token: &str,
+        id: &str,
+        body: &(impl Serialize + Sync),
     ) -> Result<MicrositeView, ClientError> {
         self.inner
             .json(Method::PATCH, &page_path(id, ""), bearer(token), Some(body))
             .await
     }
 
-    /// Replaces the blocks (as JSON objects, validated by the service).
+    /// Replaces the blocks (validated again by the service). A block with an empty id is new.
     pub async fn replace_blocks(
         &self,
         token: &str,
         id: &str,
-        blocks: Vec<Value>,
+        blocks: &[Block],
     ) -> Result<MicrositeView, ClientError> {
-        self.update(token, id, &json!({ "blocks": blocks })).await
+        #[derive(Serialize)]
+        struct Blocks<'a> {
+            blocks: &'a [Block],
+        }
+        self.patch(token, id, &Blocks { blocks }).await
     }
 
     /// Puts the existing blocks in a new order (every block id, once).
@@ -86,7 +100,11 @@ impl MicrositeClient {
         id: &str,
         order: &[String],
     ) -> Result<MicrositeView, ClientError> {
-        self.update(token, id, &json!({ "order": order })).await
+        #[derive(Serialize)]
+        struct Order<'a> {
+            order: &'a [String],
+        }
+        self.patch(token, id, &Order { order }).await
     }
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::bus::EventBus;
 use shared::events::{
     MICROSITE_CHANGED, MICROSITE_PUBLISHED, MicrositeChanged, MicrositePublished,
@@ -22,8 +22,8 @@ use crate::slug::Slug;
 use crate::starters;
 use crate::theme::{Theme, Tweaks};
 
-/// The fields a create or an edit may set.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// The fields a create or an edit may set (also what `MicrositeClient` sends).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = MicrositeChanges)]
 pub struct Changes {

@@ -8,11 +8,16 @@ use std::net::SocketAddr;
 
 use axum::http::StatusCode;
 use common::Site;
+use microsite::block::Block;
 use microsite::client::MicrositeClient;
 use serde_json::json;
 use shared::client::ServiceClient;
 use shared::config::Service;
 use shared::testing::{TestDb, backend_tests};
+
+fn typed(value: serde_json::Value) -> Vec<Block> {
+    serde_json::from_value(value).expect("blocks")
+}
 
 async fn story(client: &MicrositeClient, token: &str, slug: &str) -> Vec<String> {
     let mut seen = Vec::new();
@@ -25,9 +30,9 @@ async fn story(client: &MicrositeClient, token: &str, slug: &str) -> Vec<String>
     order.reverse();
     let reordered = client.reorder(token, &page.id, &order).await.unwrap();
     assert_eq!(reordered.blocks[0].id(), order[0]);
-    let blocks = vec![json!({"type": "heading", "text": "Only this"})];
+    let blocks = typed(json!([{"type": "heading", "text": "Only this"}]));
     let edited = client
-        .replace_blocks(token, &page.id, blocks)
+        .replace_blocks(token, &page.id, &blocks)
         .await
         .unwrap();
     assert_eq!(edited.blocks.len(), 1);
@@ -35,7 +40,7 @@ async fn story(client: &MicrositeClient, token: &str, slug: &str) -> Vec<String>
         .replace_blocks(
             token,
             &page.id,
-            vec![json!({"type": "link", "label": "x", "url": "javascript:alert(1)"})],
+            &typed(json!([{"type": "link", "label": "x", "url": "javascript:alert(1)"}])),
         )
         .await
         .unwrap_err();

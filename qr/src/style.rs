@@ -162,7 +162,7 @@ pub struct Logo {
 }
 
 impl Logo {
-    fn default_size() -> f64 {
+    pub fn default_size() -> f64 {
         0.3
     }
 }

@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use shared::ApiError;
@@ -27,7 +27,7 @@ use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
 use super::kit::{Errors, chrome};
-use super::session::{Csrf, Founder, Posted, back_to, csrf_form, see_other};
+use super::session::{Csrf, Founder, Posted, back_to, csrf_form, form_post, see_other};
 use crate::beta::store::{self, Feedback, Interview};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -44,7 +44,7 @@ pub fn router() -> Router<WebState> {
         .route("/admin/waitlist", get(waitlist))
         .route(
             "/admin/waitlist/decide",
-            post(decide.layer(back_to("/admin/waitlist"))).layer(small()),
+            form_post(decide, "/admin/waitlist", FORM_LIMIT),
         )
         .route(
             "/admin/invites",

@@ -11,7 +11,7 @@ use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::NextQuery;
-use auth::client::SessionAnswer;
+use auth::client::{DeviceHint, SessionAnswer};
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 
 use crate::pages::WebState;
@@ -70,10 +70,8 @@ pub(super) async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
-    let next = safe_next(Some(&form.next));
-    let mut jar = CookieJar::default();
-    let device = session::device(&state, &headers, &mut jar);
+    let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
+    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
     match state
         .clients
         .auth
@@ -111,10 +109,8 @@ pub(super) async fn mfa_submit(
     headers: HeaderMap,
     Form(form): Form<MfaForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
-    let next = safe_next(Some(&form.next));
-    let mut jar = CookieJar::default();
-    let device = session::device(&state, &headers, &mut jar);
+    let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
+    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
     match state
         .clients
         .auth
@@ -134,6 +130,18 @@ pub(super) async fn mfa_submit(
             Ok((status, page).into_response())
         }
     }
+}
+
+/// A sign-in form's first steps: its token checked, then the device it comes from (a cookie
+/// set in `jar` the first time), which the auth service ties the session to.
+pub(super) fn signing_in(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+    jar: &mut CookieJar,
+) -> Result<DeviceHint, ApiError> {
+    check_csrf(headers, csrf)?;
+    Ok(session::device(state, headers, jar))
 }
 
 /// The session's cookies, and on to `next`.

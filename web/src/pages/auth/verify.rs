@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::login::{second_factor, signed_in};
+use super::login::{second_factor, signed_in, signing_in};
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf};
+use crate::pages::session::{CookieJar, Csrf, CsrfOnly, check_csrf};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/verify.html")]
@@ -41,9 +41,8 @@ pub(super) async fn account_submit(
     Path(token): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut jar = CookieJar::default();
-    let device = session::device(&state, &headers, &mut jar);
+    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
     match state.clients.auth.confirm(&token, &device).await {
         Ok(answer) if answer.mfa_required => {
             Ok(second_factor(jar, answer, &form.csrf_token, "/app".into()))

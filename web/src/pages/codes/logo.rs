@@ -4,10 +4,11 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use shared::ApiError;
 
 use qr::api::QrView;
+use qr::contract::Changes;
+use qr::style::Logo;
 
 use super::editor::CodePage;
 use super::form::CodeForm;
@@ -87,9 +88,9 @@ async fn set_logo(
     remove: bool,
     file: axum::body::Bytes,
 ) -> Result<Result<(), Errors>, ApiError> {
-    let mut style = serde_json::to_value(&current.style).unwrap_or_default();
-    style["logo"] = if remove {
-        Value::Null
+    let mut style = current.style.clone();
+    style.logo = if remove {
+        None
     } else if file.is_empty() {
         return Ok(Err(Errors::from_api(ApiError::invalid(
             "file",
@@ -97,16 +98,19 @@ async fn set_logo(
         ))?));
     } else {
         match state.clients.qr.upload_media(token, file).await {
-            Ok(uploaded) => json!({ "id": uploaded.id }),
+            // A new logo starts at the default size, whatever the old one had.
+            Ok(uploaded) => Some(Logo {
+                id: uploaded.id,
+                size: Logo::default_size(),
+            }),
             Err(err) => return Ok(Err(Errors::from_client(err)?.0)),
         }
     };
-    match state
-        .clients
-        .qr
-        .update(token, &current.id, &json!({ "style": style }))
-        .await
-    {
+    let changes = Changes {
+        style: Some(style),
+        ..Changes::default()
+    };
+    match state.clients.qr.update(token, &current.id, &changes).await {
         Ok(_) => Ok(Ok(())),
         Err(err) => Ok(Err(Errors::from_client(err)?.0)),
     }

@@ -4,12 +4,11 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 
 use super::WebState;
-use super::session::back_to;
+use super::session::form_post;
 
 mod bulk;
 mod dashboard;
@@ -37,7 +36,7 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/app/qr/preview",
-            post(editor::preview.layer(back_to("/app"))).layer(small()),
+            form_post(editor::preview, "/app", FORM_LIMIT),
         )
         .route(
             "/app/qr/bulk",
@@ -51,23 +50,20 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/app/qr/styles/{id}/delete",
-            post(styles::delete.layer(back_to("/app/qr/styles"))).layer(small()),
+            form_post(styles::delete, "/app/qr/styles", FORM_LIMIT),
         )
         .route(
             "/app/qr/{id}",
-            get(editor::edit_page)
-                .post(editor::update.layer(back_to("/app")))
-                .layer(small()),
+            get(editor::edit_page).merge(form_post(editor::update, "/app", FORM_LIMIT)),
         )
         // POST because HTML forms cannot send DELETE.
         .route(
             "/app/qr/{id}/delete",
-            post(editor::remove.layer(back_to("/app"))).layer(small()),
+            form_post(editor::remove, "/app", FORM_LIMIT),
         )
         .route(
             "/app/qr/{id}/logo",
-            post(logo::logo.layer(back_to("/app/qr/{id}")))
-                .layer(DefaultBodyLimit::max(LOGO_LIMIT)),
+            form_post(logo::logo, "/app/qr/{id}", LOGO_LIMIT),
         )
         .route("/app/qr/export.zip", get(downloads::export_zip))
         .route("/app/qr/{id}/image.svg", get(downloads::image_svg))

@@ -9,10 +9,9 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use shared::ApiError;
@@ -27,7 +26,7 @@ use super::{FORM_LIMIT, day, degrade};
 use crate::beta::store::{self, Report};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{Csrf, Founder, Posted, Session, back_to, csrf_form, see_other};
+use crate::pages::session::{Csrf, Founder, Posted, Session, csrf_form, form_post, see_other};
 
 /// Reported codes looked up per page view (one qr call each).
 const MAX_LOOKUPS: usize = 50;
@@ -38,11 +37,11 @@ pub fn router() -> Router<WebState> {
         .route("/admin/reports", get(reports))
         .route(
             "/admin/reports/code",
-            post(moderate_code.layer(back_to("/admin/reports"))).layer(small()),
+            form_post(moderate_code, "/admin/reports", FORM_LIMIT),
         )
         .route(
             "/admin/users/account",
-            post(moderate_user.layer(back_to("/admin/users"))).layer(small()),
+            form_post(moderate_user, "/admin/users", FORM_LIMIT),
         )
         .route(
             "/admin/blocklist",
@@ -50,7 +49,7 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/admin/blocklist/remove",
-            post(unblock_domain.layer(back_to("/admin/blocklist"))).layer(small()),
+            form_post(unblock_domain, "/admin/blocklist", FORM_LIMIT),
         )
 }
 

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shared::ApiError;
 use shared::ui::Chrome;
 
@@ -17,34 +17,20 @@ use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 use serde::Serialize;
 
-use super::builder::{Redo, refused};
-pub(super) async fn publish(
+use super::builder::refused_as_is;
+/// Publishes the page (`LIVE`) or takes it down, then back to the builder, which says so.
+pub(super) async fn set_live<const LIVE: bool>(
     State(state): State<WebState>,
     Path(id): Path<String>,
     Posted(session, _): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .publish(&session.access_token, &id)
-        .await?;
-    Ok(see_other(&format!("{}?published=1", builder_url(&page.id))))
-}
-
-pub(super) async fn unpublish(
-    State(state): State<WebState>,
-    Path(id): Path<String>,
-    Posted(session, _): Posted<Form<CsrfOnly>>,
-) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .unpublish(&session.access_token, &id)
-        .await?;
-    Ok(see_other(&format!(
-        "{}?unpublished=1",
-        builder_url(&page.id)
-    )))
+    let (client, token) = (&state.clients.microsite, &session.access_token);
+    let (page, notice) = if LIVE {
+        (client.publish(token, &id).await?, "published")
+    } else {
+        (client.unpublish(token, &id).await?, "unpublished")
+    };
+    Ok(see_other(&format!("{}?{notice}=1", builder_url(&page.id))))
 }
 
 /// A QR code name has at most 120 characters.
@@ -80,12 +66,7 @@ pub(super) async fn make_qr(
     };
     match state.clients.qr.create(&session.access_token, &body).await {
         Ok(qr) => Ok(see_other(&format!("/app/qr/{}?saved=1", enc(&qr.id)))),
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let response =
-                refused(&state, &headers, &session, &csrf, &id, err, Redo::default()).await?;
-            Ok(response.into_response())
-        }
+        Err(err) => refused_as_is(&state, &headers, &session, &form.csrf_token, &id, err).await,
     }
 }
 

@@ -1,10 +1,14 @@
 //! One block as a flat HTML form: the same struct reads a posted form, is filled from a stored
 //! block, and feeds the template — so a refused form is shown again exactly as typed. The
-//! microsite service validates everything; this only shapes JSON.
+//! microsite service validates everything; this only builds its typed block.
 
-use microsite::block::{Block, BlockKind, Icon, Network};
+use microsite::block::{
+    Block, BlockKind, Contact, Divider, Heading, Icon, Image, Link, Network, Profile, QrBlock,
+    Social, SocialItem, Spacer, SpacerSize, Text, Video,
+};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+
+use super::{FormError, named};
 
 /// Every block type the builder offers, with its label.
 pub const KINDS: [(&str, &str); 11] = [
@@ -73,13 +77,6 @@ fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-fn name_of<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl BlockForm {
     pub fn blank(kind: &str) -> Self {
         BlockForm {
@@ -140,7 +137,12 @@ impl BlockForm {
             }
             BlockKind::Divider(_) => {}
             BlockKind::Spacer(b) => {
-                form.size = name_of(b.size);
+                form.size = match b.size {
+                    SpacerSize::Small => "small",
+                    SpacerSize::Medium => "medium",
+                    SpacerSize::Large => "large",
+                }
+                .to_owned();
             }
             BlockKind::Qr(b) => {
                 form.qr_id = b.qr_id.clone();
@@ -151,62 +153,72 @@ impl BlockForm {
     }
 
     /// The block as the API takes it (`id` keeps an existing block's identity, which the tracked
-    /// link hop relies on).
-    pub fn to_json(&self, id: Option<&str>) -> Value {
-        let mut out = Map::new();
-        out.insert("type".into(), json!(self.kind.trim()));
-        if let Some(id) = id {
-            out.insert("id".into(), json!(id));
-        }
-        let mut put = |key: &str, value: Option<String>| {
-            if let Some(value) = value {
-                out.insert(key.into(), Value::String(value));
+    /// link hop relies on). A name the API does not know (type, icon, network, size) is refused
+    /// here, naming the field; everything else is the service's to check.
+    pub fn to_block(&self, id: Option<&str>) -> Result<Block, FormError> {
+        let kind = match self.kind.trim() {
+            "profile" => BlockKind::Profile(Profile {
+                name: self.name.trim().to_owned(),
+                bio: opt(&self.bio),
+                avatar_url: opt(&self.avatar_url),
+            }),
+            "heading" => BlockKind::Heading(Heading {
+                text: self.text.trim().to_owned(),
+            }),
+            "text" => BlockKind::Text(Text {
+                text: self.text.replace("\r\n", "\n"),
+                markdown: self.markdown.is_some(),
+            }),
+            "link" => BlockKind::Link(Link {
+                label: self.label.trim().to_owned(),
+                url: self.url.trim().to_owned(),
+                icon: opt(&self.icon)
+                    .map(|icon| named("icon", &icon))
+                    .transpose()?,
+            }),
+            "social" => BlockKind::Social(Social {
+                items: self.social_items()?,
+            }),
+            "image" => BlockKind::Image(Image {
+                url: self.url.trim().to_owned(),
+                alt: self.alt.trim().to_owned(),
+            }),
+            "video" => BlockKind::Video(Video {
+                url: self.url.trim().to_owned(),
+                title: opt(&self.title),
+            }),
+            "contact" => BlockKind::Contact(Contact {
+                email: opt(&self.email),
+                phone: opt(&self.phone),
+            }),
+            "divider" => BlockKind::Divider(Divider {}),
+            "spacer" => BlockKind::Spacer(Spacer {
+                size: opt(&self.size)
+                    .map(|size| named("size", &size))
+                    .transpose()?
+                    .unwrap_or_default(),
+            }),
+            // The short code is the qr service's to fill in, never the form's.
+            "qr" => BlockKind::Qr(QrBlock {
+                qr_id: self.qr_id.trim().to_owned(),
+                code: String::new(),
+                caption: opt(&self.caption),
+            }),
+            other => {
+                return Err(FormError {
+                    field: "type".into(),
+                    message: format!("unknown block type `{other}`"),
+                });
             }
         };
-        match self.kind.trim() {
-            "profile" => {
-                put("name", Some(self.name.trim().to_owned()));
-                put("bio", opt(&self.bio));
-                put("avatar_url", opt(&self.avatar_url));
-            }
-            "heading" => put("text", Some(self.text.trim().to_owned())),
-            "text" => {
-                put("text", Some(self.text.replace("\r\n", "\n")));
-                out.insert("markdown".into(), json!(self.markdown.is_some()));
-            }
-            "link" => {
-                put("label", Some(self.label.trim().to_owned()));
-                put("url", Some(self.url.trim().to_owned()));
-                put("icon", opt(&self.icon));
-            }
-            "social" => {
-                out.insert("items".into(), Value::Array(self.social_items()));
-            }
-            "image" => {
-                put("url", Some(self.url.trim().to_owned()));
-                put("alt", Some(self.alt.trim().to_owned()));
-            }
-            "video" => {
-                put("url", Some(self.url.trim().to_owned()));
-                put("title", opt(&self.title));
-            }
-            "contact" => {
-                put("email", opt(&self.email));
-                put("phone", opt(&self.phone));
-            }
-            "spacer" => put("size", opt(&self.size)),
-            "qr" => {
-                put("qr_id", Some(self.qr_id.trim().to_owned()));
-                put("caption", opt(&self.caption));
-            }
-            // "divider" has no fields; an unknown type is named by the API's error.
-            _ => {}
-        }
-        Value::Object(out)
+        Ok(Block {
+            id: id.unwrap_or_default().to_owned(),
+            kind,
+        })
     }
 
     /// `network value` per line; a value starting with http is a URL, anything else a handle.
-    fn social_items(&self) -> Vec<Value> {
+    fn social_items(&self) -> Result<Vec<SocialItem>, FormError> {
         self.items
             .lines()
             .map(str::trim)
@@ -215,14 +227,17 @@ impl BlockForm {
                 let (network, value) = line
                     .split_once(char::is_whitespace)
                     .map_or((line, ""), |(n, v)| (n, v.trim()));
-                let network = network.to_ascii_lowercase();
-                if value.is_empty() {
-                    json!({ "network": network })
-                } else if value.starts_with("http://") || value.starts_with("https://") {
-                    json!({ "network": network, "url": value })
-                } else {
-                    json!({ "network": network, "handle": value })
-                }
+                let network = named("items", &network.to_ascii_lowercase())?;
+                let value = (!value.is_empty()).then(|| value.to_owned());
+                let is_url = value
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("http://") || v.starts_with("https://"));
+                let (url, handle) = if is_url { (value, None) } else { (None, value) };
+                Ok(SocialItem {
+                    network,
+                    handle,
+                    url,
+                })
             })
             .collect()
     }
@@ -271,7 +286,8 @@ mod tests {
 
     #[test]
     fn a_stored_block_round_trips_through_the_form() {
-        let blocks: Vec<Block> = serde_json::from_value(json!([
+        let blocks: Vec<Block> = serde_json::from_str(
+            r#"[
             {"type": "profile", "id": "p", "name": "Ada", "bio": "Hi", "avatar_url": "https://img.example/a.png"},
             {"type": "text", "id": "t", "text": "a\nb", "markdown": true},
             {"type": "link", "id": "l", "label": "Shop", "url": "https://example.com/", "icon": "shop"},
@@ -280,16 +296,49 @@ mod tests {
             {"type": "spacer", "id": "sp", "size": "large"},
             {"type": "qr", "id": "q", "qr_id": "0190", "code": "aB3dE7x", "caption": "Scan"},
             {"type": "divider", "id": "d"}
-        ]))
+        ]"#,
+        )
         .unwrap();
         for block in &blocks {
-            let again = BlockForm::of(block).to_json(Some(block.id()));
-            let mut expected = serde_json::to_value(block).unwrap();
+            let again = BlockForm::of(block).to_block(Some(block.id())).unwrap();
+            let mut expected = block.clone();
             // The short code is the qr service's to fill in, never the form's.
-            if let Some(obj) = expected.as_object_mut() {
-                obj.remove("code");
+            if let BlockKind::Qr(qr) = &mut expected.kind {
+                qr.code.clear();
             }
             assert_eq!(again, expected, "{block:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_refused_by_their_field() {
+        for (form, field) in [
+            (
+                BlockForm {
+                    icon: "rocket".into(),
+                    ..BlockForm::blank("link")
+                },
+                "icon",
+            ),
+            (
+                BlockForm {
+                    items: "myspace tom".into(),
+                    ..BlockForm::blank("social")
+                },
+                "items",
+            ),
+            (
+                BlockForm {
+                    size: "huge".into(),
+                    ..BlockForm::blank("spacer")
+                },
+                "size",
+            ),
+            (BlockForm::blank("marquee"), "type"),
+        ] {
+            let error = form.to_block(None).unwrap_err();
+            assert_eq!(error.field, field);
+            assert!(error.message.contains("unknown"), "{}", error.message);
         }
     }
 
@@ -300,13 +349,21 @@ mod tests {
             items: "Instagram @ada\r\n\nmastodon https://m.example/@ada\nx".into(),
             ..BlockForm::default()
         };
+        let item = |network, handle: Option<&str>, url: Option<&str>| SocialItem {
+            network,
+            handle: handle.map(str::to_owned),
+            url: url.map(str::to_owned),
+        };
+        let BlockKind::Social(social) = form.to_block(None).unwrap().kind else {
+            panic!("a social block");
+        };
         assert_eq!(
-            form.to_json(None)["items"],
-            json!([
-                {"network": "instagram", "handle": "@ada"},
-                {"network": "mastodon", "url": "https://m.example/@ada"},
-                {"network": "x"}
-            ])
+            social.items,
+            [
+                item(Network::Instagram, Some("@ada"), None),
+                item(Network::Mastodon, None, Some("https://m.example/@ada")),
+                item(Network::X, None, None),
+            ]
         );
     }
 }

@@ -2,27 +2,19 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use shared::ApiError;
 
 use microsite::api::MicrositeView;
+use microsite::block::Block;
 
 use super::block_form::BlockForm;
-use super::{builder_url, enc};
+use super::builder::{Redo, refused, refused_as_is};
+use super::{Placement, answered, builder_url, enc};
 use crate::pages::WebState;
-use crate::pages::session::{CsrfOnly, Posted, csrf_form, see_other};
-use serde_json::Value;
-
-use super::builder::{Redo, refused};
-/// The page's blocks as the API takes them back.
-fn blocks_json(page: &MicrositeView) -> Vec<Value> {
-    page.blocks
-        .iter()
-        .filter_map(|b| serde_json::to_value(b).ok())
-        .collect()
-}
+use crate::pages::session::{CsrfOnly, Posted, Session, csrf_form, see_other};
 
 fn position(page: &MicrositeView, block: &str) -> Result<usize, ApiError> {
     page.blocks
@@ -31,39 +23,75 @@ fn position(page: &MicrositeView, block: &str) -> Result<usize, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+/// Saves the form as block `index` of `blocks` (past the end: a new block). A refused form
+/// (by the form itself or by the service) is the builder again with the block as typed.
+async fn save_block(
+    state: &WebState,
+    headers: &HeaderMap,
+    session: &Session,
+    id: &str,
+    form: BlockForm,
+    index: usize,
+    mut blocks: Vec<Block>,
+) -> Result<Result<MicrositeView, Response>, ApiError> {
+    let block_id = blocks.get(index).map(|b| b.id.clone());
+    let refusal = match form.to_block(block_id.as_deref()) {
+        Ok(block) => {
+            match blocks.get_mut(index) {
+                Some(slot) => *slot = block,
+                None => blocks.push(block),
+            }
+            let client = &state.clients.microsite;
+            match client
+                .replace_blocks(&session.access_token, id, &blocks)
+                .await
+            {
+                Ok(page) => return Ok(Ok(page)),
+                Err(err) => answered(err)?,
+            }
+        }
+        Err(e) => (Placement::Block(index, e), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let csrf = form.csrf_token.clone();
+    let redo = Redo {
+        block: Some((index, form)),
+        ..Redo::default()
+    };
+    Ok(Err(refused(
+        state, headers, session, &csrf, id, refusal, redo,
+    )
+    .await?))
+}
+
+/// Back to the builder at the saved block.
+fn saved_at(page: &str, block: &str) -> Response {
+    see_other(&format!(
+        "{}?saved=1#block-{}",
+        builder_url(page),
+        enc(block)
+    ))
+}
+
 pub(super) async fn add(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Posted(session, Form(form)): Posted<Form<BlockForm>>,
 ) -> Result<Response, ApiError> {
-    let client = &state.clients.microsite;
-    let page = client.get(&session.access_token, &id).await?;
+    let page = state
+        .clients
+        .microsite
+        .get(&session.access_token, &id)
+        .await?;
     let index = page.blocks.len();
-    let mut blocks = blocks_json(&page);
-    blocks.push(form.to_json(None));
-    match client
-        .replace_blocks(&session.access_token, &id, blocks)
-        .await
-    {
+    let saved = save_block(&state, &headers, &session, &id, form, index, page.blocks).await?;
+    Ok(match saved {
         Ok(page) => {
-            let added = page.blocks.get(index).map(|b| b.id().to_owned());
-            Ok(see_other(&format!(
-                "{}?saved=1#block-{}",
-                builder_url(&page.id),
-                enc(&added.unwrap_or_default())
-            )))
+            let added = page.blocks.get(index).map(Block::id).unwrap_or_default();
+            saved_at(&page.id, added)
         }
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let redo = Redo {
-                block: Some((index, form)),
-                ..Redo::default()
-            };
-            let response = refused(&state, &headers, &session, &csrf, &id, err, redo).await?;
-            Ok(response.into_response())
-        }
-    }
+        Err(refused) => refused,
+    })
 }
 
 pub(super) async fn edit(
@@ -72,30 +100,17 @@ pub(super) async fn edit(
     Path((id, block)): Path<(String, String)>,
     Posted(session, Form(form)): Posted<Form<BlockForm>>,
 ) -> Result<Response, ApiError> {
-    let client = &state.clients.microsite;
-    let page = client.get(&session.access_token, &id).await?;
+    let page = state
+        .clients
+        .microsite
+        .get(&session.access_token, &id)
+        .await?;
     let index = position(&page, &block)?;
-    let mut blocks = blocks_json(&page);
-    blocks[index] = form.to_json(Some(&block));
-    match client
-        .replace_blocks(&session.access_token, &id, blocks)
-        .await
-    {
-        Ok(page) => Ok(see_other(&format!(
-            "{}?saved=1#block-{}",
-            builder_url(&page.id),
-            enc(&block)
-        ))),
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let redo = Redo {
-                block: Some((index, form)),
-                ..Redo::default()
-            };
-            let response = refused(&state, &headers, &session, &csrf, &id, err, redo).await?;
-            Ok(response.into_response())
-        }
-    }
+    let saved = save_block(&state, &headers, &session, &id, form, index, page.blocks).await?;
+    Ok(match saved {
+        Ok(page) => saved_at(&page.id, &block),
+        Err(refused) => refused,
+    })
 }
 
 #[derive(Deserialize)]
@@ -141,19 +156,14 @@ pub(super) async fn remove(
     let client = &state.clients.microsite;
     let page = client.get(&session.access_token, &id).await?;
     let index = position(&page, &block)?;
-    let mut blocks = blocks_json(&page);
+    let mut blocks = page.blocks;
     blocks.remove(index);
     match client
-        .replace_blocks(&session.access_token, &id, blocks)
+        .replace_blocks(&session.access_token, &id, &blocks)
         .await
     {
         Ok(_) => Ok(see_other(&format!("{}?saved=1", builder_url(&id)))),
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let response =
-                refused(&state, &headers, &session, &csrf, &id, err, Redo::default()).await?;
-            Ok(response.into_response())
-        }
+        Err(err) => refused_as_is(&state, &headers, &session, &form.csrf_token, &id, err).await,
     }
 }
 

@@ -5,22 +5,23 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::client::ClientError;
+
 use shared::ui::Chrome;
 
 use microsite::api::MicrositeView;
-use microsite::theme::Theme;
+use microsite::contract::Changes;
+use microsite::theme::{Theme, Tweaks};
 
 use super::block_form::{BlockForm, ICONS, KINDS, NETWORKS};
-use super::{FormError, Notice, Placement, answered, builder_url, enc, status_for};
+use super::{FormError, Notice, Placement, Refusal, answered, builder_url, enc, named, status_for};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, Posted, Session, csrf_form, see_other};
-use serde_json::{Value, json};
 
 /// The page settings form, as typed.
 #[derive(Deserialize, Default, Clone)]
@@ -69,20 +70,20 @@ impl SettingsForm {
         }
     }
 
-    fn body(&self) -> Value {
-        let mut tweaks = serde_json::Map::new();
-        if self.accent_on.is_some() {
-            tweaks.insert("accent".into(), json!(self.accent.trim()));
-        }
-        if self.background_on.is_some() {
-            tweaks.insert("background".into(), json!(self.background.trim()));
-        }
-        json!({
-            "title": self.title,
-            "description": self.description,
-            "slug": self.slug.trim(),
-            "theme": self.theme,
-            "tweaks": tweaks,
+    /// The settings as the API takes them; a theme it does not know is refused here.
+    fn changes(&self) -> Result<Changes, FormError> {
+        let wanted =
+            |on: &Option<String>, colour: &str| on.is_some().then(|| colour.trim().to_owned());
+        Ok(Changes {
+            title: Some(self.title.clone()),
+            description: Some(self.description.clone()),
+            slug: Some(self.slug.trim().to_owned()),
+            theme: Some(named("theme", &self.theme)?),
+            tweaks: Some(Tweaks {
+                accent: wanted(&self.accent_on, &self.accent),
+                background: wanted(&self.background_on, &self.background),
+            }),
+            ..Changes::default()
         })
     }
 }
@@ -332,10 +333,9 @@ pub(super) async fn refused(
     session: &Session,
     csrf: &str,
     id: &str,
-    err: ClientError,
+    (placement, status): Refusal,
     mut redo: Redo,
 ) -> Result<Response, ApiError> {
-    let (placement, status) = answered(err)?;
     redo.placement = Some(placement);
     let page = state
         .clients
@@ -346,6 +346,19 @@ pub(super) async fn refused(
     Ok((status_for(headers, status), page).into_response())
 }
 
+/// Shows the builder again after the service refused a form that has nothing to keep.
+pub(super) async fn refused_as_is(
+    state: &WebState,
+    headers: &HeaderMap,
+    session: &Session,
+    csrf: &str,
+    id: &str,
+    err: ClientError,
+) -> Result<Response, ApiError> {
+    let refusal = answered(err)?;
+    refused(state, headers, session, csrf, id, refusal, Redo::default()).await
+}
+
 pub(super) async fn save_settings(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -353,21 +366,19 @@ pub(super) async fn save_settings(
     Posted(session, Form(form)): Posted<Form<SettingsForm>>,
 ) -> Result<Response, ApiError> {
     let client = &state.clients.microsite;
-    match client
-        .update(&session.access_token, &id, &form.body())
-        .await
-    {
-        Ok(page) => Ok(see_other(&format!("{}?saved=1", builder_url(&page.id)))),
-        Err(err) => {
-            let csrf = form.csrf_token.clone();
-            let redo = Redo {
-                settings: Some(form),
-                ..Redo::default()
-            };
-            let response = refused(&state, &headers, &session, &csrf, &id, err, redo).await?;
-            Ok(response.into_response())
-        }
-    }
+    let refusal = match form.changes() {
+        Ok(changes) => match client.update(&session.access_token, &id, &changes).await {
+            Ok(page) => return Ok(see_other(&format!("{}?saved=1", builder_url(&page.id)))),
+            Err(err) => answered(err)?,
+        },
+        Err(e) => (Placement::Page(e), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let csrf = form.csrf_token.clone();
+    let redo = Redo {
+        settings: Some(form),
+        ..Redo::default()
+    };
+    refused(&state, &headers, &session, &csrf, &id, refusal, redo).await
 }
 
 csrf_form!(SettingsForm);

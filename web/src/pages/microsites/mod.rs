@@ -16,13 +16,15 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::de::value::{Error as NameError, StrDeserializer};
 use shared::ApiError;
 use shared::client::ClientError;
 
 use super::WebState;
-use super::session::back_to;
+use super::session::form_post;
 
 /// A block's text may be 5,000 characters; a form with a few of them stays far below this.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -30,7 +32,6 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// Signed-in routes. A form on the builder goes back to the builder after logging in.
 pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
-    let builder = || back_to("/app/microsites/{id}");
     Router::new()
         .route("/app/microsites", get(list::list))
         .route(
@@ -43,41 +44,38 @@ pub fn router() -> Router<WebState> {
                 .post(builder::save_settings)
                 .layer(small()),
         )
-        .route(
-            "/app/microsites/{id}/blocks",
-            post(blocks::add.layer(builder())).layer(small()),
-        )
+        .route("/app/microsites/{id}/blocks", builder_form(blocks::add))
         .route(
             "/app/microsites/{id}/blocks/{block}",
-            post(blocks::edit.layer(builder())).layer(small()),
+            builder_form(blocks::edit),
         )
         .route(
             "/app/microsites/{id}/blocks/{block}/move",
-            post(blocks::move_block.layer(builder())).layer(small()),
+            builder_form(blocks::move_block),
         )
         // POST because HTML forms cannot send DELETE.
         .route(
             "/app/microsites/{id}/blocks/{block}/remove",
-            post(blocks::remove.layer(builder())).layer(small()),
+            builder_form(blocks::remove),
         )
         .route(
             "/app/microsites/{id}/publish",
-            post(actions::publish.layer(builder())).layer(small()),
+            builder_form(actions::set_live::<true>),
         )
         .route(
             "/app/microsites/{id}/unpublish",
-            post(actions::unpublish.layer(builder())).layer(small()),
+            builder_form(actions::set_live::<false>),
         )
-        .route(
-            "/app/microsites/{id}/qr",
-            post(actions::make_qr.layer(builder())).layer(small()),
-        )
+        .route("/app/microsites/{id}/qr", builder_form(actions::make_qr))
         .route(
             "/app/microsites/{id}/delete",
-            get(actions::confirm_delete)
-                .post(actions::remove.layer(builder()))
-                .layer(small()),
+            get(actions::confirm_delete).merge(builder_form(actions::remove)),
         )
+}
+
+/// A form on the builder: it goes back to the builder after logging in.
+fn builder_form<H: Handler<T, WebState>, T: 'static>(handler: H) -> MethodRouter<WebState> {
+    form_post(handler, "/app/microsites/{id}", FORM_LIMIT)
 }
 
 /// What the list and the builder say after a redirect (`?saved=1`…).
@@ -152,9 +150,21 @@ impl Placement {
     }
 }
 
+/// A refused form: where its error goes, and the status the page is answered with.
+type Refusal = (Placement, StatusCode);
+
+/// A name the service knows (a theme, an icon…), read the way the service reads it, so an
+/// unknown one is refused with the same "unknown variant `…`, expected one of …" message.
+fn named<T: DeserializeOwned>(field: &str, value: &str) -> Result<T, FormError> {
+    T::deserialize(StrDeserializer::<NameError>::new(value)).map_err(|e| FormError {
+        field: field.to_owned(),
+        message: e.to_string(),
+    })
+}
+
 /// A refusal the visitor can act on (4xx, or "QR codes cannot be checked right now") becomes a
 /// form error with its status; anything else is a real failure and gets the error page.
-fn answered(err: ClientError) -> Result<(Placement, StatusCode), ApiError> {
+fn answered(err: ClientError) -> Result<Refusal, ApiError> {
     match err.api_error() {
         Some(api)
             if api.status().is_client_error()

@@ -10,11 +10,12 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::ui::Chrome;
 
+use microsite::contract::Changes;
+
 use super::{FormError, Placement, answered, builder_url, status_for};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, Posted, Session, csrf_form, see_other};
-use serde_json::json;
 
 #[derive(Deserialize, Default)]
 pub(super) struct NewForm {
@@ -101,7 +102,12 @@ pub(super) async fn create(
     let token = &session.access_token;
     let slug = form.slug.trim();
     let result = if form.template.is_empty() {
-        let body = json!({ "slug": slug, "title": form.title.trim(), "blocks": [] });
+        let body = Changes {
+            slug: Some(slug.to_owned()),
+            title: Some(form.title.trim().to_owned()),
+            blocks: Some(Vec::new()),
+            ..Changes::default()
+        };
         client.create(token, &body).await
     } else {
         client.from_template(token, &form.template, slug).await

@@ -6,10 +6,13 @@
 //! They read what the `refresh` layer found for the request; a route using them without the
 //! layer answers 500.
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::extract::{RawPathParams, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
 use axum::{Extension, Form};
 use shared::ApiError;
 use shared::identity::{Claims, Role};
@@ -69,6 +72,16 @@ pub struct ReturnTo(pub &'static str);
 /// The layer that sets a route's [`ReturnTo`]: `post(handler.layer(back_to("/app")))`.
 pub fn back_to(page: &'static str) -> Extension<ReturnTo> {
     Extension(ReturnTo(page))
+}
+
+/// A form's POST route from a page that is not its own: at most `limit` bytes, and back to
+/// `page` after logging in.
+pub fn form_post<H, T>(handler: H, page: &'static str, limit: usize) -> MethodRouter<WebState>
+where
+    H: Handler<T, WebState>,
+    T: 'static,
+{
+    post(handler.layer(back_to(page))).layer(DefaultBodyLimit::max(limit))
 }
 
 /// This page (or its [`ReturnTo`]), with the visitor's path segments encoded.

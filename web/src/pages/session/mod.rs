@@ -19,7 +19,7 @@ mod extract;
 mod refresh;
 
 pub(crate) use extract::csrf_form;
-pub use extract::{CsrfForm, CsrfOnly, Founder, Posted, ReturnTo, Session, back_to};
+pub use extract::{CsrfForm, CsrfOnly, Founder, Posted, ReturnTo, Session, back_to, form_post};
 pub use refresh::refresh;
 
 /// The form token cookie. SameSite=Strict and HttpOnly: the page copies it into a hidden field
