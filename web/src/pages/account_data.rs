@@ -102,7 +102,9 @@ pub(super) async fn export_zip(state: &WebState, token: &str) -> Result<Vec<u8>,
     let files: Vec<(String, Vec<u8>, bool)> = files
         .into_iter()
         .map(|(name, bytes)| {
-            let deflate = !name.ends_with(".png");
+            let deflate = !std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"));
             (name, bytes, deflate)
         })
         .collect();
@@ -169,15 +171,13 @@ pub(super) async fn count_owned(state: &WebState, token: &str) -> Owned {
 
 impl DeletedPage {
     /// A count as shown: the number, or a dash when its service did not answer.
-    fn shown<T: std::fmt::Display>(count: &Option<T>) -> String {
-        count
-            .as_ref()
-            .map_or_else(|| "–".to_owned(), ToString::to_string)
+    fn shown<T: std::fmt::Display>(count: Option<&T>) -> String {
+        count.map_or_else(|| "–".to_owned(), ToString::to_string)
     }
 
     /// "s" unless the count is exactly one.
-    fn plural<T: PartialEq + From<u8>>(count: &Option<T>) -> &'static str {
-        if *count == Some(T::from(1)) { "" } else { "s" }
+    fn plural<T: PartialEq + From<u8>>(count: Option<&T>) -> &'static str {
+        if count == Some(&T::from(1)) { "" } else { "s" }
     }
 }
 

@@ -87,7 +87,7 @@ impl Window {
             .map(str::trim)
             .and_then(Preset::parse)
             // A custom form sends dates without naming the preset when JavaScript is off.
-            .unwrap_or(if has(&params.from) || has(&params.to) {
+            .unwrap_or(if has(params.from.as_ref()) || has(params.to.as_ref()) {
                 Preset::Custom
             } else {
                 Preset::Month
@@ -141,8 +141,8 @@ impl Window {
     }
 }
 
-fn has(value: &Option<String>) -> bool {
-    value.as_deref().is_some_and(|v| !v.trim().is_empty())
+fn has(value: Option<&String>) -> bool {
+    value.is_some_and(|v| !v.trim().is_empty())
 }
 
 fn custom(params: &RangeParams, today: Date) -> Result<Window, String> {

@@ -383,7 +383,7 @@ pub(super) async fn delete(
     let owned = if auth::service::confirms_deletion(&form.confirm) {
         crate::pages::account_data::count_owned(&state, &session.access_token).await
     } else {
-        Default::default()
+        crate::pages::account_data::Owned::default()
     };
     match state
         .clients

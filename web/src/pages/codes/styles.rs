@@ -1,5 +1,7 @@
 //! Saved styles: the list, saving the editor's style under a name, deleting.
 
+use std::fmt::Write as _;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -36,7 +38,7 @@ impl StylesPage {
             ecc_name(style.ecc)
         );
         if let Some(frame) = &style.frame {
-            out.push_str(&format!(", caption \"{}\"", frame.text));
+            let _ = write!(out, ", caption \"{}\"", frame.text);
         }
         out
     }

@@ -116,10 +116,7 @@ pub(super) async fn create(
         Ok(page) => Ok(see_other(&builder_url(&page.id))),
         Err(err) => {
             let (placement, status) = answered(err)?;
-            let error = match placement {
-                Placement::Page(e) => e,
-                Placement::Block(_, e) => e,
-            };
+            let (Placement::Page(error) | Placement::Block(_, error)) = placement;
             let csrf = form.csrf_token.clone();
             Ok((
                 status_for(&headers, status),
