@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::bus::{consume, delete_with_account};
+use serde::de::DeserializeOwned;
+use shared::bus::{Topic, consume, delete_with_account};
 use shared::context::ServiceContext;
 use tokio::sync::mpsc;
 
@@ -62,26 +63,8 @@ async fn moderation(
     service: &Arc<QrService>,
     instance: &str,
 ) -> Result<(), shared::Error> {
-    let disabled = service.clone();
-    consume(
-        &ctx.bus,
-        USER_DISABLED,
-        instance,
-        instance,
-        &ctx.shutdown,
-        move |user| set_owner_disabled(disabled.clone(), user.user_id, true),
-    )
-    .await?;
-    let enabled = service.clone();
-    consume(
-        &ctx.bus,
-        USER_ENABLED,
-        instance,
-        instance,
-        &ctx.shutdown,
-        move |user| set_owner_disabled(enabled.clone(), user.user_id, false),
-    )
-    .await?;
+    follow_owner(ctx, service, instance, USER_DISABLED, |u| u.user_id, true).await?;
+    follow_owner(ctx, service, instance, USER_ENABLED, |u| u.user_id, false).await?;
     let reload = service.clone();
     consume(
         &ctx.bus,
@@ -107,6 +90,27 @@ async fn moderation(
         crate::error::QrError::Database(e) => shared::Error::Database(e),
         other => shared::Error::Bus(format!("qr moderation: {other}")),
     })
+}
+
+/// Follows one of auth's account switches (`user.disabled` / `user.enabled`) into qr's copy.
+async fn follow_owner<T: DeserializeOwned + Send + 'static>(
+    ctx: &ServiceContext,
+    service: &Arc<QrService>,
+    instance: &str,
+    topic: Topic<T>,
+    user_id: fn(T) -> String,
+    disabled: bool,
+) -> Result<(), shared::Error> {
+    let service = service.clone();
+    consume(
+        &ctx.bus,
+        topic,
+        instance,
+        instance,
+        &ctx.shutdown,
+        move |user| set_owner_disabled(service.clone(), user_id(user), disabled),
+    )
+    .await
 }
 
 /// Records that an owner was disabled or enabled again (retried while the database is down).
