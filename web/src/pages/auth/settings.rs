@@ -243,11 +243,12 @@ pub(super) async fn create_key(
             Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
         }
         Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let mut page = SettingsPage::load(&state, &session, &form.csrf_token).await?;
-            page.key_errors = errors;
-            page.key_name = form.name;
-            Ok((status, page).into_response())
+            let name = form.name;
+            refused(&state, &session, &form.csrf_token, err, |page, errors| {
+                page.key_errors = errors;
+                page.key_name = name;
+            })
+            .await
         }
     }
 }
@@ -453,13 +454,23 @@ async fn done_or_refused(
 ) -> Result<Response, ApiError> {
     match result {
         Ok(()) => Ok(see_other(&format!("/app/settings?notice={notice}"))),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let mut page = SettingsPage::load(state, session, csrf).await?;
-            show(&mut page, errors);
-            Ok((status, page).into_response())
-        }
+        Err(err) => refused(state, session, csrf, err, show).await,
     }
+}
+
+/// The settings page again with auth's refusal placed by `show` (a real failure is the error
+/// page).
+async fn refused(
+    state: &WebState,
+    session: &Session,
+    csrf: &str,
+    err: ClientError,
+    show: impl FnOnce(&mut SettingsPage, Errors),
+) -> Result<Response, ApiError> {
+    let (errors, status) = Errors::from_client(err)?;
+    let mut page = SettingsPage::load(state, session, csrf).await?;
+    show(&mut page, errors);
+    Ok((status, page).into_response())
 }
 
 pub(super) async fn revoke_session(
