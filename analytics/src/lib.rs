@@ -3,14 +3,15 @@
 //!
 //! Layout: `classify` (user agent, bots, country, referrer, language, visitor id) → `ingest` (the
 //! batching writer) → `store` (all SQL) ← `query` (range/interval/tz maths and answer shapes) ←
-//! `routes` (thin HTTP handlers, `owner` says who is asking). `retention` prunes. `dimension`
-//! is the one list of breakdowns that the writer, the queries and the answers all follow.
+//! `routes` (thin HTTP handlers, `owner` says who is asking); `export` writes the CSV files.
+//! `retention` prunes. `dimension` is the one list of breakdowns that the writer, the queries and the answers all follow.
 
 pub mod classify;
 pub mod client;
 pub mod contract;
 pub mod dimension;
 pub mod error;
+pub mod export;
 pub mod hit;
 pub mod ingest;
 pub mod owner;

@@ -1,11 +1,9 @@
-//! The numbers a user sees: totals, series and breakdowns from the rollups, the account overview,
-//! and the CSV export (paged from the raw table in constant memory). Ownership is checked here:
-//! an unknown id and another owner's id are the same `NotFound`.
+//! The numbers a user sees: totals, series and breakdowns from the rollups and the account
+//! overview (the CSV exports are `crate::export`). Ownership is checked here: an unknown id and
+//! another owner's id are the same `NotFound`.
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
-use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use shared::db::Db;
 
@@ -41,6 +39,8 @@ pub struct ScanPoint {
     pub t: String,
     pub scans: i64,
     pub human: i64,
+    /// Daily unique scanners first seen in this period: each scanner counts once per UTC day, in
+    /// the period of their first scan that day.
     pub unique: i64,
 }
 
@@ -52,7 +52,9 @@ pub struct QrStats {
     pub total_scans: i64,
     pub human_scans: i64,
     pub bot_scans: i64,
-    /// Distinct scanners per day, summed over the days of the range.
+    /// Daily unique scanners, added up: the distinct scanners of each UTC day, summed over the
+    /// days of the range, so someone who scans on three days counts three times. Visitor ids are
+    /// salted per day, so nobody can be matched across days; the name is kept for compatibility.
     pub unique_scanners: i64,
     pub series: Vec<ScanPoint>,
     /// `by_device`, `by_os`, … `by_rule`: one list per [`Dimension`] of a scan.
@@ -69,6 +71,7 @@ pub struct ViewPoint {
     pub t: String,
     pub views: i64,
     pub human: i64,
+    /// Daily unique visitors first seen in this period (each counts once per UTC day).
     pub unique: i64,
     pub clicks: i64,
 }
@@ -81,6 +84,8 @@ pub struct MicrositeStats {
     pub views: i64,
     pub human_views: i64,
     pub bot_views: i64,
+    /// Daily unique visitors, added up: the distinct visitors of each UTC day, summed over the
+    /// days of the range (visitor ids are salted per day; the name is kept for compatibility).
     pub unique_visitors: i64,
     pub clicks: i64,
     pub human_clicks: i64,
@@ -119,6 +124,8 @@ pub struct Overview {
     pub total_scans: i64,
     pub human_scans: i64,
     pub bot_scans: i64,
+    /// Daily unique scanners, added up over the days of the range and over the codes: someone
+    /// who scans two codes on three days counts six times (the name is kept for compatibility).
     pub unique_scanners: i64,
     pub views: i64,
     pub clicks: i64,
@@ -132,7 +139,7 @@ pub struct Overview {
 
 const TOP_N: usize = 10;
 
-async fn check_owner(
+pub(crate) async fn check_owner(
     db: &Db,
     owner: &str,
     target_id: &str,
@@ -406,138 +413,4 @@ pub async fn qr_totals(
         out.insert(id, ScanTotals { total, human });
     }
     Ok(out)
-}
-
-/// Rows per export page: memory stays at one page whatever the range.
-const EXPORT_PAGE: i64 = 1_000;
-pub const CSV_HEADER: &str =
-    "timestamp,kind,device,os,browser,country,referrer_domain,language,bot,rule,block_id\n";
-
-/// Checks ownership, then streams the target's raw events in the range as CSV (no IP, no
-/// visitor id), one page of rows at a time.
-pub async fn export_csv(
-    db: &Db,
-    owner: &str,
-    target_id: &str,
-    target_kind: &'static str,
-    range: &Range,
-) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static, AnalyticsError> {
-    struct State {
-        db: Db,
-        target_id: String,
-        from: i64,
-        to: i64,
-        cursor: Option<(i64, String)>,
-        header_sent: bool,
-        done: bool,
-    }
-    check_owner(db, owner, target_id, target_kind).await?;
-    let state = State {
-        db: db.clone(),
-        target_id: target_id.to_owned(),
-        from: range.from_ms,
-        to: range.to_ms,
-        cursor: None,
-        header_sent: false,
-        done: false,
-    };
-    Ok(futures_util::stream::unfold(state, |mut s| async move {
-        if !s.header_sent {
-            s.header_sent = true;
-            return Some((Ok(Bytes::from_static(CSV_HEADER.as_bytes())), s));
-        }
-        if s.done {
-            return None;
-        }
-        let page = store::export_page(
-            s.db.pool(),
-            &s.target_id,
-            s.from,
-            s.to,
-            s.cursor.take(),
-            EXPORT_PAGE,
-        )
-        .await;
-        match page {
-            Ok(rows) if rows.is_empty() => None,
-            Ok(rows) => {
-                s.done = (rows.len() as i64) < EXPORT_PAGE;
-                let mut out = String::with_capacity(rows.len() * 120);
-                for r in &rows {
-                    let at = jiff::Timestamp::from_millisecond(r.occurred_at)
-                        .map(|t| t.to_string())
-                        .unwrap_or_default();
-                    let fields = [
-                        at.as_str(),
-                        r.kind.as_str(),
-                        r.device.as_str(),
-                        r.os.as_str(),
-                        r.browser.as_str(),
-                        r.country.as_deref().unwrap_or_default(),
-                        r.referrer.as_deref().unwrap_or_default(),
-                        r.language.as_deref().unwrap_or_default(),
-                        if r.is_bot { "1" } else { "0" },
-                        r.rule.as_deref().unwrap_or_default(),
-                        r.block_id.as_deref().unwrap_or_default(),
-                    ];
-                    for (i, field) in fields.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        push_csv_field(&mut out, field);
-                    }
-                    out.push('\n');
-                }
-                if let Some(last) = rows.last() {
-                    s.cursor = Some((last.occurred_at, last.id.clone()));
-                }
-                Some((Ok(Bytes::from(out)), s))
-            }
-            Err(err) => {
-                // The status line is already sent: end the body with an error so the client sees
-                // a broken download rather than a silently short file.
-                tracing::error!(%err, "analytics: export failed mid-stream");
-                s.done = true;
-                Some((Err(std::io::Error::other("export failed")), s))
-            }
-        }
-    }))
-}
-
-/// RFC 4180 quoting, plus a leading `'` on values a spreadsheet would run as a formula. Written
-/// here rather than with the `csv` crate: eleven text fields do not need a dependency.
-fn push_csv_field(out: &mut String, field: &str) {
-    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = formula || field.contains([',', '"', '\n', '\r']);
-    if quote {
-        out.push('"');
-    }
-    if formula {
-        out.push('\'');
-    }
-    for c in field.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    if quote {
-        out.push('"');
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        let mut out = String::new();
-        push_csv_field(&mut out, "plain");
-        out.push('|');
-        push_csv_field(&mut out, "a,\"b\"");
-        out.push('|');
-        push_csv_field(&mut out, "=HYPERLINK(1)");
-        assert_eq!(out, "plain|\"a,\"\"b\"\"\"|\"'=HYPERLINK(1)\"");
-    }
 }

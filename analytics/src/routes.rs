@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::contract::{MicrositeStats, Overview, QrStats, ScanTotals};
-use crate::query;
 use crate::range::{Range, RangeQuery};
+use crate::{export, query};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -44,6 +44,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(microsite))
         .routes(routes!(microsite_csv))
         .routes(routes!(overview))
+        .routes(routes!(code_totals_csv))
         .routes(routes!(qr_totals))
 }
 
@@ -162,9 +163,29 @@ async fn csv(
     kind: &'static str,
 ) -> Result<Response, AnalyticsError> {
     let Asked { owner, id, range } = asked;
-    let rows = query::export_csv(&state.db, &owner, &id, kind, &range).await?;
+    let rows = export::events_csv(&state.db, &owner, &id, kind, &range).await?;
     let filename = format!("{kind}-{}-{}-{}.csv", sanitize(&id), range.from, range.to);
-    Ok((
+    Ok(csv_download(&filename, Body::from_stream(rows)))
+}
+
+#[utoipa::path(get, path = "/api/v1/analytics/overview/export.csv", params(RangeQuery),
+    responses((status = 200, description = "One row per code of the caller scanned in the range: \
+        code_id, name (the id: analytics does not know code names), total_scans, human_scans, \
+        bot_scans, first_scan_hour and last_scan_hour (UTC hours)", content_type = "text/csv", body = String)))]
+async fn code_totals_csv(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, AnalyticsError> {
+    let range = range(&q)?;
+    let file = export::code_totals_csv(&state.db, &owner, &range).await?;
+    let filename = format!("codes-{}-{}.csv", range.from, range.to);
+    Ok(csv_download(&filename, Body::from(file)))
+}
+
+/// A CSV attachment; `filename` is built from dates and sanitised ids only.
+fn csv_download(filename: &str, body: Body) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
@@ -172,9 +193,9 @@ async fn csv(
                 format!("attachment; filename=\"{filename}\""),
             ),
         ],
-        Body::from_stream(rows),
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Ids are UUIDs; anything else is reduced to safe characters for the header.

@@ -72,7 +72,16 @@ async fn a_scan_through_the_short_link_shows_on_the_dashboard(db: TestDb) {
         page.html
     );
     assert!(chart(&page.html, "device").contains(">mobile</text>"));
-    assert!(page.html.contains("Unique = distinct scanners per day"));
+    // Uniques say what they are: each day's distinct scanners, added up, and how.
+    assert_eq!(
+        figure(&page.html, "Daily unique scanners, added up").as_deref(),
+        Some("1")
+    );
+    assert!(
+        page.html
+            .contains("someone who scans on three days counts three times")
+    );
+    assert!(page.html.contains("id=\"uniques-method\""));
     assert!(page.html.contains("<svg class=\"chart-series\""));
     assert!(page.html.contains("<title>"), "charts carry titles");
     assert!(

@@ -8,8 +8,8 @@ mod write;
 
 pub use maintenance::{delete_owner, prune, salts_for_days};
 pub use read::{
-    DimensionCount, ExportRow, Grain, HourRow, TargetTotals, dimension_counts, export_page, hourly,
-    owner_of, owner_totals, scan_totals,
+    CodeTotals, DimensionCount, ExportRow, Grain, HourRow, TargetTotals, code_totals,
+    dimension_counts, export_page, hourly, owner_of, owner_totals, scan_totals,
 };
 pub use write::write_batch;
 

@@ -236,3 +236,48 @@ pub async fn scan_totals(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }
+
+/// One code's scans over a range, from the hourly rollups (kept after raw events are pruned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeTotals {
+    pub target_id: String,
+    pub events: i64,
+    pub humans: i64,
+    pub bots: i64,
+    /// Start of the first and last UTC hour with a scan, epoch ms.
+    pub first_hour: i64,
+    pub last_hour: i64,
+}
+
+/// Scan totals per QR code of one owner over `[from, to)` (hour buckets), ordered by code id.
+/// Only codes with a scan in the range have rollup rows, so only those are listed.
+pub async fn code_totals(
+    pool: &AnyPool,
+    owner_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<CodeTotals>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT target_id, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
+         CAST(SUM(bots) AS BIGINT), MIN(bucket), MAX(bucket) FROM analytics_rollup_hourly \
+         WHERE owner_id = $1 AND kind = 'scan' AND bucket >= $2 AND bucket < $3 \
+         GROUP BY target_id ORDER BY target_id",
+    )
+    .bind(owner_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CodeTotals {
+                target_id: r.try_get(0)?,
+                events: r.try_get(1)?,
+                humans: r.try_get(2)?,
+                bots: r.try_get(3)?,
+                first_hour: r.try_get(4)?,
+                last_hour: r.try_get(5)?,
+            })
+        })
+        .collect()
+}

@@ -32,6 +32,10 @@ use super::session::{Csrf, Session, back_to, see_other};
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/analytics", get(overview))
+        .route(
+            "/app/analytics/export.csv",
+            get(overview_export.layer(back_to("/app/analytics"))),
+        )
         .route("/app/qr/{id}/analytics", get(qr_dashboard))
         .route(
             "/app/qr/{id}/analytics/export.csv",
@@ -264,9 +268,10 @@ impl QrData {
                      HEAD requests and scans of a paused, expired or disabled code left out.",
                 ),
                 headline(
-                    "Unique scanners",
+                    "Daily unique scanners, added up",
                     stats.unique_scanners,
-                    "Unique = distinct scanners per day, added up over the days.",
+                    "Distinct scanners of each day, summed over the days: someone who scans on \
+                     three days counts three times.",
                 ),
                 headline(
                     "Bots",
@@ -381,6 +386,15 @@ fn export(kind: &str, id: &str, params: &RangeParams) -> Response {
     see_other(&target)
 }
 
+/// The account's totals per code, over the overview's range (the same hop as the dashboards').
+async fn overview_export(Query(params): Query<RangeParams>, _: Session) -> Response {
+    let window = picker("/app/analytics".to_owned(), &params).window;
+    see_other(&format!(
+        "/api/v1/analytics/overview/export.csv?{}",
+        window.api_query()
+    ))
+}
+
 // --- Microsite dashboard -----------------------------------------------------------------------
 
 pub struct MicrositeData {
@@ -424,9 +438,10 @@ impl MicrositeData {
                     "Views by people; previews, crawlers and prefetches left out.",
                 ),
                 headline(
-                    "Unique visitors",
+                    "Daily unique visitors, added up",
                     stats.unique_visitors,
-                    "Unique = distinct visitors per day, added up over the days.",
+                    "Distinct visitors of each day, summed over the days: someone who visits on \
+                     three days counts three times.",
                 ),
                 headline(
                     "Bots",
@@ -543,6 +558,7 @@ struct OverviewPage {
     picker: Picker,
     data: Option<OverviewData>,
     unavailable: bool,
+    csv_href: String,
 }
 
 async fn overview(
@@ -571,11 +587,13 @@ async fn overview(
             Trouble::NotFound | Trouble::Unavailable => (None, true),
         },
     };
+    let csv_href = format!("/app/analytics/export.csv?{}", picker.window.page_query());
     Ok(jar.apply(OverviewPage {
         chrome: chrome(true, &csrf),
         picker,
         data,
         unavailable,
+        csv_href,
     }))
 }
 
@@ -612,9 +630,9 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
                 "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
             ),
             headline(
-                "Unique scanners",
+                "Daily unique scanners, added up",
                 o.unique_scanners,
-                "Unique = distinct scanners per day and code, added up.",
+                "Distinct scanners of each code on each day, summed over the days and codes.",
             ),
             headline(
                 "Bots",

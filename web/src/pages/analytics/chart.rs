@@ -22,7 +22,7 @@ pub struct Column {
     /// The bot part (stacked above).
     pub bot_y: f64,
     pub bot_height: f64,
-    /// Spoken and hovered: "2026-11-20: 12 scans, 10 human, 8 unique".
+    /// Spoken and hovered: "2026-11-20: 12 scans, 10 human, 8 daily unique".
     pub title: String,
 }
 
@@ -91,7 +91,7 @@ impl SeriesChart {
                 bot_y: round(bottom - human_h - bot_h),
                 bot_height: round(bot_h),
                 title: format!(
-                    "{}: {} {noun}, {} human, {} unique",
+                    "{}: {} {noun}, {} human, {} daily unique",
                     short_label(&p.t),
                     p.total,
                     p.human,
@@ -317,7 +317,7 @@ mod tests {
         assert!(c.human_height > 0.0 && c.bot_height > 0.0);
         assert!((c.bot_y + c.bot_height - c.human_y).abs() < 0.2, "stacked");
         assert!(c.bot_y >= TOP - 0.1, "inside the plot");
-        assert_eq!(c.title, "2026-11-20: 10 scans, 6 human, 6 unique");
+        assert_eq!(c.title, "2026-11-20: 10 scans, 6 human, 6 daily unique");
         assert_eq!(chart.columns[1].human_height, 0.0);
         assert!(
             chart
