@@ -113,7 +113,7 @@ async fn download(browser: &mut Browser, link: &str, accept_encoding: &str) -> P
 /// Requests `link` until its file has `rows` rows, then returns them: scans are written a moment
 /// after the redirect, and until the first one is, analytics does not know the code (a 404).
 async fn wait_for_rows(browser: &mut Browser, link: &str, rows: usize) -> Vec<csv::StringRecord> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let file = request(browser, link, "identity").await;
         let found = if file.status == StatusCode::OK {

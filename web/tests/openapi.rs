@@ -61,6 +61,7 @@ async fn the_spec_describes_every_service_and_the_page_shows_it(db: TestDb) {
         ("/api/v1/microsites/{id}/publish", "post"),
         ("/api/v1/analytics/qr/{id}", "get"),
         ("/api/v1/analytics/qr/{id}/export.csv", "get"),
+        ("/api/v1/analytics/overview/export.csv", "get"),
         ("/api/v1/admin/overview", "get"),
         ("/api/v1/features", "get"),
         ("/api/v1/insights/weekly", "post"),
@@ -101,6 +102,20 @@ async fn the_spec_describes_every_service_and_the_page_shows_it(db: TestDb) {
         error["properties"]["error"]["$ref"],
         "#/components/schemas/ErrorDetail"
     );
+    // Uniques are described as what they are; the field names stay for compatibility.
+    for (schema, field) in [
+        ("QrStats", "unique_scanners"),
+        ("MicrositeStats", "unique_visitors"),
+        ("Overview", "unique_scanners"),
+    ] {
+        let described = property(&spec["components"]["schemas"][schema], field)
+            .and_then(|p| p["description"].as_str())
+            .unwrap_or_default();
+        assert!(
+            described.starts_with("Daily unique") && described.contains("added up"),
+            "{schema}.{field}: {described}"
+        );
+    }
     let created = &paths["/api/v1/qr"]["post"]["responses"]["201"];
     assert_eq!(
         created["content"]["application/json"]["schema"]["$ref"],
@@ -171,4 +186,14 @@ fn no_two_schemas_share_a_name() {
         }
     }
     assert!(seen.contains_key("QrView") && seen.contains_key("Tokens"));
+}
+
+/// The property `name` of an object schema, also when it is flattened into an `allOf` part.
+fn property<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
+    schema["properties"].get(name).or_else(|| {
+        schema["allOf"]
+            .as_array()?
+            .iter()
+            .find_map(|part| property(part, name))
+    })
 }
