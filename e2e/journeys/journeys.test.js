@@ -57,6 +57,41 @@ async function stat(p, label) {
   return (await p.locator(`.stat:has(dt:text-is("${label}")) .stat-value`).innerText()).trim();
 }
 
+/** RFC 4180 CSV into rows of fields (quoted fields may hold commas, quotes and newlines). Fails
+ * on a file that ends inside a quoted field: a download cut short. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
+    else field += c;
+  }
+  assert.ok(!quoted, 'the CSV ends inside a quoted field');
+  assert.ok(field === '' && row.length === 0, 'the CSV ends with a whole line');
+  return rows;
+}
+
+/** Clicks the link named `name` and waits for the download it starts (a real download event,
+ * saved by Chromium after it decoded whatever encoding the server chose); its rows, header first. */
+async function downloadCsv(p, name) {
+  const [download] = await Promise.all([
+    p.waitForEvent('download'),
+    p.getByRole('link', { name }).click(),
+  ]);
+  assert.equal(await download.failure(), null, 'the download completed');
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  return parseCsv(readFileSync(await download.path(), 'utf8'));
+}
+
 /** A journey passes only if none of its pages logged an error or a CSP violation. */
 async function clean(fn) {
   const before = errorCount();
@@ -291,6 +326,33 @@ describe('Scanpage in a browser', () => {
     const row = page.locator('tr', { hasText: 'maya-bakes' });
     assert.equal((await row.locator('td').last().innerText()).trim(), '1');
     await look(page, 'microsites');
+  }));
+
+  test('5b. the analytics CSV exports download in Chromium and their rows parse', J, () => clean(async () => {
+    // The code of journeys 2-4: two iPhone scans (people) and one WhatsApp preview (a bot).
+    await page.goto(`/app/qr/${state.codeId}/analytics?range=7d`);
+    const events = await downloadCsv(page, 'Download CSV');
+    assert.deepEqual(events[0], [
+      'timestamp', 'kind', 'device', 'os', 'browser', 'country', 'referrer_domain', 'language', 'bot',
+      'rule', 'block_id',
+    ]);
+    const scans = events.slice(1);
+    assert.equal(scans.length, 3, 'one row per scan');
+    assert.ok(scans.every((r) => r.length === 11 && r[1] === 'scan'));
+    assert.equal(scans.filter((r) => r[8] === '1').length, 1, 'the preview is a bot');
+    assert.equal(scans.filter((r) => r[8] === '0' && r[3] === 'iOS').length, 2);
+    assert.ok(scans.every((r) => !Number.isNaN(Date.parse(r[0]))));
+
+    // The account's totals per code, from the overview.
+    await page.goto('/app/analytics');
+    await look(page, 'analytics-overview');
+    const totals = await downloadCsv(page, 'Download totals per code (CSV)');
+    assert.deepEqual(totals[0], [
+      'code_id', 'name', 'total_scans', 'human_scans', 'bot_scans', 'first_scan_hour', 'last_scan_hour',
+    ]);
+    assert.deepEqual(totals.slice(1).map((r) => r.slice(0, 5)), [
+      [state.codeId, state.codeId, '3', '2', '1'],
+    ]);
   }));
 
   test('6. logs out and in; changing the password ends the other session', J, () => clean(async () => {
