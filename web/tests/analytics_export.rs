@@ -1,8 +1,9 @@
 //! The analytics CSV exports downloaded through the whole app (the all-in-one router with every
 //! layer the binary serves, compression included) with the encodings browsers negotiate:
 //! identity, gzip, br and Chromium's list. Each download is decoded here, independently of the
-//! compression layer, and parsed as CSV: header, every row, the bot column. Also the account's
-//! totals per code, which lists the caller's codes only.
+//! compression layer, and parsed as CSV: header, every row, the bot column; for a code (thousands
+//! of rows, several pages) and a microsite. Also the account's totals per code, which lists the
+//! caller's codes only.
 
 mod common;
 
@@ -173,6 +174,67 @@ async fn a_large_export_downloads_whole_with_every_encoding(db: TestDb) {
         assert!(
             times.windows(2).all(|w| w[0] <= w[1]),
             "{offered}: in time order"
+        );
+    }
+}
+
+backend_tests!(a_microsite_export_downloads_whole_compressed);
+async fn a_microsite_export_downloads_whole_compressed(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("pages@example.com").await;
+    let csrf = browser.get("/app/microsites/new").await.csrf();
+    let created = browser
+        .post(
+            "/app/microsites/new",
+            &[
+                ("csrf_token", &csrf),
+                ("template", "creator"),
+                ("slug", "export-page"),
+                ("title", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let builder = created.location.unwrap();
+    let id = builder
+        .trim_start_matches("/app/microsites/")
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = browser.get(&builder).await.csrf();
+    let published = browser
+        .post(
+            &format!("/app/microsites/{id}/publish"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    let views = 5;
+    for _ in 0..views {
+        let page = browser
+            .send(
+                Request::get("/m/export-page").header(header::USER_AGENT, IPHONE),
+                None,
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+
+    let link = format!("/app/microsites/{id}/analytics/export.csv?range=7d");
+    assert_eq!(wait_for_rows(&mut browser, &link, views).await.len(), views);
+    for offered in ["gzip", "br", CHROMIUM_ENCODINGS] {
+        let file = download(&mut browser, &link, offered).await;
+        assert!(
+            file.headers.contains_key(header::CONTENT_ENCODING),
+            "{offered}"
+        );
+        let (header, rows) = parsed(&decoded(&file));
+        assert_eq!(header, EVENTS_HEADER);
+        assert_eq!(rows.len(), views, "{offered}");
+        assert!(
+            rows.iter().all(|r| &r[1] == "view" && &r[3] == "iOS"),
+            "{offered}"
         );
     }
 }
