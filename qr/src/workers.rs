@@ -1,6 +1,7 @@
 //! Background work of the qr service, none of it on a request's time: writing human-scan counts
 //! (for `max_scans`), dropping cached codes other instances changed, deleting a deleted user's
-//! codes, and keeping the founder's moderation (disabled accounts, blocked domains) current.
+//! codes, purging the trash after its 30 days, and keeping the founder's moderation (disabled
+//! accounts, blocked domains) current.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub async fn start(
     .await?;
 
     moderation(ctx, &service, &instance).await?;
+    purge_trash(ctx, service.clone());
 
     delete_with_account(&ctx.bus, "qr", "codes", &ctx.shutdown, move |user_id| {
         let service = service.clone();
@@ -122,6 +124,31 @@ async fn set_owner_disabled(service: Arc<QrService>, user_id: String, disabled: 
             false
         }
     }
+}
+
+/// How often codes past their 30 days in the trash are purged (also once at start-up).
+const PURGE_EVERY: Duration = Duration::from_hours(1);
+
+/// The trash's purge job, until shutdown. Every instance runs it: a purge is idempotent, so two
+/// at once only repeat a query.
+fn purge_trash(ctx: &ServiceContext, service: Arc<QrService>) {
+    let stop = ctx.shutdown.triggered();
+    tokio::spawn(async move {
+        let work = async {
+            loop {
+                match service.purge_expired(shared::ids::now_ms()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "qr: purged codes past their trash days"),
+                    Err(err) => tracing::warn!(%err, "qr: purging the trash failed; will retry"),
+                }
+                tokio::time::sleep(PURGE_EVERY).await;
+            }
+        };
+        tokio::select! {
+            () = work => {}
+            () = stop => {}
+        }
+    });
 }
 
 /// Writes human-scan counts once a second, many codes per transaction.

@@ -4,6 +4,9 @@
 
 mod codes;
 mod founder;
+mod trash;
+
+pub use trash::{TRASH_DAYS, purge_at};
 
 use std::sync::Arc;
 
