@@ -198,7 +198,12 @@ impl MicrositeClient {
     /// Deletes a trashed page for good.
     pub async fn purge(&self, token: &str, id: &str) -> Result<(), ClientError> {
         self.inner
-            .success(Method::DELETE, &page_path(id, "/purge"), bearer(token), None)
+            .success(
+                Method::DELETE,
+                &page_path(id, "/purge"),
+                bearer(token),
+                None,
+            )
             .await
             .map(|_| ())
     }

@@ -261,7 +261,11 @@ fn not_found() -> Response {
     let page = NotFoundPage {
         chrome: Chrome::default(),
     };
-    friendly(StatusCode::NOT_FOUND, page.render(), "This page isn't here.")
+    friendly(
+        StatusCode::NOT_FOUND,
+        page.render(),
+        "This page isn't here.",
+    )
 }
 
 #[derive(Template)]
@@ -275,7 +279,11 @@ fn removed() -> Response {
     let page = RemovedPage {
         chrome: Chrome::default(),
     };
-    friendly(StatusCode::GONE, page.render(), "This page was removed by its owner.")
+    friendly(
+        StatusCode::GONE,
+        page.render(),
+        "This page was removed by its owner.",
+    )
 }
 
 /// A page in the product's style with `status`, never cached (the answer can change any time).

@@ -58,7 +58,9 @@ pub enum AtSlug {
     /// No page, or one never published.
     Nothing,
     /// A page its owner moved to the trash: "removed by its owner" (410) until restored.
-    Trashed { owner_id: String },
+    Trashed {
+        owner_id: String,
+    },
     Page(Arc<Published>),
 }
 
@@ -278,12 +280,14 @@ impl MicrositeService {
     /// The owner's draft at `slug`, rendered fresh (never cached: it changes while they edit).
     pub async fn preview(&self, owner_id: &str, slug: &Slug) -> Result<Rendered, MicrositeError> {
         match self.store.by_slug(slug.as_str()).await? {
-            Some(page) if page.owner_id == owner_id && page.deleted_at.is_none() => Ok(page::render(
-                &page.draft,
-                &page.slug,
-                &self.public_base_url,
-                Mode::Preview,
-            )),
+            Some(page) if page.owner_id == owner_id && page.deleted_at.is_none() => {
+                Ok(page::render(
+                    &page.draft,
+                    &page.slug,
+                    &self.public_base_url,
+                    Mode::Preview,
+                ))
+            }
             _ => Err(MicrositeError::NotFound),
         }
     }

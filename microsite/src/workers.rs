@@ -60,7 +60,9 @@ fn purge_trash(ctx: &ServiceContext, service: Arc<MicrositeService>) {
                     Ok(purged) => {
                         tracing::info!(purged, "microsite: purged pages past their trash days");
                     }
-                    Err(err) => tracing::warn!(%err, "microsite: purging the trash failed; will retry"),
+                    Err(err) => {
+                        tracing::warn!(%err, "microsite: purging the trash failed; will retry")
+                    }
                 }
                 tokio::time::sleep(PURGE_EVERY).await;
             }

@@ -49,20 +49,38 @@ async fn a_trashed_page_says_removed_and_comes_back_published(db: TestDb) {
     // Served (and cached) before the delete.
     assert_eq!(site.visit("/m/night-market").await.status, StatusCode::OK);
 
-    let deleted = call(&site, Method::DELETE, &format!("/api/v1/microsites/{id}"), "alice").await;
+    let deleted = call(
+        &site,
+        Method::DELETE,
+        &format!("/api/v1/microsites/{id}"),
+        "alice",
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 
     let removed = site.visit("/m/night-market").await;
     assert_eq!(removed.status, StatusCode::GONE);
-    assert!(removed.text().contains("removed by its owner"), "{}", removed.text());
+    assert!(
+        removed.text().contains("removed by its owner"),
+        "{}",
+        removed.text()
+    );
     assert_eq!(removed.header("cache-control"), "no-store");
     // Its tracked links and preview are gone with it.
     let link = site.visit("/m/night-market/l/anything").await;
     assert_eq!(link.status, StatusCode::GONE);
 
-    let list = call(&site, Method::GET, "/api/v1/microsites", "alice").await.json();
+    let list = call(&site, Method::GET, "/api/v1/microsites", "alice")
+        .await
+        .json();
     assert!(ids(&list).is_empty(), "{list}");
-    let read = call(&site, Method::GET, &format!("/api/v1/microsites/{id}"), "alice").await;
+    let read = call(
+        &site,
+        Method::GET,
+        &format!("/api/v1/microsites/{id}"),
+        "alice",
+    )
+    .await;
     assert_eq!(read.status, StatusCode::NOT_FOUND);
     let trash = call(&site, Method::GET, "/api/v1/microsites/trash", "alice").await;
     assert_eq!(trash.status, StatusCode::OK, "{}", trash.text());
@@ -96,7 +114,9 @@ async fn a_trashed_page_says_removed_and_comes_back_published(db: TestDb) {
     assert_eq!(restored.json()["published"], true);
     let back = site.visit("/m/night-market").await;
     assert_eq!(back.status, StatusCode::OK);
-    let list = call(&site, Method::GET, "/api/v1/microsites", "alice").await.json();
+    let list = call(&site, Method::GET, "/api/v1/microsites", "alice")
+        .await
+        .json();
     assert_eq!(ids(&list), [id.as_str()]);
     println!("microsite trash and restore ok on {}", db.backend.name());
 }
@@ -110,23 +130,42 @@ async fn only_the_owner_restores_or_purges_a_page(db: TestDb) {
     let purge = format!("/api/v1/microsites/{id}/purge");
 
     let live = call(&site, Method::DELETE, &purge, "alice").await;
-    assert_eq!(live.status, StatusCode::NOT_FOUND, "only trashed pages are purged");
+    assert_eq!(
+        live.status,
+        StatusCode::NOT_FOUND,
+        "only trashed pages are purged"
+    );
     assert_eq!(site.visit("/m/alice-page").await.status, StatusCode::OK);
 
-    let deleted = call(&site, Method::DELETE, &format!("/api/v1/microsites/{id}"), "alice").await;
+    let deleted = call(
+        &site,
+        Method::DELETE,
+        &format!("/api/v1/microsites/{id}"),
+        "alice",
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let bobs_trash = call(&site, Method::GET, "/api/v1/microsites/trash", "bob").await.json();
+    let bobs_trash = call(&site, Method::GET, "/api/v1/microsites/trash", "bob")
+        .await
+        .json();
     assert!(ids(&bobs_trash).is_empty());
     for (method, path) in [(Method::POST, &restore), (Method::DELETE, &purge)] {
         let answer = call(&site, method.clone(), path, "bob").await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path} as bob");
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} as bob"
+        );
         assert_eq!(answer.json()["error"]["code"], "not_found");
     }
     assert_eq!(site.visit("/m/alice-page").await.status, StatusCode::GONE);
 
     let purged = call(&site, Method::DELETE, &purge, "alice").await;
     assert_eq!(purged.status, StatusCode::NO_CONTENT);
-    assert_eq!(site.visit("/m/alice-page").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        site.visit("/m/alice-page").await.status,
+        StatusCode::NOT_FOUND
+    );
     let again = call(&site, Method::POST, &restore, "alice").await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     println!("microsite trash ownership ok on {}", db.backend.name());
@@ -139,8 +178,13 @@ async fn the_purge_job_deletes_pages_trashed_30_days_ago(db: TestDb) {
     for slug in ["old-page", "recent-page"] {
         let page = site.published("alice", "event", slug).await;
         let id = page["id"].as_str().unwrap().to_owned();
-        let deleted =
-            call(&site, Method::DELETE, &format!("/api/v1/microsites/{id}"), "alice").await;
+        let deleted = call(
+            &site,
+            Method::DELETE,
+            &format!("/api/v1/microsites/{id}"),
+            "alice",
+        )
+        .await;
         assert_eq!(deleted.status, StatusCode::NO_CONTENT);
         pages.push(id);
     }
@@ -158,7 +202,9 @@ async fn the_purge_job_deletes_pages_trashed_30_days_ago(db: TestDb) {
     // A second instance on the same database and bus runs the purge job as it starts.
     let _second = Site::start_with(&db, site.bus.clone(), &[]).await;
     eventually("the 31-day-old page purged", || async {
-        let trash = call(&site, Method::GET, "/api/v1/microsites/trash", "alice").await.json();
+        let trash = call(&site, Method::GET, "/api/v1/microsites/trash", "alice")
+            .await
+            .json();
         ids(&trash) == [pages[1].as_str()]
     })
     .await;
@@ -169,9 +215,10 @@ async fn the_purge_job_deletes_pages_trashed_30_days_ago(db: TestDb) {
         .unwrap();
     assert_eq!(rows, 0, "purged for real");
     // The purge went through `microsite.changed`: the first instance forgets its cached page.
-    eventually("the purged page answers 404 on the other instance", || async {
-        site.visit("/m/old-page").await.status == StatusCode::NOT_FOUND
-    })
+    eventually(
+        "the purged page answers 404 on the other instance",
+        || async { site.visit("/m/old-page").await.status == StatusCode::NOT_FOUND },
+    )
     .await;
     assert_eq!(site.visit("/m/recent-page").await.status, StatusCode::GONE);
     println!("microsite trash purge ok on {}", db.backend.name());

@@ -92,7 +92,11 @@ async fn a_trashed_code_says_removed_and_comes_back_with_its_scans(db: TestDb) {
     // Scanners get the friendly "removed" page, at once (the cache was told).
     let removed = qr.scan("menu-card", IPHONE).await;
     assert_eq!(removed.status, StatusCode::GONE);
-    assert!(removed.text().contains("removed by its owner"), "{}", removed.text());
+    assert!(
+        removed.text().contains("removed by its owner"),
+        "{}",
+        removed.text()
+    );
     assert_eq!(
         removed.headers.get("cache-control").unwrap(),
         "no-store",
@@ -121,7 +125,13 @@ async fn a_trashed_code_says_removed_and_comes_back_with_its_scans(db: TestDb) {
         .await;
     assert_eq!(edit.status, StatusCode::NOT_FOUND);
 
-    let restored = call(&qr, Method::POST, &format!("/api/v1/qr/{id}/restore"), "alice").await;
+    let restored = call(
+        &qr,
+        Method::POST,
+        &format!("/api/v1/qr/{id}/restore"),
+        "alice",
+    )
+    .await;
     assert_eq!(restored.status, StatusCode::OK, "{}", restored.text());
     assert!(restored.json().get("deleted_at").is_none());
     let scan = qr.scan("menu-card", IPHONE).await;
@@ -132,7 +142,9 @@ async fn a_trashed_code_says_removed_and_comes_back_with_its_scans(db: TestDb) {
     );
     let list = call(&qr, Method::GET, "/api/v1/qr", "alice").await.json();
     assert_eq!(ids(&list), [id.as_str()]);
-    let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice").await.json();
+    let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice")
+        .await
+        .json();
     assert!(ids(&trash).is_empty());
     // Its scans are intact: the three before, and the one after the restore.
     eventually("four human scans counted", || async {
@@ -158,7 +170,10 @@ async fn only_the_owner_restores_or_purges_and_only_from_the_trash(db: TestDb) {
     // Purging needs the trash first: a live code is not deleted by accident.
     let live = call(&qr, Method::DELETE, &purge, "alice").await;
     assert_eq!(live.status, StatusCode::NOT_FOUND);
-    assert_eq!(qr.scan("alice-code", IPHONE).await.status, StatusCode::FOUND);
+    assert_eq!(
+        qr.scan("alice-code", IPHONE).await.status,
+        StatusCode::FOUND
+    );
 
     let bobs_delete = call(&qr, Method::DELETE, &format!("/api/v1/qr/{id}"), "bob").await;
     assert_eq!(bobs_delete.status, StatusCode::NOT_FOUND);
@@ -166,11 +181,17 @@ async fn only_the_owner_restores_or_purges_and_only_from_the_trash(db: TestDb) {
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 
     // Another account sees nothing of it and can do nothing with it.
-    let bobs_trash = call(&qr, Method::GET, "/api/v1/qr/trash", "bob").await.json();
+    let bobs_trash = call(&qr, Method::GET, "/api/v1/qr/trash", "bob")
+        .await
+        .json();
     assert!(ids(&bobs_trash).is_empty());
     for (method, path) in [(Method::POST, &restore), (Method::DELETE, &purge)] {
         let answer = call(&qr, method.clone(), path, "bob").await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path} as bob");
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} as bob"
+        );
         assert_eq!(answer.json()["error"]["code"], "not_found");
     }
     assert_eq!(qr.scan("alice-code", IPHONE).await.status, StatusCode::GONE);
@@ -189,7 +210,9 @@ async fn only_the_owner_restores_or_purges_and_only_from_the_trash(db: TestDb) {
     assert_eq!(gone.text(), never.text());
     let again = call(&qr, Method::POST, &restore, "alice").await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice").await.json();
+    let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice")
+        .await
+        .json();
     assert!(ids(&trash).is_empty());
     println!("trash ownership ok on {}", db.backend.name());
 }
@@ -225,7 +248,9 @@ async fn the_purge_job_deletes_codes_trashed_30_days_ago(db: TestDb) {
     // A second instance on the same database and bus runs the purge job as it starts.
     let _second = Qr::start_with(&db, qr.bus.clone(), &[]).await;
     eventually("the 31-day-old code purged", || async {
-        let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice").await.json();
+        let trash = call(&qr, Method::GET, "/api/v1/qr/trash", "alice")
+            .await
+            .json();
         ids(&trash) == [codes[1].as_str()]
     })
     .await;
@@ -236,10 +261,14 @@ async fn the_purge_job_deletes_codes_trashed_30_days_ago(db: TestDb) {
         .unwrap();
     assert_eq!(rows, 0, "purged for real");
     // The purge went through `qr.changed`: the first instance forgets its cached "trashed".
-    eventually("the purged code answers 404 on the other instance", || async {
-        qr.scan("old-menu", IPHONE).await.status == StatusCode::NOT_FOUND
-    })
+    eventually(
+        "the purged code answers 404 on the other instance",
+        || async { qr.scan("old-menu", IPHONE).await.status == StatusCode::NOT_FOUND },
+    )
     .await;
-    assert_eq!(qr.scan("recent-menu", IPHONE).await.status, StatusCode::GONE);
+    assert_eq!(
+        qr.scan("recent-menu", IPHONE).await.status,
+        StatusCode::GONE
+    );
     println!("trash purge ok on {}", db.backend.name());
 }
