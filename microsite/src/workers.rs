@@ -61,7 +61,7 @@ fn purge_trash(ctx: &ServiceContext, service: Arc<MicrositeService>) {
                         tracing::info!(purged, "microsite: purged pages past their trash days");
                     }
                     Err(err) => {
-                        tracing::warn!(%err, "microsite: purging the trash failed; will retry")
+                        tracing::warn!(%err, "microsite: purging the trash failed; will retry");
                     }
                 }
                 tokio::time::sleep(PURGE_EVERY).await;
