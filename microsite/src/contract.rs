@@ -55,7 +55,7 @@ impl MicrositeView {
             created_at: page.created_at,
             updated_at: page.updated_at,
             deleted_at: page.deleted_at,
-            purge_at: page.deleted_at.map(crate::trash::purge_at),
+            purge_at: page.deleted_at.map(shared::trash::purge_at),
         }
     }
 }

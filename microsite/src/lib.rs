@@ -17,7 +17,7 @@ pub mod starters;
 pub mod store;
 pub mod text;
 pub mod theme;
-pub mod trash;
+mod trash;
 mod workers;
 
 use std::sync::Arc;

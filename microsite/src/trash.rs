@@ -1,6 +1,6 @@
-//! The trash: deleting a page moves it here instead of removing it, so it can be restored for
-//! [`TRASH_DAYS`]. Meanwhile `/m/{slug}` answers "removed by its owner" (410) and the slug stays
-//! reserved. Purging ("delete forever", or the purge job after the 30 days) is the old hard
+//! The trash: deleting a page moves it here instead of removing it, so it can be restored for 30
+//! days (`shared::trash`). Meanwhile `/m/{slug}` answers "removed by its owner" (410) and the slug
+//! stays reserved. Purging ("delete forever", or the purge job after the 30 days) is the old hard
 //! delete. Every change goes through `forget`, so every instance's page cache follows at once.
 
 use shared::ids::now_ms;
@@ -9,16 +9,8 @@ use crate::error::MicrositeError;
 use crate::model::Microsite;
 use crate::service::MicrositeService;
 
-/// How long a page stays restorable in the trash.
-pub const TRASH_DAYS: i64 = 30;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-/// Pages purged per query of the purge job (it loops until none is left).
-const PURGE_BATCH: i64 = 100;
-
-/// When a page trashed at `deleted_at` is purged.
-pub fn purge_at(deleted_at: i64) -> i64 {
-    deleted_at.saturating_add(TRASH_DAYS * DAY_MS)
-}
+/// Pages purged per run of the purge job (more wait for the next run, an hour later).
+const PURGE_BATCH: i64 = 500;
 
 impl MicrositeService {
     /// Moves the owner's page to the trash (the API's and the pages' "delete").
@@ -47,22 +39,17 @@ impl MicrositeService {
         Ok(())
     }
 
-    /// Purges every page trashed more than [`TRASH_DAYS`] before `now`; returns how many.
+    /// Purges pages trashed more than 30 days before `now` (at most a batch); returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, MicrositeError> {
-        let cutoff = now.saturating_sub(TRASH_DAYS * DAY_MS);
-        let mut purged = 0;
-        loop {
-            let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-            for (owner_id, id) in &due {
-                match self.purge(owner_id, id).await {
-                    // Restored or purged by another instance since the query: nothing to do.
-                    Ok(()) | Err(MicrositeError::NotFound) => purged += 1,
-                    Err(err) => return Err(err),
-                }
-            }
-            if due.len() < usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) {
-                return Ok(purged);
+        let cutoff = shared::trash::purge_cutoff(now);
+        let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
+        for (owner_id, id) in &due {
+            match self.purge(owner_id, id).await {
+                // Restored or purged by another instance since the query: nothing to do.
+                Ok(()) | Err(MicrositeError::NotFound) => {}
+                Err(err) => return Err(err),
             }
         }
+        Ok(due.len())
     }
 }

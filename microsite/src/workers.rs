@@ -2,7 +2,6 @@
 //! purging the trash after its 30 days, and deleting a deleted user's pages.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use shared::bus::{consume, delete_with_account};
 use shared::context::ServiceContext;
@@ -30,7 +29,11 @@ pub async fn start(
     )
     .await?;
 
-    purge_trash(ctx, service.clone());
+    let purging = service.clone();
+    shared::trash::spawn_purge_job(&ctx.shutdown, "microsite", move |now| {
+        let service = purging.clone();
+        Box::pin(async move { service.purge_expired(now).await.map_err(|e| e.to_string()) })
+    });
 
     delete_with_account(
         &ctx.bus,
@@ -43,33 +46,4 @@ pub async fn start(
         },
     )
     .await
-}
-
-/// How often pages past their 30 days in the trash are purged (also once at start-up).
-const PURGE_EVERY: Duration = Duration::from_hours(1);
-
-/// The trash's purge job, until shutdown. Every instance runs it: a purge is idempotent, so two
-/// at once only repeat a query.
-fn purge_trash(ctx: &ServiceContext, service: Arc<MicrositeService>) {
-    let stop = ctx.shutdown.triggered();
-    tokio::spawn(async move {
-        let work = async {
-            loop {
-                match service.purge_expired(shared::ids::now_ms()).await {
-                    Ok(0) => {}
-                    Ok(purged) => {
-                        tracing::info!(purged, "microsite: purged pages past their trash days");
-                    }
-                    Err(err) => {
-                        tracing::warn!(%err, "microsite: purging the trash failed; will retry");
-                    }
-                }
-                tokio::time::sleep(PURGE_EVERY).await;
-            }
-        };
-        tokio::select! {
-            () = work => {}
-            () = stop => {}
-        }
-    });
 }

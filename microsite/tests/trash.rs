@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use common::Site;
 use serde_json::{Value, json};
-use shared::testing::{Answer, TestDb, backend_tests};
+use shared::testing::{Answer, TestDb, backend_tests, wait_for};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -17,19 +17,10 @@ async fn call(site: &Site, method: Method, path: &str, user: &str) -> Answer {
     site.call(method, path, Some(&site.token(user)), None).await
 }
 
-/// Waits until `check` holds, at most five seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..50 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never happened: {what}");
+/// Waits until `check` holds (background work is asynchronous), at most five seconds.
+async fn eventually<Fut: Future<Output = bool>>(what: &str, check: impl FnMut() -> Fut) {
+    let done = wait_for(Duration::from_secs(5), check, |done| *done).await;
+    assert!(done, "never happened: {what}");
 }
 
 fn ids(list: &Value) -> Vec<&str> {

@@ -86,7 +86,7 @@ impl QrView {
             created_at: qr.created_at,
             updated_at: qr.updated_at,
             deleted_at: qr.deleted_at,
-            purge_at: qr.deleted_at.map(crate::service::purge_at),
+            purge_at: qr.deleted_at.map(shared::trash::purge_at),
         }
     }
 }

@@ -48,7 +48,11 @@ pub async fn start(
     .await?;
 
     moderation(ctx, &service, &instance).await?;
-    purge_trash(ctx, service.clone());
+    let purging = service.clone();
+    shared::trash::spawn_purge_job(&ctx.shutdown, "qr", move |now| {
+        let service = purging.clone();
+        Box::pin(async move { service.purge_expired(now).await.map_err(|e| e.to_string()) })
+    });
 
     delete_with_account(&ctx.bus, "qr", "codes", &ctx.shutdown, move |user_id| {
         let service = service.clone();
@@ -124,31 +128,6 @@ async fn set_owner_disabled(service: Arc<QrService>, user_id: String, disabled: 
             false
         }
     }
-}
-
-/// How often codes past their 30 days in the trash are purged (also once at start-up).
-const PURGE_EVERY: Duration = Duration::from_hours(1);
-
-/// The trash's purge job, until shutdown. Every instance runs it: a purge is idempotent, so two
-/// at once only repeat a query.
-fn purge_trash(ctx: &ServiceContext, service: Arc<QrService>) {
-    let stop = ctx.shutdown.triggered();
-    tokio::spawn(async move {
-        let work = async {
-            loop {
-                match service.purge_expired(shared::ids::now_ms()).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "qr: purged codes past their trash days"),
-                    Err(err) => tracing::warn!(%err, "qr: purging the trash failed; will retry"),
-                }
-                tokio::time::sleep(PURGE_EVERY).await;
-            }
-        };
-        tokio::select! {
-            () = work => {}
-            () = stop => {}
-        }
-    });
 }
 
 /// Writes human-scan counts once a second, many codes per transaction.

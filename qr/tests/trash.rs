@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use common::{IPHONE, Qr};
 use serde_json::{Value, json};
-use shared::testing::{TestDb, backend_tests};
+use shared::testing::{TestDb, backend_tests, wait_for};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -23,19 +23,10 @@ async fn human_scans(db: &TestDb, qr_id: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// Waits (the counter writes once a second) until `check` holds, at most five seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..50 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never happened: {what}");
+/// Waits until `check` holds (background work is asynchronous), at most five seconds.
+async fn eventually<Fut: Future<Output = bool>>(what: &str, check: impl FnMut() -> Fut) {
+    let done = wait_for(Duration::from_secs(5), check, |done| *done).await;
+    assert!(done, "never happened: {what}");
 }
 
 async fn call(qr: &Qr, method: Method, path: &str, user: &str) -> common::Answer {

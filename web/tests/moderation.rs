@@ -56,30 +56,6 @@ async fn eventually_scans(browser: &mut Browser, code: &str, status: StatusCode)
     panic!("/r/{code} never answered {status}");
 }
 
-/// The code's analytics once `done` holds (bounded wait).
-async fn eventually_counts(
-    browser: &mut Browser,
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let page = browser.get(&format!("/api/v1/analytics/qr/{id}")).await;
-        // 404 until analytics has recorded a first event of the code.
-        assert!(
-            matches!(page.status, StatusCode::OK | StatusCode::NOT_FOUND),
-            "{}",
-            page.html
-        );
-        last = json(&page);
-        if page.status == StatusCode::OK && done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the analytics of {id} never reached the expected state; last: {last}");
-}
-
 async fn user_id(founder: &mut Browser, email: &str) -> String {
     let users = json(&founder.get("/api/v1/auth/admin/users").await);
     users

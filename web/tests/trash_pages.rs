@@ -5,11 +5,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::{Request, StatusCode};
 use common::browser::*;
-use serde_json::Value;
 use shared::testing::{TestDb, backend_tests};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -21,24 +18,6 @@ async fn scan(browser: &mut Browser, code: &str) -> Page {
             None,
         )
         .await
-}
-
-/// The code's analytics once `done` holds (analytics consumes scans asynchronously).
-async fn eventually_counts(
-    browser: &mut Browser,
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let page = browser.get(&format!("/api/v1/analytics/qr/{id}")).await;
-        last = serde_json::from_str(&page.html).unwrap_or(Value::Null);
-        if page.status == StatusCode::OK && done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the analytics of {id} never reached the expected state; last: {last}");
 }
 
 backend_tests!(a_deleted_code_waits_in_the_trash_and_comes_back_with_its_scans);

@@ -6,8 +6,6 @@ mod codes;
 mod founder;
 mod trash;
 
-pub use trash::{TRASH_DAYS, purge_at};
-
 use std::sync::Arc;
 
 use shared::bus::EventBus;

@@ -1,8 +1,8 @@
 //! The trash: deleting a code moves it here instead of removing it, so a printed code that was
-//! deleted by mistake can be restored — with its scans, which are never touched — for
-//! [`TRASH_DAYS`]. Meanwhile `/r/{code}` answers "removed by its owner" (410) and the short code
-//! stays reserved. Purging ("delete forever", or the purge job after the 30 days) is the old
-//! hard delete. Every change goes through `forget`, so every instance's cache follows at once.
+//! deleted by mistake can be restored — with its scans, which are never touched — for 30 days
+//! (`shared::trash`). Meanwhile `/r/{code}` answers "removed by its owner" (410) and the short code
+//! stays reserved. Purging ("delete forever", or the purge job after the 30 days) is the old hard
+//! delete. Every change goes through `forget`, so every instance's cache follows at once.
 
 use shared::ids::now_ms;
 
@@ -10,16 +10,8 @@ use super::QrService;
 use crate::error::QrError;
 use crate::model::QrCode;
 
-/// How long a code stays restorable in the trash.
-pub const TRASH_DAYS: i64 = 30;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-/// Codes purged per query of the purge job (it loops until none is left).
-const PURGE_BATCH: i64 = 100;
-
-/// When a code trashed at `deleted_at` is purged.
-pub fn purge_at(deleted_at: i64) -> i64 {
-    deleted_at.saturating_add(TRASH_DAYS * DAY_MS)
-}
+/// Codes purged per run of the purge job (more wait for the next run, an hour later).
+const PURGE_BATCH: i64 = 500;
 
 impl QrService {
     /// Moves the owner's code to the trash (the API's and the pages' "delete").
@@ -48,22 +40,17 @@ impl QrService {
         Ok(())
     }
 
-    /// Purges every code trashed more than [`TRASH_DAYS`] before `now`; returns how many.
+    /// Purges codes trashed more than 30 days before `now` (at most a batch); returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, QrError> {
-        let cutoff = now.saturating_sub(TRASH_DAYS * DAY_MS);
-        let mut purged = 0;
-        loop {
-            let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-            for (owner_id, id) in &due {
-                match self.purge(owner_id, id).await {
-                    // Restored or purged by another instance since the query: nothing to do.
-                    Ok(()) | Err(QrError::NotFound) => purged += 1,
-                    Err(err) => return Err(err),
-                }
-            }
-            if due.len() < usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) {
-                return Ok(purged);
+        let cutoff = shared::trash::purge_cutoff(now);
+        let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
+        for (owner_id, id) in &due {
+            match self.purge(owner_id, id).await {
+                // Restored or purged by another instance since the query: nothing to do.
+                Ok(()) | Err(QrError::NotFound) => {}
+                Err(err) => return Err(err),
             }
         }
+        Ok(due.len())
     }
 }
