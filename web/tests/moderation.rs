@@ -13,7 +13,6 @@ use serde_json::Value;
 use shared::testing::{TestDb, backend_tests};
 
 const FOUNDER: &str = "boss@example.com";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 async fn founder_app(db: shared::testing::TestDb) -> Browser {
     browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await
@@ -33,15 +32,6 @@ fn token(browser: &Browser) -> String {
 
 fn json(page: &Page) -> Value {
     serde_json::from_str(&page.html).unwrap_or(Value::Null)
-}
-
-async fn scan(browser: &mut Browser, code: &str) -> Page {
-    browser
-        .send(
-            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
-            None,
-        )
-        .await
 }
 
 /// Scans until `/r/{code}` answers `status` (bus events are consumed asynchronously).

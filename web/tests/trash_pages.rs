@@ -5,20 +5,9 @@
 
 mod common;
 
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::browser::*;
 use shared::testing::{TestDb, backend_tests};
-
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-
-async fn scan(browser: &mut Browser, code: &str) -> Page {
-    browser
-        .send(
-            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
-            None,
-        )
-        .await
-}
 
 backend_tests!(a_deleted_code_waits_in_the_trash_and_comes_back_with_its_scans);
 async fn a_deleted_code_waits_in_the_trash_and_comes_back_with_its_scans(db: TestDb) {

@@ -34,12 +34,8 @@ pub fn router() -> Router<WebState> {
             get(confirm_code).merge(form_post(trash_code, "/app/qr/{id}", FORM_LIMIT)),
         )
         .route(
-            "/app/trash/{kind}/{id}/restore",
-            form_post(restore, "/app/trash", FORM_LIMIT),
-        )
-        .route(
-            "/app/trash/{kind}/{id}/purge",
-            form_post(purge, "/app/trash", FORM_LIMIT),
+            "/app/trash/{kind}/{id}/{action}",
+            form_post(act, "/app/trash", FORM_LIMIT),
         )
 }
 
@@ -49,6 +45,14 @@ pub fn router() -> Router<WebState> {
 enum Kind {
     Qr,
     Microsites,
+}
+
+/// What is done to it: `restore`, or `purge` ("delete forever").
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Action {
+    Restore,
+    Purge,
 }
 
 #[derive(Template, WebTemplate)]
@@ -80,30 +84,27 @@ async fn trash_code(
     Ok(see_other("/app?trashed=1"))
 }
 
-async fn restore(
+/// Restores or purges ("delete forever") one of the visitor's trashed codes or pages.
+async fn act(
     State(state): State<WebState>,
-    Path((kind, id)): Path<(Kind, String)>,
+    Path((kind, id, action)): Path<(Kind, String, Action)>,
     Posted(session, _): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
-    let token = &session.access_token;
-    match kind {
-        Kind::Qr => drop(state.clients.qr.restore(token, &id).await?),
-        Kind::Microsites => drop(state.clients.microsite.restore(token, &id).await?),
+    let (qr, pages, token) = (
+        &state.clients.qr,
+        &state.clients.microsite,
+        &session.access_token,
+    );
+    match (kind, action) {
+        (Kind::Qr, Action::Restore) => drop(qr.restore(token, &id).await?),
+        (Kind::Qr, Action::Purge) => qr.purge(token, &id).await?,
+        (Kind::Microsites, Action::Restore) => drop(pages.restore(token, &id).await?),
+        (Kind::Microsites, Action::Purge) => pages.purge(token, &id).await?,
     }
-    Ok(see_other("/app/trash?restored=1"))
-}
-
-async fn purge(
-    State(state): State<WebState>,
-    Path((kind, id)): Path<(Kind, String)>,
-    Posted(session, _): Posted<Form<CsrfOnly>>,
-) -> Result<Response, ApiError> {
-    let token = &session.access_token;
-    match kind {
-        Kind::Qr => state.clients.qr.purge(token, &id).await?,
-        Kind::Microsites => state.clients.microsite.purge(token, &id).await?,
-    }
-    Ok(see_other("/app/trash?purged=1"))
+    Ok(see_other(match action {
+        Action::Restore => "/app/trash?restored=1",
+        Action::Purge => "/app/trash?purged=1",
+    }))
 }
 
 /// One thing in the trash, as the page lists it.

@@ -360,3 +360,15 @@ pub async fn eventually_counts(
     }
     panic!("the analytics of {id} never reached the expected state; last: {last}");
 }
+
+pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/// Scans `/r/{code}` as a phone would.
+pub async fn scan(browser: &mut Browser, code: &str) -> Page {
+    browser
+        .send(
+            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
+            None,
+        )
+        .await
+}
