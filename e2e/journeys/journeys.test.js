@@ -320,15 +320,15 @@ describe('Scanpage in a browser', () => {
     await look(p, 'microsite-removed');
 
     await page.goto('/app/trash');
-    const code = page.locator('tr', { hasText: 'Spring menu' });
-    assert.equal((await code.locator('td').nth(2).innerText()).trim(), '30 days');
+    const code = page.locator('li.card', { hasText: 'Spring menu' });
+    await code.getByText('Deleted for good in 30 days').waitFor();
     // "Delete forever" is behind a disclosure: a second, deliberate step.
     await code.getByText('Delete forever…').click();
     await code.getByRole('button', { name: /Yes, delete .* forever/ }).waitFor();
     await look(page, 'trash');
     await code.getByRole('button', { name: /^Restore/ }).click();
     await page.getByText('Restored. It works again.').waitFor();
-    await page.locator('tr', { hasText: 'maya-bakes' }).getByRole('button', { name: /^Restore/ }).click();
+    await page.locator('li.card', { hasText: 'maya-bakes' }).getByRole('button', { name: /^Restore/ }).click();
     await page.getByText('Restored. It works again.').waitFor();
 
     await p.goto(state.shortUrl);

@@ -68,7 +68,10 @@ async fn a_deleted_code_waits_in_the_trash_and_comes_back_with_its_scans(db: Tes
     let trash = browser.get("/app/trash").await;
     assert_eq!(trash.status, StatusCode::OK);
     assert!(trash.html.contains("Flyer"));
-    assert!(trash.html.contains("30 days"), "days left are shown");
+    assert!(
+        trash.html.contains("Deleted for good in 30 days"),
+        "days left are shown"
+    );
     assert!(
         trash
             .html
