@@ -263,3 +263,56 @@ async fn the_purge_job_deletes_codes_trashed_30_days_ago(db: TestDb) {
     );
     println!("trash purge ok on {}", db.backend.name());
 }
+
+backend_tests!(another_instance_sees_a_trash_and_a_restore_within_a_second);
+async fn another_instance_sees_a_trash_and_a_restore_within_a_second(db: TestDb) {
+    let test = "another_instance_sees_a_trash_and_a_restore_within_a_second";
+    let Some(redis_url) = shared::testing::redis_url(test) else {
+        return;
+    };
+    let target = shared::context::RedisTarget::new(redis_url.as_str());
+    let redis = shared::context::connect_redis(&target).await.unwrap();
+    let shutdown = shared::shutdown::Shutdown::new();
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let bus = shared::bus::EventBus::redis(&target, &shutdown)
+            .await
+            .unwrap();
+        let directory = std::sync::Arc::new(qr::microsite::NoDirectory);
+        instances.push(Qr::start_full(&db.db, bus, Some(redis.clone()), directory, &[]).await);
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+    let created = a
+        .create(
+            "alice",
+            json!({"name": "Poster", "destination": "https://example.com/poster"}),
+        )
+        .await;
+    let (id, code) = (
+        created["id"].as_str().unwrap(),
+        created["code"].as_str().unwrap(),
+    );
+    // B has the code in memory (and Redis has it) before A trashes it.
+    assert_eq!(b.scan(code, IPHONE).await.status, StatusCode::FOUND);
+
+    for (method, path, status) in [
+        (Method::DELETE, format!("/api/v1/qr/{id}"), StatusCode::GONE),
+        (
+            Method::POST,
+            format!("/api/v1/qr/{id}/restore"),
+            StatusCode::FOUND,
+        ),
+    ] {
+        let answer = call(a, method, &path, "alice").await;
+        assert!(answer.status.is_success(), "{path}: {}", answer.text());
+        let seen = wait_for(
+            Duration::from_secs(1),
+            || async { b.scan(code, IPHONE).await.status },
+            |seen| *seen == status,
+        )
+        .await;
+        assert_eq!(seen, status, "B after {path}");
+    }
+    println!("trash across instances ok on {}", db.backend.name());
+    shutdown.trigger();
+}
