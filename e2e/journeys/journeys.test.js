@@ -355,6 +355,57 @@ describe('Scanpage in a browser', () => {
     ]);
   }));
 
+  test('5c. delete asks first; the trashed code and page say "removed"; both come back from the trash, the code with its scans', J, () => clean(async () => {
+    const scansBefore = await (async () => {
+      await page.goto('/app');
+      return (await page.getByRole('link', { name: /human scans?$/ }).first().innerText()).trim();
+    })();
+    await page.goto(`/app/qr/${state.codeId}`);
+    await page.getByRole('link', { name: 'Delete this code…' }).click();
+    await page.waitForURL(`**/app/qr/${state.codeId}/delete`);
+    await look(page, 'qr-delete');
+    await page.getByRole('button', { name: 'Yes, move it to the trash' }).click();
+    await page.waitForURL('**/app?trashed=1');
+    await page.getByText('The code was moved to the trash.').waitFor();
+
+    await page.goto(`/app/microsites/${state.micrositeId}/delete`);
+    await page.getByRole('button', { name: 'Yes, move it to the trash' }).click();
+    await page.waitForURL('**/app/microsites?deleted=1');
+
+    const phone = await newContext(browser, server.base, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    assert.equal((await p.goto(state.shortUrl)).status(), 410);
+    await p.getByRole('heading', { name: 'This code was removed by its owner' }).waitFor();
+    await look(p, 'scan-removed');
+    assert.equal((await p.goto('/m/maya-bakes')).status(), 410);
+    await p.getByRole('heading', { name: 'This page was removed by its owner' }).waitFor();
+    await look(p, 'microsite-removed');
+
+    await page.goto('/app/trash');
+    const code = page.locator('li.card', { hasText: 'Spring menu' });
+    await code.getByText('Deleted for good in 30 days').waitFor();
+    // "Delete forever" is behind a disclosure: a second, deliberate step.
+    await code.getByText('Delete forever…').click();
+    await code.getByRole('button', { name: /Yes, delete .* forever/ }).waitFor();
+    await look(page, 'trash');
+    await code.getByRole('button', { name: /^Restore/ }).click();
+    await page.getByText('Restored. It works again.').waitFor();
+    await page.locator('li.card', { hasText: 'maya-bakes' }).getByRole('button', { name: /^Restore/ }).click();
+    await page.getByText('Restored. It works again.').waitFor();
+
+    await p.goto(state.shortUrl);
+    assert.equal(p.url(), MENU_NEW);
+    await p.goto('/m/maya-bakes');
+    await p.getByRole('link', { name: 'Order online' }).waitFor();
+    await phone.close();
+    // The scans from before the trash are all there (plus the one just made).
+    const after = Number.parseInt(scansBefore, 10) + 1;
+    await eventually(async () => {
+      await page.goto('/app');
+      await page.getByRole('link', { name: `${after} human scans` }).waitFor({ timeout: 1000 });
+    });
+  }));
+
   test('6. logs out and in; changing the password ends the other session', J, () => clean(async () => {
     await page.goto('/app/settings');
     await look(page, 'settings');

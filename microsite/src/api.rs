@@ -46,6 +46,9 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(themes))
         .routes(routes!(templates))
         .routes(routes!(read, update, remove))
+        .routes(routes!(trash_list))
+        .routes(routes!(restore))
+        .routes(routes!(purge))
         .routes(routes!(publish))
         .routes(routes!(unpublish))
 }
@@ -159,15 +162,63 @@ async fn update(
     Ok(state.view(page))
 }
 
+/// Moves the page to the trash: visitors see "removed by its owner" (410), it leaves the list,
+/// keeps its slug, and can be restored for 30 days before it is purged for good.
 #[utoipa::path(delete, path = "/api/v1/microsites/{id}", params(("id" = String, Path, description = "The microsite's id")),
-    responses((status = 204, description = "Deleted")))]
+    responses((status = 204, description = "Moved to the trash (restorable for 30 days)")))]
 async fn remove(
     State(state): State<ApiState>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::MicrositesWrite)?;
-    state.service.delete(&principal.user_id, &id).await?;
+    state.service.trash(&principal.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's trash: pages deleted in the last 30 days, most recently deleted first, each with
+/// `deleted_at` and `purge_at`.
+#[utoipa::path(get, path = "/api/v1/microsites/trash",
+    responses((status = 200, description = "The caller's trashed pages", body = ListView)))]
+async fn trash_list(
+    State(state): State<ApiState>,
+    principal: Principal,
+) -> Result<Json<ListView>, ApiError> {
+    principal.require(Scope::MicrositesRead)?;
+    let pages = state.service.trashed(&principal.user_id).await?;
+    let base = state.service.public_base_url();
+    Ok(Json(ListView {
+        items: pages
+            .into_iter()
+            .map(|page| MicrositeView::of(page, base))
+            .collect(),
+    }))
+}
+
+/// Takes a page out of the trash: if it was published, visitors see it again at once.
+#[utoipa::path(post, path = "/api/v1/microsites/{id}/restore", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 200, description = "The restored page", body = MicrositeView)))]
+async fn restore(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<MicrositeView>, ApiError> {
+    principal.require(Scope::MicrositesWrite)?;
+    let page = state.service.restore(&principal.user_id, &id).await?;
+    Ok(state.view(page))
+}
+
+/// Deletes a page in the trash for good ("delete forever"); its address then answers 404. A page
+/// not in the trash is a 404: delete it first.
+#[utoipa::path(delete, path = "/api/v1/microsites/{id}/purge", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 204, description = "Deleted for good")))]
+async fn purge(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::MicrositesWrite)?;
+    state.service.purge(&principal.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

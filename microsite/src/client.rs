@@ -174,3 +174,37 @@ fn page_path(id: &str, rest: &str) -> String {
     let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
     format!("/api/v1/microsites/{id}{rest}")
 }
+
+/// The trash (`delete` above moves a page there).
+impl MicrositeClient {
+    /// The caller's trashed pages, each with `deleted_at` and `purge_at`.
+    pub async fn trash(&self, token: &str) -> Result<ListView, ClientError> {
+        self.inner
+            .get("/api/v1/microsites/trash", bearer(token))
+            .await
+    }
+
+    pub async fn restore(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                &page_path(id, "/restore"),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Deletes a trashed page for good.
+    pub async fn purge(&self, token: &str, id: &str) -> Result<(), ClientError> {
+        self.inner
+            .success(
+                Method::DELETE,
+                &page_path(id, "/purge"),
+                bearer(token),
+                None,
+            )
+            .await
+            .map(|_| ())
+    }
+}

@@ -28,6 +28,12 @@ pub struct MicrositeView {
     pub published_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// In the trash since (absent when not in the trash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+    /// When the trash deletes it for good (absent when not in the trash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<i64>,
 }
 
 impl MicrositeView {
@@ -48,6 +54,8 @@ impl MicrositeView {
             published_at: page.published_at,
             created_at: page.created_at,
             updated_at: page.updated_at,
+            deleted_at: page.deleted_at,
+            purge_at: page.deleted_at.map(shared::trash::purge_at),
         }
     }
 }

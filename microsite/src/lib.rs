@@ -17,6 +17,7 @@ pub mod starters;
 pub mod store;
 pub mod text;
 pub mod theme;
+mod trash;
 mod workers;
 
 use std::sync::Arc;

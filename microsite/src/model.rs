@@ -39,6 +39,8 @@ pub struct Microsite {
     pub published_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the owner moved it to the trash (`None`: not in the trash).
+    pub deleted_at: Option<i64>,
 }
 
 /// The public URL of a page.

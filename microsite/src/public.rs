@@ -22,7 +22,7 @@ use shared::ui::Chrome;
 use shared::visit::Visit;
 
 use crate::page::Rendered;
-use crate::service::{MicrositeService, Published};
+use crate::service::{AtSlug, MicrositeService, Published};
 use crate::slug::Slug;
 
 /// How long a cache miss may wait for the database before the visitor gets a 503 page.
@@ -158,8 +158,8 @@ pub async fn preview(
 }
 
 /// The published page a public request may see, or the response that says why not: the slug must
-/// be valid and published, and on a custom domain (the `domains` feature) the page must be that
-/// domain owner's, for the page and its links alike.
+/// be valid and published (a trashed page says it was removed), and on a custom domain (the
+/// `domains` feature) the page must be that domain owner's, for the page and its links alike.
 async fn servable(
     state: &PublicState,
     raw: &str,
@@ -168,18 +168,22 @@ async fn servable(
     let Ok(slug) = Slug::parse(raw) else {
         return Err(not_found());
     };
-    let published = lookup(state, &slug).await?;
-    if !shared::future::domains::may_serve(extensions, &published.owner_id) {
+    let (owner_id, published) = match lookup(state, &slug).await? {
+        AtSlug::Page(page) => (page.owner_id.clone(), Some(page)),
+        AtSlug::Trashed { owner_id } => (owner_id, None),
+        AtSlug::Nothing => return Err(not_found()),
+    };
+    if !shared::future::domains::may_serve(extensions, &owner_id) {
         return Err(not_found());
     }
-    Ok(published)
+    published.ok_or_else(removed)
 }
 
-/// The published page, from memory; a cache miss waits for the database at most [`LOOKUP_BUDGET`].
-async fn lookup(state: &PublicState, slug: &Slug) -> Result<Arc<Published>, Response> {
+/// What is at the slug, from memory; a cache miss waits for the database at most
+/// [`LOOKUP_BUDGET`].
+async fn lookup(state: &PublicState, slug: &Slug) -> Result<AtSlug, Response> {
     match tokio::time::timeout(LOOKUP_BUDGET, state.service.published(slug)).await {
-        Ok(Ok(Some(page))) => Ok(page),
-        Ok(Ok(None)) => Err(not_found()),
+        Ok(Ok(found)) => Ok(found),
         Ok(Err(err)) => {
             tracing::warn!(%err, "microsite lookup failed");
             Err(unavailable())
@@ -254,12 +258,38 @@ struct NotFoundPage {
 
 /// The same friendly page whether the slug is malformed, unknown, unpublished or someone else's.
 fn not_found() -> Response {
-    let html = NotFoundPage {
+    let page = NotFoundPage {
         chrome: Chrome::default(),
-    }
-    .render()
-    .unwrap_or_else(|_| "This page isn't here.".into());
-    let mut response = (StatusCode::NOT_FOUND, Html(html)).into_response();
+    };
+    friendly(
+        StatusCode::NOT_FOUND,
+        page.render(),
+        "This page isn't here.",
+    )
+}
+
+#[derive(Template)]
+#[template(path = "removed.html")]
+struct RemovedPage {
+    chrome: Chrome,
+}
+
+/// A page its owner moved to the trash: gone for now (410), and maybe back.
+fn removed() -> Response {
+    let page = RemovedPage {
+        chrome: Chrome::default(),
+    };
+    friendly(
+        StatusCode::GONE,
+        page.render(),
+        "This page was removed by its owner.",
+    )
+}
+
+/// A page in the product's style with `status`, never cached (the answer can change any time).
+fn friendly(status: StatusCode, html: askama::Result<String>, fallback: &str) -> Response {
+    let html = html.unwrap_or_else(|_| fallback.to_owned());
+    let mut response = (status, Html(html)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -52,6 +52,18 @@ pub struct Published {
     pub links: HashMap<String, String>,
 }
 
+/// What a public request finds at a slug, kept in memory.
+#[derive(Debug, Clone)]
+pub enum AtSlug {
+    /// No page, or one never published.
+    Nothing,
+    /// A page its owner moved to the trash: "removed by its owner" (410) until restored.
+    Trashed {
+        owner_id: String,
+    },
+    Page(Arc<Published>),
+}
+
 /// Who is editing: the owner, and the credential they presented (forwarded to the qr service
 /// when a QR block has to be checked, so qr applies its own ownership rules).
 #[derive(Debug, Clone, Copy)]
@@ -61,12 +73,12 @@ pub struct Editor<'a> {
 }
 
 pub struct MicrositeService {
-    store: crate::store::Store,
+    pub(crate) store: crate::store::Store,
     bus: EventBus,
     qr: Arc<dyn QrDirectory>,
     public_base_url: Arc<str>,
-    /// slug → published page (`None` caches "nothing published here" briefly).
-    pages: moka::sync::Cache<String, Option<Arc<Published>>>,
+    /// slug → what is there (`AtSlug::Nothing` caches "nothing published here" briefly).
+    pages: moka::sync::Cache<String, AtSlug>,
 }
 
 impl MicrositeService {
@@ -150,6 +162,7 @@ impl MicrositeService {
             published_at: None,
             created_at: now,
             updated_at: now,
+            deleted_at: None,
         };
         apply(
             &mut page.draft,
@@ -230,12 +243,6 @@ impl MicrositeService {
         Ok(page)
     }
 
-    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), MicrositeError> {
-        let slug = self.store.delete(owner_id, id).await?;
-        self.forget(&slug);
-        Ok(())
-    }
-
     pub async fn delete_owner(&self, owner_id: &str) -> Result<usize, MicrositeError> {
         let slugs = self.store.delete_owner(owner_id).await?;
         for slug in &slugs {
@@ -244,23 +251,27 @@ impl MicrositeService {
         Ok(slugs.len())
     }
 
-    /// The published page at `slug`, rendered once and then served from memory.
-    pub async fn published(&self, slug: &Slug) -> Result<Option<Arc<Published>>, MicrositeError> {
+    /// What is at `slug` for visitors: the published page (rendered once and then served from
+    /// memory), a trashed page, or nothing.
+    pub async fn published(&self, slug: &Slug) -> Result<AtSlug, MicrositeError> {
         if let Some(hit) = self.pages.get(slug.as_str()) {
             return Ok(hit);
         }
         let found = match self.store.by_slug(slug.as_str()).await? {
+            Some(page) if page.deleted_at.is_some() => AtSlug::Trashed {
+                owner_id: page.owner_id,
+            },
             Some(page) => match &page.published {
-                Some(content) => Some(Arc::new(Published {
+                Some(content) => AtSlug::Page(Arc::new(Published {
                     links: links_of(content),
                     page: page::render(content, &page.slug, &self.public_base_url, Mode::Public),
                     microsite_id: page.id,
                     owner_id: page.owner_id,
                     slug: page.slug,
                 })),
-                None => None,
+                None => AtSlug::Nothing,
             },
-            None => None,
+            None => AtSlug::Nothing,
         };
         self.pages.insert(slug.to_string(), found.clone());
         Ok(found)
@@ -269,12 +280,14 @@ impl MicrositeService {
     /// The owner's draft at `slug`, rendered fresh (never cached: it changes while they edit).
     pub async fn preview(&self, owner_id: &str, slug: &Slug) -> Result<Rendered, MicrositeError> {
         match self.store.by_slug(slug.as_str()).await? {
-            Some(page) if page.owner_id == owner_id => Ok(page::render(
-                &page.draft,
-                &page.slug,
-                &self.public_base_url,
-                Mode::Preview,
-            )),
+            Some(page) if page.owner_id == owner_id && page.deleted_at.is_none() => {
+                Ok(page::render(
+                    &page.draft,
+                    &page.slug,
+                    &self.public_base_url,
+                    Mode::Preview,
+                ))
+            }
             _ => Err(MicrositeError::NotFound),
         }
     }
@@ -332,7 +345,7 @@ impl MicrositeService {
     }
 
     /// Drops a slug from this instance's cache and tells the other instances to do the same.
-    fn forget(&self, slug: &str) {
+    pub(crate) fn forget(&self, slug: &str) {
         self.invalidate_local(slug);
         let changed = MicrositeChanged {
             slug: slug.to_owned(),

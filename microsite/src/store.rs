@@ -17,9 +17,11 @@ struct Row {
     published_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    deleted_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, owner_id, slug, draft, published, published_at, created_at, updated_at";
+const COLUMNS: &str =
+    "id, owner_id, slug, draft, published, published_at, created_at, updated_at, deleted_at";
 
 impl TryFrom<Row> for Microsite {
     type Error = MicrositeError;
@@ -44,6 +46,7 @@ impl TryFrom<Row> for Microsite {
             published_at: row.published_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            deleted_at: row.deleted_at,
         })
     }
 }
@@ -100,7 +103,7 @@ impl Store {
     pub async fn update(&self, page: &Microsite) -> Result<(), MicrositeError> {
         let done = sqlx::query(
             "UPDATE microsite_pages SET slug = $1, draft = $2, published = $3, published_at = $4, \
-             updated_at = $5 WHERE id = $6 AND owner_id = $7",
+             updated_at = $5 WHERE id = $6 AND owner_id = $7 AND deleted_at IS NULL",
         )
         .bind(&page.slug)
         .bind(json(&page.draft))
@@ -118,8 +121,12 @@ impl Store {
         Ok(())
     }
 
+    /// The owner's page, or `NotFound` (also when it is someone else's or in the trash).
     pub async fn get(&self, owner_id: &str, id: &str) -> Result<Microsite, MicrositeError> {
-        let sql = format!("SELECT {COLUMNS} FROM microsite_pages WHERE id = $1 AND owner_id = $2");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM microsite_pages WHERE id = $1 AND owner_id = $2 \
+             AND deleted_at IS NULL"
+        );
         sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(owner_id)
@@ -129,6 +136,7 @@ impl Store {
             .try_into()
     }
 
+    /// The page at `slug`, in the trash or not (see `Microsite::deleted_at`).
     pub async fn by_slug(&self, slug: &str) -> Result<Option<Microsite>, MicrositeError> {
         let sql = format!("SELECT {COLUMNS} FROM microsite_pages WHERE slug = $1");
         sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
@@ -142,7 +150,7 @@ impl Store {
     /// An owner's pages, newest first (a beta user has a handful, so no paging yet).
     pub async fn list(&self, owner_id: &str) -> Result<Vec<Microsite>, MicrositeError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM microsite_pages WHERE owner_id = $1 \
+            "SELECT {COLUMNS} FROM microsite_pages WHERE owner_id = $1 AND deleted_at IS NULL \
              ORDER BY created_at DESC, id DESC LIMIT 500"
         );
         sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
@@ -154,16 +162,75 @@ impl Store {
             .collect()
     }
 
-    /// Deletes an owner's page and returns its slug.
-    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<String, MicrositeError> {
+    /// Deletes a page in the owner's trash for good and returns its slug.
+    pub async fn purge(&self, owner_id: &str, id: &str) -> Result<String, MicrositeError> {
         sqlx::query_scalar::<_, String>(
-            "DELETE FROM microsite_pages WHERE id = $1 AND owner_id = $2 RETURNING slug",
+            "DELETE FROM microsite_pages WHERE id = $1 AND owner_id = $2 \
+             AND deleted_at IS NOT NULL RETURNING slug",
         )
         .bind(id)
         .bind(owner_id)
         .fetch_optional(self.db.pool())
         .await?
         .ok_or(MicrositeError::NotFound)
+    }
+
+    /// Moves the owner's page to the trash at `at` and returns its slug, which stays reserved.
+    pub async fn trash(&self, owner_id: &str, id: &str, at: i64) -> Result<String, MicrositeError> {
+        sqlx::query_scalar::<_, String>(
+            "UPDATE microsite_pages SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 \
+             AND deleted_at IS NULL RETURNING slug",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(MicrositeError::NotFound)
+    }
+
+    /// Takes the owner's page out of the trash and returns its slug.
+    pub async fn restore(&self, owner_id: &str, id: &str) -> Result<String, MicrositeError> {
+        sqlx::query_scalar::<_, String>(
+            "UPDATE microsite_pages SET deleted_at = NULL WHERE id = $1 AND owner_id = $2 \
+             AND deleted_at IS NOT NULL RETURNING slug",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(MicrositeError::NotFound)
+    }
+
+    /// The owner's trash, most recently trashed first.
+    pub async fn trashed(&self, owner_id: &str) -> Result<Vec<Microsite>, MicrositeError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM microsite_pages WHERE owner_id = $1 \
+             AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id DESC LIMIT 500"
+        );
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(owner_id)
+            .fetch_all(self.db.pool())
+            .await?
+            .into_iter()
+            .map(Microsite::try_from)
+            .collect()
+    }
+
+    /// `(owner_id, id)` of up to `limit` pages trashed before `cutoff`, for the purge job.
+    pub async fn trashed_before(
+        &self,
+        cutoff: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, MicrositeError> {
+        Ok(sqlx::query_as(
+            "SELECT owner_id, id FROM microsite_pages WHERE deleted_at < $1 \
+             ORDER BY deleted_at LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?)
     }
 
     /// Deletes every page of an owner and returns their slugs.

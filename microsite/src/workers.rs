@@ -1,5 +1,5 @@
-//! Background work of the microsite service: dropping cached pages other instances changed, and
-//! deleting a deleted user's pages.
+//! Background work of the microsite service: dropping cached pages other instances changed,
+//! purging the trash after its 30 days, and deleting a deleted user's pages.
 
 use std::sync::Arc;
 
@@ -28,6 +28,12 @@ pub async fn start(
         },
     )
     .await?;
+
+    let purging = service.clone();
+    shared::trash::spawn_purge_job(&ctx.shutdown, "microsite", move |now| {
+        let service = purging.clone();
+        Box::pin(async move { service.purge_expired(now).await.map_err(|e| e.to_string()) })
+    });
 
     delete_with_account(
         &ctx.bus,

@@ -35,6 +35,9 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(list_styles, save_style))
         .routes(routes!(delete_style))
         .routes(routes!(read, update, remove))
+        .routes(routes!(trash_list))
+        .routes(routes!(restore))
+        .routes(routes!(purge))
         .routes(routes!(image_svg))
         .routes(routes!(image_png))
         .routes(routes!(print_sheet))
@@ -147,15 +150,62 @@ async fn update(
     Ok(Json(QrView::of(qr, state.service.public_base_url())))
 }
 
+/// Moves the code to the trash: it stops redirecting (scanners see "removed by its owner", 410),
+/// leaves the lists, keeps its short code and scans, and can be restored for 30 days before it
+/// is purged for good.
 #[utoipa::path(delete, path = "/api/v1/qr/{id}", params(("id" = String, Path, description = "The code's id")),
-    responses((status = 204, description = "Deleted")))]
+    responses((status = 204, description = "Moved to the trash (restorable for 30 days)")))]
 async fn remove(
     State(state): State<ApiState>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Scope::QrWrite)?;
-    state.service.delete(&principal.user_id, &id).await?;
+    state.service.trash(&principal.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's trash: codes deleted in the last 30 days, most recently deleted first, each with
+/// `deleted_at` and `purge_at`.
+#[utoipa::path(get, path = "/api/v1/qr/trash",
+    responses((status = 200, description = "The caller's trashed codes", body = ListView)))]
+async fn trash_list(
+    State(state): State<ApiState>,
+    principal: Principal,
+) -> Result<Json<ListView>, ApiError> {
+    principal.require(Scope::QrRead)?;
+    let trashed = state.service.trashed(&principal.user_id).await?;
+    let base = state.service.public_base_url();
+    Ok(Json(ListView {
+        items: trashed.into_iter().map(|qr| QrView::of(qr, base)).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Takes a code out of the trash: it redirects again at once, with its scans.
+#[utoipa::path(post, path = "/api/v1/qr/{id}/restore", params(("id" = String, Path, description = "The code's id")),
+    responses((status = 200, description = "The restored code", body = QrView)))]
+async fn restore(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<QrView>, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    let qr = state.service.restore(&principal.user_id, &id).await?;
+    Ok(Json(QrView::of(qr, state.service.public_base_url())))
+}
+
+/// Deletes a code in the trash for good ("delete forever"); its short code then answers 404.
+/// A code not in the trash is a 404: delete it first.
+#[utoipa::path(delete, path = "/api/v1/qr/{id}/purge", params(("id" = String, Path, description = "The code's id")),
+    responses((status = 204, description = "Deleted for good")))]
+async fn purge(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(Scope::QrWrite)?;
+    state.service.purge(&principal.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -322,3 +322,35 @@ impl QrClient {
 fn encode(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
+
+/// The trash (`delete` above moves a code there).
+impl QrClient {
+    /// The caller's trashed codes, each with `deleted_at` and `purge_at`.
+    pub async fn trash(&self, token: &str) -> Result<ListView, ClientError> {
+        self.inner.get("/api/v1/qr/trash", bearer(token)).await
+    }
+
+    pub async fn restore(&self, token: &str, id: &str) -> Result<QrView, ClientError> {
+        self.inner
+            .json(
+                Method::POST,
+                &format!("/api/v1/qr/{}/restore", encode(id)),
+                bearer(token),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Deletes a trashed code for good.
+    pub async fn purge(&self, token: &str, id: &str) -> Result<(), ClientError> {
+        self.inner
+            .success(
+                Method::DELETE,
+                &format!("/api/v1/qr/{}/purge", encode(id)),
+                bearer(token),
+                None,
+            )
+            .await
+            .map(|_| ())
+    }
+}

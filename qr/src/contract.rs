@@ -57,6 +57,12 @@ pub struct QrView {
     pub paused: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// In the trash since (absent when not in the trash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+    /// When the trash deletes it for good (absent when not in the trash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<i64>,
 }
 
 impl QrView {
@@ -79,6 +85,8 @@ impl QrView {
             paused: qr.paused,
             created_at: qr.created_at,
             updated_at: qr.updated_at,
+            deleted_at: qr.deleted_at,
+            purge_at: qr.deleted_at.map(shared::trash::purge_at),
         }
     }
 }

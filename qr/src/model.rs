@@ -242,6 +242,8 @@ pub struct QrCode {
     pub paused: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the owner moved it to the trash (`None`: not in the trash).
+    pub deleted_at: Option<i64>,
 }
 
 impl QrCode {
@@ -263,6 +265,7 @@ impl QrCode {
             paused: false,
             created_at: now,
             updated_at: now,
+            deleted_at: None,
         }
     }
 

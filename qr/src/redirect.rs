@@ -61,6 +61,11 @@ pub async fn scan(
     if !shared::future::domains::may_serve(request.extensions(), &target.owner_id) {
         return not_found();
     }
+    // Not published as a scan: analytics would count it as a person reaching the destination
+    // (it knows the refused rules, and "trashed" is not one of them yet).
+    if target.trashed {
+        return trashed(&target.code);
+    }
 
     let (parts, _body) = request.into_parts();
     let headers = &parts.headers;
@@ -117,6 +122,9 @@ pub async fn unlock(
     // The same custom-domain rule as the scan: only the domain owner's codes.
     if !shared::future::domains::may_serve(request.extensions(), &target.owner_id) {
         return not_found();
+    }
+    if target.trashed {
+        return trashed(&target.code);
     }
     if state.service.moderation().is_disabled(&target) {
         return disabled(&target.code);
@@ -244,6 +252,16 @@ fn disabled(code: &str) -> Response {
         StatusCode::GONE,
         "This code has been disabled",
         "Scanpage has disabled this QR code. It no longer leads anywhere.",
+        Some(code),
+    )
+}
+
+/// A code its owner moved to the trash: gone for now, and maybe back (they can restore it).
+fn trashed(code: &str) -> Response {
+    status_page(
+        StatusCode::GONE,
+        "This code was removed by its owner",
+        "Whoever printed this QR code has removed it. If they restore it, it will work again.",
         Some(code),
     )
 }
@@ -386,7 +404,7 @@ fn page_response(status: StatusCode, html: Result<String, askama::Error>) -> Res
     response
 }
 
-/// The same page, status and (cached) timing whether the code never existed or was deleted.
+/// The same page, status and (cached) timing whether the code never existed or was purged.
 fn not_found() -> Response {
     status_page(
         StatusCode::NOT_FOUND,

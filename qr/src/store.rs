@@ -24,10 +24,11 @@ struct Row {
     paused: i64,
     created_at: i64,
     updated_at: i64,
+    deleted_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, owner_id, code, name, kind, destination, microsite_id, content, style, \
-                       rules, utm, tags, paused, created_at, updated_at";
+                       rules, utm, tags, paused, created_at, updated_at, deleted_at";
 
 impl TryFrom<Row> for QrCode {
     type Error = QrError;
@@ -62,6 +63,7 @@ impl TryFrom<Row> for QrCode {
             paused: row.paused != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            deleted_at: row.deleted_at,
         })
     }
 }
@@ -166,9 +168,11 @@ impl Store {
         Ok(())
     }
 
-    /// The owner's code, or `NotFound` (also when it belongs to someone else).
+    /// The owner's code, or `NotFound` (also when it belongs to someone else or is in the trash).
     pub async fn get(&self, owner_id: &str, id: &str) -> Result<QrCode, QrError> {
-        let sql = format!("SELECT {COLUMNS} FROM qr_codes WHERE id = $1 AND owner_id = $2");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM qr_codes WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
+        );
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(owner_id)
@@ -232,7 +236,7 @@ impl Store {
         });
         let tag_pattern = q.tag.map(|t| format!("%{}%", json(&t)));
         let sql = format!(
-            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 \
+            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 AND deleted_at IS NULL \
              AND ($2 = 0 OR created_at < $3 OR (created_at = $3 AND id < $4)) \
              AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\' OR LOWER(COALESCE(destination, '')) LIKE $5 ESCAPE '\\') \
              AND ($6 IS NULL OR tags LIKE $6) \
@@ -269,7 +273,7 @@ impl Store {
             sqlx::query(
                 "UPDATE qr_codes SET name = $1, destination = $2, content = $3, style = $4, \
                  rules = $5, utm = $6, tags = $7, paused = $8, updated_at = $9, \
-                 microsite_id = $10 WHERE id = $11 AND owner_id = $12",
+                 microsite_id = $10 WHERE id = $11 AND owner_id = $12 AND deleted_at IS NULL",
             ),
             qr,
         )
@@ -286,7 +290,8 @@ impl Store {
     /// The owner's newest codes, at most `limit`.
     pub async fn newest(&self, owner_id: &str, limit: usize) -> Result<Vec<QrCode>, QrError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 AND deleted_at IS NULL \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
         );
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner_id)
@@ -310,15 +315,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes the owner's code and returns its short code (to invalidate caches).
-    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<String, QrError> {
+    /// Deletes the owner's code from the trash for good (with its scan count and moderation
+    /// record) and returns its short code (to invalidate caches). A code must be trashed first.
+    pub async fn purge(&self, owner_id: &str, id: &str) -> Result<String, QrError> {
         let code: Option<String> = sqlx::query_scalar(
-            "DELETE FROM qr_codes WHERE id = $1 AND owner_id = $2 RETURNING code",
+            "DELETE FROM qr_codes WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL \
+             RETURNING code",
         )
         .bind(id)
         .bind(owner_id)
         .fetch_optional(self.db.pool())
         .await?;
+        let code = code.ok_or(QrError::NotFound)?;
         for table in ["qr_scan_counts", "qr_disabled_codes"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE qr_id = $1"
@@ -327,7 +335,63 @@ impl Store {
             .execute(self.db.pool())
             .await?;
         }
+        Ok(code)
+    }
+
+    /// Moves the owner's code to the trash at `at` and returns its short code. The row, its scan
+    /// count and its short code stay; every owner query but the trash's skips it.
+    pub async fn trash(&self, owner_id: &str, id: &str, at: i64) -> Result<String, QrError> {
+        let code: Option<String> = sqlx::query_scalar(
+            "UPDATE qr_codes SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 \
+             AND deleted_at IS NULL RETURNING code",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?;
         code.ok_or(QrError::NotFound)
+    }
+
+    /// Takes the owner's code out of the trash and returns its short code.
+    pub async fn restore(&self, owner_id: &str, id: &str) -> Result<String, QrError> {
+        let code: Option<String> = sqlx::query_scalar(
+            "UPDATE qr_codes SET deleted_at = NULL WHERE id = $1 AND owner_id = $2 \
+             AND deleted_at IS NOT NULL RETURNING code",
+        )
+        .bind(id)
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        code.ok_or(QrError::NotFound)
+    }
+
+    /// The owner's trash, most recently trashed first.
+    pub async fn trashed(&self, owner_id: &str) -> Result<Vec<QrCode>, QrError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM qr_codes WHERE owner_id = $1 AND deleted_at IS NOT NULL \
+             ORDER BY deleted_at DESC, id DESC LIMIT 500"
+        );
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(owner_id)
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.into_iter().map(QrCode::try_from).collect()
+    }
+
+    /// `(owner_id, id)` of up to `limit` codes trashed before `cutoff`, for the purge job.
+    pub async fn trashed_before(
+        &self,
+        cutoff: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, QrError> {
+        Ok(sqlx::query_as(
+            "SELECT owner_id, id FROM qr_codes WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?)
     }
 
     /// Removes everything a user owns; returns their short codes (to invalidate caches).

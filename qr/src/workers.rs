@@ -1,6 +1,7 @@
 //! Background work of the qr service, none of it on a request's time: writing human-scan counts
 //! (for `max_scans`), dropping cached codes other instances changed, deleting a deleted user's
-//! codes, and keeping the founder's moderation (disabled accounts, blocked domains) current.
+//! codes, purging the trash after its 30 days, and keeping the founder's moderation (disabled
+//! accounts, blocked domains) current.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +48,11 @@ pub async fn start(
     .await?;
 
     moderation(ctx, &service, &instance).await?;
+    let purging = service.clone();
+    shared::trash::spawn_purge_job(&ctx.shutdown, "qr", move |now| {
+        let service = purging.clone();
+        Box::pin(async move { service.purge_expired(now).await.map_err(|e| e.to_string()) })
+    });
 
     delete_with_account(&ctx.bus, "qr", "codes", &ctx.shutdown, move |user_id| {
         let service = service.clone();

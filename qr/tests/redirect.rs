@@ -70,7 +70,7 @@ async fn a_scan_redirects_uncached_and_is_published(db: TestDb) {
 }
 
 #[tokio::test]
-async fn unknown_and_deleted_codes_get_the_same_page() {
+async fn unknown_and_purged_codes_get_the_same_page() {
     let db = testing::sqlite().await;
     let qr = Qr::start(&db).await;
     let created = qr
@@ -80,13 +80,18 @@ async fn unknown_and_deleted_codes_get_the_same_page() {
         )
         .await;
     let code = created["code"].as_str().unwrap().to_owned();
-    qr.call(
-        Method::DELETE,
-        &format!("/api/v1/qr/{}", created["id"].as_str().unwrap()),
-        Some(&qr.token("alice")),
-        None,
-    )
-    .await;
+    // Deleting moves the code to the trash; "delete forever" purges it.
+    for (method, path) in [(Method::DELETE, ""), (Method::DELETE, "/purge")] {
+        let answer = qr
+            .call(
+                method,
+                &format!("/api/v1/qr/{}{path}", created["id"].as_str().unwrap()),
+                Some(&qr.token("alice")),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    }
     let deleted = qr.scan(&code, IPHONE).await;
     let never = qr.scan("zzzzzzz", IPHONE).await;
     assert_eq!(deleted.status, StatusCode::NOT_FOUND);

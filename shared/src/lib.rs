@@ -31,6 +31,7 @@ pub mod storage;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trash;
 pub mod ui;
 pub mod visit;
 

@@ -252,10 +252,10 @@ async fn a_creator_builds_publishes_and_shares_a_page(db: TestDb) {
     assert!(public.html.contains("Scan to share"));
     assert!(public.html.contains("http://localhost:3000/r/"));
 
-    // Delete, after a confirmation page.
+    // Delete (to the trash), after a confirmation page.
     let confirm = browser.get(&format!("/app/microsites/{id}/delete")).await;
     assert_eq!(confirm.status, StatusCode::OK);
-    assert!(confirm.html.contains("Yes, delete this page"));
+    assert!(confirm.html.contains("Yes, move it to the trash"));
     let deleted = browser
         .post(
             &format!("/app/microsites/{id}/delete"),
@@ -267,10 +267,7 @@ async fn a_creator_builds_publishes_and_shares_a_page(db: TestDb) {
         browser.get(&format!("/app/microsites/{id}")).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        browser.get("/m/alex-page").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(browser.get("/m/alex-page").await.status, StatusCode::GONE);
     println!("builder round trip ok on {backend}");
 }
 

@@ -13,7 +13,6 @@ use serde_json::Value;
 use shared::testing::{TestDb, backend_tests};
 
 const FOUNDER: &str = "boss@example.com";
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 async fn founder_app(db: shared::testing::TestDb) -> Browser {
     browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await
@@ -35,15 +34,6 @@ fn json(page: &Page) -> Value {
     serde_json::from_str(&page.html).unwrap_or(Value::Null)
 }
 
-async fn scan(browser: &mut Browser, code: &str) -> Page {
-    browser
-        .send(
-            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
-            None,
-        )
-        .await
-}
-
 /// Scans until `/r/{code}` answers `status` (bus events are consumed asynchronously).
 async fn eventually_scans(browser: &mut Browser, code: &str, status: StatusCode) -> Page {
     for _ in 0..100 {
@@ -54,30 +44,6 @@ async fn eventually_scans(browser: &mut Browser, code: &str, status: StatusCode)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("/r/{code} never answered {status}");
-}
-
-/// The code's analytics once `done` holds (bounded wait).
-async fn eventually_counts(
-    browser: &mut Browser,
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let page = browser.get(&format!("/api/v1/analytics/qr/{id}")).await;
-        // 404 until analytics has recorded a first event of the code.
-        assert!(
-            matches!(page.status, StatusCode::OK | StatusCode::NOT_FOUND),
-            "{}",
-            page.html
-        );
-        last = json(&page);
-        if page.status == StatusCode::OK && done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the analytics of {id} never reached the expected state; last: {last}");
 }
 
 async fn user_id(founder: &mut Browser, email: &str) -> String {

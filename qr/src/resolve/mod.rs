@@ -79,6 +79,7 @@ impl Resolver {
                     rules: qr.rules,
                     utm: qr.utm,
                     disabled,
+                    trashed: qr.deleted_at.is_some(),
                 }))
             });
         self.targets

@@ -19,4 +19,9 @@ pub struct Target {
     /// before the field existed: those are read as not disabled and expire within minutes.
     #[serde(default)]
     pub disabled: bool,
+    /// The owner moved this code to the trash: it answers "removed by its owner" until restored
+    /// or purged. Absent in entries cached before the field existed: read as not trashed (a trash
+    /// or restore drops the entry anyway, through `qr.changed`).
+    #[serde(default)]
+    pub trashed: bool,
 }

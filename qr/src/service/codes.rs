@@ -1,6 +1,6 @@
-//! Editing codes: create (one or many), edit, delete, with every change checked by `edit`,
-//! microsite codes looked up in microsite as the caller, new passwords hashed, and every
-//! instance's cache told about the change.
+//! Editing codes: create (one or many) and edit, with every change checked by `edit`, microsite
+//! codes looked up in microsite as the caller, new passwords hashed, and every instance's cache
+//! told about the change. Deleting is the trash's (see `trash`).
 
 use shared::ids::now_ms;
 
@@ -205,12 +205,6 @@ impl QrService {
         let url = microsite::page_url(&self.public_base_url, &slug)
             .ok_or_else(|| QrError::Unavailable("microsite answered an unusable slug".into()))?;
         Ok(Some((id, url)))
-    }
-
-    pub async fn delete(&self, owner_id: &str, id: &str) -> Result<(), QrError> {
-        let code = self.store.delete(owner_id, id).await?;
-        self.forget(&code).await;
-        Ok(())
     }
 
     pub async fn delete_owner(&self, owner_id: &str) -> Result<usize, QrError> {

@@ -4,6 +4,7 @@
 
 mod codes;
 mod founder;
+mod trash;
 
 use std::sync::Arc;
 

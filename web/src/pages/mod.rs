@@ -18,6 +18,7 @@ pub mod console;
 pub mod kit;
 pub mod microsites;
 pub mod session;
+pub mod trash;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -75,6 +76,7 @@ pub fn router(state: WebState) -> Router {
         .merge(auth::settings_router())
         .merge(codes::router())
         .merge(microsites::router())
+        .merge(trash::router())
         .merge(beta::router())
         .merge(console::router())
         .merge(analytics::router())

@@ -336,3 +336,39 @@ pub fn url_encode(value: &str) -> String {
         })
         .collect()
 }
+
+/// The code's analytics once `done` holds (analytics consumes scans asynchronously; bounded wait).
+pub async fn eventually_counts(
+    browser: &mut Browser,
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        let page = browser.get(&format!("/api/v1/analytics/qr/{id}")).await;
+        // 404 until analytics has recorded a first event of the code.
+        assert!(
+            matches!(page.status, StatusCode::OK | StatusCode::NOT_FOUND),
+            "{}",
+            page.html
+        );
+        last = serde_json::from_str(&page.html).unwrap_or(serde_json::Value::Null);
+        if page.status == StatusCode::OK && done(&last) {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the analytics of {id} never reached the expected state; last: {last}");
+}
+
+pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/// Scans `/r/{code}` as a phone would.
+pub async fn scan(browser: &mut Browser, code: &str) -> Page {
+    browser
+        .send(
+            Request::get(format!("/r/{code}")).header("user-agent", IPHONE),
+            None,
+        )
+        .await
+}

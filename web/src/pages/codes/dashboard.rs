@@ -19,6 +19,8 @@ pub(super) struct ListQuery {
     q: Option<String>,
     tag: Option<String>,
     cursor: Option<String>,
+    /// Set after a code was moved to the trash (`?trashed=1`).
+    trashed: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -31,6 +33,7 @@ struct Dashboard {
     tag: String,
     next_cursor: Option<String>,
     unavailable: bool,
+    trashed: bool,
     /// Human scans per code id, when analytics answered.
     scans: Option<std::collections::BTreeMap<String, analytics::query::ScanTotals>>,
 }
@@ -94,5 +97,6 @@ pub(super) async fn dashboard(
         tag: query.tag.unwrap_or_default(),
         next_cursor,
         unavailable,
+        trashed: query.trashed.is_some(),
     }))
 }

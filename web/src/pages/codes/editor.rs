@@ -1,4 +1,4 @@
-//! Creating and editing a code: the form with its live preview, saving, deleting.
+//! Creating and editing a code: the form with its live preview, saving (deleting is `trash`'s).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +15,7 @@ use qr::api::QrView;
 use super::SavedQuery;
 use super::form::{CodeForm, PreviewBody};
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
+use crate::pages::session::{Csrf, Posted, Session, see_other};
 use crate::pages::{Spot, WebState};
 
 #[derive(Template, WebTemplate)]
@@ -186,15 +186,6 @@ pub(super) async fn update(
             Ok((status, page).into_response())
         }
     }
-}
-
-pub(super) async fn remove(
-    State(state): State<WebState>,
-    Path(id): Path<String>,
-    Posted(session, _): Posted<Form<CsrfOnly>>,
-) -> Result<Response, ApiError> {
-    state.clients.qr.delete(&session.access_token, &id).await?;
-    Ok(see_other("/app"))
 }
 
 /// The SVG of the style being edited, or a short note saying why it cannot be drawn. The SVG is

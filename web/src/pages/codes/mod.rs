@@ -56,11 +56,7 @@ pub fn router() -> Router<WebState> {
             "/app/qr/{id}",
             get(editor::edit_page).merge(form_post(editor::update, "/app", FORM_LIMIT)),
         )
-        // POST because HTML forms cannot send DELETE.
-        .route(
-            "/app/qr/{id}/delete",
-            form_post(editor::remove, "/app", FORM_LIMIT),
-        )
+        // `/app/qr/{id}/delete` (asks, then moves the code to the trash) is the trash's route.
         .route(
             "/app/qr/{id}/logo",
             form_post(logo::logo, "/app/qr/{id}", LOGO_LIMIT),
