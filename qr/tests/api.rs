@@ -329,7 +329,9 @@ async fn images_render_decode_and_revalidate() {
     let code = created["code"].as_str().unwrap();
     assert_eq!(
         png.header("content-disposition"),
-        format!("attachment; filename=\"scanpage-spring-menu-{code}-512.png\"")
+        format!(
+            "attachment; filename=\"scanpage-spring-menu-{code}-512.png\"; filename*=UTF-8''Spring%20Menu%21%20512px.png"
+        )
     );
     assert_eq!(
         common::decode_png(&png.body),

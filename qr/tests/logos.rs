@@ -113,9 +113,7 @@ fn a_logo_with_a_caption_frame_still_decodes() {
     let logo = stored_logo();
     for ecc in [Ecc::Q, Ecc::H] {
         let style = Style {
-            frame: Some(Frame {
-                text: "Scan me".into(),
-            }),
+            frame: Some(Frame::new("Scan me")),
             modules: ModuleShape::Rounded,
             ..logo_style(ecc, if ecc == Ecc::Q { 0.34 } else { 0.44 })
         }
@@ -131,6 +129,81 @@ fn a_logo_with_a_caption_frame_still_decodes() {
             image.pixels().any(|p| p.0 == [200, 30, 60]),
             "the logo is stamped on the framed code"
         );
+    }
+}
+
+/// The bounding box of the logo's red (a colour no code or caption pixel has), or `None`.
+fn red_box(png: &[u8]) -> Option<(u32, u32, u32, u32, u32, u32)> {
+    let image = image::load_from_memory_with_format(png, ImageFormat::Png)
+        .unwrap()
+        .to_rgb8();
+    let mut found: Option<(u32, u32, u32, u32)> = None;
+    for (x, y, p) in image.enumerate_pixels() {
+        // The disc's red, allowing for the resize filter's blend at its edge.
+        if p.0[0] > 150 && p.0[1] < 80 && p.0[2] < 110 {
+            let (x0, y0, x1, y1) = found.unwrap_or((x, y, x, y));
+            found = Some((x0.min(x), y0.min(y), x1.max(x), y1.max(y)));
+        }
+    }
+    found.map(|(x0, y0, x1, y1)| (x0, y0, x1, y1, image.width(), image.height()))
+}
+
+/// Issue 22: with a caption the PNG's logo was a ~10 px dot in the top-left corner (placed in
+/// module units on a tree drawn at ten units per module). Every download size, with and
+/// without a caption, must put the logo in the middle of the code at its size, and decode.
+#[test]
+fn the_logo_is_centred_on_the_code_at_every_size_with_or_without_a_caption() {
+    let logo = stored_logo();
+    for caption in [None, Some("Scan for the menu")] {
+        for (modules, eyes) in [
+            (ModuleShape::Square, EyeShape::Square),
+            (ModuleShape::Dots, EyeShape::Rounded),
+        ] {
+            let style = Style {
+                frame: caption.map(Frame::new),
+                modules,
+                eyes,
+                ..logo_style(Ecc::H, 0.3)
+            };
+            let matrix = Matrix::encode(SHORT, style.ecc).unwrap();
+            let quiet = f64::from(style.margin);
+            let modules_wide = matrix.width() as f64 + 2.0 * quiet;
+            for px in [256, 512, 1024, 2048] {
+                let png = png_with(&matrix, &style, px, Some(&logo)).unwrap();
+                let what = format!("{px}px {modules:?} {eyes:?} caption {caption:?}");
+                let (x0, y0, x1, y1, width, height) =
+                    red_box(&png).unwrap_or_else(|| panic!("no logo drawn: {what}"));
+                assert_eq!(width, px, "{what}");
+                // The code is the square at the top (the caption band is below it).
+                let code = f64::from(width);
+                let centre = |a: u32, b: u32| f64::from(a + b) / 2.0;
+                let tolerance = code / modules_wide; // one module
+                assert!(
+                    (centre(x0, x1) - code / 2.0).abs() <= tolerance
+                        && (centre(y0, y1) - code / 2.0).abs() <= tolerance,
+                    "logo centre ({}, {}) not at the code's centre {}: {what}",
+                    centre(x0, x1),
+                    centre(y0, y1),
+                    code / 2.0
+                );
+                // About the share of the width the style asked for (the pad's inner square,
+                // the disc filling ~95% of the image), not a dot.
+                let logo_side = f64::from(x1 - x0 + 1);
+                let code_side = code * matrix.width() as f64 / modules_wide;
+                assert!(
+                    logo_side > 0.15 * code_side && logo_side < 0.32 * code_side,
+                    "logo {logo_side}px of a {code_side}px code: {what}"
+                );
+                // Nothing of it in the top-left corner (where the bug drew it).
+                assert!(x0 > width / 4 && y0 > width / 4, "{what}");
+                if caption.is_some() {
+                    assert!(height > width, "the caption band is below: {what}");
+                }
+                if px >= 512 {
+                    assert_eq!(common::decode_png(&png), SHORT, "{what}");
+                }
+            }
+        }
     }
 }
 

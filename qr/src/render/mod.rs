@@ -4,12 +4,17 @@
 //! from the matrix, which is several times faster for the most common download. A centre logo
 //! (see `logo`) is an embedded `data:` image in SVG and stamped pixels in PNG.
 
+mod frame;
 mod logo;
+mod pdf;
 mod png;
 pub mod print;
+pub mod scannability;
+mod shapes;
 mod svg;
 
 pub use logo::LogoImage;
+pub use pdf::pdf;
 pub use png::{MAX_SIZE, MIN_SIZE, png, png_with};
 pub use svg::{svg, svg_with};
 

@@ -139,7 +139,14 @@ pub fn decode_png(bytes: &[u8]) -> String {
             u32::from(buf[i + 1]),
             u32::from(buf[i + 2]),
         );
-        ((r * 299 + g * 587 + b * 114) / 1000) as u8
+        // A transparent code as printed on white paper.
+        let alpha = if channels == 4 {
+            u32::from(buf[i + 3])
+        } else {
+            255
+        };
+        let luma = (r * 299 + g * 587 + b * 114) / 1000;
+        ((luma * alpha + 255 * (255 - alpha)) / 255) as u8
     });
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1, "exactly one code found");
