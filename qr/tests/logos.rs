@@ -207,6 +207,70 @@ fn the_logo_is_centred_on_the_code_at_every_size_with_or_without_a_caption() {
     }
 }
 
+/// The PDF's logo: our PNG as an image with its alpha as a soft mask, placed in the middle.
+#[test]
+fn the_pdf_carries_the_logo_in_the_middle() {
+    let logo = stored_logo();
+    let style = Style {
+        frame: Some(Frame::new("Scan me")),
+        ..logo_style(Ecc::H, 0.3)
+    };
+    let matrix = Matrix::encode(SHORT, style.ecc).unwrap();
+    let pdf = qr::render::pdf(&matrix, &style, Some(&logo)).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF-"));
+    assert!(text.contains("/Subtype /Image"), "the logo");
+    assert!(text.contains("/SMask"), "its transparency");
+    // The page's width and the image's placement (`w 0 0 -h x y cm` in canvas units).
+    let media_box: Vec<f32> = text
+        .split("/MediaBox [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(media_box[3] > media_box[2], "taller than wide: the caption");
+    let placement = pdf_content(&pdf)
+        .lines()
+        .filter(|l| l.ends_with(" cm"))
+        // The first places the page (points, y up); the last the image (canvas units).
+        .last()
+        .map(str::to_owned)
+        .expect("the image's placement");
+    let numbers: Vec<f32> = placement
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let (w, left) = (numbers[0], numbers[4]);
+    // The canvas is the SVG's (ten units a module): the logo's centre is the code's centre.
+    let canvas_side = (matrix.width() as f32 + 8.0) * 10.0;
+    assert!(
+        ((left + w / 2.0) - canvas_side / 2.0).abs() < 10.0,
+        "{placement} on a {canvas_side} canvas"
+    );
+}
+
+/// The page's content stream: the inflated stream that draws an XObject.
+fn pdf_content(pdf: &[u8]) -> String {
+    use std::io::Read;
+    let mut rest = pdf;
+    while let Some(at) = rest.windows(8).position(|w| w == b"\nstream\n") {
+        rest = &rest[at + 8..];
+        let mut out = String::new();
+        if flate2::read::ZlibDecoder::new(rest)
+            .read_to_string(&mut out)
+            .is_ok()
+            && out.contains(" Do")
+        {
+            return out;
+        }
+    }
+    panic!("no content stream");
+}
+
 #[test]
 fn the_svg_embeds_only_a_data_uri_of_our_png() {
     let logo_png = media::process::normalise(&upload_bytes()).unwrap().png;

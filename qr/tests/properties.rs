@@ -386,6 +386,9 @@ proptest! {
         prop_assert!(!out.contains("<zz"), "raw caption markup in {}", out);
         prop_assert!(!out.contains("\"'"), "raw caption quotes in {}", out);
         prop_assert_eq!(common::decode_png(&png(&matrix, &style, 400).unwrap()), payload);
+        // And the save-time read-back (with its sensor noise) accepts what validation accepts.
+        let verdict = qr::render::scannability::check(payload, &style, None);
+        prop_assert!(verdict.is_ok(), "{:?} refused: {:?}", style, verdict.err());
     }
 }
 

@@ -168,3 +168,78 @@ fn a_transparent_png_has_alpha_and_an_opaque_one_none() {
     let opaque = image::load_from_memory(&png(&matrix, &Style::default(), 256).unwrap()).unwrap();
     assert!(!opaque.color().has_alpha());
 }
+
+/// The content streams of a PDF of ours, inflated.
+fn pdf_streams(pdf: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut rest = pdf;
+    while let Some(start) = find(rest, b">>\nstream\n") {
+        let body = &rest[start + 10..];
+        let end = find(body, b"\nendstream").expect("an end to the stream");
+        let mut text = Vec::new();
+        if flate2::read::ZlibDecoder::new(&body[..end])
+            .read_to_end(&mut text)
+            .is_ok()
+        {
+            out.push(String::from_utf8_lossy(&text).into_owned());
+        }
+        rest = &body[end..];
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The vector PDF: a real PDF whose page is paths (one `re`-free outline per module), the
+/// caption as outlines too (no font), and gradients as shadings.
+#[test]
+fn the_pdf_is_vector() {
+    let matrix = Matrix::encode(PAYLOAD, Ecc::M).unwrap();
+    let style = Style {
+        frame: Some(Frame {
+            text: "Scan me".into(),
+            template: FrameTemplate::Ticket,
+        }),
+        modules: ModuleShape::Dots,
+        ..Style::default()
+    };
+    let pdf = qr::render::pdf(&matrix, &style, None).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF header");
+    assert!(pdf.ends_with(b"%%EOF") || pdf.ends_with(b"%%EOF\n"));
+    let content = pdf_streams(&pdf).join("\n");
+    // A dot is a move and curves: at least one `m` per dark module outside the finders.
+    let dark = (0..matrix.width())
+        .flat_map(|y| (0..matrix.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| matrix.is_dark(x, y) && !matrix.in_finder(x, y))
+        .count();
+    let moves = content.lines().filter(|l| l.ends_with(" m")).count();
+    assert!(moves > dark, "{moves} moves for {dark} modules");
+    assert!(content.lines().any(|l| l.ends_with(" c")), "curves");
+    assert!(content.lines().any(|l| l == "f" || l == "f*"), "fills");
+    assert!(
+        content.lines().any(|l| l == "S"),
+        "the ticket's stroked border"
+    );
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(
+        !text.contains("/Font"),
+        "the caption is outlines, not a font"
+    );
+    assert!(!text.contains("/Image"), "no raster without a logo");
+
+    let gradient = Style {
+        fg: Color::parse("#1e3a8a").unwrap(),
+        gradient: Some(Gradient {
+            kind: GradientKind::Radial,
+            to: Color::parse("#6d28d9").unwrap(),
+        }),
+        ..Style::default()
+    };
+    let pdf = qr::render::pdf(&matrix, &gradient, None).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("/ShadingType 3"), "a radial shading");
+    assert!(pdf_streams(&pdf).join("\n").contains("/Sh0 sh"));
+}

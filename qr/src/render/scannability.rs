@@ -39,7 +39,6 @@ fn diagnose(
     style: &Style,
     logo: Option<&LogoImage>,
 ) -> Result<Unreadable, RenderError> {
-    let plain = Style::default();
     type Revert = fn(&mut Style);
     let candidates: [(Revert, Unreadable); 4] = [
         (
@@ -84,7 +83,6 @@ fn diagnose(
             return Ok(blame);
         }
     }
-    let _ = plain;
     Ok(Unreadable {
         field: "style",
         reason: "this style does not scan; start again from the default style",
@@ -138,4 +136,70 @@ pub fn decode(png: &[u8]) -> Option<String> {
         return None;
     };
     grid.decode().ok().map(|(_, text)| text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::{Ecc, Logo};
+
+    const PAYLOAD: &str = "http://localhost:3000/r/ab3cd5e";
+
+    /// An opaque black square: a logo that hides every module under it.
+    fn black_logo() -> LogoImage {
+        let image = image::RgbaImage::from_pixel(64, 64, image::Rgba([0, 0, 0, 255]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgba8(image)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        LogoImage::new(png.into())
+    }
+
+    #[test]
+    fn accepted_styles_read_back() {
+        check(PAYLOAD, &Style::default(), None).unwrap();
+        let logo = Style {
+            ecc: Ecc::H,
+            logo: Some(Logo {
+                id: "ab".repeat(32),
+                size: 0.3,
+            }),
+            ..Style::default()
+        };
+        check(PAYLOAD, &logo, Some(&black_logo())).unwrap();
+    }
+
+    /// Light on light: validation refuses it first, but the read-back check (which sees the
+    /// pixels, not the numbers) blames the colours too.
+    #[test]
+    fn light_on_light_is_blamed_on_the_colours() {
+        let style = Style {
+            fg: Color::parse("#e6e6e6").unwrap(),
+            bg: Color::WHITE,
+            ..Style::default()
+        };
+        let Err(CheckError::Unreadable(why)) = check(PAYLOAD, &style, None) else {
+            panic!("light on light read back");
+        };
+        assert_eq!(why.field, "style.fg");
+        assert!(why.reason.contains("colours"), "{}", why.reason);
+    }
+
+    /// A logo far beyond what level L can restore (which validation would have refused).
+    #[test]
+    fn a_logo_too_large_for_the_level_is_blamed_on_the_logo() {
+        let style = Style {
+            ecc: Ecc::L,
+            logo: Some(Logo {
+                id: "ab".repeat(32),
+                size: 0.45,
+            }),
+            ..Style::default()
+        };
+        let Err(CheckError::Unreadable(why)) = check(PAYLOAD, &style, Some(&black_logo())) else {
+            panic!("a hidden centre read back");
+        };
+        assert_eq!(why.field, "style.logo.size");
+        assert!(why.reason.contains("smaller"), "{}", why.reason);
+    }
 }
