@@ -1,5 +1,7 @@
 //! Files answered by the API (print sheets, zip exports): a body with fixed headers.
 
+use std::fmt::Write as _;
+
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
@@ -43,7 +45,7 @@ fn percent_encode_attr(raw: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out

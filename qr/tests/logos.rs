@@ -235,9 +235,8 @@ fn the_pdf_carries_the_logo_in_the_middle() {
     assert!(media_box[3] > media_box[2], "taller than wide: the caption");
     let placement = pdf_content(&pdf)
         .lines()
-        .filter(|l| l.ends_with(" cm"))
         // The first places the page (points, y up); the last the image (canvas units).
-        .last()
+        .rfind(|l| l.ends_with(" cm"))
         .map(str::to_owned)
         .expect("the image's placement");
     let numbers: Vec<f32> = placement

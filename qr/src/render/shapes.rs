@@ -161,8 +161,6 @@ impl Outline {
             Outline::Rect { x, y, w, h, radii } => {
                 let [tl, tr, br, bl] = radii.map(|r| r * unit);
                 let (x, y, w, h) = (x * unit, y * unit, w * unit, h * unit);
-                // Quarter circles as cubics (k = 0.5523 is the usual circle approximation).
-                const K: f32 = 0.552_284_8;
                 pb.move_to(x + tl, y);
                 pb.line_to(x + w - tr, y);
                 if tr > 0.0 {
@@ -215,6 +213,9 @@ impl Outline {
         }
     }
 }
+
+/// Quarter circles as cubics: the usual circle approximation's control distance.
+const K: f32 = 0.552_284_8;
 
 /// A quarter-circle corner of radius `r` ending (`dx`, `dy`) away, clockwise; nothing if square.
 fn corner(out: &mut String, r: f32, dx: f32, dy: f32) {

@@ -58,7 +58,9 @@ pub fn svg_with(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>) -> Str
     }
     out.push_str(r#""/>"#);
 
-    let eye_ink = style.eye_color.map_or_else(|| ink.clone(), |c| c.hex());
+    let eye_ink = style
+        .eye_color
+        .map_or_else(|| ink.clone(), crate::style::Color::hex);
     let [ring, hole, stone] = shapes::eye(style.eyes);
     let _ = write!(out, r#"<path fill="{eye_ink}" fill-rule="evenodd" d=""#);
     for (fx, fy) in matrix.finders() {
