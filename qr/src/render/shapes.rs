@@ -130,8 +130,11 @@ impl Outline {
                 corner(out, br, -br, br);
                 let _ = write!(out, "h{}", -(w - br - bl));
                 corner(out, bl, -bl, -bl);
-                let _ = write!(out, "v{}", -(h - bl - tl));
-                corner(out, tl, tl, -tl);
+                // A square top-left corner is where the path started: `z` draws the last edge.
+                if tl > 0.0 {
+                    let _ = write!(out, "v{}", -(h - bl - tl));
+                    corner(out, tl, tl, -tl);
+                }
                 out.push('z');
             }
             Outline::Circle { cx, cy, r } => {
