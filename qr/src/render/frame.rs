@@ -9,7 +9,7 @@ use crate::style::{FrameTemplate, Style};
 /// Height of a caption band with its padding, in modules.
 const BAND: f32 = 7.0;
 /// Room a bordered template adds around the quiet zone, in modules.
-const BORDER: f32 = 1.5;
+const BORDER: f32 = 1.0;
 
 /// The drawing's size and where the code (its quiet zone's top-left corner) sits in it, in
 /// modules.
@@ -98,9 +98,9 @@ impl Layout {
             FrameTemplate::Box | FrameTemplate::Ticket => {
                 let _ = write!(
                     out,
-                    r#"<rect x="0.5" y="0.5" width="{w}" height="{h}" rx="2" fill="none" stroke="{fg}" stroke-width="1"/>"#,
-                    w = self.width - 1.0,
-                    h = self.height - 1.0,
+                    r#"<rect x="0.3" y="0.3" width="{w}" height="{h}" rx="2" fill="none" stroke="{fg}" stroke-width="0.6"/>"#,
+                    w = self.width - 0.6,
+                    h = self.height - 0.6,
                 );
                 if template == FrameTemplate::Ticket {
                     let _ = write!(

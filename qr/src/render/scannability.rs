@@ -40,14 +40,10 @@ fn diagnose(
     logo: Option<&LogoImage>,
 ) -> Result<Unreadable, RenderError> {
     type Revert = fn(&mut Style);
-    let candidates: [(Revert, Unreadable); 4] = [
-        (
-            |s| s.logo = None,
-            Unreadable {
-                field: "style.logo.size",
-                reason: "the logo covers too much of the code for a phone to read it; make it smaller or choose error correction H",
-            },
-        ),
+    // Colours first (the commonest mistake), then the shapes and the frame, the logo last: a
+    // logo's size is already bounded by validation for its level, so when a fancier shape or
+    // frame is what tips a code over, that is the choice to name.
+    let candidates: [(Revert, Unreadable); 5] = [
         (
             |s| {
                 s.fg = Color::BLACK;
@@ -62,17 +58,31 @@ fn diagnose(
             },
         ),
         (
-            |s| s.modules = ModuleShape::Square,
-            Unreadable {
-                field: "style.modules",
-                reason: "this module shape does not read reliably with the rest of the style; choose a fuller shape (square, rounded or dots)",
-            },
-        ),
-        (
             |s| s.eyes = EyeShape::Square,
             Unreadable {
                 field: "style.eyes",
-                reason: "this corner (eye) shape does not read reliably with the rest of the style; choose square or rounded corners",
+                reason: "this corner (eye) shape does not read reliably with the rest of the style; choose square corners",
+            },
+        ),
+        (
+            |s| s.modules = ModuleShape::Square,
+            Unreadable {
+                field: "style.modules",
+                reason: "this module shape does not read reliably with the rest of the style; choose square modules",
+            },
+        ),
+        (
+            |s| s.frame = None,
+            Unreadable {
+                field: "style.frame.template",
+                reason: "this frame leaves the code too small to read with the rest of the style; choose another frame or no caption",
+            },
+        ),
+        (
+            |s| s.logo = None,
+            Unreadable {
+                field: "style.logo.size",
+                reason: "the logo covers too much of the code for a phone to read it; make it smaller or choose error correction H",
             },
         ),
     ];
