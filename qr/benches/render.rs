@@ -4,8 +4,8 @@
 //! Run: `cargo bench -p qr --bench render`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use qr::render::{LogoImage, Matrix, png, png_with, svg};
-use qr::style::{Color, Ecc, EyeShape, Logo, ModuleShape, Style};
+use qr::render::{LogoImage, Matrix, pdf, png, png_with, scannability, svg};
+use qr::style::{Color, Ecc, EyeShape, Frame, Logo, ModuleShape, Style};
 
 const PAYLOAD: &str = "https://scanpage.example/r/ab3cd5e";
 
@@ -45,22 +45,38 @@ fn render(c: &mut Criterion) {
             }),
             ..styled()
         };
-        // A 512-px logo as the media module stores it (decoded and scaled on every render).
-        let upload = image::RgbaImage::from_fn(512, 512, |x, y| {
-            image::Rgba([(x / 2) as u8, (y / 2) as u8, 120, 255])
-        });
-        let mut bytes = Vec::new();
-        image::DynamicImage::ImageRgba8(upload)
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Png,
-            )
-            .unwrap();
-        let logo = LogoImage::new(media::process::normalise(&bytes).unwrap().png.into());
+        // Decoded and scaled on every render.
+        let logo = logo();
         b.iter(|| {
             let matrix = Matrix::encode(PAYLOAD, style.ecc).unwrap();
             png_with(&matrix, &style, 1024, Some(&logo)).unwrap()
         });
+    });
+    // Issue 22's bench: a styled 1,024-px PNG with a logo and a caption frame (drawn by resvg).
+    let framed = Style {
+        logo: Some(Logo {
+            id: "ab".repeat(32),
+            size: 0.3,
+        }),
+        frame: Some(Frame::new("Scan for the menu")),
+        ..styled()
+    };
+    let logo = logo();
+    group.bench_function("encode+framed png 1024 with logo", |b| {
+        b.iter(|| {
+            let matrix = Matrix::encode(PAYLOAD, framed.ecc).unwrap();
+            png_with(&matrix, &framed, 1024, Some(&logo)).unwrap()
+        });
+    });
+    group.bench_function("encode+framed pdf with logo", |b| {
+        b.iter(|| {
+            let matrix = Matrix::encode(PAYLOAD, framed.ecc).unwrap();
+            pdf(&matrix, &framed, Some(&logo)).unwrap()
+        });
+    });
+    // What a save costs on top: the 512-px render and rqrr's read-back.
+    group.bench_function("scannability check, framed with logo", |b| {
+        b.iter(|| scannability::check(PAYLOAD, &framed, Some(&logo)).unwrap());
     });
     group.bench_function("encode+styled svg", |b| {
         let style = styled();
@@ -70,6 +86,21 @@ fn render(c: &mut Criterion) {
         });
     });
     group.finish();
+}
+
+/// A 512-px logo as the media module stores it.
+fn logo() -> LogoImage {
+    let upload = image::RgbaImage::from_fn(512, 512, |x, y| {
+        image::Rgba([(x / 2) as u8, (y / 2) as u8, 120, 255])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgba8(upload)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    LogoImage::new(media::process::normalise(&bytes).unwrap().png.into())
 }
 
 criterion_group!(benches, render);

@@ -17,7 +17,7 @@ use crate::api_state::ApiState;
 use crate::contract::{Changes, NewStyle, PreviewRequest};
 pub use crate::contract::{ListView, QrView, StyleView};
 use crate::error::QrError;
-use crate::images::{Format, file_name};
+use crate::images::{Format, display_file_name, file_name};
 use crate::microsite::Caller;
 use crate::model::short_url;
 use crate::render::print::{Paper, PrintStudio, SheetRequest, SvgSheets};
@@ -40,6 +40,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(purge))
         .routes(routes!(image_svg))
         .routes(routes!(image_png))
+        .routes(routes!(image_pdf))
         .routes(routes!(print_sheet))
         .merge(crate::admin::api())
 }
@@ -248,10 +249,24 @@ async fn image_png(
         &principal,
         &id,
         Format::Png,
-        params.size.unwrap_or(1024),
+        params.size.unwrap_or(crate::images::DEFAULT_PNG_SIZE),
         &headers,
     )
     .await
+}
+
+#[utoipa::path(get, path = "/api/v1/qr/{id}/image.pdf", params(("id" = String, Path, description = "The code's id")),
+    responses(
+        (status = 200, description = "The code as a vector PDF, for print", content_type = "application/pdf", body = Vec<u8>),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    ))]
+async fn image_pdf(
+    State(state): State<ApiState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    image(&state, &principal, &id, Format::Pdf, 0, &headers).await
 }
 
 async fn image(
@@ -270,12 +285,15 @@ async fn image(
         .images()
         .render(payload, qr.style.clone(), format, size)
         .await?;
-    let filename = file_name(&qr.name, &qr.code, format, size);
+    let disposition = crate::download::attachment(
+        &display_file_name(&qr.name, format, size),
+        &file_name(&qr.name, &qr.code, format, size),
+    );
     Ok(image_response(
         bytes,
         &etag,
         format,
-        Some(&filename),
+        Some(disposition),
         headers,
     ))
 }
@@ -284,7 +302,7 @@ fn image_response(
     bytes: bytes::Bytes,
     etag: &str,
     format: Format,
-    filename: Option<&str>,
+    disposition: Option<HeaderValue>,
     headers: &HeaderMap,
 ) -> Response {
     let not_modified = headers
@@ -298,10 +316,7 @@ fn image_response(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(match format {
-            Format::Svg => "image/svg+xml",
-            Format::Png => "image/png",
-        }),
+        HeaderValue::from_static(format.content_type()),
     );
     // Private: images are owner-only. Revalidate: an edit changes the ETag.
     h.insert(
@@ -311,10 +326,8 @@ fn image_response(
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    if let Some(name) = filename
-        && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
+    if let Some(value) = disposition {
+        h.insert(header::CONTENT_DISPOSITION, value);
     }
     // An SVG opened directly must not run anything.
     h.insert(
@@ -428,6 +441,16 @@ async fn save_style(
         ));
     }
     let style = new.style.validated().map_err(QrError::from)?;
+    // A saved style is checked on a short URL of a real code's length, as codes are.
+    let sample = short_url(
+        state.service.public_base_url(),
+        &"x".repeat(crate::code::GENERATED_LEN),
+    );
+    state
+        .service
+        .images()
+        .check_scannable(sample, &style)
+        .await?;
     let id = shared::ids::new_id();
     let at = shared::ids::now_ms();
     let json = serde_json::to_string(&style).map_err(ApiError::internal)?;

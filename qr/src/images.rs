@@ -14,6 +14,8 @@ use crate::style::Style;
 pub enum Format {
     Svg,
     Png,
+    /// Vector PDF for print shops.
+    Pdf,
 }
 
 impl Format {
@@ -21,6 +23,15 @@ impl Format {
         match self {
             Format::Svg => "svg",
             Format::Png => "png",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Svg => "image/svg+xml",
+            Format::Png => "image/png",
+            Format::Pdf => "application/pdf",
         }
     }
 }
@@ -89,12 +100,31 @@ impl Images {
             Ok(match format {
                 Format::Svg => Bytes::from(render::svg_with(&matrix, &style, logo.as_ref())),
                 Format::Png => Bytes::from(render::png_with(&matrix, &style, size, logo.as_ref())?),
+                Format::Pdf => Bytes::from(render::pdf(&matrix, &style, logo.as_ref())?),
             })
         })
         .await
         .map_err(|e| QrError::Render(render::RenderError::Raster(e.to_string())))??;
         self.renders.insert(key, bytes.clone());
         Ok((bytes, etag))
+    }
+
+    /// "Scannability guaranteed": `style` drawn with `payload` (as downloaded, logo and all)
+    /// must read back with a decoder; otherwise the refusal names the choice to change.
+    pub async fn check_scannable(&self, payload: String, style: &Style) -> Result<(), QrError> {
+        let logo = self.logo_image(style).await?;
+        let style = style.clone();
+        tokio::task::spawn_blocking(move || {
+            render::scannability::check(&payload, &style, logo.as_ref())
+        })
+        .await
+        .map_err(|e| QrError::Render(render::RenderError::Raster(e.to_string())))?
+        .map_err(|err| match err {
+            render::scannability::CheckError::Unreadable(why) => {
+                QrError::invalid(why.field, why.reason)
+            }
+            render::scannability::CheckError::Render(e) => QrError::Render(e),
+        })
     }
 
     /// A style may only use its owner's uploads: another user's or a made-up id is "unknown".
@@ -151,12 +181,16 @@ fn content_hash(key: &str) -> String {
     format!("{:016x}{:016x}", a.finish(), b.finish())
 }
 
-/// `scanpage-menu-ab3cd5e-1024.png`: the code's name made safe for every file system.
+/// `scanpage-menu-ab3cd5e-1024.png`: the code's name made safe for every file system — the
+/// ASCII fallback of a download, and the names inside a zip.
 pub(crate) fn file_name(name: &str, code: &str, format: Format, size: u32) -> String {
     let slug: String = name
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .map(|c| {
+            let c = fold_accent(c);
+            if c.is_ascii_alphanumeric() { c } else { '-' }
+        })
         .collect::<String>()
         .split('-')
         .filter(|s| !s.is_empty())
@@ -169,7 +203,79 @@ pub(crate) fn file_name(name: &str, code: &str, format: Format, size: u32) -> St
         slug
     };
     match format {
-        Format::Svg => format!("scanpage-{slug}-{code}.svg"),
         Format::Png => format!("scanpage-{slug}-{code}-{size}.png"),
+        other => format!("scanpage-{slug}-{code}.{}", other.extension()),
+    }
+}
+
+/// The download's name as its owner wrote it ("Café menu.png"; "Café menu 2048px.png" for a
+/// size other than the default), for `filename*`. Only what no file system takes is replaced
+/// (path separators, reserved punctuation, control characters); the header encoding is
+/// `download::attachment`'s.
+pub(crate) fn display_file_name(name: &str, format: Format, size: u32) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || r#"/\:*?"<>|"#.contains(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let mut base: String = words.join(" ").chars().take(80).collect();
+    // A name of dots alone would be a hidden file or a path segment.
+    if base.trim_matches('.').is_empty() {
+        base = "QR code".to_owned();
+    }
+    match format {
+        Format::Png if size != DEFAULT_PNG_SIZE => format!("{base} {size}px.png"),
+        other => format!("{base}.{}", other.extension()),
+    }
+}
+
+/// The PNG size a download has when none is asked for.
+pub const DEFAULT_PNG_SIZE: u32 = 1024;
+
+/// Latin letters with accents as their base letter, for the ASCII fallback ("café" → "cafe").
+fn fold_accent(c: char) -> char {
+    match c {
+        'à'..='å' => 'a',
+        'ç' => 'c',
+        'è'..='ë' => 'e',
+        'ì'..='ï' => 'i',
+        'ñ' => 'n',
+        'ò'..='ö' | 'ø' => 'o',
+        'ù'..='ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_keep_the_owners_spelling_and_fall_back_to_ascii() {
+        assert_eq!(
+            display_file_name("Café menu", Format::Png, 1024),
+            "Café menu.png"
+        );
+        assert_eq!(
+            display_file_name("Café menu", Format::Png, 2048),
+            "Café menu 2048px.png"
+        );
+        assert_eq!(
+            display_file_name("../etc/passwd", Format::Svg, 0),
+            ".. etc passwd.svg"
+        );
+        assert_eq!(display_file_name("..", Format::Svg, 0), "QR code.svg");
+        assert_eq!(display_file_name("  ", Format::Svg, 0), "QR code.svg");
+        assert_eq!(
+            file_name("Café menu", "ab3cd5e", Format::Png, 1024),
+            "scanpage-cafe-menu-ab3cd5e-1024.png"
+        );
     }
 }

@@ -128,6 +128,8 @@ impl Ecc {
     }
 }
 
+/// How each dark module is drawn. Every shape keeps the module's centre dark, which is where
+/// decoders sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModuleShape {
@@ -135,20 +137,114 @@ pub enum ModuleShape {
     Square,
     Rounded,
     Dots,
+    /// A square turned 45°, corners on the module's edges.
+    Diamond,
+    /// Two opposite corners rounded, like a leaf.
+    Leaf,
+    /// Narrowed to a bar, so dark modules above each other join into vertical lines.
+    Bars,
 }
 
+impl ModuleShape {
+    pub const ALL: [ModuleShape; 6] = [
+        ModuleShape::Square,
+        ModuleShape::Rounded,
+        ModuleShape::Dots,
+        ModuleShape::Diamond,
+        ModuleShape::Leaf,
+        ModuleShape::Bars,
+    ];
+}
+
+/// How the three finder patterns ("eyes") are drawn: the 7×7 ring and the 3×3 stone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EyeShape {
     #[default]
     Square,
     Rounded,
+    /// A square ring around a round stone.
+    Dot,
+    /// Ring and stone with two opposite corners rounded.
+    Leaf,
+}
+
+impl EyeShape {
+    pub const ALL: [EyeShape; 4] = [
+        EyeShape::Square,
+        EyeShape::Rounded,
+        EyeShape::Dot,
+        EyeShape::Leaf,
+    ];
+}
+
+/// A caption frame's design: where the call-to-action sits and what surrounds the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FrameTemplate {
+    /// A rounded band under the code (the original frame).
+    #[default]
+    Banner,
+    /// The band above the code.
+    Top,
+    /// A border all round the code, the caption in its lower edge.
+    Box,
+    /// A speech bubble under the code, pointing up at it.
+    Bubble,
+    /// A narrow pill centred under the code.
+    Pill,
+    /// A ticket: a border with the caption in a stub below a dashed line.
+    Ticket,
+}
+
+impl FrameTemplate {
+    pub const ALL: [FrameTemplate; 6] = [
+        FrameTemplate::Banner,
+        FrameTemplate::Top,
+        FrameTemplate::Box,
+        FrameTemplate::Bubble,
+        FrameTemplate::Pill,
+        FrameTemplate::Ticket,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Frame {
+    /// The call to action, 1–24 characters ("Scan for the menu").
     pub text: String,
+    #[serde(default)]
+    pub template: FrameTemplate,
+}
+
+impl Frame {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            template: FrameTemplate::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GradientKind {
+    /// From the top-left corner to the bottom-right.
+    #[default]
+    Linear,
+    /// From the centre outwards.
+    Radial,
+}
+
+/// The modules' colour runs from `fg` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gradient {
+    #[serde(default)]
+    pub kind: GradientKind,
+    /// The end colour, `#rrggbb`.
+    #[schema(value_type = String, example = "#7c3aed")]
+    pub to: Color,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -184,6 +280,14 @@ pub struct Style {
     pub eyes: EyeShape,
     pub logo: Option<Logo>,
     pub frame: Option<Frame>,
+    /// No background is drawn (PNG alpha, no SVG/PDF background): for printing on coloured
+    /// stock. `bg` is still the colour the code is checked against — what it is printed on.
+    pub transparent: bool,
+    /// The modules' colour runs from `fg` to `gradient.to`.
+    pub gradient: Option<Gradient>,
+    /// The finder patterns' colour, when not `fg`'s.
+    #[schema(value_type = Option<String>, example = "#be123c")]
+    pub eye_color: Option<Color>,
 }
 
 impl Default for Style {
@@ -197,6 +301,9 @@ impl Default for Style {
             eyes: EyeShape::Square,
             logo: None,
             frame: None,
+            transparent: false,
+            gradient: None,
+            eye_color: None,
         }
     }
 }
@@ -209,6 +316,28 @@ pub struct StyleError {
     pub reason: String,
 }
 
+/// A colour modules are drawn in must be darker than the background, with enough contrast.
+fn check_ink(field: &'static str, what: &str, ink: Color, bg: Color) -> Result<(), StyleError> {
+    if ink.luminance() > bg.luminance() {
+        return Err(refuse(
+            field,
+            format!(
+                "light modules on a dark background do not scan on many phones; use a darker {what}"
+            ),
+        ));
+    }
+    let ratio = contrast(ink, bg);
+    if ratio < MIN_CONTRAST {
+        return Err(refuse(
+            field,
+            format!(
+                "the {what} and the background have a contrast of {ratio:.1}:1; at least {MIN_CONTRAST}:1 is needed to scan reliably"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn refuse(field: &'static str, reason: impl Into<String>) -> StyleError {
     StyleError {
         field,
@@ -219,20 +348,19 @@ fn refuse(field: &'static str, reason: impl Into<String>) -> StyleError {
 impl Style {
     /// Checks the style scans and normalises it (a logo raises error correction to at least Q).
     pub fn validated(mut self) -> Result<Style, StyleError> {
-        if self.fg.luminance() > self.bg.luminance() {
-            return Err(refuse(
-                "style.fg",
-                "light modules on a dark background do not scan on many phones; use a darker foreground",
-            ));
+        // Every colour a module can take is checked against the background: the foreground, a
+        // gradient's end and the eyes'.
+        check_ink("style.fg", "foreground", self.fg, self.bg)?;
+        if let Some(gradient) = &self.gradient {
+            check_ink(
+                "style.gradient.to",
+                "gradient's end colour",
+                gradient.to,
+                self.bg,
+            )?;
         }
-        let ratio = contrast(self.fg, self.bg);
-        if ratio < MIN_CONTRAST {
-            return Err(refuse(
-                "style.fg",
-                format!(
-                    "the colours' contrast is {ratio:.1}:1; at least {MIN_CONTRAST}:1 is needed to scan reliably"
-                ),
-            ));
+        if let Some(eye) = self.eye_color {
+            check_ink("style.eye_color", "eye colour", eye, self.bg)?;
         }
         if !(MIN_MARGIN..=MAX_MARGIN).contains(&self.margin) {
             return Err(refuse(

@@ -329,7 +329,9 @@ async fn images_render_decode_and_revalidate() {
     let code = created["code"].as_str().unwrap();
     assert_eq!(
         png.header("content-disposition"),
-        format!("attachment; filename=\"scanpage-spring-menu-{code}-512.png\"")
+        format!(
+            "attachment; filename=\"scanpage-spring-menu-{code}-512.png\"; filename*=UTF-8''Spring%20Menu!%20512px.png"
+        )
     );
     assert_eq!(
         common::decode_png(&png.body),
@@ -437,4 +439,132 @@ async fn saved_styles_belong_to_their_owner(db: TestDb) {
 #[test]
 fn settings_parse() {
     let _ = settings(&[]);
+}
+
+// Issue 22: print downloads. A code named "Café menu" downloads as "Café menu.png" (with an
+// ASCII fallback), the vector PDF is served beside PNG and SVG, and every style is read back
+// before it is saved: refused ones name the choice to change, accepted ones are stored as sent.
+backend_tests!(print_downloads_and_scannable_styles);
+async fn print_downloads_and_scannable_styles(db: TestDb) {
+    let qr = Qr::start(&db).await;
+    let alice = qr.token("alice");
+    let styled = json!({"fg": "#1e3a8a", "bg": "#fef3c7", "modules": "diamond", "eyes": "leaf",
+        "gradient": {"kind": "radial", "to": "#6d28d9"}, "eye_color": "#9f1239",
+        "transparent": true, "frame": {"text": "Scan for the menu", "template": "bubble"}});
+    let created = qr
+        .create(
+            "alice",
+            json!({"name": "Café menu", "destination": "https://example.com", "style": styled}),
+        )
+        .await;
+    assert_eq!(created["style"]["frame"]["template"], "bubble");
+    assert_eq!(created["style"]["gradient"]["kind"], "radial");
+    assert_eq!(created["style"]["eye_color"], "#9f1239");
+    let id = created["id"].as_str().unwrap();
+    let code = created["code"].as_str().unwrap();
+
+    let png = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.png"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert_eq!(
+        png.header("content-disposition"),
+        format!(
+            "attachment; filename=\"scanpage-cafe-menu-{code}-1024.png\"; filename*=UTF-8''Caf%C3%A9%20menu.png"
+        )
+    );
+    assert_eq!(
+        common::decode_png(&png.body),
+        created["short_url"].as_str().unwrap()
+    );
+
+    let pdf = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.pdf"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    assert!(
+        pdf.header("content-disposition")
+            .ends_with("filename*=UTF-8''Caf%C3%A9%20menu.pdf")
+    );
+    let bob = qr
+        .call(
+            Method::GET,
+            &format!("/api/v1/qr/{id}/image.pdf"),
+            Some(&qr.token("bob")),
+            None,
+        )
+        .await;
+    assert_eq!(bob.status, StatusCode::NOT_FOUND);
+
+    // Light on light, on create and on edit: refused, naming the colour to change.
+    for (field, style) in [
+        ("style.fg", json!({"fg": "#dddddd", "bg": "#ffffff"})),
+        (
+            "style.gradient.to",
+            json!({"gradient": {"kind": "linear", "to": "#eeeeee"}}),
+        ),
+        ("style.eye_color", json!({"eye_color": "#f5f5f5"})),
+    ] {
+        let answer = qr
+            .call(
+                Method::POST,
+                "/api/v1/qr",
+                Some(&alice),
+                Some(json!({"name": "Pale", "destination": "https://example.com", "style": style})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{style}");
+        let error = &answer.json()["error"];
+        assert_eq!(error["field"], field, "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("contrast")
+                || error["message"].as_str().unwrap().contains("darker"),
+            "{error}"
+        );
+        let edit = qr
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/qr/{id}"),
+                Some(&alice),
+                Some(json!({"style": style})),
+            )
+            .await;
+        assert_eq!(edit.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(edit.json()["error"]["field"], field);
+    }
+    // Unknown shapes and templates are refused by name, never drawn.
+    for style in [
+        json!({"modules": "hexagon"}),
+        json!({"eyes": "star"}),
+        json!({"frame": {"text": "Hi", "template": "<script>"}}),
+        json!({"gradient": {"kind": "conic", "to": "#000000"}}),
+        json!({"eye_color": "url(#x)"}),
+    ] {
+        let answer = qr
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/qr/{id}"),
+                Some(&alice),
+                Some(json!({"style": style})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{style}");
+    }
+    // The code kept its style through the refusals.
+    let read = qr
+        .call(Method::GET, &format!("/api/v1/qr/{id}"), Some(&alice), None)
+        .await;
+    assert_eq!(read.json()["style"]["modules"], "diamond");
 }

@@ -12,7 +12,10 @@ use qr::bulk::{CsvError, parse_csv};
 use qr::code::ShortCode;
 use qr::destination::{Blocklist, Destination, MAX_LEN};
 use qr::render::{Matrix, png, svg};
-use qr::style::{Color, Ecc, EyeShape, Frame, Logo, ModuleShape, Style, contrast};
+use qr::style::{
+    Color, Ecc, EyeShape, Frame, FrameTemplate, Gradient, GradientKind, Logo, ModuleShape, Style,
+    contrast,
+};
 use url::Url;
 
 fn blocklist() -> Blocklist {
@@ -196,25 +199,38 @@ fn style() -> impl Strategy<Value = Style> {
         colours(),
         select(vec![Ecc::L, Ecc::M, Ecc::Q, Ecc::H]),
         prop_oneof![4 => 2u8..=16, 1 => any::<u8>()],
-        select(vec![
-            ModuleShape::Square,
-            ModuleShape::Rounded,
-            ModuleShape::Dots,
-        ]),
-        select(vec![EyeShape::Square, EyeShape::Rounded]),
+        select(ModuleShape::ALL.to_vec()),
+        select(EyeShape::ALL.to_vec()),
         prop::option::of(logo),
-        prop::option::of(caption().prop_map(|text| Frame { text })),
+        prop::option::of(
+            (caption(), select(FrameTemplate::ALL.to_vec()))
+                .prop_map(|(text, template)| Frame { text, template }),
+        ),
+        (any::<bool>(), prop::option::of(colours()), any::<bool>()),
     )
         .prop_map(
-            |((fg, bg), ecc, margin, modules, eyes, logo, frame)| Style {
-                fg,
-                bg,
-                ecc,
-                margin,
-                modules,
-                eyes,
-                logo,
-                frame,
+            |((fg, bg), ecc, margin, modules, eyes, logo, frame, (transparent, extra, radial))| {
+                Style {
+                    fg,
+                    bg,
+                    ecc,
+                    margin,
+                    modules,
+                    eyes,
+                    logo,
+                    frame,
+                    transparent,
+                    // A second random dark colour: the gradient's end and the eyes' colour.
+                    gradient: extra.map(|(to, _)| Gradient {
+                        kind: if radial {
+                            GradientKind::Radial
+                        } else {
+                            GradientKind::Linear
+                        },
+                        to,
+                    }),
+                    eye_color: extra.map(|(ink, _)| ink),
+                }
             },
         )
 }
@@ -225,6 +241,15 @@ fn check_style(style: Style) {
     };
     assert!(valid.fg.luminance() <= valid.bg.luminance());
     assert!(contrast(valid.fg, valid.bg) >= 3.0);
+    for ink in valid
+        .gradient
+        .map(|g| g.to)
+        .into_iter()
+        .chain(valid.eye_color)
+    {
+        assert!(ink.luminance() <= valid.bg.luminance());
+        assert!(contrast(ink, valid.bg) >= 3.0);
+    }
     assert!((2..=16).contains(&valid.margin));
     if let Some(frame) = &valid.frame {
         let chars = frame.text.chars().count();
@@ -361,6 +386,9 @@ proptest! {
         prop_assert!(!out.contains("<zz"), "raw caption markup in {}", out);
         prop_assert!(!out.contains("\"'"), "raw caption quotes in {}", out);
         prop_assert_eq!(common::decode_png(&png(&matrix, &style, 400).unwrap()), payload);
+        // And the save-time read-back (with its sensor noise) accepts what validation accepts.
+        let verdict = qr::render::scannability::check(payload, &style, None);
+        prop_assert!(verdict.is_ok(), "{:?} refused: {:?}", style, verdict.err());
     }
 }
 

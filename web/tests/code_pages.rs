@@ -348,3 +348,96 @@ async fn a_logo_is_uploaded_from_the_code_page_kept_on_save_and_removed(db: Test
     let svg = browser.get(&format!("/app/qr/{id}/image.svg")).await;
     assert!(!svg.html.contains("<image"));
 }
+
+// Issue 22 on the code page: every new style control round-trips, a style that would not scan
+// is refused next to the choice to change, the vector PDF is offered and served, and the
+// download keeps the code's name as written ("Café menu.png").
+backend_tests!(print_styles_are_checked_and_downloaded_as_named);
+async fn print_styles_are_checked_and_downloaded_as_named(db: TestDb) {
+    let mut browser = browser(db, "http://localhost:3000").await;
+    browser.sign_up("printer@example.com").await;
+    let new = browser.get("/app/qr/new").await;
+    for control in [
+        "name=\"transparent\"",
+        "name=\"gradient\"",
+        "name=\"gradient_to\"",
+        "name=\"eye_color_on\"",
+        "name=\"eye_color\"",
+        "name=\"frame_template\"",
+        "<option value=\"diamond\"",
+        "<option value=\"bars\"",
+        "<option value=\"leaf\"",
+        "<option value=\"ticket\"",
+        "Scannability guaranteed",
+    ] {
+        assert!(new.html.contains(control), "{control}");
+    }
+    let csrf = new.csrf();
+    let style = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Café menu"),
+        ("destination", "https://example.com/menu"),
+        ("fg", "#1e3a8a"),
+        ("bg", "#fef3c7"),
+        ("modules", "leaf"),
+        ("eyes", "dot"),
+        ("ecc", "Q"),
+        ("frame_text", "Scan for the menu"),
+        ("frame_template", "ticket"),
+        ("transparent", "on"),
+        ("gradient", "linear"),
+        ("gradient_to", "#6d28d9"),
+        ("eye_color_on", "on"),
+        ("eye_color", "#9f1239"),
+    ];
+
+    // Light on light: refused with the form kept and the error beside the eye colour.
+    let mut pale = style.to_vec();
+    pale.retain(|(k, _)| *k != "eye_color");
+    pale.push(("eye_color", "#fafafa"));
+    let refused = browser.post("/app/qr/new", &pale).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error_at = refused.html.find("class=\"error\"").expect("a field error");
+    let control_at = refused.html.find("id=\"eye_color\"").unwrap();
+    assert!(error_at > control_at, "the error sits by the eye colour");
+    assert!(
+        refused.html.contains("darker eye colour"),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("<option value=\"ticket\" selected>"));
+
+    let created = browser.post("/app/qr/new", &style).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let location = created.location.unwrap();
+    let id = id_from(&location);
+    let page = browser.get(&location).await;
+    for kept in [
+        "<option value=\"leaf\" selected>",
+        "<option value=\"dot\" selected>",
+        "<option value=\"ticket\" selected>",
+        "<option value=\"linear\" selected>",
+        "name=\"transparent\" checked",
+        "name=\"eye_color_on\" checked",
+        "value=\"#9f1239\"",
+        "value=\"#6d28d9\"",
+    ] {
+        assert!(page.html.contains(kept), "{kept}");
+    }
+    assert!(page.html.contains(&format!("/app/qr/{id}/image.pdf")));
+
+    let png = browser
+        .get(&format!("/app/qr/{id}/image.png?size=1024"))
+        .await;
+    assert_eq!(png.status, StatusCode::OK);
+    let disposition = png.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.ends_with("filename*=UTF-8''Caf%C3%A9%20menu.png"),
+        "{disposition}"
+    );
+    assert!(disposition.contains("filename=\"scanpage-cafe-menu-"));
+    let pdf = browser.get(&format!("/app/qr/{id}/image.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+}

@@ -101,8 +101,17 @@ pub fn clear_area(matrix: &Matrix, style: &Style) -> Clear {
 }
 
 /// Draws `logo` fitted (aspect kept, centred) into the square at (`x`, `y`) of `side` pixels
-/// over an RGB buffer `width` pixels wide, blending its alpha over what is there (the pad).
-pub(super) fn stamp_rgb(rgb: &mut [u8], width: usize, logo: &RgbaImage, x: f32, y: f32, side: f32) {
+/// over an RGB or RGBA (`channels`) buffer `width` pixels wide, blending its alpha over what is
+/// there (the pad).
+pub(super) fn stamp(
+    pixels: &mut [u8],
+    width: usize,
+    channels: usize,
+    logo: &RgbaImage,
+    x: f32,
+    y: f32,
+    side: f32,
+) {
     let (lw, lh) = (logo.width().max(1) as f32, logo.height().max(1) as f32);
     let scale = side / lw.max(lh);
     let tw = (lw * scale).round().max(1.0) as u32;
@@ -110,17 +119,33 @@ pub(super) fn stamp_rgb(rgb: &mut [u8], width: usize, logo: &RgbaImage, x: f32, 
     let fitted = image::imageops::resize(logo, tw, th, FilterType::Triangle);
     let ox = (x + (side - tw as f32) / 2.0).round().max(0.0) as usize;
     let oy = (y + (side - th as f32) / 2.0).round().max(0.0) as usize;
-    let height = rgb.len() / (3 * width);
+    let height = pixels.len() / (channels * width);
     for (px, py, pixel) in fitted.enumerate_pixels() {
         let (tx, ty) = (ox + px as usize, oy + py as usize);
         if tx >= width || ty >= height {
             continue;
         }
-        let i = (ty * width + tx) * 3;
+        let i = (ty * width + tx) * channels;
         let a = u32::from(pixel[3]);
+        if channels == 4 {
+            // "Over" onto a transparent pad: the result's alpha, then its straight colour.
+            let under_a = u32::from(pixels[i + 3]);
+            let out_a = a * 255 + under_a * (255 - a); // × 255
+            if out_a == 0 {
+                continue;
+            }
+            for c in 0..3 {
+                let under = u32::from(pixels[i + c]);
+                pixels[i + c] =
+                    ((u32::from(pixel[c]) * a * 255 + under * under_a * (255 - a) + out_a / 2)
+                        / out_a) as u8;
+            }
+            pixels[i + 3] = ((out_a + 127) / 255) as u8;
+            continue;
+        }
         for c in 0..3 {
-            let under = u32::from(rgb[i + c]);
-            rgb[i + c] = ((u32::from(pixel[c]) * a + under * (255 - a) + 127) / 255) as u8;
+            let under = u32::from(pixels[i + c]);
+            pixels[i + c] = ((u32::from(pixel[c]) * a + under * (255 - a) + 127) / 255) as u8;
         }
     }
 }
@@ -173,7 +198,7 @@ mod tests {
         let mut rgb = vec![255_u8; 4 * 4 * 3];
         let mut logo = RgbaImage::from_pixel(2, 2, image::Rgba([0, 0, 0, 255]));
         logo.put_pixel(1, 1, image::Rgba([0, 0, 0, 0]));
-        stamp_rgb(&mut rgb, 4, &logo, 1.0, 1.0, 2.0);
+        stamp(&mut rgb, 4, 3, &logo, 1.0, 1.0, 2.0);
         assert_eq!(&rgb[(4 + 1) * 3..(4 + 1) * 3 + 3], &[0, 0, 0]);
         assert_eq!(&rgb[(2 * 4 + 2) * 3..(2 * 4 + 2) * 3 + 3], &[255, 255, 255]);
         assert_eq!(&rgb[0..3], &[255, 255, 255]);

@@ -2,14 +2,21 @@
 //! ourselves as SVG (styled modules and finder "eyes" need our own renderer) and rasterise that
 //! SVG to PNG with resvg. A plain square style skips the SVG step and writes pixels straight
 //! from the matrix, which is several times faster for the most common download. A centre logo
-//! (see `logo`) is an embedded `data:` image in SVG and stamped pixels in PNG.
+//! (see `logo`) is an embedded `data:` image in SVG and stamped pixels in PNG. Shapes are
+//! defined once (`shapes`), frames laid out once (`frame`); `pdf` writes the same SVG as vector
+//! PDF, and `scannability` reads a style back with rqrr before it is saved.
 
+mod frame;
 mod logo;
+mod pdf;
 mod png;
 pub mod print;
+pub mod scannability;
+mod shapes;
 mod svg;
 
 pub use logo::LogoImage;
+pub use pdf::pdf;
 pub use png::{MAX_SIZE, MIN_SIZE, png, png_with};
 pub use svg::{svg, svg_with};
 

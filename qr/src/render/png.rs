@@ -6,14 +6,16 @@
 //! - Shaped modules and eyes: one module shape and one eye shape are rasterised (anti-aliased,
 //!   by tiny-skia) as small coverage masks, then stamped at integer module positions; the
 //!   coverage becomes a 16-level palette blended from background to foreground (4-bit PNG).
-//! - Captions (text): the SVG rasterised by resvg, encoded as RGB.
+//! - Frames (text), gradients, eye colours, transparency: the SVG rasterised by resvg, encoded
+//!   as RGB (RGBA when transparent).
 //! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels are
 //!   stamped over the rasterised code and the result is encoded as RGB.
 
-use resvg::tiny_skia::{self, FillRule, Mask, PathBuilder, Rect, Transform};
+use resvg::tiny_skia::{self, FillRule, Mask, PathBuilder, Transform};
 
+use super::frame::Layout;
 use super::logo::{self, LogoImage};
-use super::{EYE_RING_RADIUS, EYE_STONE_RADIUS, Matrix, RenderError, svg};
+use super::{Matrix, RenderError, shapes, svg};
 use crate::style::{Color, EyeShape, ModuleShape, Style};
 
 pub const MIN_SIZE: u32 = 64;
@@ -38,7 +40,13 @@ pub fn png_with(
         Some(image) if style.logo.is_some() => Some(image.decode()?),
         _ => None,
     };
-    if style.frame.is_some() {
+    // Frames (text), gradients, a second colour for the eyes and transparency are drawn by
+    // resvg from the SVG; the stamped fast paths know two opaque colours only.
+    if style.frame.is_some()
+        || style.gradient.is_some()
+        || style.eye_color.is_some()
+        || style.transparent
+    {
         return rasterised(matrix, style, size, logo.as_ref());
     }
     if style.modules == ModuleShape::Square
@@ -141,7 +149,7 @@ fn stamped(
         let (at, side) = clear.inner();
         let unit = m as f32;
         let corner = origin as f32 + at * unit;
-        logo::stamp_rgb(&mut rgb, size_px, image, corner, corner, side * unit);
+        logo::stamp(&mut rgb, size_px, 3, image, corner, corner, side * unit);
         return encode(size, size, Pixels::Rgb, &rgb);
     }
 
@@ -182,51 +190,25 @@ fn stamp(coverage: &mut [u8], stride: usize, mask: &[u8], side: usize, x: usize,
 }
 
 fn module_mask(shape: ModuleShape, m: usize) -> Result<Vec<u8>, RenderError> {
-    let side = m as f32;
-    let mut pb = PathBuilder::new();
-    match shape {
-        ModuleShape::Square => return Ok(vec![255; m * m]),
-        ModuleShape::Rounded => rounded_rect(&mut pb, 0.0, 0.0, side, side, 0.3 * side),
-        ModuleShape::Dots => pb.push_circle(side / 2.0, side / 2.0, 0.45 * side),
+    if shape == ModuleShape::Square {
+        return Ok(vec![255; m * m]);
     }
+    let mut pb = PathBuilder::new();
+    shapes::module(shape).push_to(&mut pb, m as f32);
     fill(pb, m, FillRule::Winding)
 }
 
 fn eye_mask(shape: EyeShape, m: usize) -> Result<Vec<u8>, RenderError> {
-    let u = m as f32;
+    let unit = m as f32;
+    let [outside, hole, stone_outline] = shapes::eye(shape);
     let mut pb = PathBuilder::new();
-    let (outer_r, stone_r) = match shape {
-        EyeShape::Square => (0.0, 0.0),
-        EyeShape::Rounded => (EYE_RING_RADIUS * u, EYE_STONE_RADIUS * u),
-    };
-    rounded_rect(&mut pb, 0.0, 0.0, 7.0 * u, 7.0 * u, outer_r);
-    rounded_rect(&mut pb, u, u, 5.0 * u, 5.0 * u, 0.0);
+    outside.push_to(&mut pb, unit);
+    hole.push_to(&mut pb, unit);
     let ring = fill(pb, 7 * m, FillRule::EvenOdd)?;
     let mut pb = PathBuilder::new();
-    rounded_rect(&mut pb, 2.0 * u, 2.0 * u, 3.0 * u, 3.0 * u, stone_r);
+    stone_outline.push_to(&mut pb, unit);
     let stone = fill(pb, 7 * m, FillRule::Winding)?;
     Ok(ring.iter().zip(&stone).map(|(a, b)| *a.max(b)).collect())
-}
-
-fn rounded_rect(pb: &mut PathBuilder, x: f32, y: f32, w: f32, h: f32, r: f32) {
-    if r <= 0.0 {
-        if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-            pb.push_rect(rect);
-        }
-        return;
-    }
-    // Quarter circles as cubics (k = 0.5523 is the usual circle approximation).
-    let k = 0.552_284_8 * r;
-    pb.move_to(x + r, y);
-    pb.line_to(x + w - r, y);
-    pb.cubic_to(x + w - r + k, y, x + w, y + r - k, x + w, y + r);
-    pb.line_to(x + w, y + h - r);
-    pb.cubic_to(x + w, y + h - r + k, x + w - r + k, y + h, x + w - r, y + h);
-    pb.line_to(x + r, y + h);
-    pb.cubic_to(x + r - k, y + h, x, y + h - r + k, x, y + h - r);
-    pb.line_to(x, y + r);
-    pb.cubic_to(x, y + r - k, x + r - k, y, x + r, y);
-    pb.close();
 }
 
 fn fill(pb: PathBuilder, side: usize, rule: FillRule) -> Result<Vec<u8>, RenderError> {
@@ -269,49 +251,74 @@ fn rasterised(
     };
     let tree = resvg::usvg::Tree::from_str(&svg, &options)
         .map_err(|e| RenderError::Raster(e.to_string()))?;
-    // Whole pixels per module, as in `stamped`: fractional module sizes blur every edge.
-    let (w, h) = (tree.size().width(), tree.size().height());
-    let scale = (size as f32 / w).floor().max(1.0);
-    let height = (size as f32 * h / w).round() as u32;
+    // Issue 22's logo bug: the SVG's user units are modules, but its `width`/`height` (the
+    // tree's size, which resvg draws at under an identity transform) are ten pixels per
+    // module, and the logo was placed in modules on that ten-times grid — a dot in the corner.
+    // Everything here works in modules from the one layout the SVG was drawn with: whole
+    // pixels per module, as in `stamped` (fractional module sizes blur every edge), and the
+    // logo in the same module grid as the code under it.
+    let layout = Layout::of(matrix, style);
+    let tree_units_per_module = tree.size().width() / layout.width;
+    let unit = (size as f32 / layout.width).floor().max(1.0);
+    let scale = unit / tree_units_per_module;
+    let height = (size as f32 * layout.height / layout.width).round() as u32;
     let mut pixmap = tiny_skia::Pixmap::new(size, height)
         .ok_or_else(|| RenderError::Raster("empty image".into()))?;
-    pixmap.fill(tiny_skia::Color::from_rgba8(
-        style.bg.r, style.bg.g, style.bg.b, 255,
-    ));
-    let dx = ((size as f32 - scale * w) / 2.0).floor();
-    let dy = ((height as f32 - scale * h) / 2.0).floor();
+    if !style.transparent {
+        pixmap.fill(tiny_skia::Color::from_rgba8(
+            style.bg.r, style.bg.g, style.bg.b, 255,
+        ));
+    }
+    let dx = ((size as f32 - unit * layout.width) / 2.0).floor();
+    let dy = ((height as f32 - unit * layout.height) / 2.0).floor();
     resvg::render(
         &tree,
         Transform::from_scale(scale, scale).post_translate(dx, dy),
         &mut pixmap.as_mut(),
     );
-    // The background is opaque, so alpha carries nothing: write RGB.
-    let mut rgb: Vec<u8> = pixmap
-        .data()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
+    // Opaque: alpha carries nothing, write RGB. Transparent: straight (not premultiplied) RGBA.
+    let channels = if style.transparent { 4 } else { 3 };
+    let mut pixels: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .flat_map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
         .collect();
+    if channels == 3 {
+        pixels = pixels
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+    }
     let clear = logo::clear_area(matrix, style);
     if let Some(image) = logo
         && clear.side > 0
     {
         let (at, side) = clear.inner();
         let module = f32::from(style.margin) + at;
-        logo::stamp_rgb(
-            &mut rgb,
+        logo::stamp(
+            &mut pixels,
             size as usize,
+            channels,
             image,
-            module * scale + dx,
-            module * scale + dy,
-            side * scale,
+            (layout.code_x + module) * unit + dx,
+            (layout.code_y + module) * unit + dy,
+            side * unit,
         );
     }
-    encode(size, height, Pixels::Rgb, &rgb)
+    let kind = if style.transparent {
+        Pixels::Rgba
+    } else {
+        Pixels::Rgb
+    };
+    encode(size, height, kind, &pixels)
 }
 
 /// The one font captions are drawn with, embedded so that rendering never depends on what the
 /// host has installed (slim containers have no fonts at all).
-fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+pub(super) fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
     static FONTS: std::sync::OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> =
         std::sync::OnceLock::new();
     FONTS
@@ -326,6 +333,7 @@ fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
 
 enum Pixels<'a> {
     Rgb,
+    Rgba,
     Indexed {
         depth: png_crate::BitDepth,
         palette: &'a [u8],
@@ -343,6 +351,10 @@ fn encode(
     match pixels {
         Pixels::Rgb => {
             encoder.set_color(png_crate::ColorType::Rgb);
+            encoder.set_depth(png_crate::BitDepth::Eight);
+        }
+        Pixels::Rgba => {
+            encoder.set_color(png_crate::ColorType::Rgba);
             encoder.set_depth(png_crate::BitDepth::Eight);
         }
         Pixels::Indexed { depth, palette } => {

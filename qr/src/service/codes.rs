@@ -31,6 +31,7 @@ impl QrService {
         }
         hash_new_password(&mut qr.rules).await?;
         self.images.check_logo(&caller.owner_id, &qr.style).await?;
+        self.check_scannable(&qr, custom.as_deref()).await?;
         match custom {
             Some(raw) => {
                 qr.code = ShortCode::parse_custom(&raw)?.to_string();
@@ -138,6 +139,7 @@ impl QrService {
             )
             .await?;
         let old_hash = qr.rules.password_hash.take();
+        let (old_style, old_content) = (qr.style.clone(), qr.content.clone());
         let rules_given = changes.rules.is_some();
         self.apply(&mut qr, changes, false)?;
         if let Some((id, url)) = page {
@@ -150,10 +152,25 @@ impl QrService {
         }
         hash_new_password(&mut qr.rules).await?;
         self.images.check_logo(&caller.owner_id, &qr.style).await?;
+        if qr.style != old_style || qr.content != old_content {
+            self.check_scannable(&qr, None).await?;
+        }
         qr.updated_at = now_ms();
         self.store.update(&qr).await?;
         self.forget(&qr.code).await;
         Ok(qr)
+    }
+
+    /// The style must read back before it is saved. A new code has no short code yet: it is
+    /// checked with one of the same length (the custom one when given), which gives the same
+    /// symbol size.
+    async fn check_scannable(&self, qr: &QrCode, custom: Option<&str>) -> Result<(), QrError> {
+        let mut probe = qr.clone();
+        if probe.code.is_empty() {
+            probe.code = custom.map_or_else(|| ShortCode::generate().to_string(), str::to_owned);
+        }
+        let payload = probe.payload(&self.public_base_url)?;
+        self.images.check_scannable(payload, &qr.style).await
     }
 
     /// [`edit::apply`] with this service's blocklist, features and base URL.

@@ -122,36 +122,16 @@ pub const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/
 pub const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 pub const WHATSAPP: &str = "WhatsApp/2.23.20.0";
 
-/// Decodes a PNG of ours back to the text its QR code holds, with a pure-Rust decoder.
+/// Decodes a PNG of ours back to the text its QR code holds, with the decoder the service's
+/// save-time check uses (rqrr; transparent pixels as on white paper). A failure is kept in the
+/// temp folder to look at.
 pub fn decode_png(bytes: &[u8]) -> String {
-    let mut decoder = png_crate::Decoder::new(std::io::Cursor::new(bytes));
-    // Palette and 1/4-bit images become plain 8-bit RGB.
-    decoder.set_transformations(png_crate::Transformations::EXPAND);
-    let mut reader = decoder.read_info().expect("a PNG header");
-    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
-    let info = reader.next_frame(&mut buf).expect("PNG data");
-    let channels = reader.output_color_type().0.samples();
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-        let i = y * info.line_size + x * channels;
-        let (r, g, b) = (
-            u32::from(buf[i]),
-            u32::from(buf[i + 1]),
-            u32::from(buf[i + 2]),
-        );
-        ((r * 299 + g * 587 + b * 114) / 1000) as u8
-    });
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one code found");
-    match grids[0].decode() {
-        Ok((_, text)) => text,
-        Err(err) => {
-            std::fs::write(
-                std::env::temp_dir().join("scanpage-failed-decode.png"),
-                bytes,
-            )
-            .ok();
-            format!("undecodable: {err}")
-        }
-    }
+    qr::render::scannability::decode(bytes).unwrap_or_else(|| {
+        std::fs::write(
+            std::env::temp_dir().join("scanpage-failed-decode.png"),
+            bytes,
+        )
+        .ok();
+        "undecodable".to_owned()
+    })
 }

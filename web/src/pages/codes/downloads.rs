@@ -24,6 +24,14 @@ pub(super) async fn image_svg(
     image(&state, session, &id, "image.svg".to_owned()).await
 }
 
+pub(super) async fn image_pdf(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    session: Option<Session>,
+) -> Result<Response, ApiError> {
+    image(&state, session, &id, "image.pdf".to_owned()).await
+}
+
 pub(super) async fn image_png(
     State(state): State<WebState>,
     Path(id): Path<String>,

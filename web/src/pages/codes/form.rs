@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use qr::api::QrView;
 use qr::experiments::Variant;
 use qr::rules::{Condition, Day, Device, Preview, Route, Utm};
-use qr::style::{Ecc, EyeShape, Frame, ModuleShape, Style};
+use qr::style::{Color, Ecc, EyeShape, FrameTemplate, GradientKind, ModuleShape, Style};
 
 use crate::pages::session::csrf_form;
 
@@ -32,6 +32,22 @@ pub struct CodeForm {
     pub ecc: String,
     #[serde(default)]
     pub frame_text: String,
+    /// The frame's design (`banner`, `top`, `box`, `bubble`, `pill`, `ticket`).
+    #[serde(default = "banner")]
+    pub frame_template: String,
+    /// "Transparent background" (a checkbox).
+    #[serde(default)]
+    pub transparent: Option<String>,
+    /// `""` (one colour), `linear` or `radial`, and the gradient's end colour.
+    #[serde(default)]
+    pub gradient: String,
+    #[serde(default = "gradient_end")]
+    pub gradient_to: String,
+    /// "Eyes in their own colour" (a checkbox: a colour input always sends a value) and it.
+    #[serde(default)]
+    pub eye_color_on: Option<String>,
+    #[serde(default = "black")]
+    pub eye_color: String,
     /// The centre logo (a media id) and its width share, carried as hidden fields so that saving
     /// the form keeps the logo uploaded with the logo form.
     #[serde(default)]
@@ -279,6 +295,9 @@ impl CodeForm {
             modules: square(),
             eyes: square(),
             ecc: level_m(),
+            frame_template: banner(),
+            gradient_to: gradient_end(),
+            eye_color: black(),
             ..CodeForm::default()
         }
     }
@@ -310,6 +329,18 @@ impl CodeForm {
             .as_ref()
             .map(|f| f.text.clone())
             .unwrap_or_default();
+        self.frame_template = style
+            .frame
+            .as_ref()
+            .map_or_else(banner, |f| frame_name(f.template).to_owned());
+        self.transparent = style.transparent.then(|| "on".to_owned());
+        self.gradient = style
+            .gradient
+            .map(|g| gradient_name(g.kind).to_owned())
+            .unwrap_or_default();
+        self.gradient_to = style.gradient.map_or_else(gradient_end, |g| g.to.hex());
+        self.eye_color_on = style.eye_color.map(|_| "on".to_owned());
+        self.eye_color = style.eye_color.map_or_else(black, Color::hex);
         self.logo_id = style
             .logo
             .as_ref()
@@ -333,9 +364,19 @@ impl CodeForm {
             ecc: self.ecc.clone(),
             frame: Some(self.frame_text.trim())
                 .filter(|t| !t.is_empty())
-                .map(|text| Frame {
+                .map(|text| FrameBody {
                     text: text.to_owned(),
+                    template: self.frame_template.clone(),
                 }),
+            transparent: self.transparent.is_some(),
+            gradient: (!self.gradient.is_empty()).then(|| GradientBody {
+                kind: self.gradient.clone(),
+                to: self.gradient_to.trim().to_owned(),
+            }),
+            eye_color: self
+                .eye_color_on
+                .is_some()
+                .then(|| self.eye_color.trim().to_owned()),
             // qr checks the id is one of this user's images and the size fits the level.
             logo: (!logo_id.is_empty()).then(|| LogoBody {
                 id: logo_id.to_owned(),
@@ -389,9 +430,26 @@ pub struct StyleBody {
     eyes: String,
     ecc: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    frame: Option<Frame>,
+    frame: Option<FrameBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logo: Option<LogoBody>,
+    transparent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gradient: Option<GradientBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eye_color: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FrameBody {
+    text: String,
+    template: String,
+}
+
+#[derive(Serialize)]
+struct GradientBody {
+    kind: String,
+    to: String,
 }
 
 #[derive(Serialize)]
@@ -450,6 +508,9 @@ pub fn module_name(shape: ModuleShape) -> &'static str {
         ModuleShape::Square => "square",
         ModuleShape::Rounded => "rounded",
         ModuleShape::Dots => "dots",
+        ModuleShape::Diamond => "diamond",
+        ModuleShape::Leaf => "leaf",
+        ModuleShape::Bars => "bars",
     }
 }
 
@@ -457,7 +518,35 @@ pub fn eye_name(shape: EyeShape) -> &'static str {
     match shape {
         EyeShape::Square => "square",
         EyeShape::Rounded => "rounded",
+        EyeShape::Dot => "dot",
+        EyeShape::Leaf => "leaf",
     }
+}
+
+pub fn frame_name(template: FrameTemplate) -> &'static str {
+    match template {
+        FrameTemplate::Banner => "banner",
+        FrameTemplate::Top => "top",
+        FrameTemplate::Box => "box",
+        FrameTemplate::Bubble => "bubble",
+        FrameTemplate::Pill => "pill",
+        FrameTemplate::Ticket => "ticket",
+    }
+}
+
+pub fn gradient_name(kind: GradientKind) -> &'static str {
+    match kind {
+        GradientKind::Linear => "linear",
+        GradientKind::Radial => "radial",
+    }
+}
+
+fn banner() -> String {
+    "banner".to_owned()
+}
+
+fn gradient_end() -> String {
+    "#1e3a8a".to_owned()
 }
 
 pub fn ecc_name(level: Ecc) -> &'static str {

@@ -64,6 +64,7 @@ pub fn router() -> Router<WebState> {
         .route("/app/qr/export.zip", get(downloads::export_zip))
         .route("/app/qr/{id}/image.svg", get(downloads::image_svg))
         .route("/app/qr/{id}/image.png", get(downloads::image_png))
+        .route("/app/qr/{id}/image.pdf", get(downloads::image_pdf))
 }
 
 #[derive(Deserialize)]
