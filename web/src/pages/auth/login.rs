@@ -11,12 +11,14 @@ use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::NextQuery;
-use auth::client::{DeviceHint, SessionAnswer};
+use auth::client::SessionAnswer;
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, safe_next, see_other};
+use crate::pages::session::{
+    self, Anyone, CookieJar, Csrf, CsrfOnly, Posted, PublicForm, csrf_form, safe_next, see_other,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/login.html")]
@@ -68,10 +70,10 @@ pub(super) struct LoginForm {
 pub(super) async fn submit(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    Posted(Anyone, Form(form)): PublicForm<LoginForm>,
 ) -> Result<Response, ApiError> {
     let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
-    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
+    let device = session::device(&state, &headers, &mut jar);
     match state
         .clients
         .auth
@@ -107,10 +109,10 @@ pub(super) struct MfaForm {
 pub(super) async fn mfa_submit(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<MfaForm>,
+    Posted(Anyone, Form(form)): PublicForm<MfaForm>,
 ) -> Result<Response, ApiError> {
     let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
-    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
+    let device = session::device(&state, &headers, &mut jar);
     match state
         .clients
         .auth
@@ -130,18 +132,6 @@ pub(super) async fn mfa_submit(
             Ok((status, page).into_response())
         }
     }
-}
-
-/// A sign-in form's first steps: its token checked, then the device it comes from (a cookie
-/// set in `jar` the first time), which the auth service ties the session to.
-pub(super) fn signing_in(
-    state: &WebState,
-    headers: &HeaderMap,
-    csrf: &str,
-    jar: &mut CookieJar,
-) -> Result<DeviceHint, ApiError> {
-    check_csrf(headers, csrf)?;
-    Ok(session::device(state, headers, jar))
 }
 
 /// The session's cookies, and on to `next`.
@@ -173,9 +163,8 @@ pub(super) fn second_factor(
 pub(super) async fn logout(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Posted(Anyone, _): PublicForm<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     if let Some(access) = cookie_value(&headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
         // Already ended or expired is fine: the cookies go either way.
         if let Err(err) = state.clients.auth.logout(&access).await
@@ -188,3 +177,5 @@ pub(super) async fn logout(
     jar.sign_out(&state);
     Ok(jar.apply(see_other("/login?notice=signed-out")))
 }
+
+csrf_form!(LoginForm, MfaForm);
