@@ -80,8 +80,7 @@ pub(super) async fn submit(
         .login_from(&form.email, &form.password, &device)
         .await
     {
-        Ok(answer) if answer.mfa_required => Ok(second_factor(jar, answer, &form.csrf_token, next)),
-        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
+        Ok(answer) => Ok(session_started(&state, jar, answer, &form.csrf_token, next)),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
             let page = LoginPage {
@@ -134,24 +133,30 @@ pub(super) async fn mfa_submit(
     }
 }
 
-/// The session's cookies, and on to `next`.
-pub(super) fn signed_in(
+/// Auth accepted the credentials: the second factor's form when the account has one, else the
+/// session's cookies and on to `next`.
+pub(super) fn session_started(
     state: &WebState,
-    mut jar: CookieJar,
-    answer: &SessionAnswer,
-    next: &str,
-) -> Response {
-    jar.sign_in(state, answer);
-    jar.apply(see_other(next))
-}
-
-/// The account has a second factor: its form, then on to `next`.
-pub(super) fn second_factor(
     jar: CookieJar,
     answer: SessionAnswer,
     csrf: &str,
     next: String,
 ) -> Response {
+    if answer.mfa_required {
+        second_factor(jar, answer, csrf, next)
+    } else {
+        signed_in(state, jar, &answer, &next)
+    }
+}
+
+/// The session's cookies, and on to `next`.
+fn signed_in(state: &WebState, mut jar: CookieJar, answer: &SessionAnswer, next: &str) -> Response {
+    jar.sign_in(state, answer);
+    jar.apply(see_other(next))
+}
+
+/// The account has a second factor: its form, then on to `next`.
+fn second_factor(jar: CookieJar, answer: SessionAnswer, csrf: &str, next: String) -> Response {
     jar.apply(MfaPage {
         chrome: chrome(false, csrf),
         mfa_token: answer.mfa_token.unwrap_or_default(),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::login::{second_factor, signed_in};
+use super::login::session_started;
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::{self, Anyone, CookieJar, Csrf, CsrfOnly, Posted, PublicForm};
@@ -44,10 +44,13 @@ pub(super) async fn account_submit(
     let mut jar = CookieJar::default();
     let device = session::device(&state, &headers, &mut jar);
     match state.clients.auth.confirm(&token, &device).await {
-        Ok(answer) if answer.mfa_required => {
-            Ok(second_factor(jar, answer, &form.csrf_token, "/app".into()))
-        }
-        Ok(answer) => Ok(signed_in(&state, jar, &answer, "/app")),
+        Ok(answer) => Ok(session_started(
+            &state,
+            jar,
+            answer,
+            &form.csrf_token,
+            "/app".into(),
+        )),
         Err(err) => {
             let (_, status) = Errors::from_client(err)?;
             let page = VerifyPage {
