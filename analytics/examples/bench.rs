@@ -18,6 +18,7 @@ use shared::context::ServiceContext;
 use shared::events::QrScanned;
 use shared::shutdown::Shutdown;
 use shared::testing::{self, TestDb};
+use shared::visit::Visit;
 use tower::ServiceExt;
 
 #[derive(Parser)]
@@ -188,12 +189,14 @@ fn synthetic_scan(rng: &mut Lcg, qr: &str, owner: &str, at: i64) -> Event {
             } else {
                 "default".into()
             },
-            method: agent.2.into(),
-            prefetch: agent.3,
-            user_agent: Some(agent.1.into()),
-            referrer: REFERRERS[rng.below(REFERRERS.len() as u64) as usize].map(str::to_owned),
-            accept_language: Some(LANGUAGES[rng.below(LANGUAGES.len() as u64) as usize].into()),
-            ip: Some(ip),
+            visit: Visit {
+                method: agent.2.into(),
+                prefetch: agent.3,
+                user_agent: Some(agent.1.into()),
+                referrer: REFERRERS[rng.below(REFERRERS.len() as u64) as usize].map(str::to_owned),
+                accept_language: Some(LANGUAGES[rng.below(LANGUAGES.len() as u64) as usize].into()),
+                ip: Some(ip),
+            },
         },
     );
     event.occurred_at = at;

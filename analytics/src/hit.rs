@@ -2,6 +2,7 @@
 
 use shared::bus::Event;
 use shared::events::{MICROSITE_CLICKED, MICROSITE_VIEWED, QR_SCANNED};
+use shared::visit::Visit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -47,17 +48,12 @@ pub struct Occurrence {
     pub qr_code: Option<String>,
 }
 
-/// One request as the producing service saw it. `ip` lives only in memory, for the country and
-/// the visitor hash; it is never stored or logged.
+/// One request as the producing service saw it. `visit.ip` lives only in memory, for the country
+/// and the visitor hash; it is never stored or logged.
 #[derive(Clone, Debug)]
 pub struct Hit {
     pub occurrence: Occurrence,
-    pub method: String,
-    pub prefetch: bool,
-    pub user_agent: Option<String>,
-    pub referrer: Option<String>,
-    pub accept_language: Option<String>,
-    pub ip: Option<String>,
+    pub visit: Visit,
 }
 
 impl Hit {
@@ -74,41 +70,36 @@ impl Hit {
             block_id: None,
             qr_code: None,
         };
-        // The request fields every producing event carries under the same names.
-        macro_rules! hit {
-            ($e:ident, $occurrence:expr) => {
-                Hit {
-                    occurrence: $occurrence,
-                    method: $e.method,
-                    prefetch: $e.prefetch,
-                    user_agent: $e.user_agent,
-                    referrer: $e.referrer,
-                    accept_language: $e.accept_language,
-                    ip: $e.ip,
-                }
-            };
-        }
         Ok(Some(if let Some(e) = QR_SCANNED.decode(event) {
             let e = e?;
             let scan = Occurrence {
                 rule: Some(e.rule),
                 ..occurrence(Kind::Scan, e.qr_id, e.owner_id)
             };
-            hit!(e, scan)
+            Hit {
+                occurrence: scan,
+                visit: e.visit,
+            }
         } else if let Some(e) = MICROSITE_VIEWED.decode(event) {
             let e = e?;
             let view = Occurrence {
                 qr_code: e.qr_code,
                 ..occurrence(Kind::View, e.microsite_id, e.owner_id)
             };
-            hit!(e, view)
+            Hit {
+                occurrence: view,
+                visit: e.visit,
+            }
         } else if let Some(e) = MICROSITE_CLICKED.decode(event) {
             let e = e?;
             let click = Occurrence {
                 block_id: Some(e.block_id),
                 ..occurrence(Kind::Click, e.microsite_id, e.owner_id)
             };
-            hit!(e, click)
+            Hit {
+                occurrence: click,
+                visit: e.visit,
+            }
         } else {
             return Ok(None);
         }))

@@ -8,6 +8,7 @@ use common::*;
 use shared::bus::{Event, EventBus, topics};
 use shared::events::MicrositeViewed;
 use shared::testing::{self, TestDb, backend_tests};
+use shared::visit::Visit;
 
 backend_tests!(every_route_is_owner_only);
 async fn every_route_is_owner_only(db: TestDb) {
@@ -23,12 +24,14 @@ async fn every_route_is_owner_only(db: TestDb) {
                 microsite_id: site.clone(),
                 owner_id: owner.clone(),
                 slug: "s".into(),
-                method: "GET".into(),
-                prefetch: false,
-                user_agent: Some(IPHONE.into()),
-                referrer: None,
-                accept_language: None,
-                ip: Some("81.2.69.160".into()),
+                visit: Visit {
+                    method: "GET".into(),
+                    prefetch: false,
+                    user_agent: Some(IPHONE.into()),
+                    referrer: None,
+                    accept_language: None,
+                    ip: Some("81.2.69.160".into()),
+                },
                 qr_code: None,
             },
         ))

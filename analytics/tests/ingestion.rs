@@ -9,6 +9,7 @@ use common::*;
 use shared::bus::{Event, EventBus, topics};
 use shared::events::{MicrositeClicked, MicrositeViewed, UserDeleted};
 use shared::testing::{TestDb, backend_tests};
+use shared::visit::Visit;
 
 const WITHIN: Duration = Duration::from_secs(10);
 
@@ -388,12 +389,14 @@ async fn microsite_views_clicks_and_user_deletion(db: TestDb) {
                 microsite_id: site.clone(),
                 owner_id: owner.clone(),
                 slug: "me".into(),
-                method: "GET".into(),
-                prefetch: false,
-                user_agent: Some(ua.into()),
-                referrer: None,
-                accept_language: None,
-                ip: Some(ip.into()),
+                visit: Visit {
+                    method: "GET".into(),
+                    prefetch: false,
+                    user_agent: Some(ua.into()),
+                    referrer: None,
+                    accept_language: None,
+                    ip: Some(ip.into()),
+                },
                 qr_code: qr_code.map(str::to_owned),
             },
         )
@@ -407,12 +410,14 @@ async fn microsite_views_clicks_and_user_deletion(db: TestDb) {
                 slug: "me".into(),
                 block_id: block.into(),
                 url: "https://shop.example".into(),
-                method: "GET".into(),
-                prefetch: false,
-                user_agent: Some(IPHONE.into()),
-                referrer: None,
-                accept_language: None,
-                ip: Some("81.2.69.160".into()),
+                visit: Visit {
+                    method: "GET".into(),
+                    prefetch: false,
+                    user_agent: Some(IPHONE.into()),
+                    referrer: None,
+                    accept_language: None,
+                    ip: Some("81.2.69.160".into()),
+                },
             },
         )
     };

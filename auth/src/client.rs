@@ -65,12 +65,7 @@ impl AuthClient {
             referrer: attribution.referrer.clone(),
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/signup",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post("/api/v1/auth/signup", HeaderMap::new(), &body)
             .await
     }
 
@@ -94,12 +89,7 @@ impl AuthClient {
             user_agent: device.user_agent.clone(),
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/login",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post("/api/v1/auth/login", HeaderMap::new(), &body)
             .await
     }
 
@@ -125,12 +115,7 @@ impl AuthClient {
             user_agent: device.user_agent.clone(),
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/login/mfa",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post("/api/v1/auth/login/mfa", HeaderMap::new(), &body)
             .await
     }
 
@@ -139,12 +124,7 @@ impl AuthClient {
             refresh_token: refresh_token.to_owned(),
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/refresh",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post("/api/v1/auth/refresh", HeaderMap::new(), &body)
             .await
     }
 
@@ -170,12 +150,7 @@ impl AuthClient {
             new_password: new.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/password",
-                bearer(access_token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/password", bearer(access_token), &body)
             .await
     }
 
@@ -184,12 +159,7 @@ impl AuthClient {
             token: token.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/verify-email",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/verify-email", HeaderMap::new(), &body)
             .await
     }
 
@@ -206,12 +176,7 @@ impl AuthClient {
             user_agent: device.user_agent.clone(),
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/verify",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post("/api/v1/auth/verify", HeaderMap::new(), &body)
             .await
     }
 
@@ -220,12 +185,7 @@ impl AuthClient {
             email: email.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/password/forgot",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/password/forgot", HeaderMap::new(), &body)
             .await
     }
 
@@ -256,12 +216,7 @@ impl AuthClient {
             new_password: new.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/password/reset",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/password/reset", HeaderMap::new(), &body)
             .await
     }
 
@@ -284,24 +239,13 @@ impl AuthClient {
             scopes,
         };
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/api-keys",
-                bearer(access_token),
-                Some(&body),
-            )
+            .post("/api/v1/auth/api-keys", bearer(access_token), &body)
             .await
     }
 
     pub async fn delete_api_key(&self, access_token: &str, id: &str) -> Result<(), ClientError> {
-        let id: String = id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        let path = format!("/api/v1/auth/api-keys/{id}");
-        self.inner
-            .call(Method::DELETE, &path, bearer(access_token), None::<&()>)
-            .await
+        let path = format!("/api/v1/auth/api-keys/{}", id_segment(id));
+        self.inner.delete(&path, bearer(access_token)).await
     }
 
     pub async fn export(&self, access_token: &str) -> Result<serde_json::Value, ClientError> {
@@ -332,11 +276,10 @@ impl AuthClient {
 
     pub async fn totp_setup(&self, access_token: &str) -> Result<TotpSetupInfo, ClientError> {
         self.inner
-            .json(
-                Method::POST,
+            .post(
                 "/api/v1/auth/2fa/setup",
                 bearer(access_token),
-                Some(&serde_json::json!({})),
+                &serde_json::json!({}),
             )
             .await
     }
@@ -352,12 +295,7 @@ impl AuthClient {
         };
         let enabled: TotpEnabled = self
             .inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/2fa/enable",
-                bearer(access_token),
-                Some(&body),
-            )
+            .post("/api/v1/auth/2fa/enable", bearer(access_token), &body)
             .await?;
         Ok(enabled.recovery_codes)
     }
@@ -367,12 +305,7 @@ impl AuthClient {
             code: code.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/2fa/disable",
-                bearer(access_token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/2fa/disable", bearer(access_token), &body)
             .await
     }
 
@@ -393,16 +326,8 @@ impl AuthClient {
     }
 
     pub async fn revoke_session(&self, access_token: &str, id: &str) -> Result<(), ClientError> {
-        // Ids are ours (letters, digits, dashes): anything else cannot be one, and must not
-        // reach the path.
-        let id: String = id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        let path = format!("/api/v1/auth/sessions/{id}");
-        self.inner
-            .call(Method::DELETE, &path, bearer(access_token), None::<&()>)
-            .await
+        let path = format!("/api/v1/auth/sessions/{}", id_segment(id));
+        self.inner.delete(&path, bearer(access_token)).await
     }
 
     pub async fn revoke_other_sessions(&self, access_token: &str) -> Result<(), ClientError> {
@@ -428,12 +353,7 @@ impl AuthClient {
             password: password.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/me/email",
-                bearer(access_token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/me/email", bearer(access_token), &body)
             .await
     }
 
@@ -442,12 +362,7 @@ impl AuthClient {
             token: token.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/me/email/confirm",
-                HeaderMap::new(),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/me/email/confirm", HeaderMap::new(), &body)
             .await
     }
 }
@@ -476,12 +391,7 @@ impl AuthClient {
         };
         let issued: Approved = self
             .inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/admin/waitlist/approve",
-                bearer(token),
-                Some(&body),
-            )
+            .post("/api/v1/auth/admin/waitlist/approve", bearer(token), &body)
             .await?;
         Ok(issued.invite_code)
     }
@@ -491,12 +401,7 @@ impl AuthClient {
             email: email.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/admin/waitlist/reject",
-                bearer(token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/admin/waitlist/reject", bearer(token), &body)
             .await
     }
 
@@ -506,12 +411,7 @@ impl AuthClient {
             user_id: user_id.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/admin/users/disable",
-                bearer(token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/admin/users/disable", bearer(token), &body)
             .await
     }
 
@@ -520,12 +420,7 @@ impl AuthClient {
             user_id: user_id.to_owned(),
         };
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/admin/users/enable",
-                bearer(token),
-                Some(&body),
-            )
+            .post_call("/api/v1/auth/admin/users/enable", bearer(token), &body)
             .await
     }
 
@@ -548,13 +443,16 @@ impl AuthClient {
         };
         let created: InviteCodes = self
             .inner
-            .json(
-                Method::POST,
-                "/api/v1/auth/admin/invites",
-                bearer(token),
-                Some(&body),
-            )
+            .post("/api/v1/auth/admin/invites", bearer(token), &body)
             .await?;
         Ok(created.codes)
     }
+}
+
+/// Ids are ours (letters, digits, dashes): anything else cannot be one, and must not reach the
+/// path.
+fn id_segment(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }

@@ -30,12 +30,7 @@ impl MicrositeClient {
     /// A new page from `slug`, `title` and any other fields.
     pub async fn create(&self, token: &str, body: &Changes) -> Result<MicrositeView, ClientError> {
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/microsites",
-                bearer(token),
-                Some(body),
-            )
+            .post("/api/v1/microsites", bearer(token), body)
             .await
     }
 
@@ -46,14 +41,13 @@ impl MicrositeClient {
         slug: &str,
     ) -> Result<MicrositeView, ClientError> {
         self.inner
-            .json(
-                Method::POST,
+            .post(
                 "/api/v1/microsites/from-template",
                 bearer(token),
-                Some(&FromTemplate {
+                &FromTemplate {
                     template: template.to_owned(),
                     slug: slug.to_owned(),
-                }),
+                },
             )
             .await
     }
@@ -108,28 +102,28 @@ impl MicrositeClient {
     }
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
-        self.inner
-            .success(Method::DELETE, &page_path(id, ""), bearer(token), None)
-            .await
-            .map(|_| ())
+        self.inner.delete(&page_path(id, ""), bearer(token)).await
     }
 
     pub async fn publish(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
-        self.inner
-            .json(
-                Method::POST,
-                &page_path(id, "/publish"),
-                bearer(token),
-                None::<&()>,
-            )
-            .await
+        self.page_action(token, id, "/publish").await
     }
 
     pub async fn unpublish(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
+        self.page_action(token, id, "/unpublish").await
+    }
+
+    /// A `POST` without a body to one of a page's actions (`/publish`, `/unpublish`).
+    async fn page_action(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+    ) -> Result<MicrositeView, ClientError> {
         self.inner
             .json(
                 Method::POST,
-                &page_path(id, "/unpublish"),
+                &page_path(id, action),
                 bearer(token),
                 None::<&()>,
             )

@@ -50,9 +50,9 @@ pub async fn view(
         Err(response) => return response,
     };
     let (parts, _body) = request.into_parts();
-    let visit = Visit::capture(&parts);
+    let mut visit = Visit::capture(&parts);
     let qr_code = qr_code(&parts);
-    let referrer = visit
+    visit.referrer = visit
         .referrer
         .or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
@@ -61,12 +61,7 @@ pub async fn view(
             microsite_id: published.microsite_id.clone(),
             owner_id: published.owner_id.clone(),
             slug: published.slug.clone(),
-            method: visit.method,
-            prefetch: visit.prefetch,
-            user_agent: visit.user_agent,
-            referrer,
-            accept_language: visit.accept_language,
-            ip: visit.ip,
+            visit,
             qr_code,
         }),
     );
@@ -89,7 +84,6 @@ pub async fn click(
         return unavailable();
     };
     let (parts, _body) = request.into_parts();
-    let visit = Visit::capture(&parts);
     publish(
         &state,
         MICROSITE_CLICKED.event(&MicrositeClicked {
@@ -98,12 +92,7 @@ pub async fn click(
             slug: published.slug.clone(),
             block_id,
             url: url.clone(),
-            method: visit.method,
-            prefetch: visit.prefetch,
-            user_agent: visit.user_agent,
-            referrer: visit.referrer,
-            accept_language: visit.accept_language,
-            ip: visit.ip,
+            visit: Visit::capture(&parts),
         }),
     );
     let mut response = StatusCode::FOUND.into_response();

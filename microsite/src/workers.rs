@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use shared::bus::{consume, delete_with_account};
+use shared::bus::{consume_in_every_instance, delete_with_account};
 use shared::context::ServiceContext;
 use shared::events::MICROSITE_CHANGED;
 
@@ -13,14 +13,11 @@ pub async fn start(
     ctx: &ServiceContext,
     service: Arc<MicrositeService>,
 ) -> Result<(), shared::Error> {
-    // Every instance needs every change: one consumer group per instance.
-    let instance = format!("microsite-cache-{}", shared::ids::new_id());
     let cache = service.clone();
-    consume(
+    consume_in_every_instance(
         &ctx.bus,
         MICROSITE_CHANGED,
-        &instance,
-        &instance,
+        "microsite-cache",
         &ctx.shutdown,
         move |changed| {
             cache.invalidate_local(&changed.slug);

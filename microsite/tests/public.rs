@@ -121,14 +121,14 @@ async fn a_view_is_published_and_the_page_is_locked_down(db: TestDb) {
     assert_eq!(first.microsite_id, page["id"].as_str().unwrap());
     assert_eq!(first.owner_id, "alice");
     assert_eq!(first.slug, "lumen");
-    assert_eq!(first.method, "GET");
-    assert!(!first.prefetch);
-    assert_eq!(first.accept_language.as_deref(), Some("fr-FR"));
-    assert_eq!(first.ip.as_deref(), Some("203.0.113.7"));
-    assert_eq!(seen[2].method, "HEAD");
-    assert!(!seen[2].prefetch && seen[3].prefetch);
+    assert_eq!(first.visit.method, "GET");
+    assert!(!first.visit.prefetch);
+    assert_eq!(first.visit.accept_language.as_deref(), Some("fr-FR"));
+    assert_eq!(first.visit.ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(seen[2].visit.method, "HEAD");
+    assert!(!seen[2].visit.prefetch && seen[3].visit.prefetch);
     assert_eq!(
-        seen[4].referrer.as_deref(),
+        seen[4].visit.referrer.as_deref(),
         Some("http://scan.test/r/aB3dE7x")
     );
     println!("view ok on {}", db.backend.name());

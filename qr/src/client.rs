@@ -29,11 +29,7 @@ impl QrClient {
     }
 
     pub async fn list(&self, token: &str, query: &str) -> Result<ListView, ClientError> {
-        let path = if query.is_empty() {
-            "/api/v1/qr".to_owned()
-        } else {
-            format!("/api/v1/qr?{query}")
-        };
+        let path = with_query("/api/v1/qr", query);
         self.inner.get(&path, bearer(token)).await
     }
 
@@ -48,9 +44,7 @@ impl QrClient {
         token: &str,
         body: &(impl serde::Serialize + Sync),
     ) -> Result<QrView, ClientError> {
-        self.inner
-            .json(Method::POST, "/api/v1/qr", bearer(token), Some(body))
-            .await
+        self.inner.post("/api/v1/qr", bearer(token), body).await
     }
 
     pub async fn update(
@@ -71,14 +65,8 @@ impl QrClient {
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
         self.inner
-            .success(
-                Method::DELETE,
-                &format!("/api/v1/qr/{}", encode(id)),
-                bearer(token),
-                None,
-            )
+            .delete(&format!("/api/v1/qr/{}", encode(id)), bearer(token))
             .await
-            .map(|_| ())
     }
 
     /// The raw image answer (body, content type, disposition), for the web to pass through.
@@ -136,11 +124,7 @@ impl QrClient {
 
     /// The zip of images (`query` is passed on: `ids=`, `size=`), as the raw answer.
     pub async fn export(&self, token: &str, query: &str) -> Result<Answer, ClientError> {
-        let path = if query.is_empty() {
-            "/api/v1/qr/export.zip".to_owned()
-        } else {
-            format!("/api/v1/qr/export.zip?{query}")
-        };
+        let path = with_query("/api/v1/qr/export.zip", query);
         self.inner
             .success(Method::GET, &path, bearer(token), None)
             .await
@@ -175,20 +159,14 @@ impl QrClient {
         body: &(impl serde::Serialize + Sync),
     ) -> Result<StyleView, ClientError> {
         self.inner
-            .json(Method::POST, "/api/v1/qr/styles", bearer(token), Some(body))
+            .post("/api/v1/qr/styles", bearer(token), body)
             .await
     }
 
     pub async fn delete_style(&self, token: &str, id: &str) -> Result<(), ClientError> {
         self.inner
-            .success(
-                Method::DELETE,
-                &format!("/api/v1/qr/styles/{}", encode(id)),
-                bearer(token),
-                None,
-            )
+            .delete(&format!("/api/v1/qr/styles/{}", encode(id)), bearer(token))
             .await
-            .map(|_| ())
     }
 
     /// Uploads an image (PNG or JPEG, as chosen by the user) to the media module mounted in qr's
@@ -261,24 +239,14 @@ impl QrClient {
     ) -> Result<CodeLookup, ClientError> {
         let body = serde_json::json!({ "code": code, "reason": reason });
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/qr/admin/disable",
-                bearer(token),
-                Some(&body),
-            )
+            .post("/api/v1/qr/admin/disable", bearer(token), &body)
             .await
     }
 
     pub async fn admin_enable(&self, token: &str, code: &str) -> Result<CodeLookup, ClientError> {
         let body = serde_json::json!({ "code": code });
         self.inner
-            .json(
-                Method::POST,
-                "/api/v1/qr/admin/enable",
-                bearer(token),
-                Some(&body),
-            )
+            .post("/api/v1/qr/admin/enable", bearer(token), &body)
             .await
     }
 
@@ -296,24 +264,14 @@ impl QrClient {
     ) -> Result<(), ClientError> {
         let body = serde_json::json!({ "domain": domain, "reason": reason });
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/qr/admin/blocklist",
-                bearer(token),
-                Some(&body),
-            )
+            .post_call("/api/v1/qr/admin/blocklist", bearer(token), &body)
             .await
     }
 
     pub async fn admin_unblock(&self, token: &str, domain: &str) -> Result<(), ClientError> {
         let body = serde_json::json!({ "domain": domain });
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/qr/admin/blocklist/remove",
-                bearer(token),
-                Some(&body),
-            )
+            .post_call("/api/v1/qr/admin/blocklist/remove", bearer(token), &body)
             .await
     }
 }
@@ -344,13 +302,16 @@ impl QrClient {
     /// Deletes a trashed code for good.
     pub async fn purge(&self, token: &str, id: &str) -> Result<(), ClientError> {
         self.inner
-            .success(
-                Method::DELETE,
-                &format!("/api/v1/qr/{}/purge", encode(id)),
-                bearer(token),
-                None,
-            )
+            .delete(&format!("/api/v1/qr/{}/purge", encode(id)), bearer(token))
             .await
-            .map(|_| ())
+    }
+}
+
+/// `path`, and `?query` when there is one.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
     }
 }

@@ -336,26 +336,13 @@ fn publish(
     rule: &str,
     destination: Option<String>,
 ) {
-    let Visit {
-        method,
-        prefetch,
-        user_agent,
-        referrer,
-        accept_language,
-        ip,
-    } = Visit::capture(parts);
     let payload = QrScanned {
         qr_id: target.qr_id.clone(),
         owner_id: target.owner_id.clone(),
         code: target.code.clone(),
         destination,
         rule: rule.to_owned(),
-        method,
-        prefetch,
-        user_agent,
-        referrer,
-        accept_language,
-        ip,
+        visit: Visit::capture(parts),
     };
     if let Err(err) = state.service.bus().emit(QR_SCANNED, &payload) {
         tracing::warn!(%err, "scan not recorded");

@@ -131,6 +131,9 @@ pub struct ListQuery<'a> {
     pub tag: Option<&'a str>,
 }
 
+/// The tables that hold rows about one code (`qr_id`), beside the code itself.
+const PER_CODE_TABLES: [&str; 2] = ["qr_scan_counts", "qr_disabled_codes"];
+
 impl Store {
     pub fn new(db: Db) -> Self {
         Self { db }
@@ -326,15 +329,15 @@ impl Store {
         .bind(owner_id)
         .fetch_optional(self.db.pool())
         .await?;
+        // Only a code that was the owner's takes its per-code rows with it.
         let code = code.ok_or(QrError::NotFound)?;
-        for table in ["qr_scan_counts", "qr_disabled_codes"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE qr_id = $1"
-            )))
-            .bind(id)
-            .execute(self.db.pool())
-            .await?;
-        }
+        shared::db::delete_from_each(
+            &mut *self.db.pool().acquire().await?,
+            &PER_CODE_TABLES,
+            "qr_id = $1",
+            id,
+        )
+        .await?;
         Ok(code)
     }
 
@@ -397,14 +400,13 @@ impl Store {
     /// Removes everything a user owns; returns their short codes (to invalidate caches).
     pub async fn delete_owner(&self, owner_id: &str) -> Result<Vec<String>, QrError> {
         let mut tx = self.db.pool().begin().await?;
-        for table in ["qr_scan_counts", "qr_disabled_codes"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE qr_id IN (SELECT id FROM qr_codes WHERE owner_id = $1)"
-            )))
-            .bind(owner_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        shared::db::delete_from_each(
+            &mut tx,
+            &PER_CODE_TABLES,
+            "qr_id IN (SELECT id FROM qr_codes WHERE owner_id = $1)",
+            owner_id,
+        )
+        .await?;
         let codes: Vec<String> =
             sqlx::query_scalar("DELETE FROM qr_codes WHERE owner_id = $1 RETURNING code")
                 .bind(owner_id)

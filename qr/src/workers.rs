@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use shared::bus::{Topic, consume, delete_with_account};
+use shared::bus::{Topic, consume_in_every_instance, delete_with_account};
 use shared::context::ServiceContext;
 use tokio::sync::mpsc;
 
@@ -28,14 +28,11 @@ pub async fn start(
         let _ = tokio::time::timeout(Duration::from_secs(2), counter).await;
     });
 
-    // Every instance needs every change: one consumer group per instance.
-    let instance = format!("qr-cache-{}", shared::ids::new_id());
     let cache = service.clone();
-    consume(
+    consume_in_every_instance(
         &ctx.bus,
         QR_CHANGED,
-        &instance,
-        &instance,
+        "qr-cache",
         &ctx.shutdown,
         move |changed| {
             let cache = cache.clone();
@@ -47,7 +44,7 @@ pub async fn start(
     )
     .await?;
 
-    moderation(ctx, &service, &instance).await?;
+    moderation(ctx, &service).await?;
     let purging = service.clone();
     shared::trash::spawn_purge_job(&ctx.shutdown, "qr", move |now| {
         let service = purging.clone();
@@ -61,22 +58,20 @@ pub async fn start(
     .await
 }
 
+/// The consumer groups of the moderation changes (one per instance, see [`moderation`]).
+const MODERATION: &str = "qr-moderation";
+
 /// Every instance keeps disabled owners and the blocklist in memory, so each one consumes the
 /// changes in its own group; the tables are written idempotently by each (same rows). The
 /// consumers subscribe before the tables are loaded, so no change falls in between.
-async fn moderation(
-    ctx: &ServiceContext,
-    service: &Arc<QrService>,
-    instance: &str,
-) -> Result<(), shared::Error> {
-    follow_owner(ctx, service, instance, USER_DISABLED, |u| u.user_id, true).await?;
-    follow_owner(ctx, service, instance, USER_ENABLED, |u| u.user_id, false).await?;
+async fn moderation(ctx: &ServiceContext, service: &Arc<QrService>) -> Result<(), shared::Error> {
+    follow_owner(ctx, service, USER_DISABLED, |u| u.user_id, true).await?;
+    follow_owner(ctx, service, USER_ENABLED, |u| u.user_id, false).await?;
     let reload = service.clone();
-    consume(
+    consume_in_every_instance(
         &ctx.bus,
         QR_BLOCKLIST_CHANGED,
-        instance,
-        instance,
+        MODERATION,
         &ctx.shutdown,
         move |_| {
             let service = reload.clone();
@@ -102,20 +97,14 @@ async fn moderation(
 async fn follow_owner<T: DeserializeOwned + Send + 'static>(
     ctx: &ServiceContext,
     service: &Arc<QrService>,
-    instance: &str,
     topic: Topic<T>,
     user_id: fn(T) -> String,
     disabled: bool,
 ) -> Result<(), shared::Error> {
     let service = service.clone();
-    consume(
-        &ctx.bus,
-        topic,
-        instance,
-        instance,
-        &ctx.shutdown,
-        move |user| set_owner_disabled(service.clone(), user_id(user), disabled),
-    )
+    consume_in_every_instance(&ctx.bus, topic, MODERATION, &ctx.shutdown, move |user| {
+        set_owner_disabled(service.clone(), user_id(user), disabled)
+    })
     .await
 }
 

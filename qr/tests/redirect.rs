@@ -62,10 +62,13 @@ async fn a_scan_redirects_uncached_and_is_published(db: TestDb) {
     assert_eq!(scan.qr_id, created["id"].as_str().unwrap());
     assert_eq!(scan.owner_id, "alice");
     assert_eq!(scan.rule, "default");
-    assert_eq!(scan.method, "GET");
-    assert!(!scan.prefetch);
-    assert_eq!(scan.accept_language.as_deref(), Some("fr-FR,fr;q=0.9"));
-    assert_eq!(scan.ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(scan.visit.method, "GET");
+    assert!(!scan.visit.prefetch);
+    assert_eq!(
+        scan.visit.accept_language.as_deref(),
+        Some("fr-FR,fr;q=0.9")
+    );
+    assert_eq!(scan.visit.ip.as_deref(), Some("203.0.113.7"));
     println!("redirect ok on {}", db.backend.name());
 }
 
@@ -274,8 +277,8 @@ async fn head_prefetch_and_bots_are_flagged_and_do_not_use_up_limits(db: TestDb)
         8,
         "every request is reported, bots included"
     );
-    assert_eq!(published[0].method, "HEAD");
-    assert!(published[1].prefetch);
+    assert_eq!(published[0].visit.method, "HEAD");
+    assert!(published[1].visit.prefetch);
     assert_eq!(published[7].rule, "max_scans");
 
     // Counts survive a restart of the service (written within a second).

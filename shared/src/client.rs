@@ -301,6 +301,39 @@ impl ServiceClient {
             .await
     }
 
+    /// Like [`ServiceClient::json`] for a `POST` of `body`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: &(impl Serialize + Sync),
+    ) -> Result<T, ClientError> {
+        self.json(Method::POST, path_and_query, headers, Some(body))
+            .await
+    }
+
+    /// Like [`ServiceClient::call`] for a `POST` of `body`.
+    pub async fn post_call(
+        &self,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: &(impl Serialize + Sync),
+    ) -> Result<(), ClientError> {
+        self.call(Method::POST, path_and_query, headers, Some(body))
+            .await
+    }
+
+    /// A `DELETE` without a body; any success answer will do.
+    pub async fn delete(
+        &self,
+        path_and_query: &str,
+        headers: HeaderMap,
+    ) -> Result<(), ClientError> {
+        self.success(Method::DELETE, path_and_query, headers, None)
+            .await
+            .map(|_| ())
+    }
+
     /// Sends one request and hands back a success answer as it came (an image, a file, a CSV);
     /// an error answer becomes [`ClientError::Api`], as in [`ServiceClient::json`].
     pub async fn success(

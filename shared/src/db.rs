@@ -10,10 +10,30 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Executor};
 
 use crate::config::{DatabaseTarget, Service, redact_url};
 use crate::error::Error;
+
+/// Deletes, from each of `tables`, the rows where `filter` (a condition on `$1`, bound to
+/// `value`) holds: a user's or an owner's rows across a service's tables, usually inside one
+/// transaction. The table names and the filter are the caller's constants, never input.
+pub async fn delete_from_each(
+    conn: &mut AnyConnection,
+    tables: &[&str],
+    filter: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE {filter}"
+        )))
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bus::{DeadLetter, Topic};
+use crate::visit::Visit;
 
 pub const QR_SCANNED: Topic<QrScanned> = Topic::new("qr.scanned");
 /// A code's destination or rules changed: every qr instance drops it from its cache.
@@ -38,7 +39,7 @@ pub const DEAD_LETTER: Topic<DeadLetter> = Topic::new("dlq.dead_letter");
 
 /// `qr.scanned`: someone (or something) requested `GET /r/{code}` of a tracked code.
 ///
-/// `ip` is the raw client address, present only so analytics can derive the country and the
+/// `visit.ip` is the raw client address, present only so analytics can derive the country and the
 /// daily-rotating visitor hash; analytics never stores it, and nothing logs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QrScanned {
@@ -49,14 +50,9 @@ pub struct QrScanned {
     pub destination: Option<String>,
     /// The rule that decided (`default`, `device:ios`, `expired`, …).
     pub rule: String,
-    /// `GET` or `HEAD`.
-    pub method: String,
-    /// The request was marked as a prefetch (`Sec-Purpose`/`Purpose: prefetch`).
-    pub prefetch: bool,
-    pub user_agent: Option<String>,
-    pub referrer: Option<String>,
-    pub accept_language: Option<String>,
-    pub ip: Option<String>,
+    /// Who asked: method, prefetch, user agent, referrer, language and address.
+    #[serde(flatten)]
+    pub visit: Visit,
 }
 
 /// `microsite.viewed`: a published microsite page was requested.
@@ -65,12 +61,9 @@ pub struct MicrositeViewed {
     pub microsite_id: String,
     pub owner_id: String,
     pub slug: String,
-    pub method: String,
-    pub prefetch: bool,
-    pub user_agent: Option<String>,
-    pub referrer: Option<String>,
-    pub accept_language: Option<String>,
-    pub ip: Option<String>,
+    /// Who asked: method, prefetch, user agent, referrer, language and address.
+    #[serde(flatten)]
+    pub visit: Visit,
     /// The short code of the QR code the visitor came through (`?src=qr_{code}` on the view),
     /// so analytics can count views per QR code whatever `Referer` the browser sent. Optional
     /// on the wire: events published before this field existed still decode.
@@ -86,12 +79,9 @@ pub struct MicrositeClicked {
     pub slug: String,
     pub block_id: String,
     pub url: String,
-    pub method: String,
-    pub prefetch: bool,
-    pub user_agent: Option<String>,
-    pub referrer: Option<String>,
-    pub accept_language: Option<String>,
-    pub ip: Option<String>,
+    /// Who asked: method, prefetch, user agent, referrer, language and address.
+    #[serde(flatten)]
+    pub visit: Visit,
 }
 
 /// `qr.changed`: the code whose cached resolution is stale.
@@ -195,4 +185,74 @@ pub struct InterviewAnswered {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistSize {
     pub pending: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// What a visit looked like on the wire before events carried it as one [`Visit`]: six
+    /// fields beside the event's own.
+    fn visit_fields() -> Value {
+        json!({
+            "method": "GET",
+            "prefetch": false,
+            "user_agent": "Mozilla/5.0",
+            "referrer": "https://example.com/",
+            "accept_language": "fr-CH",
+            "ip": "203.0.113.7",
+        })
+    }
+
+    fn with_visit(mut event: Value) -> Value {
+        for (name, value) in visit_fields().as_object().unwrap() {
+            event[name] = value.clone();
+        }
+        event
+    }
+
+    fn visit() -> Visit {
+        serde_json::from_value(visit_fields()).unwrap()
+    }
+
+    #[test]
+    fn a_scan_keeps_its_wire_format() {
+        let old = with_visit(json!({
+            "qr_id": "q1", "owner_id": "u1", "code": "abc",
+            "destination": "https://example.org/", "rule": "default",
+        }));
+        let scan: QrScanned = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(scan.visit, visit());
+        assert_eq!(scan.visit.ip.as_deref(), Some("203.0.113.7"));
+        assert_eq!(serde_json::to_value(&scan).unwrap(), old);
+    }
+
+    #[test]
+    fn views_and_clicks_keep_their_wire_format() {
+        let old_view = with_visit(json!({"microsite_id": "m1", "owner_id": "u1", "slug": "s"}));
+        let view: MicrositeViewed = serde_json::from_value(old_view.clone()).unwrap();
+        assert_eq!((view.visit.clone(), view.qr_code.clone()), (visit(), None));
+        assert_eq!(serde_json::to_value(&view).unwrap(), old_view);
+
+        let old_click = with_visit(json!({
+            "microsite_id": "m1", "owner_id": "u1", "slug": "s",
+            "block_id": "b1", "url": "https://example.org/",
+        }));
+        let click: MicrositeClicked = serde_json::from_value(old_click.clone()).unwrap();
+        assert_eq!(click.visit, visit());
+        assert_eq!(serde_json::to_value(&click).unwrap(), old_click);
+    }
+
+    #[test]
+    fn a_visit_without_its_optional_headers_still_decodes() {
+        let old = json!({
+            "qr_id": "q1", "owner_id": "u1", "code": "abc", "destination": null,
+            "rule": "expired", "method": "HEAD", "prefetch": true,
+        });
+        let scan: QrScanned = serde_json::from_value(old).unwrap();
+        assert_eq!(scan.visit.method, "HEAD");
+        assert!(scan.visit.prefetch);
+        assert_eq!((scan.visit.user_agent, scan.visit.ip), (None, None));
+    }
 }

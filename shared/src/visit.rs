@@ -5,17 +5,20 @@
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use serde::{Deserialize, Serialize};
 
 /// Longest user agent, referrer and `Accept-Language` an event carries, in characters.
 pub const MAX_USER_AGENT: usize = 512;
 pub const MAX_REFERRER: usize = 1024;
 pub const MAX_ACCEPT_LANGUAGE: usize = 128;
 
-/// A visit as an event describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A visit as an event describes it. Events carry it flattened (`#[serde(flatten)]`): its fields
+/// sit beside the event's own on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visit {
     /// `GET` or `HEAD`.
     pub method: String,
+    /// The request was marked as a prefetch (`Sec-Purpose`/`Purpose: prefetch`).
     pub prefetch: bool,
     pub user_agent: Option<String>,
     pub referrer: Option<String>,

@@ -18,7 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use shared::bus::{EventBus, Topic, consume};
+use shared::bus::{EventBus, Topic, consume, consume_in_every_instance};
 use shared::error::{ApiError, Error};
 use shared::events::USER_DELETED;
 use shared::future::domains::CustomDomain;
@@ -273,9 +273,8 @@ pub async fn follow(
             owner_id: Some(owner_id),
         });
     }
-    let instance = format!("domains-{}", shared::ids::new_id());
     let live = hosts.clone();
-    consume(bus, TOPIC, &instance, &instance, shutdown, move |change| {
+    consume_in_every_instance(bus, TOPIC, "domains", shutdown, move |change| {
         live.apply(change);
         std::future::ready(true)
     })

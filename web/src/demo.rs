@@ -17,6 +17,7 @@ use shared::events::{
     USER_ACTIVE, UserActive,
 };
 use shared::shutdown::Shutdown;
+use shared::visit::Visit;
 
 use crate::app::Handles;
 
@@ -173,12 +174,14 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                                 code: format!("demo{}", i + 1),
                                 destination: Some("https://example.com/menu".into()),
                                 rule: "default".into(),
-                                method: "GET".into(),
-                                prefetch: false,
-                                user_agent: Some(agent.into()),
-                                referrer: None,
-                                accept_language: Some("en-GB,en;q=0.9".into()),
-                                ip: Some(ip.into()),
+                                visit: Visit {
+                                    method: "GET".into(),
+                                    prefetch: false,
+                                    user_agent: Some(agent.into()),
+                                    referrer: None,
+                                    accept_language: Some("en-GB,en;q=0.9".into()),
+                                    ip: Some(ip.into()),
+                                },
                             },
                             when.min(now - 60_000),
                         );

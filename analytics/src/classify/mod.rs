@@ -99,15 +99,19 @@ impl Classifier {
     /// `salt` is the salt of the hit's day, or `None` when that day's salt is gone (a very late
     /// delivery): the hit is then counted, but not as a unique.
     pub fn classify(&self, hit: &Hit, salt: Option<&str>) -> Classified {
-        let user_agent = hit.user_agent.as_deref().unwrap_or_default();
+        let user_agent = hit.visit.user_agent.as_deref().unwrap_or_default();
         let agent = self.agents.parse(user_agent);
         let bot = bots::check(
-            &hit.method,
-            hit.prefetch,
-            hit.user_agent.as_deref(),
+            &hit.visit.method,
+            hit.visit.prefetch,
+            hit.visit.user_agent.as_deref(),
             agent.spider,
         );
-        let ip: Option<IpAddr> = hit.ip.as_deref().and_then(|ip| ip.trim().parse().ok());
+        let ip: Option<IpAddr> = hit
+            .visit
+            .ip
+            .as_deref()
+            .and_then(|ip| ip.trim().parse().ok());
         let country = ip.and_then(|ip| self.geo.country(ip));
         let occurrence = &hit.occurrence;
         let refused = occurrence.kind == Kind::Scan
@@ -131,8 +135,8 @@ impl Classifier {
             os: clean(&agent.os, LABEL_MAX),
             browser: clean(&agent.browser, LABEL_MAX),
             country,
-            referrer: referrer::domain(hit.referrer.as_deref()),
-            language: language::preferred(hit.accept_language.as_deref()),
+            referrer: referrer::domain(hit.visit.referrer.as_deref()),
+            language: language::preferred(hit.visit.accept_language.as_deref()),
             bot,
             refused,
             visitor,

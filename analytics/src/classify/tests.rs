@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::hit::{Hit, Kind, Occurrence};
+use shared::visit::Visit;
 
 fn hit(ua: Option<&str>, method: &str, prefetch: bool) -> Hit {
     Hit {
@@ -15,12 +16,14 @@ fn hit(ua: Option<&str>, method: &str, prefetch: bool) -> Hit {
             block_id: None,
             qr_code: None,
         },
-        method: method.into(),
-        prefetch,
-        user_agent: ua.map(str::to_owned),
-        referrer: None,
-        accept_language: None,
-        ip: Some("81.2.69.160".into()),
+        visit: Visit {
+            method: method.into(),
+            prefetch,
+            user_agent: ua.map(str::to_owned),
+            referrer: None,
+            accept_language: None,
+            ip: Some("81.2.69.160".into()),
+        },
     }
 }
 
@@ -209,8 +212,8 @@ fn head_prefetch_and_missing_user_agent_are_bots() {
 fn country_referrer_and_language() {
     let c = classifier();
     let mut h = hit(Some(HUMANS[0].1), "GET", false);
-    h.referrer = Some("https://www.Instagram.com/p/abc?igsh=secret".into());
-    h.accept_language = Some("fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5".into());
+    h.visit.referrer = Some("https://www.Instagram.com/p/abc?igsh=secret".into());
+    h.visit.accept_language = Some("fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5".into());
     let got = c.classify(&h, Some("salt"));
     assert_eq!(got.country.as_deref(), Some("GB"));
     assert_eq!(got.referrer.as_deref(), Some("instagram.com"));
@@ -223,7 +226,7 @@ fn country_referrer_and_language() {
     assert_eq!(language::preferred(Some("*")), None);
     assert_eq!(referrer::domain(Some("not a url")), None);
     for private in ["10.1.2.3", "192.168.0.1", "127.0.0.1", "::1", "fd00::1"] {
-        h.ip = Some(private.into());
+        h.visit.ip = Some(private.into());
         assert_eq!(c.classify(&h, None).country, None, "{private}");
     }
 }

@@ -188,13 +188,12 @@ pub async fn waitlist(pool: &AnyPool) -> Result<i64, sqlx::Error> {
 /// Removes a deleted user's product rows.
 pub async fn delete_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    for table in ["analytics_product_users", "analytics_product_activity"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE user_id = $1"
-        )))
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    shared::db::delete_from_each(
+        &mut tx,
+        &["analytics_product_users", "analytics_product_activity"],
+        "user_id = $1",
+        user_id,
+    )
+    .await?;
     tx.commit().await
 }

@@ -101,18 +101,17 @@ pub async fn delete_owner(pool: &AnyPool, owner_id: &str) -> Result<(), sqlx::Er
     .bind(owner_id)
     .execute(&mut *tx)
     .await?;
-    for table in [
-        "analytics_rollup_hourly",
-        "analytics_rollup_daily",
-        "analytics_rollup_dimensions",
-        "analytics_targets",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE owner_id = $1"
-        )))
-        .bind(owner_id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    shared::db::delete_from_each(
+        &mut tx,
+        &[
+            "analytics_rollup_hourly",
+            "analytics_rollup_daily",
+            "analytics_rollup_dimensions",
+            "analytics_targets",
+        ],
+        "owner_id = $1",
+        owner_id,
+    )
+    .await?;
     tx.commit().await
 }

@@ -14,6 +14,7 @@ use shared::db::Db;
 use shared::events::QrScanned;
 use shared::shutdown::Shutdown;
 use shared::testing::{TestDb, TestRouter, process_keys, wait_for};
+use shared::visit::Visit;
 use sqlx::Row;
 
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
@@ -88,12 +89,14 @@ pub fn scan_with(
             code: "abc123".into(),
             destination: Some("https://example.com".into()),
             rule: "default".into(),
-            method: method.into(),
-            prefetch,
-            user_agent: ua.map(str::to_owned),
-            referrer: Some("https://www.instagram.com/p/xyz".into()),
-            accept_language: Some("de-DE,de;q=0.9,en;q=0.8".into()),
-            ip: Some(ip.into()),
+            visit: Visit {
+                method: method.into(),
+                prefetch,
+                user_agent: ua.map(str::to_owned),
+                referrer: Some("https://www.instagram.com/p/xyz".into()),
+                accept_language: Some("de-DE,de;q=0.9,en;q=0.8".into()),
+                ip: Some(ip.into()),
+            },
         },
     )
 }

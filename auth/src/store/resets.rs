@@ -66,12 +66,7 @@ async fn replace_pending(
     insert: Query<'_, Any, AnyArguments>,
 ) -> Result<(), AuthError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM {table} WHERE user_id = $1"
-    )))
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    shared::db::delete_from_each(&mut tx, &[table], "user_id = $1", user_id).await?;
     insert.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())

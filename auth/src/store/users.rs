@@ -166,22 +166,21 @@ pub async fn set_role_by_email(pool: &AnyPool, email: &str, role: Role) -> Resul
 /// rather than relying on `ON DELETE CASCADE`, which SQLite only honours with a pragma.
 pub async fn delete(pool: &AnyPool, id: &str) -> Result<(), AuthError> {
     let mut tx = pool.begin().await?;
-    for table in [
-        "auth_refresh_tokens",
-        "auth_api_keys",
-        "auth_password_resets",
-        "auth_email_verifications",
-        "auth_email_changes",
-        "auth_totp",
-        "auth_devices",
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE user_id = $1"
-        )))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    shared::db::delete_from_each(
+        &mut tx,
+        &[
+            "auth_refresh_tokens",
+            "auth_api_keys",
+            "auth_password_resets",
+            "auth_email_verifications",
+            "auth_email_changes",
+            "auth_totp",
+            "auth_devices",
+        ],
+        "user_id = $1",
+        id,
+    )
+    .await?;
     sqlx::query("DELETE FROM auth_users WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

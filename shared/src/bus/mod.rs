@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 pub use dead_letter::DeadLetter;
 pub use memory::MemoryBus;
 pub use redis_streams::RedisBus;
-pub use topic::{Topic, consume, consume_with_errors, delete_with_account};
+pub use topic::{
+    Topic, consume, consume_in_every_instance, consume_with_errors, delete_with_account,
+};
 
 use crate::error::Error;
 use crate::shutdown::Shutdown;

@@ -108,6 +108,25 @@ where
     .await
 }
 
+/// [`consume`] in a consumer group of this process's own (`{name}-` and a new id), for what every
+/// instance keeps in memory (cached codes and pages, approved hosts, moderation): each instance
+/// must see every event, not a share of them.
+pub async fn consume_in_every_instance<T, F, Fut>(
+    bus: &EventBus,
+    topic: Topic<T>,
+    name: &str,
+    shutdown: &Shutdown,
+    handle: F,
+) -> Result<(), Error>
+where
+    T: DeserializeOwned + Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let instance = format!("{name}-{}", crate::ids::new_id());
+    consume(bus, topic, &instance, &instance, shutdown, handle).await
+}
+
 /// [`consume`] for handlers that say why they failed: the reason is kept with the dead letter.
 pub async fn consume_with_errors<T, F, Fut>(
     bus: &EventBus,

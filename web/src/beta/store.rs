@@ -191,14 +191,7 @@ const USER_TABLES: [&str; 3] = ["web_feedback", "web_pricing_interest", "web_int
 /// Removes a deleted user's rows.
 pub async fn delete_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    for table in USER_TABLES {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE user_id = $1"
-        )))
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    shared::db::delete_from_each(&mut tx, &USER_TABLES, "user_id = $1", user_id).await?;
     tx.commit().await
 }
 

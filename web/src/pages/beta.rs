@@ -18,7 +18,9 @@ use shared::client_addr::ClientAddr;
 
 use super::WebState;
 use super::kit::{Errors, chrome};
-use super::session::{self, Csrf, Posted, Session, back_to, csrf_form, see_other};
+use super::session::{
+    self, Anyone, Csrf, Posted, PublicForm, Session, back_to, csrf_form, see_other,
+};
 use crate::beta::{FeedbackInput, Plan, REPORT_REASONS};
 
 const FORM_LIMIT: usize = 16 * 1024;
@@ -359,9 +361,8 @@ async fn report(
     State(state): State<WebState>,
     ClientAddr(ip): ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<ReportForm>,
+    Posted(Anyone, Form(form)): PublicForm<ReportForm>,
 ) -> Result<Response, ApiError> {
-    session::check_csrf(&headers, &form.csrf_token)?;
     let result = state
         .beta
         .report(ip, &form.target, &form.reason, &form.details)
@@ -388,4 +389,4 @@ async fn report(
     }
 }
 
-csrf_form!(FeedbackForm, InterviewForm, ChooseForm);
+csrf_form!(FeedbackForm, InterviewForm, ChooseForm, ReportForm);

@@ -69,6 +69,13 @@ fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Opt
     }
 }
 
+/// Pages whose templates show epoch-ms times as dates: `{{ Self::date(row.created_at) }}`.
+trait ShowsDates {
+    fn date(ms: &i64) -> String {
+        day(*ms)
+    }
+}
+
 fn day(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
@@ -429,11 +436,7 @@ struct WaitlistPage {
     notice: Option<String>,
 }
 
-impl WaitlistPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
+impl ShowsDates for WaitlistPage {}
 
 #[derive(Deserialize, Default)]
 struct NoticeQuery {
@@ -513,11 +516,7 @@ struct InvitesPage {
     errors: Errors,
 }
 
-impl InvitesPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
+impl ShowsDates for InvitesPage {}
 
 async fn invites(
     State(state): State<WebState>,
@@ -588,11 +587,7 @@ struct FeedbackPage {
     interviews: Vec<(Interview, String)>,
 }
 
-impl FeedbackPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
+impl ShowsDates for FeedbackPage {}
 
 async fn feedback(
     State(state): State<WebState>,

@@ -11,12 +11,14 @@ use shared::ApiError;
 use shared::ui::Chrome;
 
 use super::NextQuery;
-use auth::client::{DeviceHint, SessionAnswer};
+use auth::client::SessionAnswer;
 use shared::identity::{ACCESS_COOKIE, cookie_value};
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{self, CookieJar, Csrf, CsrfOnly, check_csrf, safe_next, see_other};
+use crate::pages::session::{
+    self, Anyone, CookieJar, Csrf, CsrfOnly, Posted, PublicForm, csrf_form, safe_next, see_other,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/login.html")]
@@ -68,18 +70,17 @@ pub(super) struct LoginForm {
 pub(super) async fn submit(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    Posted(Anyone, Form(form)): PublicForm<LoginForm>,
 ) -> Result<Response, ApiError> {
     let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
-    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
+    let device = session::device(&state, &headers, &mut jar);
     match state
         .clients
         .auth
         .login_from(&form.email, &form.password, &device)
         .await
     {
-        Ok(answer) if answer.mfa_required => Ok(second_factor(jar, answer, &form.csrf_token, next)),
-        Ok(answer) => Ok(signed_in(&state, jar, &answer, &next)),
+        Ok(answer) => Ok(session_started(&state, jar, answer, &form.csrf_token, next)),
         Err(err) => {
             let (errors, status) = Errors::from_client(err)?;
             let page = LoginPage {
@@ -107,10 +108,10 @@ pub(super) struct MfaForm {
 pub(super) async fn mfa_submit(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<MfaForm>,
+    Posted(Anyone, Form(form)): PublicForm<MfaForm>,
 ) -> Result<Response, ApiError> {
     let (next, mut jar) = (safe_next(Some(&form.next)), CookieJar::default());
-    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
+    let device = session::device(&state, &headers, &mut jar);
     match state
         .clients
         .auth
@@ -132,36 +133,30 @@ pub(super) async fn mfa_submit(
     }
 }
 
-/// A sign-in form's first steps: its token checked, then the device it comes from (a cookie
-/// set in `jar` the first time), which the auth service ties the session to.
-pub(super) fn signing_in(
+/// Auth accepted the credentials: the second factor's form when the account has one, else the
+/// session's cookies and on to `next`.
+pub(super) fn session_started(
     state: &WebState,
-    headers: &HeaderMap,
-    csrf: &str,
-    jar: &mut CookieJar,
-) -> Result<DeviceHint, ApiError> {
-    check_csrf(headers, csrf)?;
-    Ok(session::device(state, headers, jar))
-}
-
-/// The session's cookies, and on to `next`.
-pub(super) fn signed_in(
-    state: &WebState,
-    mut jar: CookieJar,
-    answer: &SessionAnswer,
-    next: &str,
-) -> Response {
-    jar.sign_in(state, answer);
-    jar.apply(see_other(next))
-}
-
-/// The account has a second factor: its form, then on to `next`.
-pub(super) fn second_factor(
     jar: CookieJar,
     answer: SessionAnswer,
     csrf: &str,
     next: String,
 ) -> Response {
+    if answer.mfa_required {
+        second_factor(jar, answer, csrf, next)
+    } else {
+        signed_in(state, jar, &answer, &next)
+    }
+}
+
+/// The session's cookies, and on to `next`.
+fn signed_in(state: &WebState, mut jar: CookieJar, answer: &SessionAnswer, next: &str) -> Response {
+    jar.sign_in(state, answer);
+    jar.apply(see_other(next))
+}
+
+/// The account has a second factor: its form, then on to `next`.
+fn second_factor(jar: CookieJar, answer: SessionAnswer, csrf: &str, next: String) -> Response {
     jar.apply(MfaPage {
         chrome: chrome(false, csrf),
         mfa_token: answer.mfa_token.unwrap_or_default(),
@@ -173,9 +168,8 @@ pub(super) fn second_factor(
 pub(super) async fn logout(
     State(state): State<WebState>,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Posted(Anyone, _): PublicForm<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     if let Some(access) = cookie_value(&headers, ACCESS_COOKIE).filter(|t| !t.is_empty()) {
         // Already ended or expired is fine: the cookies go either way.
         if let Err(err) = state.clients.auth.logout(&access).await
@@ -188,3 +182,5 @@ pub(super) async fn logout(
     jar.sign_out(&state);
     Ok(jar.apply(see_other("/login?notice=signed-out")))
 }
+
+csrf_form!(LoginForm, MfaForm);

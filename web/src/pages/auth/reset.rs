@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
@@ -12,7 +12,7 @@ use shared::ui::Chrome;
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{Csrf, check_csrf, see_other};
+use crate::pages::session::{Anyone, Csrf, Posted, PublicForm, csrf_form, see_other};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/forgot.html")]
@@ -43,10 +43,8 @@ pub(super) struct ForgotForm {
 
 pub(super) async fn forgot_submit(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
+    Posted(Anyone, Form(form)): PublicForm<ForgotForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let mut page = ForgotPage {
         chrome: chrome(false, &form.csrf_token),
         email: form.email.clone(),
@@ -72,7 +70,6 @@ struct ResetPage {
 
 pub(super) async fn page(
     State(state): State<WebState>,
-
     Path(token): Path<String>,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
@@ -96,11 +93,9 @@ pub(super) struct ResetForm {
 
 pub(super) async fn submit(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<ResetForm>,
+    Posted(Anyone, Form(form)): PublicForm<ResetForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     match state
         .clients
         .auth
@@ -121,3 +116,5 @@ pub(super) async fn submit(
         }
     }
 }
+
+csrf_form!(ForgotForm, ResetForm);

@@ -15,7 +15,9 @@ use auth::domain::Attribution;
 
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, Csrf, check_csrf, safe_next, see_other};
+use crate::pages::session::{
+    Anyone, CookieJar, Csrf, Posted, PublicForm, csrf_form, safe_next, see_other,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/signup.html")]
@@ -84,10 +86,8 @@ pub(super) struct SignupForm {
 
 pub(super) async fn submit(
     State(state): State<WebState>,
-    headers: HeaderMap,
-    Form(form): Form<SignupForm>,
+    Posted(Anyone, Form(form)): PublicForm<SignupForm>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let invite = Some(form.invite_code.trim()).filter(|c| !c.is_empty());
     let attribution = Attribution::clean(Some(&form.utm_source), Some(&form.referrer));
     let result = state
@@ -128,3 +128,5 @@ pub(super) async fn submit(
         }
     }
 }
+
+csrf_form!(SignupForm);

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::login::{second_factor, signed_in, signing_in};
+use super::login::session_started;
 use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
-use crate::pages::session::{CookieJar, Csrf, CsrfOnly, check_csrf};
+use crate::pages::session::{self, Anyone, CookieJar, Csrf, CsrfOnly, Posted, PublicForm};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/auth/verify.html")]
@@ -39,15 +39,18 @@ pub(super) async fn account_submit(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Posted(Anyone, Form(form)): PublicForm<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     let mut jar = CookieJar::default();
-    let device = signing_in(&state, &headers, &form.csrf_token, &mut jar)?;
+    let device = session::device(&state, &headers, &mut jar);
     match state.clients.auth.confirm(&token, &device).await {
-        Ok(answer) if answer.mfa_required => {
-            Ok(second_factor(jar, answer, &form.csrf_token, "/app".into()))
-        }
-        Ok(answer) => Ok(signed_in(&state, jar, &answer, "/app")),
+        Ok(answer) => Ok(session_started(
+            &state,
+            jar,
+            answer,
+            &form.csrf_token,
+            "/app".into(),
+        )),
         Err(err) => {
             let (_, status) = Errors::from_client(err)?;
             let page = VerifyPage {
@@ -83,11 +86,9 @@ pub(super) async fn email_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf)
 
 pub(super) async fn email_submit(
     State(state): State<WebState>,
-    headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Posted(Anyone, Form(form)): PublicForm<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    check_csrf(&headers, &form.csrf_token)?;
     let failed = match state.clients.auth.confirm_email_change(&token).await {
         Ok(()) => false,
         Err(err) => {

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::client::ClientError;
 use shared::features::{Feature, Features};
 use shared::ui::Chrome;
 
@@ -52,6 +53,20 @@ impl CodePage {
             saved: false,
             features: state.features,
         }
+    }
+
+    /// The form again, as typed, with qr's refusal of it (a real failure is the error page).
+    pub(super) async fn refused(
+        state: &WebState,
+        session: &Session,
+        code: Option<QrView>,
+        form: CodeForm,
+        err: ClientError,
+    ) -> Result<Response, ApiError> {
+        let (errors, status) = Errors::from_client(err)?;
+        let csrf = form.csrf_token.clone();
+        let page = CodePage::render(state, &session.access_token, &csrf, code, form, errors).await;
+        Ok((status, page).into_response())
     }
 
     /// The future features a saved code's page offers: the real link when on, else "Coming soon".
@@ -132,12 +147,7 @@ pub(super) async fn create(
         .await
     {
         Ok(created) => Ok(see_other(&format!("/app/qr/{}?saved=1", created.id))),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
-            let page = CodePage::render(&state, token, &csrf, None, form, errors).await;
-            Ok((status, page).into_response())
-        }
+        Err(err) => CodePage::refused(&state, &session, None, form, err).await,
     }
 }
 
@@ -179,12 +189,7 @@ pub(super) async fn update(
         .await
     {
         Ok(updated) => Ok(see_other(&format!("/app/qr/{}?saved=1", updated.id))),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
-            let page = CodePage::render(&state, token, &csrf, Some(current), form, errors).await;
-            Ok((status, page).into_response())
-        }
+        Err(err) => CodePage::refused(&state, &session, Some(current), form, err).await,
     }
 }
 

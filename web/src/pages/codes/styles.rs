@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shared::ApiError;
 use shared::ui::Chrome;
 
@@ -14,7 +14,7 @@ use super::SavedQuery;
 use super::editor::CodePage;
 use super::form::{CodeForm, NamedStyle, ecc_name, eye_name, module_name};
 use crate::pages::WebState;
-use crate::pages::kit::{Errors, chrome};
+use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
 
 #[derive(Template, WebTemplate)]
@@ -74,12 +74,7 @@ pub(super) async fn save(
         .await
     {
         Ok(_) => Ok(see_other("/app/qr/styles?saved=1")),
-        Err(err) => {
-            let (errors, status) = Errors::from_client(err)?;
-            let (token, csrf) = (&session.access_token, form.csrf_token.clone());
-            let page = CodePage::render(&state, token, &csrf, None, form, errors).await;
-            Ok((status, page).into_response())
-        }
+        Err(err) => CodePage::refused(&state, &session, None, form, err).await,
     }
 }
 

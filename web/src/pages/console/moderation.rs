@@ -22,7 +22,7 @@ use qr::client::QrClient;
 use qr::moderation::CodeLookup;
 use qr::store::BlockedDomain;
 
-use super::{FORM_LIMIT, day, degrade};
+use super::{FORM_LIMIT, ShowsDates, degrade};
 use crate::beta::store::{self, Report};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
@@ -119,11 +119,7 @@ struct ReportsPage {
     lookups_missing: bool,
 }
 
-impl ReportsPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
+impl ShowsDates for ReportsPage {}
 
 async fn lookups(
     qr: &QrClient,
@@ -315,11 +311,7 @@ struct BlocklistPage {
     reason: String,
 }
 
-impl BlocklistPage {
-    fn date(ms: &i64) -> String {
-        day(*ms)
-    }
-}
+impl ShowsDates for BlocklistPage {}
 
 async fn blocklist_page(
     state: &WebState,

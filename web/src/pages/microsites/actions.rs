@@ -11,7 +11,7 @@ use shared::ui::Chrome;
 
 use microsite::api::MicrositeView;
 
-use super::{builder_url, enc};
+use super::{builder_url, enc, own_page};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
@@ -54,11 +54,7 @@ pub(super) async fn make_qr(
     Path(id): Path<String>,
     Posted(session, Form(form)): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, &id)
-        .await?;
+    let page = own_page(&state, &session, &id).await?;
     let body = NewLinkCode {
         kind: "url",
         name: qr_name(&page.title),
@@ -84,11 +80,7 @@ pub(super) async fn confirm_delete(
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, &id)
-        .await?;
+    let page = own_page(&state, &session, &id).await?;
     Ok(jar.apply(DeletePage {
         chrome: chrome(true, &csrf),
         page,

@@ -12,7 +12,7 @@ use microsite::block::Block;
 
 use super::block_form::BlockForm;
 use super::builder::{Redo, refused, refused_as_is};
-use super::{Placement, answered, builder_url, enc};
+use super::{Placement, answered, builder_url, enc, own_page};
 use crate::pages::WebState;
 use crate::pages::session::{CsrfOnly, Posted, Session, csrf_form, see_other};
 
@@ -78,11 +78,7 @@ pub(super) async fn add(
     Path(id): Path<String>,
     Posted(session, Form(form)): Posted<Form<BlockForm>>,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, &id)
-        .await?;
+    let page = own_page(&state, &session, &id).await?;
     let index = page.blocks.len();
     let saved = save_block(&state, &headers, &session, &id, form, index, page.blocks).await?;
     Ok(match saved {
@@ -100,11 +96,7 @@ pub(super) async fn edit(
     Path((id, block)): Path<(String, String)>,
     Posted(session, Form(form)): Posted<Form<BlockForm>>,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, &id)
-        .await?;
+    let page = own_page(&state, &session, &id).await?;
     let index = position(&page, &block)?;
     let saved = save_block(&state, &headers, &session, &id, form, index, page.blocks).await?;
     Ok(match saved {
@@ -127,7 +119,7 @@ pub(super) async fn move_block(
     Posted(session, Form(form)): Posted<Form<MoveForm>>,
 ) -> Result<Response, ApiError> {
     let client = &state.clients.microsite;
-    let page = client.get(&session.access_token, &id).await?;
+    let page = own_page(&state, &session, &id).await?;
     let index = position(&page, &block)?;
     let mut order: Vec<String> = page.blocks.iter().map(|b| b.id().to_owned()).collect();
     let other = match form.direction.as_str() {
@@ -140,11 +132,7 @@ pub(super) async fn move_block(
         // A reorder changes no block, so it never needs the qr service.
         client.reorder(&session.access_token, &id, &order).await?;
     }
-    Ok(see_other(&format!(
-        "{}?saved=1#block-{}",
-        builder_url(&id),
-        enc(&block)
-    )))
+    Ok(saved_at(&id, &block))
 }
 
 pub(super) async fn remove(
@@ -154,7 +142,7 @@ pub(super) async fn remove(
     Posted(session, Form(form)): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
     let client = &state.clients.microsite;
-    let page = client.get(&session.access_token, &id).await?;
+    let page = own_page(&state, &session, &id).await?;
     let index = position(&page, &block)?;
     let mut blocks = page.blocks;
     blocks.remove(index);

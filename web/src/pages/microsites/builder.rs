@@ -18,7 +18,9 @@ use microsite::contract::Changes;
 use microsite::theme::{Theme, Tweaks};
 
 use super::block_form::{BlockForm, ICONS, KINDS, NETWORKS};
-use super::{FormError, Notice, Placement, Refusal, answered, builder_url, enc, named, status_for};
+use super::{
+    FormError, Notice, Placement, Refusal, answered, builder_url, enc, named, own_page, status_for,
+};
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, Posted, Session, csrf_form, see_other};
@@ -308,11 +310,7 @@ pub(super) async fn builder(
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, &id)
-        .await?;
+    let page = own_page(&state, &session, &id).await?;
     let notice = if notice.published.is_some() {
         Some("Published. Visitors now see this version.")
     } else if notice.unpublished.is_some() {
@@ -337,11 +335,7 @@ pub(super) async fn refused(
     mut redo: Redo,
 ) -> Result<Response, ApiError> {
     redo.placement = Some(placement);
-    let page = state
-        .clients
-        .microsite
-        .get(&session.access_token, id)
-        .await?;
+    let page = own_page(state, session, id).await?;
     let page = render(state, session, csrf, page, None, redo).await;
     Ok((status_for(headers, status), page).into_response())
 }

@@ -24,7 +24,8 @@ use shared::ApiError;
 use shared::client::ClientError;
 
 use super::WebState;
-use super::session::form_post;
+use super::session::{Session, form_post};
+use microsite::api::MicrositeView;
 
 /// A block's text may be 5,000 characters; a form with a few of them stays far below this.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -90,6 +91,20 @@ struct Notice {
 /// Where a path segment came from the visitor: encoded before it goes into a `Location`.
 fn enc(segment: &str) -> String {
     url::form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}
+
+/// The visitor's page `id`. The service answers 404 for a missing page and for another user's,
+/// so either is the not-found page.
+async fn own_page(
+    state: &WebState,
+    session: &Session,
+    id: &str,
+) -> Result<MicrositeView, ApiError> {
+    Ok(state
+        .clients
+        .microsite
+        .get(&session.access_token, id)
+        .await?)
 }
 
 fn builder_url(id: &str) -> String {

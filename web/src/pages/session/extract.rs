@@ -144,6 +144,21 @@ impl FromRequestParts<WebState> for Founder {
     }
 }
 
+/// Whoever sends a public form (sign-up, log-in, a reset or confirmation link): nobody needs to
+/// be signed in, and no session is read.
+pub struct Anyone;
+
+impl FromRequestParts<WebState> for Anyone {
+    type Rejection = Response;
+
+    async fn from_request_parts(_: &mut Parts, _: &WebState) -> Result<Self, Response> {
+        Ok(Anyone)
+    }
+}
+
+/// A form from a public page, its CSRF token checked.
+pub type PublicForm<T> = Posted<Form<T>, Anyone>;
+
 /// A form that carries the session's CSRF token.
 pub trait CsrfForm {
     fn csrf_token(&self) -> &str;
@@ -164,7 +179,8 @@ pub struct CsrfOnly {
 
 csrf_form!(CsrfOnly);
 
-/// A form posted from a signed-in page, and who posted it (`W`: [`Session`] or [`Founder`]).
+/// A form posted from a signed-in page, and who posted it (`W`: [`Session`], [`Founder`], or
+/// [`Anyone`] for a public page's form).
 pub struct Posted<F, W = Session>(pub W, pub F);
 
 impl<F, W> FromRequest<WebState> for Posted<F, W>

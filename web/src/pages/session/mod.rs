@@ -19,7 +19,9 @@ mod extract;
 mod refresh;
 
 pub(crate) use extract::csrf_form;
-pub use extract::{CsrfForm, CsrfOnly, Founder, Posted, ReturnTo, Session, back_to, form_post};
+pub use extract::{
+    Anyone, CsrfForm, CsrfOnly, Founder, Posted, PublicForm, ReturnTo, Session, back_to, form_post,
+};
 pub use refresh::refresh;
 
 /// The form token cookie. SameSite=Strict and HttpOnly: the page copies it into a hidden field
@@ -159,7 +161,7 @@ fn csrf_token(state: &WebState, headers: &HeaderMap, jar: &mut CookieJar) -> Str
 
 /// A state-changing form must echo the token of its cookie (double submit, compared in constant
 /// time). Together with the Origin / Sec-Fetch-Site check of the CSRF layer in front.
-pub fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), ApiError> {
+fn check_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), ApiError> {
     let expected = cookie_value(headers, CSRF_COOKIE).unwrap_or_default();
     if expected.len() >= 32 && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
         Ok(())
