@@ -1,7 +1,7 @@
 //! Every SQL statement of the qr service. One text serves SQLite and PostgreSQL (sqlx `Any`,
 //! `$n` placeholders); rows decode into private structs and convert to domain types here.
 
-use shared::db::Db;
+use shared::db::{Db, is_unique_violation, json_text as json};
 use sqlx::FromRow;
 
 use crate::error::QrError;
@@ -66,15 +66,6 @@ impl TryFrom<Row> for QrCode {
             deleted_at: row.deleted_at,
         })
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
-}
-
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;

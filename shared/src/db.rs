@@ -35,6 +35,24 @@ pub async fn delete_from_each(
     Ok(())
 }
 
+/// Whether a database error is a unique-constraint violation. sqlx's `Any` driver does not
+/// always carry the kind through, so PostgreSQL's SQLSTATE and SQLite's message are checked too.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// A value as JSON text, the portable column type both backends store documents in.
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

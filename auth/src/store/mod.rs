@@ -9,14 +9,4 @@ pub mod sessions;
 pub mod totp;
 pub mod users;
 
-/// Whether a database error is a unique-constraint violation (both backends report it so).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                || db.code().as_deref() == Some("23505")
-                || db.message().contains("UNIQUE constraint failed")
-        }
-        _ => false,
-    }
-}
+pub use shared::db::is_unique_violation;
