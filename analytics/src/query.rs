@@ -12,6 +12,7 @@ pub use crate::dimension::Count;
 use crate::dimension::{self, Breakdowns, Dimension};
 use crate::error::AnalyticsError;
 use crate::hit::Kind;
+use crate::names;
 use crate::range::Range;
 use crate::store::{self, DimensionCount, HourRow};
 
@@ -101,12 +102,21 @@ pub struct MicrositeStats {
     pub breakdowns: Breakdowns,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_attribution: Option<String>,
+    /// The page's title, when analytics has been told it (`names.changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The labels of the link blocks in `clicks_by_block`, by block id (those analytics knows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub block_names: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TopItem {
     pub id: String,
     pub count: i64,
+    /// The code's name or the page's title, when analytics has been told it (`names.changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -291,6 +301,11 @@ pub async fn microsite_stats(
     let (view_total, view_series) = bucketed(range, &views);
     let (click_total, click_series) = bucketed(range, &clicks);
     let mut by = by_dimension(view_dims);
+    let clicks_by_block = by_dimension(click_dims)
+        .remove(&Dimension::Block)
+        .unwrap_or_default();
+    let mut block_names = names::lookup(db, owner, "block").await;
+    block_names.retain(|id, _| clicks_by_block.iter().any(|c| &c.key == id));
     let ctr = if view_total.humans > 0 {
         click_total.humans as f64 / view_total.humans as f64
     } else {
@@ -316,12 +331,14 @@ pub async fn microsite_stats(
                 clicks: c.events,
             })
             .collect(),
-        clicks_by_block: by_dimension(click_dims)
-            .remove(&Dimension::Block)
-            .unwrap_or_default(),
+        clicks_by_block,
         views_by_qr: by.remove(&Dimension::Qr).unwrap_or_default(),
         breakdowns: Breakdowns::take(Kind::View, &mut by),
         country_attribution: None,
+        name: names::lookup(db, owner, "microsite")
+            .await
+            .remove(microsite_id),
+        block_names,
     })
 }
 
@@ -337,13 +354,23 @@ pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, A
     let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
         totals.iter().filter(|t| t.kind == kind).map(pick).sum()
     };
+    let (code_names, page_names) = tokio::join!(
+        names::lookup(db, owner, "qr"),
+        names::lookup(db, owner, "microsite"),
+    );
     let top = |kind: Kind| -> Vec<TopItem> {
+        let names = if kind == Kind::Scan {
+            &code_names
+        } else {
+            &page_names
+        };
         let mut items: Vec<TopItem> = totals
             .iter()
             .filter(|t| t.kind == kind && t.humans > 0)
             .map(|t| TopItem {
                 id: t.target_id.clone(),
                 count: t.humans,
+                name: names.get(&t.target_id).cloned(),
             })
             .collect();
         items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));

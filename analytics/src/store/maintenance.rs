@@ -106,6 +106,7 @@ pub async fn delete_owner(pool: &AnyPool, owner_id: &str) -> Result<(), sqlx::Er
         "analytics_rollup_daily",
         "analytics_rollup_dimensions",
         "analytics_targets",
+        "analytics_names",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE owner_id = $1"

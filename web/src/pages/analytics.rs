@@ -13,6 +13,8 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use std::collections::BTreeMap;
+
 use shared::ApiError;
 use shared::client::ClientError;
 use shared::ui::Chrome;
@@ -189,6 +191,13 @@ fn trouble(err: ClientError) -> Trouble {
 
 fn counts(list: &[Count]) -> Vec<(String, i64)> {
     list.iter().map(|c| (c.key.clone(), c.count)).collect()
+}
+
+/// [`counts`] with each key shown by its name when analytics knows one (a link's label).
+fn named_counts(list: &[Count], names: &BTreeMap<String, String>) -> Vec<(String, i64)> {
+    list.iter()
+        .map(|c| (names.get(&c.key).unwrap_or(&c.key).clone(), c.count))
+        .collect()
 }
 
 /// A chart per breakdown, in the API's order; countries have their own table.
@@ -398,6 +407,8 @@ async fn overview_export(Query(params): Query<RangeParams>, _: Session) -> Respo
 // --- Microsite dashboard -----------------------------------------------------------------------
 
 pub struct MicrositeData {
+    /// The page's title, when analytics has been told it.
+    pub name: Option<String>,
     pub headlines: Vec<Headline>,
     pub series: SeriesChart,
     /// Views by QR code, clicks by link block.
@@ -426,6 +437,7 @@ impl MicrositeData {
             explain: "Human clicks on your links per human view.",
         };
         MicrositeData {
+            name: stats.name.clone(),
             headlines: vec![
                 headline(
                     "Views",
@@ -461,7 +473,7 @@ impl MicrositeData {
                 Bars::new(
                     "by-block",
                     Dimension::Block.label(),
-                    &counts(&stats.clicks_by_block),
+                    &named_counts(&stats.clicks_by_block, &stats.block_names),
                 ),
             ],
             breakdowns: breakdown_bars(&stats.breakdowns),
@@ -482,6 +494,13 @@ struct MicrositeDashboard {
     unavailable: bool,
     not_found: bool,
     csv_href: String,
+}
+
+impl MicrositeDashboard {
+    /// The page's title for the heading (escaped by askama), when analytics knows it.
+    fn page_name(&self) -> Option<&str> {
+        self.data.as_ref()?.name.as_deref()
+    }
 }
 
 async fn microsite_dashboard(
@@ -598,9 +617,10 @@ async fn overview(
 }
 
 async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> OverviewData {
-    // Names of the top codes, asked of qr at once; a code qr cannot name shows its id.
+    // Analytics names what it has been told about (`names.changed`); codes from before that are
+    // asked of qr at once, and a code nobody can name shows its id.
     let mut names = tokio::task::JoinSet::new();
-    for item in &o.top_codes {
+    for item in o.top_codes.iter().filter(|item| item.name.is_none()) {
         let (qr, token, id) = (
             state.clients.qr.clone(),
             session.access_token.clone(),
@@ -660,9 +680,10 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             .iter()
             .map(|item| TopRow {
                 href: format!("/app/qr/{}/analytics", encode(&item.id)),
-                name: known
-                    .get(&item.id)
-                    .cloned()
+                name: item
+                    .name
+                    .clone()
+                    .or_else(|| known.get(&item.id).cloned())
                     .unwrap_or_else(|| item.id.clone()),
                 count: item.count,
             })
@@ -672,7 +693,7 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             .iter()
             .map(|item| TopRow {
                 href: format!("/app/microsites/{}/analytics", encode(&item.id)),
-                name: item.id.clone(),
+                name: item.name.clone().unwrap_or_else(|| item.id.clone()),
                 count: item.count,
             })
             .collect(),
