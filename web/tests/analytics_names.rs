@@ -83,6 +83,13 @@ async fn codes_pages_and_links_show_by_name(db: TestDb) {
     })
     .await;
     assert!(!overview.contains("<b>"), "the title is escaped");
+    // Each headline is compared with the period before, which had nothing: "new".
+    assert!(
+        overview.contains(
+            "<dd class=\"stat-change stat-up\">new <span class=\"muted\">vs 0 the period before</span>"
+        ),
+        "{overview}"
+    );
     assert!(overview.contains(&format!(
         "href=\"/app/qr/{code_id}/analytics\">=Spring &#60;menu&#62;"
     )));

@@ -21,7 +21,7 @@ use shared::ui::Chrome;
 
 use analytics::dimension::{Breakdowns, Dimension};
 use analytics::hit::Kind;
-use analytics::query::{Count, MicrositeStats, Overview, QrStats};
+use analytics::query::{Count, MicrositeStats, Overview, Previous, QrStats};
 use qr::api::QrView;
 
 pub use chart::{Bars, SeriesChart};
@@ -57,13 +57,60 @@ pub struct Headline {
     pub label: &'static str,
     pub value: String,
     pub explain: &'static str,
+    /// Beside the figure: the change from the previous period and that period's figure.
+    pub compared: Option<Compared>,
 }
 
-fn headline(label: &'static str, value: i64, explain: &'static str) -> Headline {
+/// A figure against the same-length window just before the range.
+pub struct Compared {
+    /// `+12%`, `-5%`, `±0%`, or `new` when the previous period counted none.
+    pub change: String,
+    /// `up`, `down` or `flat`, for the colour (the sign is in the text too).
+    pub trend: &'static str,
+    pub previous: String,
+}
+
+impl Compared {
+    fn of(now: i64, before: i64) -> Compared {
+        let (change, trend) = change(now, before);
+        Compared {
+            change,
+            trend,
+            previous: group_digits(before),
+        }
+    }
+}
+
+/// The change from `before` to `now` in whole percent, rounded half away from zero.
+fn change(now: i64, before: i64) -> (String, &'static str) {
+    if before == 0 {
+        return if now == 0 {
+            ("±0%".to_owned(), "flat")
+        } else {
+            ("new".to_owned(), "up")
+        };
+    }
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+    let percent = ((now - before) as f64 * 100.0 / before as f64).round() as i64;
+    match percent.signum() {
+        1 => (format!("+{percent}%"), "up"),
+        -1 => (format!("{percent}%"), "down"),
+        _ => ("±0%".to_owned(), "flat"),
+    }
+}
+
+/// A headline compared with its `field` in the answer's previous period.
+fn headline(
+    label: &'static str,
+    value: i64,
+    explain: &'static str,
+    (previous, field): (&Previous, &str),
+) -> Headline {
     Headline {
         label,
         value: group_digits(value),
         explain,
+        compared: Some(Compared::of(value, previous.of_field(field))),
     }
 }
 
@@ -253,6 +300,7 @@ pub struct QrData {
 
 impl QrData {
     fn of(stats: &QrStats, window: &Window) -> QrData {
+        let p = &stats.previous;
         let points = stats
             .series
             .iter()
@@ -269,23 +317,27 @@ impl QrData {
                     "Scans",
                     stats.total_scans,
                     "Every request to the short link: people and bots.",
+                    (p, "total_scans"),
                 ),
                 headline(
                     "Human scans",
                     stats.human_scans,
                     "Scans by people that reached the destination; previews, crawlers, prefetches, \
                      HEAD requests and scans of a paused, expired or disabled code left out.",
+                    (p, "human_scans"),
                 ),
                 headline(
                     "Daily unique scanners, added up",
                     stats.unique_scanners,
                     "Distinct scanners of each day, summed over the days: someone who scans on \
                      three days counts three times.",
+                    (p, "unique_scanners"),
                 ),
                 headline(
                     "Bots",
                     stats.bot_scans,
                     "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.",
+                    (p, "bot_scans"),
                 ),
             ],
             series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
@@ -363,6 +415,7 @@ fn empty_qr() -> QrStats {
         series: Vec::new(),
         breakdowns: Breakdowns::empty(Kind::Scan),
         country_attribution: None,
+        previous: Previous::default(),
     }
 }
 
@@ -421,6 +474,7 @@ pub struct MicrositeData {
 
 impl MicrositeData {
     fn of(stats: &MicrositeStats, window: &Window) -> MicrositeData {
+        let p = &stats.previous;
         let points = stats
             .series
             .iter()
@@ -435,6 +489,7 @@ impl MicrositeData {
             label: "Click-through",
             value: format!("{:.1}%", stats.click_through_rate * 100.0),
             explain: "Human clicks on your links per human view.",
+            compared: None,
         };
         MicrositeData {
             name: stats.name.clone(),
@@ -443,27 +498,32 @@ impl MicrositeData {
                     "Views",
                     stats.views,
                     "Every request for the page: people and bots.",
+                    (p, "views"),
                 ),
                 headline(
                     "Human views",
                     stats.human_views,
                     "Views by people; previews, crawlers and prefetches left out.",
+                    (p, "human_views"),
                 ),
                 headline(
                     "Daily unique visitors, added up",
                     stats.unique_visitors,
                     "Distinct visitors of each day, summed over the days: someone who visits on \
                      three days counts three times.",
+                    (p, "unique_visitors"),
                 ),
                 headline(
                     "Bots",
                     stats.bot_views,
                     "Link previews, crawlers and scripts: kept, never counted as people.",
+                    (p, "bot_views"),
                 ),
                 headline(
                     "Clicks",
                     stats.clicks,
                     "Links followed from the page (all, people and bots).",
+                    (p, "clicks"),
                 ),
                 ctr,
             ],
@@ -637,34 +697,45 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             known.insert(id, name);
         }
     }
+    let p = &o.previous;
     OverviewData {
         headlines: vec![
             headline(
                 "Scans",
                 o.total_scans,
                 "Every scan of every code: people and bots.",
+                (p, "total_scans"),
             ),
             headline(
                 "Human scans",
                 o.human_scans,
                 "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+                (p, "human_scans"),
             ),
             headline(
                 "Daily unique scanners, added up",
                 o.unique_scanners,
                 "Distinct scanners of each code on each day, summed over the days and codes.",
+                (p, "unique_scanners"),
             ),
             headline(
                 "Bots",
                 o.bot_scans,
                 "Link previews, crawlers and scripts: kept, never counted as people.",
+                (p, "bot_scans"),
             ),
             headline(
                 "Page views",
                 o.views,
                 "Views of your microsites, people and bots.",
+                (p, "views"),
             ),
-            headline("Clicks", o.clicks, "Links followed from your microsites."),
+            headline(
+                "Clicks",
+                o.clicks,
+                "Links followed from your microsites.",
+                (p, "clicks"),
+            ),
         ],
         funnel: vec![Bars::new(
             "funnel",
@@ -703,6 +774,16 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_read_like_percentages() {
+        assert_eq!(change(150, 100), ("+50%".to_owned(), "up"));
+        assert_eq!(change(1, 3), ("-67%".to_owned(), "down"));
+        assert_eq!(change(7, 7), ("±0%".to_owned(), "flat"));
+        assert_eq!(change(5, 0), ("new".to_owned(), "up"));
+        assert_eq!(change(0, 0), ("±0%".to_owned(), "flat"));
+        assert_eq!(change(0, 4), ("-100%".to_owned(), "down"));
+    }
 
     #[test]
     fn digits_are_grouped() {
