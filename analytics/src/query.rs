@@ -178,6 +178,9 @@ pub struct Overview {
     pub top_pages: Vec<TopItem>,
     /// Human scans → human views → human clicks.
     pub funnel: Funnel,
+    /// Scans of all the account's codes per period of the range.
+    #[serde(default)]
+    pub series: Vec<ScanPoint>,
     /// `total_scans`, `human_scans`, `bot_scans`, `unique_scanners`, `views` and `clicks` over the
     /// previous period.
     #[serde(default)]
@@ -262,7 +265,7 @@ async fn series_rows(
     Ok(store::hourly(
         db.pool(),
         grain,
-        target_id,
+        store::Scope::Target(target_id),
         kind,
         range.from_ms,
         range.to_ms,
@@ -303,7 +306,7 @@ pub async fn qr_stats(
         dimensions_of(db, qr_id, Kind::Scan, range),
         series_rows(db, qr_id, Kind::Scan, &before),
     )?;
-    let (total, series) = bucketed(range, &rows);
+    let total = summed(&rows);
     let p = summed(&previous);
     Ok(QrStats {
         window: range.into(),
@@ -311,15 +314,7 @@ pub async fn qr_stats(
         human_scans: total.humans,
         bot_scans: total.bots,
         unique_scanners: total.uniques,
-        series: series
-            .into_iter()
-            .map(|(t, s)| ScanPoint {
-                t: range.label(t),
-                scans: s.events,
-                human: s.humans,
-                unique: s.uniques,
-            })
-            .collect(),
+        series: scan_points(range, &rows),
         breakdowns: Breakdowns::take(Kind::Scan, &mut by_dimension(dims)),
         country_attribution: None,
         previous: Previous::of(
@@ -409,9 +404,20 @@ pub async fn microsite_stats(
 
 pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, AnalyticsError> {
     let before = range.previous();
-    let (totals, totals_before) = tokio::try_join!(
+    let (totals, totals_before, scan_rows) = tokio::try_join!(
         owner_totals(db, owner, range),
         owner_totals(db, owner, &before),
+        async {
+            Ok(store::hourly(
+                db.pool(),
+                grain_of(range),
+                store::Scope::Owner(owner),
+                Kind::Scan,
+                range.from_ms,
+                range.to_ms,
+            )
+            .await?)
+        },
     )?;
     let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
         totals.iter().filter(|t| t.kind == kind).map(pick).sum()
@@ -472,6 +478,7 @@ pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, A
             views: sum(Kind::View, |t| t.humans),
             clicks: sum(Kind::Click, |t| t.humans),
         },
+        series: scan_points(range, &scan_rows),
         previous,
     })
 }
@@ -489,6 +496,20 @@ async fn owner_totals(
         range.to_ms,
     )
     .await?)
+}
+
+/// Rollup rows as the scan series of the range (empty periods included).
+fn scan_points(range: &Range, rows: &[HourRow]) -> Vec<ScanPoint> {
+    bucketed(range, rows)
+        .1
+        .into_iter()
+        .map(|(t, s)| ScanPoint {
+            t: range.label(t),
+            scans: s.events,
+            human: s.humans,
+            unique: s.uniques,
+        })
+        .collect()
 }
 
 /// The totals of rollup rows (the previous period needs no buckets).

@@ -110,5 +110,11 @@ async fn headlines_come_with_the_previous_period(db: TestDb) {
     assert_eq!(o["previous"]["totals"]["human_scans"], 3);
     assert_eq!(o["previous"]["totals"]["views"], 1);
     assert_eq!(o["previous"]["totals"]["clicks"], 2);
+    // The account's chart: one point per day of the range, the scans on the day they happened.
+    let series = o["series"].as_array().expect("a series");
+    assert_eq!(series.len(), 7);
+    let day = |p: &serde_json::Value| (p["scans"].as_i64().unwrap(), p["human"].as_i64().unwrap());
+    assert_eq!(day(&series[1]), (3, 2));
+    assert_eq!(series.iter().map(|p| day(p).0).sum::<i64>(), 3);
     svc.shutdown.drain(Duration::from_secs(5)).await;
 }

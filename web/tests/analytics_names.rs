@@ -83,6 +83,10 @@ async fn codes_pages_and_links_show_by_name(db: TestDb) {
     })
     .await;
     assert!(!overview.contains("<b>"), "the title is escaped");
+    assert!(
+        overview.contains("class=\"chart-series\""),
+        "the account's chart"
+    );
     // Each headline is compared with the period before, which had nothing: "new".
     assert!(
         overview.contains(

@@ -10,7 +10,7 @@ mod write;
 pub use maintenance::{delete_owner, prune, salts_for_days};
 pub use names::{names_of, set_name};
 pub use read::{
-    CodeTotals, DimensionCount, ExportRow, Grain, HourRow, TargetTotals, code_totals,
+    CodeTotals, DimensionCount, ExportRow, Grain, HourRow, Scope, TargetTotals, code_totals,
     dimension_counts, export_page, hourly, owner_of, owner_totals, scan_totals,
 };
 pub use write::write_batch;

@@ -21,7 +21,7 @@ use shared::ui::Chrome;
 
 use analytics::dimension::{Breakdowns, Dimension};
 use analytics::hit::Kind;
-use analytics::query::{Count, MicrositeStats, Overview, Previous, QrStats};
+use analytics::query::{Count, MicrositeStats, Overview, Previous, QrStats, ScanPoint};
 use qr::api::QrView;
 
 pub use chart::{Bars, SeriesChart};
@@ -301,16 +301,7 @@ pub struct QrData {
 impl QrData {
     fn of(stats: &QrStats, window: &Window) -> QrData {
         let p = &stats.previous;
-        let points = stats
-            .series
-            .iter()
-            .map(|p| chart::Point {
-                t: p.t.clone(),
-                total: p.scans,
-                human: p.human,
-                unique: p.unique,
-            })
-            .collect();
+        let points = stats.series.iter().map(scan_point).collect();
         QrData {
             headlines: vec![
                 headline(
@@ -398,6 +389,15 @@ async fn qr_dashboard(
         unavailable,
         csv_href,
     }))
+}
+
+fn scan_point(p: &ScanPoint) -> chart::Point {
+    chart::Point {
+        t: p.t.clone(),
+        total: p.scans,
+        human: p.human,
+        unique: p.unique,
+    }
 }
 
 fn empty_qr() -> QrStats {
@@ -624,6 +624,8 @@ pub struct TopRow {
 
 pub struct OverviewData {
     pub headlines: Vec<Headline>,
+    /// Scans of every code over time.
+    pub series: SeriesChart,
     /// One chart, in a list so the bar template can be included in a loop.
     pub funnel: Vec<Bars>,
     pub top_codes: Vec<TopRow>,
@@ -655,7 +657,7 @@ async fn overview(
         .await;
     let (data, unavailable) = match answer {
         Ok(overview) => (
-            Some(overview_data(&state, &session, &overview).await),
+            Some(overview_data(&state, &session, &overview, &picker.window).await),
             false,
         ),
         Err(err) => match trouble(err) {
@@ -676,7 +678,12 @@ async fn overview(
     }))
 }
 
-async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> OverviewData {
+async fn overview_data(
+    state: &WebState,
+    session: &Session,
+    o: &Overview,
+    window: &Window,
+) -> OverviewData {
     // Analytics names what it has been told about (`names.changed`); codes from before that are
     // asked of qr at once, and a code nobody can name shows its id.
     let mut names = tokio::task::JoinSet::new();
@@ -698,7 +705,9 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
         }
     }
     let p = &o.previous;
+    let points = o.series.iter().map(scan_point).collect();
     OverviewData {
+        series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
         headlines: vec![
             headline(
                 "Scans",
