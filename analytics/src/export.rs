@@ -123,23 +123,28 @@ fn events_chunk(rows: &[ExportRow]) -> String {
 /// The caller's codes scanned in the range, one row each, ordered by id. Bounded by the number of
 /// codes an account has scanned, so built whole rather than streamed.
 ///
-/// `name` is the id: analytics learns no code names from the scan events (qr owns them), and the
-/// column is kept so that a later name source fills it without changing the file's shape.
+/// `name` is the code's name as qr last announced it (`names.changed`), or its id for a code
+/// analytics was never told about. Names are the owner's text: `push_row` guards formulas.
 pub async fn code_totals_csv(
     db: &Db,
     owner: &str,
     range: &Range,
 ) -> Result<String, AnalyticsError> {
-    let codes = store::code_totals(db.pool(), owner, range.from_ms, range.to_ms).await?;
+    let (codes, names) = tokio::join!(
+        store::code_totals(db.pool(), owner, range.from_ms, range.to_ms),
+        crate::names::lookup(db, owner, "qr"),
+    );
+    let codes = codes?;
     let mut out = String::with_capacity(CODE_TOTALS_HEADER.len() + codes.len() * 140);
     out.push_str(CODE_TOTALS_HEADER);
     for code in &codes {
-        push_code_totals(&mut out, code);
+        let name = names.get(&code.target_id).unwrap_or(&code.target_id);
+        push_code_totals(&mut out, code, name);
     }
     Ok(out)
 }
 
-fn push_code_totals(out: &mut String, code: &CodeTotals) {
+fn push_code_totals(out: &mut String, code: &CodeTotals, name: &str) {
     let (total, human, bots) = (
         code.events.to_string(),
         code.humans.to_string(),
@@ -150,7 +155,7 @@ fn push_code_totals(out: &mut String, code: &CodeTotals) {
         out,
         &[
             code.target_id.as_str(),
-            code.target_id.as_str(),
+            name,
             total.as_str(),
             human.as_str(),
             bots.as_str(),
@@ -227,10 +232,11 @@ mod tests {
                 first_hour: 1_764_900_000_000,
                 last_hour: 1_764_990_000_000,
             },
+            "+Spring, \"menu\"",
         );
         assert_eq!(
             out,
-            "0193,0193,12,9,3,2025-12-05T02:00:00Z,2025-12-06T03:00:00Z\n"
+            "0193,\"'+Spring, \"\"menu\"\"\",12,9,3,2025-12-05T02:00:00Z,2025-12-06T03:00:00Z\n"
         );
     }
 }

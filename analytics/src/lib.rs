@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod hit;
 pub mod ingest;
+pub mod names;
 pub mod owner;
 pub mod product;
 pub mod query;
@@ -59,6 +60,7 @@ pub async fn start(
         Ingestor::start(ctx.db.clone(), &ctx.bus, classifier, ingest, &ctx.shutdown).await?;
     retention::spawn(ctx.db.clone(), &settings, &ctx.shutdown);
     product::consume::start(&ctx.db, &ctx.bus, &ctx.shutdown).await?;
+    names::start(&ctx.db, &ctx.bus, &ctx.shutdown).await?;
     let state = routes::AppState {
         db: ctx.db,
         country_attribution,

@@ -12,6 +12,7 @@ pub use crate::dimension::Count;
 use crate::dimension::{self, Breakdowns, Dimension};
 use crate::error::AnalyticsError;
 use crate::hit::Kind;
+use crate::names;
 use crate::range::Range;
 use crate::store::{self, DimensionCount, HourRow};
 
@@ -31,6 +32,32 @@ impl From<&Range> for Window {
             interval: r.interval.as_str().to_owned(),
             tz: r.tz_name.clone(),
         }
+    }
+}
+
+/// The answer's headline numbers over the previous period: the window of the same length that
+/// ends where the asked range starts. `totals` uses the answer's own field names
+/// (`total_scans`, `human_scans`, …), so a client shows each number beside its previous value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Previous {
+    /// First and last day of the previous window, in the range's time zone.
+    pub from: String,
+    pub to: String,
+    pub totals: BTreeMap<String, i64>,
+}
+
+impl Previous {
+    fn of(range: &Range, totals: &[(&str, i64)]) -> Previous {
+        Previous {
+            from: range.from.to_string(),
+            to: range.to.to_string(),
+            totals: totals.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        }
+    }
+
+    /// The previous value of the headline `field` (0 when it was not counted).
+    pub fn of_field(&self, field: &str) -> i64 {
+        self.totals.get(field).copied().unwrap_or_default()
     }
 }
 
@@ -64,6 +91,9 @@ pub struct QrStats {
     /// Shown next to `by_country` when the country data asks for credit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_attribution: Option<String>,
+    /// `total_scans`, `human_scans`, `bot_scans` and `unique_scanners` over the previous period.
+    #[serde(default)]
+    pub previous: Previous,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -101,12 +131,25 @@ pub struct MicrositeStats {
     pub breakdowns: Breakdowns,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_attribution: Option<String>,
+    /// The page's title, when analytics has been told it (`names.changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The labels of the link blocks in `clicks_by_block`, by block id (those analytics knows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub block_names: BTreeMap<String, String>,
+    /// `views`, `human_views`, `bot_views`, `unique_visitors`, `clicks` and `human_clicks` over
+    /// the previous period.
+    #[serde(default)]
+    pub previous: Previous,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TopItem {
     pub id: String,
     pub count: i64,
+    /// The code's name or the page's title, when analytics has been told it (`names.changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -135,6 +178,13 @@ pub struct Overview {
     pub top_pages: Vec<TopItem>,
     /// Human scans → human views → human clicks.
     pub funnel: Funnel,
+    /// Scans of all the account's codes per period of the range.
+    #[serde(default)]
+    pub series: Vec<ScanPoint>,
+    /// `total_scans`, `human_scans`, `bot_scans`, `unique_scanners`, `views` and `clicks` over the
+    /// previous period.
+    #[serde(default)]
+    pub previous: Previous,
 }
 
 const TOP_N: usize = 10;
@@ -215,7 +265,7 @@ async fn series_rows(
     Ok(store::hourly(
         db.pool(),
         grain,
-        target_id,
+        store::Scope::Target(target_id),
         kind,
         range.from_ms,
         range.to_ms,
@@ -249,29 +299,33 @@ pub async fn qr_stats(
 ) -> Result<QrStats, AnalyticsError> {
     // The ownership check and both reads run at once (three pooled connections, one round trip
     // of latency); nothing is returned unless the check passed.
-    let ((), rows, dims) = tokio::try_join!(
+    let before = range.previous();
+    let ((), rows, dims, previous) = tokio::try_join!(
         check_owner(db, owner, qr_id, "qr"),
         series_rows(db, qr_id, Kind::Scan, range),
         dimensions_of(db, qr_id, Kind::Scan, range),
+        series_rows(db, qr_id, Kind::Scan, &before),
     )?;
-    let (total, series) = bucketed(range, &rows);
+    let total = summed(&rows);
+    let p = summed(&previous);
     Ok(QrStats {
         window: range.into(),
         total_scans: total.events,
         human_scans: total.humans,
         bot_scans: total.bots,
         unique_scanners: total.uniques,
-        series: series
-            .into_iter()
-            .map(|(t, s)| ScanPoint {
-                t: range.label(t),
-                scans: s.events,
-                human: s.humans,
-                unique: s.uniques,
-            })
-            .collect(),
+        series: scan_points(range, &rows),
         breakdowns: Breakdowns::take(Kind::Scan, &mut by_dimension(dims)),
         country_attribution: None,
+        previous: Previous::of(
+            &before,
+            &[
+                ("total_scans", p.events),
+                ("human_scans", p.humans),
+                ("bot_scans", p.bots),
+                ("unique_scanners", p.uniques),
+            ],
+        ),
     })
 }
 
@@ -281,16 +335,36 @@ pub async fn microsite_stats(
     microsite_id: &str,
     range: &Range,
 ) -> Result<MicrositeStats, AnalyticsError> {
-    let ((), views, clicks, view_dims, click_dims) = tokio::try_join!(
+    let before = range.previous();
+    let ((), views, clicks, view_dims, click_dims, views_before, clicks_before) = tokio::try_join!(
         check_owner(db, owner, microsite_id, "microsite"),
         series_rows(db, microsite_id, Kind::View, range),
         series_rows(db, microsite_id, Kind::Click, range),
         dimensions_of(db, microsite_id, Kind::View, range),
         dimensions_of(db, microsite_id, Kind::Click, range),
+        series_rows(db, microsite_id, Kind::View, &before),
+        series_rows(db, microsite_id, Kind::Click, &before),
     )?;
+    let (v, c) = (summed(&views_before), summed(&clicks_before));
+    let previous = Previous::of(
+        &before,
+        &[
+            ("views", v.events),
+            ("human_views", v.humans),
+            ("bot_views", v.bots),
+            ("unique_visitors", v.uniques),
+            ("clicks", c.events),
+            ("human_clicks", c.humans),
+        ],
+    );
     let (view_total, view_series) = bucketed(range, &views);
     let (click_total, click_series) = bucketed(range, &clicks);
     let mut by = by_dimension(view_dims);
+    let clicks_by_block = by_dimension(click_dims)
+        .remove(&Dimension::Block)
+        .unwrap_or_default();
+    let mut block_names = names::lookup(db, owner, "block").await;
+    block_names.retain(|id, _| clicks_by_block.iter().any(|c| &c.key == id));
     let ctr = if view_total.humans > 0 {
         click_total.humans as f64 / view_total.humans as f64
     } else {
@@ -316,34 +390,73 @@ pub async fn microsite_stats(
                 clicks: c.events,
             })
             .collect(),
-        clicks_by_block: by_dimension(click_dims)
-            .remove(&Dimension::Block)
-            .unwrap_or_default(),
+        clicks_by_block,
         views_by_qr: by.remove(&Dimension::Qr).unwrap_or_default(),
         breakdowns: Breakdowns::take(Kind::View, &mut by),
         country_attribution: None,
+        name: names::lookup(db, owner, "microsite")
+            .await
+            .remove(microsite_id),
+        block_names,
+        previous,
     })
 }
 
 pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, AnalyticsError> {
-    let totals = store::owner_totals(
-        db.pool(),
-        grain_of(range),
-        owner,
-        range.from_ms,
-        range.to_ms,
-    )
-    .await?;
+    let before = range.previous();
+    let (totals, totals_before, scan_rows) = tokio::try_join!(
+        owner_totals(db, owner, range),
+        owner_totals(db, owner, &before),
+        async {
+            Ok(store::hourly(
+                db.pool(),
+                grain_of(range),
+                store::Scope::Owner(owner),
+                Kind::Scan,
+                range.from_ms,
+                range.to_ms,
+            )
+            .await?)
+        },
+    )?;
     let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
         totals.iter().filter(|t| t.kind == kind).map(pick).sum()
     };
+    let sum_before = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
+        totals_before
+            .iter()
+            .filter(|t| t.kind == kind)
+            .map(pick)
+            .sum()
+    };
+    let previous = Previous::of(
+        &before,
+        &[
+            ("total_scans", sum_before(Kind::Scan, |t| t.events)),
+            ("human_scans", sum_before(Kind::Scan, |t| t.humans)),
+            ("bot_scans", sum_before(Kind::Scan, |t| t.bots)),
+            ("unique_scanners", sum_before(Kind::Scan, |t| t.uniques)),
+            ("views", sum_before(Kind::View, |t| t.events)),
+            ("clicks", sum_before(Kind::Click, |t| t.events)),
+        ],
+    );
+    let (code_names, page_names) = tokio::join!(
+        names::lookup(db, owner, "qr"),
+        names::lookup(db, owner, "microsite"),
+    );
     let top = |kind: Kind| -> Vec<TopItem> {
+        let names = if kind == Kind::Scan {
+            &code_names
+        } else {
+            &page_names
+        };
         let mut items: Vec<TopItem> = totals
             .iter()
             .filter(|t| t.kind == kind && t.humans > 0)
             .map(|t| TopItem {
                 id: t.target_id.clone(),
                 count: t.humans,
+                name: names.get(&t.target_id).cloned(),
             })
             .collect();
         items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
@@ -365,6 +478,47 @@ pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, A
             views: sum(Kind::View, |t| t.humans),
             clicks: sum(Kind::Click, |t| t.humans),
         },
+        series: scan_points(range, &scan_rows),
+        previous,
+    })
+}
+
+async fn owner_totals(
+    db: &Db,
+    owner: &str,
+    range: &Range,
+) -> Result<Vec<store::TargetTotals>, AnalyticsError> {
+    Ok(store::owner_totals(
+        db.pool(),
+        grain_of(range),
+        owner,
+        range.from_ms,
+        range.to_ms,
+    )
+    .await?)
+}
+
+/// Rollup rows as the scan series of the range (empty periods included).
+fn scan_points(range: &Range, rows: &[HourRow]) -> Vec<ScanPoint> {
+    bucketed(range, rows)
+        .1
+        .into_iter()
+        .map(|(t, s)| ScanPoint {
+            t: range.label(t),
+            scans: s.events,
+            human: s.humans,
+            unique: s.uniques,
+        })
+        .collect()
+}
+
+/// The totals of rollup rows (the previous period needs no buckets).
+fn summed(rows: &[HourRow]) -> Sum {
+    rows.iter().fold(Sum::default(), |sum, row| Sum {
+        events: sum.events + row.events,
+        humans: sum.humans + row.humans,
+        bots: sum.bots + row.bots,
+        uniques: sum.uniques + row.uniques,
     })
 }
 

@@ -138,6 +138,22 @@ impl Range {
         Ok(range)
     }
 
+    /// The window of the same length that ends where this one starts (the "previous period"
+    /// headline numbers are compared with), same interval and time zone.
+    pub fn previous(&self) -> Range {
+        let length = self.to_ms - self.from_ms;
+        let (from_ms, to_ms) = (self.from_ms - length, self.from_ms);
+        Range {
+            from: self.zoned(from_ms).date(),
+            to: self.zoned(to_ms - 1).date(),
+            from_ms,
+            to_ms,
+            interval: self.interval,
+            tz: self.tz.clone(),
+            tz_name: self.tz_name.clone(),
+        }
+    }
+
     fn zoned(&self, ms: i64) -> Zoned {
         Timestamp::from_millisecond(ms)
             .unwrap_or(Timestamp::UNIX_EPOCH)

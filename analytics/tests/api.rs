@@ -5,10 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use shared::bus::{Event, EventBus, topics};
-use shared::events::MicrositeViewed;
+use shared::bus::EventBus;
 use shared::testing::{self, TestDb, backend_tests};
-use shared::visit::Visit;
 
 backend_tests!(every_route_is_owner_only);
 async fn every_route_is_owner_only(db: TestDb) {
@@ -18,23 +16,7 @@ async fn every_route_is_owner_only(db: TestDb) {
         .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
         .unwrap();
     svc.bus
-        .publish(Event::new(
-            topics::MICROSITE_VIEWED,
-            MicrositeViewed {
-                microsite_id: site.clone(),
-                owner_id: owner.clone(),
-                slug: "s".into(),
-                visit: Visit {
-                    method: "GET".into(),
-                    prefetch: false,
-                    user_agent: Some(IPHONE.into()),
-                    referrer: None,
-                    accept_language: None,
-                    ip: Some("81.2.69.160".into()),
-                },
-                qr_code: None,
-            },
-        ))
+        .publish(view(&site, &owner, IPHONE, "81.2.69.160", None))
         .unwrap();
     wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
     wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;

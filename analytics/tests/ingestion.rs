@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use shared::bus::{Event, EventBus, topics};
-use shared::events::{MicrositeClicked, MicrositeViewed, UserDeleted};
+use shared::events::UserDeleted;
 use shared::testing::{TestDb, backend_tests};
-use shared::visit::Visit;
 
 const WITHIN: Duration = Duration::from_secs(10);
 
@@ -382,45 +381,8 @@ backend_tests!(microsite_views_clicks_and_user_deletion);
 async fn microsite_views_clicks_and_user_deletion(db: TestDb) {
     let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
     let (site, owner) = (new_id(), new_id());
-    let view = |ip: &str, ua: &str, qr_code: Option<&str>| {
-        Event::new(
-            topics::MICROSITE_VIEWED,
-            MicrositeViewed {
-                microsite_id: site.clone(),
-                owner_id: owner.clone(),
-                slug: "me".into(),
-                visit: Visit {
-                    method: "GET".into(),
-                    prefetch: false,
-                    user_agent: Some(ua.into()),
-                    referrer: None,
-                    accept_language: None,
-                    ip: Some(ip.into()),
-                },
-                qr_code: qr_code.map(str::to_owned),
-            },
-        )
-    };
-    let click = |block: &str| {
-        Event::new(
-            topics::MICROSITE_CLICKED,
-            MicrositeClicked {
-                microsite_id: site.clone(),
-                owner_id: owner.clone(),
-                slug: "me".into(),
-                block_id: block.into(),
-                url: "https://shop.example".into(),
-                visit: Visit {
-                    method: "GET".into(),
-                    prefetch: false,
-                    user_agent: Some(IPHONE.into()),
-                    referrer: None,
-                    accept_language: None,
-                    ip: Some("81.2.69.160".into()),
-                },
-            },
-        )
-    };
+    let view = |ip: &str, ua: &str, qr_code: Option<&str>| view(&site, &owner, ua, ip, qr_code);
+    let click = |block: &str| click(&site, &owner, block);
     for e in [
         view("81.2.69.160", IPHONE, Some("menu1234")),
         view("81.2.69.161", ANDROID, Some("menu1234")),

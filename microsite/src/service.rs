@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use shared::bus::EventBus;
 use shared::events::{
-    MICROSITE_CHANGED, MICROSITE_PUBLISHED, MicrositeChanged, MicrositePublished,
+    MICROSITE_CHANGED, MICROSITE_PUBLISHED, MicrositeChanged, MicrositePublished, NAMES_CHANGED,
+    Named, NamesChanged,
 };
 use shared::ids::{new_id, now_ms};
 
@@ -176,6 +177,7 @@ impl MicrositeService {
         self.store.insert(&page).await?;
         // A "nothing here" answer may be cached for this slug.
         self.forget(&page.slug);
+        self.announce_names(&page, false);
         Ok(page)
     }
 
@@ -212,6 +214,7 @@ impl MicrositeService {
             self.forget(&old_slug);
             self.forget(&page.slug);
         }
+        self.announce_names(&page, false);
         Ok(page)
     }
 
@@ -230,6 +233,7 @@ impl MicrositeService {
         if let Err(err) = self.bus.emit(MICROSITE_PUBLISHED, &published) {
             tracing::warn!(%err, "could not announce a publication");
         }
+        self.announce_names(&page, false);
         Ok(page)
     }
 
@@ -241,6 +245,19 @@ impl MicrositeService {
         self.store.update(&page).await?;
         self.forget(&page.slug);
         Ok(page)
+    }
+
+    /// `names.changed` with the page's title and its links' labels (published and draft, the
+    /// draft's newer label winning), so analytics names the page and its clicks; `gone` forgets
+    /// them. A full bus leaves analytics with ids until the next save.
+    fn announce_names(&self, page: &Microsite, gone: bool) {
+        let changed = NamesChanged {
+            owner_id: page.owner_id.clone(),
+            names: page_names(page, gone),
+        };
+        if let Err(err) = self.bus.emit(NAMES_CHANGED, &changed) {
+            tracing::warn!(%err, "could not announce a page's names");
+        }
     }
 
     pub async fn delete_owner(&self, owner_id: &str) -> Result<usize, MicrositeError> {
@@ -443,4 +460,27 @@ fn reorder(blocks: &mut Vec<Block>, order: &[String]) -> Result<(), MicrositeErr
     }
     *blocks = sorted;
     Ok(())
+}
+
+/// The page's title and its link blocks' labels as `names.changed` entries (`gone`: tombstones).
+fn page_names(page: &Microsite, gone: bool) -> Vec<Named> {
+    let named = |kind: &str, id: &str, name: &str| Named {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        name: (!gone).then(|| name.to_owned()),
+    };
+    let mut labels: HashMap<&str, &str> = HashMap::new();
+    let contents = page.published.iter().chain(std::iter::once(&page.draft));
+    for block in contents.flat_map(|c| &c.blocks) {
+        if let BlockKind::Link(link) = &block.kind {
+            labels.insert(block.id(), link.label.as_str());
+        }
+    }
+    let mut names = vec![named("microsite", &page.id, &page.draft.title)];
+    names.extend(
+        labels
+            .into_iter()
+            .map(|(id, label)| named("block", id, label)),
+    );
+    names
 }

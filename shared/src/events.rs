@@ -33,6 +33,9 @@ pub const FEEDBACK_SENT: Topic<FeedbackSent> = Topic::new("beta.feedback");
 pub const PRICING_INTEREST: Topic<PricingInterest> = Topic::new("beta.pricing_interest");
 pub const INTERVIEW_ANSWERED: Topic<InterviewAnswered> = Topic::new("beta.interview");
 pub const WAITLIST_SIZE: Topic<WaitlistSize> = Topic::new("beta.waitlist");
+/// What an owner calls their codes, pages and links changed (qr and microsite publish; analytics
+/// keeps the names so its pages and CSV exports show names, never reading the owners' tables).
+pub const NAMES_CHANGED: Topic<NamesChanged> = Topic::new("names.changed");
 /// An event a consumer group gave up on. Web's dead-letter store keeps it; it is never itself
 /// dead-lettered.
 pub const DEAD_LETTER: Topic<DeadLetter> = Topic::new("dlq.dead_letter");
@@ -185,6 +188,24 @@ pub struct InterviewAnswered {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistSize {
     pub pending: i64,
+}
+
+/// `names.changed`: the current names of some of one owner's things. Labels are the owner's own
+/// text, untrusted: whoever shows them escapes them (HTML) or guards them (CSV formulas).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamesChanged {
+    pub owner_id: String,
+    pub names: Vec<Named>,
+}
+
+/// One thing's name: `kind` is `qr` (a code, by id), `microsite` (a page, by id) or `block` (a
+/// page's link block, by block id). `name: None` means the thing is gone: forget its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[cfg(test)]

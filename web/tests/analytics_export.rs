@@ -296,9 +296,10 @@ async fn the_totals_export_lists_the_callers_codes_only(db: TestDb) {
     let got: Vec<(&str, &str, &str, &str)> =
         rows.iter().map(|r| (&r[0], &r[2], &r[3], &r[4])).collect();
     assert_eq!(got, expected, "one row per scanned code, ordered by id");
+    let name_of = |id: &str| if id == menu { "Menu" } else { "Poster" };
     assert!(
-        rows.iter().all(|r| r[0] == r[1]),
-        "the name column holds the id"
+        rows.iter().all(|r| &r[1] == name_of(&r[0])),
+        "the name column holds each code's name: {rows:?}"
     );
     let two_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2);
     for r in &rows {

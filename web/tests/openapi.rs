@@ -102,6 +102,21 @@ async fn the_spec_describes_every_service_and_the_page_shows_it(db: TestDb) {
         error["properties"]["error"]["$ref"],
         "#/components/schemas/ErrorDetail"
     );
+    // The previous period and the names are documented where they are answered.
+    for (schema, field) in [
+        ("QrStats", "previous"),
+        ("MicrositeStats", "previous"),
+        ("Overview", "previous"),
+        ("MicrositeStats", "name"),
+        ("MicrositeStats", "block_names"),
+        ("TopItem", "name"),
+    ] {
+        assert!(
+            property(&spec["components"]["schemas"][schema], field).is_some(),
+            "{schema}.{field} is in the spec"
+        );
+    }
+    assert!(spec["components"]["schemas"]["Previous"]["properties"]["totals"].is_object());
     // Uniques are described as what they are; the field names stay for compatibility.
     for (schema, field) in [
         ("QrStats", "unique_scanners"),

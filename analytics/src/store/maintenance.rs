@@ -108,6 +108,7 @@ pub async fn delete_owner(pool: &AnyPool, owner_id: &str) -> Result<(), sqlx::Er
             "analytics_rollup_daily",
             "analytics_rollup_dimensions",
             "analytics_targets",
+            "analytics_names",
         ],
         "owner_id = $1",
         owner_id,

@@ -3,12 +3,14 @@
 //! cast to BIGINT because PostgreSQL's `SUM(bigint)` is NUMERIC, which `Any` cannot decode).
 
 mod maintenance;
+mod names;
 mod read;
 mod write;
 
 pub use maintenance::{delete_owner, prune, salts_for_days};
+pub use names::{names_of, set_name};
 pub use read::{
-    CodeTotals, DimensionCount, ExportRow, Grain, HourRow, TargetTotals, code_totals,
+    CodeTotals, DimensionCount, ExportRow, Grain, HourRow, Scope, TargetTotals, code_totals,
     dimension_counts, export_page, hourly, owner_of, owner_totals, scan_totals,
 };
 pub use write::write_batch;

@@ -37,27 +37,41 @@ pub enum Grain {
     Day,
 }
 
-/// Hourly (or daily) rollups of one target and kind in `[from, to)`, in time order.
+/// Whose series [`hourly`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// One code or page.
+    Target(&'a str),
+    /// All of one owner's targets of the kind, added up per bucket (the account's chart).
+    Owner(&'a str),
+}
+
+/// Hourly (or daily) rollups of a [`Scope`] and kind in `[from, to)`, in time order.
 pub async fn hourly(
     pool: &AnyPool,
     grain: Grain,
-    target_id: &str,
+    scope: Scope<'_>,
     kind: Kind,
     from: i64,
     to: i64,
 ) -> Result<Vec<HourRow>, sqlx::Error> {
-    let sql = match grain {
-        Grain::Hour => {
-            "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_hourly \
-             WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket"
-        }
-        Grain::Day => {
-            "SELECT bucket, events, humans, bots, uniques FROM analytics_rollup_daily \
-             WHERE target_id = $1 AND kind = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket"
-        }
+    let table = match grain {
+        Grain::Hour => "analytics_rollup_hourly",
+        Grain::Day => "analytics_rollup_daily",
     };
-    sqlx::query_as(sql)
-        .bind(target_id)
+    let (column, id) = match scope {
+        Scope::Target(id) => ("target_id", id),
+        Scope::Owner(id) => ("owner_id", id),
+    };
+    // Both names are constants above; the values are bound.
+    let sql = format!(
+        "SELECT bucket, CAST(SUM(events) AS BIGINT) AS events, \
+         CAST(SUM(humans) AS BIGINT) AS humans, CAST(SUM(bots) AS BIGINT) AS bots, \
+         CAST(SUM(uniques) AS BIGINT) AS uniques FROM {table} WHERE {column} = $1 AND kind = $2 \
+         AND bucket >= $3 AND bucket < $4 GROUP BY bucket ORDER BY bucket"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
         .bind(kind.as_str())
         .bind(from)
         .bind(to)

@@ -11,7 +11,7 @@ use axum::Router;
 use shared::bus::{Event, EventBus, topics};
 use shared::config::Service;
 use shared::db::Db;
-use shared::events::QrScanned;
+use shared::events::{MicrositeClicked, MicrositeViewed, QrScanned};
 use shared::shutdown::Shutdown;
 use shared::testing::{TestDb, TestRouter, process_keys, wait_for};
 use shared::visit::Visit;
@@ -96,6 +96,49 @@ pub fn scan_with(
                 referrer: Some("https://www.instagram.com/p/xyz".into()),
                 accept_language: Some("de-DE,de;q=0.9,en;q=0.8".into()),
                 ip: Some(ip.into()),
+            },
+        },
+    )
+}
+
+/// A view of the page `site`, as microsite publishes it (`qr_code`: came through that code).
+pub fn view(site: &str, owner: &str, ua: &str, ip: &str, qr_code: Option<&str>) -> Event {
+    Event::new(
+        topics::MICROSITE_VIEWED,
+        MicrositeViewed {
+            microsite_id: site.into(),
+            owner_id: owner.into(),
+            slug: "me".into(),
+            visit: Visit {
+                method: "GET".into(),
+                prefetch: false,
+                user_agent: Some(ua.into()),
+                referrer: None,
+                accept_language: None,
+                ip: Some(ip.into()),
+            },
+            qr_code: qr_code.map(str::to_owned),
+        },
+    )
+}
+
+/// A phone following the link block `block` of the page `site`.
+pub fn click(site: &str, owner: &str, block: &str) -> Event {
+    Event::new(
+        topics::MICROSITE_CLICKED,
+        MicrositeClicked {
+            microsite_id: site.into(),
+            owner_id: owner.into(),
+            slug: "me".into(),
+            block_id: block.into(),
+            url: "https://shop.example".into(),
+            visit: Visit {
+                method: "GET".into(),
+                prefetch: false,
+                user_agent: Some(IPHONE.into()),
+                referrer: None,
+                accept_language: None,
+                ip: Some("81.2.69.160".into()),
             },
         },
     )

@@ -2,6 +2,7 @@
 //! codes looked up in microsite as the caller, new passwords hashed, and every instance's cache
 //! told about the change. Deleting is the trash's (see `trash`).
 
+use shared::events::{NAMES_CHANGED, Named, NamesChanged};
 use shared::ids::now_ms;
 
 use super::QrService;
@@ -53,6 +54,23 @@ impl QrService {
             if let Err(err) = self.bus.emit(QR_CREATED, &created) {
                 tracing::warn!(%err, "could not announce a new code");
             }
+            self.announce_name(&qr.owner_id, &qr.id, Some(&qr.name));
+        }
+    }
+
+    /// `names.changed` so analytics shows the code by name (`None`: deleted). A full bus leaves
+    /// analytics with the id until the next save, which is all it costs.
+    fn announce_name(&self, owner_id: &str, id: &str, name: Option<&str>) {
+        let changed = NamesChanged {
+            owner_id: owner_id.to_owned(),
+            names: vec![Named {
+                kind: "qr".to_owned(),
+                id: id.to_owned(),
+                name: name.map(str::to_owned),
+            }],
+        };
+        if let Err(err) = self.bus.emit(NAMES_CHANGED, &changed) {
+            tracing::warn!(%err, "could not announce a code's name");
         }
     }
 
@@ -158,6 +176,7 @@ impl QrService {
         qr.updated_at = now_ms();
         self.store.update(&qr).await?;
         self.forget(&qr.code).await;
+        self.announce_name(&qr.owner_id, &qr.id, Some(&qr.name));
         Ok(qr)
     }
 

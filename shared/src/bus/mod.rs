@@ -52,6 +52,7 @@ pub mod topics {
     pub const PRICING_INTEREST: &str = events::PRICING_INTEREST.name();
     pub const INTERVIEW_ANSWERED: &str = events::INTERVIEW_ANSWERED.name();
     pub const WAITLIST_SIZE: &str = events::WAITLIST_SIZE.name();
+    pub const NAMES_CHANGED: &str = events::NAMES_CHANGED.name();
     /// The product lifecycle topics the founder's console is built from.
     pub const PRODUCT: [&str; 8] = [
         USER_SIGNED_UP,

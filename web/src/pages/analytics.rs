@@ -13,13 +13,15 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use std::collections::BTreeMap;
+
 use shared::ApiError;
 use shared::client::ClientError;
 use shared::ui::Chrome;
 
 use analytics::dimension::{Breakdowns, Dimension};
 use analytics::hit::Kind;
-use analytics::query::{Count, MicrositeStats, Overview, QrStats};
+use analytics::query::{Count, MicrositeStats, Overview, Previous, QrStats, ScanPoint};
 use qr::api::QrView;
 
 pub use chart::{Bars, SeriesChart};
@@ -55,13 +57,60 @@ pub struct Headline {
     pub label: &'static str,
     pub value: String,
     pub explain: &'static str,
+    /// Beside the figure: the change from the previous period and that period's figure.
+    pub compared: Option<Compared>,
 }
 
-fn headline(label: &'static str, value: i64, explain: &'static str) -> Headline {
+/// A figure against the same-length window just before the range.
+pub struct Compared {
+    /// `+12%`, `-5%`, `±0%`, or `new` when the previous period counted none.
+    pub change: String,
+    /// `up`, `down` or `flat`, for the colour (the sign is in the text too).
+    pub trend: &'static str,
+    pub previous: String,
+}
+
+impl Compared {
+    fn of(now: i64, before: i64) -> Compared {
+        let (change, trend) = change(now, before);
+        Compared {
+            change,
+            trend,
+            previous: group_digits(before),
+        }
+    }
+}
+
+/// The change from `before` to `now` in whole percent, rounded half away from zero.
+fn change(now: i64, before: i64) -> (String, &'static str) {
+    if before == 0 {
+        return if now == 0 {
+            ("±0%".to_owned(), "flat")
+        } else {
+            ("new".to_owned(), "up")
+        };
+    }
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+    let percent = ((now - before) as f64 * 100.0 / before as f64).round() as i64;
+    match percent.signum() {
+        1 => (format!("+{percent}%"), "up"),
+        -1 => (format!("{percent}%"), "down"),
+        _ => ("±0%".to_owned(), "flat"),
+    }
+}
+
+/// A headline compared with its `field` in the answer's previous period.
+fn headline(
+    label: &'static str,
+    value: i64,
+    explain: &'static str,
+    (previous, field): (&Previous, &str),
+) -> Headline {
     Headline {
         label,
         value: group_digits(value),
         explain,
+        compared: Some(Compared::of(value, previous.of_field(field))),
     }
 }
 
@@ -191,6 +240,13 @@ fn counts(list: &[Count]) -> Vec<(String, i64)> {
     list.iter().map(|c| (c.key.clone(), c.count)).collect()
 }
 
+/// [`counts`] with each key shown by its name when analytics knows one (a link's label).
+fn named_counts(list: &[Count], names: &BTreeMap<String, String>) -> Vec<(String, i64)> {
+    list.iter()
+        .map(|c| (names.get(&c.key).unwrap_or(&c.key).clone(), c.count))
+        .collect()
+}
+
 /// A chart per breakdown, in the API's order; countries have their own table.
 fn breakdown_bars(breakdowns: &Breakdowns) -> Vec<Bars> {
     breakdowns
@@ -244,39 +300,35 @@ pub struct QrData {
 
 impl QrData {
     fn of(stats: &QrStats, window: &Window) -> QrData {
-        let points = stats
-            .series
-            .iter()
-            .map(|p| chart::Point {
-                t: p.t.clone(),
-                total: p.scans,
-                human: p.human,
-                unique: p.unique,
-            })
-            .collect();
+        let p = &stats.previous;
+        let points = stats.series.iter().map(scan_point).collect();
         QrData {
             headlines: vec![
                 headline(
                     "Scans",
                     stats.total_scans,
                     "Every request to the short link: people and bots.",
+                    (p, "total_scans"),
                 ),
                 headline(
                     "Human scans",
                     stats.human_scans,
                     "Scans by people that reached the destination; previews, crawlers, prefetches, \
                      HEAD requests and scans of a paused, expired or disabled code left out.",
+                    (p, "human_scans"),
                 ),
                 headline(
                     "Daily unique scanners, added up",
                     stats.unique_scanners,
                     "Distinct scanners of each day, summed over the days: someone who scans on \
                      three days counts three times.",
+                    (p, "unique_scanners"),
                 ),
                 headline(
                     "Bots",
                     stats.bot_scans,
                     "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.",
+                    (p, "bot_scans"),
                 ),
             ],
             series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
@@ -339,6 +391,15 @@ async fn qr_dashboard(
     }))
 }
 
+fn scan_point(p: &ScanPoint) -> chart::Point {
+    chart::Point {
+        t: p.t.clone(),
+        total: p.scans,
+        human: p.human,
+        unique: p.unique,
+    }
+}
+
 fn empty_qr() -> QrStats {
     QrStats {
         window: analytics::query::Window {
@@ -354,6 +415,7 @@ fn empty_qr() -> QrStats {
         series: Vec::new(),
         breakdowns: Breakdowns::empty(Kind::Scan),
         country_attribution: None,
+        previous: Previous::default(),
     }
 }
 
@@ -398,6 +460,8 @@ async fn overview_export(Query(params): Query<RangeParams>, _: Session) -> Respo
 // --- Microsite dashboard -----------------------------------------------------------------------
 
 pub struct MicrositeData {
+    /// The page's title, when analytics has been told it.
+    pub name: Option<String>,
     pub headlines: Vec<Headline>,
     pub series: SeriesChart,
     /// Views by QR code, clicks by link block.
@@ -410,6 +474,7 @@ pub struct MicrositeData {
 
 impl MicrositeData {
     fn of(stats: &MicrositeStats, window: &Window) -> MicrositeData {
+        let p = &stats.previous;
         let points = stats
             .series
             .iter()
@@ -424,34 +489,41 @@ impl MicrositeData {
             label: "Click-through",
             value: format!("{:.1}%", stats.click_through_rate * 100.0),
             explain: "Human clicks on your links per human view.",
+            compared: None,
         };
         MicrositeData {
+            name: stats.name.clone(),
             headlines: vec![
                 headline(
                     "Views",
                     stats.views,
                     "Every request for the page: people and bots.",
+                    (p, "views"),
                 ),
                 headline(
                     "Human views",
                     stats.human_views,
                     "Views by people; previews, crawlers and prefetches left out.",
+                    (p, "human_views"),
                 ),
                 headline(
                     "Daily unique visitors, added up",
                     stats.unique_visitors,
                     "Distinct visitors of each day, summed over the days: someone who visits on \
                      three days counts three times.",
+                    (p, "unique_visitors"),
                 ),
                 headline(
                     "Bots",
                     stats.bot_views,
                     "Link previews, crawlers and scripts: kept, never counted as people.",
+                    (p, "bot_views"),
                 ),
                 headline(
                     "Clicks",
                     stats.clicks,
                     "Links followed from the page (all, people and bots).",
+                    (p, "clicks"),
                 ),
                 ctr,
             ],
@@ -461,7 +533,7 @@ impl MicrositeData {
                 Bars::new(
                     "by-block",
                     Dimension::Block.label(),
-                    &counts(&stats.clicks_by_block),
+                    &named_counts(&stats.clicks_by_block, &stats.block_names),
                 ),
             ],
             breakdowns: breakdown_bars(&stats.breakdowns),
@@ -482,6 +554,13 @@ struct MicrositeDashboard {
     unavailable: bool,
     not_found: bool,
     csv_href: String,
+}
+
+impl MicrositeDashboard {
+    /// The page's title for the heading (escaped by askama), when analytics knows it.
+    fn page_name(&self) -> Option<&str> {
+        self.data.as_ref()?.name.as_deref()
+    }
 }
 
 async fn microsite_dashboard(
@@ -545,6 +624,8 @@ pub struct TopRow {
 
 pub struct OverviewData {
     pub headlines: Vec<Headline>,
+    /// Scans of every code over time.
+    pub series: SeriesChart,
     /// One chart, in a list so the bar template can be included in a loop.
     pub funnel: Vec<Bars>,
     pub top_codes: Vec<TopRow>,
@@ -576,7 +657,7 @@ async fn overview(
         .await;
     let (data, unavailable) = match answer {
         Ok(overview) => (
-            Some(overview_data(&state, &session, &overview).await),
+            Some(overview_data(&state, &session, &overview, &picker.window).await),
             false,
         ),
         Err(err) => match trouble(err) {
@@ -597,10 +678,16 @@ async fn overview(
     }))
 }
 
-async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> OverviewData {
-    // Names of the top codes, asked of qr at once; a code qr cannot name shows its id.
+async fn overview_data(
+    state: &WebState,
+    session: &Session,
+    o: &Overview,
+    window: &Window,
+) -> OverviewData {
+    // Analytics names what it has been told about (`names.changed`); codes from before that are
+    // asked of qr at once, and a code nobody can name shows its id.
     let mut names = tokio::task::JoinSet::new();
-    for item in &o.top_codes {
+    for item in o.top_codes.iter().filter(|item| item.name.is_none()) {
         let (qr, token, id) = (
             state.clients.qr.clone(),
             session.access_token.clone(),
@@ -617,34 +704,47 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             known.insert(id, name);
         }
     }
+    let p = &o.previous;
+    let points = o.series.iter().map(scan_point).collect();
     OverviewData {
+        series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
         headlines: vec![
             headline(
                 "Scans",
                 o.total_scans,
                 "Every scan of every code: people and bots.",
+                (p, "total_scans"),
             ),
             headline(
                 "Human scans",
                 o.human_scans,
                 "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+                (p, "human_scans"),
             ),
             headline(
                 "Daily unique scanners, added up",
                 o.unique_scanners,
                 "Distinct scanners of each code on each day, summed over the days and codes.",
+                (p, "unique_scanners"),
             ),
             headline(
                 "Bots",
                 o.bot_scans,
                 "Link previews, crawlers and scripts: kept, never counted as people.",
+                (p, "bot_scans"),
             ),
             headline(
                 "Page views",
                 o.views,
                 "Views of your microsites, people and bots.",
+                (p, "views"),
             ),
-            headline("Clicks", o.clicks, "Links followed from your microsites."),
+            headline(
+                "Clicks",
+                o.clicks,
+                "Links followed from your microsites.",
+                (p, "clicks"),
+            ),
         ],
         funnel: vec![Bars::new(
             "funnel",
@@ -660,9 +760,10 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             .iter()
             .map(|item| TopRow {
                 href: format!("/app/qr/{}/analytics", encode(&item.id)),
-                name: known
-                    .get(&item.id)
-                    .cloned()
+                name: item
+                    .name
+                    .clone()
+                    .or_else(|| known.get(&item.id).cloned())
                     .unwrap_or_else(|| item.id.clone()),
                 count: item.count,
             })
@@ -672,7 +773,7 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
             .iter()
             .map(|item| TopRow {
                 href: format!("/app/microsites/{}/analytics", encode(&item.id)),
-                name: item.id.clone(),
+                name: item.name.clone().unwrap_or_else(|| item.id.clone()),
                 count: item.count,
             })
             .collect(),
@@ -682,6 +783,16 @@ async fn overview_data(state: &WebState, session: &Session, o: &Overview) -> Ove
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_read_like_percentages() {
+        assert_eq!(change(150, 100), ("+50%".to_owned(), "up"));
+        assert_eq!(change(1, 3), ("-67%".to_owned(), "down"));
+        assert_eq!(change(7, 7), ("±0%".to_owned(), "flat"));
+        assert_eq!(change(5, 0), ("new".to_owned(), "up"));
+        assert_eq!(change(0, 0), ("±0%".to_owned(), "flat"));
+        assert_eq!(change(0, 4), ("-100%".to_owned(), "down"));
+    }
 
     #[test]
     fn digits_are_grouped() {

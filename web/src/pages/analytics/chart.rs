@@ -194,7 +194,8 @@ impl Bars {
                 share: share(count, total),
                 y: i as f64 * ROW_H,
                 width: round((count as f64 / max as f64 * bar_max).max(1.0)),
-                key: truncate(&key, 18),
+                // 16 characters of 13 px text fit the label column (names are longer than ids).
+                key: truncate(&key, 16),
                 count,
             })
             .collect::<Vec<_>>();
