@@ -43,13 +43,11 @@ impl MicrositeService {
     pub async fn purge_expired(&self, now: i64) -> Result<usize, MicrositeError> {
         let cutoff = shared::trash::purge_cutoff(now);
         let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-        for (owner_id, id) in &due {
-            match self.purge(owner_id, id).await {
-                // Restored or purged by another instance since the query: nothing to do.
-                Ok(()) | Err(MicrositeError::NotFound) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(due.len())
+        shared::trash::purge_each(
+            &due,
+            |owner_id, id| self.purge(owner_id, id),
+            |err| matches!(err, MicrositeError::NotFound),
+        )
+        .await
     }
 }

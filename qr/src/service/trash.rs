@@ -44,13 +44,11 @@ impl QrService {
     pub async fn purge_expired(&self, now: i64) -> Result<usize, QrError> {
         let cutoff = shared::trash::purge_cutoff(now);
         let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-        for (owner_id, id) in &due {
-            match self.purge(owner_id, id).await {
-                // Restored or purged by another instance since the query: nothing to do.
-                Ok(()) | Err(QrError::NotFound) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(due.len())
+        shared::trash::purge_each(
+            &due,
+            |owner_id, id| self.purge(owner_id, id),
+            |err| matches!(err, QrError::NotFound),
+        )
+        .await
     }
 }
