@@ -102,12 +102,35 @@ fn founder_with(
     state.features.require(feature)
 }
 
+/// A signed-in user whose credential carries `scope`, then the flag.
+fn user_with(
+    state: &FutureState,
+    principal: &Principal,
+    scope: Scope,
+    feature: Feature,
+) -> Result<(), ApiError> {
+    principal.require(scope)?;
+    state.features.require(feature)
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// How many, newest first (default 100; clamped to 1–500).
     #[param(maximum = 4_294_967_295.0)]
     limit: Option<u32>,
+}
+
+/// `POST /api/v1/ml/draft`: the page wanted, in the user's words.
+#[derive(Deserialize, ToSchema)]
+struct DraftRequest {
+    prompt: String,
+}
+
+/// `POST /api/v1/domains`: the host to register.
+#[derive(Deserialize, ToSchema)]
+struct NewDomain {
+    host: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/dead-letters", params(ListQuery),
@@ -176,11 +199,6 @@ async fn routes(
     Ok(Json(ROUTES))
 }
 
-#[derive(Deserialize, ToSchema)]
-struct DraftRequest {
-    prompt: String,
-}
-
 /// Any signed-in user may ask for a draft; saving it is a normal microsite create.
 #[utoipa::path(post, path = "/api/v1/ml/draft", request_body = DraftRequest,
     responses((status = 200, description = "A microsite draft from a description (feature `ml`)", body = Draft)))]
@@ -195,11 +213,6 @@ async fn ml_draft(
     Ok(Json(drafter.draft(&request.prompt)?))
 }
 
-#[derive(Deserialize, ToSchema)]
-struct NewDomain {
-    host: String,
-}
-
 /// A signed-in user registers a domain; it routes nothing until a founder approves it.
 #[utoipa::path(post, path = "/api/v1/domains", request_body = NewDomain,
     responses((status = 201, description = "Registered, pending a founder's approval (feature `domains`)", body = Domain)))]
@@ -208,8 +221,7 @@ async fn register_domain(
     principal: Principal,
     Json(new): Json<NewDomain>,
 ) -> Result<(StatusCode, Json<Domain>), ApiError> {
-    principal.require(Scope::QrWrite)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrWrite, Feature::Domains)?;
     let host = domains::normalise_host(&new.host, &state.public_host)?;
     let domain = state.domains.register(&principal.user_id, &host).await?;
     Ok((StatusCode::CREATED, Json(domain)))
@@ -221,8 +233,7 @@ async fn list_domains(
     State(state): State<FutureState>,
     principal: Principal,
 ) -> Result<Json<Vec<Domain>>, ApiError> {
-    principal.require(Scope::QrRead)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrRead, Feature::Domains)?;
     Ok(Json(
         state
             .domains
@@ -240,8 +251,7 @@ async fn delete_domain(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Scope::QrWrite)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrWrite, Feature::Domains)?;
     let removed = state
         .domains
         .delete(&principal.user_id, &id)
