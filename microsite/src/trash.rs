@@ -4,6 +4,7 @@
 //! delete. Every change goes through `forget`, so every instance's page cache follows at once.
 
 use shared::ids::now_ms;
+use shared::trash::{purge_cutoff, purge_each};
 
 use crate::error::MicrositeError;
 use crate::model::Microsite;
@@ -41,13 +42,11 @@ impl MicrositeService {
 
     /// Purges pages trashed more than 30 days before `now` (at most a batch); returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, MicrositeError> {
-        let cutoff = shared::trash::purge_cutoff(now);
-        let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-        shared::trash::purge_each(
-            &due,
-            |owner_id, id| self.purge(owner_id, id),
-            |err| matches!(err, MicrositeError::NotFound),
-        )
-        .await
+        let due = self
+            .store
+            .trashed_before(purge_cutoff(now), PURGE_BATCH)
+            .await?;
+        let purge = |owner_id, id| self.purge(owner_id, id);
+        purge_each(&due, purge, |err| matches!(err, MicrositeError::NotFound)).await
     }
 }

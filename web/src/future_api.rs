@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use microsite::drafter::{Draft, PageDrafter, RuleDrafter};
+use microsite::drafter::{Draft, PageDrafter};
 use shared::bus::EventBus;
 use shared::error::ApiError;
 use shared::extract::{Json, Query};
@@ -30,6 +30,8 @@ pub struct FutureState {
     pub identity: Identity,
     pub bus: EventBus,
     pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// The ml stand-in, behind its boundary (feature `ml`, which the drafter checks).
+    pub drafter: Arc<dyn PageDrafter>,
     /// Custom domains (`domains` feature).
     pub domains: SqlDomains,
     /// The host of `PUBLIC_BASE_URL`: not a custom domain anyone may register.
@@ -207,10 +209,7 @@ async fn ml_draft(
     _principal: Principal,
     Json(request): Json<DraftRequest>,
 ) -> Result<Json<Draft>, ApiError> {
-    let drafter = RuleDrafter {
-        features: state.features,
-    };
-    Ok(Json(drafter.draft(&request.prompt)?))
+    Ok(Json(state.drafter.draft(&request.prompt)?))
 }
 
 /// A signed-in user registers a domain; it routes nothing until a founder approves it.
