@@ -42,10 +42,8 @@ impl MicrositeService {
 
     /// Purges pages trashed more than 30 days before `now` (at most a batch); returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, MicrositeError> {
-        let due = self
-            .store
-            .trashed_before(purge_cutoff(now), PURGE_BATCH)
-            .await?;
+        let cutoff = purge_cutoff(now);
+        let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
         let purge = |owner_id, id| self.purge(owner_id, id);
         purge_each(&due, purge, |err| matches!(err, MicrositeError::NotFound)).await
     }
