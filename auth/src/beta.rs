@@ -183,17 +183,11 @@ impl Auth {
             ));
         }
         users::set_disabled(&self.db, &user.id, Some(shared::ids::now_ms())).await?;
-        for family in sessions::revoke_others(&self.db, &user.id, None).await? {
-            self.identity.revoke_and_announce(&family, &self.bus);
-        }
-        self.bus
-            .emit(
-                USER_DISABLED,
-                &UserDisabled {
-                    user_id: user.id.clone(),
-                },
-            )
-            .map_err(AuthError::internal)?;
+        let families = sessions::revoke_others(&self.db, &user.id, None).await?;
+        let disabled = UserDisabled {
+            user_id: user.id.clone(),
+        };
+        self.end_account(families, USER_DISABLED, &disabled)?;
         tracing::info!(user_id = %user.id, "account disabled by the founder");
         Ok(())
     }

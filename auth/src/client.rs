@@ -130,12 +130,7 @@ impl AuthClient {
 
     pub async fn logout(&self, access_token: &str) -> Result<(), ClientError> {
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/logout",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .post_empty("/api/v1/auth/logout", bearer(access_token))
             .await
     }
 
@@ -155,12 +150,7 @@ impl AuthClient {
     }
 
     pub async fn verify_email(&self, token: &str) -> Result<(), ClientError> {
-        let body = TokenBody {
-            token: token.to_owned(),
-        };
-        self.inner
-            .post_call("/api/v1/auth/verify-email", HeaderMap::new(), &body)
-            .await
+        self.use_link("/api/v1/auth/verify-email", token).await
     }
 
     /// Uses a sign-up's confirmation link: activates, verifies and signs in (tokens, or the
@@ -332,12 +322,7 @@ impl AuthClient {
 
     pub async fn revoke_other_sessions(&self, access_token: &str) -> Result<(), ClientError> {
         self.inner
-            .call(
-                Method::POST,
-                "/api/v1/auth/sessions/revoke-others",
-                bearer(access_token),
-                None::<&()>,
-            )
+            .post_empty("/api/v1/auth/sessions/revoke-others", bearer(access_token))
             .await
     }
 
@@ -358,12 +343,17 @@ impl AuthClient {
     }
 
     pub async fn confirm_email_change(&self, token: &str) -> Result<(), ClientError> {
+        self.use_link("/api/v1/auth/me/email/confirm", token).await
+    }
+}
+
+impl AuthClient {
+    /// Uses the token of an emailed link at `path`: no session, the token is the proof.
+    async fn use_link(&self, path: &str, token: &str) -> Result<(), ClientError> {
         let body = TokenBody {
             token: token.to_owned(),
         };
-        self.inner
-            .post_call("/api/v1/auth/me/email/confirm", HeaderMap::new(), &body)
-            .await
+        self.inner.post_call(path, HeaderMap::new(), &body).await
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use email::{Email as Mailer, Message, Outbox};
 use serde::Serialize;
 use shared::ApiError;
-use shared::bus::EventBus;
+use shared::bus::{EventBus, Topic};
 use shared::config::SignupMode;
 use shared::events::{USER_DELETED, UserDeleted};
 use shared::identity::{
@@ -709,19 +709,28 @@ impl Auth {
         // The address was read before the row went; queued only once the deletion happened,
         // so the email never claims what did not. The outbox row outlives the account.
         self.queue_mail(&user.email, &mail::AccountDeleted).await?;
+        let deleted = UserDeleted {
+            user_id: user.id.clone(),
+        };
+        self.end_account(families, USER_DELETED, &deleted)?;
+        tracing::info!(user_id = %user.id, "account deleted");
+        Ok(())
+    }
+
+    /// The end of an account's use, whether deleted or disabled: its session `families` end on
+    /// every instance now, and `topic` tells the other services, which act on the user's id.
+    pub(crate) fn end_account<T: Serialize>(
+        &self,
+        families: Vec<String>,
+        topic: Topic<T>,
+        announcement: &T,
+    ) -> Result<(), AuthError> {
         for family in families {
             self.identity.revoke_and_announce(&family, &self.bus);
         }
         self.bus
-            .emit(
-                USER_DELETED,
-                &UserDeleted {
-                    user_id: user.id.clone(),
-                },
-            )
-            .map_err(AuthError::internal)?;
-        tracing::info!(user_id = %user.id, "account deleted");
-        Ok(())
+            .emit(topic, announcement)
+            .map_err(AuthError::internal)
     }
 
     pub async fn export(&self, principal: &Principal) -> Result<serde_json::Value, AuthError> {

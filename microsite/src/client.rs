@@ -94,11 +94,11 @@ impl MicrositeClient {
         id: &str,
         order: &[String],
     ) -> Result<MicrositeView, ClientError> {
-        #[derive(Serialize)]
-        struct Order<'a> {
-            order: &'a [String],
-        }
-        self.patch(token, id, &Order { order }).await
+        let changes = Changes {
+            order: Some(order.to_vec()),
+            ..Changes::default()
+        };
+        self.patch(token, id, &changes).await
     }
 
     pub async fn delete(&self, token: &str, id: &str) -> Result<(), ClientError> {
@@ -113,7 +113,7 @@ impl MicrositeClient {
         self.page_action(token, id, "/unpublish").await
     }
 
-    /// A `POST` without a body to one of a page's actions (`/publish`, `/unpublish`).
+    /// A `POST` without a body to one of a page's actions (`/publish`, `/unpublish`, `/restore`).
     async fn page_action(
         &self,
         token: &str,
@@ -179,14 +179,7 @@ impl MicrositeClient {
     }
 
     pub async fn restore(&self, token: &str, id: &str) -> Result<MicrositeView, ClientError> {
-        self.inner
-            .json(
-                Method::POST,
-                &page_path(id, "/restore"),
-                bearer(token),
-                None::<&()>,
-            )
-            .await
+        self.page_action(token, id, "/restore").await
     }
 
     /// Deletes a trashed page for good.

@@ -15,6 +15,8 @@ pub mod service;
 pub mod slug;
 pub mod starters;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod theme;
 mod trash;

@@ -239,40 +239,54 @@ fn publish(state: &PublicState, event: Event) {
     }
 }
 
-#[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFoundPage {
-    chrome: Chrome,
+/// Why a visitor sees no page at a slug: the words of the one friendly "missing" page.
+struct Missing {
+    status: StatusCode,
+    title: &'static str,
+    heading: &'static str,
+    lead: &'static str,
+    hint: &'static str,
 }
 
-/// The same friendly page whether the slug is malformed, unknown, unpublished or someone else's.
-fn not_found() -> Response {
-    let page = NotFoundPage {
-        chrome: Chrome::default(),
-    };
-    friendly(
-        StatusCode::NOT_FOUND,
-        page.render(),
-        "This page isn't here.",
-    )
-}
-
-#[derive(Template)]
-#[template(path = "removed.html")]
-struct RemovedPage {
-    chrome: Chrome,
-}
+/// The same answer whether the slug is malformed, unknown, unpublished or someone else's.
+const NOT_FOUND: Missing = Missing {
+    status: StatusCode::NOT_FOUND,
+    title: "Page not found",
+    heading: "This page isn't here",
+    lead: "Nothing has been published at this address, or it has been taken down.",
+    hint: "If you scanned a code or followed a link, whoever shared it may still be working on the page.",
+};
 
 /// A page its owner moved to the trash: gone for now (410), and maybe back.
-fn removed() -> Response {
-    let page = RemovedPage {
+const REMOVED: Missing = Missing {
+    status: StatusCode::GONE,
+    title: "Page removed",
+    heading: "This page was removed by its owner",
+    lead: "Whoever published this page has removed it. If they restore it, it will be back at this address.",
+    hint: "If you think this is a mistake, contact whoever shared the link or printed the code.",
+};
+
+#[derive(Template)]
+#[template(path = "missing.html")]
+struct MissingPage {
+    chrome: Chrome,
+    why: &'static Missing,
+}
+
+fn missing(why: &'static Missing) -> Response {
+    let page = MissingPage {
         chrome: Chrome::default(),
+        why,
     };
-    friendly(
-        StatusCode::GONE,
-        page.render(),
-        "This page was removed by its owner.",
-    )
+    friendly(why.status, page.render(), why.heading)
+}
+
+fn not_found() -> Response {
+    missing(&NOT_FOUND)
+}
+
+fn removed() -> Response {
+    missing(&REMOVED)
 }
 
 /// A page in the product's style with `status`, never cached (the answer can change any time).

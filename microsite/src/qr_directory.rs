@@ -3,10 +3,8 @@
 //! and never reads qr's tables. When qr cannot be asked, a page with a new QR block is refused
 //! rather than saved unverified.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 
 use axum::http::{Method, StatusCode};
 use serde::Deserialize;
@@ -102,66 +100,6 @@ impl QrDirectory for UnreachableQrDirectory {
             Err(QrCheckError::Unavailable(
                 "QR_URL is not set for this microsite service".into(),
             ))
-        })
-    }
-}
-
-/// A test double: a fixed table of `qr_id → (owner, code)`, which can be switched "down", and
-/// which counts the questions it was asked.
-#[derive(Default)]
-pub struct FixedQrDirectory {
-    codes: Mutex<HashMap<String, (String, String)>>,
-    down: std::sync::atomic::AtomicBool,
-    asked: std::sync::atomic::AtomicUsize,
-}
-
-impl FixedQrDirectory {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Registers `qr_id` as `owner`'s code `code`.
-    pub fn with(self, owner: &str, qr_id: &str, code: &str) -> Self {
-        self.add(owner, qr_id, code);
-        self
-    }
-
-    pub fn add(&self, owner: &str, qr_id: &str, code: &str) {
-        if let Ok(mut codes) = self.codes.lock() {
-            codes.insert(qr_id.to_owned(), (owner.to_owned(), code.to_owned()));
-        }
-    }
-
-    pub fn set_down(&self, down: bool) {
-        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// How many checks were asked for so far.
-    pub fn asked(&self) -> usize {
-        self.asked.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-impl QrDirectory for FixedQrDirectory {
-    fn code_of<'a>(
-        &'a self,
-        owner_id: &'a str,
-        _credential: &'a str,
-        qr_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>> {
-        Box::pin(async move {
-            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(QrCheckError::Unavailable("switched off by the test".into()));
-            }
-            let codes = self
-                .codes
-                .lock()
-                .map_err(|_| QrCheckError::Unavailable("poisoned".into()))?;
-            Ok(codes
-                .get(qr_id)
-                .filter(|(owner, _)| owner == owner_id)
-                .map(|(_, code)| code.clone()))
         })
     }
 }

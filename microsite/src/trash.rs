@@ -4,6 +4,7 @@
 //! delete. Every change goes through `forget`, so every instance's page cache follows at once.
 
 use shared::ids::now_ms;
+use shared::trash::{purge_cutoff, purge_each};
 
 use crate::error::MicrositeError;
 use crate::model::Microsite;
@@ -41,15 +42,9 @@ impl MicrositeService {
 
     /// Purges pages trashed more than 30 days before `now` (at most a batch); returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, MicrositeError> {
-        let cutoff = shared::trash::purge_cutoff(now);
+        let cutoff = purge_cutoff(now);
         let due = self.store.trashed_before(cutoff, PURGE_BATCH).await?;
-        for (owner_id, id) in &due {
-            match self.purge(owner_id, id).await {
-                // Restored or purged by another instance since the query: nothing to do.
-                Ok(()) | Err(MicrositeError::NotFound) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(due.len())
+        let purge = |owner_id, id| self.purge(owner_id, id);
+        purge_each(&due, purge, |err| matches!(err, MicrositeError::NotFound)).await
     }
 }

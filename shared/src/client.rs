@@ -323,6 +323,17 @@ impl ServiceClient {
             .await
     }
 
+    /// A `POST` without a body (an action its path names: log out, end the other sessions);
+    /// any success answer will do.
+    pub async fn post_empty(
+        &self,
+        path_and_query: &str,
+        headers: HeaderMap,
+    ) -> Result<(), ClientError> {
+        self.call(Method::POST, path_and_query, headers, None::<&()>)
+            .await
+    }
+
     /// A `DELETE` without a body; any success answer will do.
     pub async fn delete(
         &self,

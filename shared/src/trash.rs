@@ -24,6 +24,27 @@ pub fn purge_cutoff(now: i64) -> i64 {
     now.saturating_sub(TRASH_DAYS * DAY_MS)
 }
 
+/// The purge job's batch: purges each `(owner_id, id)` of `due` with `purge`, in order, and
+/// answers how many were due. An item `already_gone` says is missing was restored or purged by
+/// another instance since the query: nothing to do. Any other failure stops the batch (the next
+/// run takes it up again).
+pub async fn purge_each<'a, E, Fut>(
+    due: &'a [(String, String)],
+    purge: impl Fn(&'a str, &'a str) -> Fut,
+    already_gone: impl Fn(&E) -> bool,
+) -> Result<usize, E>
+where
+    Fut: Future<Output = Result<(), E>>,
+{
+    for (owner_id, id) in due {
+        match purge(owner_id, id).await {
+            Err(err) if !already_gone(&err) => return Err(err),
+            Ok(()) | Err(_) => {}
+        }
+    }
+    Ok(due.len())
+}
+
 /// Runs `purge_due` (given the time; it answers how many it purged) at start-up and then every
 /// hour, until shutdown. Every instance runs it: purging is idempotent, so two at once only
 /// repeat a query. A failure is logged and retried at the next run.

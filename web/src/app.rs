@@ -433,6 +433,9 @@ async fn future_services(
         identity: identity.clone(),
         bus: bus.clone(),
         dead_letters,
+        drafter: Arc::new(microsite::drafter::RuleDrafter {
+            features: settings.features,
+        }),
         domains: store,
         public_host: Arc::from(
             url::Url::parse(public_base_url)

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use shared::bus::{DeadLetter, Event, EventBus, consume_with_errors};
+use shared::bus::{DeadLetter, Event, EventBus, consume};
 use shared::error::Error;
 use shared::events::DEAD_LETTER;
 use shared::future::BoxFuture;
@@ -167,7 +167,7 @@ pub async fn start_in_group(
     group: &str,
     shutdown: &Shutdown,
 ) -> Result<(), Error> {
-    consume_with_errors(bus, DEAD_LETTER, group, "dlq-1", shutdown, move |letter| {
+    consume(bus, DEAD_LETTER, group, "dlq-1", shutdown, move |letter| {
         let store = store.clone();
         async move { store.put(&letter).await.map_err(|e| e.to_string()) }
     })

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use microsite::drafter::{Draft, PageDrafter, RuleDrafter};
+use microsite::drafter::{Draft, PageDrafter};
 use shared::bus::EventBus;
 use shared::error::ApiError;
 use shared::extract::{Json, Query};
@@ -30,6 +30,8 @@ pub struct FutureState {
     pub identity: Identity,
     pub bus: EventBus,
     pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// The ml stand-in, behind its boundary (feature `ml`, which the drafter checks).
+    pub drafter: Arc<dyn PageDrafter>,
     /// Custom domains (`domains` feature).
     pub domains: SqlDomains,
     /// The host of `PUBLIC_BASE_URL`: not a custom domain anyone may register.
@@ -102,12 +104,35 @@ fn founder_with(
     state.features.require(feature)
 }
 
+/// A signed-in user whose credential carries `scope`, then the flag.
+fn user_with(
+    state: &FutureState,
+    principal: &Principal,
+    scope: Scope,
+    feature: Feature,
+) -> Result<(), ApiError> {
+    principal.require(scope)?;
+    state.features.require(feature)
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// How many, newest first (default 100; clamped to 1–500).
     #[param(maximum = 4_294_967_295.0)]
     limit: Option<u32>,
+}
+
+/// `POST /api/v1/ml/draft`: the page wanted, in the user's words.
+#[derive(Deserialize, ToSchema)]
+struct DraftRequest {
+    prompt: String,
+}
+
+/// `POST /api/v1/domains`: the host to register.
+#[derive(Deserialize, ToSchema)]
+struct NewDomain {
+    host: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/dead-letters", params(ListQuery),
@@ -176,11 +201,6 @@ async fn routes(
     Ok(Json(ROUTES))
 }
 
-#[derive(Deserialize, ToSchema)]
-struct DraftRequest {
-    prompt: String,
-}
-
 /// Any signed-in user may ask for a draft; saving it is a normal microsite create.
 #[utoipa::path(post, path = "/api/v1/ml/draft", request_body = DraftRequest,
     responses((status = 200, description = "A microsite draft from a description (feature `ml`)", body = Draft)))]
@@ -189,15 +209,7 @@ async fn ml_draft(
     _principal: Principal,
     Json(request): Json<DraftRequest>,
 ) -> Result<Json<Draft>, ApiError> {
-    let drafter = RuleDrafter {
-        features: state.features,
-    };
-    Ok(Json(drafter.draft(&request.prompt)?))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct NewDomain {
-    host: String,
+    Ok(Json(state.drafter.draft(&request.prompt)?))
 }
 
 /// A signed-in user registers a domain; it routes nothing until a founder approves it.
@@ -208,8 +220,7 @@ async fn register_domain(
     principal: Principal,
     Json(new): Json<NewDomain>,
 ) -> Result<(StatusCode, Json<Domain>), ApiError> {
-    principal.require(Scope::QrWrite)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrWrite, Feature::Domains)?;
     let host = domains::normalise_host(&new.host, &state.public_host)?;
     let domain = state.domains.register(&principal.user_id, &host).await?;
     Ok((StatusCode::CREATED, Json(domain)))
@@ -221,8 +232,7 @@ async fn list_domains(
     State(state): State<FutureState>,
     principal: Principal,
 ) -> Result<Json<Vec<Domain>>, ApiError> {
-    principal.require(Scope::QrRead)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrRead, Feature::Domains)?;
     Ok(Json(
         state
             .domains
@@ -240,8 +250,7 @@ async fn delete_domain(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(Scope::QrWrite)?;
-    state.features.require(Feature::Domains)?;
+    user_with(&state, &principal, Scope::QrWrite, Feature::Domains)?;
     let removed = state
         .domains
         .delete(&principal.user_id, &id)

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use shared::bus::{Event, EventBus, RetryPolicy, spawn_consumer_with_errors};
+use shared::bus::{Event, EventBus, RetryPolicy, spawn_consumer};
 use shared::config::Service;
 use shared::shutdown::Shutdown;
 use shared::testing::{self, TestDb, backend_tests};
@@ -74,7 +74,7 @@ async fn a_poison_event_is_dead_lettered_the_consumer_continues_and_replay_reach
         let handled = Arc::new(Mutex::new(Vec::<String>::new()));
         {
             let (tries, fixed, handled) = (poison_tries.clone(), fixed.clone(), handled.clone());
-            spawn_consumer_with_errors(&bus, &topic, "worker", "w-1", &shutdown, move |e| {
+            spawn_consumer(&bus, &topic, "worker", "w-1", &shutdown, move |e| {
                 let result = if e.payload["poison"] == true && !fixed.load(Ordering::SeqCst) {
                     tries.fetch_add(1, Ordering::SeqCst);
                     Err("order 42 has no customer".to_owned())
@@ -92,7 +92,7 @@ async fn a_poison_event_is_dead_lettered_the_consumer_continues_and_replay_reach
         let other_seen = Arc::new(Mutex::new(Vec::<String>::new()));
         {
             let seen = other_seen.clone();
-            spawn_consumer_with_errors(&bus, &topic, "other", "o-1", &shutdown, move |e| {
+            spawn_consumer(&bus, &topic, "other", "o-1", &shutdown, move |e| {
                 seen.lock().unwrap().push(e.id.clone());
                 std::future::ready(Ok(()))
             })

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use microsite::qr_directory::FixedQrDirectory;
+use microsite::testing::FixedQrDirectory;
 use shared::bus::EventBus;
 use shared::context::ServiceContext;
 use shared::testing::{Answer, TestDb, TestKeys, TestRouter, settings};

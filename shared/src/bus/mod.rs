@@ -21,9 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use dead_letter::DeadLetter;
 pub use memory::MemoryBus;
 pub use redis_streams::RedisBus;
-pub use topic::{
-    Topic, consume, consume_in_every_instance, consume_with_errors, delete_with_account,
-};
+pub use topic::{Topic, consume, consume_in_every_instance, delete_with_account};
 
 use crate::error::Error;
 use crate::shutdown::Shutdown;
@@ -264,10 +262,33 @@ impl EventBus {
     }
 }
 
+/// What a consumer's handler answers about one event: `bool` (`false` is a failure whose cause
+/// the handler logged itself) or `Result<(), String>` (the reason is kept with the dead letter).
+/// One trait, so one consumer loop serves both kinds of handler.
+pub trait Handled {
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl Handled for bool {
+    fn into_outcome(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("the handler reported a failure (its log has the cause)".to_owned())
+        }
+    }
+}
+
+impl Handled for Result<(), String> {
+    fn into_outcome(self) -> Result<(), String> {
+        self
+    }
+}
+
 /// Runs `handle` on every event of `topic` (as `consumer` in `group`) in a background task until
-/// shutdown. Events `handle` returns `true` for are acknowledged; a `false` is retried in place
-/// by the bus's [`RetryPolicy`] and, when every attempt failed, handed to the dead-letter topic
-/// (and acknowledged) so one poison event never stalls the group.
+/// shutdown. Events `handle` succeeds on are acknowledged; a failure is retried in place by the
+/// bus's [`RetryPolicy`] and, when every attempt failed, handed to the dead-letter topic (and
+/// acknowledged) so one poison event never stalls the group.
 pub async fn spawn_consumer<F, Fut>(
     bus: &EventBus,
     topic: &str,
@@ -278,37 +299,7 @@ pub async fn spawn_consumer<F, Fut>(
 ) -> Result<(), Error>
 where
     F: Fn(Event) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    spawn_consumer_with_errors(bus, topic, group, consumer, shutdown, move |event| {
-        let handled = handle(event);
-        async move { handled_or_failure(handled.await) }
-    })
-    .await
-}
-
-/// A handler's `true`/`false` as the result the retry loop works with.
-fn handled_or_failure(handled: bool) -> Result<(), String> {
-    if handled {
-        Ok(())
-    } else {
-        Err("the handler reported a failure (its log has the cause)".to_owned())
-    }
-}
-
-/// [`spawn_consumer`] for handlers that say why they failed: the reason is kept with the dead
-/// letter.
-pub async fn spawn_consumer_with_errors<F, Fut>(
-    bus: &EventBus,
-    topic: &str,
-    group: &str,
-    consumer: &str,
-    shutdown: &Shutdown,
-    handle: F,
-) -> Result<(), Error>
-where
-    F: Fn(Event) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + Send,
+    Fut: std::future::Future<Output: Handled> + Send,
 {
     let mut subscription = bus.subscribe(topic, group, consumer).await?;
     let stop = shutdown.clone();
@@ -350,7 +341,7 @@ async fn deliver<F, Fut>(
 ) -> bool
 where
     F: Fn(Event) -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output: Handled>,
 {
     let event = &delivery.event;
     if event
@@ -363,7 +354,7 @@ where
     let policy = bus.retry;
     let mut attempt = delivery.attempts.max(1);
     loop {
-        let error = match handle(event.clone()).await {
+        let error = match handle(event.clone()).await.into_outcome() {
             Ok(()) => return true,
             Err(error) => error,
         };

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Event, EventBus, PublishError, spawn_consumer_with_errors};
+use super::{Event, EventBus, Handled, PublishError, spawn_consumer};
 use crate::error::Error;
 use crate::shutdown::Shutdown;
 
@@ -86,8 +86,9 @@ impl EventBus {
     }
 }
 
-/// [`super::spawn_consumer`] for one typed topic: `handle` gets the decoded payload. An event
-/// whose payload cannot be read is logged and acknowledged — retrying cannot make it readable.
+/// [`super::spawn_consumer`] for one typed topic: `handle` gets the decoded payload and answers
+/// as any consumer does ([`Handled`]). An event whose payload cannot be read is logged and
+/// acknowledged — retrying cannot make it readable.
 pub async fn consume<T, F, Fut>(
     bus: &EventBus,
     topic: Topic<T>,
@@ -99,11 +100,17 @@ pub async fn consume<T, F, Fut>(
 where
     T: DeserializeOwned + Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = bool> + Send,
+    Fut: Future<Output: Handled> + Send,
 {
-    consume_with_errors(bus, topic, group, consumer, shutdown, move |payload| {
-        let handled = handle(payload);
-        async move { super::handled_or_failure(handled.await) }
+    spawn_consumer(bus, topic.name(), group, consumer, shutdown, move |event| {
+        let payload = topic.payload(&event);
+        let handled = payload.map(&handle);
+        async move {
+            match handled {
+                Some(handled) => handled.await.into_outcome(),
+                None => Ok(()), // unreadable: logged by `payload`
+            }
+        }
     })
     .await
 }
@@ -121,37 +128,10 @@ pub async fn consume_in_every_instance<T, F, Fut>(
 where
     T: DeserializeOwned + Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = bool> + Send,
+    Fut: Future<Output: Handled> + Send,
 {
     let instance = format!("{name}-{}", crate::ids::new_id());
     consume(bus, topic, &instance, &instance, shutdown, handle).await
-}
-
-/// [`consume`] for handlers that say why they failed: the reason is kept with the dead letter.
-pub async fn consume_with_errors<T, F, Fut>(
-    bus: &EventBus,
-    topic: Topic<T>,
-    group: &str,
-    consumer: &str,
-    shutdown: &Shutdown,
-    handle: F,
-) -> Result<(), Error>
-where
-    T: DeserializeOwned + Send + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send,
-{
-    spawn_consumer_with_errors(bus, topic.name(), group, consumer, shutdown, move |event| {
-        let payload = topic.payload(&event);
-        let handled = payload.map(&handle);
-        async move {
-            match handled {
-                Some(handled) => handled.await,
-                None => Ok(()), // unreadable: logged by `payload`
-            }
-        }
-    })
-    .await
 }
 
 /// A service's share of deleting an account: when `user.deleted` arrives, `delete` removes what

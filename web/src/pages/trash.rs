@@ -13,9 +13,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::ApiError;
 use shared::client::ClientError;
-use shared::ui::Chrome;
 
 use qr::api::QrView;
+use shared::ui::Chrome;
 
 use super::WebState;
 use super::kit::chrome;
@@ -28,10 +28,11 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub fn router() -> Router<WebState> {
     Router::new()
         .route("/app/trash", get(page))
-        // Deleting a code asks first, on a page of its own; POST because forms cannot DELETE.
+        // Deleting a code or a page asks first, on a page of its own; POST because forms cannot
+        // DELETE. (`/app/qr/…` and `/app/microsites/…` routes without a `delete` come first.)
         .route(
-            "/app/qr/{id}/delete",
-            get(confirm_code).merge(form_post(trash_code, "/app/qr/{id}", FORM_LIMIT)),
+            "/app/{kind}/{id}/delete",
+            get(confirm).merge(form_post(move_to_trash, "/app/{kind}/{id}", FORM_LIMIT)),
         )
         .route(
             "/app/trash/{kind}/{id}/{action}",
@@ -39,12 +40,21 @@ pub fn router() -> Router<WebState> {
         )
 }
 
-/// What a trash route acts on (the path segment names the service's API).
-#[derive(Deserialize, Clone, Copy)]
+/// What a trash route acts on (the path segment names the service's API and the app's pages).
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 enum Kind {
     Qr,
     Microsites,
+}
+
+impl Kind {
+    fn segment(self) -> &'static str {
+        match self {
+            Kind::Qr => "qr",
+            Kind::Microsites => "microsites",
+        }
+    }
 }
 
 /// What is done to it: `restore`, or `purge` ("delete forever").
@@ -55,33 +65,71 @@ enum Action {
     Purge,
 }
 
+/// "Move … to the trash?": a code's and a page's deletion ask alike; they differ in what it means
+/// for the people who scan or visit.
 #[derive(Template, WebTemplate)]
-#[template(path = "pages/app/qr_delete.html")]
-struct ConfirmCode {
+#[template(path = "pages/app/trash_confirm.html")]
+struct ConfirmTrash {
     chrome: Chrome,
-    code: QrView,
+    kind: Kind,
+    id: String,
+    name: String,
+    /// Where people will read "removed by its owner": the code's short URL, or the page's address
+    /// while it is published.
+    address: Option<String>,
 }
 
-async fn confirm_code(
+impl ConfirmTrash {
+    /// The code's editor or the page's builder.
+    fn item_url(&self) -> String {
+        let id: String = url::form_urlencoded::byte_serialize(self.id.as_bytes()).collect();
+        format!("/app/{}/{id}", self.kind.segment())
+    }
+}
+
+async fn confirm(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path((kind, id)): Path<(Kind, String)>,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
-    let code = state.clients.qr.get(&session.access_token, &id).await?;
-    Ok(jar.apply(ConfirmCode {
+    let token = &session.access_token;
+    let (name, address) = match kind {
+        Kind::Qr => {
+            let code = state.clients.qr.get(token, &id).await?;
+            (code.name, code.short_url)
+        }
+        Kind::Microsites => {
+            let page = state.clients.microsite.get(token, &id).await?;
+            (page.title, page.published.then_some(page.url))
+        }
+    };
+    Ok(jar.apply(ConfirmTrash {
         chrome: chrome(true, &csrf),
-        code,
+        kind,
+        id,
+        name,
+        address,
     }))
 }
 
-async fn trash_code(
+/// Moves the visitor's code or page to the trash, then back to its list, which says so.
+async fn move_to_trash(
     State(state): State<WebState>,
-    Path(id): Path<String>,
+    Path((kind, id)): Path<(Kind, String)>,
     Posted(session, _): Posted<Form<CsrfOnly>>,
 ) -> Result<Response, ApiError> {
-    state.clients.qr.delete(&session.access_token, &id).await?;
-    Ok(see_other("/app?trashed=1"))
+    let token = &session.access_token;
+    Ok(see_other(match kind {
+        Kind::Qr => {
+            state.clients.qr.delete(token, &id).await?;
+            "/app?trashed=1"
+        }
+        Kind::Microsites => {
+            state.clients.microsite.delete(token, &id).await?;
+            "/app/microsites?deleted=1"
+        }
+    }))
 }
 
 /// Restores or purges ("delete forever") one of the visitor's trashed codes or pages.

@@ -14,23 +14,79 @@ use crate::pages::WebState;
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::{self, Anyone, CookieJar, Csrf, CsrfOnly, Posted, PublicForm};
 
+/// Which emailed link a page answers: the two pages differ only in their words and where their
+/// button posts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EmailLink {
+    /// A new account's confirmation.
+    Account,
+    /// A changed address's confirmation.
+    NewAddress,
+}
+
+impl EmailLink {
+    fn title(self) -> &'static str {
+        match self {
+            EmailLink::Account => "Confirm your email",
+            EmailLink::NewAddress => "Confirm your new email",
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            EmailLink::Account => "/verify",
+            EmailLink::NewAddress => "/confirm-email",
+        }
+    }
+
+    fn button(self) -> &'static str {
+        match self {
+            EmailLink::Account => "Confirm my email",
+            EmailLink::NewAddress => "Use this email address",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            EmailLink::Account => "Thanks — your email address is confirmed.",
+            EmailLink::NewAddress => {
+                "Done — your account now uses this email address. Use it the next time you log in."
+            }
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
-#[template(path = "pages/auth/verify.html")]
-struct VerifyPage {
+#[template(path = "pages/auth/email_link.html")]
+struct EmailLinkPage {
     chrome: Chrome,
+    link: EmailLink,
     token: String,
     done: bool,
     failed: bool,
 }
 
-pub(super) async fn account_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf) -> Response {
-    let page = VerifyPage {
-        chrome: chrome(false, &csrf),
-        token,
-        done: false,
-        failed: false,
-    };
+impl EmailLinkPage {
+    fn new(link: EmailLink, csrf: &str, token: String) -> Self {
+        Self {
+            chrome: chrome(false, csrf),
+            link,
+            token,
+            done: false,
+            failed: false,
+        }
+    }
+}
+
+/// The page a link opens: a button to use it (GET never changes state).
+fn link_page(link: EmailLink, token: String, csrf: &str, jar: CookieJar) -> Response {
+    let page = EmailLinkPage::new(link, csrf, token);
+    // The token is in the URL: keep it out of Referer headers to other sites.
     jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+}
+
+pub(super) async fn account_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf) -> Response {
+    link_page(EmailLink::Account, token, &csrf, jar)
 }
 
 /// The confirmation link's button: activates the account, verifies the address and signs in
@@ -53,35 +109,17 @@ pub(super) async fn account_submit(
         )),
         Err(err) => {
             let (_, status) = Errors::from_client(err)?;
-            let page = VerifyPage {
-                chrome: chrome(false, &form.csrf_token),
-                token,
-                done: false,
+            let page = EmailLinkPage {
                 failed: true,
+                ..EmailLinkPage::new(EmailLink::Account, &form.csrf_token, token)
             };
             Ok((status, page).into_response())
         }
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/auth/confirm_email.html")]
-struct ConfirmEmailPage {
-    chrome: Chrome,
-    token: String,
-    done: bool,
-    failed: bool,
-}
-
 pub(super) async fn email_page(Path(token): Path<String>, Csrf(csrf, jar): Csrf) -> Response {
-    let page = ConfirmEmailPage {
-        chrome: chrome(false, &csrf),
-        token,
-        done: false,
-        failed: false,
-    };
-    // The token is in the URL: keep it out of Referer headers to other sites.
-    jar.apply(([(header::REFERRER_POLICY, "no-referrer")], page))
+    link_page(EmailLink::NewAddress, token, &csrf, jar)
 }
 
 pub(super) async fn email_submit(
@@ -101,14 +139,10 @@ pub(super) async fn email_submit(
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        ConfirmEmailPage {
-            chrome: chrome(false, &form.csrf_token),
-            token,
-            done: !failed,
-            failed,
-        },
-    )
-        .into_response())
+    let page = EmailLinkPage {
+        done: !failed,
+        failed,
+        ..EmailLinkPage::new(EmailLink::NewAddress, &form.csrf_token, token)
+    };
+    Ok((status, page).into_response())
 }

@@ -11,11 +11,6 @@ use shared::client::Answer;
 use crate::pages::WebState;
 use crate::pages::session::Session;
 
-#[derive(Deserialize)]
-pub(super) struct SizeQuery {
-    size: Option<u32>,
-}
-
 pub(super) async fn image_svg(
     State(state): State<WebState>,
     Path(id): Path<String>,
@@ -30,6 +25,12 @@ pub(super) async fn image_pdf(
     session: Option<Session>,
 ) -> Result<Response, ApiError> {
     image(&state, session, &id, "image.pdf".to_owned()).await
+}
+
+/// `?size=` in pixels (default 1024; qr refuses a size outside its range).
+#[derive(Deserialize)]
+pub(super) struct SizeQuery {
+    size: Option<u32>,
 }
 
 pub(super) async fn image_png(

@@ -324,15 +324,9 @@ impl CodeForm {
         self.modules = module_name(style.modules).to_owned();
         self.eyes = eye_name(style.eyes).to_owned();
         self.ecc = ecc_name(style.ecc).to_owned();
-        self.frame_text = style
-            .frame
-            .as_ref()
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
-        self.frame_template = style
-            .frame
-            .as_ref()
-            .map_or_else(banner, |f| frame_name(f.template).to_owned());
+        let (frame, logo) = (style.frame.as_ref(), style.logo.as_ref());
+        self.frame_text = frame.map(|f| f.text.clone()).unwrap_or_default();
+        self.frame_template = frame.map_or_else(banner, |f| frame_name(f.template).to_owned());
         self.transparent = style.transparent.then(|| "on".to_owned());
         self.gradient = style
             .gradient
@@ -341,16 +335,8 @@ impl CodeForm {
         self.gradient_to = style.gradient.map_or_else(gradient_end, |g| g.to.hex());
         self.eye_color_on = style.eye_color.map(|_| "on".to_owned());
         self.eye_color = style.eye_color.map_or_else(black, Color::hex);
-        self.logo_id = style
-            .logo
-            .as_ref()
-            .map(|l| l.id.clone())
-            .unwrap_or_default();
-        self.logo_size = style
-            .logo
-            .as_ref()
-            .map(|l| l.size.to_string())
-            .unwrap_or_default();
+        self.logo_id = logo.map(|l| l.id.clone()).unwrap_or_default();
+        self.logo_size = logo.map(|l| l.size.to_string()).unwrap_or_default();
     }
 
     /// The style object the qr API takes. Values are passed as typed; qr validates them.

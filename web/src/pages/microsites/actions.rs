@@ -1,23 +1,18 @@
-//! Publishing, unpublishing, a QR code for the page, and deleting it (after asking).
+//! Publishing, unpublishing and a QR code for the page (deleting it is the trash's, `pages::trash`).
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use shared::ApiError;
-use shared::ui::Chrome;
-
-use microsite::api::MicrositeView;
 
 use super::{builder_url, enc, own_page};
 use crate::pages::WebState;
-use crate::pages::kit::chrome;
-use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
+use crate::pages::session::{CsrfOnly, Posted, see_other};
 use serde::Serialize;
 
 use super::builder::refused_as_is;
+
 /// Publishes the page (`LIVE`) or takes it down, then back to the builder, which says so.
 pub(super) async fn set_live<const LIVE: bool>(
     State(state): State<WebState>,
@@ -64,38 +59,4 @@ pub(super) async fn make_qr(
         Ok(qr) => Ok(see_other(&format!("/app/qr/{}?saved=1", enc(&qr.id)))),
         Err(err) => refused_as_is(&state, &headers, &session, &form.csrf_token, &id, err).await,
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "pages/app/microsite_delete.html")]
-struct DeletePage {
-    chrome: Chrome,
-    page: MicrositeView,
-}
-
-/// Deleting asks first, on a page of its own: no JavaScript `confirm()` needed.
-pub(super) async fn confirm_delete(
-    State(state): State<WebState>,
-    Path(id): Path<String>,
-    session: Session,
-    Csrf(csrf, jar): Csrf,
-) -> Result<Response, ApiError> {
-    let page = own_page(&state, &session, &id).await?;
-    Ok(jar.apply(DeletePage {
-        chrome: chrome(true, &csrf),
-        page,
-    }))
-}
-
-pub(super) async fn remove(
-    State(state): State<WebState>,
-    Path(id): Path<String>,
-    Posted(session, _): Posted<Form<CsrfOnly>>,
-) -> Result<Response, ApiError> {
-    state
-        .clients
-        .microsite
-        .delete(&session.access_token, &id)
-        .await?;
-    Ok(see_other("/app/microsites?deleted=1"))
 }

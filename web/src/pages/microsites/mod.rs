@@ -68,10 +68,7 @@ pub fn router() -> Router<WebState> {
             builder_form(actions::set_live::<false>),
         )
         .route("/app/microsites/{id}/qr", builder_form(actions::make_qr))
-        .route(
-            "/app/microsites/{id}/delete",
-            get(actions::confirm_delete).merge(builder_form(actions::remove)),
-        )
+    // `/app/microsites/{id}/delete` (asks, then moves the page to the trash) is the trash's.
 }
 
 /// A form on the builder: it goes back to the builder after logging in.
