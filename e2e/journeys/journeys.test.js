@@ -612,6 +612,67 @@ describe('Scanpage in a browser', () => {
     }
   }));
 
+  test('12. on a phone the founder unpublishes a reported page and dismisses a reported code; every console page fits 390 px', J, () => clean(async () => {
+    // A stranger reports Maya's page and her code from the public form.
+    const code = state.shortUrl.split('/').pop().toLowerCase();
+    const stranger = await newContext(browser, server.base, { viewport: PHONE });
+    const s = await stranger.newPage();
+    for (const [target, reason] of [[`${server.base}/m/maya-bakes`, 'Phishing or a scam'], [state.shortUrl, 'Spam']]) {
+      await s.goto('/report');
+      await s.getByLabel('The short link or code').fill(target);
+      await s.getByLabel("What's wrong?").selectOption({ label: reason });
+      await s.getByRole('button', { name: 'Send report' }).click();
+      await s.getByText('Thank you. We look at every report').waitFor();
+    }
+    await stranger.close();
+
+    const founder = await newContext(browser, server.base, { viewport: PHONE });
+    const f = await founder.newPage();
+    await login(f, FOUNDER, PASSWORD);
+    await f.waitForURL((u) => u.pathname === '/app');
+    // One header row on a phone; the Console link is in its menu.
+    const header = await f.locator('.site-header').boundingBox();
+    assert.ok(header.height < 80, `the header is ${header.height} px tall at 390 px`);
+    await f.getByText('Menu', { exact: true }).click();
+    await look(f, 'phone-menu-open');
+    await f.getByRole('link', { name: 'Console' }).click();
+    await f.waitForURL((u) => u.pathname === '/admin');
+
+    await f.goto('/admin/reports');
+    const pageCard = f.locator('.report-card', { hasText: 'maya-bakes' });
+    const codeCard = f.locator('.report-card', { hasText: code });
+    await pageCard.getByText('by maya@e2e.test').waitFor();
+    await codeCard.getByText('by maya@e2e.test').waitFor();
+    await look(f, 'reports-queue');
+    await pageCard.getByRole('button', { name: 'Unpublish page' }).click();
+    await f.getByText('The page is unpublished').waitFor();
+    await f.locator('.report-card', { hasText: code }).getByRole('button', { name: 'Dismiss' }).click();
+    await f.getByText('Dismissed: the reports are closed').waitFor();
+    await f.getByText('No open reports.').waitFor();
+    await f.getByRole('link', { name: 'Acted on' }).click();
+    await f.locator('.report-card', { hasText: 'maya-bakes' }).getByText(`Page unpublished by ${FOUNDER}`).waitFor();
+    await look(f, 'reports-acted');
+    await f.getByRole('link', { name: 'Dismissed' }).click();
+    await f.locator('.report-card', { hasText: code }).getByText(`Dismissed by ${FOUNDER}`).waitFor();
+    // The page now answers as unpublished; the dismissed code still redirects.
+    const gone = await f.goto('/m/maya-bakes');
+    assert.equal(gone.status(), 404);
+    const scan = await f.request.get(`/r/${code}`, { maxRedirects: 0 });
+    assert.equal(scan.status(), 302);
+
+    for (const path of ['/admin', '/admin/users', '/admin/reports', '/admin/feedback', '/admin/waitlist',
+      '/admin/invites', '/admin/blocklist', '/admin/outbox']) {
+      await f.goto(path);
+      const { sw, cw } = await f.evaluate(() => ({
+        sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth,
+      }));
+      assert.ok(sw <= cw, `${path} is ${sw} px wide in a ${cw} px phone`);
+    }
+    await f.goto('/admin/users');
+    await look(f, 'console-users');
+    await founder.close();
+  }));
+
   test('11. no page in these journeys logged a JavaScript error or a CSP violation', J, () => {
     assert.ok(findings.pagesChecked.size >= 15, `pages checked: ${findings.pagesChecked.size}`);
     assert.deepEqual(findings.consoleErrors, []);
