@@ -216,7 +216,7 @@ impl ReportGroup {
                 None => counts.push((label, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         counts
     }
 
@@ -248,15 +248,14 @@ pub fn group(reports: Vec<Report>) -> Vec<ReportGroup> {
     for report in reports {
         let target = ReportTarget::of(&report.target);
         let key = (target.clone(), report.action.clone(), report.acted_at);
-        match index.get(&key) {
-            Some(&at) => groups[at].reports.push(report),
-            None => {
-                index.insert(key, groups.len());
-                groups.push(ReportGroup {
-                    target,
-                    reports: vec![report],
-                });
-            }
+        if let Some(&at) = index.get(&key) {
+            groups[at].reports.push(report);
+        } else {
+            index.insert(key, groups.len());
+            groups.push(ReportGroup {
+                target,
+                reports: vec![report],
+            });
         }
     }
     groups
