@@ -469,7 +469,7 @@ describe('Scanpage in a browser', () => {
       assert.equal((await f.locator('.stat:has(.stat-label:text-is("signups")) .stat-value').innerText()).trim(), '2');
       assert.equal((await f.locator('.stat:has(.stat-label:text-is("feedback messages")) .stat-value').innerText()).trim(), '1');
       // The newcomer created a QR code, a person scanned it, and they published a page.
-      const rows = await f.locator('h2:text-is("Activation funnel") ~ table').first().locator('tbody tr').allInnerTexts();
+      const rows = await f.locator('h2:text-is("Activation funnel") ~ .table-scroll table').first().locator('tbody tr').allInnerTexts();
       const funnel = Object.fromEntries(rows.map((r) => r.split('\t').map((c) => c.trim()).slice(0, 2)));
       assert.deepEqual(
         [funnel.signed_up, funnel.created_qr, funnel.first_human_scan, funnel.published_microsite],
@@ -610,6 +610,78 @@ describe('Scanpage in a browser', () => {
     } finally {
       await gated.stop();
     }
+  }));
+
+  test('12. on a phone the founder unpublishes a reported page and dismisses a reported code; every console page fits 390 px', J, () => clean(async () => {
+    // A stranger reports Maya's page and her code from the public form.
+    const code = state.shortUrl.split('/').pop().toLowerCase();
+    const stranger = await newContext(browser, server.base, { viewport: PHONE });
+    const s = await stranger.newPage();
+    for (const [target, reason] of [[`${server.base}/m/maya-bakes`, 'Phishing or a scam'], [state.shortUrl, 'Spam']]) {
+      await s.goto('/report');
+      await s.getByLabel('The short link or code').fill(target);
+      await s.getByLabel("What's wrong?").selectOption({ label: reason });
+      await s.getByRole('button', { name: 'Send report' }).click();
+      await s.getByText('Thank you. We look at every report').waitFor();
+    }
+    await stranger.close();
+
+    const founder = await newContext(browser, server.base, { viewport: PHONE });
+    const f = await founder.newPage();
+    await login(f, FOUNDER, PASSWORD);
+    await f.waitForURL((u) => u.pathname === '/app');
+    // One header row on a phone; the Console link is in its menu.
+    const header = await f.locator('.site-header').boundingBox();
+    assert.ok(header.height < 80, `the header is ${header.height} px tall at 390 px`);
+    await f.getByText('Menu', { exact: true }).click();
+    await look(f, 'phone-menu-open');
+    await f.getByRole('link', { name: 'Console' }).click();
+    await f.waitForURL((u) => u.pathname === '/admin');
+
+    await f.goto('/admin/reports');
+    const pageCard = f.locator('.report-card', { hasText: 'maya-bakes' });
+    const codeCard = f.locator('.report-card', { hasText: code });
+    await pageCard.getByText('by maya@e2e.test').waitFor();
+    await codeCard.getByText('by maya@e2e.test').waitFor();
+    await look(f, 'reports-queue');
+    await pageCard.getByRole('button', { name: 'Unpublish page' }).click();
+    await f.getByText('The page is unpublished').waitFor();
+    await f.locator('.report-card', { hasText: code }).getByRole('button', { name: 'Dismiss' }).click();
+    await f.getByText('Dismissed: the reports are closed').waitFor();
+    await f.getByText('No open reports.').waitFor();
+    await f.getByRole('link', { name: 'Acted on' }).click();
+    await f.locator('.report-card', { hasText: 'maya-bakes' }).getByText(`Page unpublished by ${FOUNDER}`).waitFor();
+    await look(f, 'reports-acted');
+    await f.getByRole('link', { name: 'Dismissed' }).click();
+    await f.locator('.report-card', { hasText: code }).getByText(`Dismissed by ${FOUNDER}`).waitFor();
+    // The page now answers as unpublished; the dismissed code still redirects.
+    const gone = await f.goto('/m/maya-bakes');
+    assert.equal(gone.status(), 404);
+    const scan = await f.request.get(`/r/${code}`, { maxRedirects: 0 });
+    assert.equal(scan.status(), 302);
+
+    const overflowing = [];
+    // Every console page, and the app's pages as a signed-in user sees them.
+    for (const path of ['/admin', '/admin/users', '/admin/reports', '/admin/feedback', '/admin/waitlist',
+      '/admin/invites', '/admin/blocklist', '/admin/outbox', '/app', '/app/qr/new', '/app/qr/bulk',
+      '/app/qr/styles', '/app/microsites', '/app/microsites/new', '/app/analytics', '/app/settings',
+      '/app/trash', '/pricing', '/report']) {
+      await f.goto(path);
+      const { sw, cw, wide } = await f.evaluate(() => {
+        const cw = document.documentElement.clientWidth;
+        // What sticks out (its innermost elements), to name in the failure.
+        const wide = [...document.querySelectorAll('body *')]
+          .filter((e) => !e.closest('.table-scroll, .table-wrap'))
+          .filter((e) => e.getBoundingClientRect().right > cw + 0.5 && ![...e.children].some((c) => c.getBoundingClientRect().right > cw + 0.5))
+          .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+        return { sw: document.documentElement.scrollWidth, cw, wide };
+      });
+      if (sw > cw) overflowing.push(`${path} is ${sw} px wide in a ${cw} px phone: ${wide.join(', ')}`);
+    }
+    assert.deepEqual(overflowing, []);
+    await f.goto('/admin/users');
+    await look(f, 'console-users');
+    await founder.close();
   }));
 
   test('11. no page in these journeys logged a JavaScript error or a CSP violation', J, () => {

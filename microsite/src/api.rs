@@ -51,6 +51,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(purge))
         .routes(routes!(publish))
         .routes(routes!(unpublish))
+        .merge(crate::admin::api())
 }
 
 pub fn router(state: ApiState) -> Router {

@@ -7,7 +7,9 @@ use serde::Serialize;
 use shared::client::{ClientError, ServiceClient, bearer};
 
 use crate::block::Block;
-use crate::contract::{Changes, FromTemplate, ListView, MicrositeView, ThemeView};
+use crate::contract::{
+    Changes, FromTemplate, ListView, MicrositeView, PageLookup, PageRef, ThemeView,
+};
 
 #[derive(Clone)]
 pub struct MicrositeClient {
@@ -193,5 +195,33 @@ impl MicrositeClient {
             )
             .await
             .map(|_| ())
+    }
+}
+
+/// The founder's moderation (`crate::admin`): founders only, a 404 for anyone else.
+impl MicrositeClient {
+    /// The page at `slug`, whoever owns it.
+    pub async fn admin_lookup(&self, token: &str, slug: &str) -> Result<PageLookup, ClientError> {
+        let slug: String = url::form_urlencoded::byte_serialize(slug.as_bytes()).collect();
+        self.inner
+            .get(
+                &format!("/api/v1/microsites/admin/lookup?slug={slug}"),
+                bearer(token),
+            )
+            .await
+    }
+
+    /// Takes the page at `slug` offline.
+    pub async fn admin_unpublish(
+        &self,
+        token: &str,
+        slug: &str,
+    ) -> Result<PageLookup, ClientError> {
+        let body = PageRef {
+            slug: slug.to_owned(),
+        };
+        self.inner
+            .post("/api/v1/microsites/admin/unpublish", bearer(token), &body)
+            .await
     }
 }

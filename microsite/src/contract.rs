@@ -79,3 +79,41 @@ pub struct ThemeView {
     pub name: Theme,
     pub dark: bool,
 }
+
+/// Which page the founder means: its slug (`GET /api/v1/microsites/admin/lookup?slug=`, and the
+/// body of `POST /api/v1/microsites/admin/unpublish`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageRef {
+    pub slug: String,
+}
+
+/// A page as the founder's moderation sees it: whose it is and whether visitors can see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PageLookup {
+    pub id: String,
+    pub slug: String,
+    pub url: String,
+    pub owner_id: String,
+    /// The draft's title (what the owner calls it).
+    pub title: String,
+    /// Visitors see it at `url`.
+    pub published: bool,
+    /// In the owner's trash (visitors see "removed by its owner").
+    pub trashed: bool,
+}
+
+impl PageLookup {
+    pub(crate) fn of(page: Microsite, base: &str) -> Self {
+        PageLookup {
+            url: page_url(base, &page.slug),
+            published: page.published.is_some(),
+            trashed: page.deleted_at.is_some(),
+            id: page.id,
+            slug: page.slug,
+            owner_id: page.owner_id,
+            title: page.draft.title,
+        }
+    }
+}

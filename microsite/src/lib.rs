@@ -1,6 +1,7 @@
 //! The microsite service: link-in-bio pages made of typed blocks, their themes, publishing, and
 //! the public page at `\/m\/{slug}`.
 
+pub mod admin;
 pub mod api;
 pub mod block;
 pub mod client;

@@ -247,6 +247,20 @@ impl MicrositeService {
         Ok(page)
     }
 
+    /// The page at `slug`, whoever owns it (the founder's moderation; see `crate::admin`).
+    pub async fn admin_lookup(&self, slug: &Slug) -> Result<Microsite, MicrositeError> {
+        self.store
+            .by_slug(slug.as_str())
+            .await?
+            .ok_or(MicrositeError::NotFound)
+    }
+
+    /// Unpublishes the page at `slug` for the founder, as its owner's unpublish would.
+    pub async fn admin_unpublish(&self, slug: &Slug) -> Result<Microsite, MicrositeError> {
+        let page = self.admin_lookup(slug).await?;
+        self.unpublish(&page.owner_id, &page.id).await
+    }
+
     /// `names.changed` with the page's title and its links' labels (published and draft, the
     /// draft's newer label winning), so analytics names the page and its clicks; `gone` forgets
     /// them. A full bus leaves analytics with ids until the next save.

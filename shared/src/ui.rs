@@ -40,6 +40,8 @@ pub struct Chrome {
     pub signed_in: bool,
     /// The session's CSRF token, for the log-out form in the header.
     pub csrf_token: String,
+    /// A signed-in founder: the navigation links to the console.
+    pub founder: bool,
 }
 
 fn hashes() -> &'static HashMap<String, String> {

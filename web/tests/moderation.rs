@@ -71,6 +71,7 @@ async fn moderation_is_for_founders_only(db: TestDb) {
     for path in [
         "/api/v1/qr/admin/lookup?code=abc123",
         "/api/v1/qr/admin/blocklist",
+        "/api/v1/microsites/admin/lookup?slug=my-page",
     ] {
         let page = anonymous.get(path).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{path}");
@@ -86,15 +87,17 @@ async fn moderation_is_for_founders_only(db: TestDb) {
         "/admin/reports",
         "/api/v1/qr/admin/lookup?code=abc123",
         "/api/v1/qr/admin/blocklist",
+        "/api/v1/microsites/admin/lookup?slug=my-page",
     ] {
         assert_eq!(user.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
     let csrf = user.get("/app").await.csrf();
     for (path, form) in [
         (
-            "/admin/reports/code",
-            vec![("code", "abc123"), ("action", "disable"), ("reason", "x")],
+            "/admin/reports/act",
+            vec![("target", "code:abc123"), ("action", "dismiss")],
         ),
+        ("/admin/reports/enable-code", vec![("code", "abc123")]),
         (
             "/admin/users/account",
             vec![("user_id", "someone"), ("action", "disable")],
@@ -122,6 +125,10 @@ async fn moderation_is_for_founders_only(db: TestDb) {
         ("/api/v1/qr/admin/blocklist", r#"{"domain":"evil.example"}"#),
         ("/api/v1/auth/admin/users/disable", r#"{"user_id":"x"}"#),
         ("/api/v1/auth/admin/users/enable", r#"{"user_id":"x"}"#),
+        (
+            "/api/v1/microsites/admin/unpublish",
+            r#"{"slug":"my-page"}"#,
+        ),
     ] {
         let answer = user
             .send(api("POST", path, &token), Some(body.into()))
@@ -160,34 +167,51 @@ async fn a_reported_code_is_disabled_and_its_scans_are_not_human(db: TestDb) {
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.html);
 
-    // The founder sees whose code it is and where it goes, and disables it.
+    // The founder sees whose code it is and where it goes; a reason is required to disable it.
     let reports = founder.get("/admin/reports").await;
     assert_eq!(reports.status, StatusCode::OK, "{}", reports.html);
     assert!(reports.html.contains("ada@example.com"), "{}", reports.html);
     assert!(reports.html.contains("https://example.com/menu"));
     assert!(reports.html.contains("Disable code"));
     let csrf = reports.csrf();
-    let disabled = founder
+    let target = format!("code:{}", code.to_ascii_lowercase());
+    let refused = founder
         .post(
-            "/admin/reports/code",
+            "/admin/reports/act",
             &[
                 ("csrf_token", &csrf),
-                ("code", &code),
-                ("action", "disable"),
+                ("target", &target),
+                ("action", "disable_code"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("say why"), "{}", refused.html);
+    let disabled = founder
+        .post(
+            "/admin/reports/act",
+            &[
+                ("csrf_token", &csrf),
+                ("target", &target),
+                ("action", "disable_code"),
                 ("reason", "Reported: phishing"),
             ],
         )
         .await;
     assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.html);
     let back = disabled.location.unwrap();
-    assert_eq!(back, "/admin/reports?notice=disabled");
+    assert_eq!(back, "/admin/reports?notice=disable_code");
     let reports = founder.get(&back).await;
     assert!(reports.html.contains("The code is disabled"));
     assert!(
-        reports.html.contains("value=\"enable\""),
-        "an Enable button"
+        reports.html.contains("No open reports."),
+        "{}",
+        reports.html
     );
-    assert!(reports.html.contains("Reported: phishing"));
+    let acted = founder.get("/admin/reports?state=acted").await;
+    assert!(acted.html.contains("value=\"enable\""), "an Enable button");
+    assert!(acted.html.contains("Reported: phishing"));
 
     // Scanners get the disabled page; the scans are recorded, none of them as human.
     for _ in 0..3 {
@@ -204,8 +228,8 @@ async fn a_reported_code_is_disabled_and_its_scans_are_not_human(db: TestDb) {
     // Enabled again, it redirects, and that scan is a human one.
     let enabled = founder
         .post(
-            "/admin/reports/code",
-            &[("csrf_token", &csrf), ("code", &code), ("action", "enable")],
+            "/admin/reports/enable-code",
+            &[("csrf_token", &csrf), ("code", &code)],
         )
         .await;
     assert_eq!(enabled.status, StatusCode::SEE_OTHER, "{}", enabled.html);
@@ -214,21 +238,6 @@ async fn a_reported_code_is_disabled_and_its_scans_are_not_human(db: TestDb) {
     assert_eq!(page.location.as_deref(), Some("https://example.com/menu"));
     let counts = eventually_counts(&mut ada, &id, |c| c["total_scans"] == 4).await;
     assert_eq!(counts["human_scans"], 1, "{counts}");
-
-    // A reason is required.
-    let refused = founder
-        .post(
-            "/admin/reports/code",
-            &[
-                ("csrf_token", &csrf),
-                ("code", &code),
-                ("action", "disable"),
-                ("reason", ""),
-            ],
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.html.contains("say why"), "{}", refused.html);
     println!("disabled code ok on {backend}");
 }
 

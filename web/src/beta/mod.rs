@@ -3,6 +3,8 @@
 //! tables) and announced as a lifecycle event, from which analytics keeps the console's counts.
 
 pub mod plans;
+pub mod report_queue;
+pub mod report_store;
 pub mod store;
 
 use std::net::IpAddr;
@@ -271,7 +273,7 @@ impl Beta {
                 format!("Up to {MAX_DETAILS_CHARS} characters, please."),
             ));
         }
-        store::insert_report(
+        report_store::insert_report(
             &self.db,
             &target,
             reason,

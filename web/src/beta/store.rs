@@ -151,41 +151,6 @@ pub async fn interview_optins(pool: &AnyPool) -> Result<Vec<Interview>, sqlx::Er
     .await
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct Report {
-    pub id: String,
-    pub target: String,
-    pub reason: String,
-    pub details: Option<String>,
-    pub created_at: i64,
-    pub status: String,
-}
-
-pub async fn insert_report(
-    pool: &AnyPool,
-    target: &str,
-    reason: &str,
-    details: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO web_abuse_reports (id, target, reason, details, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(shared::ids::new_id())
-    .bind(target)
-    .bind(reason)
-    .bind(details)
-    .bind(shared::ids::now_ms())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn reports(pool: &AnyPool, limit: i64) -> Result<Vec<Report>, sqlx::Error> {
-    let columns = "id, target, reason, details, created_at, status";
-    newest(pool, "web_abuse_reports", columns, limit).await
-}
-
 const USER_TABLES: [&str; 3] = ["web_feedback", "web_pricing_interest", "web_interviews"];
 
 /// Removes a deleted user's rows.

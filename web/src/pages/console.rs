@@ -52,11 +52,13 @@ pub fn router() -> Router<WebState> {
         )
         .route("/admin/feedback", get(feedback))
         .merge(moderation::router())
+        .merge(reports::router())
         .merge(outbox::router())
 }
 
 mod moderation;
 mod outbox;
+mod reports;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {

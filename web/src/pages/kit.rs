@@ -74,6 +74,7 @@ pub fn chrome(signed_in: bool, csrf: &str) -> Chrome {
     Chrome {
         signed_in,
         csrf_token: csrf.to_owned(),
+        founder: signed_in && super::session::visitor_is_founder(),
     }
 }
 

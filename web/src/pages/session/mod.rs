@@ -22,7 +22,7 @@ pub(crate) use extract::csrf_form;
 pub use extract::{
     Anyone, CsrfForm, CsrfOnly, Founder, Posted, PublicForm, ReturnTo, Session, back_to, form_post,
 };
-pub use refresh::refresh;
+pub use refresh::{refresh, visitor_is_founder};
 
 /// The form token cookie. SameSite=Strict and HttpOnly: the page copies it into a hidden field
 /// when rendering, so script never needs to read it.

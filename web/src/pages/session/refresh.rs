@@ -9,18 +9,31 @@ use axum::middleware::Next;
 use axum::response::Response;
 use shared::ApiError;
 use shared::client::ClientError;
-use shared::identity::{ACCESS_COOKIE, REFRESH_COOKIE, cookie_value};
+use shared::identity::{ACCESS_COOKIE, REFRESH_COOKIE, Role, cookie_value};
 
 use super::CookieJar;
 use super::extract::{Session, Visit};
 use crate::pages::WebState;
 
+tokio::task_local! {
+    /// Whether the visitor of the request being handled is a founder. Set here, where the
+    /// session is read, for the page chrome (`kit::chrome`): every page's navigation shows the
+    /// Console link to founders without each handler passing its session along.
+    static FOUNDER: bool;
+}
+
+/// Whether this request's visitor is a signed-in founder (`false` outside the layer).
+pub fn visitor_is_founder() -> bool {
+    FOUNDER.try_with(|founder| *founder).unwrap_or(false)
+}
+
 /// The layer's function (`axum::middleware::from_fn_with_state`).
 pub async fn refresh(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
     let mut jar = CookieJar::default();
     let visit = visitor(&state, request.headers(), &mut jar).await;
+    let founder = matches!(&visit, Ok(Some(session)) if session.role == Role::Founder);
     request.extensions_mut().insert(Visit(visit));
-    let response = next.run(request).await;
+    let response = FOUNDER.scope(founder, next.run(request)).await;
     if sets_access_cookie(&response) {
         // The handler signed the visitor in or out itself (account deletion): its cookies win.
         return response;
