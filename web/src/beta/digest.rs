@@ -15,6 +15,8 @@ use analytics::product::client::{Cohort, FunnelStep};
 use analytics::product::{DAY_MS, week_of};
 use email::{Email, Message, Outbox};
 use shared::ApiError;
+use shared::config::Settings;
+use shared::identity::{AUDIENCE, Claims, ISSUER, KeyPair, Role, Scope};
 use shared::shutdown::Shutdown;
 use sqlx::AnyPool;
 
@@ -204,35 +206,88 @@ pub fn due(now: i64) -> bool {
 /// auth's signing key can make one, so in split mode web has none and the job does not start.
 pub type MintToken = Arc<dyn Fn() -> Result<String, ApiError> + Send + Sync>;
 
-/// Starts the weekly job: every hour, if this week's digest is due and not yet sent, send it.
-pub fn spawn_weekly(sources: Sources, outbox: Outbox, mint: MintToken, shutdown: &Shutdown) {
+/// Mints short-lived founder tokens with auth's key (all-in-one, or auth's key configured).
+fn minter(settings: &Settings) -> Result<MintToken, shared::Error> {
+    let signer = auth::signer::Signer::new(&KeyPair::load_or_generate(settings)?)?;
+    Ok(Arc::new(move || {
+        let now = shared::ids::now_ms() / 1000;
+        signer.sign(&Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: "scanpage-founder-digest".into(),
+            exp: now + 300,
+            iat: now,
+            jti: shared::ids::new_id(),
+            role: Role::Founder,
+            sid: shared::ids::new_id(),
+            scopes: Scope::all_strings(),
+        })
+    }))
+}
+
+/// Starts the weekly job where it can run: this process holds the outbox (auth's database) and
+/// auth's signing key. Elsewhere it logs why there is no scheduled digest.
+pub fn start(
+    settings: &Settings,
+    runs_auth: bool,
+    sources: Sources,
+    outbox: Option<Outbox>,
+    shutdown: &Shutdown,
+) -> Result<(), shared::Error> {
+    match outbox {
+        Some(outbox) if runs_auth => {
+            spawn_weekly(sources, outbox, minter(settings)?, shutdown);
+        }
+        _ => tracing::info!(
+            "the founders' weekly digest runs where auth runs; here only the console's button sends it"
+        ),
+    }
+    Ok(())
+}
+
+/// Whether `week`'s digest went out already.
+async fn sent_already(pool: &AnyPool, week: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT week FROM web_founder_digests WHERE week = $1")
+        .bind(week)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// One look: if this week's digest is due, unsent, and there is a founder to send it to, claim
+/// the week and send it.
+async fn run_once(sources: &Sources, outbox: &Outbox, mint: &MintToken) -> Result<(), ApiError> {
+    let now = shared::ids::now_ms();
+    let week = week_of(now);
+    if !due(now) || sent_already(&sources.pool, week).await? {
+        return Ok(());
+    }
+    let (numbers, founders) = sources.gather(&mint()?, now).await?;
+    // No founder account yet (a fresh install): the week stays unclaimed until there is one.
+    if founders.is_empty() || !claim_week(&sources.pool, week, now).await? {
+        return Ok(());
+    }
+    match send(outbox, &numbers, &founders).await {
+        Ok(n) => {
+            tracing::info!(founders = n, "queued the weekly founder digest");
+            Ok(())
+        }
+        Err(err) => {
+            // Not sent: give the week back so the next run tries again.
+            release_week(&sources.pool, week).await?;
+            Err(err)
+        }
+    }
+}
+
+/// Every hour: is this week's digest due?
+fn spawn_weekly(sources: Sources, outbox: Outbox, mint: MintToken, shutdown: &Shutdown) {
     shutdown.spawn_every("founder digest", CHECK_EVERY, move || {
         let (sources, outbox, mint) = (sources.clone(), outbox.clone(), mint.clone());
         async move {
-            let now = shared::ids::now_ms();
-            if !due(now) {
-                return Ok(());
-            }
-            let week = week_of(now);
-            if !claim_week(&sources.pool, week, now).await.map_err(|e| e.to_string())? {
-                return Ok(());
-            }
-            let sent = async {
-                let (numbers, founders) = sources.gather(&mint()?, now).await?;
-                send(&outbox, &numbers, &founders).await
-            }
-            .await;
-            match sent {
-                Ok(n) => {
-                    tracing::info!(founders = n, "queued the weekly founder digest");
-                    Ok(())
-                }
-                Err(err) => {
-                    // Not sent: give the week back so the next run tries again.
-                    let _ = release_week(&sources.pool, week).await;
-                    Err(err.message().to_owned())
-                }
-            }
+            run_once(&sources, &outbox, &mint)
+                .await
+                .map_err(|e| e.message().to_owned())
         }
     });
 }
