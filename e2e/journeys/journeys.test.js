@@ -673,6 +673,7 @@ describe('Scanpage in a browser', () => {
     assert.match(await done.locator('xpath=ancestor::section[1]//h2').innerText(), /^Done/);
     assert.equal(await done.getByLabel('Notes').inputValue(), 'Prints a new menu every Monday; wants codes on receipts.');
     await fitsWidth(f);
+    await f.evaluate(() => window.scrollTo(0, 0)); // the save lands on the card's anchor
     await look(f, 'admin-interviews');
 
     // Her page, from the users table: codes, pages and the timeline with the move.

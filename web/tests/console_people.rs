@@ -49,7 +49,8 @@ async fn send_feedback(user: &mut Browser, csrf: &str, message: &str) {
 /// A beta of two: ada (a code, feedback, an interview yes) and bo (signed up only); the founder
 /// made a code and sent feedback too, which the numbers must leave out.
 async fn seeded_beta(db: TestDb) -> (Browser, String) {
-    let mut founder = browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
+    let mut founder =
+        browser_with(db, "http://localhost:3000", &["--founder-emails", FOUNDER]).await;
     founder.sign_up_founder(FOUNDER).await;
     founder.create_code("Founder's test").await;
     let csrf = founder.get("/app").await.csrf();
@@ -103,18 +104,31 @@ async fn the_console_counts_the_beta_and_shows_each_user(db: TestDb) {
     // Beta users only by default: ada and bo, one of whom created a code.
     let page = founder.get("/admin").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.html.contains("1 founder account and any demo users are left out"));
     assert!(
-        page.html.contains(r#"<span class="stat-value">2</span><span class="stat-label">signups"#),
+        page.html
+            .contains("1 founder account and any demo users are left out")
+    );
+    assert!(
+        page.html
+            .contains(r#"<span class="stat-value">2</span><span class="stat-label">signups"#),
         "{}",
         page.html
     );
-    assert!(page.html.contains(">Created a code</text>"), "human funnel labels");
+    assert!(
+        page.html.contains(">Created a code</text>"),
+        "human funnel labels"
+    );
     assert!(!page.html.contains(">created_qr<"), "no raw keys");
-    assert!(page.html.contains("1 · −1 (50%)"), "the drop at the code step");
+    assert!(
+        page.html.contains("1 · −1 (50%)"),
+        "the drop at the code step"
+    );
     assert!(page.html.contains("Signups per week, by source"));
     assert!(page.html.contains(r#"class="table retention heat""#));
-    assert!(!page.html.contains("<code>print-studio</code>"), "flags moved out");
+    assert!(
+        !page.html.contains("<code>print-studio</code>"),
+        "flags moved out"
+    );
     // The toggle counts everyone.
     let everyone = founder.get("/admin?everyone=1").await;
     assert!(
@@ -129,9 +143,17 @@ async fn the_console_counts_the_beta_and_shows_each_user(db: TestDb) {
     // The users table links to each user's page.
     let href = format!("/admin/users/{ada_id}");
     let users = founder.get("/admin/users").await;
-    assert!(users.html.contains(&format!(r#"<a href="{href}">ada@example.com</a>"#)));
+    assert!(
+        users
+            .html
+            .contains(&format!(r#"<a href="{href}">ada@example.com</a>"#))
+    );
     let feedback = founder.get("/admin/feedback").await;
-    assert!(feedback.html.contains(&format!(r#"<a href="{href}">ada@example.com</a>"#)));
+    assert!(
+        feedback
+            .html
+            .contains(&format!(r#"<a href="{href}">ada@example.com</a>"#))
+    );
     let person = founder.get(&href).await;
     assert_eq!(person.status, StatusCode::OK);
     for text in [
@@ -178,7 +200,10 @@ async fn interviews_move_from_opted_in_to_done_and_the_digest_counts_the_week(db
         "{mails:?}"
     );
     let page = founder.get(invited.location.as_deref().unwrap()).await;
-    assert!(page.html.contains("Email is off, so nothing was sent to ada@example.com"));
+    assert!(
+        page.html
+            .contains("Email is off, so nothing was sent to ada@example.com")
+    );
     assert!(page.html.contains("Invited <span class=\"muted\">(1)"));
 
     // Scheduled, then done with a note and the next step.
@@ -207,14 +232,22 @@ async fn interviews_move_from_opted_in_to_done_and_the_digest_counts_the_week(db
     let bad = founder
         .post(
             "/admin/interviews/move",
-            &[("csrf_token", &csrf), ("user_id", &ada_id), ("stage", "lost")],
+            &[
+                ("csrf_token", &csrf),
+                ("user_id", &ada_id),
+                ("stage", "lost"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let stranger = founder
         .post(
             "/admin/interviews/move",
-            &[("csrf_token", &csrf), ("user_id", "nobody"), ("stage", "done")],
+            &[
+                ("csrf_token", &csrf),
+                ("user_id", "nobody"),
+                ("stage", "done"),
+            ],
         )
         .await;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND);
@@ -236,17 +269,26 @@ async fn interviews_move_from_opted_in_to_done_and_the_digest_counts_the_week(db
         .find(|l| l.starts_with("ada@example.com"))
         .expect("ada in the CSV");
     assert!(line.contains(",done,"), "{line}");
-    assert!(line.contains("Send the summary,'=Prints menus weekly"), "{line}");
+    assert!(
+        line.contains("Send the summary,'=Prints menus weekly"),
+        "{line}"
+    );
 
     // The digest: beta users only, with one open report.
     let reported = founder
         .post(
             "/report",
-            &[("csrf_token", &csrf), ("target", "AbC123x"), ("reason", "spam")],
+            &[
+                ("csrf_token", &csrf),
+                ("target", "AbC123x"),
+                ("reason", "spam"),
+            ],
         )
         .await;
     assert_eq!(reported.status, StatusCode::OK, "{}", reported.html);
-    let sent = founder.post("/admin/digest", &[("csrf_token", &csrf)]).await;
+    let sent = founder
+        .post("/admin/digest", &[("csrf_token", &csrf)])
+        .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
     assert_eq!(sent.location.as_deref(), Some("/admin?digest=1"));
     let digest = founder.mails(FOUNDER).await.pop().unwrap();
@@ -260,6 +302,10 @@ async fn interviews_move_from_opted_in_to_done_and_the_digest_counts_the_week(db
         assert!(digest.contains(line), "{line:?} in {digest}");
     }
     let overview = founder.get("/admin?digest=1").await;
-    assert!(overview.html.contains("Email is off, so nothing was sent: the digest for 1 founder(s)"));
+    assert!(
+        overview
+            .html
+            .contains("Email is off, so nothing was sent: the digest for 1 founder(s)")
+    );
     println!("interview pipeline and digest ok on {backend}");
 }

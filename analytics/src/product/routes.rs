@@ -236,11 +236,22 @@ async fn user(
     let hits = store::human_hits_by_target(pool, &id).await?;
     let code_names = crate::names::lookup(&state.db, &id, "qr").await;
     let page_names = crate::names::lookup(&state.db, &id, "microsite").await;
-    let mut active_weeks: Vec<i64> = loaded.weeks.get(&id).into_iter().flatten().copied().collect();
+    let mut active_weeks: Vec<i64> = loaded
+        .weeks
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
     active_weeks.sort_unstable();
     Ok(Json(UserDetail {
         codes: metrics::targets(&timeline, &hits, ("created_qr", "scan"), &code_names),
-        pages: metrics::targets(&timeline, &hits, ("published_microsite", "view"), &page_names),
+        pages: metrics::targets(
+            &timeline,
+            &hits,
+            ("published_microsite", "view"),
+            &page_names,
+        ),
         metrics,
         timeline,
         active_weeks,

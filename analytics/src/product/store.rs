@@ -246,7 +246,9 @@ pub async fn delete_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Erro
 }
 
 /// One lifecycle event of a user's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct TimelineEntry {
     pub at: i64,
     /// `signed_up`, `created_qr`, `published_microsite`, `sent_feedback`, `chose_plan`,

@@ -52,7 +52,12 @@ pub fn compose(to: &str, n: &Numbers) -> Message {
         } else {
             0.0
         };
-        let _ = writeln!(body, "- {}: {} ({pct:.0}%)", step_label(&step.step), step.users);
+        let _ = writeln!(
+            body,
+            "- {}: {} ({pct:.0}%)",
+            step_label(&step.step),
+            step.users
+        );
     }
     body.push_str("\nRetention (active one week after signing up):\n");
     let complete: Vec<&Cohort> = n.retention.iter().filter(|c| c.active.len() > 1).collect();
@@ -112,7 +117,11 @@ impl Sources {
         let last_week = console
             .overview(
                 token,
-                &format!("from={}&{}", crate::pages::console::day(since), counted.query()),
+                &format!(
+                    "from={}&{}",
+                    crate::pages::console::day(since),
+                    counted.query()
+                ),
             )
             .await?;
         let retention = console.retention(token, 4, &counted.query()).await?;
@@ -247,10 +256,11 @@ pub fn start(
 
 /// Whether `week`'s digest went out already.
 async fn sent_already(pool: &AnyPool, week: i64) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT week FROM web_founder_digests WHERE week = $1")
-        .bind(week)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT week FROM web_founder_digests WHERE week = $1")
+            .bind(week)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.is_some())
 }
 

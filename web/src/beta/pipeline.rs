@@ -16,7 +16,12 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [Stage::OptedIn, Stage::Invited, Stage::Scheduled, Stage::Done];
+    pub const ALL: [Stage; 4] = [
+        Stage::OptedIn,
+        Stage::Invited,
+        Stage::Scheduled,
+        Stage::Done,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,7 +78,11 @@ pub struct Card {
 impl From<CardRow> for Card {
     fn from(r: CardRow) -> Card {
         Card {
-            stage: r.stage.as_deref().and_then(Stage::parse).unwrap_or(Stage::OptedIn),
+            stage: r
+                .stage
+                .as_deref()
+                .and_then(Stage::parse)
+                .unwrap_or(Stage::OptedIn),
             contact: r.contact.unwrap_or_default(),
             time_zone: r.time_zone.unwrap_or_default(),
             notes: r.notes.unwrap_or_default(),
@@ -102,11 +111,12 @@ pub async fn cards(pool: &AnyPool) -> Result<Vec<Card>, sqlx::Error> {
 
 /// One user's card; `None` when they have not opted in.
 pub async fn card(pool: &AnyPool, user_id: &str) -> Result<Option<Card>, sqlx::Error> {
-    let row: Option<CardRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{CARD_SQL} AND i.user_id = $1")))
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<CardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{CARD_SQL} AND i.user_id = $1"
+    )))
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(Card::from))
 }
 

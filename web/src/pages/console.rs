@@ -54,7 +54,10 @@ pub fn router() -> Router<WebState> {
             get(invites).post(create_invites).layer(small()),
         )
         .route("/admin/feedback", get(feedback))
-        .route("/admin/digest", form_post(send_digest, "/admin", FORM_LIMIT))
+        .route(
+            "/admin/digest",
+            form_post(send_digest, "/admin", FORM_LIMIT),
+        )
         .merge(moderation::router())
         .merge(outbox::router())
         .merge(person::router())

@@ -117,7 +117,12 @@ impl SignupChart {
                     class: class(s),
                 })
                 .collect(),
-            summary: format!("{total} signups over {} weeks", weeks.len()),
+            summary: format!(
+                "{total} signup{} over {} week{}",
+                if total == 1 { "" } else { "s" },
+                weeks.len(),
+                if weeks.len() == 1 { "" } else { "s" }
+            ),
         }
     }
 }
@@ -284,7 +289,10 @@ mod tests {
         };
         let sources = vec!["direct".to_owned(), "invite".to_owned()];
         let chart = SignupChart::new(
-            &[week(0, &[("invite", 3), ("direct", 1)]), week(7, &[("invite", 2)])],
+            &[
+                week(0, &[("invite", 3), ("direct", 1)]),
+                week(7, &[("invite", 2)]),
+            ],
             &sources,
             |ms| format!("2026-11-{:02}", 16 + ms),
         );
@@ -294,7 +302,10 @@ mod tests {
         assert_eq!(first.label, "11-16");
         let stacked: f64 = first.segments.iter().map(|s| s.height).sum();
         // The axis top is 4: a column of 4 fills the plot.
-        assert!((stacked - (chart.baseline - SIGNUP_TOP)).abs() < 0.5, "{stacked}");
+        assert!(
+            (stacked - (chart.baseline - SIGNUP_TOP)).abs() < 0.5,
+            "{stacked}"
+        );
         assert_eq!(first.segments[0].class, "chart-source-0");
         assert_eq!(first.segments[1].class, "chart-source-1");
         assert_eq!(chart.summary, "6 signups over 2 weeks");

@@ -103,17 +103,15 @@ async fn interviews(
         .into_iter()
         .map(|stage| Column {
             stage,
-            rows: rows
-                .extract_if(.., |r| r.card.stage == stage)
-                .collect(),
+            rows: rows.extract_if(.., |r| r.card.stage == stage).collect(),
         })
         .collect();
     let to = q.to.unwrap_or_default();
     let notice = match q.notice.as_deref() {
         Some("moved") => Some("Saved.".to_owned()),
-        Some("invited") if state.email_delivery => {
-            Some(format!("The invitation to {to} is queued for sending (see Outbox)."))
-        }
+        Some("invited") if state.email_delivery => Some(format!(
+            "The invitation to {to} is queued for sending (see Outbox)."
+        )),
         Some("invited") => Some(format!(
             "Email is off, so nothing was sent to {to}: the invitation is in the Outbox to copy, \
              and the interview is marked invited."

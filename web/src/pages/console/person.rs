@@ -16,7 +16,7 @@ use analytics::product::client::{TargetHits, UserDetail};
 use auth::client::AdminUser;
 
 use super::kit::{FounderPage, event_label};
-use super::{ShowsDates, day, degrade};
+use super::{ShowsDates, degrade};
 use crate::beta::pipeline::{self, Card, Moved};
 use crate::beta::store::{self, Feedback};
 use crate::pages::WebState;
@@ -130,7 +130,10 @@ fn timeline(account: &AdminUser, detail: Option<&UserDetail>, moves: &[Moved]) -
 }
 
 impl Moment {
+    /// `2026-12-06 14:05` (UTC): a day often holds several steps.
     fn when(&self) -> String {
-        day(self.at)
+        jiff::Timestamp::from_millisecond(self.at)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
     }
 }
