@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::product::metrics::{
-    Cohort, FunnelStep, Overview as ProductOverview, PlanInterest, SignupBucket, UserMetrics,
+    Cohort, FunnelStep, Overview as ProductOverview, PlanInterest, SignupBucket, TargetHits,
+    UserDetail, UserMetrics,
 };
+pub use crate::product::store::TimelineEntry;
 pub use crate::query::{MicrositeStats, Overview, QrStats, ScanTotals};
 
 /// `GET /api/v1/admin/retention`.

@@ -92,6 +92,25 @@ async function downloadCsv(p, name) {
   return parseCsv(readFileSync(await download.path(), 'utf8'));
 }
 
+/** A number on the console's overview (`<span class="stat-value">n</span><span class="stat-label">label</span>`). */
+async function consoleStat(p, label) {
+  return (await p.locator(`.stat:has(.stat-label:text-is("${label}")) .stat-value`).innerText()).trim();
+}
+
+/** The activation funnel chart's steps and counts, from each bar's title ("Signed up: 2 (…)"). */
+async function funnelCounts(p) {
+  const titles = await p.locator('figure:has(#funnel-title) svg g > title').allTextContents();
+  return Object.fromEntries(titles.map((t) => t.match(/^(.*?): (\d+)/).slice(1, 3)));
+}
+
+/** The page is no wider than the window (no horizontal scrolling). */
+async function fitsWidth(p) {
+  const { scroll, client } = await p.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `${new URL(p.url()).pathname} is ${scroll} px wide in a ${client} px window`);
+}
+
 /** A journey passes only if none of its pages logged an error or a CSP violation. */
 async function clean(fn) {
   const before = errorCount();
@@ -466,17 +485,24 @@ describe('Scanpage in a browser', () => {
     await f.getByRole('heading', { name: 'Founder console' }).waitFor();
     await eventually(async () => {
       await f.reload();
-      assert.equal((await f.locator('.stat:has(.stat-label:text-is("signups")) .stat-value').innerText()).trim(), '2');
-      assert.equal((await f.locator('.stat:has(.stat-label:text-is("feedback messages")) .stat-value').innerText()).trim(), '1');
+      // Beta users only by default: the founder's own account is left out.
+      assert.equal(await consoleStat(f, 'signups'), '1');
+      assert.equal(await consoleStat(f, 'feedback messages'), '1');
       // The newcomer created a QR code, a person scanned it, and they published a page.
-      const rows = await f.locator('h2:text-is("Activation funnel") ~ .table-scroll table').first().locator('tbody tr').allInnerTexts();
-      const funnel = Object.fromEntries(rows.map((r) => r.split('\t').map((c) => c.trim()).slice(0, 2)));
+      const funnel = await funnelCounts(f);
       assert.deepEqual(
-        [funnel.signed_up, funnel.created_qr, funnel.first_human_scan, funnel.published_microsite],
-        ['2', '1', '1', '1'],
-        `funnel rows: ${JSON.stringify(rows)}`,
+        [funnel['Signed up'], funnel['Created a code'], funnel['Got a first human scan'], funnel['Published a page']],
+        ['1', '1', '1', '1'],
+        `funnel: ${JSON.stringify(funnel)}`,
       );
     });
+    // The toggle counts the founder too.
+    await f.getByLabel('include founders and demo users').check();
+    await f.getByRole('button', { name: 'Apply' }).click();
+    await f.waitForURL((u) => u.searchParams.get('everyone') === '1');
+    assert.equal(await consoleStat(f, 'signups'), '2');
+    assert.equal((await funnelCounts(f))['Created a code'], '1');
+    await f.goto('/admin');
     await look(f, 'admin');
     await f.getByRole('navigation', { name: 'Founder console' }).getByRole('link', { name: 'Users' }).click();
     await f.getByText(USER).first().waitFor();
@@ -681,6 +707,76 @@ describe('Scanpage in a browser', () => {
     assert.deepEqual(overflowing, []);
     await f.goto('/admin/users');
     await look(f, 'console-users');
+    await founder.close();
+  }));
+
+  test('13. the founder moves an interview to done with a note on a phone, opens a user from the users table, and reads the charts', J, () => clean(async () => {
+    // The newcomer (scanned in journey 3; her password reset in journey 9) says yes to an
+    // interview from the card on /app.
+    const maya = await newContext(browser, server.base);
+    const m = await maya.newPage();
+    await login(m, USER, RESET_PASSWORD);
+    await m.waitForURL((u) => u.pathname === '/app');
+    await m.getByLabel('How can we reach you?').fill('@maya on Signal');
+    await m.getByLabel(/Your time zone/).fill('Europe/Lisbon');
+    await m.getByRole('button', { name: 'Yes, happy to talk' }).click();
+    await m.locator('#interview-card [role="status"]').waitFor();
+    await maya.close();
+
+    const founder = await newContext(browser, server.base, { viewport: PHONE });
+    const f = await founder.newPage();
+    await login(f, FOUNDER, PASSWORD);
+    await f.waitForURL((u) => u.pathname === '/app');
+    const nav = () => f.getByRole('navigation', { name: 'Founder console' });
+
+    // Interviews: her card waits under "Opted in"; moved to done with a note and the next step.
+    await f.goto('/admin');
+    await nav().getByRole('link', { name: 'Interviews' }).click();
+    const card = f.locator('.pipeline-card', { hasText: USER });
+    await card.waitFor();
+    assert.match(await card.locator('xpath=ancestor::section[1]//h2').innerText(), /^Opted in/);
+    await fitsWidth(f);
+    await card.getByLabel('Stage').selectOption('done');
+    await card.getByLabel('Next step').fill('Send her the print-sheet beta');
+    await card.getByLabel('Notes').fill('Prints a new menu every Monday; wants codes on receipts.');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await f.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const done = f.locator('.pipeline-card', { hasText: USER });
+    assert.match(await done.locator('xpath=ancestor::section[1]//h2').innerText(), /^Done/);
+    assert.equal(await done.getByLabel('Notes').inputValue(), 'Prints a new menu every Monday; wants codes on receipts.');
+    await fitsWidth(f);
+    await f.evaluate(() => window.scrollTo(0, 0)); // the save lands on the card's anchor
+    await look(f, 'admin-interviews');
+
+    // Her page, from the users table: codes, pages and the timeline with the move.
+    await nav().getByRole('link', { name: 'Users' }).click();
+    await f.getByRole('link', { name: USER }).click();
+    await f.getByRole('heading', { name: USER }).waitFor();
+    const timeline = await f.locator('.timeline').innerText();
+    for (const line of ['Signed up', 'Created a code', 'Published a page', 'Said yes to an interview', 'Interview: Done (Send her the print-sheet beta)']) {
+      assert.ok(timeline.includes(line), `${line} in the timeline: ${timeline}`);
+    }
+    await fitsWidth(f);
+    await look(f, 'admin-person');
+
+    // The overview's charts, readable on the phone; the numbers as this run shows them.
+    await nav().getByRole('link', { name: 'Overview' }).click();
+    for (const id of ['funnel-title', 'signups-title']) {
+      await f.locator(`figure:has(#${id}) svg.chart-bars`).waitFor();
+    }
+    const smallest = await f.evaluate(() => Math.min(...[...document.querySelectorAll('.console-charts svg text')]
+      .map((t) => t.getBoundingClientRect().height)));
+    assert.ok(smallest >= 12, `chart labels are ${smallest} px tall at 390 px`);
+    const heat = await f.locator('table.heat tbody tr').allInnerTexts();
+    assert.ok(heat.length >= 1, 'a retention row');
+    console.log(`seeded console: signups ${await consoleStat(f, 'signups')}, funnel ${JSON.stringify(await funnelCounts(f))}, retention ${JSON.stringify(heat.map((r) => r.split('\t').map((c) => c.trim())))}`);
+    await fitsWidth(f);
+    await look(f, 'admin-charts');
+
+    await nav().getByRole('link', { name: 'Flags' }).click();
+    await f.getByRole('heading', { name: 'Feature flags' }).waitFor();
+    await fitsWidth(f);
+    await look(f, 'admin-flags');
     await founder.close();
   }));
 

@@ -64,6 +64,31 @@ impl Shutdown {
             .push((name.into(), hook));
     }
 
+    /// Runs `job` now and then every `period` until shutdown: a periodic background task. A
+    /// failed run is logged (with `name`) and the next run comes at its time; a run that is under
+    /// way when shutdown comes is dropped, so jobs must be safe to stop between awaits.
+    pub fn spawn_every<F, Fut>(&self, name: &'static str, period: Duration, job: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let stop = self.triggered();
+        tokio::spawn(async move {
+            let work = async {
+                loop {
+                    if let Err(err) = job().await {
+                        tracing::warn!(job = name, %err, "a periodic job failed; will retry");
+                    }
+                    tokio::time::sleep(period).await;
+                }
+            };
+            tokio::select! {
+                () = work => {}
+                () = stop => {}
+            }
+        });
+    }
+
     /// Runs every drain hook, giving them `budget` in total. Returns false if time ran out.
     pub async fn drain(&self, budget: Duration) -> bool {
         let hooks = std::mem::take(
@@ -114,6 +139,31 @@ impl Shutdown {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_periodic_job_runs_each_period_until_shutdown() {
+        let shutdown = Shutdown::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        shutdown.spawn_every("test", Duration::from_millis(40), move || {
+            let counted = counted.clone();
+            async move {
+                // A failing run does not stop the next ones.
+                match counted.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err("first run fails".to_owned()),
+                    _ => Ok(()),
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let before = runs.load(Ordering::SeqCst);
+        assert!(before >= 3, "runs again after a failure: {before}");
+        shutdown.trigger();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stopped = runs.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), stopped, "none after shutdown");
+    }
 
     #[tokio::test]
     async fn hooks_run_once_in_order_after_trigger() {

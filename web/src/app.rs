@@ -265,6 +265,18 @@ pub async fn assemble(
         crate::beta::forget_deleted_users(&beta, &bus, shutdown).await?;
         handles.beta = Some(beta.clone());
         let clients_for_insights = clients.clone();
+        crate::beta::digest::start(
+            &settings,
+            services.contains(&Service::Auth),
+            crate::beta::digest::Sources {
+                clients: clients.clone(),
+                pool: web_db.pool().clone(),
+            },
+            databases
+                .get(&Service::Auth)
+                .map(|db| email::Outbox::new(db.pool().clone())),
+            shutdown,
+        )?;
         let state = crate::pages::WebState {
             clients,
             beta,

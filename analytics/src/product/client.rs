@@ -5,7 +5,8 @@ use shared::client::{ClientError, ServiceClient, bearer};
 
 use crate::contract::Retention;
 pub use crate::contract::{
-    Cohort, FunnelStep, PlanInterest, ProductOverview as Overview, SignupBucket, UserMetrics,
+    Cohort, FunnelStep, PlanInterest, ProductOverview as Overview, SignupBucket, TargetHits,
+    TimelineEntry, UserDetail, UserMetrics,
 };
 
 #[derive(Clone)]
@@ -33,15 +34,30 @@ impl ConsoleClient {
             .await
     }
 
-    pub async fn retention(&self, token: &str, weeks: usize) -> Result<Vec<Cohort>, ClientError> {
+    /// `query` as for [`Self::overview`] (the exclusions; the window does not apply).
+    pub async fn retention(
+        &self,
+        token: &str,
+        weeks: usize,
+        query: &str,
+    ) -> Result<Vec<Cohort>, ClientError> {
         let answer: Retention = self
-            .get(token, &format!("/api/v1/admin/retention?weeks={weeks}"))
+            .get(
+                token,
+                &format!("/api/v1/admin/retention?weeks={weeks}&{query}"),
+            )
             .await?;
         Ok(answer.cohorts)
     }
 
     pub async fn users(&self, token: &str) -> Result<Vec<UserMetrics>, ClientError> {
         self.get(token, "/api/v1/admin/users").await
+    }
+
+    /// One user's codes, pages and lifecycle (`user_id` is an id auth gave, never free text).
+    pub async fn user(&self, token: &str, user_id: &str) -> Result<UserDetail, ClientError> {
+        let id: String = url::form_urlencoded::byte_serialize(user_id.as_bytes()).collect();
+        self.get(token, &format!("/api/v1/admin/users/{id}")).await
     }
 
     async fn get<T: serde::de::DeserializeOwned>(

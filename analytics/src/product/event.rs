@@ -10,12 +10,39 @@ use shared::events::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     SignedUp { source: String, demo: bool },
-    CreatedQr,
-    PublishedMicrosite,
+    CreatedQr { qr_id: String },
+    PublishedMicrosite { microsite_id: String },
     Active,
     SentFeedback,
     ChosePlan { plan: String },
     AnsweredInterview { opted_in: bool },
+}
+
+impl Change {
+    /// The timeline's name for this change; `None` for mere activity (kept as active weeks).
+    pub fn kind(&self) -> Option<&'static str> {
+        Some(match self {
+            Change::SignedUp { .. } => "signed_up",
+            Change::CreatedQr { .. } => "created_qr",
+            Change::PublishedMicrosite { .. } => "published_microsite",
+            Change::SentFeedback => "sent_feedback",
+            Change::ChosePlan { .. } => "chose_plan",
+            Change::AnsweredInterview { .. } => "answered_interview",
+            Change::Active => return None,
+        })
+    }
+
+    /// What the change is about: the code, the page, the plan or the answer.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Change::CreatedQr { qr_id } => Some(qr_id),
+            Change::PublishedMicrosite { microsite_id } => Some(microsite_id),
+            Change::ChosePlan { plan } => Some(plan),
+            Change::AnsweredInterview { opted_in } => Some(if *opted_in { "yes" } else { "no" }),
+            Change::SignedUp { source, .. } => Some(source),
+            Change::SentFeedback | Change::Active => None,
+        }
+    }
 }
 
 /// A decoded lifecycle event.
@@ -50,9 +77,14 @@ impl ProductEvent {
                 },
             )
         } else if let Some(e) = QR_CREATED.payload(event) {
-            user(e.owner_id, Change::CreatedQr)
+            user(e.owner_id, Change::CreatedQr { qr_id: e.qr_id })
         } else if let Some(e) = MICROSITE_PUBLISHED.payload(event) {
-            user(e.owner_id, Change::PublishedMicrosite)
+            user(
+                e.owner_id,
+                Change::PublishedMicrosite {
+                    microsite_id: e.microsite_id,
+                },
+            )
         } else if let Some(e) = USER_ACTIVE.payload(event) {
             user(e.user_id, Change::Active)
         } else if let Some(e) = FEEDBACK_SENT.payload(event) {
@@ -110,7 +142,8 @@ mod tests {
         });
         assert!(matches!(
             ProductEvent::decode(&e),
-            Some(ProductEvent::User { ref user_id, change: Change::CreatedQr, .. }) if user_id == "u1"
+            Some(ProductEvent::User { ref user_id, change: Change::CreatedQr { ref qr_id }, .. })
+                if user_id == "u1" && qr_id == "q"
         ));
         let garbage = Event::new(topics::QR_CREATED, serde_json::json!({"nope": 1}));
         assert_eq!(ProductEvent::decode(&garbage), None);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{HumanScans, UserRow};
+use super::store::{HumanScans, TimelineEntry, UserRow};
 use super::{DAY_MS, WEEK_MS, week_of};
 
 /// A signup window `[from, to)` in epoch ms; the cohort whose funnel is shown.
@@ -48,6 +48,21 @@ impl Facts<'_> {
         self.active_weeks
             .get(&user.user_id)
             .is_some_and(|weeks| weeks.iter().any(|&w| w > signup_week))
+    }
+}
+
+/// Who the numbers leave out. The founder's console leaves out demo users and the founders'
+/// own accounts by default, so the beta's numbers are the beta's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exclusions {
+    pub demo: bool,
+    pub user_ids: HashSet<String>,
+}
+
+impl Exclusions {
+    /// Drops the excluded users' rows.
+    pub fn apply(&self, users: &mut Vec<UserRow>) {
+        users.retain(|u| !(self.demo && u.demo == 1) && !self.user_ids.contains(&u.user_id));
     }
 }
 
@@ -297,6 +312,60 @@ pub fn user_table(facts: &Facts) -> Vec<UserMetrics> {
         .collect()
 }
 
+/// A code or page of one user with the people who scanned or viewed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TargetHits {
+    pub id: String,
+    /// The owner's name for it, when analytics has heard one.
+    pub name: Option<String>,
+    /// Human scans (codes) or human views (pages).
+    pub humans: i64,
+}
+
+/// `GET /api/v1/admin/users/{id}`: one user's numbers, codes, pages and lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserDetail {
+    /// `None` when analytics has never heard of the user.
+    pub metrics: Option<UserMetrics>,
+    pub codes: Vec<TargetHits>,
+    pub pages: Vec<TargetHits>,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Mondays (epoch ms, UTC) of the weeks the user was active in, oldest first.
+    pub active_weeks: Vec<i64>,
+}
+
+/// Every code (`kind` `created_qr` / hits `scan`) or page (`published_microsite` / `view`) the
+/// user made or that was hit, each once, most hit first.
+pub fn targets(
+    timeline: &[TimelineEntry],
+    hits: &[(String, String, i64)],
+    (made, hit_kind): (&str, &str),
+    names: &BTreeMap<String, String>,
+) -> Vec<TargetHits> {
+    let mut by_id: BTreeMap<&str, i64> = BTreeMap::new();
+    for entry in timeline.iter().filter(|e| e.kind == made) {
+        if let Some(id) = &entry.subject {
+            by_id.entry(id).or_default();
+        }
+    }
+    for (id, kind, humans) in hits {
+        if kind == hit_kind {
+            *by_id.entry(id).or_default() += humans;
+        }
+    }
+    let mut out: Vec<TargetHits> = by_id
+        .into_iter()
+        .map(|(id, humans)| TargetHits {
+            id: id.to_owned(),
+            name: names.get(id).cloned(),
+            humans,
+        })
+        .collect();
+    out.sort_by(|a, b| b.humans.cmp(&a.humans).then(a.id.cmp(&b.id)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +482,63 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn exclusions_drop_demo_users_and_named_accounts() {
+        let mut demo = user("demo", MONDAY);
+        demo.demo = 1;
+        let all = vec![user("founder", MONDAY), demo, user("beta", MONDAY)];
+        let mut users = all.clone();
+        Exclusions::default().apply(&mut users);
+        assert_eq!(users.len(), 3, "nothing is excluded unless asked");
+        let mut users = all;
+        Exclusions {
+            demo: true,
+            user_ids: HashSet::from(["founder".to_owned()]),
+        }
+        .apply(&mut users);
+        let ids: Vec<&str> = users.iter().map(|u| u.user_id.as_str()).collect();
+        assert_eq!(ids, ["beta"]);
+    }
+
+    #[test]
+    fn targets_list_each_code_once_with_its_human_hits() {
+        let entry = |kind: &str, subject: &str| TimelineEntry {
+            at: MONDAY,
+            kind: kind.into(),
+            subject: Some(subject.into()),
+        };
+        let timeline = vec![
+            entry("created_qr", "q1"),
+            entry("created_qr", "q2"),
+            entry("published_microsite", "p1"),
+            entry("published_microsite", "p1"),
+        ];
+        let hits = vec![
+            ("q2".to_owned(), "scan".to_owned(), 7),
+            ("p1".to_owned(), "view".to_owned(), 3),
+        ];
+        let names = BTreeMap::from([("q2".to_owned(), "Menu".to_owned())]);
+        let codes = targets(&timeline, &hits, ("created_qr", "scan"), &names);
+        assert_eq!(
+            codes,
+            [
+                TargetHits {
+                    id: "q2".into(),
+                    name: Some("Menu".into()),
+                    humans: 7
+                },
+                TargetHits {
+                    id: "q1".into(),
+                    name: None,
+                    humans: 0
+                },
+            ]
+        );
+        let pages = targets(&timeline, &hits, ("published_microsite", "view"), &names);
+        assert_eq!(pages.len(), 1, "a page published twice is one page");
+        assert_eq!(pages[0].humans, 3);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use jiff::civil::Date;
 use serde::Deserialize;
 use shared::db::Db;
@@ -12,7 +12,9 @@ use shared::identity::Founder;
 use shared::openapi::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::metrics::{self, Facts, Interval, Overview, SignupBucket, UserMetrics, Window};
+use super::metrics::{
+    self, Exclusions, Facts, Interval, Overview, SignupBucket, UserDetail, UserMetrics, Window,
+};
 use super::store::{self, HumanScans, UserRow};
 use crate::contract::Retention;
 use crate::error::AnalyticsError;
@@ -25,6 +27,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(signups))
         .routes(routes!(retention))
         .routes(routes!(users))
+        .routes(routes!(user))
 }
 
 /// The OpenAPI entries of the founder's numbers.
@@ -39,6 +42,10 @@ pub struct CohortQuery {
     pub to: Option<String>,
     pub interval: Option<String>,
     pub weeks: Option<usize>,
+    /// `exclude` leaves demo users out.
+    pub demo: Option<String>,
+    /// Comma-separated user ids to leave out (the founders' own accounts).
+    pub exclude: Option<String>,
 }
 
 /// The query of `overview` and `signups` as documented (each reads only these).
@@ -52,6 +59,18 @@ struct WindowParams {
     /// Last signup day, `YYYY-MM-DD` (UTC, inclusive); empty or absent: until now.
     #[param(pattern = r"^\s*(\d{4}-\d{2}-\d{2}\s*)?$")]
     to: Option<String>,
+}
+
+/// Who the numbers leave out (`overview`, `signups`, `retention`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // describes the query; the handlers read `CohortQuery`
+struct ExclusionParams {
+    /// `exclude` leaves demo users out; anything else (or absent) keeps them.
+    #[param(pattern = "^(exclude|include)?$")]
+    demo: Option<String>,
+    /// Comma-separated user ids to leave out, e.g. the founders' own accounts.
+    exclude: Option<String>,
 }
 
 /// `signups`' buckets.
@@ -75,6 +94,21 @@ struct RetentionParams {
 }
 
 impl CohortQuery {
+    fn exclusions(&self) -> Exclusions {
+        Exclusions {
+            demo: self.demo.as_deref() == Some("exclude"),
+            user_ids: self
+                .exclude
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
     fn window(&self) -> Result<Window, AnalyticsError> {
         let day = |field: &'static str, raw: &Option<String>| {
             raw.as_deref()
@@ -108,10 +142,12 @@ struct Loaded {
 }
 
 impl Loaded {
-    async fn read(db: &Db) -> Result<Loaded, AnalyticsError> {
+    async fn read(db: &Db, exclusions: &Exclusions) -> Result<Loaded, AnalyticsError> {
         let pool = db.pool();
+        let mut users = store::users(pool).await?;
+        exclusions.apply(&mut users);
         Ok(Loaded {
-            users: store::users(pool).await?,
+            users,
             scans: store::human_scans(pool).await?,
             weeks: metrics::weeks_by_user(store::activity(pool).await?),
         })
@@ -126,7 +162,7 @@ impl Loaded {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/overview", params(WindowParams),
+#[utoipa::path(get, path = "/api/v1/admin/overview", params(WindowParams, ExclusionParams),
     responses((status = 200, description = "The beta's funnel and counts (founders only)", body = Overview)))]
 async fn overview(
     State(state): State<AppState>,
@@ -134,12 +170,12 @@ async fn overview(
     Query(q): Query<CohortQuery>,
 ) -> Result<Json<Overview>, AnalyticsError> {
     let window = q.window()?;
-    let loaded = Loaded::read(&state.db).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
     let waitlist = store::waitlist(state.db.pool()).await?;
     Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/signups", params(WindowParams, IntervalParams),
+#[utoipa::path(get, path = "/api/v1/admin/signups", params(WindowParams, IntervalParams, ExclusionParams),
     responses((status = 200, description = "Signups per day or week, by source", body = Vec<SignupBucket>)))]
 async fn signups(
     State(state): State<AppState>,
@@ -152,11 +188,11 @@ async fn signups(
         Some(text) => Interval::parse(text)
             .ok_or_else(|| AnalyticsError::invalid("interval", "`day` or `week`"))?,
     };
-    let loaded = Loaded::read(&state.db).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
     Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams),
+#[utoipa::path(get, path = "/api/v1/admin/retention", params(RetentionParams, ExclusionParams),
     responses((status = 200, description = "Weekly cohort retention", body = Retention)))]
 async fn retention(
     State(state): State<AppState>,
@@ -167,7 +203,7 @@ async fn retention(
     if !(1..=52).contains(&weeks) {
         return Err(AnalyticsError::invalid("weeks", "between 1 and 52"));
     }
-    let loaded = Loaded::read(&state.db).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
     Ok(Json(Retention {
         cohorts: metrics::retention(&loaded.facts(), shared::ids::now_ms(), weeks),
     }))
@@ -179,6 +215,45 @@ async fn users(
     State(state): State<AppState>,
     _: Founder,
 ) -> Result<Json<Vec<UserMetrics>>, AnalyticsError> {
-    let loaded = Loaded::read(&state.db).await?;
+    let loaded = Loaded::read(&state.db, &Exclusions::default()).await?;
     Ok(Json(metrics::user_table(&loaded.facts())))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/users/{id}",
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "One user's codes, pages and lifecycle", body = UserDetail)))]
+async fn user(
+    State(state): State<AppState>,
+    _: Founder,
+    Path(id): Path<String>,
+) -> Result<Json<UserDetail>, AnalyticsError> {
+    let pool = state.db.pool();
+    let loaded = Loaded::read(&state.db, &Exclusions::default()).await?;
+    let metrics = metrics::user_table(&loaded.facts())
+        .into_iter()
+        .find(|m| m.user_id == id);
+    let timeline = store::timeline(pool, &id).await?;
+    let hits = store::human_hits_by_target(pool, &id).await?;
+    let code_names = crate::names::lookup(&state.db, &id, "qr").await;
+    let page_names = crate::names::lookup(&state.db, &id, "microsite").await;
+    let mut active_weeks: Vec<i64> = loaded
+        .weeks
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    active_weeks.sort_unstable();
+    Ok(Json(UserDetail {
+        codes: metrics::targets(&timeline, &hits, ("created_qr", "scan"), &code_names),
+        pages: metrics::targets(
+            &timeline,
+            &hits,
+            ("published_microsite", "view"),
+            &page_names,
+        ),
+        metrics,
+        timeline,
+        active_weeks,
+    }))
 }

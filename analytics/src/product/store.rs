@@ -38,14 +38,53 @@ pub async fn apply(pool: &AnyPool, event: &ProductEvent) -> Result<bool, sqlx::E
             .await?;
         }
         ProductEvent::User {
+            id,
             user_id,
             at,
             change,
-            ..
-        } => apply_user_change(&mut tx, user_id, *at, change).await?,
+        } => {
+            let first_of_subject = record_on_timeline(&mut tx, id, user_id, *at, change).await?;
+            apply_user_change(&mut tx, user_id, *at, change, first_of_subject).await?
+        }
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Adds the event to the user's timeline; true when no earlier event of its kind named the same
+/// subject (the first publish of a page, the first event of a code), so counters stay distinct.
+async fn record_on_timeline(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    user_id: &str,
+    at: i64,
+    change: &Change,
+) -> Result<bool, sqlx::Error> {
+    let Some(kind) = change.kind() else {
+        return Ok(true);
+    };
+    let subject = change.subject();
+    let seen: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM analytics_product_timeline WHERE user_id = $1 AND kind = $2 \
+         AND subject = $3 LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(kind)
+    .bind(subject)
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO analytics_product_timeline (event_id, user_id, at, kind, subject) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event_id)
+    .bind(user_id)
+    .bind(at)
+    .bind(kind)
+    .bind(subject)
+    .execute(&mut *conn)
+    .await?;
+    Ok(seen.is_none())
 }
 
 async fn apply_user_change(
@@ -53,6 +92,7 @@ async fn apply_user_change(
     user_id: &str,
     at: i64,
     change: &Change,
+    first_of_subject: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO analytics_product_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(user_id)
@@ -85,20 +125,23 @@ async fn apply_user_change(
         .bind(at)
         .bind(source.as_str())
         .bind(i32::from(*demo)),
-        Change::CreatedQr => sqlx::query(
-            "UPDATE analytics_product_users SET qr_created = qr_created + 1, first_qr_at = \
+        // The counters count distinct codes and pages: `$3` is 0 for one seen before.
+        Change::CreatedQr { .. } => sqlx::query(
+            "UPDATE analytics_product_users SET qr_created = qr_created + $3, first_qr_at = \
              CASE WHEN first_qr_at IS NULL OR first_qr_at > $2 THEN $2 ELSE first_qr_at END \
              WHERE user_id = $1",
         )
         .bind(user_id)
-        .bind(at),
-        Change::PublishedMicrosite => sqlx::query(
-            "UPDATE analytics_product_users SET microsites_published = microsites_published + 1, \
+        .bind(at)
+        .bind(i64::from(first_of_subject)),
+        Change::PublishedMicrosite { .. } => sqlx::query(
+            "UPDATE analytics_product_users SET microsites_published = microsites_published + $3, \
              first_published_at = CASE WHEN first_published_at IS NULL \
              OR first_published_at > $2 THEN $2 ELSE first_published_at END WHERE user_id = $1",
         )
         .bind(user_id)
-        .bind(at),
+        .bind(at)
+        .bind(i64::from(first_of_subject)),
         Change::SentFeedback => sqlx::query(
             "UPDATE analytics_product_users SET feedback_count = feedback_count + 1 \
              WHERE user_id = $1",
@@ -190,10 +233,51 @@ pub async fn delete_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Erro
     let mut tx = pool.begin().await?;
     shared::db::delete_from_each(
         &mut tx,
-        &["analytics_product_users", "analytics_product_activity"],
+        &[
+            "analytics_product_users",
+            "analytics_product_activity",
+            "analytics_product_timeline",
+        ],
         "user_id = $1",
         user_id,
     )
     .await?;
     tx.commit().await
+}
+
+/// One lifecycle event of a user's timeline.
+#[derive(
+    Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct TimelineEntry {
+    pub at: i64,
+    /// `signed_up`, `created_qr`, `published_microsite`, `sent_feedback`, `chose_plan`,
+    /// `answered_interview`.
+    pub kind: String,
+    pub subject: Option<String>,
+}
+
+/// A user's lifecycle events, oldest first.
+pub async fn timeline(pool: &AnyPool, user_id: &str) -> Result<Vec<TimelineEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at, kind, subject FROM analytics_product_timeline WHERE user_id = $1 \
+         ORDER BY at, event_id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// People's scans (codes) and views (pages) per target of one owner, from the hourly rollups.
+pub async fn human_hits_by_target(
+    pool: &AnyPool,
+    owner_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT target_id, kind, CAST(SUM(humans) AS BIGINT) FROM analytics_rollup_hourly \
+         WHERE owner_id = $1 AND kind IN ('scan', 'view') GROUP BY target_id, kind",
+    )
+    .bind(owner_id)
+    .fetch_all(pool)
+    .await
 }

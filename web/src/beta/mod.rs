@@ -2,6 +2,8 @@
 //! opt-ins and abuse reports, plus the hourly activity heartbeat. Each is stored here (`web_*`
 //! tables) and announced as a lifecycle event, from which analytics keeps the console's counts.
 
+pub mod digest;
+pub mod pipeline;
 pub mod plans;
 pub mod report_queue;
 pub mod report_store;

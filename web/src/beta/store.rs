@@ -141,6 +141,17 @@ pub async fn interview_of(pool: &AnyPool, user_id: &str) -> Result<Option<Interv
     .await
 }
 
+/// One user's feedback, newest first (their page in the console).
+pub async fn feedback_of(pool: &AnyPool, user_id: &str) -> Result<Vec<Feedback>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, message, rating, page, created_at FROM web_feedback \
+         WHERE user_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Everyone who said yes, newest first (the founder's interview list).
 pub async fn interview_optins(pool: &AnyPool) -> Result<Vec<Interview>, sqlx::Error> {
     sqlx::query_as(
@@ -157,12 +168,23 @@ const USER_TABLES: [&str; 3] = ["web_feedback", "web_pricing_interest", "web_int
 pub async fn delete_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     shared::db::delete_from_each(&mut tx, &USER_TABLES, "user_id = $1", user_id).await?;
+    shared::db::delete_from_each(&mut tx, &super::pipeline::TABLES, "user_id = $1", user_id)
+        .await?;
     tx.commit().await
 }
 
 /// Removes every demo row.
 pub async fn delete_demo(pool: &AnyPool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // The pipeline has no demo mark of its own: it follows the demo users' interview answers.
+    for table in super::pipeline::TABLES {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE user_id IN \
+             (SELECT user_id FROM web_interviews WHERE demo = 1)"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
     for table in USER_TABLES {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE demo = 1"

@@ -2,7 +2,7 @@
 //! Numbers come from `AnalyticsClient` with the visitor's own token (analytics applies its own
 //! ownership rules); when analytics cannot answer, the page still renders and says so.
 
-mod chart;
+pub(crate) mod chart;
 mod range;
 
 use askama::Template;

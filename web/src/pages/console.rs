@@ -1,7 +1,9 @@
 //! The founder's console at `/admin`: signups and their sources, the waitlist, invite codes, the
 //! activation funnel, weekly retention, the users table (and its CSV), feedback, interview
-//! opt-ins, abuse reports and moderation (`moderation`), and the feature flags. Founders only: anyone else gets a 404 page, and
-//! a visitor who is not signed in is sent to log in.
+//! opt-ins, abuse reports and moderation (`moderation`); one page per user (`person`), the
+//! interview pipeline (`interviews`), the feature flags (`flags`) and the founders' weekly digest
+//! sent on demand. Founders only: anyone else gets a 404 page, and a visitor who is not signed in
+//! is sent to log in.
 //!
 //! Numbers come from the analytics service's `/api/v1/admin/*`, emails and the waitlist from
 //! auth's `/api/v1/auth/admin/*`, feedback and reports from this service's own tables. When a
@@ -13,22 +15,23 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use shared::ApiError;
-use shared::features::Feature;
 use shared::ui::Chrome;
 
-use analytics::product::client::{Cohort, FunnelStep, Overview, SignupBucket, UserMetrics};
+use analytics::product::client::{Overview, UserMetrics};
 use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
 use super::kit::{Errors, chrome};
-use super::session::{Csrf, Founder, Posted, back_to, csrf_form, form_post, see_other};
+use super::session::{CsrfOnly, Founder, Posted, back_to, csrf_form, form_post, see_other};
+use crate::beta::digest;
 use crate::beta::store::{self, Feedback, Interview};
+use charts::{FunnelChart, RetentionHeat, SignupChart};
+use kit::{Counted, FounderPage, csv_cell, csv_download, user_href};
 
 const FORM_LIMIT: usize = 16 * 1024;
 
@@ -51,14 +54,26 @@ pub fn router() -> Router<WebState> {
             get(invites).post(create_invites).layer(small()),
         )
         .route("/admin/feedback", get(feedback))
+        .route(
+            "/admin/digest",
+            form_post(send_digest, "/admin", FORM_LIMIT),
+        )
         .merge(moderation::router())
         .merge(reports::router())
         .merge(outbox::router())
+        .merge(person::router())
+        .merge(interviews::router())
+        .merge(flags::router())
 }
 
+mod charts;
+mod flags;
+mod interviews;
+pub(crate) mod kit;
 mod moderation;
 mod outbox;
 mod reports;
+mod person;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {
@@ -78,7 +93,7 @@ trait ShowsDates {
     }
 }
 
-fn day(ms: i64) -> String {
+pub(crate) fn day(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
         .unwrap_or_default()
@@ -90,12 +105,10 @@ fn day(ms: i64) -> String {
 struct CohortQuery {
     from: Option<String>,
     to: Option<String>,
-}
-
-struct FeatureRow {
-    name: &'static str,
-    enabled: bool,
-    summary: &'static str,
+    /// "include founders and demo users" ticked.
+    everyone: Option<String>,
+    /// Set by "send digest now": how many founders it was queued for.
+    digest: Option<usize>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -104,49 +117,31 @@ struct OverviewPage {
     chrome: Chrome,
     from: String,
     to: String,
+    everyone: bool,
+    founders_left_out: usize,
     overview: Option<Overview>,
-    weekly: Option<Vec<SignupBucket>>,
-    sources: Vec<String>,
-    retention: Option<Vec<Cohort>>,
-    max_weeks: usize,
-    features: Vec<FeatureRow>,
-}
-
-impl OverviewPage {
-    fn percent(step: &FunnelStep) -> String {
-        format!("{:.0}%", step.conversion * 100.0)
-    }
-
-    fn week_label(ms: &i64) -> String {
-        day(*ms)
-    }
-
-    fn share(active: &i64, size: &i64) -> String {
-        if *size == 0 {
-            String::new()
-        } else {
-            format!("{:.0}%", *active as f64 * 100.0 / *size as f64)
-        }
-    }
-
-    fn count_for(bucket: &SignupBucket, source: &str) -> i64 {
-        bucket.by_source.get(source).copied().unwrap_or(0)
-    }
+    funnel: Option<FunnelChart>,
+    signups: Option<SignupChart>,
+    retention: Option<RetentionHeat>,
+    /// What "send digest now" did.
+    notice: Option<String>,
 }
 
 async fn overview(
     State(state): State<WebState>,
     Query(q): Query<CohortQuery>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
+    page: FounderPage,
 ) -> Result<Response, ApiError> {
-    let token = &session.access_token;
+    let token = page.token();
+    let everyone = q.everyone.as_deref().is_some_and(|v| !v.is_empty());
+    let counted = Counted::ask(&state, token, everyone).await?;
     let cohort: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
             [("from", &q.from), ("to", &q.to)]
                 .into_iter()
                 .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v))),
         )
+        .extend_pairs(counted.query_pairs())
         .finish();
     let console = &state.clients.console;
     let overview = match console.overview(token, &cohort).await {
@@ -167,38 +162,38 @@ async fn overview(
             .signups(token, &format!("interval=week&{cohort}"))
             .await,
     );
-    let mut sources: Vec<String> = weekly
-        .iter()
-        .flatten()
-        .flat_map(|b| b.by_source.keys().cloned())
-        .collect();
-    sources.sort();
-    sources.dedup();
-    let retention = degrade("retention", console.retention(token, 8).await);
-    let max_weeks = retention
-        .iter()
-        .flatten()
-        .map(|c| c.active.len())
-        .max()
-        .unwrap_or(0);
-    let features = Feature::ALL
-        .iter()
-        .map(|&f| FeatureRow {
-            name: f.name(),
-            enabled: state.features.is_enabled(f),
-            summary: f.summary(),
-        })
-        .collect();
-    Ok(jar.apply(OverviewPage {
-        chrome: chrome(true, &csrf),
+    let signups = weekly.map(|weeks| {
+        let mut sources: Vec<String> = weeks
+            .iter()
+            .flat_map(|b| b.by_source.keys().cloned())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        SignupChart::new(&weeks, &sources, day)
+    });
+    let retention = degrade(
+        "retention",
+        console.retention(token, 8, &counted.query()).await,
+    )
+    .map(|cohorts| RetentionHeat::new(&cohorts, day));
+    let notice = q.digest.map(|n| match state.email_delivery {
+        true => format!("The digest is queued for {n} founder(s) (see Outbox)."),
+        false => format!(
+            "Email is off, so nothing was sent: the digest for {n} founder(s) is in the Outbox."
+        ),
+    });
+    let chrome = page.chrome();
+    Ok(page.render(OverviewPage {
+        chrome,
+        notice,
         from: q.from.unwrap_or_default(),
         to: q.to.unwrap_or_default(),
+        everyone,
+        founders_left_out: counted.founder_ids.len(),
+        funnel: overview.as_ref().map(|o| FunnelChart::new(&o.funnel)),
         overview,
-        weekly,
-        sources,
+        signups,
         retention,
-        max_weeks,
-        features,
     }))
 }
 
@@ -208,6 +203,8 @@ async fn overview(
 /// interview answer.
 struct UserRow {
     id: String,
+    /// Their page in the console.
+    href: String,
     /// Founders cannot be disabled: their row has no button.
     founder: bool,
     disabled: bool,
@@ -287,6 +284,7 @@ async fn user_rows(state: &WebState, token: &str) -> Result<(Vec<UserRow>, bool)
                     .unwrap_or_default(),
                 feedback: m.map_or(0, |m| m.feedback_count),
                 email: a.email,
+                href: user_href(&a.id),
                 id: a.id,
             }
         })
@@ -339,15 +337,15 @@ impl UsersPage {
 async fn users(
     State(state): State<WebState>,
     Query(query): Query<UsersQuery>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
+    page: FounderPage,
 ) -> Result<Response, ApiError> {
-    let (mut rows, numbers_missing) = user_rows(&state, &session.access_token).await?;
+    let (mut rows, numbers_missing) = user_rows(&state, page.token()).await?;
     let q = query.q.unwrap_or_default();
     let sort = query.sort.unwrap_or_else(|| "signed_up".into());
     filter_and_sort(&mut rows, &q, &sort);
-    Ok(jar.apply(UsersPage {
-        chrome: chrome(true, &csrf),
+    let chrome = page.chrome();
+    Ok(page.render(UsersPage {
+        chrome,
         rows,
         q,
         sort,
@@ -355,15 +353,6 @@ async fn users(
         numbers_missing,
         notice: moderation::users_notice(query.notice.as_deref()),
     }))
-}
-
-/// Spreadsheet apps run a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula: such
-/// cells get a leading apostrophe so an email or label can never become `=cmd|…`.
-fn csv_cell(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
 }
 
 async fn users_csv(
@@ -377,55 +366,39 @@ async fn users_csv(
         query.q.as_deref().unwrap_or_default(),
         query.sort.as_deref().unwrap_or("signed_up"),
     );
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "email",
-        "signed_up",
-        "source",
-        "demo",
-        "qr_codes",
-        "microsites_published",
-        "human_scans",
-        "last_active",
-        "pricing_plan",
-        "interview",
-        "interview_contact",
-        "feedback",
-    ];
-    let csv_error = |e: csv::Error| ApiError::internal(e);
-    out.write_record(header).map_err(csv_error)?;
-    for r in &rows {
-        out.write_record([
-            csv_cell(&r.email),
-            r.signed_up.clone(),
-            csv_cell(&r.source),
-            (if r.demo { "yes" } else { "" }).to_owned(),
-            r.qr_codes.to_string(),
-            r.microsites.to_string(),
-            r.human_scans.to_string(),
-            r.last_active.clone(),
-            csv_cell(&r.pricing_plan),
-            r.interview.to_owned(),
-            csv_cell(&r.contact),
-            r.feedback.to_string(),
-        ])
-        .map_err(csv_error)?;
-    }
-    let body = out
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok((
+    csv_download(
+        "scanpage-users.csv",
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"scanpage-users.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
+            "email",
+            "signed_up",
+            "source",
+            "demo",
+            "qr_codes",
+            "microsites_published",
+            "human_scans",
+            "last_active",
+            "pricing_plan",
+            "interview",
+            "interview_contact",
+            "feedback",
         ],
-        body,
+        rows.into_iter().map(|r| {
+            [
+                csv_cell(&r.email),
+                r.signed_up,
+                csv_cell(&r.source),
+                (if r.demo { "yes" } else { "" }).to_owned(),
+                r.qr_codes.to_string(),
+                r.microsites.to_string(),
+                r.human_scans.to_string(),
+                r.last_active,
+                csv_cell(&r.pricing_plan),
+                r.interview.to_owned(),
+                csv_cell(&r.contact),
+                r.feedback.to_string(),
+            ]
+        }),
     )
-        .into_response())
 }
 
 // --- Waitlist and invites ------------------------------------------------------------------------
@@ -435,10 +408,18 @@ async fn users_csv(
 struct WaitlistPage {
     chrome: Chrome,
     entries: Vec<AdminWaitlistEntry>,
+    /// Accounts by email: an approved entry links to its user's page.
+    accounts: HashMap<String, String>,
     notice: Option<String>,
 }
 
 impl ShowsDates for WaitlistPage {}
+
+impl WaitlistPage {
+    fn href(&self, email: &str) -> Option<&String> {
+        self.accounts.get(email)
+    }
+}
 
 #[derive(Deserialize, Default)]
 struct NoticeQuery {
@@ -448,14 +429,16 @@ struct NoticeQuery {
 async fn waitlist(
     State(state): State<WebState>,
     Query(q): Query<NoticeQuery>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
+    page: FounderPage,
 ) -> Result<Response, ApiError> {
-    let entries = state
-        .clients
-        .auth
-        .admin_waitlist(&session.access_token)
-        .await?;
+    let auth = &state.clients.auth;
+    let entries = auth.admin_waitlist(page.token()).await?;
+    let accounts = auth
+        .admin_users(page.token())
+        .await?
+        .into_iter()
+        .map(|u| (u.email, user_href(&u.id)))
+        .collect();
     let notice = match q.notice.as_deref() {
         Some("approved") if state.email_delivery => Some(
             "Approved: their account is made with the password they chose, and they were \
@@ -470,9 +453,11 @@ async fn waitlist(
         Some("rejected") => Some("Rejected.".to_owned()),
         _ => None,
     };
-    Ok(jar.apply(WaitlistPage {
-        chrome: chrome(true, &csrf),
+    let chrome = page.chrome();
+    Ok(page.render(WaitlistPage {
+        chrome,
         entries,
+        accounts,
         notice,
     }))
 }
@@ -520,18 +505,11 @@ struct InvitesPage {
 
 impl ShowsDates for InvitesPage {}
 
-async fn invites(
-    State(state): State<WebState>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
-) -> Result<Response, ApiError> {
-    let invites = state
-        .clients
-        .auth
-        .admin_invites(&session.access_token)
-        .await?;
-    Ok(jar.apply(InvitesPage {
-        chrome: chrome(true, &csrf),
+async fn invites(State(state): State<WebState>, page: FounderPage) -> Result<Response, ApiError> {
+    let invites = state.clients.auth.admin_invites(page.token()).await?;
+    let chrome = page.chrome();
+    Ok(page.render(InvitesPage {
+        chrome,
         invites,
         created: Vec::new(),
         count: "5".into(),
@@ -581,70 +559,74 @@ async fn create_invites(
 
 // --- Feedback ------------------------------------------------------------------------------------
 
+/// One message with who sent it.
+struct FeedbackRow {
+    feedback: Feedback,
+    email: String,
+    href: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/admin/feedback.html")]
 struct FeedbackPage {
     chrome: Chrome,
-    feedback: Vec<(Feedback, String)>,
-    interviews: Vec<(Interview, String)>,
+    feedback: Vec<FeedbackRow>,
 }
 
 impl ShowsDates for FeedbackPage {}
 
-async fn feedback(
-    State(state): State<WebState>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
-) -> Result<Response, ApiError> {
-    let emails: HashMap<String, String> = state
+/// Emails by user id (auth's accounts): who sent what, who is on which card.
+async fn emails_by_id(state: &WebState, token: &str) -> Result<HashMap<String, String>, ApiError> {
+    Ok(state
         .clients
         .auth
-        .admin_users(&session.access_token)
+        .admin_users(token)
         .await?
         .into_iter()
         .map(|u| (u.id, u.email))
-        .collect();
-    let email_of = |id: &str| {
-        emails
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "(deleted)".into())
-    };
-    let pool = state.beta.pool();
-    let feedback = store::feedback(pool, 500)
-        .await?
-        .into_iter()
-        .map(|f| {
-            let email = email_of(&f.user_id);
-            (f, email)
-        })
-        .collect();
-    let interviews = store::interview_optins(pool)
-        .await?
-        .into_iter()
-        .map(|i| {
-            let email = email_of(&i.user_id);
-            (i, email)
-        })
-        .collect();
-    Ok(jar.apply(FeedbackPage {
-        chrome: chrome(true, &csrf),
-        feedback,
-        interviews,
-    }))
+        .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
+async fn feedback(State(state): State<WebState>, page: FounderPage) -> Result<Response, ApiError> {
+    let emails = emails_by_id(&state, page.token()).await?;
+    let feedback = store::feedback(state.beta.pool(), 500)
+        .await?
+        .into_iter()
+        .map(|f| FeedbackRow {
+            email: emails
+                .get(&f.user_id)
+                .cloned()
+                .unwrap_or_else(|| "(deleted)".into()),
+            href: user_href(&f.user_id),
+            feedback: f,
+        })
+        .collect();
+    let chrome = page.chrome();
+    Ok(page.render(FeedbackPage { chrome, feedback }))
+}
 
-    #[test]
-    fn formula_cells_are_defused() {
-        assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("ada@example.com"), "ada@example.com");
-    }
+// --- Weekly digest -------------------------------------------------------------------------------
+
+/// "Send digest now": this week's numbers to every founder, through the outbox.
+async fn send_digest(
+    State(state): State<WebState>,
+    Posted(Founder(session), Form(_)): Posted<Form<CsrfOnly>, Founder>,
+) -> Result<Response, ApiError> {
+    let outbox = state.outbox.as_ref().ok_or_else(|| {
+        ApiError::invalid(
+            "digest",
+            "The email outbox is not in this process: the digest is sent where auth runs.",
+        )
+    })?;
+    let sources = digest::Sources {
+        clients: state.clients.clone(),
+        pool: state.beta.pool().clone(),
+    };
+    let (numbers, founders) = sources
+        .gather(&session.access_token, shared::ids::now_ms())
+        .await?;
+    let queued = digest::send(outbox, &numbers, &founders).await?;
+    Ok(see_other(&format!("/admin?digest={queued}")))
 }
 
 csrf_form!(DecideForm, InvitesForm);
