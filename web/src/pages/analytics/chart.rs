@@ -154,6 +154,8 @@ pub struct Bar {
     pub share: f64,
     pub y: f64,
     pub width: f64,
+    /// The page filtered by this row (click-to-filter); `None` for "Other".
+    pub href: Option<String>,
 }
 
 /// A horizontal bar chart of one breakdown (top rows, the rest as "Other").
@@ -197,6 +199,7 @@ impl Bars {
                 // 16 characters of 13 px text fit the label column (names are longer than ids).
                 key: truncate(&key, 16),
                 count,
+                href: None,
             })
             .collect::<Vec<_>>();
         Bars {
@@ -213,6 +216,20 @@ impl Bars {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// Each shown row (not "Other") links to `href(key)`; `keys` are the API's keys in the
+    /// order the counts were given (the labels may be names).
+    pub fn linked(mut self, keys: &[&str], href: impl Fn(&str) -> String) -> Bars {
+        for (row, key) in self.rows.iter_mut().zip(keys).take(BAR_ROWS) {
+            row.href = Some(href(key));
+        }
+        self
+    }
+
+    /// Whether the rows are links (the SVG is then a group of links rather than one image).
+    pub fn is_linked(&self) -> bool {
+        self.rows.iter().any(|r| r.href.is_some())
     }
 }
 
