@@ -79,7 +79,13 @@ impl WorldMap {
     fn of(shapes: &[Shape], counts: &[Count], noun: &'static str) -> WorldMap {
         let by_code: HashMap<&str, i64> =
             counts.iter().map(|c| (c.key.as_str(), c.count)).collect();
-        let max = counts.iter().map(|c| c.count).max().unwrap_or(0);
+        // The legend covers what the map draws: `unknown` and codes without a shape are only in
+        // the table.
+        let max = shapes
+            .iter()
+            .filter_map(|s| by_code.get(s.code).copied())
+            .max()
+            .unwrap_or(0);
         let width = step_width(max);
         let countries = shapes
             .iter()
@@ -182,6 +188,12 @@ mod tests {
         let legend: Vec<&str> = map.legend.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(legend, ["1", "2"]);
         assert!(WorldMap::new(&[], "scans").legend.is_empty());
+        // Scans of unknown origin are in the table, not on the map or its legend.
+        assert!(
+            WorldMap::new(&[count("unknown", 7)], "scans")
+                .legend
+                .is_empty()
+        );
     }
 
     #[test]
