@@ -92,7 +92,7 @@ impl LivePanel {
         let named = |list: &[analytics::query::Count], dimension: Dimension| {
             list.iter()
                 .map(|c| {
-                    let name = filtering::shown(dimension, &c.key, &Default::default());
+                    let name = filtering::shown(dimension, &c.key, &std::collections::BTreeMap::new());
                     (name, c.count)
                 })
                 .collect()
