@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::http::Method;
 use shared::client::{Answer, ClientError, ServiceClient, bearer};
 
-use crate::contract::{MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::contract::{Live, MicrositeStats, Overview, QrStats, ScanTotals};
 
 #[derive(Clone)]
 pub struct AnalyticsClient {
@@ -19,7 +19,8 @@ impl AnalyticsClient {
         Self { inner }
     }
 
-    /// `range` is the query string of the range (`from=…&to=…&interval=…&tz=…`), possibly empty.
+    /// `range` is the query string of the range (`from=…&to=…&interval=…&tz=…`), possibly empty,
+    /// followed by any filters (`&country=FR`, see [`crate::filter::Filters::to_query`]).
     pub async fn qr(&self, token: &str, id: &str, range: &str) -> Result<QrStats, ClientError> {
         let path = path(&format!("/api/v1/analytics/qr/{}", encode(id)), range);
         self.inner.get(&path, bearer(token)).await
@@ -40,6 +41,13 @@ impl AnalyticsClient {
 
     pub async fn overview(&self, token: &str, range: &str) -> Result<Overview, ClientError> {
         let path = path("/api/v1/analytics/overview", range);
+        self.inner.get(&path, bearer(token)).await
+    }
+
+    /// The last 30 minutes of a QR code (`kind` = `qr`) or microsite (`microsite`).
+    pub async fn live(&self, token: &str, kind: &str, id: &str) -> Result<Live, ClientError> {
+        let kind = if kind == "qr" { "qr" } else { "microsites" };
+        let path = format!("/api/v1/analytics/{kind}/{}/live", encode(id));
         self.inner.get(&path, bearer(token)).await
     }
 

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::live::{Live, LiveMinute};
 pub use crate::product::metrics::{
     Cohort, FunnelStep, Overview as ProductOverview, PlanInterest, SignupBucket, TargetHits,
     UserDetail, UserMetrics,

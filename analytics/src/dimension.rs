@@ -82,12 +82,22 @@ impl Dimension {
             Dimension::Device => Some(&hit.device),
             Dimension::Os => Some(&hit.os),
             Dimension::Browser => Some(&hit.browser),
-            Dimension::Country => Some(hit.country.as_deref().unwrap_or("unknown")),
-            Dimension::Referrer => Some(hit.referrer.as_deref().unwrap_or("direct")),
-            Dimension::Language => Some(hit.language.as_deref().unwrap_or("unknown")),
+            Dimension::Country => hit.country.as_deref().or(self.absent()),
+            Dimension::Referrer => hit.referrer.as_deref().or(self.absent()),
+            Dimension::Language => hit.language.as_deref().or(self.absent()),
             Dimension::Rule => hit.occurrence.rule.as_deref(),
             Dimension::Block => hit.occurrence.block_id.as_deref(),
             Dimension::Qr => hit.occurrence.qr_code.as_deref(),
+        }
+    }
+
+    /// The value counted for a hit without this fact (`unknown` country, `direct` referrer);
+    /// `None` for dimensions a hit may simply not have (a scan has no block).
+    pub fn absent(self) -> Option<&'static str> {
+        match self {
+            Dimension::Country | Dimension::Language => Some("unknown"),
+            Dimension::Referrer => Some("direct"),
+            _ => None,
         }
     }
 

@@ -7,6 +7,7 @@ use futures_util::stream::FusedStream;
 use shared::db::Db;
 
 use crate::error::AnalyticsError;
+use crate::filter::Filters;
 use crate::query::check_owner;
 use crate::range::Range;
 use crate::store::{self, CodeTotals, ExportRow};
@@ -20,8 +21,8 @@ pub const EVENTS_HEADER: &str =
 pub const CODE_TOTALS_HEADER: &str =
     "code_id,name,total_scans,human_scans,bot_scans,first_scan_hour,last_scan_hour\n";
 
-/// Checks ownership, then streams the target's raw events in the range as CSV, one page of rows
-/// at a time.
+/// Checks ownership, then streams the target's raw events in the range that match `filters` as
+/// CSV, one page of rows at a time.
 ///
 /// The stream is fused: it keeps answering `None` once it has ended. Response compression
 /// (tower-http's `CompressionLayer`) polls the body once more after the end, looking for
@@ -33,6 +34,7 @@ pub async fn events_csv(
     target_id: &str,
     target_kind: &'static str,
     range: &Range,
+    filters: &Filters,
 ) -> Result<impl FusedStream<Item = Result<Bytes, std::io::Error>> + Send + 'static, AnalyticsError>
 {
     check_owner(db, owner, target_id, target_kind).await?;
@@ -41,6 +43,7 @@ pub async fn events_csv(
         target_id: target_id.to_owned(),
         from: range.from_ms,
         to: range.to_ms,
+        filters: filters.clone(),
         cursor: None,
         done: false,
     };
@@ -59,6 +62,7 @@ struct Pages {
     target_id: String,
     from: i64,
     to: i64,
+    filters: Filters,
     cursor: Option<(i64, String)>,
     done: bool,
 }
@@ -72,8 +76,8 @@ impl Pages {
         let page = store::export_page(
             self.db.pool(),
             &self.target_id,
-            self.from,
-            self.to,
+            (self.from, self.to),
+            &self.filters,
             self.cursor.take(),
             EXPORT_PAGE,
         )

@@ -11,6 +11,7 @@ use crate::classify::visitor::{DAY_MS, day_of};
 pub use crate::dimension::Count;
 use crate::dimension::{self, Breakdowns, Dimension};
 use crate::error::AnalyticsError;
+use crate::filter::Filters;
 use crate::hit::Kind;
 use crate::names;
 use crate::range::Range;
@@ -254,24 +255,23 @@ fn by_dimension(counts: Vec<DimensionCount>) -> BTreeMap<Dimension, Vec<Count>> 
     out
 }
 
-/// The rollup rows of one target's series: from the daily rollup when the buckets allow it.
+/// The series rows of a scope: from the daily rollup when the buckets allow it, the hourly one
+/// otherwise, and from the raw events when there are filters (the rollups cannot answer those).
 async fn series_rows(
     db: &Db,
-    target_id: &str,
+    scope: store::Scope<'_>,
     kind: Kind,
     range: &Range,
+    filters: &Filters,
 ) -> Result<Vec<HourRow>, AnalyticsError> {
-    let grain = grain_of(range);
-    Ok(store::hourly(
-        db.pool(),
-        grain,
-        store::Scope::Target(target_id),
-        kind,
-        range.from_ms,
-        range.to_ms,
-    )
-    .await?)
+    let window = (range.from_ms, range.to_ms);
+    if !filters.is_empty() {
+        return Ok(store::filtered_series(db.pool(), scope, kind, window, HOUR_MS, filters).await?);
+    }
+    Ok(store::hourly(db.pool(), grain_of(range), scope, kind, window.0, window.1).await?)
 }
+
+const HOUR_MS: i64 = 3_600_000;
 
 fn grain_of(range: &Range) -> store::Grain {
     if range.utc_day_aligned() {
@@ -281,12 +281,19 @@ fn grain_of(range: &Range) -> store::Grain {
     }
 }
 
+/// Per-dimension counts: from the daily dimension rollup (whole UTC days), or from the raw
+/// events of the exact range under filters.
 async fn dimensions_of(
     db: &Db,
     target_id: &str,
     kind: Kind,
     range: &Range,
+    filters: &Filters,
 ) -> Result<Vec<DimensionCount>, AnalyticsError> {
+    if !filters.is_empty() {
+        let window = (range.from_ms, range.to_ms);
+        return Ok(store::filtered_dimensions(db.pool(), target_id, kind, window, filters).await?);
+    }
     let (from_day, to_day) = day_span(range);
     Ok(store::dimension_counts(db.pool(), target_id, kind, from_day, to_day).await?)
 }
@@ -296,15 +303,17 @@ pub async fn qr_stats(
     owner: &str,
     qr_id: &str,
     range: &Range,
+    filters: &Filters,
 ) -> Result<QrStats, AnalyticsError> {
+    let scope = store::Scope::Target(qr_id);
     // The ownership check and both reads run at once (three pooled connections, one round trip
     // of latency); nothing is returned unless the check passed.
     let before = range.previous();
     let ((), rows, dims, previous) = tokio::try_join!(
         check_owner(db, owner, qr_id, "qr"),
-        series_rows(db, qr_id, Kind::Scan, range),
-        dimensions_of(db, qr_id, Kind::Scan, range),
-        series_rows(db, qr_id, Kind::Scan, &before),
+        series_rows(db, scope, Kind::Scan, range, filters),
+        dimensions_of(db, qr_id, Kind::Scan, range, filters),
+        series_rows(db, scope, Kind::Scan, &before, filters),
     )?;
     let total = summed(&rows);
     let p = summed(&previous);
@@ -334,16 +343,18 @@ pub async fn microsite_stats(
     owner: &str,
     microsite_id: &str,
     range: &Range,
+    filters: &Filters,
 ) -> Result<MicrositeStats, AnalyticsError> {
+    let scope = store::Scope::Target(microsite_id);
     let before = range.previous();
     let ((), views, clicks, view_dims, click_dims, views_before, clicks_before) = tokio::try_join!(
         check_owner(db, owner, microsite_id, "microsite"),
-        series_rows(db, microsite_id, Kind::View, range),
-        series_rows(db, microsite_id, Kind::Click, range),
-        dimensions_of(db, microsite_id, Kind::View, range),
-        dimensions_of(db, microsite_id, Kind::Click, range),
-        series_rows(db, microsite_id, Kind::View, &before),
-        series_rows(db, microsite_id, Kind::Click, &before),
+        series_rows(db, scope, Kind::View, range, filters),
+        series_rows(db, scope, Kind::Click, range, filters),
+        dimensions_of(db, microsite_id, Kind::View, range, filters),
+        dimensions_of(db, microsite_id, Kind::Click, range, filters),
+        series_rows(db, scope, Kind::View, &before, filters),
+        series_rows(db, scope, Kind::Click, &before, filters),
     )?;
     let (v, c) = (summed(&views_before), summed(&clicks_before));
     let previous = Previous::of(
@@ -402,22 +413,18 @@ pub async fn microsite_stats(
     })
 }
 
-pub async fn overview(db: &Db, owner: &str, range: &Range) -> Result<Overview, AnalyticsError> {
+/// The account's numbers; `filters` narrow every one of them (scans, views and clicks alike).
+pub async fn overview(
+    db: &Db,
+    owner: &str,
+    range: &Range,
+    filters: &Filters,
+) -> Result<Overview, AnalyticsError> {
     let before = range.previous();
     let (totals, totals_before, scan_rows) = tokio::try_join!(
-        owner_totals(db, owner, range),
-        owner_totals(db, owner, &before),
-        async {
-            Ok(store::hourly(
-                db.pool(),
-                grain_of(range),
-                store::Scope::Owner(owner),
-                Kind::Scan,
-                range.from_ms,
-                range.to_ms,
-            )
-            .await?)
-        },
+        owner_totals(db, owner, range, filters),
+        owner_totals(db, owner, &before, filters),
+        series_rows(db, store::Scope::Owner(owner), Kind::Scan, range, filters),
     )?;
     let sum = |kind: Kind, pick: fn(&store::TargetTotals) -> i64| -> i64 {
         totals.iter().filter(|t| t.kind == kind).map(pick).sum()
@@ -487,7 +494,12 @@ async fn owner_totals(
     db: &Db,
     owner: &str,
     range: &Range,
+    filters: &Filters,
 ) -> Result<Vec<store::TargetTotals>, AnalyticsError> {
+    if !filters.is_empty() {
+        let window = (range.from_ms, range.to_ms);
+        return Ok(store::filtered_owner_totals(db.pool(), owner, window, filters).await?);
+    }
     Ok(store::owner_totals(
         db.pool(),
         grain_of(range),

@@ -13,14 +13,15 @@ use shared::openapi::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::AnalyticsError;
+use crate::filter::{FilterParams, Filters};
 use crate::owner::Owner;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::contract::{MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::contract::{Live, MicrositeStats, Overview, QrStats, ScanTotals};
 use crate::range::{Range, RangeQuery};
-use crate::{export, query};
+use crate::{export, live, query};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +44,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(qr_csv))
         .routes(routes!(microsite))
         .routes(routes!(microsite_csv))
+        .routes(routes!(qr_live))
+        .routes(routes!(microsite_live))
         .routes(routes!(overview))
         .routes(routes!(code_totals_csv))
         .routes(routes!(qr_totals))
@@ -59,7 +62,17 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI entries of the analytics routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    shared::openapi::tagged(api().into_openapi(), "analytics")
+    let mut api = shared::openapi::tagged(api().into_openapi(), "analytics");
+    // The filters are query parameters of several routes; the schema names them once for
+    // clients that build their query from a type.
+    api.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(
+            <FilterParams as utoipa::ToSchema>::name().into_owned(),
+            <FilterParams as utoipa::PartialSchema>::schema(),
+        );
+    api
 }
 
 fn range(query: &RangeQuery) -> Result<Range, AnalyticsError> {
@@ -72,6 +85,7 @@ struct Asked {
     owner: String,
     id: String,
     range: Range,
+    filters: Filters,
 }
 
 impl FromRequestParts<AppState> for Asked {
@@ -88,14 +102,29 @@ impl FromRequestParts<AppState> for Asked {
             .await
             .map_err(IntoResponse::into_response)?;
         let range = range(&q).map_err(IntoResponse::into_response)?;
-        Ok(Asked { owner, id, range })
+        let filters = Filters::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Asked {
+            owner,
+            id,
+            range,
+            filters,
+        })
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}", params(("id" = String, Path, description = "The code's id"), RangeQuery),
+#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}", params(("id" = String, Path, description = "The code's id"), RangeQuery, FilterParams),
     responses((status = 200, description = "Scans of one of the caller's codes over the range", body = QrStats)))]
 async fn qr(State(state): State<AppState>, asked: Asked) -> Result<Json<QrStats>, AnalyticsError> {
-    let mut stats = query::qr_stats(&state.db, &asked.owner, &asked.id, &asked.range).await?;
+    let mut stats = query::qr_stats(
+        &state.db,
+        &asked.owner,
+        &asked.id,
+        &asked.range,
+        &asked.filters,
+    )
+    .await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
@@ -120,35 +149,75 @@ async fn qr_totals(
     Ok(Json(query::qr_totals(&state.db, &owner, &q.ids).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}", params(("id" = String, Path, description = "The microsite's id"), RangeQuery),
+#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}", params(("id" = String, Path, description = "The microsite's id"), RangeQuery, FilterParams),
     responses((status = 200, description = "Views and clicks of one of the caller's pages", body = MicrositeStats)))]
 async fn microsite(
     State(state): State<AppState>,
     asked: Asked,
 ) -> Result<Json<MicrositeStats>, AnalyticsError> {
-    let mut stats =
-        query::microsite_stats(&state.db, &asked.owner, &asked.id, &asked.range).await?;
+    let mut stats = query::microsite_stats(
+        &state.db,
+        &asked.owner,
+        &asked.id,
+        &asked.range,
+        &asked.filters,
+    )
+    .await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/overview", params(RangeQuery),
+#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/live", params(("id" = String, Path, description = "The code's id")),
+    responses((status = 200, description = "Scans of the last 30 minutes, minute by minute", body = Live)))]
+async fn qr_live(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<Live>, AnalyticsError> {
+    live_of(&state, &owner, &id, "qr").await
+}
+
+#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/live", params(("id" = String, Path, description = "The microsite's id")),
+    responses((status = 200, description = "Page views of the last 30 minutes, minute by minute", body = Live)))]
+async fn microsite_live(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<Json<Live>, AnalyticsError> {
+    live_of(&state, &owner, &id, "microsite").await
+}
+
+async fn live_of(
+    state: &AppState,
+    owner: &str,
+    id: &str,
+    kind: &str,
+) -> Result<Json<Live>, AnalyticsError> {
+    let now = shared::ids::now_ms();
+    Ok(Json(live::live(&state.db, owner, id, kind, now).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/analytics/overview", params(RangeQuery, FilterParams),
     responses((status = 200, description = "The caller's totals, top codes and pages, and funnel", body = Overview)))]
 async fn overview(
     State(state): State<AppState>,
     Owner(owner): Owner,
     Query(q): Query<RangeQuery>,
+    filters: Filters,
 ) -> Result<Json<Overview>, AnalyticsError> {
-    Ok(Json(query::overview(&state.db, &owner, &range(&q)?).await?))
+    let range = range(&q)?;
+    Ok(Json(
+        query::overview(&state.db, &owner, &range, &filters).await?,
+    ))
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/export.csv", params(("id" = String, Path, description = "The code's id"), RangeQuery),
+#[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/export.csv", params(("id" = String, Path, description = "The code's id"), RangeQuery, FilterParams),
     responses((status = 200, description = "Raw scans (no personal data)", content_type = "text/csv", body = String)))]
 async fn qr_csv(State(state): State<AppState>, asked: Asked) -> Result<Response, AnalyticsError> {
     csv(&state, asked, "qr").await
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/export.csv", params(("id" = String, Path, description = "The microsite's id"), RangeQuery),
+#[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/export.csv", params(("id" = String, Path, description = "The microsite's id"), RangeQuery, FilterParams),
     responses((status = 200, description = "Raw views and clicks (no personal data)", content_type = "text/csv", body = String)))]
 async fn microsite_csv(
     State(state): State<AppState>,
@@ -162,8 +231,13 @@ async fn csv(
     asked: Asked,
     kind: &'static str,
 ) -> Result<Response, AnalyticsError> {
-    let Asked { owner, id, range } = asked;
-    let rows = export::events_csv(&state.db, &owner, &id, kind, &range).await?;
+    let Asked {
+        owner,
+        id,
+        range,
+        filters,
+    } = asked;
+    let rows = export::events_csv(&state.db, &owner, &id, kind, &range, &filters).await?;
     let filename = format!("{kind}-{}-{}-{}.csv", sanitize(&id), range.from, range.to);
     Ok(csv_download(&filename, Body::from_stream(rows)))
 }

@@ -88,7 +88,12 @@ async fn names_replace_ids_on_the_overview_the_page_and_the_csv(db: TestDb) {
     let o = wait_for(
         Duration::from_secs(10),
         || overview(&svc, &owner),
-        |o| o["top_pages"][0]["name"].is_string(),
+        // Wait for both names: the page's showing says nothing about the code's yet. An older
+        // name that wrongly won would keep this waiting and fail the assertion below.
+        |o| {
+            o["top_pages"][0]["name"].is_string()
+                && o["top_codes"][0]["name"] == "=HYPERLINK(\"x\")"
+        },
     )
     .await;
     assert_eq!(o["top_codes"][0]["id"], qr.as_str());

@@ -780,6 +780,61 @@ describe('Scanpage in a browser', () => {
     await founder.close();
   }));
 
+  test('14. analytics filters: a device row filters every number and the CSV; the live view; the world map', J, () => clean(async () => {
+    // The code of journeys 2-4, scanned once more from a desktop and from an iPhone.
+    for (const options of [{}, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true }]) {
+      const visitor = await newContext(browser, server.base, options);
+      await (await visitor.newPage()).goto(state.shortUrl);
+      await visitor.close();
+    }
+    const ctx = await newContext(browser, server.base);
+    const a = await ctx.newPage();
+    await login(a, USER, RESET_PASSWORD);
+    await a.waitForURL((u) => u.pathname === '/app');
+    const dashboard = `/app/qr/${state.codeId}/analytics`;
+    const devices = a.locator('figure.chart-card:has(h3:text-is("Device"))');
+    await eventually(async () => {
+      await a.goto(`${dashboard}?range=7d`);
+      await devices.getByText('desktop', { exact: true }).first().waitFor({ timeout: 1000 });
+    });
+    const allScans = Number(await stat(a, 'Scans'));
+    assert.ok(allScans >= 2, `scans before filtering: ${allScans}`);
+
+    // A plain link per row: clicked, every headline counts the desktop scan only.
+    await devices.getByRole('link', { name: /^desktop\b/ }).click();
+    await a.waitForURL(/device=desktop/);
+    assert.equal(await stat(a, 'Scans'), '1');
+    assert.equal(await stat(a, 'Human scans'), '1');
+    const chip = a.locator('.filter-chips .chip');
+    assert.equal(await chip.count(), 1);
+    assert.match(await chip.innerText(), /Device:\s*desktop/);
+    await look(a, 'qr-analytics-filtered');
+
+    // The CSV link carries the filter: its one row is the desktop scan.
+    const rows = await downloadCsv(a, 'Download CSV');
+    assert.equal(rows[0][2], 'device');
+    assert.deepEqual(rows.slice(1).map((r) => [r[1], r[2], r[8]]), [['scan', 'desktop', '0']]);
+
+    // The chip's × takes the filter off again.
+    await a.getByRole('link', { name: 'Remove filter Device: desktop' }).click();
+    await a.waitForURL((u) => !u.search.includes('device='));
+    assert.equal(Number(await stat(a, 'Scans')), allScans);
+
+    // The map: a path per country, each with a <title>, and a legend or its empty note.
+    const titles = a.locator('svg.world-map path title');
+    assert.ok(await titles.count() > 150, 'a path per country');
+    assert.match(await titles.first().textContent(), /^[^:]+: (no scans|1 scan|\d+ scans)$/);
+
+    // The live view: the last 30 minutes counts the two new scans (and reads without htmx).
+    await a.getByRole('link', { name: 'Live: last 30 minutes' }).click();
+    await a.waitForURL(`**${dashboard}/live`);
+    await a.getByRole('heading', { name: /Last 30 minutes/ }).waitFor();
+    assert.ok(Number(await stat(a, 'People')) >= 2, 'the desktop and iPhone scans of this journey');
+    assert.equal(await a.locator('svg.chart-live g > title').count(), 30, 'a column per minute');
+    await look(a, 'analytics-live');
+    await ctx.close();
+  }));
+
   test('11. no page in these journeys logged a JavaScript error or a CSP violation', J, () => {
     assert.ok(findings.pagesChecked.size >= 15, `pages checked: ${findings.pagesChecked.size}`);
     assert.deepEqual(findings.consoleErrors, []);

@@ -94,8 +94,9 @@ async fn codes_pages_and_links_show_by_name(db: TestDb) {
         ),
         "{overview}"
     );
+    // The link opens the code's dashboard on the overview's range.
     assert!(overview.contains(&format!(
-        "href=\"/app/qr/{code_id}/analytics\">=Spring &#60;menu&#62;"
+        "href=\"/app/qr/{code_id}/analytics?range=30d\">=Spring &#60;menu&#62;"
     )));
 
     // The page dashboard names itself and its link.

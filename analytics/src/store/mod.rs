@@ -2,11 +2,13 @@
 //! PostgreSQL through sqlx's `Any` driver (`$n` placeholders, BIGINT times, INTEGER flags; sums are
 //! cast to BIGINT because PostgreSQL's `SUM(bigint)` is NUMERIC, which `Any` cannot decode).
 
+mod filtered;
 mod maintenance;
 mod names;
 mod read;
 mod write;
 
+pub use filtered::{filtered_dimensions, filtered_owner_totals, filtered_series};
 pub use maintenance::{delete_owner, prune, salts_for_days};
 pub use names::{names_of, set_name};
 pub use read::{

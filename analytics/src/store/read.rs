@@ -3,6 +3,8 @@
 
 use sqlx::{AnyPool, Row};
 
+use super::filtered::filter_conditions;
+use crate::filter::Filters;
 use crate::hit::Kind;
 
 /// The owner of a QR code (`qr`) or microsite (`microsite`) analytics has seen.
@@ -183,30 +185,36 @@ pub struct ExportRow {
 
 /// Up to `limit` events of a target in `[from, to)` after the cursor `(at, id)`, in order. Keyset
 /// paging keeps memory constant and never holds a read transaction open for a whole export.
+/// Only events matching `filters` are read.
 pub async fn export_page(
     pool: &AnyPool,
     target_id: &str,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    filters: &Filters,
     after: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<ExportRow>, sqlx::Error> {
     let (after_at, after_id) = after.unwrap_or((from - 1, String::new()));
-    let rows = sqlx::query(
+    let (filtered, texts) = filter_conditions(filters, 7);
+    // The filters' columns and placeholders only; their values are bound after ours.
+    let sql = format!(
         "SELECT id, occurred_at, kind, device, os, browser, country, referrer, language, is_bot, \
          rule, block_id FROM analytics_events \
          WHERE target_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
-         AND (occurred_at > $4 OR (occurred_at = $4 AND id > $5)) \
-         ORDER BY occurred_at, id LIMIT $6",
-    )
-    .bind(target_id)
-    .bind(from)
-    .bind(to)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+         AND (occurred_at > $4 OR (occurred_at = $4 AND id > $5)){filtered} \
+         ORDER BY occurred_at, id LIMIT $6"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(target_id)
+        .bind(from)
+        .bind(to)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit);
+    for text in texts {
+        query = query.bind(text);
+    }
+    let rows = query.fetch_all(pool).await?;
     rows.iter()
         .map(|r| {
             Ok(ExportRow {

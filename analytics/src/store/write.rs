@@ -29,6 +29,7 @@ pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, s
         .filter(|r| inserted.contains(r.occurrence.id.as_str()))
         .collect();
     let first_visits = insert_visitors(&mut tx, &new).await?;
+    mark_first_visits(&mut tx, &first_visits).await?;
     upsert_rollups(&mut tx, &new, &first_visits).await?;
     upsert_targets(&mut tx, &new).await?;
     tx.commit().await?;
@@ -42,7 +43,8 @@ async fn insert_events(
     let mut inserted = HashSet::with_capacity(rows.len());
     let statements = multi_row(
         "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
-         block_id, device, os, browser, country, referrer, language, is_bot, bot_reason)",
+         block_id, device, os, browser, country, referrer, language, is_bot, bot_reason, \
+         human, qr_code)",
         "ON CONFLICT (id) DO NOTHING RETURNING id",
         rows.iter().map(|r| {
             [
@@ -63,6 +65,8 @@ async fn insert_events(
                 r.bot
                     .map(super::super::classify::bots::BotReason::as_str)
                     .into(),
+                Cell::Int(i64::from(r.is_human())),
+                r.occurrence.qr_code.as_deref().into(),
             ]
         }),
     );
@@ -124,6 +128,32 @@ async fn insert_visitors(
     }
     Ok(new_events)
 }
+
+/// Flags the events where a visitor was first seen that day, so filtered queries (which read the
+/// events) count uniques as the rollups do. Few per batch: only first visits are updated.
+async fn mark_first_visits(
+    tx: &mut Transaction<'static, Any>,
+    event_ids: &HashSet<String>,
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<&str> = event_ids.iter().map(String::as_str).collect();
+    for chunk in ids.chunks(ROWS_PER_UPDATE) {
+        // Placeholders only: the ids themselves are bound.
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE analytics_events SET first_visit = 1 WHERE id IN ({})",
+            list.join(",")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Ids per `UPDATE … IN (…)`, well under SQLite's parameter limit.
+const ROWS_PER_UPDATE: usize = 200;
 
 #[derive(Default)]
 struct Counts {

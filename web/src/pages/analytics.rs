@@ -3,12 +3,15 @@
 //! ownership rules); when analytics cannot answer, the page still renders and says so.
 
 pub(crate) mod chart;
+mod filtering;
+mod live;
 mod range;
+mod world;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -20,12 +23,15 @@ use shared::client::ClientError;
 use shared::ui::Chrome;
 
 use analytics::dimension::{Breakdowns, Dimension};
+use analytics::filter::Audience;
 use analytics::hit::Kind;
 use analytics::query::{Count, MicrositeStats, Overview, Previous, QrStats, ScanPoint};
 use qr::api::QrView;
 
 pub use chart::{Bars, SeriesChart};
+pub use filtering::{Chip, Filtering};
 pub use range::{Preset, RangeParams, Window};
+pub use world::WorldMap;
 
 use super::WebState;
 use super::kit::chrome;
@@ -43,7 +49,12 @@ pub fn router() -> Router<WebState> {
             "/app/qr/{id}/analytics/export.csv",
             get(qr_export.layer(back_to("/app/qr/{id}/analytics"))),
         )
+        .route("/app/qr/{id}/analytics/live", get(live::qr_live))
         .route("/app/microsites/{id}/analytics", get(microsite_dashboard))
+        .route(
+            "/app/microsites/{id}/analytics/live",
+            get(live::microsite_live),
+        )
         .route(
             "/app/microsites/{id}/analytics/export.csv",
             get(microsite_export.layer(back_to("/app/microsites/{id}/analytics"))),
@@ -59,6 +70,29 @@ pub struct Headline {
     pub explain: &'static str,
     /// Beside the figure: the change from the previous period and that period's figure.
     pub compared: Option<Compared>,
+    /// A link that filters the page to what this figure counts (people, bots).
+    pub only: Option<Only>,
+}
+
+/// "Only people" / "Only bots": the human/bot class as a click-to-filter link.
+pub struct Only {
+    pub href: String,
+    pub text: &'static str,
+}
+
+impl Headline {
+    fn only(mut self, filtering: &Filtering, class: Audience) -> Headline {
+        if filtering.filters.class() != Some(class) {
+            self.only = Some(Only {
+                href: filtering.href_with_class(class),
+                text: match class {
+                    Audience::Human => "Only people",
+                    Audience::Bot => "Only bots",
+                },
+            });
+        }
+        self
+    }
 }
 
 /// A figure against the same-length window just before the range.
@@ -111,14 +145,18 @@ fn headline(
         value: group_digits(value),
         explain,
         compared: Some(Compared::of(value, previous.of_field(field))),
+        only: None,
     }
 }
 
 /// One row of the country table.
 pub struct CountryRow {
-    pub code: String,
+    /// The country's name (its code when the map does not know it).
+    pub name: String,
     pub count: i64,
     pub share: f64,
+    /// The page filtered by this country.
+    pub href: String,
 }
 
 /// The credit a country database asks for, split into text and link (`… (https://…)`).
@@ -152,6 +190,9 @@ pub struct Picker {
     pub base: String,
     pub window: Window,
     pub error: Option<String>,
+    /// The active filters, kept by the preset links (`&country=FR`) and the custom form.
+    pub filter_suffix: String,
+    pub filter_fields: Vec<(String, String)>,
 }
 
 pub struct PresetLink {
@@ -161,6 +202,20 @@ pub struct PresetLink {
 }
 
 impl Picker {
+    /// Filters the page, and keeps them when the range changes. A bad value becomes the
+    /// picker's error.
+    fn filtering(&mut self, raw_query: &str) -> Filtering {
+        let (filtering, error) = Filtering::parse(&self.base, self.window.page_query(), raw_query);
+        if error.is_some() {
+            self.error = error;
+        }
+        self.filter_suffix = filtering.suffix();
+        self.filter_fields = url::form_urlencoded::parse(filtering.filters.to_query().as_bytes())
+            .into_owned()
+            .collect();
+        filtering
+    }
+
     pub fn presets(&self) -> Vec<PresetLink> {
         Preset::LISTED
             .into_iter()
@@ -209,6 +264,8 @@ fn picker(base: String, params: &RangeParams) -> Picker {
         base,
         window,
         error,
+        filter_suffix: String::new(),
+        filter_fields: Vec::new(),
     }
 }
 
@@ -247,22 +304,33 @@ fn named_counts(list: &[Count], names: &BTreeMap<String, String>) -> Vec<(String
         .collect()
 }
 
-/// A chart per breakdown, in the API's order; countries have their own table.
-fn breakdown_bars(breakdowns: &Breakdowns) -> Vec<Bars> {
+/// A chart per breakdown, in the API's order, each row a link that filters the page by it;
+/// countries have their own map and table.
+fn breakdown_bars(breakdowns: &Breakdowns, filtering: &Filtering) -> Vec<Bars> {
     breakdowns
         .iter()
         .filter(|(dimension, _)| *dimension != Dimension::Country)
-        .map(|(dimension, list)| Bars::new(dimension.as_str(), dimension.label(), &counts(list)))
+        .map(|(dimension, list)| {
+            let bars = Bars::new(dimension.as_str(), dimension.label(), &counts(list));
+            linked(bars, dimension, list, filtering)
+        })
         .collect()
 }
 
-fn countries(list: &[Count]) -> Vec<CountryRow> {
+/// `bars` drawn from `list`, each row linked to the page filtered by its key.
+fn linked(bars: Bars, dimension: Dimension, list: &[Count], filtering: &Filtering) -> Bars {
+    let keys: Vec<&str> = list.iter().map(|c| c.key.as_str()).collect();
+    bars.linked(&keys, |key| filtering.href_with(dimension, key))
+}
+
+fn countries(list: &[Count], filtering: &Filtering) -> Vec<CountryRow> {
     let total: i64 = list.iter().map(|c| c.count).sum();
     list.iter()
         .map(|c| CountryRow {
-            code: c.key.clone(),
+            name: filtering::shown(Dimension::Country, &c.key, &BTreeMap::new()),
             count: c.count,
             share: chart::share(c.count, total),
+            href: filtering.href_with(Dimension::Country, &c.key),
         })
         .collect()
 }
@@ -294,12 +362,13 @@ pub struct QrData {
     pub series: SeriesChart,
     pub breakdowns: Vec<Bars>,
     pub countries: Vec<CountryRow>,
+    pub map: WorldMap,
     pub attribution: Option<Attribution>,
     pub empty: bool,
 }
 
 impl QrData {
-    fn of(stats: &QrStats, window: &Window) -> QrData {
+    fn of(stats: &QrStats, window: &Window, filtering: &Filtering) -> QrData {
         let p = &stats.previous;
         let points = stats.series.iter().map(scan_point).collect();
         QrData {
@@ -316,7 +385,8 @@ impl QrData {
                     "Scans by people that reached the destination; previews, crawlers, prefetches, \
                      HEAD requests and scans of a paused, expired or disabled code left out.",
                     (p, "human_scans"),
-                ),
+                )
+                .only(filtering, Audience::Human),
                 headline(
                     "Daily unique scanners, added up",
                     stats.unique_scanners,
@@ -329,11 +399,13 @@ impl QrData {
                     stats.bot_scans,
                     "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.",
                     (p, "bot_scans"),
-                ),
+                )
+                .only(filtering, Audience::Bot),
             ],
             series: SeriesChart::new(points, "scans", window.trims_leading_empty()),
-            breakdowns: breakdown_bars(&stats.breakdowns),
-            countries: countries(stats.breakdowns.get(Dimension::Country)),
+            breakdowns: breakdown_bars(&stats.breakdowns, filtering),
+            countries: countries(stats.breakdowns.get(Dimension::Country), filtering),
+            map: WorldMap::new(stats.breakdowns.get(Dimension::Country), "scans"),
             attribution: Attribution::of(stats.country_attribution.as_deref()),
             empty: stats.total_scans == 0,
         }
@@ -346,15 +418,18 @@ struct QrDashboard {
     chrome: Chrome,
     code: QrView,
     picker: Picker,
+    chips: Vec<Chip>,
     data: Option<QrData>,
     unavailable: bool,
     csv_href: String,
+    live_href: String,
 }
 
 async fn qr_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    RawQuery(raw): RawQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
@@ -362,17 +437,18 @@ async fn qr_dashboard(
     // The qr service decides whose code this is: another user's code is its 404, as a page.
     let code = state.clients.qr.get(&session.access_token, &id).await?;
     let mut picker = picker(base.clone(), &params);
+    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
     let token = &session.access_token;
-    let answer = state
-        .clients
-        .analytics
-        .qr(token, &code.id, &picker.window.api_query())
-        .await;
+    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
+    let answer = state.clients.analytics.qr(token, &code.id, &query).await;
     let (data, unavailable) = match answer {
-        Ok(stats) => (Some(QrData::of(&stats, &picker.window)), false),
+        Ok(stats) => (Some(QrData::of(&stats, &picker.window, &filtering)), false),
         // Never scanned: analytics has not met the code yet. Its owner sees zeros.
         Err(err) => match trouble(err) {
-            Trouble::NotFound => (Some(QrData::of(&empty_qr(), &picker.window)), false),
+            Trouble::NotFound => (
+                Some(QrData::of(&empty_qr(), &picker.window, &filtering)),
+                false,
+            ),
             Trouble::Invalid(message) => {
                 picker.error = Some(message);
                 (None, false)
@@ -380,14 +456,20 @@ async fn qr_dashboard(
             Trouble::Unavailable => (None, true),
         },
     };
-    let csv_href = format!("{base}/export.csv?{}", picker.window.page_query());
+    let csv_href = format!(
+        "{base}/export.csv?{}{}",
+        picker.window.page_query(),
+        filtering.suffix()
+    );
     Ok(jar.apply(QrDashboard {
         chrome: chrome(true, &csrf),
         code,
+        chips: filtering.chips(&BTreeMap::new()),
         picker,
         data,
         unavailable,
         csv_href,
+        live_href: format!("{base}/live"),
     }))
 }
 
@@ -424,26 +506,40 @@ fn empty_qr() -> QrStats {
 async fn qr_export(
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    RawQuery(raw): RawQuery,
     _: Session,
 ) -> Response {
-    export("qr", &id, &params)
+    export("qr", &id, &params, raw.as_deref().unwrap_or_default())
 }
 
 async fn microsite_export(
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    RawQuery(raw): RawQuery,
     _: Session,
 ) -> Response {
-    export("microsites", &id, &params)
+    export(
+        "microsites",
+        &id,
+        &params,
+        raw.as_deref().unwrap_or_default(),
+    )
 }
 
-fn export(kind: &str, id: &str, params: &RangeParams) -> Response {
+/// The dashboard's filters go along, so the file holds exactly the rows the page counted. A bad
+/// value goes back to the page, which says what is wrong.
+fn export(kind: &str, id: &str, params: &RangeParams, raw: &str) -> Response {
     let page = format!("/app/{kind}/{}/analytics", encode(id));
-    let window = picker(page, params).window;
+    let mut picker = picker(page.clone(), params);
+    if analytics::filter::Filters::from_query(raw).is_err() {
+        return see_other(&format!("{page}?{raw}"));
+    }
+    let filtering = picker.filtering(raw);
     let target = format!(
-        "/api/v1/analytics/{kind}/{}/export.csv?{}",
+        "/api/v1/analytics/{kind}/{}/export.csv?{}{}",
         encode(id),
-        window.api_query()
+        picker.window.api_query(),
+        filtering.suffix()
     );
     see_other(&target)
 }
@@ -468,12 +564,15 @@ pub struct MicrositeData {
     pub sources: Vec<Bars>,
     pub breakdowns: Vec<Bars>,
     pub countries: Vec<CountryRow>,
+    pub map: WorldMap,
     pub attribution: Option<Attribution>,
     pub empty: bool,
+    /// Link labels by block id (for the chips).
+    pub block_names: BTreeMap<String, String>,
 }
 
 impl MicrositeData {
-    fn of(stats: &MicrositeStats, window: &Window) -> MicrositeData {
+    fn of(stats: &MicrositeStats, window: &Window, filtering: &Filtering) -> MicrositeData {
         let p = &stats.previous;
         let points = stats
             .series
@@ -490,6 +589,7 @@ impl MicrositeData {
             value: format!("{:.1}%", stats.click_through_rate * 100.0),
             explain: "Human clicks on your links per human view.",
             compared: None,
+            only: None,
         };
         MicrositeData {
             name: stats.name.clone(),
@@ -505,7 +605,8 @@ impl MicrositeData {
                     stats.human_views,
                     "Views by people; previews, crawlers and prefetches left out.",
                     (p, "human_views"),
-                ),
+                )
+                .only(filtering, Audience::Human),
                 headline(
                     "Daily unique visitors, added up",
                     stats.unique_visitors,
@@ -518,7 +619,8 @@ impl MicrositeData {
                     stats.bot_views,
                     "Link previews, crawlers and scripts: kept, never counted as people.",
                     (p, "bot_views"),
-                ),
+                )
+                .only(filtering, Audience::Bot),
                 headline(
                     "Clicks",
                     stats.clicks,
@@ -529,17 +631,29 @@ impl MicrositeData {
             ],
             series: SeriesChart::new(points, "views", window.trims_leading_empty()),
             sources: vec![
-                Bars::new("by-qr", Dimension::Qr.label(), &counts(&stats.views_by_qr)),
-                Bars::new(
-                    "by-block",
-                    Dimension::Block.label(),
-                    &named_counts(&stats.clicks_by_block, &stats.block_names),
+                linked(
+                    Bars::new("by-qr", Dimension::Qr.label(), &counts(&stats.views_by_qr)),
+                    Dimension::Qr,
+                    &stats.views_by_qr,
+                    filtering,
+                ),
+                linked(
+                    Bars::new(
+                        "by-block",
+                        Dimension::Block.label(),
+                        &named_counts(&stats.clicks_by_block, &stats.block_names),
+                    ),
+                    Dimension::Block,
+                    &stats.clicks_by_block,
+                    filtering,
                 ),
             ],
-            breakdowns: breakdown_bars(&stats.breakdowns),
-            countries: countries(stats.breakdowns.get(Dimension::Country)),
+            breakdowns: breakdown_bars(&stats.breakdowns, filtering),
+            countries: countries(stats.breakdowns.get(Dimension::Country), filtering),
+            map: WorldMap::new(stats.breakdowns.get(Dimension::Country), "views"),
             attribution: Attribution::of(stats.country_attribution.as_deref()),
             empty: stats.views == 0 && stats.clicks == 0,
+            block_names: stats.block_names.clone(),
         }
     }
 }
@@ -550,10 +664,12 @@ struct MicrositeDashboard {
     chrome: Chrome,
     id: String,
     picker: Picker,
+    chips: Vec<Chip>,
     data: Option<MicrositeData>,
     unavailable: bool,
     not_found: bool,
     csv_href: String,
+    live_href: String,
 }
 
 impl MicrositeDashboard {
@@ -567,21 +683,24 @@ async fn microsite_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
     Query(params): Query<RangeParams>,
+    RawQuery(raw): RawQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let base = format!("/app/microsites/{}/analytics", encode(&id));
     let mut picker = picker(base.clone(), &params);
+    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
+    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
     let answer = state
         .clients
         .analytics
-        .microsite(&session.access_token, &id, &picker.window.api_query())
+        .microsite(&session.access_token, &id, &query)
         .await;
     // Hook: once the web has a microsite client, ask it first (as the QR dashboard asks qr), so
     // that the owner of a page nobody has viewed yet sees zeros instead of this 404.
     let (data, unavailable, not_found) = match answer {
         Ok(stats) => (
-            Some(MicrositeData::of(&stats, &picker.window)),
+            Some(MicrositeData::of(&stats, &picker.window, &filtering)),
             false,
             false,
         ),
@@ -594,7 +713,16 @@ async fn microsite_dashboard(
             Trouble::Unavailable => (None, true, false),
         },
     };
-    let csv_href = format!("{base}/export.csv?{}", picker.window.page_query());
+    let csv_href = format!(
+        "{base}/export.csv?{}{}",
+        picker.window.page_query(),
+        filtering.suffix()
+    );
+    // Chips name link blocks by their labels when analytics knows them.
+    let block_names = data
+        .as_ref()
+        .map(|d| d.block_names.clone())
+        .unwrap_or_default();
     let status = if not_found {
         StatusCode::NOT_FOUND
     } else {
@@ -604,7 +732,9 @@ async fn microsite_dashboard(
         status,
         MicrositeDashboard {
             chrome: chrome(true, &csrf),
+            live_href: format!("{base}/live"),
             id,
+            chips: filtering.chips(&block_names),
             picker,
             data,
             unavailable,
@@ -637,27 +767,33 @@ pub struct OverviewData {
 struct OverviewPage {
     chrome: Chrome,
     picker: Picker,
+    chips: Vec<Chip>,
     data: Option<OverviewData>,
     unavailable: bool,
     csv_href: String,
 }
 
+/// Filters in the address (`?country=FR`, as a code's page links them) narrow the account's
+/// numbers too, and carry over to the codes and pages it links to.
 async fn overview(
     State(state): State<WebState>,
     Query(params): Query<RangeParams>,
+    RawQuery(raw): RawQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let base = "/app/analytics".to_owned();
     let mut picker = picker(base, &params);
+    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
+    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
     let answer = state
         .clients
         .analytics
-        .overview(&session.access_token, &picker.window.api_query())
+        .overview(&session.access_token, &query)
         .await;
     let (data, unavailable) = match answer {
         Ok(overview) => (
-            Some(overview_data(&state, &session, &overview, &picker.window).await),
+            Some(overview_data(&state, &session, &overview, &picker, &filtering).await),
             false,
         ),
         Err(err) => match trouble(err) {
@@ -671,6 +807,7 @@ async fn overview(
     let csv_href = format!("/app/analytics/export.csv?{}", picker.window.page_query());
     Ok(jar.apply(OverviewPage {
         chrome: chrome(true, &csrf),
+        chips: filtering.chips(&BTreeMap::new()),
         picker,
         data,
         unavailable,
@@ -682,8 +819,12 @@ async fn overview_data(
     state: &WebState,
     session: &Session,
     o: &Overview,
-    window: &Window,
+    picker: &Picker,
+    filtering: &Filtering,
 ) -> OverviewData {
+    let window = &picker.window;
+    // A code's or page's dashboard opens on the same range and filters.
+    let keep = format!("?{}{}", window.page_query(), filtering.suffix());
     // Analytics names what it has been told about (`names.changed`); codes from before that are
     // asked of qr at once, and a code nobody can name shows its id.
     let mut names = tokio::task::JoinSet::new();
@@ -759,7 +900,7 @@ async fn overview_data(
             .top_codes
             .iter()
             .map(|item| TopRow {
-                href: format!("/app/qr/{}/analytics", encode(&item.id)),
+                href: format!("/app/qr/{}/analytics{keep}", encode(&item.id)),
                 name: item
                     .name
                     .clone()
@@ -772,7 +913,7 @@ async fn overview_data(
             .top_pages
             .iter()
             .map(|item| TopRow {
-                href: format!("/app/microsites/{}/analytics", encode(&item.id)),
+                href: format!("/app/microsites/{}/analytics{keep}", encode(&item.id)),
                 name: item.name.clone().unwrap_or_else(|| item.id.clone()),
                 count: item.count,
             })

@@ -36,6 +36,8 @@ pub struct Tick {
 pub struct XLabel {
     pub x: f64,
     pub text: String,
+    /// `start` for the first label, `end` for the last, so neither runs past the plot.
+    pub anchor: &'static str,
 }
 
 /// A column chart of a series: human (solid) under bots (pale), uniques as a line.
@@ -53,10 +55,33 @@ pub struct SeriesChart {
     /// One sentence for `aria-label`/`<desc>`.
     pub summary: String,
     pub points: Vec<Point>,
+    /// `wide`, or `narrow`: the same series drawn for phones.
+    pub variant: &'static str,
+    /// The phone drawing: 340 units wide, so its 14-unit labels stay >= 12 px in a 300 px card
+    /// (the wide one's would shrink to 5 px). CSS shows one or the other.
+    pub narrow: Option<Box<SeriesChart>>,
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 240.0;
+/// The sizes of one drawing.
+struct Frame {
+    width: f64,
+    height: f64,
+    labels: usize,
+    variant: &'static str,
+}
+
+const WIDE: Frame = Frame {
+    width: 720.0,
+    height: 240.0,
+    labels: 6,
+    variant: "wide",
+};
+const NARROW: Frame = Frame {
+    width: 340.0,
+    height: 200.0,
+    labels: 3,
+    variant: "narrow",
+};
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 12.0;
@@ -69,11 +94,27 @@ impl SeriesChart {
             let first = points.iter().position(|p| p.total > 0).unwrap_or(0);
             points.drain(..first);
         }
+        let narrow = SeriesChart::drawn(points.clone(), noun, &NARROW);
+        SeriesChart {
+            narrow: Some(Box::new(narrow)),
+            ..SeriesChart::drawn(points, noun, &WIDE)
+        }
+    }
+
+    /// Both drawings, wide first (the template draws each; CSS shows the one that fits).
+    pub fn drawings(&self) -> Vec<&SeriesChart> {
+        std::iter::once(self)
+            .chain(self.narrow.as_deref())
+            .collect()
+    }
+
+    fn drawn(points: Vec<Point>, noun: &str, frame: &Frame) -> SeriesChart {
+        let (width, height) = (frame.width, frame.height);
         let max = points.iter().map(|p| p.total).max().unwrap_or(0);
         let top = nice_ceiling(max);
-        let plot_w = WIDTH - LEFT - RIGHT;
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        let bottom = HEIGHT - BOTTOM;
+        let plot_w = width - LEFT - RIGHT;
+        let plot_h = height - TOP - BOTTOM;
+        let bottom = height - BOTTOM;
         let step = plot_w / points.len().max(1) as f64;
         let gap = (step * 0.15).min(4.0);
         let scale = |v: i64| v as f64 / top as f64 * plot_h;
@@ -110,11 +151,20 @@ impl SeriesChart {
                 value: top * i64::from(i) / 4,
             })
             .collect();
-        let labels = label_positions(points.len())
+        let last = points.len().saturating_sub(1);
+        let labels = label_positions(points.len(), frame.labels)
             .into_iter()
-            .map(|i| XLabel {
-                x: round(LEFT + (i as f64 + 0.5) * step),
-                text: short_label(&points[i].t),
+            .map(|i| {
+                let (x, anchor) = match i {
+                    0 if last > 0 => (LEFT + i as f64 * step, "start"),
+                    _ if i == last && last > 0 => (LEFT + (i as f64 + 1.0) * step, "end"),
+                    _ => (LEFT + (i as f64 + 0.5) * step, "middle"),
+                };
+                XLabel {
+                    x: round(x),
+                    text: short_label(&points[i].t),
+                    anchor,
+                }
             })
             .collect();
         let total: i64 = points.iter().map(|p| p.total).sum();
@@ -127,8 +177,8 @@ impl SeriesChart {
             _ => format!("No {noun} in this range"),
         };
         SeriesChart {
-            width: WIDTH,
-            height: HEIGHT,
+            width,
+            height,
             plot_left: LEFT,
             plot_bottom: bottom,
             columns,
@@ -137,6 +187,8 @@ impl SeriesChart {
             labels,
             summary,
             points,
+            variant: frame.variant,
+            narrow: None,
         }
     }
 
@@ -154,6 +206,8 @@ pub struct Bar {
     pub share: f64,
     pub y: f64,
     pub width: f64,
+    /// The page filtered by this row (click-to-filter); `None` for "Other".
+    pub href: Option<String>,
 }
 
 /// A horizontal bar chart of one breakdown (top rows, the rest as "Other").
@@ -197,6 +251,7 @@ impl Bars {
                 // 16 characters of 13 px text fit the label column (names are longer than ids).
                 key: truncate(&key, 16),
                 count,
+                href: None,
             })
             .collect::<Vec<_>>();
         Bars {
@@ -213,6 +268,20 @@ impl Bars {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// Each shown row (not "Other") links to `href(key)`; `keys` are the API's keys in the
+    /// order the counts were given (the labels may be names).
+    pub fn linked(mut self, keys: &[&str], href: impl Fn(&str) -> String) -> Bars {
+        for (row, key) in self.rows.iter_mut().zip(keys).take(BAR_ROWS) {
+            row.href = Some(href(key));
+        }
+        self
+    }
+
+    /// Whether the rows are links (the SVG is then a group of links rather than one image).
+    pub fn is_linked(&self) -> bool {
+        self.rows.iter().any(|r| r.href.is_some())
     }
 }
 
@@ -245,13 +314,13 @@ pub fn nice_ceiling(max: i64) -> i64 {
     10 * magnitude
 }
 
-/// Which buckets get an x-axis label: the first, the last and up to four between.
-fn label_positions(n: usize) -> Vec<usize> {
+/// Which buckets get an x-axis label: the first, the last and evenly between, `count` in all.
+fn label_positions(n: usize, count: usize) -> Vec<usize> {
     match n {
         0 => Vec::new(),
-        1..=6 => (0..n).collect(),
+        _ if n <= count => (0..n).collect(),
         _ => {
-            let mut out: Vec<usize> = (0..6).map(|k| k * (n - 1) / 5).collect();
+            let mut out: Vec<usize> = (0..count).map(|k| k * (n - 1) / (count - 1)).collect();
             out.dedup();
             out
         }
@@ -339,6 +408,23 @@ mod tests {
             true,
         );
         assert_eq!(chart.columns.len(), 2);
+    }
+
+    #[test]
+    fn phones_get_a_narrow_drawing_with_three_labels_inside_the_plot() {
+        let points: Vec<Point> = (1..=30)
+            .map(|d| point(&format!("2026-11-{d:02}T00:00:00+00:00"), d, d))
+            .collect();
+        let chart = SeriesChart::new(points, "scans", false);
+        assert_eq!((chart.variant, chart.width), ("wide", 720.0));
+        assert_eq!(chart.labels.len(), 6);
+        let narrow = chart.narrow.as_deref().expect("a phone drawing");
+        assert_eq!((narrow.variant, narrow.width), ("narrow", 340.0));
+        let anchors: Vec<&str> = narrow.labels.iter().map(|l| l.anchor).collect();
+        assert_eq!(anchors, ["start", "middle", "end"]);
+        assert_eq!(narrow.labels[2].x, narrow.plot_right());
+        assert_eq!(narrow.columns.len(), 30);
+        assert_eq!(chart.drawings().len(), 2);
     }
 
     #[test]
