@@ -204,7 +204,7 @@ async fn release_week(pool: &AnyPool, week: i64) -> Result<(), sqlx::Error> {
 /// The digest goes out on Monday from this hour (UTC).
 const SEND_FROM_HOUR_MS: i64 = 8 * 3_600_000;
 /// How often the job looks whether this week's digest is due.
-const CHECK_EVERY: Duration = Duration::from_secs(3600);
+const CHECK_EVERY: Duration = Duration::from_hours(1);
 
 /// Whether this week's digest is due at `now`.
 pub fn due(now: i64) -> bool {

@@ -174,11 +174,14 @@ async fn overview(
         console.retention(token, 8, &counted.query()).await,
     )
     .map(|cohorts| RetentionHeat::new(&cohorts, day));
-    let notice = q.digest.map(|n| match state.email_delivery {
-        true => format!("The digest is queued for {n} founder(s) (see Outbox)."),
-        false => format!(
-            "Email is off, so nothing was sent: the digest for {n} founder(s) is in the Outbox."
-        ),
+    let notice = q.digest.map(|n| {
+        if state.email_delivery {
+            format!("The digest is queued for {n} founder(s) (see Outbox).")
+        } else {
+            format!(
+                "Email is off, so nothing was sent: the digest for {n} founder(s) is in the Outbox."
+            )
+        }
     });
     let chrome = page.chrome();
     Ok(page.render(OverviewPage {
