@@ -577,7 +577,10 @@ struct FeedbackPage {
 impl ShowsDates for FeedbackPage {}
 
 /// Emails by user id (auth's accounts): who sent what, who is on which card.
-async fn emails_by_id(state: &WebState, token: &str) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) async fn emails_by_id(
+    state: &WebState,
+    token: &str,
+) -> Result<HashMap<String, String>, ApiError> {
     Ok(state
         .clients
         .auth
@@ -613,12 +616,7 @@ async fn send_digest(
     State(state): State<WebState>,
     Posted(Founder(session), Form(_)): Posted<Form<CsrfOnly>, Founder>,
 ) -> Result<Response, ApiError> {
-    let outbox = state.outbox.as_ref().ok_or_else(|| {
-        ApiError::invalid(
-            "digest",
-            "The email outbox is not in this process: the digest is sent where auth runs.",
-        )
-    })?;
+    let outbox = kit::outbox(&state, "the digest is sent where auth runs")?;
     let sources = digest::Sources {
         clients: state.clients.clone(),
         pool: state.beta.pool().clone(),
