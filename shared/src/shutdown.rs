@@ -64,10 +64,10 @@ impl Shutdown {
             .push((name.into(), hook));
     }
 
-    /// Runs `job` now and then every `period` until shutdown: a periodic background task. A
-    /// failed run is logged (with `name`) and the next run comes at its time; a run that is under
-    /// way when shutdown comes is dropped, so jobs must be safe to stop between awaits.
-    pub fn spawn_every<F, Fut>(&self, name: &'static str, period: Duration, job: F)
+    /// Runs `job` after `first` and then every `period` until shutdown: a periodic background
+    /// task. A failed run is logged (with `name`) and the next run comes at its time; a run that
+    /// is under way when shutdown comes is dropped, so jobs must be safe to stop between awaits.
+    pub fn spawn_every<F, Fut>(&self, name: &'static str, first: Duration, period: Duration, job: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
@@ -75,6 +75,7 @@ impl Shutdown {
         let stop = self.triggered();
         tokio::spawn(async move {
             let work = async {
+                tokio::time::sleep(first).await;
                 loop {
                     if let Err(err) = job().await {
                         tracing::warn!(job = name, %err, "a periodic job failed; will retry");
@@ -145,16 +146,21 @@ mod tests {
         let shutdown = Shutdown::new();
         let runs = Arc::new(AtomicUsize::new(0));
         let counted = runs.clone();
-        shutdown.spawn_every("test", Duration::from_millis(40), move || {
-            let counted = counted.clone();
-            async move {
-                // A failing run does not stop the next ones.
-                match counted.fetch_add(1, Ordering::SeqCst) {
-                    0 => Err("first run fails".to_owned()),
-                    _ => Ok(()),
+        shutdown.spawn_every(
+            "test",
+            Duration::ZERO,
+            Duration::from_millis(40),
+            move || {
+                let counted = counted.clone();
+                async move {
+                    // A failing run does not stop the next ones.
+                    match counted.fetch_add(1, Ordering::SeqCst) {
+                        0 => Err("first run fails".to_owned()),
+                        _ => Ok(()),
+                    }
                 }
-            }
-        });
+            },
+        );
         tokio::time::sleep(Duration::from_millis(400)).await;
         let before = runs.load(Ordering::SeqCst);
         assert!(before >= 3, "runs again after a failure: {before}");

@@ -62,7 +62,10 @@ pub struct Exclusions {
 impl Exclusions {
     /// Drops the excluded users' rows.
     pub fn apply(&self, users: &mut Vec<UserRow>) {
-        users.retain(|u| !(self.demo && u.demo == 1) && !self.user_ids.contains(&u.user_id));
+        users.retain(|u| {
+            let excluded_demo = self.demo && u.demo == 1;
+            !excluded_demo && !self.user_ids.contains(&u.user_id)
+        });
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn apply(pool: &AnyPool, event: &ProductEvent) -> Result<bool, sqlx::E
             change,
         } => {
             let first_of_subject = record_on_timeline(&mut tx, id, user_id, *at, change).await?;
-            apply_user_change(&mut tx, user_id, *at, change, first_of_subject).await?
+            apply_user_change(&mut tx, user_id, *at, change, first_of_subject).await?;
         }
     }
     tx.commit().await?;

@@ -1,8 +1,8 @@
 //! The founders' weekly digest: signups, activation, retention, new feedback and open abuse
 //! reports, as a plain-text email queued in the outbox for every founder account. Sent every
-//! Monday from 08:00 UTC by a background job (at most once a week, whatever the number of
-//! restarts or instances: the week is claimed in `web_founder_digests` first), and on demand
-//! from the console.
+//! Monday from 08:00 UTC by a background job (it looks hourly, from ten minutes after start; at
+//! most once a week whatever the number of restarts or instances: the week is claimed in
+//! `web_founder_digests` first), and on demand from the console.
 //!
 //! The numbers are the console's: beta users only (founders' accounts and demo users left out),
 //! read through analytics' founder API and this service's own tables.
@@ -204,7 +204,10 @@ async fn release_week(pool: &AnyPool, week: i64) -> Result<(), sqlx::Error> {
 /// The digest goes out on Monday from this hour (UTC).
 const SEND_FROM_HOUR_MS: i64 = 8 * 3_600_000;
 /// How often the job looks whether this week's digest is due.
-const CHECK_EVERY: Duration = Duration::from_secs(3600);
+const CHECK_EVERY: Duration = Duration::from_hours(1);
+/// The first look comes a while after start: a process that restarts in a crash loop, or a
+/// short-lived one (a test, a CLI command), does not send anything on its way up.
+const FIRST_LOOK_AFTER: Duration = Duration::from_mins(10);
 
 /// Whether this week's digest is due at `now`.
 pub fn due(now: i64) -> bool {
@@ -292,7 +295,7 @@ async fn run_once(sources: &Sources, outbox: &Outbox, mint: &MintToken) -> Resul
 
 /// Every hour: is this week's digest due?
 fn spawn_weekly(sources: Sources, outbox: Outbox, mint: MintToken, shutdown: &Shutdown) {
-    shutdown.spawn_every("founder digest", CHECK_EVERY, move || {
+    shutdown.spawn_every("founder digest", FIRST_LOOK_AFTER, CHECK_EVERY, move || {
         let (sources, outbox, mint) = (sources.clone(), outbox.clone(), mint.clone());
         async move {
             run_once(&sources, &outbox, &mint)

@@ -176,11 +176,14 @@ async fn overview(
         console.retention(token, 8, &counted.query()).await,
     )
     .map(|cohorts| RetentionHeat::new(&cohorts, day));
-    let notice = q.digest.map(|n| match state.email_delivery {
-        true => format!("The digest is queued for {n} founder(s) (see Outbox)."),
-        false => format!(
-            "Email is off, so nothing was sent: the digest for {n} founder(s) is in the Outbox."
-        ),
+    let notice = q.digest.map(|n| {
+        if state.email_delivery {
+            format!("The digest is queued for {n} founder(s) (see Outbox).")
+        } else {
+            format!(
+                "Email is off, so nothing was sent: the digest for {n} founder(s) is in the Outbox."
+            )
+        }
     });
     let chrome = page.chrome();
     Ok(page.render(OverviewPage {
@@ -576,7 +579,10 @@ struct FeedbackPage {
 impl ShowsDates for FeedbackPage {}
 
 /// Emails by user id (auth's accounts): who sent what, who is on which card.
-async fn emails_by_id(state: &WebState, token: &str) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) async fn emails_by_id(
+    state: &WebState,
+    token: &str,
+) -> Result<HashMap<String, String>, ApiError> {
     Ok(state
         .clients
         .auth
@@ -612,12 +618,7 @@ async fn send_digest(
     State(state): State<WebState>,
     Posted(Founder(session), Form(_)): Posted<Form<CsrfOnly>, Founder>,
 ) -> Result<Response, ApiError> {
-    let outbox = state.outbox.as_ref().ok_or_else(|| {
-        ApiError::invalid(
-            "digest",
-            "The email outbox is not in this process: the digest is sent where auth runs.",
-        )
-    })?;
+    let outbox = kit::outbox(&state, "the digest is sent where auth runs")?;
     let sources = digest::Sources {
         clients: state.clients.clone(),
         pool: state.beta.pool().clone(),

@@ -2,8 +2,6 @@
 //! invited → scheduled → done), each with notes and the next step. The founder moves a card
 //! with one form, emails the invitation through the outbox, and exports the pipeline as CSV.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -17,7 +15,7 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::kit::{FounderPage, csv_cell, csv_download, user_href};
+use super::kit::{self, FounderPage, csv_cell, csv_download, user_href};
 use super::{FORM_LIMIT, ShowsDates, day};
 use crate::beta::pipeline::{self, Card, Move, Stage};
 use crate::pages::WebState;
@@ -71,14 +69,7 @@ struct NoticeQuery {
 
 /// Cards with their emails, in pipeline order.
 async fn rows(state: &WebState, token: &str) -> Result<Vec<Row>, ApiError> {
-    let emails: HashMap<String, String> = state
-        .clients
-        .auth
-        .admin_users(token)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let emails = super::emails_by_id(state, token).await?;
     Ok(pipeline::cards(state.beta.pool())
         .await?
         .into_iter()
@@ -190,12 +181,7 @@ async fn invite(
     State(state): State<WebState>,
     Posted(Founder(session), Form(form)): Posted<Form<InviteForm>, Founder>,
 ) -> Result<Response, ApiError> {
-    let outbox = state.outbox.as_ref().ok_or_else(|| {
-        ApiError::invalid(
-            "user_id",
-            "The email outbox is not in this process: invite them from the contact they gave.",
-        )
-    })?;
+    let outbox = kit::outbox(&state, "invite them from the contact they gave")?;
     let pool = state.beta.pool();
     let card = pipeline::card(pool, &form.user_id)
         .await?

@@ -48,6 +48,17 @@ impl FounderPage {
     }
 }
 
+/// The email outbox, which lives in auth's database: in split mode this process does not hold
+/// it, and the founder is told what to do instead (`otherwise`).
+pub fn outbox<'a>(state: &'a WebState, otherwise: &str) -> Result<&'a email::Outbox, ApiError> {
+    state.outbox.as_ref().ok_or_else(|| {
+        ApiError::invalid(
+            "outbox",
+            format!("The email outbox is not in this process: {otherwise}."),
+        )
+    })
+}
+
 /// The console's page about one user: every place a user appears links here.
 pub fn user_href(user_id: &str) -> String {
     let id: String = url::form_urlencoded::byte_serialize(user_id.as_bytes()).collect();
