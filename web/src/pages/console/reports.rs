@@ -330,6 +330,19 @@ async fn carry_out(
     Ok(())
 }
 
+/// The acting founder's email as auth has it now (kept with the decision); `None` when auth
+/// does not answer, which does not stop the decision being recorded with their id.
+async fn founder_email(state: &WebState, session: &Session) -> Option<String> {
+    let users = degrade(
+        "the founder's email",
+        state.clients.auth.admin_users(&session.access_token).await,
+    )?;
+    users
+        .into_iter()
+        .find(|u| u.id == session.user_id)
+        .map(|u| u.email)
+}
+
 /// POST because HTML forms can't send anything else: acts on a target and closes its open
 /// reports, then back to the queue.
 async fn act(
@@ -360,12 +373,7 @@ async fn act(
         let message = client_message(err)?;
         return Ok(refused(&state, &session, &form.csrf_token, message).await);
     }
-    let email = degrade(
-        "the founder's email",
-        state.clients.auth.admin_users(token).await,
-    )
-    .and_then(|users| users.into_iter().find(|u| u.id == session.user_id))
-    .map(|u| u.email);
+    let email = founder_email(&state, &session).await;
     let decision = Decision {
         status: action.status(),
         action: action.as_str(),
