@@ -689,7 +689,8 @@ describe('Scanpage in a browser', () => {
     const overflowing = [];
     // Every console page, and the app's pages as a signed-in user sees them.
     for (const path of ['/admin', '/admin/users', '/admin/reports', '/admin/feedback', '/admin/waitlist',
-      '/admin/invites', '/admin/blocklist', '/admin/outbox', '/app', '/app/qr/new', '/app/qr/bulk',
+      '/admin/invites', '/admin/blocklist', '/admin/outbox', '/admin/interviews', '/admin/flags',
+      '/app', '/app/qr/new', '/app/qr/bulk',
       '/app/qr/styles', '/app/microsites', '/app/microsites/new', '/app/analytics', '/app/settings',
       '/app/trash', '/pricing', '/report']) {
       await f.goto(path);

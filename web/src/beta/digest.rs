@@ -159,8 +159,7 @@ pub async fn new_feedback(
 
 /// Abuse reports nobody has acted on yet.
 pub async fn open_reports(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    // after h-reports: status = 'open' (the column exists here with 'open' as its default; the
-    // report queue adds 'acted' and 'dismissed').
+    // The report queue moves a report from 'open' to 'acted' or 'dismissed'.
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM web_abuse_reports WHERE status = 'open'")
             .fetch_one(pool)
