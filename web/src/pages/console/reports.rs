@@ -90,6 +90,11 @@ impl QueueRow {
             .map_or("(unknown)", |u| u.email.as_str())
     }
 
+    /// The owner's page in the console, when the owner is known.
+    fn owner_href(&self) -> Option<String> {
+        self.owner.as_ref().map(|u| super::kit::user_href(&u.id))
+    }
+
     fn owner_disabled(&self) -> bool {
         self.owner.as_ref().is_some_and(|u| u.disabled)
     }
