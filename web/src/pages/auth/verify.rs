@@ -24,34 +24,30 @@ enum EmailLink {
     NewAddress,
 }
 
+/// The words of an emailed link's page, and where its button posts.
+struct LinkWords {
+    title: &'static str,
+    action: &'static str,
+    button: &'static str,
+    done: &'static str,
+}
+
 impl EmailLink {
-    fn title(self) -> &'static str {
+    fn words(self) -> &'static LinkWords {
         match self {
-            EmailLink::Account => "Confirm your email",
-            EmailLink::NewAddress => "Confirm your new email",
-        }
-    }
-
-    fn action(self) -> &'static str {
-        match self {
-            EmailLink::Account => "/verify",
-            EmailLink::NewAddress => "/confirm-email",
-        }
-    }
-
-    fn button(self) -> &'static str {
-        match self {
-            EmailLink::Account => "Confirm my email",
-            EmailLink::NewAddress => "Use this email address",
-        }
-    }
-
-    fn done(self) -> &'static str {
-        match self {
-            EmailLink::Account => "Thanks — your email address is confirmed.",
-            EmailLink::NewAddress => {
-                "Done — your account now uses this email address. Use it the next time you log in."
-            }
+            EmailLink::Account => &LinkWords {
+                title: "Confirm your email",
+                action: "/verify",
+                button: "Confirm my email",
+                done: "Thanks — your email address is confirmed.",
+            },
+            EmailLink::NewAddress => &LinkWords {
+                title: "Confirm your new email",
+                action: "/confirm-email",
+                button: "Use this email address",
+                done: "Done — your account now uses this email address. Use it the next time you \
+                       log in.",
+            },
         }
     }
 }
@@ -61,6 +57,7 @@ impl EmailLink {
 struct EmailLinkPage {
     chrome: Chrome,
     link: EmailLink,
+    words: &'static LinkWords,
     token: String,
     done: bool,
     failed: bool,
@@ -71,6 +68,7 @@ impl EmailLinkPage {
         Self {
             chrome: chrome(false, csrf),
             link,
+            words: link.words(),
             token,
             done: false,
             failed: false,
