@@ -11,15 +11,8 @@ use shared::testing::{self, TestDb, backend_tests};
 backend_tests!(every_route_is_owner_only);
 async fn every_route_is_owner_only(db: TestDb) {
     let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
-    let (qr, site, owner) = (new_id(), new_id(), new_id());
-    svc.bus
-        .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
-        .unwrap();
-    svc.bus
-        .publish(view(&site, &owner, IPHONE, "81.2.69.160", None))
-        .unwrap();
-    wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
-    wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;
+    let owner = new_id();
+    let (qr, site) = one_scan_and_one_view(&svc, &owner).await;
 
     let routes = [
         format!("/api/v1/analytics/qr/{qr}"),
