@@ -141,3 +141,24 @@ async fn the_csv_export_pages_through_every_event_without_personal_data(db: Test
     assert!(!text.contains("81.2.69.160"), "no IP in the export");
     svc.shutdown.drain(Duration::from_secs(5)).await;
 }
+
+#[test]
+fn the_openapi_document_names_the_filters() {
+    let doc = serde_json::to_value(analytics::routes::openapi()).unwrap();
+    let schema = &doc["components"]["schemas"]["FilterParams"]["properties"];
+    for name in ["device", "country", "block", "qr", "class"] {
+        assert!(schema[name].is_object(), "FilterParams.{name}: {schema}");
+    }
+    for path in [
+        "/api/v1/analytics/qr/{id}",
+        "/api/v1/analytics/microsites/{id}/export.csv",
+        "/api/v1/analytics/overview",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        assert!(
+            params.iter().any(|p| p["name"] == "country" && p["in"] == "query"),
+            "{path}"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/analytics/qr/{id}/live"]["get"].is_object());
+}
