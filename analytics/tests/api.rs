@@ -156,7 +156,9 @@ fn the_openapi_document_names_the_filters() {
     ] {
         let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
         assert!(
-            params.iter().any(|p| p["name"] == "country" && p["in"] == "query"),
+            params
+                .iter()
+                .any(|p| p["name"] == "country" && p["in"] == "query"),
             "{path}"
         );
     }
