@@ -11,15 +11,8 @@ use shared::testing::{self, TestDb, backend_tests};
 backend_tests!(every_route_is_owner_only);
 async fn every_route_is_owner_only(db: TestDb) {
     let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
-    let (qr, site, owner) = (new_id(), new_id(), new_id());
-    svc.bus
-        .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
-        .unwrap();
-    svc.bus
-        .publish(view(&site, &owner, IPHONE, "81.2.69.160", None))
-        .unwrap();
-    wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
-    wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;
+    let owner = new_id();
+    let (qr, site) = one_scan_and_one_view(&svc, &owner).await;
 
     let routes = [
         format!("/api/v1/analytics/qr/{qr}"),
@@ -147,4 +140,27 @@ async fn the_csv_export_pages_through_every_event_without_personal_data(db: Test
     );
     assert!(!text.contains("81.2.69.160"), "no IP in the export");
     svc.shutdown.drain(Duration::from_secs(5)).await;
+}
+
+#[test]
+fn the_openapi_document_names_the_filters() {
+    let doc = serde_json::to_value(analytics::routes::openapi()).unwrap();
+    let schema = &doc["components"]["schemas"]["FilterParams"]["properties"];
+    for name in ["device", "country", "block", "qr", "class"] {
+        assert!(schema[name].is_object(), "FilterParams.{name}: {schema}");
+    }
+    for path in [
+        "/api/v1/analytics/qr/{id}",
+        "/api/v1/analytics/microsites/{id}/export.csv",
+        "/api/v1/analytics/overview",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "country" && p["in"] == "query"),
+            "{path}"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/analytics/qr/{id}/live"]["get"].is_object());
 }

@@ -180,15 +180,8 @@ async fn pages_filter_by_qr_code_and_link(db: TestDb) {
 backend_tests!(bad_filter_values_are_422_everywhere);
 async fn bad_filter_values_are_422_everywhere(db: TestDb) {
     let svc = start(&db, EventBus::memory(1_000), fast_settings()).await;
-    let (qr, site, owner) = (new_id(), new_id(), new_id());
-    svc.bus
-        .publish(scan(&qr, &owner, Some(IPHONE), "81.2.69.160"))
-        .unwrap();
-    svc.bus
-        .publish(view(&site, &owner, IPHONE, "81.2.69.160", None))
-        .unwrap();
-    wait_for_count(&svc.db, &qr, 1, WITHIN).await;
-    wait_for_count(&svc.db, &site, 1, WITHIN).await;
+    let owner = new_id();
+    let (qr, site) = one_scan_and_one_view(&svc, &owner).await;
     for route in [
         format!("/api/v1/analytics/qr/{qr}"),
         format!("/api/v1/analytics/qr/{qr}/export.csv"),

@@ -10,14 +10,6 @@ use shared::testing::{TestDb, backend_tests};
 
 const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 
-/// The headline figure labelled `label`, as shown.
-fn figure(html: &str, label: &str) -> Option<String> {
-    let at = html.find(&format!("<dt>{label}</dt>"))?;
-    let rest = &html[at..];
-    let start = rest.find("stat-value\">")? + 12;
-    Some(rest[start..].split('<').next()?.trim().to_owned())
-}
-
 /// `href="…"` values in `html`, unescaped the way a browser reads them.
 fn hrefs(html: &str) -> Vec<String> {
     html.split("href=\"")

@@ -13,14 +13,6 @@ use shared::testing::{TestDb, backend_tests};
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
-/// The headline figure labelled `label`, as shown.
-fn figure(html: &str, label: &str) -> Option<String> {
-    let at = html.find(&format!("<dt>{label}</dt>"))?;
-    let rest = &html[at..];
-    let start = rest.find("stat-value\">")? + 12;
-    Some(rest[start..].split('<').next()?.trim().to_owned())
-}
-
 /// The text of one breakdown chart (from its heading to the end of its figure).
 fn chart<'a>(html: &'a str, id: &str) -> &'a str {
     let start = html.find(&format!("id=\"bars-{id}\"")).expect("the chart");

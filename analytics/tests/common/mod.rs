@@ -148,6 +148,21 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new code scanned once and a new page viewed once (both from an iPhone in GB) by `owner`,
+/// stored: their ids.
+pub async fn one_scan_and_one_view(svc: &Service_, owner: &str) -> (String, String) {
+    let (qr, site) = (new_id(), new_id());
+    svc.bus
+        .publish(scan(&qr, owner, Some(IPHONE), "81.2.69.160"))
+        .unwrap();
+    svc.bus
+        .publish(view(&site, owner, IPHONE, "81.2.69.160", None))
+        .unwrap();
+    wait_for_count(&svc.db, &qr, 1, Duration::from_secs(10)).await;
+    wait_for_count(&svc.db, &site, 1, Duration::from_secs(10)).await;
+    (qr, site)
+}
+
 /// Raw events stored for a target.
 pub async fn stored(db: &Db, target: &str) -> i64 {
     sqlx::query("SELECT COUNT(*) FROM analytics_events WHERE target_id = $1")

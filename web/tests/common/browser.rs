@@ -337,6 +337,14 @@ pub fn url_encode(value: &str) -> String {
         .collect()
 }
 
+/// The dashboard's headline figure labelled `label`, as shown.
+pub fn figure(html: &str, label: &str) -> Option<String> {
+    let at = html.find(&format!("<dt>{label}</dt>"))?;
+    let rest = &html[at..];
+    let start = rest.find("stat-value\">")? + 12;
+    Some(rest[start..].split('<').next()?.trim().to_owned())
+}
+
 /// The code's analytics once `done` holds (analytics consumes scans asynchronously; bounded wait).
 pub async fn eventually_counts(
     browser: &mut Browser,

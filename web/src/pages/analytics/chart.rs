@@ -26,6 +26,27 @@ pub struct Column {
     pub title: String,
 }
 
+impl Column {
+    /// A column from `x` standing on `bottom`: `human_h` of people under `bot_h` of bots.
+    pub fn stacked(
+        x: f64,
+        width: f64,
+        bottom: f64,
+        (human_h, bot_h): (f64, f64),
+        title: String,
+    ) -> Column {
+        Column {
+            x: round(x),
+            width: round(width),
+            human_y: round(bottom - human_h),
+            human_height: round(human_h),
+            bot_y: round(bottom - human_h - bot_h),
+            bot_height: round(bot_h),
+            title,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
     pub y: f64,
@@ -124,21 +145,19 @@ impl SeriesChart {
             let x = LEFT + i as f64 * step;
             let human_h = scale(p.human);
             let bot_h = scale((p.total - p.human).max(0));
-            columns.push(Column {
-                x: round(x + gap / 2.0),
-                width: round((step - gap).max(0.5)),
-                human_y: round(bottom - human_h),
-                human_height: round(human_h),
-                bot_y: round(bottom - human_h - bot_h),
-                bot_height: round(bot_h),
-                title: format!(
+            columns.push(Column::stacked(
+                x + gap / 2.0,
+                (step - gap).max(0.5),
+                bottom,
+                (human_h, bot_h),
+                format!(
                     "{}: {} {noun}, {} human, {} daily unique",
                     short_label(&p.t),
                     p.total,
                     p.human,
                     p.unique
                 ),
-            });
+            ));
             line.push(format!(
                 "{},{}",
                 round(x + step / 2.0),

@@ -16,18 +16,8 @@ use shared::ui::Chrome;
 use super::super::WebState;
 use super::super::kit::chrome;
 use super::super::session::{Csrf, Session};
-use super::{Trouble, chart, encode, filtering, trouble};
-
-/// One minute's column.
-pub struct Column {
-    pub x: f64,
-    pub width: f64,
-    pub human_y: f64,
-    pub human_height: f64,
-    pub bot_y: f64,
-    pub bot_height: f64,
-    pub title: String,
-}
+use super::chart::{self, Column};
+use super::{Trouble, encode, filtering, trouble};
 
 const WIDTH: f64 = 340.0;
 const HEIGHT: f64 = 150.0;
@@ -72,27 +62,25 @@ impl LivePanel {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let (human_h, bot_h) = (scale(m.human), scale(m.bot));
-                Column {
-                    x: round(LEFT + i as f64 * step + 1.0),
-                    width: round(step - 2.0),
-                    human_y: round(bottom - human_h),
-                    human_height: round(human_h),
-                    bot_y: round(bottom - human_h - bot_h),
-                    bot_height: round(bot_h),
-                    title: format!(
+                Column::stacked(
+                    LEFT + i as f64 * step + 1.0,
+                    step - 2.0,
+                    bottom,
+                    (scale(m.human), scale(m.bot)),
+                    format!(
                         "{}: {} {noun} by people, {} by bots",
                         clock(&m.t),
                         m.human,
                         m.bot
                     ),
-                }
+                )
             })
             .collect();
         let named = |list: &[analytics::query::Count], dimension: Dimension| {
             list.iter()
                 .map(|c| {
-                    let name = filtering::shown(dimension, &c.key, &std::collections::BTreeMap::new());
+                    let name =
+                        filtering::shown(dimension, &c.key, &std::collections::BTreeMap::new());
                     (name, c.count)
                 })
                 .collect()
@@ -152,10 +140,6 @@ struct LivePage {
 /// `2026-12-06T19:58:00Z` → `19:58`.
 fn clock(t: &str) -> String {
     t.get(11..16).unwrap_or(t).to_owned()
-}
-
-fn round(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
 }
 
 pub(super) async fn qr_live(
