@@ -163,7 +163,13 @@ async fn each_kind_and_each_action(db: TestDb) {
     assert!(
         queue
             .html
-            .contains("“Page ada-bad-page” by ada@example.com"),
+            .contains("“Page ada-bad-page” by <a href=\"/admin/users/"),
+        "{}",
+        queue.html
+    );
+    // The owner's email links to their page in the console.
+    assert!(
+        queue.html.contains("\">ada@example.com</a>"),
         "{}",
         queue.html
     );

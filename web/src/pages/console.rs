@@ -72,8 +72,8 @@ mod interviews;
 pub(crate) mod kit;
 mod moderation;
 mod outbox;
-mod reports;
 mod person;
+mod reports;
 
 /// A service that did not answer degrades its part of the page.
 fn degrade<T>(part: &str, result: Result<T, shared::client::ClientError>) -> Option<T> {
