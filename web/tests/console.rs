@@ -93,6 +93,25 @@ async fn only_founders_see_the_console(db: TestDb) {
         flags.html.contains("<code>print-studio</code>"),
         "feature flags listed on their own page"
     );
+    // Who the numbers leave out is one of the documented words; anything else is refused.
+    for path in [
+        "/api/v1/admin/overview?demo=exclude",
+        "/api/v1/admin/signups?demo=include",
+        "/api/v1/admin/retention?demo=",
+    ] {
+        let (status, _) = json(&mut founder, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    for path in [
+        "/api/v1/admin/overview?demo=yes",
+        "/api/v1/admin/signups?demo=%C2%84",
+        "/api/v1/admin/retention?demo=Exclude",
+    ] {
+        let (status, body) = json(&mut founder, path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{path}: {body}");
+        assert_eq!(body["error"]["field"], "demo", "{path}: {body}");
+    }
     println!("console roles ok on {backend}");
 }
 

@@ -66,7 +66,7 @@ struct WindowParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // describes the query; the handlers read `CohortQuery`
 struct ExclusionParams {
-    /// `exclude` leaves demo users out; anything else (or absent) keeps them.
+    /// `exclude` leaves demo users out; `include` (or absent) keeps them; anything else is a 422.
     #[param(pattern = "^(exclude|include)?$")]
     demo: Option<String>,
     /// Comma-separated user ids to leave out, e.g. the founders' own accounts.
@@ -94,9 +94,15 @@ struct RetentionParams {
 }
 
 impl CohortQuery {
-    fn exclusions(&self) -> Exclusions {
-        Exclusions {
-            demo: self.demo.as_deref() == Some("exclude"),
+    /// Who to leave out; `demo` other than `exclude`, `include` or empty is refused, as documented.
+    fn exclusions(&self) -> Result<Exclusions, AnalyticsError> {
+        let demo = match self.demo.as_deref().unwrap_or_default() {
+            "exclude" => true,
+            "include" | "" => false,
+            _ => return Err(AnalyticsError::invalid("demo", "exclude or include")),
+        };
+        Ok(Exclusions {
+            demo,
             user_ids: self
                 .exclude
                 .as_deref()
@@ -106,7 +112,7 @@ impl CohortQuery {
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned)
                 .collect(),
-        }
+        })
     }
 
     fn window(&self) -> Result<Window, AnalyticsError> {
@@ -170,7 +176,7 @@ async fn overview(
     Query(q): Query<CohortQuery>,
 ) -> Result<Json<Overview>, AnalyticsError> {
     let window = q.window()?;
-    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()?).await?;
     let waitlist = store::waitlist(state.db.pool()).await?;
     Ok(Json(metrics::overview(&loaded.facts(), window, waitlist)))
 }
@@ -188,7 +194,7 @@ async fn signups(
         Some(text) => Interval::parse(text)
             .ok_or_else(|| AnalyticsError::invalid("interval", "`day` or `week`"))?,
     };
-    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()?).await?;
     Ok(Json(metrics::signups(&loaded.facts(), window, interval)))
 }
 
@@ -203,7 +209,7 @@ async fn retention(
     if !(1..=52).contains(&weeks) {
         return Err(AnalyticsError::invalid("weeks", "between 1 and 52"));
     }
-    let loaded = Loaded::read(&state.db, &q.exclusions()).await?;
+    let loaded = Loaded::read(&state.db, &q.exclusions()?).await?;
     Ok(Json(Retention {
         cohorts: metrics::retention(&loaded.facts(), shared::ids::now_ms(), weeks),
     }))
