@@ -75,8 +75,10 @@ async fn create(
 #[into_params(parameter_in = Query)]
 struct ListParams {
     cursor: Option<String>,
-    /// Codes per page (default 20; at most 100 are returned).
-    #[param(maximum = 4_294_967_295.0)]
+    /// Codes per page (default 20; at most 100 are returned). Any `u32` is taken; documented as
+    /// an int64 with that maximum because `u32` would read as `format: int32`, which refuses
+    /// values the handler accepts and caps.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295.0)]
     limit: Option<u32>,
     q: Option<String>,
     tag: Option<String>,

@@ -118,8 +118,10 @@ fn user_with(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// How many, newest first (default 100; clamped to 1–500).
-    #[param(maximum = 4_294_967_295.0)]
+    /// How many, newest first (default 100; clamped to 1–500). Any `u32` is taken; documented
+    /// as an int64 with that maximum because `u32` would read as `format: int32`, which refuses
+    /// values the handler accepts and clamps.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295.0)]
     limit: Option<u32>,
 }
 
