@@ -26,12 +26,12 @@ use analytics::product::client::{Overview, UserMetrics};
 use auth::client::{AdminInvite, AdminUser, AdminWaitlistEntry};
 
 use super::WebState;
-use super::kit::{Errors, chrome};
-use super::session::{CsrfOnly, Founder, Posted, back_to, csrf_form, form_post, see_other};
+use super::kit::Errors;
+use super::session::{CsrfOnly, Founder, Posted, back_to, form_post, see_other};
 use crate::beta::digest;
 use crate::beta::store::{self, Feedback, Interview};
 use charts::{FunnelChart, RetentionHeat, SignupChart};
-use kit::{Counted, FounderPage, csv_cell, csv_download, user_href};
+use kit::{Counted, FounderForm, FounderPage, csv_cell, csv_download, user_href};
 
 const FORM_LIMIT: usize = 16 * 1024;
 
@@ -467,8 +467,6 @@ async fn waitlist(
 
 #[derive(Deserialize)]
 struct DecideForm {
-    #[serde(default)]
-    csrf_token: String,
     email: String,
     /// `approve` or `reject`.
     decision: String,
@@ -476,18 +474,16 @@ struct DecideForm {
 
 async fn decide(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<DecideForm>, Founder>,
+    FounderForm(founder, form): FounderForm<DecideForm>,
 ) -> Result<Response, ApiError> {
     let auth = &state.clients.auth;
     let notice = match form.decision.as_str() {
         "approve" => {
-            auth.admin_approve(&session.access_token, &form.email)
-                .await?;
+            auth.admin_approve(founder.token(), &form.email).await?;
             "approved"
         }
         "reject" => {
-            auth.admin_reject(&session.access_token, &form.email)
-                .await?;
+            auth.admin_reject(founder.token(), &form.email).await?;
             "rejected"
         }
         _ => return Err(ApiError::invalid("decision", "approve or reject")),
@@ -521,24 +517,21 @@ async fn invites(State(state): State<WebState>, page: FounderPage) -> Result<Res
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct InvitesForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     count: String,
-    #[serde(default)]
     label: String,
 }
 
 async fn create_invites(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<InvitesForm>, Founder>,
+    FounderForm(founder, form): FounderForm<InvitesForm>,
 ) -> Result<Response, ApiError> {
-    let token = &session.access_token;
+    let token = founder.token();
     let auth = &state.clients.auth;
     let mut page = InvitesPage {
-        chrome: chrome(true, &form.csrf_token),
+        chrome: founder.chrome(),
         invites: Vec::new(),
         created: Vec::new(),
         count: form.count.clone(),
@@ -629,5 +622,3 @@ async fn send_digest(
     let queued = digest::send(outbox, &numbers, &founders).await?;
     Ok(see_other(&format!("/admin?digest={queued}")))
 }
-
-csrf_form!(DecideForm, InvitesForm);

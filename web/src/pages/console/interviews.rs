@@ -4,7 +4,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::handler::Handler;
@@ -15,11 +14,11 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::ui::Chrome;
 
-use super::kit::{self, FounderPage, csv_cell, csv_download, user_href};
+use super::kit::{self, FounderForm, FounderPage, csv_cell, csv_download, user_href};
 use super::{FORM_LIMIT, ShowsDates, day};
 use crate::beta::pipeline::{self, Card, Move, Stage};
 use crate::pages::WebState;
-use crate::pages::session::{Founder, Posted, back_to, csrf_form, form_post, see_other};
+use crate::pages::session::{back_to, form_post, see_other};
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -120,8 +119,6 @@ async fn interviews(
 
 #[derive(Deserialize)]
 struct MoveForm {
-    #[serde(default)]
-    csrf_token: String,
     user_id: String,
     stage: String,
     #[serde(default)]
@@ -132,7 +129,7 @@ struct MoveForm {
 
 async fn move_card(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<MoveForm>, Founder>,
+    FounderForm(founder, form): FounderForm<MoveForm>,
 ) -> Result<Response, ApiError> {
     let stage = Stage::parse(&form.stage)
         .ok_or_else(|| ApiError::invalid("stage", "Opted in, invited, scheduled or done."))?;
@@ -141,7 +138,7 @@ async fn move_card(
         stage,
         notes: &form.notes,
         next_step: &form.next_step,
-        by: &session.user_id,
+        by: &founder.session.user_id,
         emailed: false,
     };
     pipeline::move_to(state.beta.pool(), &change, shared::ids::now_ms()).await?;
@@ -153,8 +150,6 @@ async fn move_card(
 
 #[derive(Deserialize)]
 struct InviteForm {
-    #[serde(default)]
-    csrf_token: String,
     user_id: String,
 }
 
@@ -179,7 +174,7 @@ fn invitation(to: &str, time_zone: &str) -> Message {
 
 async fn invite(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<InviteForm>, Founder>,
+    FounderForm(founder, form): FounderForm<InviteForm>,
 ) -> Result<Response, ApiError> {
     let outbox = kit::outbox(&state, "invite them from the contact they gave")?;
     let pool = state.beta.pool();
@@ -189,7 +184,7 @@ async fn invite(
     let email = state
         .clients
         .auth
-        .admin_users(&session.access_token)
+        .admin_users(founder.token())
         .await?
         .into_iter()
         .find(|u| u.id == form.user_id)
@@ -209,7 +204,7 @@ async fn invite(
         stage,
         notes: &card.notes,
         next_step: &card.next_step,
-        by: &session.user_id,
+        by: &founder.session.user_id,
         emailed: true,
     };
     pipeline::move_to(pool, &change, shared::ids::now_ms()).await?;
@@ -255,8 +250,6 @@ async fn export(State(state): State<WebState>, page: FounderPage) -> Result<Resp
         }),
     )
 }
-
-csrf_form!(MoveForm, InviteForm);
 
 #[cfg(test)]
 mod tests {

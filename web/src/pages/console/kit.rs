@@ -1,10 +1,11 @@
 //! What the console's pages share: the founder-page extractor (session, founder check and CSRF
-//! token in one), where a user's page is, the funnel's human labels, who the numbers leave out,
+//! token in one) and the founder-form one (the form's token checked, then the founder), where a user's page is, the funnel's human labels, who the numbers leave out,
 //! and CSV answers with formula cells defused.
 
 use std::collections::HashSet;
 
-use axum::extract::FromRequestParts;
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +14,7 @@ use shared::ui::Chrome;
 
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
-use crate::pages::session::{CookieJar, Csrf, Founder, Session};
+use crate::pages::session::{CookieJar, Csrf, Founder, Posted, Session, Tokened};
 
 /// A console page's visitor: a signed-in founder, with the CSRF token the page's forms carry and
 /// the cookies to send with it. Rejects like [`Founder`] (login redirect, or a 404 page).
@@ -30,6 +31,30 @@ impl FromRequestParts<WebState> for FounderPage {
         let Founder(session) = Founder::from_request_parts(parts, state).await?;
         let Ok(Csrf(csrf, jar)) = Csrf::from_request_parts(parts, state).await;
         Ok(FounderPage { session, csrf, jar })
+    }
+}
+
+/// A console form (`F` declares only its own fields) and the founder page it was posted from.
+/// Read as [`Posted`] reads a form: its CSRF token checked first, then the founder. The page
+/// holds the checked token, for showing it again with what went wrong.
+pub struct FounderForm<F>(pub FounderPage, pub F);
+
+impl<F> FromRequest<WebState> for FounderForm<F>
+where
+    F: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &WebState) -> Result<Self, Response> {
+        let Posted(Founder(session), Form(Tokened { csrf_token, form })) =
+            Posted::<Form<Tokened<F>>, Founder>::from_request(request, state).await?;
+        // The token matched the cookie, so there is no new cookie to send.
+        let page = FounderPage {
+            session,
+            csrf: csrf_token,
+            jar: CookieJar::default(),
+        };
+        Ok(FounderForm(page, form))
     }
 }
 

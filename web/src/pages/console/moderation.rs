@@ -6,11 +6,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::client::ClientError;
@@ -18,10 +18,10 @@ use shared::ui::Chrome;
 
 use qr::store::BlockedDomain;
 
+use super::kit::{FounderForm, FounderPage};
 use super::{FORM_LIMIT, ShowsDates};
 use crate::pages::WebState;
-use crate::pages::kit::chrome;
-use crate::pages::session::{Csrf, Founder, Posted, Session, csrf_form, form_post, see_other};
+use crate::pages::session::{form_post, see_other};
 
 pub fn router() -> Router<WebState> {
     let small = || DefaultBodyLimit::max(FORM_LIMIT);
@@ -66,23 +66,20 @@ pub(super) fn client_message(err: ClientError) -> Result<String, ApiError> {
 
 // --- Accounts ------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct AccountForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     user_id: String,
     /// `disable` or `enable`.
-    #[serde(default)]
     action: String,
 }
 
 /// Disables or enables an account (auth), back to the users table.
 async fn moderate_user(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<AccountForm>, Founder>,
+    FounderForm(founder, form): FounderForm<AccountForm>,
 ) -> Result<Response, ApiError> {
-    let token = &session.access_token;
+    let token = founder.token();
     let auth = &state.clients.auth;
     let notice = match form.action.as_str() {
         "disable" => {
@@ -121,17 +118,12 @@ impl ShowsDates for BlocklistPage {}
 
 async fn blocklist_page(
     state: &WebState,
-    session: &Session,
-    csrf: &str,
+    founder: &FounderPage,
     notice: Option<&'static str>,
 ) -> Result<BlocklistPage, ApiError> {
-    let list = state
-        .clients
-        .qr
-        .admin_blocklist(&session.access_token)
-        .await?;
+    let list = state.clients.qr.admin_blocklist(founder.token()).await?;
     Ok(BlocklistPage {
-        chrome: chrome(true, csrf),
+        chrome: founder.chrome(),
         domains: list.domains,
         file_domains: list.file_domains,
         notice,
@@ -144,37 +136,33 @@ async fn blocklist_page(
 async fn blocklist(
     State(state): State<WebState>,
     Query(q): Query<NoticeQuery>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
+    founder: FounderPage,
 ) -> Result<Response, ApiError> {
-    let page = blocklist_page(&state, &session, &csrf, notice_text(q.notice.as_deref())).await?;
-    Ok(jar.apply(page).into_response())
+    let page = blocklist_page(&state, &founder, notice_text(q.notice.as_deref())).await?;
+    Ok(founder.render(page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct DomainForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     domain: String,
-    #[serde(default)]
     reason: String,
 }
 
 async fn block_domain(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<DomainForm>, Founder>,
+    FounderForm(founder, form): FounderForm<DomainForm>,
 ) -> Result<Response, ApiError> {
     let result = state
         .clients
         .qr
-        .admin_block(&session.access_token, &form.domain, &form.reason)
+        .admin_block(founder.token(), &form.domain, &form.reason)
         .await;
     match result {
         Ok(()) => Ok(see_other("/admin/blocklist?notice=blocked")),
         Err(err) => {
             let message = client_message(err)?;
-            let mut page = blocklist_page(&state, &session, &form.csrf_token, None).await?;
+            let mut page = blocklist_page(&state, &founder, None).await?;
             page.error = Some(message);
             page.domain = form.domain.chars().take(300).collect();
             page.reason = form.reason.chars().take(600).collect();
@@ -185,14 +173,12 @@ async fn block_domain(
 
 async fn unblock_domain(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<DomainForm>, Founder>,
+    FounderForm(founder, form): FounderForm<DomainForm>,
 ) -> Result<Response, ApiError> {
     state
         .clients
         .qr
-        .admin_unblock(&session.access_token, &form.domain)
+        .admin_unblock(founder.token(), &form.domain)
         .await?;
     Ok(see_other("/admin/blocklist?notice=unblocked"))
 }
-
-csrf_form!(AccountForm, DomainForm);

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::client::ClientError;
@@ -24,13 +24,13 @@ use auth::client::AdminUser;
 use microsite::contract::PageLookup;
 use qr::moderation::CodeLookup;
 
+use super::kit::{FounderForm, FounderPage};
 use super::moderation::client_message;
 use super::{FORM_LIMIT, ShowsDates, degrade};
 use crate::beta::report_queue::{self, ReportAction, ReportGroup, ReportTarget};
 use crate::beta::report_store::{self, Decision, ReportStatus};
 use crate::pages::WebState;
-use crate::pages::kit::chrome;
-use crate::pages::session::{Csrf, Founder, Posted, Session, csrf_form, form_post, see_other};
+use crate::pages::session::{form_post, see_other};
 
 /// Reports read per tab; open ones are acted on by target, so all of them are read then.
 const TAB_LIMIT: i64 = 500;
@@ -214,11 +214,10 @@ impl Resolver<'_> {
 
 async fn queue_page(
     state: &WebState,
-    session: &Session,
-    csrf: &str,
+    founder: &FounderPage,
     tab: ReportStatus,
 ) -> Result<QueuePage, ApiError> {
-    let token = &session.access_token;
+    let token = founder.token();
     let reports = report_store::reports(state.beta.pool(), tab, TAB_LIMIT).await?;
     let users: HashMap<String, AdminUser> =
         degrade("report owners", state.clients.auth.admin_users(token).await)
@@ -254,7 +253,7 @@ async fn queue_page(
         });
     }
     Ok(QueuePage {
-        chrome: chrome(true, csrf),
+        chrome: founder.chrome(),
         tab,
         rows,
         notice: None,
@@ -266,22 +265,21 @@ async fn queue_page(
 async fn queue(
     State(state): State<WebState>,
     Query(q): Query<QueueQuery>,
-    Founder(session): Founder,
-    Csrf(csrf, jar): Csrf,
+    founder: FounderPage,
 ) -> Result<Response, ApiError> {
     let tab = q
         .state
         .as_deref()
         .and_then(ReportStatus::parse)
         .unwrap_or(ReportStatus::Open);
-    let mut page = queue_page(&state, &session, &csrf, tab).await?;
+    let mut page = queue_page(&state, &founder, tab).await?;
     page.notice = notice_text(q.notice.as_deref());
-    Ok(jar.apply(page).into_response())
+    Ok(founder.render(page))
 }
 
 /// The open queue again with what went wrong (a 422), after a service refused an action.
-async fn refused(state: &WebState, session: &Session, csrf: &str, message: String) -> Response {
-    match queue_page(state, session, csrf, ReportStatus::Open).await {
+async fn refused(state: &WebState, founder: &FounderPage, message: String) -> Response {
+    match queue_page(state, founder, ReportStatus::Open).await {
         Ok(mut page) => {
             page.error = Some(message);
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -290,18 +288,14 @@ async fn refused(state: &WebState, session: &Session, csrf: &str, message: Strin
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ActForm {
-    #[serde(default)]
-    csrf_token: String,
     /// `ReportTarget::key`.
-    #[serde(default)]
     target: String,
     /// `ReportAction::as_str`.
-    #[serde(default)]
     action: String,
     /// Why a code is disabled (shown to its owner).
-    #[serde(default)]
     reason: String,
 }
 
@@ -337,7 +331,8 @@ async fn carry_out(
 
 /// The acting founder's email as auth has it now (kept with the decision); `None` when auth
 /// does not answer, which does not stop the decision being recorded with their id.
-async fn founder_email(state: &WebState, session: &Session) -> Option<String> {
+async fn founder_email(state: &WebState, founder: &FounderPage) -> Option<String> {
+    let session = &founder.session;
     let users = degrade(
         "the founder's email",
         state.clients.auth.admin_users(&session.access_token).await,
@@ -352,7 +347,7 @@ async fn founder_email(state: &WebState, session: &Session) -> Option<String> {
 /// reports, then back to the queue.
 async fn act(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<ActForm>, Founder>,
+    FounderForm(founder, form): FounderForm<ActForm>,
 ) -> Result<Response, ApiError> {
     let target = ReportTarget::parse_key(&form.target)
         .ok_or_else(|| ApiError::invalid("target", "No such report target."))?;
@@ -373,16 +368,16 @@ async fn act(
     if ids.is_empty() {
         return Ok(see_other("/admin/reports?notice=closed"));
     }
-    let token = &session.access_token;
+    let token = founder.token();
     if let Err(err) = carry_out(&state, token, &target, action, form.reason.trim()).await {
         let message = client_message(err)?;
-        return Ok(refused(&state, &session, &form.csrf_token, message).await);
+        return Ok(refused(&state, &founder, message).await);
     }
-    let email = founder_email(&state, &session).await;
+    let email = founder_email(&state, &founder).await;
     let decision = Decision {
         status: action.status(),
         action: action.as_str(),
-        by_id: &session.user_id,
+        by_id: &founder.session.user_id,
         by_email: email.as_deref(),
         at: shared::ids::now_ms(),
     };
@@ -398,31 +393,27 @@ async fn act(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct CodeForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     code: String,
 }
 
 /// Undoes "Disable code" from the acted tab (the reports stay closed: they were acted on).
 async fn enable_code(
     State(state): State<WebState>,
-    Posted(Founder(session), Form(form)): Posted<Form<CodeForm>, Founder>,
+    FounderForm(founder, form): FounderForm<CodeForm>,
 ) -> Result<Response, ApiError> {
     match state
         .clients
         .qr
-        .admin_enable(&session.access_token, &form.code)
+        .admin_enable(founder.token(), &form.code)
         .await
     {
         Ok(_) => Ok(see_other("/admin/reports?state=acted&notice=enabled")),
         Err(err) => {
             let message = client_message(err)?;
-            Ok(refused(&state, &session, &form.csrf_token, message).await)
+            Ok(refused(&state, &founder, message).await)
         }
     }
 }
-
-csrf_form!(ActForm, CodeForm);

@@ -2,6 +2,7 @@
 //! login page (coming back here afterwards). [`Founder`]: a founder, else what a stranger gets
 //! (the 404 page). [`Posted`]: a form from a signed-in page — read, its CSRF token checked, then
 //! the visitor, in that order, so a stale form is the CSRF page whoever sends it.
+//! [`Tokened`]: a form's own fields with the token beside them, so the struct need not declare it.
 //!
 //! They read what the `refresh` layer found for the request; a route using them without the
 //! layer answers 500.
@@ -204,5 +205,20 @@ where
         check_csrf(&head.headers, form.csrf_token()).map_err(IntoResponse::into_response)?;
         let who = W::from_request_parts(&mut head, state).await?;
         Ok(Posted(who, form))
+    }
+}
+
+/// A form as sent, with the CSRF token every signed-in form carries beside its own fields.
+#[derive(serde::Deserialize)]
+pub struct Tokened<F> {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(flatten)]
+    pub form: F,
+}
+
+impl<F> CsrfForm for Tokened<F> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }

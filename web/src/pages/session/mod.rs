@@ -20,7 +20,8 @@ mod refresh;
 
 pub(crate) use extract::csrf_form;
 pub use extract::{
-    Anyone, CsrfForm, CsrfOnly, Founder, Posted, PublicForm, ReturnTo, Session, back_to, form_post,
+    Anyone, CsrfForm, CsrfOnly, Founder, Posted, PublicForm, ReturnTo, Session, Tokened, back_to,
+    form_post,
 };
 pub use refresh::{refresh, visitor_is_founder};
 
