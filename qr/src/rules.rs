@@ -187,6 +187,11 @@ fn is_country(code: &str) -> bool {
     code.len() == 2 && COUNTRIES.split_ascii_whitespace().any(|c| c == code)
 }
 
+/// The country codes a country route takes, in order (for pickers).
+pub fn country_codes() -> impl Iterator<Item = &'static str> {
+    COUNTRIES.split_ascii_whitespace()
+}
+
 // No `deny_unknown_fields` here: serde cannot combine it with `flatten`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Route {
@@ -212,6 +217,10 @@ pub struct Rules {
     pub expires_at: Option<i64>,
     /// Where an expired code goes instead of the "expired" page.
     pub expired_url: Option<String>,
+    /// The IANA zone the owner thinks in: `expires_at` (always an instant) is shown back in it.
+    /// Display only; it never changes what a scan resolves to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Human scans after which the code stops redirecting.
     pub max_scans: Option<u64>,
     /// Pass the scan URL's query string on to the destination.
@@ -306,6 +315,14 @@ impl Rules {
         if let Some(url) = &self.expired_url {
             Destination::parse(url, blocklist).map_err(url_error("rules.expired_url".into()))?;
         }
+        if let Some(zone) = &self.time_zone
+            && TimeZone::get(zone).is_err()
+        {
+            return Err(QrError::invalid(
+                "rules.time_zone",
+                "use an IANA time zone, e.g. Europe/Berlin",
+            ));
+        }
         self.variants = experiments::validated(std::mem::take(&mut self.variants), blocklist)?;
         if let Some(password) = &self.password
             && !password.is_empty()
@@ -382,6 +399,32 @@ impl Outcome {
     }
 }
 
+/// Whether a code answers scans, and if not why: the checks a scan meets first, in the order
+/// [`evaluate`] applies them (so the dashboard's badge and the redirect always agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Paused,
+    Expired,
+    LimitReached,
+}
+
+impl Status {
+    /// `paused` beats expiry, which beats the scan limit, as for a scan at `now_ms` after
+    /// `human_scans` counted ones.
+    pub fn of(paused: bool, rules: &Rules, now_ms: i64, human_scans: u64) -> Status {
+        if paused {
+            Status::Paused
+        } else if rules.expires_at.is_some_and(|at| now_ms >= at) {
+            Status::Expired
+        } else if rules.max_scans.is_some_and(|max| human_scans >= max) {
+            Status::LimitReached
+        } else {
+            Status::Active
+        }
+    }
+}
+
 pub fn evaluate(
     destination: &str,
     paused: bool,
@@ -389,20 +432,19 @@ pub fn evaluate(
     utm: Option<&Utm>,
     scan: &ScanContext<'_>,
 ) -> Outcome {
-    if paused {
-        return Outcome::Paused;
-    }
-    if rules.expires_at.is_some_and(|at| scan.now_ms >= at) {
-        return match &rules.expired_url {
-            Some(url) => Outcome::Redirect {
-                url: url.clone(),
-                rule: "expired_url".into(),
-            },
-            None => Outcome::Expired,
-        };
-    }
-    if rules.max_scans.is_some_and(|max| scan.human_scans >= max) {
-        return Outcome::LimitReached;
+    match Status::of(paused, rules, scan.now_ms, scan.human_scans) {
+        Status::Paused => return Outcome::Paused,
+        Status::Expired => {
+            return match &rules.expired_url {
+                Some(url) => Outcome::Redirect {
+                    url: url.clone(),
+                    rule: "expired_url".into(),
+                },
+                None => Outcome::Expired,
+            };
+        }
+        Status::LimitReached => return Outcome::LimitReached,
+        Status::Active => {}
     }
     let device = Device::of(scan.user_agent);
     let (base, rule) = rules
@@ -539,6 +581,34 @@ mod tests {
             evaluate(dest, false, &rules, None, &ctx),
             Outcome::LimitReached
         );
+    }
+
+    #[test]
+    fn the_status_names_what_stops_a_scan_in_the_same_order() {
+        let mut rules = Rules {
+            expires_at: Some(1_000),
+            max_scans: Some(5),
+            ..Rules::default()
+        };
+        assert_eq!(Status::of(false, &rules, 999, 4), Status::Active);
+        assert_eq!(Status::of(false, &rules, 999, 5), Status::LimitReached);
+        assert_eq!(Status::of(false, &rules, 1_000, 5), Status::Expired);
+        assert_eq!(Status::of(true, &rules, 1_000, 5), Status::Paused);
+        rules.expired_url = Some("https://example.com/over".into());
+        // Expired with somewhere else to go is still expired: the badge says why it moved.
+        assert_eq!(Status::of(false, &rules, 2_000, 0), Status::Expired);
+    }
+
+    #[test]
+    fn the_owners_time_zone_must_be_a_real_one() {
+        let blocklist = Blocklist::default();
+        let zoned = |zone: &str| Rules {
+            time_zone: Some(zone.into()),
+            ..Rules::default()
+        };
+        assert!(zoned("America/New_York").validated(&blocklist).is_ok());
+        let err = zoned("Mars/Olympus").validated(&blocklist).unwrap_err();
+        assert!(err.to_string().contains("IANA"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,12 @@
 // that htmx swaps in keep working. Without JavaScript the input is still readonly and selectable.
 (function () {
   "use strict";
+  // Buttons marked `hidden` would do nothing without JavaScript; with it, they are shown.
+  var reveal = function () {
+    document.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", reveal);
+  else reveal();
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-copy]") : null;
     if (!button) return;

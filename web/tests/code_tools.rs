@@ -28,7 +28,7 @@ async fn the_rules_editor_saves_and_shows_every_rule(db: TestDb) {
     let mut browser = browser(db, "http://localhost:3000").await;
     browser.sign_up("rules@example.com").await;
     let new = browser.get("/app/qr/new").await;
-    assert!(new.html.contains("name=\"country\"") && new.html.contains("name=\"schedule_tz\""));
+    assert!(new.html.contains("name=\"country\"") && new.html.contains("name=\"time_zone\""));
     let csrf = new.csrf();
     let mut form: Vec<(&str, &str)> = vec![
         ("csrf_token", &csrf),
@@ -41,7 +41,7 @@ async fn the_rules_editor_saves_and_shows_every_rule(db: TestDb) {
         ("day_fri", "on"),
         ("schedule_from", "22:00"),
         ("schedule_to", "02:00"),
-        ("schedule_tz", "Europe/Berlin"),
+        ("time_zone", "Europe/Berlin"),
         ("schedule_url", "https://example.com/late"),
         ("password", "letmein1"),
         ("expires_at", "2030-01-01T12:00"),
@@ -54,12 +54,12 @@ async fn the_rules_editor_saves_and_shows_every_rule(db: TestDb) {
     let page = browser.get(created.location.as_deref().unwrap()).await;
     for shown in [
         "value=\"https://apps.apple.com/app/x\"",
-        "value=\"DE\"",
+        "value=\"DE\" selected",
         "name=\"day_mon\" checked",
         "name=\"day_fri\" checked",
         "name=\"day_tue\" >",
         "value=\"22:00\"",
-        "value=\"Europe/Berlin\"",
+        "<option selected>Europe/Berlin</option>",
         "This code asks for a password",
         "value=\"2030-01-01T12:00\"",
         "value=\"100\"",

@@ -9,6 +9,7 @@ use shared::ApiError;
 use shared::ui::Chrome;
 
 use qr::api::QrView;
+use qr::rules::Status;
 
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
@@ -34,6 +35,8 @@ struct Dashboard {
     next_cursor: Option<String>,
     unavailable: bool,
     trashed: bool,
+    /// When the page was made, for the expiry badge.
+    now_ms: i64,
     /// Human scans per code id, when analytics answered.
     scans: Option<std::collections::BTreeMap<String, analytics::query::ScanTotals>>,
 }
@@ -41,6 +44,27 @@ struct Dashboard {
 impl Dashboard {
     fn human_scans(&self, id: &str) -> Option<i64> {
         Some(self.scans.as_ref()?.get(id).map_or(0, |t| t.human))
+    }
+
+    /// The card's badge (CSS class, words) for what a scan of the code meets now, by qr's own
+    /// order of checks. Static codes encode their content and have no state to show. The scan
+    /// limit is judged on analytics' human count (what the card shows); without it, it is not.
+    fn state(&self, code: &QrView) -> Option<(&'static str, &'static str)> {
+        if code.deleted_at.is_some() {
+            return Some(("state-trash", "In trash"));
+        }
+        code.short_url.as_ref()?;
+        let human = self
+            .human_scans(&code.id)
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+        Some(
+            match Status::of(code.paused, &code.rules, self.now_ms, human) {
+                Status::Active => ("state-active", "Active"),
+                Status::Paused => ("state-paused", "Paused"),
+                Status::Expired => ("state-expired", "Expired"),
+                Status::LimitReached => ("state-limit", "Scan limit reached"),
+            },
+        )
     }
 }
 
@@ -90,6 +114,7 @@ pub(super) async fn dashboard(
     };
     Ok(jar.apply(Dashboard {
         chrome: chrome(true, &csrf),
+        now_ms: jiff::Timestamp::now().as_millisecond(),
         email: user.email,
         scans,
         codes,

@@ -2,8 +2,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use shared::ApiError;
@@ -14,7 +14,8 @@ use shared::ui::Chrome;
 use qr::api::QrView;
 
 use super::SavedQuery;
-use super::form::{CodeForm, PreviewBody};
+use super::form::{CodeForm, CountryRow, PreviewBody};
+use super::submit::CodeSubmission;
 use crate::pages::kit::{Errors, chrome};
 use crate::pages::session::{Csrf, Posted, Session, see_other};
 use crate::pages::{Spot, WebState};
@@ -102,6 +103,70 @@ impl CodePage {
         spots
     }
 
+    /// The country rows with, for each, the error qr gave its route (if any).
+    fn country_rows(&self) -> Vec<(usize, CountryRow, Option<&str>, Option<&str>)> {
+        let rules = &self.form.rules;
+        rules
+            .country_rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let error = |name: &str| {
+                    rules
+                        .country_route(i)
+                        .and_then(|route| self.errors.on(&format!("rules.routes[{route}].{name}")))
+                };
+                (i, row, error("country"), error("url"))
+            })
+            .collect()
+    }
+
+    /// The error shown above the form: one no field shows in place.
+    fn general_error(&self) -> Option<&str> {
+        let mut shown: Vec<String> = [
+            "name",
+            "destination",
+            "tags",
+            "style.fg",
+            "style.bg",
+            "style.margin",
+            "style.frame.text",
+            "style.frame.template",
+            "style.gradient.to",
+            "style.eye_color",
+            "style.modules",
+            "style.eyes",
+            "utm",
+            "file",
+            "rules.time_zone",
+            "rules.expires_at",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let rules = &self.form.rules;
+        for route in (0..rules.countries.len()).filter_map(|i| rules.country_route(i)) {
+            shown.push(format!("rules.routes[{route}].country"));
+            shown.push(format!("rules.routes[{route}].url"));
+        }
+        let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+        self.errors.general(&shown)
+    }
+
+    /// The zone `<select>`'s options.
+    fn time_zones(&self) -> &'static [String] {
+        super::form::time_zones()
+    }
+
+    fn countries(&self) -> impl Iterator<Item = &'static str> {
+        qr::rules::country_codes()
+    }
+
+    /// A typed country that is not in the list (kept as an option so the refusal shows it).
+    fn unknown_country(&self, typed: &str) -> bool {
+        let typed = typed.trim();
+        !typed.is_empty() && !qr::rules::country_codes().any(|c| c.eq_ignore_ascii_case(typed))
+    }
+
     fn action(&self) -> String {
         match &self.code {
             Some(code) => format!("/app/qr/{}", code.id),
@@ -136,10 +201,67 @@ pub(super) async fn new_page(
     Ok(jar.apply(page))
 }
 
+/// "Add a country" / "Remove" on a country row: the form again with the rows changed, saving
+/// nothing (how rows are added and removed without JavaScript).
+async fn rows_changed(
+    state: &WebState,
+    session: &Session,
+    code: Option<QrView>,
+    mut form: CodeForm,
+) -> Response {
+    let rules = &mut form.rules;
+    rules.countries = rules.country_rows();
+    rules.add_country = None;
+    rules.remove_country = None;
+    let csrf = form.csrf_token.clone();
+    let token = &session.access_token;
+    let page = CodePage::render(state, token, &csrf, code, form, Errors::default()).await;
+    page.into_response()
+}
+
+/// The web's own checks (time zones), then the logo (uploaded first, so a refusal of the code
+/// after it keeps the uploaded logo in the re-shown form): `Err` is the page to show instead.
+async fn prepare(
+    state: &WebState,
+    session: &Session,
+    form: &mut CodeForm,
+    logo: axum::body::Bytes,
+) -> Result<Result<(), Errors>, ApiError> {
+    if let Err(err) = form.rules.check() {
+        return Ok(Err(Errors::from_api(err)?));
+    }
+    if logo.is_empty() {
+        return Ok(Ok(()));
+    }
+    match state
+        .clients
+        .qr
+        .upload_media(&session.access_token, logo)
+        .await
+    {
+        Ok(uploaded) => {
+            form.logo_id = uploaded.id;
+            form.logo_size = qr::style::Logo::default_size().to_string();
+            Ok(Ok(()))
+        }
+        Err(err) => {
+            // The error is about the chosen file, whatever media named it.
+            Ok(Err(Errors::from_client(err)?.0.at("file")))
+        }
+    }
+}
+
 pub(super) async fn create(
     State(state): State<WebState>,
-    Posted(session, Form(form)): Posted<Form<CodeForm>>,
+    Posted(session, submitted): Posted<CodeSubmission>,
 ) -> Result<Response, ApiError> {
+    let CodeSubmission { mut form, logo, .. } = submitted;
+    if form.rules.editing_rows() {
+        return Ok(rows_changed(&state, &session, None, form).await);
+    }
+    if let Err(errors) = prepare(&state, &session, &mut form, logo).await? {
+        return invalid(&state, &session, None, form, errors).await;
+    }
     match state
         .clients
         .qr
@@ -149,6 +271,19 @@ pub(super) async fn create(
         Ok(created) => Ok(see_other(&format!("/app/qr/{}?saved=1", created.id))),
         Err(err) => CodePage::refused(&state, &session, None, form, err).await,
     }
+}
+
+/// The form again, as typed, with the web's own refusal of it.
+async fn invalid(
+    state: &WebState,
+    session: &Session,
+    code: Option<QrView>,
+    form: CodeForm,
+    errors: Errors,
+) -> Result<Response, ApiError> {
+    let csrf = form.csrf_token.clone();
+    let page = CodePage::render(state, &session.access_token, &csrf, code, form, errors).await;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 pub(super) async fn edit_page(
@@ -170,10 +305,17 @@ pub(super) async fn edit_page(
 pub(super) async fn update(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    Posted(session, Form(form)): Posted<Form<CodeForm>>,
+    Posted(session, submitted): Posted<CodeSubmission>,
 ) -> Result<Response, ApiError> {
+    let CodeSubmission { mut form, logo, .. } = submitted;
     // The editor shows some rules only (not the link-preview card): keep the rest as they are.
     let current = state.clients.qr.get(&session.access_token, &id).await?;
+    if form.rules.editing_rows() {
+        return Ok(rows_changed(&state, &session, Some(current), form).await);
+    }
+    if let Err(errors) = prepare(&state, &session, &mut form, logo).await? {
+        return invalid(&state, &session, Some(current), form, errors).await;
+    }
     let mut body = form.body(false);
     body.rules.preview = current.rules.preview.clone();
     // A/B variants are set through the API; sent back unchanged they need no flag.
@@ -219,8 +361,8 @@ pub(super) async fn render_preview(state: &WebState, token: &str, form: &CodeFor
 /// htmx posts the form here as it changes; the answer replaces the preview.
 pub(super) async fn preview(
     State(state): State<WebState>,
-    Posted(session, Form(form)): Posted<Form<CodeForm>>,
+    Posted(session, submitted): Posted<CodeSubmission>,
 ) -> Result<Response, ApiError> {
-    let svg = render_preview(&state, &session.access_token, &form).await;
+    let svg = render_preview(&state, &session.access_token, &submitted.form).await;
     Ok(Html(svg).into_response())
 }

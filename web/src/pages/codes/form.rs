@@ -71,8 +71,14 @@ pub struct CodeForm {
 pub struct RulesForm {
     pub ios_url: String,
     pub android_url: String,
-    pub country: String,
-    pub country_url: String,
+    /// The country routes, one row each (repeated `country` / `country_url` fields, read by
+    /// [`super::submit::CodeSubmission`]: a flat form cannot fill a list).
+    #[serde(skip)]
+    pub countries: Vec<CountryRow>,
+    /// "Add a country" (re-renders the form with one more row, saving nothing).
+    pub add_country: Option<String>,
+    /// "Remove" on a country row: its index (re-renders the form without it, saving nothing).
+    pub remove_country: Option<String>,
     // Checkboxes, one name each: a urlencoded form cannot fill a list.
     pub day_mon: Option<String>,
     pub day_tue: Option<String>,
@@ -83,12 +89,13 @@ pub struct RulesForm {
     pub day_sun: Option<String>,
     pub schedule_from: String,
     pub schedule_to: String,
-    pub schedule_tz: String,
     pub schedule_url: String,
+    /// The IANA zone expiry and schedule times are typed in (a `<select>`); empty means UTC.
+    pub time_zone: String,
     /// A new password; empty keeps the current one.
     pub password: String,
     pub remove_password: Option<String>,
-    /// `YYYY-MM-DDTHH:MM` in UTC (an `<input type="datetime-local">`).
+    /// `YYYY-MM-DDTHH:MM` in `time_zone` (an `<input type="datetime-local">`).
     pub expires_at: String,
     pub expired_url: String,
     pub max_scans: String,
@@ -102,6 +109,63 @@ pub struct RulesForm {
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// One country route as typed.
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub struct CountryRow {
+    pub country: String,
+    pub url: String,
+}
+
+impl CountryRow {
+    fn is_blank(&self) -> bool {
+        self.country.trim().is_empty() && self.url.trim().is_empty()
+    }
+}
+
+/// Every IANA zone name jiff's bundled database knows, sorted (the time zone `<select>`).
+pub fn time_zones() -> &'static [String] {
+    static ZONES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut zones: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|name| name.as_str().to_owned())
+            .filter(|name| !name.starts_with("posix/") && !name.starts_with("right/"))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    });
+    &ZONES
+}
+
+/// A local time typed in `zone` as an instant (epoch ms). A time the clocks skip (spring
+/// forward) or pass twice (fall back) is refused with what to type instead, rather than
+/// guessed: an expiry an hour off is a printed poster that stops working early.
+pub fn local_to_instant(typed: &str, zone: &str) -> Result<i64, String> {
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", typed)
+        .map_err(|_| "use a date and time like 2030-01-31T18:00".to_owned())?;
+    let tz =
+        jiff::tz::TimeZone::get(zone).map_err(|_| "choose a time zone from the list".to_owned())?;
+    match tz.to_ambiguous_zoned(dt).offset() {
+        jiff::tz::AmbiguousOffset::Unambiguous { offset } => offset
+            .to_timestamp(dt)
+            .map(|t| t.as_millisecond())
+            .map_err(|_| "that date is out of range".to_owned()),
+        jiff::tz::AmbiguousOffset::Gap { .. } => Err(format!(
+            "{typed} does not exist in {zone}: the clocks skip that hour; choose a time an hour later"
+        )),
+        jiff::tz::AmbiguousOffset::Fold { .. } => Err(format!(
+            "{typed} happens twice in {zone}: the clocks go back that night; choose a time outside that hour"
+        )),
+    }
+}
+
+/// An instant shown as `YYYY-MM-DDTHH:MM` in `zone` (UTC if the zone is unknown).
+pub fn instant_to_local(ms: i64, zone: &str) -> Option<String> {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = jiff::Timestamp::from_millisecond(ms).ok()?;
+    Some(at.to_zoned(tz).strftime("%Y-%m-%dT%H:%M").to_string())
+}
 
 impl RulesForm {
     pub fn days(&self) -> [&Option<String>; 7] {
@@ -125,6 +189,17 @@ impl RulesForm {
 
     pub fn of(qr: &QrView) -> Self {
         let rules = &qr.rules;
+        // The zone the owner chose; codes saved before it was kept use their schedule's, or UTC.
+        let zone = rules
+            .time_zone
+            .clone()
+            .or_else(|| {
+                rules.routes.iter().find_map(|r| match &r.when {
+                    Condition::Schedule { time_zone, .. } => Some(time_zone.clone()),
+                    _ => None,
+                })
+            })
+            .unwrap_or_else(|| "UTC".to_owned());
         let mut form = RulesForm {
             protected: qr.password_protected,
             expired_url: rules.expired_url.clone().unwrap_or_default(),
@@ -132,12 +207,12 @@ impl RulesForm {
             forward_query: rules.forward_query.then(|| "on".into()),
             expires_at: rules
                 .expires_at
-                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-                .map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
+                .and_then(|ms| instant_to_local(ms, &zone))
                 .unwrap_or_default(),
+            time_zone: zone,
             ..RulesForm::default()
         };
-        // The editor has one route of each kind: the first of each is shown.
+        // One route of each device and one schedule are shown (the first); every country.
         for route in &rules.routes {
             let url = route.url.clone();
             match &route.when {
@@ -147,19 +222,13 @@ impl RulesForm {
                 Condition::Device {
                     device: Device::Android,
                 } if form.android_url.is_empty() => form.android_url = url,
-                Condition::Country { country } if form.country_url.is_empty() => {
-                    form.country = country.clone();
-                    form.country_url = url;
-                }
-                Condition::Schedule {
-                    days,
-                    from,
-                    to,
-                    time_zone,
-                } if form.schedule_url.is_empty() => {
+                Condition::Country { country } => form.countries.push(CountryRow {
+                    country: country.clone(),
+                    url,
+                }),
+                Condition::Schedule { days, from, to, .. } if form.schedule_url.is_empty() => {
                     form.schedule_from = from.clone();
                     form.schedule_to = to.clone();
-                    form.schedule_tz = time_zone.clone();
                     form.schedule_url = url;
                     let on = |d: Day| days.contains(&d).then(|| "on".to_owned());
                     form.day_mon = on(Day::Mon);
@@ -197,12 +266,12 @@ impl RulesForm {
                 });
             }
         }
-        if !self.country_url.trim().is_empty() || !self.country.trim().is_empty() {
+        for row in self.countries.iter().filter(|row| !row.is_blank()) {
             routes.push(Route {
                 when: Condition::Country {
-                    country: self.country.trim().to_owned(),
+                    country: row.country.trim().to_owned(),
                 },
-                url: url(&self.country_url),
+                url: url(&row.url),
             });
         }
         if !self.schedule_url.trim().is_empty() {
@@ -220,11 +289,7 @@ impl RulesForm {
             .filter(|(_, on)| on.is_some())
             .map(|(d, _)| d)
             .collect();
-            let tz = if self.schedule_tz.trim().is_empty() {
-                "UTC"
-            } else {
-                self.schedule_tz.trim()
-            };
+            let tz = self.zone();
             routes.push(Route {
                 when: Condition::Schedule {
                     days,
@@ -239,16 +304,15 @@ impl RulesForm {
         RulesBody {
             routes,
             forward_query: self.forward_query.is_some(),
+            // `check` refused a time that is not one first; qr names the field otherwise.
             expires_at: typed(&self.expires_at).map(|at| {
-                match jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", &at)
-                    .ok()
-                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-                {
-                    Some(at) => AsTyped::Parsed(at.timestamp().as_millisecond()),
-                    None => AsTyped::Text(at),
+                match local_to_instant(&at, self.zone()) {
+                    Ok(ms) => AsTyped::Parsed(ms),
+                    Err(_) => AsTyped::Text(at),
                 }
             }),
             expired_url: typed(&self.expired_url),
+            time_zone: Some(self.zone().to_owned()),
             max_scans: typed(&self.max_scans).map(|n| match n.parse::<u64>() {
                 Ok(n) => AsTyped::Parsed(n),
                 Err(_) => AsTyped::Text(n),
@@ -261,6 +325,68 @@ impl RulesForm {
             preview: None,
             variants: Vec::new(),
         }
+    }
+
+    /// The chosen zone (UTC when none was chosen).
+    pub fn zone(&self) -> &str {
+        Some(self.time_zone.trim())
+            .filter(|z| !z.is_empty())
+            .unwrap_or("UTC")
+    }
+
+    /// What the web checks before qr does, because only it knows the time was typed in a zone:
+    /// an unknown zone, or a local time the clocks skip or repeat. The error names its field.
+    pub fn check(&self) -> Result<(), shared::ApiError> {
+        let zone = self.zone();
+        if jiff::tz::TimeZone::get(zone).is_err() {
+            return Err(shared::ApiError::invalid(
+                "rules.time_zone",
+                "choose a time zone from the list",
+            ));
+        }
+        let at = self.expires_at.trim();
+        if !at.is_empty() {
+            local_to_instant(at, zone)
+                .map_err(|message| shared::ApiError::invalid("rules.expires_at", message))?;
+        }
+        Ok(())
+    }
+
+    /// Whether "Add a country" or a row's "Remove" was pressed (not a save).
+    pub fn editing_rows(&self) -> bool {
+        self.add_country.is_some() || self.remove_country.is_some()
+    }
+
+    /// The country rows to show: the typed ones, one more when asked for (or when there are
+    /// none, so a first rule needs no extra click), minus a removed one.
+    pub fn country_rows(&self) -> Vec<CountryRow> {
+        let mut rows = self.countries.clone();
+        if let Some(i) = self
+            .remove_country
+            .as_deref()
+            .and_then(|i| i.parse::<usize>().ok())
+            && i < rows.len()
+        {
+            rows.remove(i);
+        }
+        if rows.is_empty() || self.add_country.is_some() {
+            rows.push(CountryRow::default());
+        }
+        rows
+    }
+
+    /// The index qr gives the route of country row `row` (device routes come first), so its
+    /// error (`rules.routes[2].country`) is shown on that row.
+    pub fn country_route(&self, row: usize) -> Option<usize> {
+        let devices = [&self.ios_url, &self.android_url]
+            .iter()
+            .filter(|u| !u.trim().is_empty())
+            .count();
+        let rows = self.countries.get(..=row)?;
+        if rows.last()?.is_blank() {
+            return None;
+        }
+        Some(devices + rows.iter().filter(|r| !r.is_blank()).count() - 1)
     }
 
     pub fn utm(&self) -> Utm {
@@ -453,6 +579,8 @@ pub struct RulesBody {
     expires_at: Option<AsTyped<i64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expired_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_zone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_scans: Option<AsTyped<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]

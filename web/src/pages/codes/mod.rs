@@ -17,6 +17,7 @@ mod editor;
 mod form;
 mod logo;
 mod styles;
+mod submit;
 
 const FORM_LIMIT: usize = 16 * 1024;
 /// qr takes CSVs up to 4 MiB; a multipart envelope adds a little.
@@ -27,12 +28,14 @@ const LOGO_LIMIT: usize = media::process::MAX_UPLOAD_BYTES + 16 * 1024;
 /// Signed-in routes (behind the session layer). A form that is not its page's own goes back, after
 /// logging in, to the page it names.
 pub fn router() -> Router<WebState> {
-    let small = || DefaultBodyLimit::max(FORM_LIMIT);
     Router::new()
         .route("/app", get(dashboard::dashboard))
         .route(
             "/app/qr/new",
-            get(editor::new_page).post(editor::create).layer(small()),
+            // The form carries an optional logo file while creating.
+            get(editor::new_page)
+                .post(editor::create)
+                .layer(DefaultBodyLimit::max(LOGO_LIMIT)),
         )
         .route(
             "/app/qr/preview",
@@ -46,7 +49,9 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/app/qr/styles",
-            get(styles::page).post(styles::save).layer(small()),
+            get(styles::page)
+                .post(styles::save)
+                .layer(DefaultBodyLimit::max(LOGO_LIMIT)),
         )
         .route(
             "/app/qr/styles/{id}/delete",
@@ -54,7 +59,7 @@ pub fn router() -> Router<WebState> {
         )
         .route(
             "/app/qr/{id}",
-            get(editor::edit_page).merge(form_post(editor::update, "/app", FORM_LIMIT)),
+            get(editor::edit_page).merge(form_post(editor::update, "/app", LOGO_LIMIT)),
         )
         // `/app/qr/{id}/delete` (asks, then moves the code to the trash) is the trash's route.
         .route(

@@ -12,7 +12,8 @@ use shared::ui::Chrome;
 
 use super::SavedQuery;
 use super::editor::CodePage;
-use super::form::{CodeForm, NamedStyle, ecc_name, eye_name, module_name};
+use super::form::{NamedStyle, ecc_name, eye_name, module_name};
+use super::submit::CodeSubmission;
 use crate::pages::WebState;
 use crate::pages::kit::chrome;
 use crate::pages::session::{Csrf, CsrfOnly, Posted, Session, see_other};
@@ -61,8 +62,10 @@ pub(super) async fn page(
 /// "Save style" on the QR form: the same fields, posted here.
 pub(super) async fn save(
     State(state): State<WebState>,
-    Posted(session, Form(form)): Posted<Form<CodeForm>>,
+    Posted(session, submitted): Posted<CodeSubmission>,
 ) -> Result<Response, ApiError> {
+    // The page's form is multipart (it may carry a logo file, which a saved style ignores).
+    let form = submitted.form;
     let body = NamedStyle {
         name: form.style_name.trim().to_owned(),
         style: form.style(),
