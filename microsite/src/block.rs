@@ -312,23 +312,32 @@ impl Network {
         }
     }
 
-    /// A short monogram shown in the round icon.
-    pub fn badge(self) -> &'static str {
+    /// Its icon: a small inline SVG (`aria-hidden`, `currentColor`; the link around it carries
+    /// the network's name). Vendored in `microsite/icons/` (see its LICENSE.md); one file per
+    /// variant, so a new network does not compile without one.
+    pub fn icon(self) -> &'static str {
         match self {
-            Network::Instagram => "IG",
-            Network::Tiktok => "TT",
-            Network::Youtube => "YT",
-            Network::X => "X",
-            Network::Facebook => "f",
-            Network::Linkedin => "in",
-            Network::Github => "GH",
-            Network::Threads => "@",
-            Network::Twitch => "TV",
-            Network::Pinterest => "P",
-            Network::Mastodon => "M",
-            Network::Bluesky => "BS",
-            Network::Website => "www",
+            Network::Instagram => include_str!("../icons/instagram.svg"),
+            Network::Tiktok => include_str!("../icons/tiktok.svg"),
+            Network::Youtube => include_str!("../icons/youtube.svg"),
+            Network::X => include_str!("../icons/x.svg"),
+            Network::Facebook => include_str!("../icons/facebook.svg"),
+            Network::Linkedin => include_str!("../icons/linkedin.svg"),
+            Network::Github => include_str!("../icons/github.svg"),
+            Network::Threads => include_str!("../icons/threads.svg"),
+            Network::Twitch => include_str!("../icons/twitch.svg"),
+            Network::Pinterest => include_str!("../icons/pinterest.svg"),
+            Network::Mastodon => include_str!("../icons/mastodon.svg"),
+            Network::Bluesky => include_str!("../icons/bluesky.svg"),
+            Network::Website => include_str!("../icons/website.svg"),
         }
+    }
+
+    /// Whether the network checks that a page links to the profile (`rel="me"`, Mastodon's
+    /// verified links): such a link must name the profile itself, so the page counts its clicks
+    /// with `<a ping>` instead of sending it through the hop.
+    pub fn verifies_links(self) -> bool {
+        matches!(self, Network::Mastodon)
     }
 
     /// Where a handle lives; `None` for networks that need a full URL (Mastodon's many servers).
@@ -418,6 +427,11 @@ pub struct QrBlock {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
+    /// The code drawn in its own saved style (colours, shapes, logo, frame), as the qr service
+    /// renders it. Filled in from qr whenever the page is saved, never taken from a request;
+    /// absent when qr could not draw it, and the page then draws a plain code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub svg: Option<String>,
 }
 
 /// One of the kinds' objects with `type` and `id` added. Written by hand: the derive would say
@@ -1060,6 +1074,28 @@ mod tests {
         assert_eq!(schema_names(Network::schema()), networks);
         for network in Network::ALL {
             assert_eq!(serde_json::to_value(network).unwrap(), network.as_str());
+        }
+    }
+
+    #[test]
+    fn every_network_has_its_own_inline_svg_icon() {
+        let mut seen = std::collections::HashSet::new();
+        for network in Network::ALL {
+            let icon = network.icon();
+            assert!(icon.starts_with("<svg "), "{network:?}");
+            assert!(icon.ends_with("</svg>"), "{network:?}");
+            // Decorative: the link around it says the network's name.
+            assert!(icon.contains("aria-hidden=\"true\""), "{network:?}");
+            assert!(icon.contains("focusable=\"false\""), "{network:?}");
+            assert!(icon.contains("fill=\"currentColor\""), "{network:?}");
+            assert!(icon.contains("<path d=\""), "{network:?}");
+            for bad in ["<title", "<script", "href", "style"] {
+                assert!(!icon.contains(bad), "{network:?} has {bad}");
+            }
+            assert!(
+                seen.insert(icon),
+                "{network:?} shares another network's icon"
+            );
         }
     }
 

@@ -69,7 +69,14 @@ pub async fn build_with(
     Ok(api::router(api).merge(
         Router::new()
             .route("/m/{slug}", get(public::view))
-            .route("/m/{slug}/l/{block_id}", get(public::click))
+            .route(
+                "/m/{slug}/l/{block_id}",
+                get(public::click).post(public::ping),
+            )
+            .route(
+                "/m/{slug}/l/{block_id}/{index}",
+                get(public::click_at).post(public::click_at),
+            )
             .route("/m/{slug}/preview", get(public::preview))
             .with_state(public),
     ))

@@ -10,6 +10,7 @@ use crate::block::{Block, BlockKind, tel_href, video_embed};
 use crate::model::{Content, page_url};
 use crate::text::{markdown_html, plain_html};
 use crate::theme;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Public pages link through the tracked hop; the owner's preview links straight out.
@@ -43,7 +44,7 @@ pub enum View<'a> {
         label: &'a str,
         icon: Option<&'static str>,
     },
-    Social(Vec<SocialView<'a>>),
+    Social(Vec<SocialView>),
     Image {
         src: &'a str,
         alt: &'a str,
@@ -53,23 +54,34 @@ pub enum View<'a> {
         title: &'a str,
     },
     Contact {
-        email: Option<(String, &'a str)>,
-        phone: Option<(String, &'a str)>,
+        email: Option<ContactView<'a>>,
+        phone: Option<ContactView<'a>>,
     },
     Divider,
     Spacer(&'static str),
     Qr {
-        /// Our own SVG markup: module rectangles, nothing from the user.
+        /// SVG markup from us: the qr service's drawing of the code, or module rectangles.
         svg: String,
         href: String,
         caption: Option<&'a str>,
     },
 }
 
-pub struct SocialView<'a> {
-    pub href: &'a str,
+pub struct SocialView {
+    pub href: String,
+    /// Set when `href` is the profile itself (see [`crate::block::Network::verifies_links`]).
+    pub ping: Option<String>,
     pub name: &'static str,
-    pub badge: &'static str,
+    /// The network's vendored SVG (ours, from `microsite/icons/`; nothing from the user).
+    pub icon: &'static str,
+}
+
+/// A `mailto:`/`tel:` link: it opens the visitor's app directly (a redirect to an app scheme is
+/// unreliable in in-app browsers), and browsers that support `<a ping>` count it on the hop.
+pub struct ContactView<'a> {
+    pub href: String,
+    pub ping: Option<String>,
+    pub text: &'a str,
 }
 
 #[derive(Template)]
@@ -132,9 +144,16 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         "W/\"{}\"",
         hex::encode(&Sha256::digest(html.as_bytes())[..12])
     );
+    // `<a ping>` (mailto:/tel: clicks) goes to the hop on the canonical address.
+    let ping_origin = url::Url::parse(base)
+        .map(|u| u.origin().ascii_serialization())
+        .ok()
+        .filter(|o| o != "null")
+        .unwrap_or_else(|| "'self'".to_owned());
     let csp = format!(
-        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https:; \
+        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https: data:; \
          frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \
+         connect-src {ping_origin}; \
          base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
     Rendered { html, etag, csp }
@@ -148,25 +167,39 @@ fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option
             avatar: p.avatar_url.as_deref(),
         },
         BlockKind::Heading(h) => View::Heading(&h.text),
-        BlockKind::Text(t) if t.markdown => View::Text(markdown_html(&t.text)),
+        BlockKind::Text(t) if t.markdown => View::Text(match mode {
+            Mode::Public => tracked_markdown(&markdown_html(&t.text), &hop(canonical, &block.id)),
+            Mode::Preview => markdown_html(&t.text),
+        }),
         BlockKind::Text(t) => View::Text(plain_html(&t.text)),
         BlockKind::Link(l) => View::Link {
             href: match mode {
-                Mode::Public => format!("{canonical}/l/{}", block.id),
+                Mode::Public => hop(canonical, &block.id)(0),
                 Mode::Preview => l.url.clone(),
             },
             label: &l.label,
             icon: l.icon.map(super::block::Icon::glyph),
         },
+        // Items without a URL are skipped here and in `outbound` alike, so indexes agree.
         BlockKind::Social(s) => View::Social(
             s.items
                 .iter()
-                .filter_map(|item| {
-                    Some(SocialView {
-                        href: item.url.as_deref()?,
+                .filter_map(|item| Some((item, item.url.as_deref()?)))
+                .enumerate()
+                .map(|(i, (item, url))| {
+                    let tracked = (mode == Mode::Public).then(|| hop(canonical, &block.id)(i));
+                    let (href, ping) = match tracked {
+                        // `rel="me"` verification wants the profile's own URL in `href`.
+                        Some(hop) if item.network.verifies_links() => (url.to_owned(), Some(hop)),
+                        Some(hop) => (hop, None),
+                        None => (url.to_owned(), None),
+                    };
+                    SocialView {
+                        href,
+                        ping,
                         name: item.network.name(),
-                        badge: item.network.badge(),
-                    })
+                        icon: item.network.icon(),
+                    }
                 })
                 .collect(),
         ),
@@ -178,16 +211,32 @@ fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option
             src: video_embed(&v.url)?.src(),
             title: v.title.as_deref().unwrap_or("Video"),
         },
-        BlockKind::Contact(c) => View::Contact {
-            email: c.email.as_deref().map(|e| (format!("mailto:{e}"), e)),
-            phone: c.phone.as_deref().map(|p| (tel_href(p), p)),
-        },
+        BlockKind::Contact(c) => {
+            // Email first, then phone: the order of `outbound`.
+            let ping = |i: usize| (mode == Mode::Public).then(|| hop(canonical, &block.id)(i));
+            View::Contact {
+                email: c.email.as_deref().map(|e| ContactView {
+                    href: format!("mailto:{e}"),
+                    ping: ping(0),
+                    text: e,
+                }),
+                phone: c.phone.as_deref().map(|p| ContactView {
+                    href: tel_href(p),
+                    ping: ping(usize::from(c.email.is_some())),
+                    text: p,
+                }),
+            }
+        }
         BlockKind::Divider(_) => View::Divider,
         BlockKind::Spacer(s) => View::Spacer(s.size.class()),
         BlockKind::Qr(q) => {
             let href = format!("{}/r/{}", base.trim_end_matches('/'), q.code);
             View::Qr {
-                svg: qr_svg(&href)?,
+                // qr's own drawing (checked when saved) or, without one, a plain code.
+                svg: match &q.svg {
+                    Some(styled) => styled.clone(),
+                    None => qr_svg(&href)?,
+                },
                 href,
                 caption: q.caption.as_deref(),
             }
@@ -221,4 +270,88 @@ fn qr_svg(data: &str) -> Option<String> {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-2 -2 {0} {0}\" role=\"img\" aria-label=\"QR code\"><path fill=\"currentColor\" d=\"{path}\"/></svg>",
         width + 4
     ))
+}
+
+/// The tracked hop for a block's `index`th outbound link. Index 0 is also `/l/{block_id}` (the
+/// address link blocks have always had); the others add `/{index}`.
+fn hop<'a>(canonical: &'a str, block_id: &'a str) -> impl Fn(usize) -> String + 'a {
+    move |index| match index {
+        0 => format!("{canonical}/l/{block_id}"),
+        n => format!("{canonical}/l/{block_id}/{n}"),
+    }
+}
+
+/// Where each block's outbound links go (block id → targets, in the order the page shows them):
+/// all the tracked hop may redirect to, so it never sends anyone to a URL the page does not hold.
+pub fn outbound(content: &Content) -> HashMap<String, Vec<String>> {
+    content
+        .blocks
+        .iter()
+        .filter_map(|b| {
+            let targets: Vec<String> = match &b.kind {
+                BlockKind::Link(l) => vec![l.url.clone()],
+                BlockKind::Social(s) => s.items.iter().filter_map(|i| i.url.clone()).collect(),
+                BlockKind::Text(t) if t.markdown => markdown_targets(&markdown_html(&t.text)),
+                BlockKind::Contact(c) => c
+                    .email
+                    .as_deref()
+                    .map(|e| format!("mailto:{e}"))
+                    .into_iter()
+                    .chain(c.phone.as_deref().map(tel_href))
+                    .collect(),
+                _ => return None,
+            };
+            (!targets.is_empty()).then(|| (b.id.clone(), targets))
+        })
+        .collect()
+}
+
+/// The `href`s of sanitised Markdown HTML, unescaped, in order. The sanitiser writes every link
+/// as `<a href="…"` with `&`, `"` and no-break spaces escaped, and nothing else in that shape.
+fn markdown_targets(html: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    rewrite_hrefs(html, |href| {
+        targets.push(
+            href.replace("&quot;", "\"")
+                .replace("&nbsp;", "\u{a0}")
+                .replace("&amp;", "&"),
+        );
+        None
+    });
+    targets
+}
+
+/// Sanitised Markdown HTML with each link going through the hop: web links are replaced by
+/// it, `mailto:`/`tel:` links keep their address and ping it (see [`ContactView`]).
+fn tracked_markdown(html: &str, hop: &impl Fn(usize) -> String) -> String {
+    let mut index = 0;
+    rewrite_hrefs(html, |href| {
+        let to = hop(index);
+        index += 1;
+        Some(if href.starts_with("http") {
+            format!("<a href=\"{to}\"")
+        } else {
+            format!("<a href=\"{href}\" ping=\"{to}\"")
+        })
+    })
+}
+
+/// Calls `f` with each `<a href="…"` value of `html`; where it answers, that replaces the whole
+/// `<a href="…"`.
+fn rewrite_hrefs(html: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
+    const OPEN: &str = "<a href=\"";
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('"') else { break };
+        out.push_str(&rest[..start]);
+        match f(&after[..end]) {
+            Some(replacement) => out.push_str(&replacement),
+            None => out.push_str(&rest[start..start + OPEN.len() + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }

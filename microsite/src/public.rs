@@ -1,5 +1,6 @@
 //! The public routes: `GET /m/{slug}` (the published page, from memory), the tracked link hop
-//! `GET /m/{slug}/l/{block_id}`, and the owner's `GET /m/{slug}/preview`. Views and clicks are
+//! `GET /m/{slug}/l/{block_id}[/{index}]` (every outbound link of a public page goes through it;
+//! `POST` is `<a ping>` for `mailto:`/`tel:`), and the owner's `GET /m/{slug}/preview`. Views and clicks are
 //! handed to the bus without waiting; recording can fail, the page cannot.
 //!
 //! QR attribution: a view whose URL carries `?src=qr_{code}` (what a QR redirect to a microsite
@@ -73,19 +74,57 @@ pub async fn click(
     Path((raw, block_id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let published = match servable(&state, &raw, request.extensions()).await {
+    hop(&state, &raw, block_id, 0, request).await
+}
+
+/// `GET /m/{slug}/l/{block_id}/{index}`: a block's `index`th outbound link (a social item, a link
+/// in Markdown, a contact detail). `POST` on the same address is `<a ping>`: counted, 204.
+pub async fn click_at(
+    State(state): State<PublicState>,
+    Path((raw, block_id, index)): Path<(String, String, String)>,
+    request: Request,
+) -> Response {
+    // Digits only (no sign, no spaces), and small: a page has at most a few hundred links.
+    let index = match index.parse::<usize>() {
+        Ok(n) if index.bytes().all(|b| b.is_ascii_digit()) && index.len() <= 4 => n,
+        _ => return not_found(),
+    };
+    hop(&state, &raw, block_id, index, request).await
+}
+
+/// `POST /m/{slug}/l/{block_id}` (index 0), as [`click_at`].
+pub async fn ping(
+    State(state): State<PublicState>,
+    Path((raw, block_id)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    hop(&state, &raw, block_id, 0, request).await
+}
+
+/// Counts a click on the `index`th outbound link of block `block_id` and sends the visitor there.
+/// The destination is only ever one the published page holds (looked up by block and index;
+/// nothing in the request names a URL), so the hop is no open redirect.
+async fn hop(
+    state: &PublicState,
+    raw: &str,
+    block_id: String,
+    index: usize,
+    request: Request,
+) -> Response {
+    let published = match servable(state, raw, request.extensions()).await {
         Ok(p) => p,
         Err(response) => return response,
     };
-    let Some(url) = published.links.get(&block_id) else {
+    let Some(url) = published.links.get(&block_id).and_then(|l| l.get(index)) else {
         return not_found();
     };
     let Ok(location) = HeaderValue::from_str(url) else {
         return unavailable();
     };
     let (parts, _body) = request.into_parts();
+    let is_ping = parts.method == axum::http::Method::POST;
     publish(
-        &state,
+        state,
         MICROSITE_CLICKED.event(&MicrositeClicked {
             microsite_id: published.microsite_id.clone(),
             owner_id: published.owner_id.clone(),
@@ -95,9 +134,14 @@ pub async fn click(
             visit: Visit::capture(&parts),
         }),
     );
-    let mut response = StatusCode::FOUND.into_response();
+    let mut response = if is_ping {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        let mut r = StatusCode::FOUND.into_response();
+        r.headers_mut().insert(header::LOCATION, location);
+        r
+    };
     let h = response.headers_mut();
-    h.insert(header::LOCATION, location);
     // Every click must reach us to be counted.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(

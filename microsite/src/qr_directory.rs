@@ -1,7 +1,8 @@
 //! Whose QR code is it? A `qr` block names one of the owner's QR codes; the qr service owns them,
 //! so the microsite service asks it (through its public API, with the caller's own credential)
 //! and never reads qr's tables. When qr cannot be asked, a page with a new QR block is refused
-//! rather than saved unverified.
+//! rather than saved unverified. The QR block's picture is also qr's: its `image.svg`, in the
+//! code's own style, fetched when the page is saved (a plain code when it cannot be).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +34,51 @@ pub trait QrDirectory: Send + Sync + 'static {
         credential: &'a str,
         qr_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, QrCheckError>>;
+
+    /// QR code `qr_id` drawn in its saved style (qr's `image.svg`), checked by
+    /// [`acceptable_svg`]; `None` when qr cannot draw it (down, not theirs, odd output), and the
+    /// page then draws a plain code.
+    fn styled_svg<'a>(
+        &'a self,
+        _owner_id: &'a str,
+        _credential: &'a str,
+        _qr_id: &'a str,
+    ) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+}
+
+/// The largest styled SVG a page takes (a logo is an embedded PNG; qr keeps it small).
+pub const MAX_STYLED_SVG: usize = 256 * 1024;
+
+/// qr's SVG as a page may inline it: the `<svg>` element alone (no XML prolog), nothing that
+/// runs script or embeds HTML. qr only ever writes shapes, text and a `data:image/png` logo; this
+/// is the second lock, so that a bug there cannot become script on a creator's page.
+pub fn acceptable_svg(svg: &str) -> Option<String> {
+    let start = svg.find("<svg")?;
+    let svg = svg[start..].trim_end();
+    let lower = svg.to_ascii_lowercase();
+    let refused = [
+        "<script",
+        "foreignobject",
+        "javascript:",
+        "<iframe",
+        "<!entity",
+        "href=\"http",
+    ];
+    (svg.len() <= MAX_STYLED_SVG
+        && svg.ends_with("</svg>")
+        && !refused.iter().any(|bad| lower.contains(bad))
+        && !has_event_attribute(&lower))
+    .then(|| svg.to_owned())
+}
+
+/// ` on…=`: an event handler attribute (`onload=`, `onclick =`), not the word "on" in a caption.
+fn has_event_attribute(lower: &str) -> bool {
+    lower.match_indices(" on").any(|(at, _)| {
+        let rest = lower[at + 3..].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        rest.trim_start().starts_with('=')
+    })
 }
 
 /// Asks qr's `GET /api/v1/qr/{id}`, in-process or over HTTP, as the caller.
@@ -82,6 +128,46 @@ impl QrDirectory for QrServiceDirectory {
                 Err(err) => Err(QrCheckError::Unavailable(err.to_string())),
             }
         })
+    }
+    fn styled_svg<'a>(
+        &'a self,
+        _owner_id: &'a str,
+        credential: &'a str,
+        qr_id: &'a str,
+    ) -> BoxFuture<'a, Option<String>> {
+        Box::pin(self.fetch_svg(credential, qr_id))
+    }
+}
+
+impl QrServiceDirectory {
+    async fn fetch_svg(&self, credential: &str, qr_id: &str) -> Option<String> {
+        let id: String = url::form_urlencoded::byte_serialize(qr_id.as_bytes()).collect();
+        let answer = self
+            .client
+            .send(
+                Method::GET,
+                &format!("/api/v1/qr/{id}/image.svg"),
+                bearer(credential),
+                None,
+            )
+            .await;
+        match answer {
+            Ok(answer) if answer.status == StatusCode::OK => {
+                let svg = acceptable_svg(std::str::from_utf8(&answer.body).ok()?);
+                if svg.is_none() {
+                    tracing::warn!(qr_id, "qr's styled SVG was refused; drawing a plain code");
+                }
+                svg
+            }
+            Ok(answer) => {
+                tracing::info!(qr_id, status = %answer.status, "no styled SVG from qr");
+                None
+            }
+            Err(err) => {
+                tracing::info!(qr_id, %err, "no styled SVG from qr");
+                None
+            }
+        }
     }
 }
 

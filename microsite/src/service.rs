@@ -49,8 +49,8 @@ pub struct Published {
     pub owner_id: String,
     pub slug: String,
     pub page: Rendered,
-    /// Link block id → destination, for the tracked hop.
-    pub links: HashMap<String, String>,
+    /// Block id → its outbound links in page order ([`page::outbound`]), for the tracked hop.
+    pub links: HashMap<String, Vec<String>>,
 }
 
 /// What a public request finds at a slug, kept in memory.
@@ -294,7 +294,7 @@ impl MicrositeService {
             },
             Some(page) => match &page.published {
                 Some(content) => AtSlug::Page(Arc::new(Published {
-                    links: links_of(content),
+                    links: page::outbound(content),
                     page: page::render(content, &page.slug, &self.public_base_url, Mode::Public),
                     microsite_id: page.id,
                     owner_id: page.owner_id,
@@ -333,10 +333,10 @@ impl MicrositeService {
         blocks: &mut [Block],
         before: &[Block],
     ) -> Result<(), MicrositeError> {
-        let known: HashMap<&str, &str> = before
+        let known: HashMap<&str, (&str, Option<&String>)> = before
             .iter()
             .filter_map(|b| match &b.kind {
-                BlockKind::Qr(q) => Some((q.qr_id.as_str(), q.code.as_str())),
+                BlockKind::Qr(q) => Some((q.qr_id.as_str(), (q.code.as_str(), q.svg.as_ref()))),
                 _ => None,
             })
             .collect();
@@ -344,10 +344,18 @@ impl MicrositeService {
             let BlockKind::Qr(qr) = &mut block.kind else {
                 continue;
             };
-            if let Some(code) = known.get(qr.qr_id.as_str()) {
+            // The picture is redrawn on every save (the code's style may have changed since);
+            // when qr cannot draw it, the last good one stays, and a request's own is never used.
+            let styled = self
+                .qr
+                .styled_svg(editor.owner_id, editor.credential, &qr.qr_id)
+                .await;
+            if let Some((code, svg)) = known.get(qr.qr_id.as_str()) {
                 qr.code = (*code).to_owned();
+                qr.svg = styled.or_else(|| svg.cloned());
                 continue;
             }
+            qr.svg = styled;
             let field = format!("blocks[{i}].qr_id");
             match self
                 .qr
@@ -389,17 +397,6 @@ impl MicrositeService {
     pub fn invalidate_local(&self, slug: &str) {
         self.pages.invalidate(slug);
     }
-}
-
-fn links_of(content: &Content) -> HashMap<String, String> {
-    content
-        .blocks
-        .iter()
-        .filter_map(|b| match &b.kind {
-            BlockKind::Link(link) => Some((b.id.clone(), link.url.clone())),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Validates and applies changes to a draft.

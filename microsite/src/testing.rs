@@ -11,6 +11,8 @@ use crate::qr_directory::{BoxFuture, QrCheckError, QrDirectory};
 #[derive(Default)]
 pub struct FixedQrDirectory {
     codes: Mutex<HashMap<String, (String, String)>>,
+    /// `qr_id → styled SVG`, for codes that have one.
+    svgs: Mutex<HashMap<String, String>>,
     down: std::sync::atomic::AtomicBool,
     asked: std::sync::atomic::AtomicUsize,
 }
@@ -29,6 +31,18 @@ impl FixedQrDirectory {
     pub fn add(&self, owner: &str, qr_id: &str, code: &str) {
         if let Ok(mut codes) = self.codes.lock() {
             codes.insert(qr_id.to_owned(), (owner.to_owned(), code.to_owned()));
+        }
+    }
+
+    /// Gives `qr_id` a styled picture (what qr's `image.svg` would answer).
+    pub fn with_svg(self, qr_id: &str, svg: &str) -> Self {
+        self.set_svg(qr_id, svg);
+        self
+    }
+
+    pub fn set_svg(&self, qr_id: &str, svg: &str) {
+        if let Ok(mut svgs) = self.svgs.lock() {
+            svgs.insert(qr_id.to_owned(), svg.to_owned());
         }
     }
 
@@ -62,6 +76,30 @@ impl QrDirectory for FixedQrDirectory {
                 .get(qr_id)
                 .filter(|(owner, _)| owner == owner_id)
                 .map(|(_, code)| code.clone()))
+        })
+    }
+
+    fn styled_svg<'a>(
+        &'a self,
+        owner_id: &'a str,
+        _credential: &'a str,
+        qr_id: &'a str,
+    ) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async move {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
+            let owned = self
+                .codes
+                .lock()
+                .ok()?
+                .get(qr_id)
+                .is_some_and(|(owner, _)| owner == owner_id);
+            let svg = self.svgs.lock().ok()?.get(qr_id).cloned()?;
+            if !owned {
+                return None;
+            }
+            crate::qr_directory::acceptable_svg(&svg)
         })
     }
 }

@@ -189,6 +189,20 @@ fn readable_on(bg: &str) -> &'static str {
     }
 }
 
+/// The largest corner a picture, video or card may have. Buttons may be pills (`--r`); a 16:9
+/// video or a photo with a pill radius becomes an oval, so media take the theme's radius capped
+/// here (`--r-media`).
+const MAX_MEDIA_RADIUS_PX: u32 = 16;
+
+fn media_radius(radius: &str) -> String {
+    let px = radius
+        .strip_suffix("px")
+        .unwrap_or(radius)
+        .parse::<u32>()
+        .unwrap_or(0);
+    format!("{}px", px.min(MAX_MEDIA_RADIUS_PX))
+}
+
 /// The page's whole stylesheet: small enough to inline (its hash goes in the CSP).
 pub fn css(theme: Theme, tweaks: &Tweaks) -> String {
     let p = theme.palette();
@@ -212,7 +226,7 @@ pub fn css(theme: Theme, tweaks: &Tweaks) -> String {
         "light"
     };
     format!(
-        ":root{{--bg:{bg};--card:{card};--fg:{fg};--muted:{muted};--ac:{accent};--on-ac:{on_accent};--r:{radius};color-scheme:{scheme}}}\
+        ":root{{--bg:{bg};--card:{card};--fg:{fg};--muted:{muted};--ac:{accent};--on-ac:{on_accent};--r:{radius};--r-media:{media_radius};color-scheme:{scheme}}}\
 *{{box-sizing:border-box}}\
 body{{margin:0;background:var(--bg);color:var(--fg);font:17px/1.5 {font};-webkit-text-size-adjust:100%}}\
 main{{max-width:560px;margin:0 auto;padding:32px 16px 24px}}\
@@ -227,17 +241,18 @@ h1{{font-size:1.6rem;margin:8px 0 4px}}h2{{font-size:1.25rem;margin:24px 0 8px;t
 .btn{{display:flex;align-items:center;justify-content:center;gap:8px;min-height:52px;margin:12px 0;padding:12px 20px;border-radius:var(--r);background:var(--ac);color:var(--on-ac);text-decoration:none;font-weight:600;text-align:center}}\
 .btn:hover{{filter:brightness(1.08)}}\
 .social{{display:flex;flex-wrap:wrap;justify-content:center;gap:10px;list-style:none;padding:0;margin:16px 0}}\
-.social a{{display:inline-flex;align-items:center;justify-content:center;width:48px;height:48px;border-radius:50%;background:var(--card);font-size:.8rem;font-weight:700;text-decoration:none;border:1px solid var(--muted)}}\
-figure{{margin:16px 0}}figure img{{width:100%;height:auto;border-radius:var(--r);display:block}}\
-.video{{position:relative;aspect-ratio:16/9;margin:16px 0}}.video iframe{{position:absolute;inset:0;width:100%;height:100%;border:0;border-radius:var(--r)}}\
-.contact{{background:var(--card);border-radius:var(--r);padding:12px 16px;margin:12px 0}}.contact a{{display:block;padding:6px 0}}\
+.social a{{display:inline-flex;align-items:center;justify-content:center;width:48px;height:48px;border-radius:50%;background:var(--card);color:var(--fg);text-decoration:none;border:1px solid var(--muted)}}.social svg{{width:22px;height:22px;display:block}}\
+figure{{margin:16px 0}}figure img{{width:100%;height:auto;border-radius:var(--r-media);display:block}}\
+.video{{position:relative;aspect-ratio:16/9;margin:16px 0}}.video iframe{{position:absolute;inset:0;width:100%;height:100%;border:0;border-radius:var(--r-media)}}\
+.contact{{background:var(--card);border-radius:var(--r-media);padding:12px 16px;margin:12px 0}}.contact a{{display:block;padding:6px 0}}\
 hr{{border:0;border-top:1px solid var(--muted);opacity:.4;margin:20px 0}}\
 .sp-s{{height:12px}}.sp-m{{height:28px}}.sp-l{{height:56px}}\
-.qr{{text-align:center;margin:16px 0}}.qr svg{{width:180px;height:180px;background:#fff;color:#000;padding:8px;border-radius:8px}}\
+.qr{{text-align:center;margin:16px 0}}.qr svg{{width:180px;max-width:100%;height:auto;background:#fff;color:#000;padding:8px;border-radius:8px}}\
 footer{{text-align:center;font-size:.85rem;color:var(--muted);padding:24px 0}}\
 .sr{{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}}\
 @media (prefers-reduced-motion:reduce){{*{{transition:none!important}}}}",
         radius = p.radius,
+        media_radius = media_radius(p.radius),
         font = p.font,
     )
 }
@@ -279,6 +294,50 @@ mod tests {
             // The focus ring is the accent: 3:1 against the page is the non-text minimum.
             assert!(contrast(p.accent, p.bg) >= 3.0, "{theme:?} focus ring");
         }
+    }
+
+    /// The `border-radius` of the first rule whose selector is `selector`.
+    fn radius_of<'a>(css: &'a str, selector: &str) -> &'a str {
+        let rule = css
+            .split('}')
+            .find_map(|r| r.strip_prefix(selector).and_then(|r| r.strip_prefix('{')))
+            .unwrap_or_else(|| panic!("no rule for {selector}"));
+        rule.split(';')
+            .find_map(|d| d.strip_prefix("border-radius:"))
+            .unwrap_or_else(|| panic!("{selector} has no border-radius"))
+    }
+
+    /// The value of custom property `name` in `:root`.
+    fn var<'a>(css: &'a str, name: &str) -> &'a str {
+        let decl = format!("{name}:");
+        css.split([';', '{'])
+            .find_map(|d| d.strip_prefix(decl.as_str()))
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    #[test]
+    fn media_are_never_pill_shaped_in_any_theme() {
+        let mut saw_pill_buttons = false;
+        for theme in Theme::ALL {
+            let css = css(theme, &Tweaks::default());
+            saw_pill_buttons |= var(&css, "--r") == "999px";
+            for selector in [".video iframe", "figure img", ".contact"] {
+                let radius = radius_of(&css, selector);
+                let px: u32 = match radius {
+                    "var(--r-media)" => var(&css, "--r-media")
+                        .strip_suffix("px")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| panic!("{theme:?}: --r-media is not in px")),
+                    other => panic!("{theme:?} {selector}: radius {other} is not the media radius"),
+                };
+                assert!(
+                    px <= 16,
+                    "{theme:?} {selector}: {px}px rounds a 16:9 video into an oval"
+                );
+            }
+        }
+        // The cap matters: some theme really has pill buttons.
+        assert!(saw_pill_buttons);
     }
 
     #[test]

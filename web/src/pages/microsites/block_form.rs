@@ -203,6 +203,8 @@ impl BlockForm {
                 qr_id: self.qr_id.trim().to_owned(),
                 code: String::new(),
                 caption: opt(&self.caption),
+                // Drawn by qr when the page is saved.
+                svg: None,
             }),
             other => {
                 return Err(FormError {

@@ -109,8 +109,42 @@ pub(super) async fn edit(
 pub(super) struct MoveForm {
     #[serde(default)]
     csrf_token: String,
+    /// `up` or `down` (the ↑/↓ buttons, with or without JavaScript)…
     #[serde(default)]
     direction: String,
+    /// …or the 0-based place to move to (drag and drop, `reorder.js`).
+    #[serde(default)]
+    position: Option<String>,
+}
+
+/// The page's block ids with the one at `index` moved as `form` asks, or `None` when it stays.
+fn moved(
+    mut order: Vec<String>,
+    index: usize,
+    form: &MoveForm,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let to = match (
+        form.position.as_deref().map(str::trim),
+        form.direction.as_str(),
+    ) {
+        (Some(position), _) => Some(
+            position
+                .parse::<usize>()
+                .ok()
+                .filter(|&p| p < order.len())
+                .ok_or_else(|| {
+                    ApiError::invalid("position", "move the block to a place on the page")
+                })?,
+        ),
+        (None, "up") => index.checked_sub(1),
+        (None, "down") => Some(index + 1).filter(|&i| i < order.len()),
+        _ => return Err(ApiError::invalid("direction", "move a block up or down")),
+    };
+    Ok(to.filter(|&to| to != index).map(|to| {
+        let block = order.remove(index);
+        order.insert(to, block);
+        order
+    }))
 }
 
 pub(super) async fn move_block(
@@ -121,14 +155,8 @@ pub(super) async fn move_block(
     let client = &state.clients.microsite;
     let page = own_page(&state, &session, &id).await?;
     let index = position(&page, &block)?;
-    let mut order: Vec<String> = page.blocks.iter().map(|b| b.id().to_owned()).collect();
-    let other = match form.direction.as_str() {
-        "up" => index.checked_sub(1),
-        "down" => Some(index + 1).filter(|&i| i < order.len()),
-        _ => return Err(ApiError::invalid("direction", "move a block up or down")),
-    };
-    if let Some(other) = other {
-        order.swap(index, other);
+    let order: Vec<String> = page.blocks.iter().map(|b| b.id().to_owned()).collect();
+    if let Some(order) = moved(order, index, &form)? {
         // A reorder changes no block, so it never needs the qr service.
         client.reorder(&session.access_token, &id, &order).await?;
     }
