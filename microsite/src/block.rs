@@ -716,13 +716,34 @@ pub fn web_url(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-/// An image: `https` only, so a page never shows mixed content.
+/// An image: `https` only, so a page never shows mixed content — or one of this instance's own
+/// uploads, `/media/<id>.png` exactly as the media module serves it (rendered against the public
+/// base URL). Nothing else relative is taken: no other path, no `//host`, no `..`.
 pub fn image_url(raw: &str) -> Result<String, &'static str> {
+    let trimmed = raw.trim_matches(' ');
+    if trimmed.starts_with('/') && !trimmed.starts_with("//") {
+        return media_id(trimmed)
+            .map(media_path)
+            .ok_or("an uploaded image is /media/ followed by its id and .png");
+    }
     let url = parse_absolute(raw)?;
     match url.scheme() {
         "https" if shared::host::is_web_host(&url) => Ok(url.into()),
-        _ => Err("images must be https URLs"),
+        _ => Err("images must be https URLs or images uploaded here"),
     }
+}
+
+/// The id in `/media/<64 lower-case hex digits>.png`, the only shape the media module issues
+/// (its ids are SHA-256 digests), or `None`.
+pub fn media_id(path: &str) -> Option<&str> {
+    let id = path.strip_prefix("/media/")?.strip_suffix(".png")?;
+    let valid = id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    valid.then_some(id)
+}
+
+/// Where the media module serves upload `id`, as a page stores it.
+pub fn media_path(id: &str) -> String {
+    format!("/media/{id}.png")
 }
 
 fn email_address(raw: &str) -> Result<String, &'static str> {
@@ -1160,6 +1181,45 @@ mod tests {
             link_url("https://127.0.0.1/").unwrap(),
             "https://127.0.0.1/"
         );
+    }
+
+    #[test]
+    fn images_are_https_or_this_instances_own_uploads() {
+        let id = "0123456789abcdef".repeat(4);
+        let path = format!("/media/{id}.png");
+        assert_eq!(image_url(&path).unwrap(), path);
+        assert_eq!(image_url(&format!(" {path} ")).unwrap(), path);
+        assert_eq!(media_id(&path), Some(id.as_str()));
+        assert_eq!(
+            image_url("https://img.example/a.png").unwrap(),
+            "https://img.example/a.png"
+        );
+        for bad in [
+            "/media/../x".to_owned(),
+            "/media/../../etc/passwd".to_owned(),
+            "//evil.example/a.png".to_owned(),
+            "//evil.example/media/x.png".to_owned(),
+            "javascript:alert(1)".to_owned(),
+            "JaVaScRiPt:alert(1)".to_owned(),
+            "data:image/png;base64,AAAA".to_owned(),
+            "http://img.example/a.png".to_owned(),
+            "/static/app.css".to_owned(),
+            "/media/".to_owned(),
+            format!("/media/{id}"),
+            format!("/media/{id}.png?x=1"),
+            format!("/media/{id}.png#x"),
+            format!("/media/{}.png", id.to_uppercase()),
+            format!("/media/{}.png", &id[1..]),
+            format!("/media/{id}0.png"),
+            format!("/media/{id}.svg"),
+            format!("/media/%2e%2e/{id}.png"),
+            format!("/media/{id}.png/.."),
+            format!("media/{id}.png"),
+            format!("\\media/{id}.png"),
+            format!("/\\evil.example/{id}.png"),
+        ] {
+            assert!(image_url(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod contract;
 pub mod drafter;
 pub mod error;
 pub mod model;
+pub mod og;
 pub mod page;
 pub mod public;
 pub mod qr_directory;
@@ -45,10 +46,20 @@ pub async fn build(ctx: ServiceContext) -> Result<Router, shared::Error> {
 
 /// The service's router, ready to be mounted in all-in-one mode or served alone, asking `qr`
 /// whose QR codes QR blocks name. Starts the background workers (page cache invalidation,
-/// account deletion).
+/// account deletion). `og:image` cards draw initials for every avatar (see [`build_full`]).
 pub async fn build_with(
     ctx: ServiceContext,
     qr: Arc<dyn qr_directory::QrDirectory>,
+) -> Result<Router, shared::Error> {
+    build_full(ctx, qr, Arc::new(og::NoMedia)).await
+}
+
+/// [`build_with`], with the media module (mounted in qr's router) to fetch uploaded avatars from
+/// for the pages' `og:image` cards.
+pub async fn build_full(
+    ctx: ServiceContext,
+    qr: Arc<dyn qr_directory::QrDirectory>,
+    media: Arc<dyn og::MediaSource>,
 ) -> Result<Router, shared::Error> {
     let service = Arc::new(MicrositeService::new(
         Store::new(ctx.db.clone()),
@@ -61,6 +72,7 @@ pub async fn build_with(
     let public = public::PublicState {
         service: service.clone(),
         identity: ctx.identity.clone(),
+        cards: Arc::new(og::Cards::new(media)),
     };
     let api = api::ApiState {
         service,
@@ -77,6 +89,7 @@ pub async fn build_with(
                 "/m/{slug}/l/{block_id}/{index}",
                 get(public::click_at).post(public::click_at),
             )
+            .route("/m/{slug}/og.png", get(public::og_image))
             .route("/m/{slug}/preview", get(public::preview))
             .with_state(public),
     ))

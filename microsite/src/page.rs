@@ -28,6 +28,8 @@ pub struct Rendered {
     pub etag: String,
     /// The page's Content-Security-Policy (its inline stylesheet's hash included).
     pub csp: String,
+    /// What its `og:image` card is drawn from (`GET /m/{slug}/og.png`).
+    pub og: crate::og::Card,
 }
 
 pub enum View<'a> {
@@ -93,7 +95,10 @@ struct PageTemplate<'a> {
     canonical: String,
     /// The footer's report link, pre-filled with this page's address.
     report_href: String,
-    image: Option<&'a str>,
+    /// The absolute URL of the page's `og:image` card, versioned by what it draws.
+    og_image: String,
+    og_width: u32,
+    og_height: u32,
     css: &'a str,
     has_profile: bool,
     preview: bool,
@@ -101,13 +106,12 @@ struct PageTemplate<'a> {
 }
 
 pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered {
-    let css = theme::css(content.theme, &content.tweaks);
     let canonical = page_url(base, slug);
-    let image = content.blocks.iter().find_map(|b| match &b.kind {
-        BlockKind::Profile(p) => p.avatar_url.as_deref(),
-        BlockKind::Image(i) => Some(i.url.as_str()),
-        _ => None,
-    });
+    // From the stored content: the card draws an avatar only from our own media ids.
+    let og = crate::og::Card::of(content, &canonical);
+    let resolved = absolute_media(content, base);
+    let content: &Content = &resolved;
+    let css = theme::css(content.theme, &content.tweaks);
     let blocks: Vec<View<'_>> = content
         .blocks
         .iter()
@@ -121,8 +125,10 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
             "/report?url={}",
             url::form_urlencoded::byte_serialize(canonical.as_bytes()).collect::<String>()
         ),
+        og_image: format!("{canonical}/og.png?v={}", og.version()),
+        og_width: crate::og::WIDTH,
+        og_height: crate::og::HEIGHT,
         canonical: canonical.clone(),
-        image,
         css: &css,
         has_profile: content
             .blocks
@@ -150,13 +156,56 @@ pub fn render(content: &Content, slug: &str, base: &str, mode: Mode) -> Rendered
         .ok()
         .filter(|o| o != "null")
         .unwrap_or_else(|| "'self'".to_owned());
+    let own_images = own_image_origin(base);
     let csp = format!(
-        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https: data:; \
+        "default-src 'none'; style-src 'sha256-{style_hash}'; img-src https: data:{own_images}; \
          frame-src https://www.youtube-nocookie.com https://player.vimeo.com; \
          connect-src {ping_origin}; \
          base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
-    Rendered { html, etag, csp }
+    Rendered {
+        html,
+        etag,
+        csp,
+        og,
+    }
+}
+
+/// Uploads are stored as `/media/<id>.png`; the page shows them from the public base URL, which
+/// serves media on every host the page may be seen on (a custom domain serves only `/m/` and
+/// `/r/`, so a relative path would break there).
+fn absolute_media<'a>(content: &'a Content, base: &str) -> std::borrow::Cow<'a, Content> {
+    let base = base.trim_end_matches('/');
+    let is_media = |url: &str| crate::block::media_id(url).is_some();
+    let any = content.blocks.iter().any(|b| match &b.kind {
+        BlockKind::Profile(p) => p.avatar_url.as_deref().is_some_and(is_media),
+        BlockKind::Image(i) => is_media(&i.url),
+        _ => false,
+    });
+    if !any {
+        return std::borrow::Cow::Borrowed(content);
+    }
+    let mut owned = content.clone();
+    for block in &mut owned.blocks {
+        let url = match &mut block.kind {
+            BlockKind::Profile(p) => p.avatar_url.as_mut(),
+            BlockKind::Image(i) => Some(&mut i.url),
+            _ => None,
+        };
+        if let Some(url) = url.filter(|u| is_media(u)) {
+            *url = format!("{base}{url}");
+        }
+    }
+    std::borrow::Cow::Owned(owned)
+}
+
+/// The public base URL's origin in `img-src` when it is not https (a local instance), so its
+/// own uploads show; https origins are allowed already.
+fn own_image_origin(base: &str) -> String {
+    match url::Url::parse(base) {
+        Ok(url) if url.scheme() == "http" => format!(" {}", url.origin().ascii_serialization()),
+        _ => String::new(),
+    }
 }
 
 fn view<'a>(block: &'a Block, canonical: &str, base: &str, mode: Mode) -> Option<View<'a>> {

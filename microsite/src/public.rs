@@ -33,6 +33,8 @@ const LOOKUP_BUDGET: Duration = Duration::from_secs(2);
 pub struct PublicState {
     pub service: Arc<MicrositeService>,
     pub identity: Identity,
+    /// The pages' `og:image` cards, rendered once per version.
+    pub cards: Arc<crate::og::Cards>,
 }
 
 impl FromRef<PublicState> for Identity {
@@ -148,6 +150,52 @@ async fn hop(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
+    response
+}
+
+/// `GET /m/{slug}/og.png`: the published page's card. Answers exactly as the page would when
+/// there is no page (404, or 410 for a trashed one), so it leaks nothing the page does not.
+/// `no-cache` with an ETag, like the page: a crawler revalidates for free, and an unpublished
+/// page's card stops being served at once.
+pub async fn og_image(
+    State(state): State<PublicState>,
+    Path(raw): Path<String>,
+    request: Request,
+) -> Response {
+    let published = match servable(&state, &raw, request.extensions()).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let card = &published.page.og;
+    let etag = format!("\"og-{}\"", card.version());
+    let fresh = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim().trim_start_matches("W/") == etag);
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match state.cards.png(card).await {
+            Ok(png) => png.into_response(),
+            Err(err) => {
+                tracing::warn!(%err, "og card failed to render");
+                return unavailable();
+            }
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, etag);
+    }
     response
 }
 

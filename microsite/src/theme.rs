@@ -168,6 +168,34 @@ fn parse_hex(v: &str) -> Option<(u8, u8, u8)> {
     Some((byte(0)?, byte(2)?, byte(4)?))
 }
 
+/// A page's colours as `#rrggbb`, for what is drawn outside its stylesheet (the `og:image`
+/// card, `crate::og`): the same choice `css` makes — the theme's palette, or a tweaked
+/// background with black or white text on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Colours {
+    pub bg: String,
+    pub fg: String,
+    pub muted: String,
+    pub accent: String,
+    pub on_accent: String,
+}
+
+pub fn colours(theme: Theme, tweaks: &Tweaks) -> Colours {
+    let p = theme.palette();
+    let accent = tweaks.accent.as_deref().unwrap_or(p.accent);
+    let (bg, fg, muted) = match tweaks.background.as_deref() {
+        Some(bg) => (bg, readable_on(bg), readable_on(bg)),
+        None => (p.bg, p.fg, p.muted),
+    };
+    Colours {
+        bg: bg.to_owned(),
+        fg: fg.to_owned(),
+        muted: muted.to_owned(),
+        accent: accent.to_owned(),
+        on_accent: readable_on(accent).to_owned(),
+    }
+}
+
 /// WCAG relative luminance.
 fn luminance((r, g, b): (u8, u8, u8)) -> f64 {
     let channel = |c: u8| {

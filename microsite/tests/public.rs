@@ -52,9 +52,9 @@ async fn a_view_is_published_and_the_page_is_locked_down(db: TestDb) {
     for fragment in [
         "<title>Lumen Lamp</title>",
         "<meta property=\"og:title\" content=\"Lumen Lamp\">",
-        // Starters carry no stock photos (they would be broken images on a real page):
-        // without an image block the card is the plain summary.
-        "<meta name=\"twitter:card\" content=\"summary\">",
+        // Every published page has a generated card (`og.png`), so previews are large.
+        "<meta name=\"twitter:card\" content=\"summary_large_image\">",
+        "<meta property=\"og:image\" content=\"http://scan.test/m/lumen/og.png?v=",
         "<link rel=\"canonical\" href=\"http://scan.test/m/lumen\">",
         "https://player.vimeo.com/video/76979871?dnt=1",
         "href=\"/report?url=http%3A%2F%2Fscan.test%2Fm%2Flumen\"",

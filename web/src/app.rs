@@ -233,8 +233,14 @@ pub async fn assemble(
             Service::Qr => qr::build_with(context(db), microsite_directory.clone())
                 .await?
                 .merge(media::build(&context(db))),
+            // Uploaded avatars for the pages' og:image cards come from media, in qr's router.
             Service::Microsite => {
-                microsite::build_with(context(db), qr_directory(&settings, &routers)).await?
+                microsite::build_full(
+                    context(db),
+                    qr_directory(&settings, &routers),
+                    og_media(&settings, &routers),
+                )
+                .await?
             }
             Service::Analytics => analytics::build(context(db)).await?,
             Service::Web => continue, // needs the clients of the others, built below
@@ -585,6 +591,18 @@ fn qr_directory(settings: &Settings, routers: &BTreeMap<Service, Router>) -> Arc
             tracing::warn!(%err, "microsite cannot reach qr: pages with new QR blocks are refused");
             Arc::new(UnreachableQrDirectory)
         }
+    }
+}
+
+/// Where the microsite service's og:image cards fetch uploaded avatars: the media module, mounted
+/// in qr's router (in-process or at `QR_URL`); without it the cards draw initials.
+fn og_media(
+    settings: &Settings,
+    routers: &BTreeMap<Service, Router>,
+) -> Arc<dyn microsite::og::MediaSource> {
+    match client_for(Service::Qr, settings, routers) {
+        Ok(client) => Arc::new(microsite::og::ServiceMedia::new(client)),
+        Err(_) => Arc::new(microsite::og::NoMedia),
     }
 }
 
