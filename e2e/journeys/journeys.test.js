@@ -200,7 +200,7 @@ describe('Scanpage in a browser', () => {
     await look(page, 'app-empty');
   }));
 
-  test('2. creates a styled QR code with a logo; the preview follows; the PNG decodes to the short URL', J, () => clean(async () => {
+  test('2. creates a styled QR code with a caption and a logo; the preview follows; the PNG decodes to the short URL with the logo centred on the code', J, () => clean(async () => {
     await page.locator('.empty').getByRole('link', { name: 'Create your first code' }).click();
     await page.waitForURL('**/app/qr/new');
     await look(page, 'qr-new');
@@ -215,6 +215,11 @@ describe('Scanpage in a browser', () => {
     const coloured = await preview.innerHTML();
     await page.getByLabel('Modules').selectOption('rounded');
     await eventually(async () => assert.notEqual(await preview.innerHTML(), coloured), 10_000);
+    // A caption: issue 22's logo bug was in PNGs whose caption frame is drawn by resvg.
+    const rounded = await preview.innerHTML();
+    await page.getByLabel('Caption', { exact: true }).fill('Scan for the menu');
+    await eventually(async () => assert.match(await preview.innerHTML(), />Scan for the menu<\/text>/), 10_000);
+    assert.notEqual(await preview.innerHTML(), rounded);
     await page.getByRole('button', { name: 'Create QR code' }).click();
     await page.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
     await page.getByText('Saved.').waitFor();
@@ -243,9 +248,35 @@ describe('Scanpage in a browser', () => {
     const file = await download.path();
     const png = PNG.sync.read(readFileSync(file));
     assert.equal(png.width, 1024);
+    assert.ok(png.height > png.width, `the caption's band makes the PNG taller: ${png.width}×${png.height}`);
     const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
     assert.ok(decoded, 'the downloaded PNG decodes as a QR code');
     assert.equal(decoded.data, state.shortUrl);
+    // The logo sits on the code's centre (not the canvas's: the caption band is below the code).
+    // The code's centre and module size come from jsQR's corners of the symbol; the logo is
+    // found by its own red (r > 150, g < 90), which blue-on-white modules never have.
+    const { topLeftCorner: tl, topRightCorner: tr, bottomRightCorner: br, bottomLeftCorner: bl } = decoded.location;
+    const codeX = (tl.x + tr.x + br.x + bl.x) / 4;
+    const codeY = (tl.y + tr.y + br.y + bl.y) / 4;
+    const module = Math.hypot(tr.x - tl.x, tr.y - tl.y) / (17 + 4 * decoded.version);
+    let left = Infinity; let top = Infinity; let right = -1; let bottom = -1;
+    for (let y = 0; y < png.height; y++) {
+      for (let x = 0; x < png.width; x++) {
+        const i = (y * png.width + x) * 4;
+        if (png.data[i] > 150 && png.data[i + 1] < 90 && png.data[i + 3] > 200) {
+          left = Math.min(left, x); right = Math.max(right, x);
+          top = Math.min(top, y); bottom = Math.max(bottom, y);
+        }
+      }
+    }
+    assert.ok(right >= 0, 'the logo is in the PNG');
+    const logoX = (left + right + 1) / 2;
+    const logoY = (top + bottom + 1) / 2;
+    const off = [(logoX - codeX) / module, (logoY - codeY) / module];
+    assert.ok(Math.abs(off[0]) <= 1 && Math.abs(off[1]) <= 1,
+      `logo centred at (${logoX}, ${logoY}), code at (${codeX.toFixed(1)}, ${codeY.toFixed(1)}): off by ${off.map((d) => d.toFixed(2))} modules`);
+    // Not issue 22's ~10-px dot: the logo spans several modules.
+    assert.ok((right + 1 - left) / module > 4, `logo ${right + 1 - left} px wide, module ${module.toFixed(1)} px`);
     // The downloaded image really carries the colour (dark modules are #1d4ed8-ish, not black).
     let blue = 0;
     for (let i = 0; i < png.data.length; i += 4) {
