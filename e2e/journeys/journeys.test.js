@@ -224,7 +224,7 @@ describe('Scanpage in a browser', () => {
     await page.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
     await page.getByText('Saved.').waitFor();
     state.codeId = new URL(page.url()).pathname.split('/').pop();
-    state.shortUrl = (await page.locator('p:has-text("Scans go to") code').innerText()).trim();
+    state.shortUrl = (await page.locator('#short-url').inputValue()).trim();
     assert.ok(state.shortUrl.startsWith(`${server.base}/r/`), `short URL ${state.shortUrl}`);
     assert.equal(await page.getByLabel('Modules').inputValue(), 'rounded');
 
@@ -870,6 +870,77 @@ describe('Scanpage in a browser', () => {
     assert.ok(Number(await stat(a, 'People')) >= 2, 'the desktop and iPhone scans of this journey');
     assert.equal(await a.locator('svg.chart-live g > title').count(), 30, 'a column per minute');
     await look(a, 'analytics-live');
+    await ctx.close();
+  }));
+
+  test('15. on a phone the code page shows preview and downloads first; copy button; logo while creating; state badges', J, () => clean(async () => {
+    // A phone in New York: the new code's time zone defaults to the browser's.
+    const ctx = await newContext(browser, server.base, {
+      viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, timezoneId: 'America/New_York',
+    });
+    const p = await ctx.newPage();
+    await login(p, USER, PASSWORD);
+    await p.waitForURL((u) => u.pathname === '/app');
+    await p.goto('/app/qr/new');
+    await p.getByLabel('Name').fill('Phone poster');
+    await p.getByLabel('Destination').fill(SHOP);
+    // The logo is chosen on the create form itself.
+    await p.getByLabel('Logo (optional)').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logoPng() });
+    await p.locator('summary', { hasText: 'Rules' }).click();
+    assert.equal(await p.locator('#time_zone').inputValue(), 'America/New_York', 'the browser zone is the default');
+    // Two country rules: "Add a country" brings the form back with a second row (no JS needed).
+    await p.locator('#country-0').selectOption('DE');
+    await p.locator('#country_url-0').fill('http://shop.example.com/de');
+    await p.getByRole('button', { name: 'Add a country' }).click();
+    await p.locator('#country-1').waitFor();
+    assert.equal(await p.locator('#country-0').inputValue(), 'DE', 'the first row is kept');
+    await p.locator('#country-1').selectOption('FR');
+    await p.locator('#country_url-1').fill('http://shop.example.com/fr');
+    await p.getByLabel('Expires at (your time zone)').fill('2031-07-01T12:00');
+    await look(p, 'qr-new-phone');
+    await fitsWidth(p);
+    // The logo chosen before "Add a country" was uploaded with it and is kept.
+    await p.getByText('(uploaded; choose another to replace it)').waitFor();
+    await p.getByRole('button', { name: 'Create QR code' }).click();
+    await p.waitForURL(/\/app\/qr\/[^/]+\?saved=1$/);
+    await p.getByText('Saved.').waitFor();
+    const id = new URL(p.url()).pathname.split('/').pop();
+
+    // On a 390 px phone the preview and the downloads come before the long form.
+    const preview = await p.locator('#preview').boundingBox();
+    const download = await p.getByRole('link', { name: 'PNG 1024' }).boundingBox();
+    const form = await p.locator('#qr-form').boundingBox();
+    assert.ok(preview.y < form.y && download.y < form.y, `preview ${preview.y}, downloads ${download.y}, form ${form.y}`);
+    await p.getByText('(in the middle of the code)').waitFor();
+    assert.match(await p.locator('#preview').innerHTML(), /<image/, 'the logo chosen while creating is drawn');
+    // The short link: selectable text, and a copy button (shown by copy.js).
+    const short = await p.locator('#short-url').inputValue();
+    assert.ok(short.startsWith(`${server.base}/r/`), short);
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base }).catch(() => {});
+    await p.getByRole('button', { name: 'Copy link' }).click();
+    await p.getByRole('button', { name: 'Copied' }).waitFor();
+    // Saved in New York's summer time, shown back as typed; both countries kept.
+    assert.equal(await p.getByLabel('Expires at (your time zone)').inputValue(), '2031-07-01T12:00');
+    const api = await p.request.get(`/api/v1/qr/${id}`);
+    const code = await api.json();
+    assert.equal(code.rules.expires_at, Date.parse('2031-07-01T16:00:00Z'));
+    assert.ok(code.style.logo && code.style.logo.id, 'style.logo set');
+    assert.deepEqual(code.rules.routes.filter((r) => r.type === 'country').map((r) => r.country), ['DE', 'FR']);
+    await look(p, 'qr-edit-phone');
+    await fitsWidth(p);
+
+    // The dashboard says each code's state in words and colour.
+    await p.goto('/app');
+    const card = p.locator('.code-card', { hasText: 'Phone poster' });
+    await card.locator('.state', { hasText: 'Active' }).waitFor();
+    await p.goto(`/app/qr/${id}`);
+    await p.getByLabel(/^Paused/).check();
+    await p.getByRole('button', { name: 'Save changes' }).click();
+    await p.getByText('Saved.').waitFor();
+    await p.goto('/app');
+    await card.locator('.state', { hasText: 'Paused' }).waitFor();
+    await look(p, 'dashboard-phone');
+    await fitsWidth(p);
     await ctx.close();
   }));
 

@@ -95,6 +95,43 @@ async fn a_logo_chosen_while_creating_is_on_the_new_code(db: TestDb) {
     let png = base64::engine::general_purpose::STANDARD
         .decode(LOGO_PNG)
         .unwrap();
+    // "Add a country" re-shows the form; the file chosen with it is uploaded and kept (a
+    // browser cannot refill a file input), so the create below needs no file again.
+    let added = browser
+        .post_multipart_typed(
+            "/app/qr/new",
+            "image/png",
+            &[
+                ("csrf_token", None, csrf.as_bytes()),
+                ("name", None, b"Cafe poster"),
+                ("destination", None, b"https://example.com/cafe"),
+                ("add_country", None, b"1"),
+                ("logo_file", Some("logo.png"), &png),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.html);
+    assert!(
+        added
+            .html
+            .contains("(uploaded; choose another to replace it)")
+    );
+    let kept = added
+        .html
+        .split("name=\"logo_id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        !kept.is_empty(),
+        "the uploaded logo's id is carried by the form"
+    );
+    assert_eq!(
+        view_count(&mut browser).await,
+        0,
+        "adding a row saves nothing"
+    );
     let created = browser
         .post_multipart_typed(
             "/app/qr/new",
@@ -103,7 +140,9 @@ async fn a_logo_chosen_while_creating_is_on_the_new_code(db: TestDb) {
                 ("csrf_token", None, csrf.as_bytes()),
                 ("name", None, b"Cafe poster"),
                 ("destination", None, b"https://example.com/cafe"),
-                ("logo_file", Some("logo.png"), &png),
+                ("logo_id", None, kept.as_bytes()),
+                ("logo_size", None, b"0.3"),
+                ("logo_file", Some(""), b""),
             ],
         )
         .await;

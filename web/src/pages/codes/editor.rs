@@ -208,19 +208,28 @@ async fn rows_changed(
     session: &Session,
     code: Option<QrView>,
     mut form: CodeForm,
-) -> Response {
+    logo: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let errors = match upload_logo(state, session, &mut form, logo).await? {
+        Ok(()) => Errors::default(),
+        Err(errors) => errors,
+    };
     let rules = &mut form.rules;
     rules.countries = rules.country_rows();
     rules.add_country = None;
     rules.remove_country = None;
     let csrf = form.csrf_token.clone();
     let token = &session.access_token;
-    let page = CodePage::render(state, token, &csrf, code, form, Errors::default()).await;
-    page.into_response()
+    let status = if errors.has_field() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = CodePage::render(state, token, &csrf, code, form, errors).await;
+    Ok((status, page).into_response())
 }
 
-/// The web's own checks (time zones), then the logo (uploaded first, so a refusal of the code
-/// after it keeps the uploaded logo in the re-shown form): `Err` is the page to show instead.
+/// The web's own checks (time zones), then the logo: `Err` is the form's error to show instead.
 async fn prepare(
     state: &WebState,
     session: &Session,
@@ -230,6 +239,18 @@ async fn prepare(
     if let Err(err) = form.rules.check() {
         return Ok(Err(Errors::from_api(err)?));
     }
+    upload_logo(state, session, form, logo).await
+}
+
+/// Uploads a logo file sent with the form (if any) and puts it on the form, before anything
+/// else can refuse the form: the re-shown form then keeps it (a browser cannot refill a file
+/// input), whether the code is refused or a country row was added.
+async fn upload_logo(
+    state: &WebState,
+    session: &Session,
+    form: &mut CodeForm,
+    logo: axum::body::Bytes,
+) -> Result<Result<(), Errors>, ApiError> {
     if logo.is_empty() {
         return Ok(Ok(()));
     }
@@ -244,10 +265,8 @@ async fn prepare(
             form.logo_size = qr::style::Logo::default_size().to_string();
             Ok(Ok(()))
         }
-        Err(err) => {
-            // The error is about the chosen file, whatever media named it.
-            Ok(Err(Errors::from_client(err)?.0.at("file")))
-        }
+        // The error is about the chosen file, whatever media named it.
+        Err(err) => Ok(Err(Errors::from_client(err)?.0.at("file"))),
     }
 }
 
@@ -257,7 +276,7 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let CodeSubmission { mut form, logo, .. } = submitted;
     if form.rules.editing_rows() {
-        return Ok(rows_changed(&state, &session, None, form).await);
+        return rows_changed(&state, &session, None, form, logo).await;
     }
     if let Err(errors) = prepare(&state, &session, &mut form, logo).await? {
         return invalid(&state, &session, None, form, errors).await;
@@ -311,7 +330,7 @@ pub(super) async fn update(
     // The editor shows some rules only (not the link-preview card): keep the rest as they are.
     let current = state.clients.qr.get(&session.access_token, &id).await?;
     if form.rules.editing_rows() {
-        return Ok(rows_changed(&state, &session, Some(current), form).await);
+        return rows_changed(&state, &session, Some(current), form, logo).await;
     }
     if let Err(errors) = prepare(&state, &session, &mut form, logo).await? {
         return invalid(&state, &session, Some(current), form, errors).await;

@@ -149,7 +149,7 @@ pub fn local_to_instant(typed: &str, zone: &str) -> Result<i64, String> {
     match tz.to_ambiguous_zoned(dt).offset() {
         jiff::tz::AmbiguousOffset::Unambiguous { offset } => offset
             .to_timestamp(dt)
-            .map(|t| t.as_millisecond())
+            .map(jiff::Timestamp::as_millisecond)
             .map_err(|_| "that date is out of range".to_owned()),
         jiff::tz::AmbiguousOffset::Gap { .. } => Err(format!(
             "{typed} does not exist in {zone}: the clocks skip that hour; choose a time an hour later"
