@@ -201,8 +201,11 @@ async fn a_redis_outage_never_fails_a_redirect() {
     let answer = qr.scan(code, DESKTOP).await;
     assert_eq!(answer.status, StatusCode::FOUND);
     assert_eq!(answer.header("location"), "https://example.com/one");
+    // Not a speed check: what fails here is a redirect that waits on the dead Redis (a hung
+    // connection has no end). Each Redis call has a 50 ms budget; the bound is loose because a
+    // shared 2-core machine under a build took 1.5 s for the whole scan.
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
     );
