@@ -352,6 +352,12 @@ describe('Scanpage in a browser', () => {
     await add.getByRole('button', { name: /^Add/ }).click();
     await page.locator('.ms-blocks summary', { hasText: 'Order online' }).waitFor();
     await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    // The business card still holds the template's example contact and profiles: it says so
+    // first, and Maya publishes anyway.
+    await page.getByRole('heading', { name: "This page still has the template's examples" }).waitFor();
+    await page.locator('.ms-placeholders li', { hasText: 'Contact' }).waitFor();
+    await look(page, 'microsite-publish-warning');
+    await page.getByRole('button', { name: 'Publish anyway' }).click();
     await page.locator('.badge', { hasText: 'Published' }).first().waitFor();
     await look(page, 'microsite-builder');
 
@@ -941,6 +947,55 @@ describe('Scanpage in a browser', () => {
     await card.locator('.state', { hasText: 'Paused' }).waitFor();
     await look(p, 'dashboard-phone');
     await fitsWidth(p);
+    await ctx.close();
+  }));
+
+  test('16. a microsite with an uploaded avatar is published; its og:image is a 1200×630 PNG', J, () => clean(async () => {
+    const ctx = await newContext(browser, server.base);
+    const a = await ctx.newPage();
+    await login(a, USER, RESET_PASSWORD);
+    await a.waitForURL((u) => u.pathname === '/app');
+    await a.goto('/app/microsites/new');
+    await a.getByRole('radio', { name: /Blank page/ }).check();
+    await a.getByLabel('Address').fill('maya-portrait');
+    await a.getByLabel(/^Title/).fill('Maya Bakes & Friends');
+    await a.getByRole('button', { name: 'Create page' }).click();
+    await a.waitForURL(/\/app\/microsites\/[^/?]+/);
+    // A profile block whose avatar is a file from this computer, not a URL.
+    await a.locator('.ms-add summary', { hasText: 'Profile' }).first().click();
+    const add = a.locator('.ms-add details[open]');
+    await add.getByLabel('Name').fill('Maya Okafor');
+    await add.getByLabel('Avatar photo').setInputFiles({ name: 'maya.png', mimeType: 'image/png', buffer: logoPng() });
+    await add.getByRole('button', { name: /^Add/ }).click();
+    await a.locator('.ms-blocks summary', { hasText: 'Maya Okafor' }).waitFor();
+    const avatar = await a.locator('.ms-blocks input[name="avatar_url"]').first().inputValue();
+    assert.match(avatar, /^\/media\/[0-9a-f]{64}\.png$/, 'stored as the uploaded image');
+    await look(a, 'microsite-builder-avatar');
+    // A blank page holds no template placeholders: published without a warning.
+    await a.getByRole('button', { name: 'Publish', exact: true }).click();
+    await a.locator('.badge', { hasText: 'Published' }).first().waitFor();
+
+    const phone = await newContext(browser, server.base, { viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await p.goto('/m/maya-portrait');
+    const img = p.locator('img.avatar');
+    await img.waitFor();
+    assert.equal(await img.getAttribute('src'), `${server.base}${avatar}`);
+    await eventually(async () => assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), 'the avatar loads'), 10_000);
+    const og = await p.locator('meta[property="og:image"]').getAttribute('content');
+    assert.ok(og.startsWith(`${server.base}/m/maya-portrait/og.png?v=`), og);
+    assert.equal(await p.locator('meta[property="og:image:width"]').getAttribute('content'), '1200');
+    assert.equal(await p.locator('meta[property="og:image:height"]').getAttribute('content'), '630');
+    assert.equal(await p.locator('meta[name="twitter:card"]').getAttribute('content'), 'summary_large_image');
+    await look(p, 'microsite-public-avatar');
+    // Fetched as a link preview would fetch it: a 1200×630 PNG.
+    const card = await p.request.get(og.slice(server.base.length));
+    assert.equal(card.status(), 200);
+    assert.equal(card.headers()['content-type'], 'image/png');
+    const png = PNG.sync.read(await card.body());
+    assert.equal(png.width, 1200);
+    assert.equal(png.height, 630);
+    await phone.close();
     await ctx.close();
   }));
 

@@ -119,9 +119,143 @@ pub fn starter(name: &str) -> Option<Content> {
     })
 }
 
+/// A block of a page that still holds a starter's example values: someone else's handle, an
+/// `example.com` link, a made-up phone number. Publishing it as is helps nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Where the block is on the page, and its id (for an "edit" link).
+    pub index: usize,
+    pub block_id: String,
+    /// The block's `type`.
+    pub kind: &'static str,
+    /// The example values still in it, as the owner would recognise them.
+    pub values: Vec<String>,
+}
+
+/// The blocks of `blocks` that still hold values of one of the starters. The starters
+/// themselves are the only list: a value counts when some starter has it in a block of the same
+/// type. Headings are not compared ("Mains", "Line-up" are fine to keep), only what names,
+/// reaches or describes someone: names, bios, texts, links, social profiles, videos, contacts.
+pub fn placeholders(blocks: &[block::Block]) -> Vec<Placeholder> {
+    static EXAMPLES: std::sync::LazyLock<std::collections::HashSet<(&'static str, String)>> =
+        std::sync::LazyLock::new(|| {
+            NAMES
+                .iter()
+                .filter_map(|name| starter(name))
+                .flat_map(|content| content.blocks)
+                .flat_map(|b| {
+                    let kind = b.kind.tag();
+                    example_values(&b).into_iter().map(move |v| (kind, v))
+                })
+                .collect()
+        });
+    blocks
+        .iter()
+        .enumerate()
+        .filter_map(|(index, b)| {
+            let kind = b.kind.tag();
+            let values: Vec<String> = example_values(b)
+                .into_iter()
+                .filter(|v| EXAMPLES.contains(&(kind, v.clone())))
+                .collect();
+            (!values.is_empty()).then(|| Placeholder {
+                index,
+                block_id: b.id.clone(),
+                kind,
+                values,
+            })
+        })
+        .collect()
+}
+
+/// The values of a block that a starter could have put there.
+fn example_values(b: &block::Block) -> Vec<String> {
+    use crate::block::BlockKind;
+    match &b.kind {
+        BlockKind::Profile(p) => std::iter::once(p.name.clone())
+            .chain(p.bio.clone())
+            .collect(),
+        BlockKind::Text(t) => vec![t.text.clone()],
+        BlockKind::Link(l) => vec![l.url.clone()],
+        BlockKind::Social(s) => s
+            .items
+            .iter()
+            .map(|item| {
+                let value = item.handle.as_deref().or(item.url.as_deref());
+                format!("{} {}", item.network.as_str(), value.unwrap_or_default())
+            })
+            .collect(),
+        BlockKind::Video(v) => vec![v.url.clone()],
+        BlockKind::Contact(c) => c.email.iter().chain(&c.phone).cloned().collect(),
+        BlockKind::Image(i) => vec![i.url.clone()],
+        BlockKind::Heading(_) | BlockKind::Divider(_) | BlockKind::Spacer(_) | BlockKind::Qr(_) => {
+            Vec::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_starter_is_all_placeholders_until_edited() {
+        for name in NAMES {
+            let content = starter(name).unwrap();
+            let found = placeholders(&content.blocks);
+            assert!(!found.is_empty(), "{name}");
+            // Every block with something to replace is listed; headings and dividers are not.
+            for (i, b) in content.blocks.iter().enumerate() {
+                let listed = found.iter().any(|p| p.index == i && p.block_id == b.id);
+                assert_eq!(listed, !example_values(b).is_empty(), "{name} block {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn edited_blocks_are_not_placeholders() {
+        let mut content = starter("creator").unwrap();
+        let before = placeholders(&content.blocks).len();
+        let social = content
+            .blocks
+            .iter_mut()
+            .find_map(|b| match &mut b.kind {
+                crate::block::BlockKind::Social(s) => Some(s),
+                _ => None,
+            })
+            .unwrap();
+        // One handle replaced: the block is still listed, with the two left.
+        social.items[0].handle = Some("my-real-handle".into());
+        let found = placeholders(&content.blocks);
+        let listed = found.iter().find(|p| p.kind == "social").unwrap();
+        assert_eq!(listed.values, ["tiktok alexrivera", "youtube alexrivera"]);
+        assert_eq!(found.len(), before);
+        // All replaced: no longer listed.
+        for item in social_items(&mut content).iter_mut() {
+            item.handle = Some("mine".into());
+        }
+        let found = placeholders(&content.blocks);
+        assert!(found.iter().all(|p| p.kind != "social"));
+        assert_eq!(found.len(), before - 1);
+        // A page of the owner's own words has none.
+        let own = crate::block::from_json(vec![
+            serde_json::json!({"type": "heading", "text": "Mains"}),
+            serde_json::json!({"type": "link", "label": "Shop", "url": "https://mine.example.org/"}),
+        ])
+        .unwrap();
+        assert!(placeholders(&own).is_empty());
+    }
+
+    fn social_items(content: &mut Content) -> &mut Vec<crate::block::SocialItem> {
+        content
+            .blocks
+            .iter_mut()
+            .find_map(|b| match &mut b.kind {
+                crate::block::BlockKind::Social(s) => Some(&mut s.items),
+                _ => None,
+            })
+            .unwrap()
+    }
 
     #[test]
     fn every_template_is_a_valid_page() {

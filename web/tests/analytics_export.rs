@@ -206,7 +206,8 @@ async fn a_microsite_export_downloads_whole_compressed(db: TestDb) {
     let published = browser
         .post(
             &format!("/app/microsites/{id}/publish"),
-            &[("csrf_token", &csrf)],
+            // A template's example values: past the placeholder warning.
+            &[("csrf_token", &csrf), ("anyway", "1")],
         )
         .await;
     assert_eq!(published.status, StatusCode::SEE_OTHER);

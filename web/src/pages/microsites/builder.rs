@@ -102,6 +102,23 @@ pub struct BlockRow {
 }
 
 impl BlockRow {
+    /// Whether the block takes an image file (its form is then sent as multipart).
+    pub fn uploads(&self) -> bool {
+        matches!(self.form.kind.as_str(), "profile" | "image")
+    }
+
+    /// Where the block's form posts: the block (or the page's "add"), through the upload
+    /// route when it takes a file.
+    pub fn action(&self, page_id: &str) -> String {
+        let page = format!("/app/microsites/{}", enc(page_id));
+        match (&self.id, self.uploads()) {
+            (Some(id), false) => format!("{page}/blocks/{}", enc(id)),
+            (Some(id), true) => format!("{page}/blocks/{}/upload", enc(id)),
+            (None, false) => format!("{page}/blocks"),
+            (None, true) => format!("{page}/upload"),
+        }
+    }
+
     /// Whether the error is about `field` (to mark the input `aria-invalid`).
     pub fn invalid(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|e| e.field == field)

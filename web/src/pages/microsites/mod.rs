@@ -11,6 +11,7 @@ mod blocks;
 mod builder;
 mod list;
 mod new;
+mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -68,6 +69,15 @@ pub fn router() -> Router<WebState> {
             builder_form(actions::set_live::<false>),
         )
         .route("/app/microsites/{id}/qr", builder_form(actions::make_qr))
+        // A block's form with a file (avatar, image): multipart, so the larger limit.
+        .route(
+            "/app/microsites/{id}/upload",
+            form_post(upload::add, "/app/microsites/{id}", upload::UPLOAD_LIMIT),
+        )
+        .route(
+            "/app/microsites/{id}/blocks/{block}/upload",
+            form_post(upload::edit, "/app/microsites/{id}", upload::UPLOAD_LIMIT),
+        )
     // `/app/microsites/{id}/delete` (asks, then moves the page to the trash) is the trash's.
 }
 
