@@ -298,13 +298,22 @@ async fn dimensions_of(
     Ok(store::dimension_counts(db.pool(), target_id, kind, from_day, to_day).await?)
 }
 
-pub async fn qr_stats(
-    db: &Db,
-    owner: &str,
-    qr_id: &str,
-    range: &Range,
-    filters: &Filters,
-) -> Result<QrStats, AnalyticsError> {
+/// Who asks about which of their codes or pages, over which range and with which filters: what
+/// every per-target answer reads.
+pub struct Asked {
+    pub owner: String,
+    pub id: String,
+    pub range: Range,
+    pub filters: Filters,
+}
+
+pub async fn qr_stats(db: &Db, asked: &Asked) -> Result<QrStats, AnalyticsError> {
+    let Asked {
+        owner,
+        id: qr_id,
+        range,
+        filters,
+    } = asked;
     let scope = store::Scope::Target(qr_id);
     // The ownership check and both reads run at once (three pooled connections, one round trip
     // of latency); nothing is returned unless the check passed.
@@ -338,13 +347,13 @@ pub async fn qr_stats(
     })
 }
 
-pub async fn microsite_stats(
-    db: &Db,
-    owner: &str,
-    microsite_id: &str,
-    range: &Range,
-    filters: &Filters,
-) -> Result<MicrositeStats, AnalyticsError> {
+pub async fn microsite_stats(db: &Db, asked: &Asked) -> Result<MicrositeStats, AnalyticsError> {
+    let Asked {
+        owner,
+        id: microsite_id,
+        range,
+        filters,
+    } = asked;
     let scope = store::Scope::Target(microsite_id);
     let before = range.previous();
     let ((), views, clicks, view_dims, click_dims, views_before, clicks_before) = tokio::try_join!(

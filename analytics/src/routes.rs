@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::contract::{Live, MicrositeStats, Overview, QrStats, ScanTotals};
+use crate::query::Asked;
 use crate::range::{Range, RangeQuery};
 use crate::{export, live, query};
 
@@ -79,16 +80,14 @@ fn range(query: &RangeQuery) -> Result<Range, AnalyticsError> {
     Range::parse(query, jiff::Timestamp::now())
 }
 
-/// Who asks about which of their codes or pages, over which range: what every per-target route
-/// reads, extracted in the order the routes always took them (caller, id, query, range).
-struct Asked {
+/// One of the caller's codes or pages, as the path names it: the caller is read first, then the
+/// id, the order every per-target route takes them.
+struct Mine {
     owner: String,
     id: String,
-    range: Range,
-    filters: Filters,
 }
 
-impl FromRequestParts<AppState> for Asked {
+impl FromRequestParts<AppState> for Mine {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
@@ -98,6 +97,16 @@ impl FromRequestParts<AppState> for Asked {
         let Path(id) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        Ok(Mine { owner, id })
+    }
+}
+
+/// [`Asked`]: whose and which target ([`Mine`]), then the range, then the filters.
+impl FromRequestParts<AppState> for Asked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Mine { owner, id } = Mine::from_request_parts(parts, state).await?;
         let Query(q) = Query::<RangeQuery>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -117,14 +126,7 @@ impl FromRequestParts<AppState> for Asked {
 #[utoipa::path(get, path = "/api/v1/analytics/qr/{id}", params(("id" = String, Path, description = "The code's id"), RangeQuery, FilterParams),
     responses((status = 200, description = "Scans of one of the caller's codes over the range", body = QrStats)))]
 async fn qr(State(state): State<AppState>, asked: Asked) -> Result<Json<QrStats>, AnalyticsError> {
-    let mut stats = query::qr_stats(
-        &state.db,
-        &asked.owner,
-        &asked.id,
-        &asked.range,
-        &asked.filters,
-    )
-    .await?;
+    let mut stats = query::qr_stats(&state.db, &asked).await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
@@ -155,46 +157,30 @@ async fn microsite(
     State(state): State<AppState>,
     asked: Asked,
 ) -> Result<Json<MicrositeStats>, AnalyticsError> {
-    let mut stats = query::microsite_stats(
-        &state.db,
-        &asked.owner,
-        &asked.id,
-        &asked.range,
-        &asked.filters,
-    )
-    .await?;
+    let mut stats = query::microsite_stats(&state.db, &asked).await?;
     stats.country_attribution = state.country_attribution.map(str::to_owned);
     Ok(Json(stats))
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/qr/{id}/live", params(("id" = String, Path, description = "The code's id")),
     responses((status = 200, description = "Scans of the last 30 minutes, minute by minute", body = Live)))]
-async fn qr_live(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(id): Path<String>,
-) -> Result<Json<Live>, AnalyticsError> {
-    live_of(&state, &owner, &id, "qr").await
+async fn qr_live(State(state): State<AppState>, mine: Mine) -> Result<Json<Live>, AnalyticsError> {
+    live_of(&state, &mine, "qr").await
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/microsites/{id}/live", params(("id" = String, Path, description = "The microsite's id")),
     responses((status = 200, description = "Page views of the last 30 minutes, minute by minute", body = Live)))]
 async fn microsite_live(
     State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(id): Path<String>,
+    mine: Mine,
 ) -> Result<Json<Live>, AnalyticsError> {
-    live_of(&state, &owner, &id, "microsite").await
+    live_of(&state, &mine, "microsite").await
 }
 
-async fn live_of(
-    state: &AppState,
-    owner: &str,
-    id: &str,
-    kind: &str,
-) -> Result<Json<Live>, AnalyticsError> {
+async fn live_of(state: &AppState, mine: &Mine, kind: &str) -> Result<Json<Live>, AnalyticsError> {
     let now = shared::ids::now_ms();
-    Ok(Json(live::live(&state.db, owner, id, kind, now).await?))
+    let live = live::live(&state.db, &mine.owner, &mine.id, kind, now).await?;
+    Ok(Json(live))
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/overview", params(RangeQuery, FilterParams),

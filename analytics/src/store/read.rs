@@ -260,7 +260,8 @@ pub async fn scan_totals(
 }
 
 /// One code's scans over a range, from the hourly rollups (kept after raw events are pruned).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read by column name, so the query's aliases are its field names.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeTotals {
     pub target_id: String,
     pub events: i64,
@@ -279,9 +280,10 @@ pub async fn code_totals(
     from: i64,
     to: i64,
 ) -> Result<Vec<CodeTotals>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT target_id, CAST(SUM(events) AS BIGINT), CAST(SUM(humans) AS BIGINT), \
-         CAST(SUM(bots) AS BIGINT), MIN(bucket), MAX(bucket) FROM analytics_rollup_hourly \
+    sqlx::query_as(
+        "SELECT target_id, CAST(SUM(events) AS BIGINT) AS events, \
+         CAST(SUM(humans) AS BIGINT) AS humans, CAST(SUM(bots) AS BIGINT) AS bots, \
+         MIN(bucket) AS first_hour, MAX(bucket) AS last_hour FROM analytics_rollup_hourly \
          WHERE owner_id = $1 AND kind = 'scan' AND bucket >= $2 AND bucket < $3 \
          GROUP BY target_id ORDER BY target_id",
     )
@@ -289,17 +291,5 @@ pub async fn code_totals(
     .bind(from)
     .bind(to)
     .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CodeTotals {
-                target_id: r.try_get(0)?,
-                events: r.try_get(1)?,
-                humans: r.try_get(2)?,
-                bots: r.try_get(3)?,
-                first_hour: r.try_get(4)?,
-                last_hour: r.try_get(5)?,
-            })
-        })
-        .collect()
+    .await
 }

@@ -292,33 +292,34 @@ mod tests {
     #[test]
     fn targets_are_codes_pages_or_other() {
         use ReportTarget::*;
-        assert_eq!(ReportTarget::of(" AbC123x "), Code("abc123x".into()));
-        assert_eq!(
-            ReportTarget::of("https://scan.example/r/AbC123x/"),
-            Code("abc123x".into())
-        );
-        assert_eq!(
-            ReportTarget::of("https://scan.example/m/spring-menu"),
-            Microsite("spring-menu".into())
-        );
-        assert_eq!(
-            ReportTarget::of("http://localhost:3000/m/spring-menu/l/0192"),
-            Microsite("spring-menu".into())
-        );
-        assert_eq!(
-            ReportTarget::of("https://evil.example/login"),
-            Other("https://evil.example/login".into())
-        );
-        assert_eq!(
-            ReportTarget::of("https://scan.example/r/a/b"),
-            Other("https://scan.example/r/a/b".into())
-        );
-        // A slug must be a valid one (lowercase, not reserved).
-        assert_eq!(
-            ReportTarget::of("https://scan.example/m/Admin"),
-            Other("https://scan.example/m/Admin".into())
-        );
-        assert_eq!(ReportTarget::of("<script>"), Other("<script>".into()));
+        for (raw, want) in [
+            (" AbC123x ", Code("abc123x".into())),
+            ("https://scan.example/r/AbC123x/", Code("abc123x".into())),
+            (
+                "https://scan.example/m/spring-menu",
+                Microsite("spring-menu".into()),
+            ),
+            (
+                "http://localhost:3000/m/spring-menu/l/0192",
+                Microsite("spring-menu".into()),
+            ),
+            (
+                "https://evil.example/login",
+                Other("https://evil.example/login".into()),
+            ),
+            (
+                "https://scan.example/r/a/b",
+                Other("https://scan.example/r/a/b".into()),
+            ),
+            // A slug must be a valid one (lowercase, not reserved).
+            (
+                "https://scan.example/m/Admin",
+                Other("https://scan.example/m/Admin".into()),
+            ),
+            ("<script>", Other("<script>".into())),
+        ] {
+            assert_eq!(ReportTarget::of(raw), want, "{raw}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod world;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -30,7 +30,7 @@ use qr::api::QrView;
 
 pub use chart::{Bars, SeriesChart};
 pub use filtering::{Chip, Filtering};
-pub use range::{Preset, RangeParams, Window};
+pub use range::{PageQuery, Preset, RangeParams, Window};
 pub use world::WorldMap;
 
 use super::WebState;
@@ -133,6 +133,36 @@ fn change(now: i64, before: i64) -> (String, &'static str) {
     }
 }
 
+/// What each headline counts, as the dashboards explain it under its number: a code's, a
+/// page's, then the overview's. The words are kept apart from the numbers so that they read
+/// as one text.
+mod explain {
+    pub const TOTAL_SCANS: &str = "Every request to the short link: people and bots.";
+    pub const HUMAN_SCANS: &str = "Scans by people that reached the destination; previews, \
+        crawlers, prefetches, HEAD requests and scans of a paused, expired or disabled code left \
+        out.";
+    pub const UNIQUE_SCANNERS: &str = "Distinct scanners of each day, summed over the days: \
+        someone who scans on three days counts three times.";
+    pub const BOT_SCANS: &str =
+        "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.";
+
+    pub const VIEWS: &str = "Every request for the page: people and bots.";
+    pub const HUMAN_VIEWS: &str = "Views by people; previews, crawlers and prefetches left out.";
+    pub const UNIQUE_VISITORS: &str = "Distinct visitors of each day, summed over the days: \
+        someone who visits on three days counts three times.";
+    /// Bots among a page's views, and among all of an account's scans.
+    pub const BOTS: &str = "Link previews, crawlers and scripts: kept, never counted as people.";
+    pub const CLICKS: &str = "Links followed from the page (all, people and bots).";
+
+    pub const ALL_TOTAL_SCANS: &str = "Every scan of every code: people and bots.";
+    pub const ALL_HUMAN_SCANS: &str =
+        "Scans by people; previews, crawlers, prefetches and HEAD requests left out.";
+    pub const ALL_UNIQUE_SCANNERS: &str =
+        "Distinct scanners of each code on each day, summed over the days and codes.";
+    pub const ALL_VIEWS: &str = "Views of your microsites, people and bots.";
+    pub const ALL_CLICKS: &str = "Links followed from your microsites.";
+}
+
 /// A headline compared with its `field` in the answer's previous period.
 fn headline(
     label: &'static str,
@@ -216,6 +246,17 @@ impl Picker {
         filtering
     }
 
+    /// The analytics API's query: the range, then the filters (after [`Picker::filtering`]).
+    fn api_query(&self) -> String {
+        format!("{}{}", self.window.api_query(), self.filter_suffix)
+    }
+
+    /// The page's CSV download, of the rows it counts: the same range and filters.
+    fn csv_href(&self) -> String {
+        let (base, range) = (&self.base, self.window.page_query());
+        format!("{base}/export.csv?{range}{}", self.filter_suffix)
+    }
+
     pub fn presets(&self) -> Vec<PresetLink> {
         Preset::LISTED
             .into_iter()
@@ -253,6 +294,13 @@ pub(super) fn all_time_query() -> String {
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
     Window::preset(range::Preset::All, today).api_query()
+}
+
+/// The picker of the page at `base` with the filters of its query, which it keeps.
+fn filtered_picker(base: String, q: &PageQuery) -> (Picker, Filtering) {
+    let mut picker = picker(base, &q.range);
+    let filtering = picker.filtering(&q.raw);
+    (picker, filtering)
 }
 
 fn picker(base: String, params: &RangeParams) -> Picker {
@@ -376,28 +424,26 @@ impl QrData {
                 headline(
                     "Scans",
                     stats.total_scans,
-                    "Every request to the short link: people and bots.",
+                    explain::TOTAL_SCANS,
                     (p, "total_scans"),
                 ),
                 headline(
                     "Human scans",
                     stats.human_scans,
-                    "Scans by people that reached the destination; previews, crawlers, prefetches, \
-                     HEAD requests and scans of a paused, expired or disabled code left out.",
+                    explain::HUMAN_SCANS,
                     (p, "human_scans"),
                 )
                 .only(filtering, Audience::Human),
                 headline(
                     "Daily unique scanners, added up",
                     stats.unique_scanners,
-                    "Distinct scanners of each day, summed over the days: someone who scans on \
-                     three days counts three times.",
+                    explain::UNIQUE_SCANNERS,
                     (p, "unique_scanners"),
                 ),
                 headline(
                     "Bots",
                     stats.bot_scans,
-                    "Link previews (WhatsApp, Slack…), crawlers and scripts: kept, never counted as people.",
+                    explain::BOT_SCANS,
                     (p, "bot_scans"),
                 )
                 .only(filtering, Audience::Bot),
@@ -428,18 +474,16 @@ struct QrDashboard {
 async fn qr_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    Query(params): Query<RangeParams>,
-    RawQuery(raw): RawQuery,
+    q: PageQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let base = format!("/app/qr/{}/analytics", encode(&id));
     // The qr service decides whose code this is: another user's code is its 404, as a page.
     let code = state.clients.qr.get(&session.access_token, &id).await?;
-    let mut picker = picker(base.clone(), &params);
-    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
+    let (mut picker, filtering) = filtered_picker(base.clone(), &q);
     let token = &session.access_token;
-    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
+    let query = picker.api_query();
     let answer = state.clients.analytics.qr(token, &code.id, &query).await;
     let (data, unavailable) = match answer {
         Ok(stats) => (Some(QrData::of(&stats, &picker.window, &filtering)), false),
@@ -456,11 +500,7 @@ async fn qr_dashboard(
             Trouble::Unavailable => (None, true),
         },
     };
-    let csv_href = format!(
-        "{base}/export.csv?{}{}",
-        picker.window.page_query(),
-        filtering.suffix()
-    );
+    let csv_href = picker.csv_href();
     Ok(jar.apply(QrDashboard {
         chrome: chrome(true, &csrf),
         code,
@@ -503,44 +543,24 @@ fn empty_qr() -> QrStats {
 
 /// The download goes to the analytics export itself, which streams in constant memory; this hop
 /// refreshes the session first so the browser arrives with a valid access cookie.
-async fn qr_export(
-    Path(id): Path<String>,
-    Query(params): Query<RangeParams>,
-    RawQuery(raw): RawQuery,
-    _: Session,
-) -> Response {
-    export("qr", &id, &params, raw.as_deref().unwrap_or_default())
+async fn qr_export(Path(id): Path<String>, q: PageQuery, _: Session) -> Response {
+    export("qr", &id, &q)
 }
 
-async fn microsite_export(
-    Path(id): Path<String>,
-    Query(params): Query<RangeParams>,
-    RawQuery(raw): RawQuery,
-    _: Session,
-) -> Response {
-    export(
-        "microsites",
-        &id,
-        &params,
-        raw.as_deref().unwrap_or_default(),
-    )
+async fn microsite_export(Path(id): Path<String>, q: PageQuery, _: Session) -> Response {
+    export("microsites", &id, &q)
 }
 
 /// The dashboard's filters go along, so the file holds exactly the rows the page counted. A bad
 /// value goes back to the page, which says what is wrong.
-fn export(kind: &str, id: &str, params: &RangeParams, raw: &str) -> Response {
+fn export(kind: &str, id: &str, q: &PageQuery) -> Response {
     let page = format!("/app/{kind}/{}/analytics", encode(id));
-    let mut picker = picker(page.clone(), params);
-    if analytics::filter::Filters::from_query(raw).is_err() {
-        return see_other(&format!("{page}?{raw}"));
+    if analytics::filter::Filters::from_query(&q.raw).is_err() {
+        return see_other(&format!("{page}?{}", q.raw));
     }
-    let filtering = picker.filtering(raw);
-    let target = format!(
-        "/api/v1/analytics/{kind}/{}/export.csv?{}{}",
-        encode(id),
-        picker.window.api_query(),
-        filtering.suffix()
-    );
+    let (picker, _) = filtered_picker(page, q);
+    let (id, query) = (encode(id), picker.api_query());
+    let target = format!("/api/v1/analytics/{kind}/{id}/export.csv?{query}");
     see_other(&target)
 }
 
@@ -594,39 +614,23 @@ impl MicrositeData {
         MicrositeData {
             name: stats.name.clone(),
             headlines: vec![
-                headline(
-                    "Views",
-                    stats.views,
-                    "Every request for the page: people and bots.",
-                    (p, "views"),
-                ),
+                headline("Views", stats.views, explain::VIEWS, (p, "views")),
                 headline(
                     "Human views",
                     stats.human_views,
-                    "Views by people; previews, crawlers and prefetches left out.",
+                    explain::HUMAN_VIEWS,
                     (p, "human_views"),
                 )
                 .only(filtering, Audience::Human),
                 headline(
                     "Daily unique visitors, added up",
                     stats.unique_visitors,
-                    "Distinct visitors of each day, summed over the days: someone who visits on \
-                     three days counts three times.",
+                    explain::UNIQUE_VISITORS,
                     (p, "unique_visitors"),
                 ),
-                headline(
-                    "Bots",
-                    stats.bot_views,
-                    "Link previews, crawlers and scripts: kept, never counted as people.",
-                    (p, "bot_views"),
-                )
-                .only(filtering, Audience::Bot),
-                headline(
-                    "Clicks",
-                    stats.clicks,
-                    "Links followed from the page (all, people and bots).",
-                    (p, "clicks"),
-                ),
+                headline("Bots", stats.bot_views, explain::BOTS, (p, "bot_views"))
+                    .only(filtering, Audience::Bot),
+                headline("Clicks", stats.clicks, explain::CLICKS, (p, "clicks")),
                 ctr,
             ],
             series: SeriesChart::new(points, "views", window.trims_leading_empty()),
@@ -682,15 +686,13 @@ impl MicrositeDashboard {
 async fn microsite_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    Query(params): Query<RangeParams>,
-    RawQuery(raw): RawQuery,
+    q: PageQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let base = format!("/app/microsites/{}/analytics", encode(&id));
-    let mut picker = picker(base.clone(), &params);
-    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
-    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
+    let (mut picker, filtering) = filtered_picker(base.clone(), &q);
+    let query = picker.api_query();
     let answer = state
         .clients
         .analytics
@@ -713,11 +715,7 @@ async fn microsite_dashboard(
             Trouble::Unavailable => (None, true, false),
         },
     };
-    let csv_href = format!(
-        "{base}/export.csv?{}{}",
-        picker.window.page_query(),
-        filtering.suffix()
-    );
+    let csv_href = picker.csv_href();
     // Chips name link blocks by their labels when analytics knows them.
     let block_names = data
         .as_ref()
@@ -777,15 +775,13 @@ struct OverviewPage {
 /// numbers too, and carry over to the codes and pages it links to.
 async fn overview(
     State(state): State<WebState>,
-    Query(params): Query<RangeParams>,
-    RawQuery(raw): RawQuery,
+    q: PageQuery,
     session: Session,
     Csrf(csrf, jar): Csrf,
 ) -> Result<Response, ApiError> {
     let base = "/app/analytics".to_owned();
-    let mut picker = picker(base, &params);
-    let filtering = picker.filtering(raw.as_deref().unwrap_or_default());
-    let query = format!("{}{}", picker.window.api_query(), filtering.suffix());
+    let (mut picker, filtering) = filtered_picker(base, &q);
+    let query = picker.api_query();
     let answer = state
         .clients
         .analytics
@@ -853,39 +849,24 @@ async fn overview_data(
             headline(
                 "Scans",
                 o.total_scans,
-                "Every scan of every code: people and bots.",
+                explain::ALL_TOTAL_SCANS,
                 (p, "total_scans"),
             ),
             headline(
                 "Human scans",
                 o.human_scans,
-                "Scans by people; previews, crawlers, prefetches and HEAD requests left out.",
+                explain::ALL_HUMAN_SCANS,
                 (p, "human_scans"),
             ),
             headline(
                 "Daily unique scanners, added up",
                 o.unique_scanners,
-                "Distinct scanners of each code on each day, summed over the days and codes.",
+                explain::ALL_UNIQUE_SCANNERS,
                 (p, "unique_scanners"),
             ),
-            headline(
-                "Bots",
-                o.bot_scans,
-                "Link previews, crawlers and scripts: kept, never counted as people.",
-                (p, "bot_scans"),
-            ),
-            headline(
-                "Page views",
-                o.views,
-                "Views of your microsites, people and bots.",
-                (p, "views"),
-            ),
-            headline(
-                "Clicks",
-                o.clicks,
-                "Links followed from your microsites.",
-                (p, "clicks"),
-            ),
+            headline("Bots", o.bot_scans, explain::BOTS, (p, "bot_scans")),
+            headline("Page views", o.views, explain::ALL_VIEWS, (p, "views")),
+            headline("Clicks", o.clicks, explain::ALL_CLICKS, (p, "clicks")),
         ],
         funnel: vec![Bars::new(
             "funnel",

@@ -572,30 +572,30 @@ struct FeedbackPage {
 impl ShowsDates for FeedbackPage {}
 
 /// Emails by user id (auth's accounts): who sent what, who is on which card.
-pub(crate) async fn emails_by_id(
-    state: &WebState,
-    token: &str,
-) -> Result<HashMap<String, String>, ApiError> {
-    Ok(state
-        .clients
-        .auth
-        .admin_users(token)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect())
+pub(crate) struct Emails(HashMap<String, String>);
+
+impl Emails {
+    pub(crate) async fn ask(state: &WebState, token: &str) -> Result<Emails, ApiError> {
+        let users = state.clients.auth.admin_users(token).await?;
+        Ok(Emails(users.into_iter().map(|u| (u.id, u.email)).collect()))
+    }
+
+    /// The user's email, or "(deleted)" for an account that is gone.
+    pub(crate) fn of(&self, user_id: &str) -> String {
+        self.0
+            .get(user_id)
+            .cloned()
+            .unwrap_or_else(|| "(deleted)".into())
+    }
 }
 
 async fn feedback(State(state): State<WebState>, page: FounderPage) -> Result<Response, ApiError> {
-    let emails = emails_by_id(&state, page.token()).await?;
+    let emails = Emails::ask(&state, page.token()).await?;
     let feedback = store::feedback(state.beta.pool(), 500)
         .await?
         .into_iter()
         .map(|f| FeedbackRow {
-            email: emails
-                .get(&f.user_id)
-                .cloned()
-                .unwrap_or_else(|| "(deleted)".into()),
+            email: emails.of(&f.user_id),
             href: user_href(&f.user_id),
             feedback: f,
         })

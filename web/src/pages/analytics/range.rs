@@ -2,6 +2,9 @@
 //! from a GET form so it works without JavaScript. Turned into the analytics API's
 //! `from`/`to`/`interval` (UTC days); the API validates again and has the last word.
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -12,6 +15,23 @@ pub struct RangeParams {
     pub range: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+/// An analytics page's query string: the range it picks, and the whole of it for the filters,
+/// which take any dimension's name. Rejects as `Query<RangeParams>` does.
+pub struct PageQuery {
+    pub range: RangeParams,
+    pub raw: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = QueryRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, QueryRejection> {
+        let Query(range) = Query::<RangeParams>::from_request_parts(parts, state).await?;
+        let raw = parts.uri.query().unwrap_or_default().to_owned();
+        Ok(PageQuery { range, raw })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -68,15 +68,12 @@ struct NoticeQuery {
 
 /// Cards with their emails, in pipeline order.
 async fn rows(state: &WebState, token: &str) -> Result<Vec<Row>, ApiError> {
-    let emails = super::emails_by_id(state, token).await?;
+    let emails = super::Emails::ask(state, token).await?;
     Ok(pipeline::cards(state.beta.pool())
         .await?
         .into_iter()
         .map(|card| Row {
-            email: emails
-                .get(&card.user_id)
-                .cloned()
-                .unwrap_or_else(|| "(deleted)".into()),
+            email: emails.of(&card.user_id),
             href: user_href(&card.user_id),
             card,
         })

@@ -1,6 +1,7 @@
 //! What the console's pages share: the founder-page extractor (session, founder check and CSRF
-//! token in one) and the founder-form one (the form's token checked, then the founder), where a user's page is, the funnel's human labels, who the numbers leave out,
-//! and CSV answers with formula cells defused.
+//! token in one) and the founder-form one (the form's token checked, then the founder), where a
+//! user's page is, the funnel's human labels, who the numbers leave out, and CSV answers with
+//! formula cells defused.
 
 use std::collections::HashSet;
 
