@@ -24,6 +24,7 @@ use bytes::Bytes;
 use resvg::tiny_skia::{self, FilterQuality, Paint, PathBuilder, Pattern, SpreadMode, Transform};
 use resvg::usvg;
 use sha2::{Digest, Sha256};
+use shared::ui::escape;
 use shared::client::ServiceClient;
 
 use crate::block::{BlockKind, media_id};
@@ -143,22 +144,6 @@ fn initials(name: &str) -> String {
     } else {
         letters
     }
-}
-
-/// Escapes text for SVG character data and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A rough width of `text` in ems of DejaVu Sans Bold, to wrap lines before they are measured
