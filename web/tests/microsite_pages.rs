@@ -182,7 +182,11 @@ async fn a_creator_builds_publishes_and_shares_a_page(db: TestDb) {
                 &[("csrf_token", &csrf), ("position", bad)],
             )
             .await;
-        assert!(refused.status.is_client_error(), "{bad}: {}", refused.status);
+        assert!(
+            refused.status.is_client_error(),
+            "{bad}: {}",
+            refused.status
+        );
     }
     assert_eq!(
         block_ids(&browser.get(&format!("/app/microsites/{id}")).await.html),
