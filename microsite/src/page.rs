@@ -397,7 +397,7 @@ fn rewrite_hrefs(html: &str, mut f: impl FnMut(&str) -> Option<String>) -> Strin
         out.push_str(&rest[..start]);
         match f(&after[..end]) {
             Some(replacement) => out.push_str(&replacement),
-            None => out.push_str(&rest[start..start + OPEN.len() + end + 1]),
+            None => out.push_str(&rest[start..=start + OPEN.len() + end]),
         }
         rest = &after[end + 1..];
     }

@@ -238,3 +238,55 @@ async fn the_qr_block_is_drawn_in_its_codes_style(db: TestDb) {
     assert!(!html.contains("#ff0066"));
     assert!(!html.contains("onload"));
 }
+
+/// qr's `image.svg` as the real directory meets it: alice's code `mine` is styled, `evil` is
+/// an SVG that could run script, everything else is qr's 404.
+fn fake_qr_images() -> axum::Router {
+    use axum::response::IntoResponse;
+    axum::Router::new().route(
+        "/api/v1/qr/{id}/image.svg",
+        axum::routing::get(
+            |axum::extract::Path(id): axum::extract::Path<String>,
+             headers: axum::http::HeaderMap| async move {
+                let caller = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                match (id.as_str(), caller.as_str()) {
+                    ("mine", "Bearer alice-token") => {
+                        ([("content-type", "image/svg+xml")], STYLED).into_response()
+                    }
+                    ("evil", "Bearer alice-token") => (
+                        [("content-type", "image/svg+xml")],
+                        "<svg><foreignObject><iframe src=x></iframe></foreignObject></svg>",
+                    )
+                        .into_response(),
+                    _ => shared::ApiError::not_found().into_response(),
+                }
+            },
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_real_directory_fetches_the_styled_svg_as_the_caller() {
+    use microsite::qr_directory::{QrDirectory, QrServiceDirectory};
+    use shared::client::ServiceClient;
+    use shared::config::Service;
+
+    let directory =
+        QrServiceDirectory::new(ServiceClient::in_process(Service::Qr, fake_qr_images()));
+    let svg = directory
+        .styled_svg("alice", "alice-token", "mine")
+        .await
+        .expect("alice's code, drawn");
+    assert!(svg.starts_with("<svg "), "the prolog is dropped: {svg}");
+    assert!(svg.contains("#ff0066"));
+    assert_eq!(directory.styled_svg("bob", "bob-token", "mine").await, None);
+    assert_eq!(
+        directory.styled_svg("alice", "alice-token", "evil").await,
+        None,
+        "an SVG that embeds HTML is refused"
+    );
+}

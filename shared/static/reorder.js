@@ -41,14 +41,13 @@
     return li.id.replace(/^block-/, "");
   }
 
-  // Marks the blocks draggable (done here, not in the markup: without this script a draggable
+  // Marks the blocks as movable (done here, not in the markup: without this script a draggable
   // row would promise something that does not happen).
   function enhance() {
     var ol = list();
     if (!ol || ol.dataset.reorder === "on") return;
     ol.dataset.reorder = "on";
     items(ol).forEach(function (li) {
-      li.setAttribute("draggable", "true");
       li.classList.add("ms-draggable");
     });
     var hint = document.getElementById("ms-drag-hint");
@@ -100,6 +99,19 @@
       .then(function () { window.location.reload(); });
   }
 
+  // A row is draggable only while pressed outside its fields and buttons: a draggable parent
+  // would stop the mouse from selecting text in the block's inputs.
+  document.addEventListener("pointerdown", function (event) {
+    var li = event.target.closest ? event.target.closest("#builder .ms-blocks > .ms-block") : null;
+    if (!li) return;
+    var control = event.target.closest("input, textarea, select, option, button, a, label");
+    if (control) {
+      li.removeAttribute("draggable");
+    } else {
+      li.setAttribute("draggable", "true");
+    }
+  });
+
   document.addEventListener("dragstart", function (event) {
     var li = event.target.closest ? event.target.closest("#builder .ms-blocks > .ms-block") : null;
     if (!li || li.getAttribute("draggable") !== "true") return;
@@ -137,6 +149,7 @@
     var li = dragged;
     dragged = null;
     li.classList.remove("ms-dragging");
+    li.removeAttribute("draggable");
     var ol = list();
     if (!ol) return;
     var to = items(ol).indexOf(li);

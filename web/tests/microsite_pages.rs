@@ -157,6 +157,44 @@ async fn a_creator_builds_publishes_and_shares_a_page(db: TestDb) {
         "the first block stays first"
     );
 
+    // Drag and drop (reorder.js) posts the place to move to: the last block goes second, the
+    // others keep their order.
+    let dragged = browser
+        .post(
+            &format!("/app/microsites/{id}/blocks/{}/move", reordered[7]),
+            &[("csrf_token", &csrf), ("position", "1")],
+        )
+        .await;
+    assert_eq!(dragged.status, StatusCode::SEE_OTHER, "{}", dragged.html);
+    let builder = browser.get(&format!("/app/microsites/{id}")).await.html;
+    let mut expected = reordered.clone();
+    let last = expected.remove(7);
+    expected.insert(1, last);
+    assert_eq!(block_ids(&builder), expected);
+    // The script is an external file (no inline script under the CSP); its announcements go to
+    // a live region outside the part htmx swaps.
+    assert!(builder.contains("/static/reorder.js?v="));
+    assert!(builder.contains("id=\"ms-live\""));
+    assert!(builder.find("id=\"ms-live\"") > builder.rfind("id=\"builder\""));
+    for bad in ["99", "-1", "one"] {
+        let refused = browser
+            .post(
+                &format!("/app/microsites/{id}/blocks/{}/move", expected[0]),
+                &[("csrf_token", &csrf), ("position", bad)],
+            )
+            .await;
+        assert!(
+            refused.status.is_client_error(),
+            "{bad}: {}",
+            refused.status
+        );
+    }
+    assert_eq!(
+        block_ids(&browser.get(&format!("/app/microsites/{id}")).await.html),
+        expected,
+        "a refused move changes nothing"
+    );
+
     // Edit a block, then remove it.
     let edited = browser
         .post(
