@@ -302,7 +302,7 @@ async fn an_uploaded_avatar_is_drawn_a_remote_one_is_not_fetched(db: TestDb) {
     );
     assert!(
         page.header("content-security-policy")
-            .contains("img-src https: http://scan.test;"),
+            .contains("img-src https: data: http://scan.test;"),
         "{}",
         page.header("content-security-policy")
     );
