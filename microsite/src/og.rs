@@ -24,8 +24,8 @@ use bytes::Bytes;
 use resvg::tiny_skia::{self, FilterQuality, Paint, PathBuilder, Pattern, SpreadMode, Transform};
 use resvg::usvg;
 use sha2::{Digest, Sha256};
-use shared::ui::escape;
 use shared::client::ServiceClient;
+use shared::ui::escape;
 
 use crate::block::{BlockKind, media_id};
 use crate::model::Content;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{FromRef, Path, Request, State};
+use axum::extract::{FromRef, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -45,13 +45,9 @@ impl FromRef<PublicState> for Identity {
 
 pub async fn view(
     State(state): State<PublicState>,
-    Path(raw): Path<String>,
+    Servable(published): Servable,
     request: Request,
 ) -> Response {
-    let published = match servable(&state, &raw, request.extensions()).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
     let (parts, _body) = request.into_parts();
     let mut visit = Visit::capture(&parts);
     let qr_code = qr_code(&parts);
@@ -73,17 +69,19 @@ pub async fn view(
 
 pub async fn click(
     State(state): State<PublicState>,
-    Path((raw, block_id)): Path<(String, String)>,
+    Servable(published): Servable,
+    Path((_, block_id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    hop(&state, &raw, block_id, 0, request).await
+    hop(&state, &published, block_id, 0, request)
 }
 
 /// `GET /m/{slug}/l/{block_id}/{index}`: a block's `index`th outbound link (a social item, a link
 /// in Markdown, a contact detail). `POST` on the same address is `<a ping>`: counted, 204.
 pub async fn click_at(
     State(state): State<PublicState>,
-    Path((raw, block_id, index)): Path<(String, String, String)>,
+    Servable(published): Servable,
+    Path((_, block_id, index)): Path<(String, String, String)>,
     request: Request,
 ) -> Response {
     // Digits only (no sign, no spaces), and small: a page has at most a few hundred links.
@@ -91,32 +89,29 @@ pub async fn click_at(
         Ok(n) if index.bytes().all(|b| b.is_ascii_digit()) && index.len() <= 4 => n,
         _ => return not_found(),
     };
-    hop(&state, &raw, block_id, index, request).await
+    hop(&state, &published, block_id, index, request)
 }
 
 /// `POST /m/{slug}/l/{block_id}` (index 0), as [`click_at`].
 pub async fn ping(
     State(state): State<PublicState>,
-    Path((raw, block_id)): Path<(String, String)>,
+    Servable(published): Servable,
+    Path((_, block_id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    hop(&state, &raw, block_id, 0, request).await
+    hop(&state, &published, block_id, 0, request)
 }
 
 /// Counts a click on the `index`th outbound link of block `block_id` and sends the visitor there.
 /// The destination is only ever one the published page holds (looked up by block and index;
 /// nothing in the request names a URL), so the hop is no open redirect.
-async fn hop(
+fn hop(
     state: &PublicState,
-    raw: &str,
+    published: &Published,
     block_id: String,
     index: usize,
     request: Request,
 ) -> Response {
-    let published = match servable(state, raw, request.extensions()).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
     let Some(url) = published.links.get(&block_id).and_then(|l| l.get(index)) else {
         return not_found();
     };
@@ -159,23 +154,12 @@ async fn hop(
 /// page's card stops being served at once.
 pub async fn og_image(
     State(state): State<PublicState>,
-    Path(raw): Path<String>,
-    request: Request,
+    Servable(published): Servable,
+    headers: HeaderMap,
 ) -> Response {
-    let published = match servable(&state, &raw, request.extensions()).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
     let card = &published.page.og;
     let etag = format!("\"og-{}\"", card.version());
-    let fresh = request
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|tag| tag.trim().trim_start_matches("W/") == etag);
-    let mut response = if fresh {
+    let mut response = if matches_etag(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         match state.cards.png(card).await {
@@ -238,6 +222,28 @@ pub async fn preview(
     }
 }
 
+/// The published page a public request names (its `{slug}`), for the page, its card and its links
+/// alike; the rejection is the answer a visitor gets when there is none (see [`servable`]).
+pub struct Servable(pub Arc<Published>);
+
+impl FromRequestParts<PublicState> for Servable {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &PublicState) -> Result<Self, Response> {
+        // Every public route starts `/m/{slug}`; the values come percent-decoded, as `Path` gives.
+        let Ok(Path(params)) =
+            Path::<Vec<(String, String)>>::from_request_parts(parts, state).await
+        else {
+            return Err(not_found());
+        };
+        let raw = params
+            .iter()
+            .find_map(|(name, value)| (name == "slug").then_some(value.as_str()))
+            .unwrap_or_default();
+        servable(state, raw, &parts.extensions).await.map(Servable)
+    }
+}
+
 /// The published page a public request may see, or the response that says why not: the slug must
 /// be valid and published (a trashed page says it was removed), and on a custom domain (the
 /// `domains` feature) the page must be that domain owner's, for the page and its links alike.
@@ -276,15 +282,20 @@ async fn lookup(state: &PublicState, slug: &Slug) -> Result<AtSlug, Response> {
     }
 }
 
-fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static str) -> Response {
-    let fresh = request_headers
+/// Whether the request's `If-None-Match` names `etag` (weakly compared, `*` included).
+fn matches_etag(request_headers: &HeaderMap, etag: &str) -> bool {
+    let etag = etag.trim_start_matches("W/");
+    request_headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == "*" || tag == page.etag.trim_start_matches("W/"));
-    let mut response = if fresh {
+        .any(|tag| tag == "*" || tag == etag)
+}
+
+fn page_response(page: &Rendered, request_headers: &HeaderMap, cache: &'static str) -> Response {
+    let mut response = if matches_etag(request_headers, &page.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         Html(page.html.clone()).into_response()
