@@ -291,17 +291,35 @@ mod tests {
     /// resize, another upload (even a second copy of its bytes) draws its own pixels.
     #[test]
     fn fitted_logos_are_cached_by_content_and_size() {
-        let red = png_of(&RgbaImage::from_pixel(40, 20, image::Rgba([200, 0, 0, 255])));
+        let red = png_of(&RgbaImage::from_pixel(
+            40,
+            20,
+            image::Rgba([200, 0, 0, 255]),
+        ));
         let first = red.fitted(10.0).unwrap();
         assert_eq!(first.dimensions(), (10, 5), "aspect kept");
         assert!(Arc::ptr_eq(&first, &red.fitted(10.0).unwrap()));
         let copy = LogoImage::new(Bytes::copy_from_slice(&red.png));
-        assert!(Arc::ptr_eq(&first, &copy.fitted(10.0).unwrap()), "by content");
+        assert!(
+            Arc::ptr_eq(&first, &copy.fitted(10.0).unwrap()),
+            "by content"
+        );
         assert_eq!(red.fitted(20.0).unwrap().dimensions(), (20, 10));
-        let blue = png_of(&RgbaImage::from_pixel(40, 20, image::Rgba([0, 0, 200, 255])));
-        assert_eq!(blue.fitted(10.0).unwrap().get_pixel(3, 3).0, [0, 0, 200, 255]);
+        let blue = png_of(&RgbaImage::from_pixel(
+            40,
+            20,
+            image::Rgba([0, 0, 200, 255]),
+        ));
+        assert_eq!(
+            blue.fitted(10.0).unwrap().get_pixel(3, 3).0,
+            [0, 0, 200, 255]
+        );
         assert_eq!(first.get_pixel(3, 3).0, [200, 0, 0, 255]);
-        assert!(LogoImage::new(Bytes::from_static(b"not a png")).decode().is_err());
+        assert!(
+            LogoImage::new(Bytes::from_static(b"not a png"))
+                .decode()
+                .is_err()
+        );
     }
 
     #[test]
