@@ -7,6 +7,9 @@
 //! embedded in SVG as a `data:` URI and, for PNG output, decoded here and stamped onto the
 //! rasterised pixels — resvg never loads an image, so its resolver cannot be made to read files.
 
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
+
 use base64::Engine;
 use bytes::Bytes;
 use image::imageops::FilterType;
@@ -38,7 +41,64 @@ impl LogoImage {
         )
     }
 
-    pub(super) fn decode(&self) -> Result<RgbaImage, RenderError> {
+    /// The logo's pixels, decoded once per content (see `Cached`): a code's first render at
+    /// each size still draws everything else, but no longer decodes the same upload again.
+    pub(super) fn decode(&self) -> Result<Arc<RgbaImage>, RenderError> {
+        let key = (self.hash(), 0, 0);
+        if let Some(hit) = cache().get(&key)
+            && hit.png == self.png
+        {
+            return Ok(hit.image.clone());
+        }
+        let image = Arc::new(self.decode_uncached()?);
+        cache().insert(
+            key,
+            Arc::new(Cached {
+                png: self.png.clone(),
+                image: image.clone(),
+            }),
+        );
+        Ok(image)
+    }
+
+    /// The logo resized to fit a `side`-pixel square (aspect kept), once per content and size:
+    /// resizing a 512-px upload costs more than drawing the code.
+    pub(super) fn fitted(&self, side: f32) -> Result<Arc<RgbaImage>, RenderError> {
+        let source = self.decode()?;
+        let (tw, th) = fit(source.width(), source.height(), side);
+        if (tw, th) == source.dimensions() {
+            return Ok(source);
+        }
+        let key = (self.hash(), tw, th);
+        if let Some(hit) = cache().get(&key)
+            && hit.png == self.png
+        {
+            return Ok(hit.image.clone());
+        }
+        let image = Arc::new(image::imageops::resize(
+            source.as_ref(),
+            tw,
+            th,
+            FilterType::Triangle,
+        ));
+        cache().insert(
+            key,
+            Arc::new(Cached {
+                png: self.png.clone(),
+                image: image.clone(),
+            }),
+        );
+        Ok(image)
+    }
+
+    /// The content's hash under a per-process random key; a hit is confirmed by comparing the
+    /// bytes, so a collision can only cost a miss, never draw another logo.
+    fn hash(&self) -> u64 {
+        static KEYS: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+        KEYS.get_or_init(Default::default).hash_one(&self.png[..])
+    }
+
+    fn decode_uncached(&self) -> Result<RgbaImage, RenderError> {
         let mut limits = Limits::default();
         limits.max_image_width = Some(4_096);
         limits.max_image_height = Some(4_096);
@@ -51,6 +111,36 @@ impl LogoImage {
             .map(image::DynamicImage::into_rgba8)
             .map_err(|e| RenderError::Raster(format!("logo: {e}")))
     }
+}
+
+/// A decoded (or decoded and fitted) logo, with the bytes it came from.
+struct Cached {
+    png: Bytes,
+    image: Arc<RgbaImage>,
+}
+
+/// Decoded and fitted logos by (content hash, width, height); (…, 0, 0) is the decoded original.
+/// Bounded by pixel bytes: a handful of logos at the common download sizes.
+fn cache() -> &'static moka::sync::Cache<(u64, u32, u32), Arc<Cached>> {
+    static CACHE: OnceLock<moka::sync::Cache<(u64, u32, u32), Arc<Cached>>> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(64 * 1024 * 1024)
+            .weigher(|_, v: &Arc<Cached>| {
+                u32::try_from(v.image.as_raw().len() + v.png.len()).unwrap_or(u32::MAX)
+            })
+            .build()
+    })
+}
+
+/// The size of a `w × h` image fitted into a `side`-pixel square, aspect kept.
+fn fit(w: u32, h: u32, side: f32) -> (u32, u32) {
+    let (lw, lh) = (w.max(1) as f32, h.max(1) as f32);
+    let scale = side / lw.max(lh);
+    (
+        (lw * scale).round().max(1.0) as u32,
+        (lh * scale).round().max(1.0) as u32,
+    )
 }
 
 /// The square of modules left empty under a centred logo, in module coordinates of the symbol
@@ -100,23 +190,19 @@ pub fn clear_area(matrix: &Matrix, style: &Style) -> Clear {
     }
 }
 
-/// Draws `logo` fitted (aspect kept, centred) into the square at (`x`, `y`) of `side` pixels
-/// over an RGB or RGBA (`channels`) buffer `width` pixels wide, blending its alpha over what is
-/// there (the pad).
+/// Draws `fitted` (a logo already fitted to the square, see `LogoImage::fitted`) centred in the
+/// square at (`x`, `y`) of `side` pixels over an RGB or RGBA (`channels`) buffer `width` pixels
+/// wide, blending its alpha over what is there (the pad).
 pub(super) fn stamp(
     pixels: &mut [u8],
     width: usize,
     channels: usize,
-    logo: &RgbaImage,
+    fitted: &RgbaImage,
     x: f32,
     y: f32,
     side: f32,
 ) {
-    let (lw, lh) = (logo.width().max(1) as f32, logo.height().max(1) as f32);
-    let scale = side / lw.max(lh);
-    let tw = (lw * scale).round().max(1.0) as u32;
-    let th = (lh * scale).round().max(1.0) as u32;
-    let fitted = image::imageops::resize(logo, tw, th, FilterType::Triangle);
+    let (tw, th) = fitted.dimensions();
     let ox = (x + (side - tw as f32) / 2.0).round().max(0.0) as usize;
     let oy = (y + (side - th as f32) / 2.0).round().max(0.0) as usize;
     let height = pixels.len() / (channels * width);
@@ -191,6 +277,49 @@ mod tests {
         let clear = clear_area(&small, &with_logo(0.44));
         assert_eq!(clear, Clear { from: 8, side: 5 });
         assert_eq!(clear_area(&small, &Style::default()), Clear::NONE);
+    }
+
+    fn png_of(image: &RgbaImage) -> LogoImage {
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgba8(image.clone())
+            .write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        LogoImage::new(png.into())
+    }
+
+    /// Fitted logos are kept by content and size: the same upload at the same size is one
+    /// resize, another upload (even a second copy of its bytes) draws its own pixels.
+    #[test]
+    fn fitted_logos_are_cached_by_content_and_size() {
+        let red = png_of(&RgbaImage::from_pixel(
+            40,
+            20,
+            image::Rgba([200, 0, 0, 255]),
+        ));
+        let first = red.fitted(10.0).unwrap();
+        assert_eq!(first.dimensions(), (10, 5), "aspect kept");
+        assert!(Arc::ptr_eq(&first, &red.fitted(10.0).unwrap()));
+        let copy = LogoImage::new(Bytes::copy_from_slice(&red.png));
+        assert!(
+            Arc::ptr_eq(&first, &copy.fitted(10.0).unwrap()),
+            "by content"
+        );
+        assert_eq!(red.fitted(20.0).unwrap().dimensions(), (20, 10));
+        let blue = png_of(&RgbaImage::from_pixel(
+            40,
+            20,
+            image::Rgba([0, 0, 200, 255]),
+        ));
+        assert_eq!(
+            blue.fitted(10.0).unwrap().get_pixel(3, 3).0,
+            [0, 0, 200, 255]
+        );
+        assert_eq!(first.get_pixel(3, 3).0, [200, 0, 0, 255]);
+        assert!(
+            LogoImage::new(Bytes::from_static(b"not a png"))
+                .decode()
+                .is_err()
+        );
     }
 
     #[test]

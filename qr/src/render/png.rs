@@ -6,10 +6,13 @@
 //! - Shaped modules and eyes: one module shape and one eye shape are rasterised (anti-aliased,
 //!   by tiny-skia) as small coverage masks, then stamped at integer module positions; the
 //!   coverage becomes a 16-level palette blended from background to foreground (4-bit PNG).
-//! - Frames (text), gradients, eye colours, transparency: the SVG rasterised by resvg, encoded
-//!   as RGB (RGBA when transparent).
-//! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels are
-//!   stamped over the rasterised code and the result is encoded as RGB.
+//! - Frames (text) and transparency: resvg draws the background and the frame from an SVG
+//!   without the code, and the code's modules and eyes are stamped over it as above (one
+//!   coverage mask filled in the ink colour); encoded as RGB (RGBA when transparent).
+//!   Gradients and eye colours: the whole SVG rasterised by resvg.
+//! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels —
+//!   decoded and fitted once per logo and size, see `LogoImage::fitted` — are stamped over the
+//!   code and the result is encoded as RGB.
 
 use resvg::tiny_skia::{self, FillRule, Mask, PathBuilder, Transform};
 
@@ -36,8 +39,12 @@ pub fn png_with(
     if !(MIN_SIZE..=MAX_SIZE).contains(&size) {
         return Err(RenderError::Size);
     }
+    // Decoded up front so that a broken logo is an error whatever the path (and cached).
     let logo = match logo {
-        Some(image) if style.logo.is_some() => Some(image.decode()?),
+        Some(image) if style.logo.is_some() => {
+            image.decode()?;
+            Some(image)
+        }
         _ => None,
     };
     // Frames (text), gradients, a second colour for the eyes and transparency are drawn by
@@ -47,7 +54,7 @@ pub fn png_with(
         || style.eye_color.is_some()
         || style.transparent
     {
-        return rasterised(matrix, style, size, logo.as_ref());
+        return rasterised(matrix, style, size, logo);
     }
     if style.modules == ModuleShape::Square
         && style.eyes == EyeShape::Square
@@ -55,7 +62,7 @@ pub fn png_with(
     {
         return plain(matrix, style, size);
     }
-    stamped(matrix, style, size, logo.as_ref())
+    stamped(matrix, style, size, logo)
 }
 
 fn plain(matrix: &Matrix, style: &Style, size: u32) -> Result<Vec<u8>, RenderError> {
@@ -103,7 +110,7 @@ fn stamped(
     matrix: &Matrix,
     style: &Style,
     size: u32,
-    logo: Option<&image::RgbaImage>,
+    logo: Option<&LogoImage>,
 ) -> Result<Vec<u8>, RenderError> {
     let size_px = size as usize;
     let margin = usize::from(style.margin);
@@ -112,35 +119,9 @@ fn stamped(
     let m = (size_px / total).max(1);
     let origin = (size_px - m * total) / 2 + margin * m;
     let mut coverage = vec![0_u8; size_px * size_px];
+    draw_code(&mut coverage, size_px, matrix, style, m, origin, origin)?;
 
-    let module = module_mask(style.modules, m)?;
     let clear = logo::clear_area(matrix, style);
-    for y in 0..matrix.width() {
-        for x in 0..matrix.width() {
-            if matrix.is_dark(x, y) && !matrix.in_finder(x, y) && !clear.contains(x, y) {
-                stamp(
-                    &mut coverage,
-                    size_px,
-                    &module,
-                    m,
-                    origin + x * m,
-                    origin + y * m,
-                );
-            }
-        }
-    }
-    let eye = eye_mask(style.eyes, m)?;
-    for (fx, fy) in matrix.finders() {
-        stamp(
-            &mut coverage,
-            size_px,
-            &eye,
-            7 * m,
-            origin + fx * m,
-            origin + fy * m,
-        );
-    }
-
     if let Some(image) = logo
         && clear.side > 0
     {
@@ -149,7 +130,8 @@ fn stamped(
         let (at, side) = clear.inner();
         let unit = m as f32;
         let corner = origin as f32 + at * unit;
-        logo::stamp(&mut rgb, size_px, 3, image, corner, corner, side * unit);
+        let fitted = image.fitted(side * unit)?;
+        logo::stamp(&mut rgb, size_px, 3, &fitted, corner, corner, side * unit);
         return encode(size, size, Pixels::Rgb, &rgb);
     }
 
@@ -174,6 +156,34 @@ fn stamped(
         },
         &packed,
     )
+}
+
+/// Stamps the code into `coverage` (`stride` bytes a row) at `m` pixels a module, the symbol's
+/// top-left corner at (`ox`, `oy`): the dark modules outside the finders and the logo's pad,
+/// then the three eyes.
+fn draw_code(
+    coverage: &mut [u8],
+    stride: usize,
+    matrix: &Matrix,
+    style: &Style,
+    m: usize,
+    ox: usize,
+    oy: usize,
+) -> Result<(), RenderError> {
+    let module = module_mask(style.modules, m)?;
+    let clear = logo::clear_area(matrix, style);
+    for y in 0..matrix.width() {
+        for x in 0..matrix.width() {
+            if matrix.is_dark(x, y) && !matrix.in_finder(x, y) && !clear.contains(x, y) {
+                stamp(coverage, stride, &module, m, ox + x * m, oy + y * m);
+            }
+        }
+    }
+    let eye = eye_mask(style.eyes, m)?;
+    for (fx, fy) in matrix.finders() {
+        stamp(coverage, stride, &eye, 7 * m, ox + fx * m, oy + fy * m);
+    }
+    Ok(())
 }
 
 /// Copies a `side × side` mask into the coverage buffer at (x, y), keeping the larger value.
@@ -235,10 +245,18 @@ fn rasterised(
     matrix: &Matrix,
     style: &Style,
     size: u32,
-    logo: Option<&image::RgbaImage>,
+    logo: Option<&LogoImage>,
 ) -> Result<Vec<u8>, RenderError> {
-    // Without the logo's <image>: it is stamped below, so resvg never decodes an image.
-    let svg = svg(matrix, style);
+    // One ink colour (no gradient, no eye colour): resvg draws only the background and the
+    // frame, and the code is stamped over them from the same coverage masks as `stamped`
+    // (filling ~600 anti-aliased module outlines was most of resvg's time). Otherwise the
+    // whole SVG. Never the logo's <image>: it is stamped below, so resvg never decodes one.
+    let stamp_code = style.gradient.is_none() && style.eye_color.is_none();
+    let svg = if stamp_code {
+        svg::svg_frame(matrix, style)
+    } else {
+        svg(matrix, style)
+    };
     let options = resvg::usvg::Options {
         fontdb: fonts(),
         // Our SVG never references files or URLs; refuse any, so nothing can make the renderer
@@ -276,33 +294,56 @@ fn rasterised(
         Transform::from_scale(scale, scale).post_translate(dx, dy),
         &mut pixmap.as_mut(),
     );
-    // Opaque: alpha carries nothing, write RGB. Transparent: straight (not premultiplied) RGBA.
+    let margin = f32::from(style.margin);
+    if stamp_code {
+        // Whole pixels: `unit`, `dx`, `dy`, the frame's offsets and the margin are integers.
+        let (ox, oy) = (
+            (dx + (layout.code_x + margin) * unit) as usize,
+            (dy + (layout.code_y + margin) * unit) as usize,
+        );
+        let mut mask =
+            Mask::new(size, height).ok_or_else(|| RenderError::Raster("empty image".into()))?;
+        draw_code(
+            mask.data_mut(),
+            size as usize,
+            matrix,
+            style,
+            unit as usize,
+            ox,
+            oy,
+        )?;
+        let mut ink = tiny_skia::Paint::default();
+        ink.set_color_rgba8(style.fg.r, style.fg.g, style.fg.b, 255);
+        let canvas = tiny_skia::Rect::from_xywh(0.0, 0.0, size as f32, height as f32)
+            .ok_or_else(|| RenderError::Raster("empty image".into()))?;
+        pixmap.fill_rect(canvas, &ink, Transform::identity(), Some(&mask));
+    }
+    // Opaque: every pixel's alpha is 255, so the premultiplied bytes are the colour; write RGB.
+    // Transparent: straight (not premultiplied) RGBA.
     let channels = if style.transparent { 4 } else { 3 };
-    let mut pixels: Vec<u8> = pixmap
-        .pixels()
-        .iter()
-        .flat_map(|p| {
+    let mut pixels: Vec<u8> = Vec::with_capacity(pixmap.data().len() / 4 * channels);
+    if style.transparent {
+        for p in pixmap.pixels() {
             let c = p.demultiply();
-            [c.red(), c.green(), c.blue(), c.alpha()]
-        })
-        .collect();
-    if channels == 3 {
-        pixels = pixels
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
+            pixels.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+        }
+    } else {
+        for p in pixmap.data().chunks_exact(4) {
+            pixels.extend_from_slice(&p[..3]);
+        }
     }
     let clear = logo::clear_area(matrix, style);
     if let Some(image) = logo
         && clear.side > 0
     {
         let (at, side) = clear.inner();
-        let module = f32::from(style.margin) + at;
+        let module = margin + at;
+        let fitted = image.fitted(side * unit)?;
         logo::stamp(
             &mut pixels,
             size as usize,
             channels,
-            image,
+            &fitted,
             (layout.code_x + module) * unit + dx,
             (layout.code_y + module) * unit + dy,
             side * unit,
@@ -348,14 +389,20 @@ fn encode(
 ) -> Result<Vec<u8>, RenderError> {
     let mut out = Vec::with_capacity(data.len() / 8);
     let mut encoder = png_crate::Encoder::new(&mut out, width, height);
+    // fdeflate's fast mode. `set_compression` also picks a filter (adaptive: all five tried on
+    // every row), so the filter is set after it.
+    encoder.set_compression(png_crate::Compression::Fast);
     match pixels {
-        Pixels::Rgb => {
-            encoder.set_color(png_crate::ColorType::Rgb);
+        Pixels::Rgb | Pixels::Rgba => {
+            encoder.set_color(if matches!(pixels, Pixels::Rgb) {
+                png_crate::ColorType::Rgb
+            } else {
+                png_crate::ColorType::Rgba
+            });
             encoder.set_depth(png_crate::BitDepth::Eight);
-        }
-        Pixels::Rgba => {
-            encoder.set_color(png_crate::ColorType::Rgba);
-            encoder.set_depth(png_crate::BitDepth::Eight);
+            // A code's rows mostly repeat the row above (a module is many pixels tall): "Up"
+            // makes them zeros at a fifth of the adaptive filter's cost.
+            encoder.set_filter(png_crate::Filter::Up);
         }
         Pixels::Indexed { depth, palette } => {
             encoder.set_color(png_crate::ColorType::Indexed);
@@ -365,7 +412,6 @@ fn encode(
             encoder.set_filter(png_crate::Filter::NoFilter);
         }
     }
-    encoder.set_compression(png_crate::Compression::Fast);
     let mut writer = encoder
         .write_header()
         .map_err(|e| RenderError::Raster(e.to_string()))?;

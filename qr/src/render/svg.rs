@@ -18,6 +18,16 @@ pub fn svg(matrix: &Matrix, style: &Style) -> String {
 /// The SVG, with the style's logo drawn from `logo` when given: an `<image>` whose only `href` is
 /// a `data:image/png;base64,` URI of our own re-encoded PNG — never a URL, never user bytes.
 pub fn svg_with(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>) -> String {
+    write(matrix, style, logo, true)
+}
+
+/// The background and the frame only, same size and layout: the PNG renderer stamps the code
+/// over it (see `png`).
+pub(super) fn svg_frame(matrix: &Matrix, style: &Style) -> String {
+    write(matrix, style, None, false)
+}
+
+fn write(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>, code: bool) -> String {
     let margin = usize::from(style.margin);
     let layout = Layout::of(matrix, style);
     let (width, height) = (layout.width, layout.height);
@@ -34,12 +44,21 @@ pub fn svg_with(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>) -> Str
             "geometricPrecision"
         },
     );
-    let ink = write_paint(&mut out, matrix, style, &layout);
+    let ink = if code {
+        write_paint(&mut out, matrix, style, &layout)
+    } else {
+        String::new()
+    };
     if !style.transparent {
         let _ = write!(
             out,
             r#"<rect width="{width}" height="{height}" fill="{bg}"/>"#
         );
+    }
+    if !code {
+        layout.write_frame(&mut out, style);
+        out.push_str("</svg>");
+        return out;
     }
     // The code's own origin (its quiet zone's top-left corner) inside the frame.
     let (ox, oy) = (layout.code_x, layout.code_y);
