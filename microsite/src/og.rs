@@ -571,10 +571,14 @@ mod tests {
 
     #[test]
     fn initials_are_two_letters_at_most() {
-        assert_eq!(initials("Alex Rivera"), "AR");
-        assert_eq!(initials("casa lupe de maria"), "CL");
-        assert_eq!(initials("élodie"), "É");
-        assert_eq!(initials("  "), "•");
+        for (name, expected) in [
+            ("Alex Rivera", "AR"),
+            ("casa lupe de maria", "CL"),
+            ("élodie", "É"),
+            ("  ", "•"),
+        ] {
+            assert_eq!(initials(name), expected, "{name:?}");
+        }
     }
 
     #[test]

@@ -256,6 +256,33 @@ async fn a_disabled_user_cannot_log_in_and_their_codes_are_disabled(db: TestDb) 
     let users = founder.get("/admin/users").await;
     assert!(users.html.contains(&format!("value=\"{bob_id}\"")));
     let csrf = users.csrf();
+    // An action the page never offers is refused with the friendly page, and changes nothing.
+    let bogus = founder
+        .post(
+            "/admin/users/account",
+            &[
+                ("csrf_token", &csrf),
+                ("user_id", &bob_id),
+                ("action", "delete"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        bogus.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bogus.html
+    );
+    assert!(
+        bogus.html.contains("<html"),
+        "a page, not plain text: {}",
+        bogus.html
+    );
+    assert_eq!(
+        bob.get("/app").await.status,
+        StatusCode::OK,
+        "bob is still signed in"
+    );
     let disabled = founder
         .post(
             "/admin/users/account",

@@ -11,10 +11,11 @@ mod world;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::handler::Handler;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::BTreeMap;
 
@@ -35,7 +36,7 @@ pub use world::WorldMap;
 
 use super::WebState;
 use super::kit::chrome;
-use super::session::{Csrf, Session, back_to, see_other};
+use super::session::{CookieJar, Csrf, Session, back_to, see_other};
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -303,6 +304,38 @@ fn filtered_picker(base: String, q: &PageQuery) -> (Picker, Filtering) {
     (picker, filtering)
 }
 
+/// What every analytics dashboard starts from: its range and filters (a malformed query is
+/// refused first, as `Query` refuses it), the visitor (else the login page), the page's form
+/// token, and the picker, whose links come back to the page's own path.
+struct Dashboard {
+    session: Session,
+    csrf: String,
+    jar: CookieJar,
+    picker: Picker,
+    filtering: Filtering,
+}
+
+impl FromRequestParts<WebState> for Dashboard {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let q = PageQuery::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let session =
+            <Session as FromRequestParts<WebState>>::from_request_parts(parts, state).await?;
+        let Ok(Csrf(csrf, jar)) = Csrf::from_request_parts(parts, state).await;
+        let (picker, filtering) = filtered_picker(parts.uri.path().to_owned(), &q);
+        Ok(Dashboard {
+            session,
+            csrf,
+            jar,
+            picker,
+            filtering,
+        })
+    }
+}
+
 fn picker(base: String, params: &RangeParams) -> Picker {
     let today = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
@@ -474,14 +507,17 @@ struct QrDashboard {
 async fn qr_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    q: PageQuery,
-    session: Session,
-    Csrf(csrf, jar): Csrf,
+    Dashboard {
+        session,
+        csrf,
+        jar,
+        mut picker,
+        filtering,
+    }: Dashboard,
 ) -> Result<Response, ApiError> {
-    let base = format!("/app/qr/{}/analytics", encode(&id));
+    let live_href = format!("{}/live", picker.base);
     // The qr service decides whose code this is: another user's code is its 404, as a page.
     let code = state.clients.qr.get(&session.access_token, &id).await?;
-    let (mut picker, filtering) = filtered_picker(base.clone(), &q);
     let token = &session.access_token;
     let query = picker.api_query();
     let answer = state.clients.analytics.qr(token, &code.id, &query).await;
@@ -509,7 +545,7 @@ async fn qr_dashboard(
         data,
         unavailable,
         csv_href,
-        live_href: format!("{base}/live"),
+        live_href,
     }))
 }
 
@@ -686,12 +722,15 @@ impl MicrositeDashboard {
 async fn microsite_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    q: PageQuery,
-    session: Session,
-    Csrf(csrf, jar): Csrf,
+    Dashboard {
+        session,
+        csrf,
+        jar,
+        mut picker,
+        filtering,
+    }: Dashboard,
 ) -> Result<Response, ApiError> {
-    let base = format!("/app/microsites/{}/analytics", encode(&id));
-    let (mut picker, filtering) = filtered_picker(base.clone(), &q);
+    let live_href = format!("{}/live", picker.base);
     let query = picker.api_query();
     let answer = state
         .clients
@@ -730,7 +769,7 @@ async fn microsite_dashboard(
         status,
         MicrositeDashboard {
             chrome: chrome(true, &csrf),
-            live_href: format!("{base}/live"),
+            live_href,
             id,
             chips: filtering.chips(&block_names),
             picker,
@@ -775,12 +814,14 @@ struct OverviewPage {
 /// numbers too, and carry over to the codes and pages it links to.
 async fn overview(
     State(state): State<WebState>,
-    q: PageQuery,
-    session: Session,
-    Csrf(csrf, jar): Csrf,
+    Dashboard {
+        session,
+        csrf,
+        jar,
+        mut picker,
+        filtering,
+    }: Dashboard,
 ) -> Result<Response, ApiError> {
-    let base = "/app/analytics".to_owned();
-    let (mut picker, filtering) = filtered_picker(base, &q);
     let query = picker.api_query();
     let answer = state
         .clients

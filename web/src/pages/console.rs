@@ -465,29 +465,36 @@ async fn waitlist(
     }))
 }
 
+/// The waitlist row's two buttons. Any other value is refused by the form reader (the friendly
+/// "that request was not valid" page) before anything is asked of auth.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Decision {
+    Approve,
+    Reject,
+}
+
 #[derive(Deserialize)]
 struct DecideForm {
     email: String,
-    /// `approve` or `reject`.
-    decision: String,
+    decision: Decision,
 }
 
 async fn decide(
     State(state): State<WebState>,
-    FounderForm(founder, form): FounderForm<DecideForm>,
+    FounderForm(founder, DecideForm { email, decision }): FounderForm<DecideForm>,
 ) -> Result<Response, ApiError> {
     let auth = &state.clients.auth;
-    let notice = match form.decision.as_str() {
-        "approve" => {
-            auth.admin_approve(founder.token(), &form.email).await?;
-            "approved"
-        }
-        "reject" => {
-            auth.admin_reject(founder.token(), &form.email).await?;
-            "rejected"
-        }
-        _ => return Err(ApiError::invalid("decision", "approve or reject")),
-    };
+    let notice = match decision {
+        Decision::Approve => auth
+            .admin_approve(founder.token(), &email)
+            .await
+            .map(|_| "approved"),
+        Decision::Reject => auth
+            .admin_reject(founder.token(), &email)
+            .await
+            .map(|()| "rejected"),
+    }?;
     Ok(see_other(&format!("/admin/waitlist?notice={notice}")))
 }
 

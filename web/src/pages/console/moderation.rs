@@ -66,31 +66,34 @@ pub(super) fn client_message(err: ClientError) -> Result<String, ApiError> {
 
 // --- Accounts ------------------------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// The users table's account button. Any other value is refused by the form reader (the friendly
+/// "that request was not valid" page) before anything is asked of auth.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum AccountAction {
+    Disable,
+    Enable,
+}
+
+#[derive(Deserialize)]
 struct AccountForm {
     user_id: String,
-    /// `disable` or `enable`.
-    action: String,
+    action: AccountAction,
 }
 
 /// Disables or enables an account (auth), back to the users table.
 async fn moderate_user(
     State(state): State<WebState>,
-    FounderForm(founder, form): FounderForm<AccountForm>,
+    FounderForm(founder, AccountForm { user_id, action }): FounderForm<AccountForm>,
 ) -> Result<Response, ApiError> {
-    let token = founder.token();
     let auth = &state.clients.auth;
-    let notice = match form.action.as_str() {
-        "disable" => {
-            auth.admin_disable_user(token, &form.user_id).await?;
-            "user-disabled"
-        }
-        "enable" => {
-            auth.admin_enable_user(token, &form.user_id).await?;
-            "user-enabled"
-        }
-        _ => return Err(ApiError::invalid("action", "disable or enable")),
+    match action {
+        AccountAction::Disable => auth.admin_disable_user(founder.token(), &user_id).await?,
+        AccountAction::Enable => auth.admin_enable_user(founder.token(), &user_id).await?,
+    }
+    let notice = match action {
+        AccountAction::Disable => "user-disabled",
+        AccountAction::Enable => "user-enabled",
     };
     Ok(see_other(&format!("/admin/users?notice={notice}")))
 }
