@@ -507,41 +507,38 @@ struct QrDashboard {
 async fn qr_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    Dashboard {
-        session,
-        csrf,
-        jar,
-        mut picker,
-        filtering,
-    }: Dashboard,
+    mut d: Dashboard,
 ) -> Result<Response, ApiError> {
-    let live_href = format!("{}/live", picker.base);
+    let live_href = format!("{}/live", d.picker.base);
     // The qr service decides whose code this is: another user's code is its 404, as a page.
-    let code = state.clients.qr.get(&session.access_token, &id).await?;
-    let token = &session.access_token;
-    let query = picker.api_query();
+    let code = state.clients.qr.get(&d.session.access_token, &id).await?;
+    let token = &d.session.access_token;
+    let query = d.picker.api_query();
     let answer = state.clients.analytics.qr(token, &code.id, &query).await;
     let (data, unavailable) = match answer {
-        Ok(stats) => (Some(QrData::of(&stats, &picker.window, &filtering)), false),
+        Ok(stats) => (
+            Some(QrData::of(&stats, &d.picker.window, &d.filtering)),
+            false,
+        ),
         // Never scanned: analytics has not met the code yet. Its owner sees zeros.
         Err(err) => match trouble(err) {
             Trouble::NotFound => (
-                Some(QrData::of(&empty_qr(), &picker.window, &filtering)),
+                Some(QrData::of(&empty_qr(), &d.picker.window, &d.filtering)),
                 false,
             ),
             Trouble::Invalid(message) => {
-                picker.error = Some(message);
+                d.picker.error = Some(message);
                 (None, false)
             }
             Trouble::Unavailable => (None, true),
         },
     };
-    let csv_href = picker.csv_href();
-    Ok(jar.apply(QrDashboard {
-        chrome: chrome(true, &csrf),
+    let csv_href = d.picker.csv_href();
+    Ok(d.jar.apply(QrDashboard {
+        chrome: chrome(true, &d.csrf),
         code,
-        chips: filtering.chips(&BTreeMap::new()),
-        picker,
+        chips: d.filtering.chips(&BTreeMap::new()),
+        picker: d.picker,
         data,
         unavailable,
         csv_href,
@@ -722,39 +719,33 @@ impl MicrositeDashboard {
 async fn microsite_dashboard(
     State(state): State<WebState>,
     Path(id): Path<String>,
-    Dashboard {
-        session,
-        csrf,
-        jar,
-        mut picker,
-        filtering,
-    }: Dashboard,
+    mut d: Dashboard,
 ) -> Result<Response, ApiError> {
-    let live_href = format!("{}/live", picker.base);
-    let query = picker.api_query();
+    let live_href = format!("{}/live", d.picker.base);
+    let query = d.picker.api_query();
     let answer = state
         .clients
         .analytics
-        .microsite(&session.access_token, &id, &query)
+        .microsite(&d.session.access_token, &id, &query)
         .await;
     // Hook: once the web has a microsite client, ask it first (as the QR dashboard asks qr), so
     // that the owner of a page nobody has viewed yet sees zeros instead of this 404.
     let (data, unavailable, not_found) = match answer {
         Ok(stats) => (
-            Some(MicrositeData::of(&stats, &picker.window, &filtering)),
+            Some(MicrositeData::of(&stats, &d.picker.window, &d.filtering)),
             false,
             false,
         ),
         Err(err) => match trouble(err) {
             Trouble::NotFound => (None, false, true),
             Trouble::Invalid(message) => {
-                picker.error = Some(message);
+                d.picker.error = Some(message);
                 (None, false, false)
             }
             Trouble::Unavailable => (None, true, false),
         },
     };
-    let csv_href = picker.csv_href();
+    let csv_href = d.picker.csv_href();
     // Chips name link blocks by their labels when analytics knows them.
     let block_names = data
         .as_ref()
@@ -765,14 +756,14 @@ async fn microsite_dashboard(
     } else {
         StatusCode::OK
     };
-    Ok(jar.apply((
+    Ok(d.jar.apply((
         status,
         MicrositeDashboard {
-            chrome: chrome(true, &csrf),
+            chrome: chrome(true, &d.csrf),
             live_href,
             id,
-            chips: filtering.chips(&block_names),
-            picker,
+            chips: d.filtering.chips(&block_names),
+            picker: d.picker,
             data,
             unavailable,
             not_found,
@@ -812,40 +803,31 @@ struct OverviewPage {
 
 /// Filters in the address (`?country=FR`, as a code's page links them) narrow the account's
 /// numbers too, and carry over to the codes and pages it links to.
-async fn overview(
-    State(state): State<WebState>,
-    Dashboard {
-        session,
-        csrf,
-        jar,
-        mut picker,
-        filtering,
-    }: Dashboard,
-) -> Result<Response, ApiError> {
-    let query = picker.api_query();
+async fn overview(State(state): State<WebState>, mut d: Dashboard) -> Result<Response, ApiError> {
+    let query = d.picker.api_query();
     let answer = state
         .clients
         .analytics
-        .overview(&session.access_token, &query)
+        .overview(&d.session.access_token, &query)
         .await;
     let (data, unavailable) = match answer {
         Ok(overview) => (
-            Some(overview_data(&state, &session, &overview, &picker, &filtering).await),
+            Some(overview_data(&state, &d.session, &overview, &d.picker, &d.filtering).await),
             false,
         ),
         Err(err) => match trouble(err) {
             Trouble::Invalid(message) => {
-                picker.error = Some(message);
+                d.picker.error = Some(message);
                 (None, false)
             }
             Trouble::NotFound | Trouble::Unavailable => (None, true),
         },
     };
-    let csv_href = format!("/app/analytics/export.csv?{}", picker.window.page_query());
-    Ok(jar.apply(OverviewPage {
-        chrome: chrome(true, &csrf),
-        chips: filtering.chips(&BTreeMap::new()),
-        picker,
+    let csv_href = format!("/app/analytics/export.csv?{}", d.picker.window.page_query());
+    Ok(d.jar.apply(OverviewPage {
+        chrome: chrome(true, &d.csrf),
+        chips: d.filtering.chips(&BTreeMap::new()),
+        picker: d.picker,
         data,
         unavailable,
         csv_href,
