@@ -229,7 +229,7 @@ describe('Scanpage in a browser', () => {
     assert.equal(await page.getByLabel('Modules').inputValue(), 'rounded');
 
     // The logo, through the form's upload control.
-    await page.getByLabel(/^Logo/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logoPng() });
+    await page.getByLabel(/^Logo \(/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: logoPng() });
     await page.getByRole('button', { name: 'Upload logo' }).click();
     await page.waitForURL(/\?saved=1$/);
     await page.getByText('Saved.').waitFor();
@@ -885,7 +885,7 @@ describe('Scanpage in a browser', () => {
       viewport: PHONE, userAgent: IPHONE_UA, isMobile: true, hasTouch: true, timezoneId: 'America/New_York',
     });
     const p = await ctx.newPage();
-    await login(p, USER, PASSWORD);
+    await login(p, USER, RESET_PASSWORD);
     await p.waitForURL((u) => u.pathname === '/app');
     await p.goto('/app/qr/new');
     await p.getByLabel('Name').fill('Phone poster');
@@ -940,7 +940,7 @@ describe('Scanpage in a browser', () => {
     const card = p.locator('.code-card', { hasText: 'Phone poster' });
     await card.locator('.state', { hasText: 'Active' }).waitFor();
     await p.goto(`/app/qr/${id}`);
-    await p.getByLabel(/^Paused/).check();
+    await p.locator('input[name="paused"]').check();
     await p.getByRole('button', { name: 'Save changes' }).click();
     await p.getByText('Saved.').waitFor();
     await p.goto('/app');

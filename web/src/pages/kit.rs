@@ -78,6 +78,23 @@ pub fn chrome(signed_in: bool, csrf: &str) -> Chrome {
     }
 }
 
+/// A form's text fields from a multipart body, read as axum's `Form` reads the same fields sent
+/// urlencoded, so one struct (and its `Option`s, defaults and flattening) serves both encodings.
+/// Of a repeated name the first counts.
+pub fn text_form<T: serde::de::DeserializeOwned>(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        if seen.insert(name.clone()) {
+            encoded.append_pair(&name, &value);
+        }
+    }
+    serde_urlencoded::from_str(&encoded.finish())
+        .map_err(|_| ApiError::invalid("form", "the form was not one of ours; reload the page"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use shared::ApiError;
 
 use super::form::{CodeForm, CountryRow};
 use crate::pages::WebState;
+use crate::pages::kit::text_form;
 use crate::pages::session::csrf_form;
 
 /// The code form and, when one was chosen, the logo file sent with it.
@@ -65,21 +66,15 @@ impl FromRequest<WebState> for CodeSubmission {
 /// every row's two fields, empty or not, so the n-th of each belong together); of any other
 /// repeated name the first counts.
 pub(super) fn form_of(pairs: Vec<(String, String)>) -> Result<CodeForm, ApiError> {
-    let (mut countries, mut urls) = (Vec::new(), Vec::new());
-    let mut fields = serde_json::Map::new();
+    let (mut countries, mut urls, mut fields) = (Vec::new(), Vec::new(), Vec::new());
     for (name, value) in pairs {
         match name.as_str() {
             "country" => countries.push(value),
             "country_url" => urls.push(value),
-            _ => {
-                fields
-                    .entry(name)
-                    .or_insert(serde_json::Value::String(value));
-            }
+            _ => fields.push((name, value)),
         }
     }
-    let mut form: CodeForm = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|_| ApiError::invalid("form", "the form was not one of ours; reload the page"))?;
+    let mut form: CodeForm = text_form(fields)?;
     let rows = countries.len().max(urls.len());
     form.rules.countries = (0..rows)
         .map(|i| CountryRow {

@@ -15,6 +15,7 @@ use super::block_form::BlockForm;
 use super::builder::{Redo, refused};
 use super::{FormError, Placement, blocks, own_page};
 use crate::pages::WebState;
+use crate::pages::kit::text_form;
 use crate::pages::session::{Posted, Session};
 
 /// Room for the largest accepted image and the block's other fields.
@@ -40,7 +41,7 @@ impl FromRequest<WebState> for BlockUpload {
         let mut parts = Multipart::from_request(request, state)
             .await
             .map_err(|_| bad())?;
-        let mut fields = serde_json::Map::new();
+        let mut fields = Vec::new();
         let mut file = Bytes::new();
         while let Some(field) = parts.next_field().await.map_err(|_| bad())? {
             let Some(name) = field.name().map(str::to_owned) else {
@@ -50,12 +51,11 @@ impl FromRequest<WebState> for BlockUpload {
                 file = field.bytes().await.map_err(|_| bad())?;
             } else {
                 let value = field.text().await.map_err(|_| bad())?;
-                fields.insert(name, serde_json::Value::String(value));
+                fields.push((name, value));
             }
         }
         // Every field of the form is text: the same struct reads them as the urlencoded form.
-        let form: BlockForm = serde_json::from_value(serde_json::Value::Object(fields))
-            .map_err(|e| ApiError::invalid("form", e.to_string()))?;
+        let form: BlockForm = text_form(fields)?;
         Ok(BlockUpload { form, file })
     }
 }
