@@ -12,7 +12,7 @@ import { startServer } from '../lib/server.js';
 import { startInbox } from '../lib/mail.js';
 import {
   launch, newContext, checkA11y, screenshot, errorCount, findings, writeReport, outDir,
-  PHONE, IPHONE_UA, WHATSAPP_UA,
+  PHONE, DESKTOP, IPHONE_UA, WHATSAPP_UA,
 } from '../lib/browser.js';
 
 const FOUNDER = 'founder@e2e.test';
@@ -34,8 +34,14 @@ const state = {}; // what later journeys need from earlier ones: code id, short 
 
 /** Runs axe on the page (failing on serious/critical findings) and optionally screenshots it. */
 async function look(p, name) {
-  const bad = await checkA11y(p);
-  assert.deepEqual(bad, [], `axe found serious/critical violations on ${p.url()}`);
+  // axe at both sizes people meet the page at (a phone and a laptop), then back to the page's own.
+  const own = p.viewportSize();
+  for (const size of [PHONE, DESKTOP]) {
+    await p.setViewportSize(size);
+    const bad = await checkA11y(p);
+    assert.deepEqual(bad, [], `axe found serious/critical violations on ${p.url()} at ${size.width}×${size.height}`);
+  }
+  if (own) await p.setViewportSize(own);
   if (name) await screenshot(p, name);
 }
 
