@@ -83,7 +83,7 @@ pub async fn build_full(
             .route("/m/{slug}", get(public::view))
             .route(
                 "/m/{slug}/l/{block_id}",
-                get(public::click).post(public::ping),
+                get(public::click).post(public::click),
             )
             .route(
                 "/m/{slug}/l/{block_id}/{index}",

@@ -67,6 +67,8 @@ pub async fn view(
     page_response(&published.page, &parts.headers, "no-cache")
 }
 
+/// `GET /m/{slug}/l/{block_id}`: a block's first outbound link (a link block's only one); `POST`
+/// on the same address is its `<a ping>`, as for [`click_at`] (the hop tells them apart).
 pub async fn click(
     State(state): State<PublicState>,
     Servable(published): Servable,
@@ -90,16 +92,6 @@ pub async fn click_at(
         _ => return not_found(),
     };
     hop(&state, &published, block_id, index, request)
-}
-
-/// `POST /m/{slug}/l/{block_id}` (index 0), as [`click_at`].
-pub async fn ping(
-    State(state): State<PublicState>,
-    Servable(published): Servable,
-    Path((_, block_id)): Path<(String, String)>,
-    request: Request,
-) -> Response {
-    hop(&state, &published, block_id, 0, request)
 }
 
 /// Counts a click on the `index`th outbound link of block `block_id` and sends the visitor there.
