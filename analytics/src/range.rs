@@ -14,6 +14,7 @@ const MAX_DAYS: i32 = 1_830;
 /// The most points one series may have.
 const MAX_BUCKETS: usize = 3_000;
 const DEFAULT_DAYS: i32 = 30;
+const QUARTER_HOUR_MS: i64 = 15 * 60_000;
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -165,18 +166,50 @@ impl Range {
             .map_or(0, |z| z.timestamp().as_millisecond())
     }
 
+    /// Whether the wall clock reads a whole hour at `ms` (local `hh:00:00`).
+    fn is_local_hour_start(&self, ms: i64) -> bool {
+        let z = self.zoned(ms);
+        z.minute() == 0 && z.second() == 0 && z.subsec_nanosecond() == 0
+    }
+
+    /// The last instant at or before `ms` where the wall clock read a whole hour. Found by
+    /// walking back over UTC quarter hours (every offset in use today is a multiple of 15
+    /// minutes) rather than by setting the minutes to zero: across a half-hour shift (Lord
+    /// Howe's, say) "01:00" names a different instant than the one the hour began at, and
+    /// buckets would overlap. Two hours of quarters cover any shift; a zone whose offset is
+    /// not on a quarter (historic local mean time) falls back to the civil truncation.
+    fn hour_start_at_or_before(&self, ms: i64) -> i64 {
+        let mut at = ms - ms.rem_euclid(QUARTER_HOUR_MS);
+        for _ in 0..=8 {
+            if self.is_local_hour_start(at) {
+                return at;
+            }
+            at -= QUARTER_HOUR_MS;
+        }
+        let zoned = self.zoned(ms);
+        ms - i64::from(zoned.minute()) * 60_000
+            - i64::from(zoned.second()) * 1_000
+            - i64::from(zoned.millisecond())
+    }
+
+    /// The first instant after `start` where the wall clock reads a whole hour.
+    fn hour_start_after(&self, start: i64) -> i64 {
+        let mut at = start - start.rem_euclid(QUARTER_HOUR_MS) + QUARTER_HOUR_MS;
+        for _ in 0..=12 {
+            if self.is_local_hour_start(at) {
+                return at;
+            }
+            at += QUARTER_HOUR_MS;
+        }
+        start + 3_600_000
+    }
+
     /// The start of the bucket holding `ms`.
     pub fn bucket_of(&self, ms: i64) -> i64 {
         let zoned = self.zoned(ms);
         let date = zoned.date();
         match self.interval {
-            Interval::Hour => zoned
-                .with()
-                .minute(0)
-                .second(0)
-                .subsec_nanosecond(0)
-                .build()
-                .map_or(ms, |z| z.timestamp().as_millisecond()),
+            Interval::Hour => self.hour_start_at_or_before(ms),
             Interval::Day => self.start_of_local_day(date),
             Interval::Week => {
                 let back = i64::from(date.weekday().to_monday_zero_offset());
@@ -189,7 +222,7 @@ impl Range {
     fn next_bucket(&self, start: i64) -> i64 {
         let date = self.zoned(start).date();
         let next = match self.interval {
-            Interval::Hour => return start + 3_600_000,
+            Interval::Hour => return self.hour_start_after(start),
             Interval::Day => date.checked_add(1.day()),
             Interval::Week => date.checked_add(1.week()),
             Interval::Month => date.first_of_month().checked_add(1.month()),
@@ -253,6 +286,30 @@ mod tests {
         assert_eq!(r.to.to_string(), "2026-11-25");
         assert_eq!(r.interval, Interval::Day);
         assert_eq!(r.bucket_starts().len(), 30);
+    }
+
+    #[test]
+    fn hours_across_a_half_hour_shift_neither_overlap_nor_gap() {
+        // Lord Howe leaves summer time at 02:00 (+11:00) on 2026-04-05, back to 01:30 (+10:30):
+        // the hour that began at 01:00 lasts ninety minutes, and the next begins at 02:00+10:30.
+        let r = Range::parse(
+            &q("2026-04-04", "2026-04-05", "hour", "Australia/Lord_Howe"),
+            now(),
+        )
+        .unwrap();
+        let buckets = r.bucket_starts();
+        assert!(buckets.windows(2).all(|w| w[0] < w[1]));
+        for &b in &buckets {
+            assert_eq!(r.bucket_of(b), b, "{}", r.label(b));
+        }
+        assert_eq!(r.bucket_of(r.to_ms - 1), *buckets.last().unwrap());
+        let labels: Vec<String> = buckets.iter().map(|&b| r.label(b)).collect();
+        let at = labels
+            .iter()
+            .position(|l| l == "2026-04-05T01:00:00+11:00")
+            .unwrap();
+        assert_eq!(labels[at + 1], "2026-04-05T02:00:00+10:30");
+        assert_eq!(buckets[at + 1] - buckets[at], 90 * 60_000);
     }
 
     #[test]

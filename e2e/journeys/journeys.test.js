@@ -977,6 +977,28 @@ describe('Scanpage in a browser', () => {
     const avatar = await a.locator('.ms-blocks input[name="avatar_url"]').first().inputValue();
     assert.match(avatar, /^\/media\/[0-9a-f]{64}\.png$/, 'stored as the uploaded image');
     await look(a, 'microsite-builder-avatar');
+    // Reordering: a heading added below the profile is dragged above it; the order is saved
+    // (it survives a reload). Then, from the keyboard, ↓ moves it back; focus stays on the
+    // moved block's control and the live region says where it went.
+    await a.locator('.ms-add summary', { hasText: 'Heading' }).first().click();
+    const addHeading = a.locator('.ms-add details[open]');
+    await addHeading.getByLabel('Heading').fill('Fresh every morning');
+    await addHeading.getByRole('button', { name: /^Add/ }).click();
+    const rows = a.locator('.ms-blocks > .ms-block');
+    const order = async () => (await rows.locator('summary .muted').allTextContents()).map((t) => t.trim());
+    await rows.filter({ hasText: 'Fresh every morning' }).waitFor();
+    assert.deepEqual(await order(), ['Maya Okafor', 'Fresh every morning']);
+    assert.equal(await a.locator('#ms-drag-hint').isVisible(), true, 'the drag hint shows when dragging works');
+    await rows.nth(1).locator('summary strong').dragTo(rows.nth(0).locator('summary strong'), { targetPosition: { x: 4, y: 2 } });
+    await eventually(async () => assert.deepEqual(await order(), ['Fresh every morning', 'Maya Okafor']), 10_000);
+    await a.reload();
+    assert.deepEqual(await order(), ['Fresh every morning', 'Maya Okafor'], 'the drop was saved');
+    await rows.nth(0).getByRole('button', { name: 'Move down' }).focus();
+    await a.keyboard.press('Enter');
+    await eventually(async () => assert.deepEqual(await order(), ['Maya Okafor', 'Fresh every morning']), 10_000);
+    await eventually(async () => assert.match(await a.locator('#ms-live').textContent(), /Moved Heading.* to position 2 of 2/), 10_000);
+    const focused = await a.evaluate(() => document.activeElement && document.activeElement.getAttribute('aria-label'));
+    assert.equal(focused, 'Move up', 'focus on the moved block\'s remaining control');
     // A blank page holds no template placeholders: published without a warning.
     await a.getByRole('button', { name: 'Publish', exact: true }).click();
     await a.locator('.badge', { hasText: 'Published' }).first().waitFor();

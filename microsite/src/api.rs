@@ -224,7 +224,7 @@ async fn purge(
 }
 
 #[utoipa::path(post, path = "/api/v1/microsites/{id}/publish", params(("id" = String, Path, description = "The microsite's id")),
-    responses((status = 200, description = "The draft is live", body = MicrositeView)))]
+    responses((status = 200, description = "The draft is live (`placeholders` lists any template example values it still holds)", body = MicrositeView)))]
 async fn publish(
     State(state): State<ApiState>,
     principal: Principal,

@@ -34,12 +34,36 @@ pub struct MicrositeView {
     /// When the trash deletes it for good (absent when not in the trash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<i64>,
+    /// Blocks of the draft that still hold a template's example values (someone else's handle,
+    /// an `example.com` link). Publishing goes ahead — the builder asks first, an API caller is
+    /// told here — but they are almost certainly not the owner's. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placeholders: Vec<PlaceholderView>,
+}
+
+/// A block still holding a template's example values (see [`crate::starters::placeholders`]).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaceholderView {
+    pub block_id: String,
+    /// The block's `type`.
+    pub kind: String,
+    /// The example values still in it.
+    pub values: Vec<String>,
 }
 
 impl MicrositeView {
     pub(crate) fn of(page: Microsite, base: &str) -> Self {
         let has_unpublished_changes = page.published.as_ref() != Some(&page.draft);
+        let placeholders = crate::starters::placeholders(&page.draft.blocks)
+            .into_iter()
+            .map(|p| PlaceholderView {
+                block_id: p.block_id,
+                kind: p.kind.to_owned(),
+                values: p.values,
+            })
+            .collect();
         MicrositeView {
+            placeholders,
             url: page_url(base, &page.slug),
             published: page.published.is_some(),
             has_unpublished_changes,

@@ -67,6 +67,25 @@ pub async fn view(
     page_response(&published.page, &parts.headers, "no-cache")
 }
 
+/// Whether `path` is a link hop (`/m/{slug}/l/{block_id}[/{index}]`). Its `POST` is a browser's
+/// `<a ping>`, sent cross-site when the page is seen on a custom domain (the ping goes to the
+/// canonical address) — so the cross-site guard lets it through: it changes nothing a `GET` on
+/// the same address would not (both count one click), and carries no session.
+pub fn is_hop_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/m/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let plain = |s: &str| !s.is_empty() && s.len() <= 64;
+    match segments.as_slice() {
+        [slug, "l", block] => plain(slug) && plain(block),
+        [slug, "l", block, index] => {
+            plain(slug) && plain(block) && plain(index) && index.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
 /// `GET /m/{slug}/l/{block_id}`: a block's first outbound link (a link block's only one); `POST`
 /// on the same address is its `<a ping>`, as for [`click_at`] (the hop tells them apart).
 pub async fn click(
@@ -404,4 +423,29 @@ fn unavailable() -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hop_path;
+
+    #[test]
+    fn hop_paths_are_exactly_the_link_hops() {
+        for path in ["/m/maya/l/b1", "/m/maya/l/b1/0", "/m/maya/l/b1/12"] {
+            assert!(is_hop_path(path), "{path}");
+        }
+        for path in [
+            "/m/maya",
+            "/m/maya/l",
+            "/m/maya/l/",
+            "/m/maya/l/b1/x",
+            "/m/maya/l/b1/1/2",
+            "/m/maya/preview",
+            "/m//l/b1",
+            "/app/m/maya/l/b1",
+            "/api/v1/microsites",
+        ] {
+            assert!(!is_hop_path(path), "{path}");
+        }
+    }
 }

@@ -232,6 +232,21 @@ async fn edits_are_a_draft_until_published_again(db: TestDb) {
     let id = page["id"].as_str().unwrap().to_owned();
     let first = site.visit("/m/dana-okafor").await;
     assert!(first.text().contains("Dana Okafor"));
+    // Published straight from the template: the answer names the example values still in it.
+    let placeholders = page["placeholders"]
+        .as_array()
+        .expect("placeholders listed");
+    let block_ids: Vec<&str> = page["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["id"].as_str())
+        .collect();
+    assert!(!placeholders.is_empty());
+    for p in placeholders {
+        assert!(block_ids.contains(&p["block_id"].as_str().unwrap()), "{p}");
+        assert!(!p["values"].as_array().unwrap().is_empty(), "{p}");
+    }
 
     let edited = site
         .call(
@@ -244,6 +259,10 @@ async fn edits_are_a_draft_until_published_again(db: TestDb) {
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.text());
     assert_eq!(edited.json()["published"], true);
     assert_eq!(edited.json()["has_unpublished_changes"], true);
+    assert!(
+        edited.json().get("placeholders").is_none(),
+        "the owner's own blocks are no placeholders"
+    );
 
     // Visitors still see the snapshot; the owner's preview shows the draft.
     let public = site.visit("/m/dana-okafor").await.text();

@@ -353,8 +353,11 @@ pub async fn assemble(
     // which takes the session cookie too — a foreign page can post a form-encoded, multipart or
     // empty body to it without a preflight. Scripts and other services send neither header and
     // pass. The public URL is trusted explicitly because behind a proxy the Host header may
-    // differ from it.
+    // differ from it. A link hop's `<a ping>` is exempt (see `microsite::public::is_hop_path`).
     let csrf = tower_http::csrf::CsrfLayer::new()
+        .with_insecure_bypass(|method, uri| {
+            method == axum::http::Method::POST && microsite::public::is_hop_path(uri.path())
+        })
         .add_trusted_origin(public_base_url)
         .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
     let mut app = routers

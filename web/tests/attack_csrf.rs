@@ -326,3 +326,27 @@ async fn state_of(user: &mut Browser, code: &str) -> Vec<String> {
     all.push(keys);
     all
 }
+
+backend_tests!(a_link_hops_ping_passes_the_cross_site_guard_and_nothing_else_does);
+/// A page seen on a custom domain pings the hop on the canonical address, cross-site: the guard
+/// lets that `POST` reach the hop (here a 404, no such page) and refuses every other route.
+async fn a_link_hops_ping_passes_the_cross_site_guard_and_nothing_else_does(db: TestDb) {
+    let backend = db.backend.name();
+    let mut user = browser_with(db, "http://localhost:3000", &[]).await;
+    for (path, expected) in [
+        ("/m/no-such-page/l/b1", StatusCode::NOT_FOUND),
+        ("/m/no-such-page/l/b1/2", StatusCode::NOT_FOUND),
+        ("/m/no-such-page/l/b1/x", StatusCode::FORBIDDEN),
+        ("/m/no-such-page/preview", StatusCode::FORBIDDEN),
+        ("/m/no-such-page", StatusCode::FORBIDDEN),
+        ("/app/microsites/new", StatusCode::FORBIDDEN),
+    ] {
+        let request = Request::post(path)
+            .header("origin", "https://links.creator.example")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::CONTENT_TYPE, "text/ping");
+        let page = user.send(request, Some("PING".to_owned())).await;
+        assert_eq!(page.status, expected, "{backend}: cross-site POST {path}");
+    }
+    println!("only link hops take cross-site pings on {backend}");
+}
