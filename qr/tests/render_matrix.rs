@@ -87,58 +87,6 @@ fn full_product() -> Vec<Case> {
     cases
 }
 
-/// Each case's value index in every dimension, for the pairwise cover.
-fn indices(case: &Case, frames: &[Option<(FrameTemplate, &'static str)>]) -> [usize; 4] {
-    [
-        ModuleShape::ALL
-            .iter()
-            .position(|m| *m == case.modules)
-            .unwrap(),
-        EyeShape::ALL.iter().position(|e| *e == case.eyes).unwrap(),
-        frames.iter().position(|f| *f == case.frame).unwrap(),
-        usize::from(case.logo),
-    ]
-}
-
-/// Every (dimension, value) × (dimension, value) pair a case covers.
-fn pairs(ix: [usize; 4]) -> Vec<(usize, usize, usize, usize)> {
-    let mut out = Vec::new();
-    for a in 0..4 {
-        for b in a + 1..4 {
-            out.push((a, ix[a], b, ix[b]));
-        }
-    }
-    out
-}
-
-/// A greedy pairwise cover of the full product: repeatedly the case that covers the most pairs
-/// not yet covered, until every pair is.
-fn pairwise() -> Vec<Case> {
-    let frames = frames();
-    let all = full_product();
-    let mut uncovered: HashSet<_> = all
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    let mut chosen = Vec::new();
-    while !uncovered.is_empty() {
-        let best = all
-            .iter()
-            .max_by_key(|c| {
-                pairs(indices(c, &frames))
-                    .iter()
-                    .filter(|p| uncovered.contains(p))
-                    .count()
-            })
-            .unwrap();
-        for p in pairs(indices(best, &frames)) {
-            uncovered.remove(&p);
-        }
-        chosen.push(*best);
-    }
-    chosen
-}
-
 fn style(case: &Case) -> Style {
     Style {
         modules: case.modules,
@@ -445,22 +393,11 @@ fn run(format: &str, cases: &[Case], draw: fn(&Case, &LogoImage) -> RgbaImage) {
 }
 
 #[test]
-fn the_cases_cover_the_product_and_every_pair() {
+fn the_cases_are_the_whole_product() {
     let all = full_product();
     assert_eq!(all.len(), 6 * 4 * 13 * 2);
-    let frames = frames();
-    let cover = pairwise();
-    let covered: HashSet<_> = cover
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    let needed: HashSet<_> = all
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    assert_eq!(covered, needed);
-    // At least the product of the two largest dimensions (13 × 6), and far fewer than all.
-    assert!((78..200).contains(&cover.len()), "{}", cover.len());
+    let distinct: HashSet<String> = all.iter().map(|c| format!("{c:?}")).collect();
+    assert_eq!(distinct.len(), all.len(), "no case twice");
 }
 
 #[test]
@@ -493,15 +430,15 @@ fn a_1024_px_png_with_a_logo_is_centred_under_every_frame() {
 }
 
 #[test]
-fn every_pair_of_choices_decodes_as_svg_with_the_logo_centred() {
-    run("SVG", &pairwise(), svg_image);
+fn every_combination_decodes_as_svg_with_the_logo_centred() {
+    run("SVG", &full_product(), svg_image);
 }
 
 #[test]
-fn every_pair_of_choices_decodes_as_pdf_with_the_logo_centred() {
+fn every_combination_decodes_as_pdf_with_the_logo_centred() {
     if !pdftoppm_present() {
-        eprintln!("skipped: pdftoppm missing");
+        eprintln!("skipped: pdftoppm missing (poppler-utils); the PDF matrix was not checked");
         return;
     }
-    run("PDF", &pairwise(), pdf_image);
+    run("PDF", &full_product(), pdf_image);
 }
