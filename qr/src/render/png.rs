@@ -249,6 +249,23 @@ fn rasterised(
     size: u32,
     logo: Option<&LogoImage>,
 ) -> Result<Vec<u8>, RenderError> {
+    let (pixels, height) = composed(matrix, style, size, logo)?;
+    let kind = if style.transparent {
+        Pixels::Rgba
+    } else {
+        Pixels::Rgb
+    };
+    encode(size, height, kind, &pixels)
+}
+
+/// The framed, gradient, eye-coloured or transparent image's pixels (RGB, or straight RGBA
+/// when transparent) and its height.
+fn composed(
+    matrix: &Matrix,
+    style: &Style,
+    size: u32,
+    logo: Option<&LogoImage>,
+) -> Result<(Vec<u8>, u32), RenderError> {
     // Issue 22's logo bug: the SVG's user units are modules, but its `width`/`height` (the
     // tree's size, which resvg draws at under an identity transform) are ten pixels per
     // module, and the logo was placed in modules on that ten-times grid — a dot in the corner.
@@ -305,12 +322,7 @@ fn rasterised(
             side * unit,
         );
     }
-    let kind = if style.transparent {
-        Pixels::Rgba
-    } else {
-        Pixels::Rgb
-    };
-    encode(size, canvas.height, kind, &pixels)
+    Ok((pixels, canvas.height))
 }
 
 /// Where a drawing of `layout` goes on a `size`-pixel-wide image: whole pixels per module
@@ -539,4 +551,119 @@ fn encode(
         .finish()
         .map_err(|e| RenderError::Raster(e.to_string()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::{Ecc, Frame};
+
+    fn framed(caption: &str, transparent: bool) -> Style {
+        Style {
+            fg: Color::parse("#1e3a8a").unwrap(),
+            bg: Color::parse("#fef3c7").unwrap(),
+            ecc: Ecc::Q,
+            modules: ModuleShape::Dots,
+            eyes: EyeShape::Rounded,
+            frame: Some(Frame::new(caption)),
+            transparent,
+            ..Style::default()
+        }
+    }
+
+    /// What the layer cache saves: every code of a frame style is drawn over one drawing of
+    /// its frame, and a render from the cache is byte for byte the render that filled it.
+    #[test]
+    fn codes_of_a_frame_style_share_one_frame_drawing() {
+        // A caption no other test uses, so the first render is a miss.
+        let style = framed("Layer cache test 1", false);
+        let one = Matrix::encode("https://scanpage.example/r/aaaaaaa", style.ecc).unwrap();
+        let two = Matrix::encode("https://scanpage.example/r/bbbbbbb", style.ecc).unwrap();
+        assert_eq!(one.width(), two.width());
+        let first = png(&one, &style, 512).unwrap();
+        assert_eq!(png(&one, &style, 512).unwrap(), first, "hit == miss");
+        assert_ne!(
+            png(&two, &style, 512).unwrap(),
+            first,
+            "the code is not cached"
+        );
+        let canvas = Canvas::of(&Layout::of(&one, &style), 512);
+        let a = frame_layer(svg::svg_frame(&one, &style), &canvas, &style).unwrap();
+        let b = frame_layer(svg::svg_frame(&two, &style), &canvas, &style).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        // Another caption, colour or size is another drawing.
+        let other = framed("Layer cache test 2", false);
+        let c = frame_layer(svg::svg_frame(&one, &other), &canvas, &other).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_ne!(a.pixels, c.pixels);
+        let inked = Style {
+            fg: Color::parse("#000000").unwrap(),
+            ..style.clone()
+        };
+        let d = frame_layer(svg::svg_frame(&one, &inked), &canvas, &inked).unwrap();
+        assert_ne!(a.pixels, d.pixels, "the frame is drawn in the ink colour");
+        let wider = Canvas::of(&Layout::of(&one, &style), 600);
+        let e = frame_layer(svg::svg_frame(&one, &style), &wider, &style).unwrap();
+        assert!(e.pixels.len() > a.pixels.len());
+    }
+
+    /// The code blended over the cached frame is what the path this replaced drew on every
+    /// render (resvg's frame drawing, then tiny-skia filling the ink through a canvas-sized
+    /// coverage mask): the same pixels but for rounding.
+    #[test]
+    fn the_code_over_the_cached_frame_is_the_old_masked_fill() {
+        let matrix = Matrix::encode("https://scanpage.example/r/ccccccc", Ecc::Q).unwrap();
+        for transparent in [false, true] {
+            let style = framed("Scan for the menu", transparent);
+            let (pixels, height) = composed(&matrix, &style, 1024, None).unwrap();
+            let layout = Layout::of(&matrix, &style);
+            let canvas = Canvas::of(&layout, 1024);
+            assert_eq!(height, canvas.height);
+            let mut old = draw(&svg::svg_frame(&matrix, &style), &canvas, &style).unwrap();
+            let mut mask = Mask::new(1024, height).unwrap();
+            let margin = f32::from(style.margin);
+            draw_code(
+                mask.data_mut(),
+                1024,
+                &matrix,
+                &style,
+                canvas.unit as usize,
+                (canvas.dx + (layout.code_x + margin) * canvas.unit) as usize,
+                (canvas.dy + (layout.code_y + margin) * canvas.unit) as usize,
+            )
+            .unwrap();
+            let mut ink = tiny_skia::Paint::default();
+            ink.set_color_rgba8(style.fg.r, style.fg.g, style.fg.b, 255);
+            let rect = tiny_skia::Rect::from_xywh(0.0, 0.0, 1024.0, height as f32).unwrap();
+            old.fill_rect(rect, &ink, Transform::identity(), Some(&mask));
+            let reference = straight(old.data(), transparent);
+            assert_eq!(pixels.len(), reference.len());
+            // Compared premultiplied: straight colour of a faint pixel magnifies rounding.
+            let channels = if transparent { 4 } else { 3 };
+            let premultiplied = |p: &[u8]| -> Vec<u32> {
+                let a = if transparent { u32::from(p[3]) } else { 255 };
+                p.iter().map(|&c| (u32::from(c) * a + 127) / 255).collect()
+            };
+            let worst = pixels
+                .chunks_exact(channels)
+                .zip(reference.chunks_exact(channels))
+                .flat_map(|(a, b)| {
+                    let (a, b) = (premultiplied(a), premultiplied(b));
+                    a.into_iter().zip(b).map(|(a, b)| a.abs_diff(b))
+                })
+                .max()
+                .unwrap();
+            assert!(worst <= 2, "transparent {transparent}: off by {worst}");
+            assert!(
+                pixels
+                    != straight(
+                        draw(&svg::svg_frame(&matrix, &style), &canvas, &style)
+                            .unwrap()
+                            .data(),
+                        transparent
+                    ),
+                "the code is drawn"
+            );
+        }
+    }
 }
