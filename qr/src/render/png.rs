@@ -7,9 +7,11 @@
 //!   by tiny-skia) as small coverage masks, then stamped at integer module positions; the
 //!   coverage becomes a 16-level palette blended from background to foreground (4-bit PNG).
 //! - Frames (text) and transparency: resvg draws the background and the frame from an SVG
-//!   without the code, and the code's modules and eyes are stamped over it as above (one
-//!   coverage mask filled in the ink colour); encoded as RGB (RGBA when transparent).
-//!   Gradients and eye colours: the whole SVG rasterised by resvg.
+//!   without the code — once per frame style, symbol size and image width, kept in a small
+//!   cache shared by every code of that style (`frame_layer`) — and the code's modules and eyes
+//!   are blended over a copy of it in the ink colour from the same coverage masks as above, only
+//!   within the symbol's square; encoded as RGB (RGBA when transparent). Gradients and eye
+//!   colours: the whole SVG rasterised by resvg, every time.
 //! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels —
 //!   decoded and fitted once per logo and size, see `LogoImage::fitted` — are stamped over the
 //!   code and the result is encoded as RGB.
@@ -392,7 +394,8 @@ struct Layer {
 /// Drawn layers by (frame-only SVG, image width). The SVG names everything the drawing depends
 /// on (size in modules, colours, template, caption) and the width the rest, so every code of a
 /// style at one size and symbol version shares one drawing, and nothing of a code is in it.
-/// Bounded by pixel bytes: a few dozen frame styles at 1,024 px; larger ones are not kept.
+/// Bounded by pixel bytes: about 25 frame styles at 1,024 px (3.7 MB each), 6 at 2,048 px; the
+/// 4,096-px ones (58 MB) are not kept.
 fn layers() -> &'static moka::sync::Cache<(String, u32), Arc<Layer>> {
     static CACHE: OnceLock<moka::sync::Cache<(String, u32), Arc<Layer>>> = OnceLock::new();
     CACHE.get_or_init(|| {
@@ -408,7 +411,7 @@ fn layers() -> &'static moka::sync::Cache<(String, u32), Arc<Layer>> {
 const LAYER_CACHE_BYTES: u64 = 96 * 1024 * 1024;
 
 /// The drawn frame layer of `svg` on `canvas`, from the cache or drawn (and kept unless it is
-/// more than an eighth of the cache: a 4,096-px frame would push out every other style).
+/// more than a quarter of the cache: a 4,096-px frame would push out every other style).
 fn frame_layer(svg: String, canvas: &Canvas, style: &Style) -> Result<Arc<Layer>, RenderError> {
     let key = (svg, canvas.size);
     if let Some(hit) = layers().get(&key) {
@@ -421,7 +424,7 @@ fn frame_layer(svg: String, canvas: &Canvas, style: &Style) -> Result<Arc<Layer>
         straight(pixmap.data(), false)
     };
     let layer = Arc::new(Layer { pixels });
-    if (layer.pixels.len() as u64) <= LAYER_CACHE_BYTES / 8 {
+    if (layer.pixels.len() as u64) <= LAYER_CACHE_BYTES / 4 {
         layers().insert(key, layer.clone());
     }
     Ok(layer)
