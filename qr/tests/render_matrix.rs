@@ -8,12 +8,23 @@
 //! Coverage: a frame is a caption in this model (a frame's text is 1–24 characters, and there is
 //! no caption without a frame), so the "caption none" case is the frame-none case, and each
 //! template is drawn with a short caption and with a 24-character one that makes the font shrink:
-//! 6 shapes × 4 eyes × 13 frame/caption choices × 2 logos = 624 combinations. PNG (what the
-//! scannability check and most downloads draw) is checked over that full product; SVG and PDF
-//! over a greedy pairwise covering subset of it (every value of each dimension meets every value
-//! of every other at least once; 78–200 cases, asserted), to keep the suite's time down. (The
-//! full product in SVG also passed once, 2026-12-07.) The PDF check reports "skipped: pdftoppm
-//! missing" and passes when poppler's `pdftoppm` is not installed (.ci/run installs it).
+//! 6 shapes × 4 eyes × 13 frame/caption choices × 2 logos = 624 combinations, each checked in
+//! all three formats (1,872 decodes; the three formats' tests run side by side, each on the
+//! machine's cores). The PDF check reports "skipped: pdftoppm missing" and passes when
+//! poppler's `pdftoppm` is not installed (.ci/run installs it).
+//!
+//! Why whole pixels a module for SVG and PDF (a finding, 2026-12-07): at 9.7, 11.5 or 12.3 px a
+//! module, a dozen or more of the 624 (12 and 14 in SVG at 12.3 and 9.7; 22 in PDF at 11.5) fail
+//! to decode in rqrr, in SVG (resvg) and in PDF (poppler) alike, always Dots or
+//! Bars modules with Rounded or Leaf eyes, and which frames fail moves with the sub-pixel phase
+//! (a frame's border or top band shifts the code by whole modules, so by a fraction of a
+//! pixel); at 11 and 12 px a module all pass. rqrr finds the grid but puts its fourth corner up
+//! to four modules off (e.g. (347, 366) for a symbol whose corner is at about (392, 392)) and
+//! reads too many wrong modules: its corner fit from rounded finder corners, on a timing pattern
+//! of separate dots, is what the anti-aliased grey edges tip over. The geometry is the PNG's
+//! (one `shapes` module for every format), two independent rasterisers agree, and the PNGs the
+//! product serves are drawn at whole pixels a module; so this is rasterisation in the test, not
+//! a renderer defect, and the test draws at whole pixels, as the product's PNG does.
 //!
 //! How each format is rasterised (SVG and PDF at a whole number of pixels a module,
 //! `PX_PER_MODULE`):
@@ -85,58 +96,6 @@ fn full_product() -> Vec<Case> {
         }
     }
     cases
-}
-
-/// Each case's value index in every dimension, for the pairwise cover.
-fn indices(case: &Case, frames: &[Option<(FrameTemplate, &'static str)>]) -> [usize; 4] {
-    [
-        ModuleShape::ALL
-            .iter()
-            .position(|m| *m == case.modules)
-            .unwrap(),
-        EyeShape::ALL.iter().position(|e| *e == case.eyes).unwrap(),
-        frames.iter().position(|f| *f == case.frame).unwrap(),
-        usize::from(case.logo),
-    ]
-}
-
-/// Every (dimension, value) × (dimension, value) pair a case covers.
-fn pairs(ix: [usize; 4]) -> Vec<(usize, usize, usize, usize)> {
-    let mut out = Vec::new();
-    for a in 0..4 {
-        for b in a + 1..4 {
-            out.push((a, ix[a], b, ix[b]));
-        }
-    }
-    out
-}
-
-/// A greedy pairwise cover of the full product: repeatedly the case that covers the most pairs
-/// not yet covered, until every pair is.
-fn pairwise() -> Vec<Case> {
-    let frames = frames();
-    let all = full_product();
-    let mut uncovered: HashSet<_> = all
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    let mut chosen = Vec::new();
-    while !uncovered.is_empty() {
-        let best = all
-            .iter()
-            .max_by_key(|c| {
-                pairs(indices(c, &frames))
-                    .iter()
-                    .filter(|p| uncovered.contains(p))
-                    .count()
-            })
-            .unwrap();
-        for p in pairs(indices(best, &frames)) {
-            uncovered.remove(&p);
-        }
-        chosen.push(*best);
-    }
-    chosen
 }
 
 fn style(case: &Case) -> Style {
@@ -363,15 +322,10 @@ fn svg_image(case: &Case, logo: &LogoImage) -> RgbaImage {
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    let data = pixmap
-        .pixels()
-        .iter()
-        .flat_map(|p| {
-            let c = p.demultiply();
-            [c.red(), c.green(), c.blue(), c.alpha()]
-        })
-        .collect();
-    RgbaImage::from_raw(w, h, data).unwrap()
+    // Premultiplied is straight where every pixel is opaque: every style here has a background
+    // (and converting ~300,000 pixels a case unoptimised was a tenth of this test's time).
+    assert!(!style.transparent);
+    RgbaImage::from_raw(w, h, pixmap.take()).unwrap()
 }
 
 fn pdftoppm_present() -> bool {
@@ -445,22 +399,11 @@ fn run(format: &str, cases: &[Case], draw: fn(&Case, &LogoImage) -> RgbaImage) {
 }
 
 #[test]
-fn the_cases_cover_the_product_and_every_pair() {
+fn the_cases_are_the_whole_product() {
     let all = full_product();
     assert_eq!(all.len(), 6 * 4 * 13 * 2);
-    let frames = frames();
-    let cover = pairwise();
-    let covered: HashSet<_> = cover
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    let needed: HashSet<_> = all
-        .iter()
-        .flat_map(|c| pairs(indices(c, &frames)))
-        .collect();
-    assert_eq!(covered, needed);
-    // At least the product of the two largest dimensions (13 × 6), and far fewer than all.
-    assert!((78..200).contains(&cover.len()), "{}", cover.len());
+    let distinct: HashSet<String> = all.iter().map(|c| format!("{c:?}")).collect();
+    assert_eq!(distinct.len(), all.len(), "no case twice");
 }
 
 #[test]
@@ -493,15 +436,15 @@ fn a_1024_px_png_with_a_logo_is_centred_under_every_frame() {
 }
 
 #[test]
-fn every_pair_of_choices_decodes_as_svg_with_the_logo_centred() {
-    run("SVG", &pairwise(), svg_image);
+fn every_combination_decodes_as_svg_with_the_logo_centred() {
+    run("SVG", &full_product(), svg_image);
 }
 
 #[test]
-fn every_pair_of_choices_decodes_as_pdf_with_the_logo_centred() {
+fn every_combination_decodes_as_pdf_with_the_logo_centred() {
     if !pdftoppm_present() {
-        eprintln!("skipped: pdftoppm missing");
+        eprintln!("skipped: pdftoppm missing (poppler-utils); the PDF matrix was not checked");
         return;
     }
-    run("PDF", &pairwise(), pdf_image);
+    run("PDF", &full_product(), pdf_image);
 }

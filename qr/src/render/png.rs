@@ -7,12 +7,16 @@
 //!   by tiny-skia) as small coverage masks, then stamped at integer module positions; the
 //!   coverage becomes a 16-level palette blended from background to foreground (4-bit PNG).
 //! - Frames (text) and transparency: resvg draws the background and the frame from an SVG
-//!   without the code, and the code's modules and eyes are stamped over it as above (one
-//!   coverage mask filled in the ink colour); encoded as RGB (RGBA when transparent).
-//!   Gradients and eye colours: the whole SVG rasterised by resvg.
+//!   without the code — once per frame style, symbol size and image width, kept in a small
+//!   cache shared by every code of that style (`frame_layer`) — and the code's modules and eyes
+//!   are blended over a copy of it in the ink colour from the same coverage masks as above, only
+//!   within the symbol's square; encoded as RGB (RGBA when transparent). Gradients and eye
+//!   colours: the whole SVG rasterised by resvg, every time.
 //! - Logos: the modules under the logo are left out (see `logo`), then the logo's pixels —
 //!   decoded and fitted once per logo and size, see `LogoImage::fitted` — are stamped over the
 //!   code and the result is encoded as RGB.
+
+use std::sync::{Arc, OnceLock};
 
 use resvg::tiny_skia::{self, FillRule, Mask, PathBuilder, Transform};
 
@@ -247,16 +251,112 @@ fn rasterised(
     size: u32,
     logo: Option<&LogoImage>,
 ) -> Result<Vec<u8>, RenderError> {
-    // One ink colour (no gradient, no eye colour): resvg draws only the background and the
-    // frame, and the code is stamped over them from the same coverage masks as `stamped`
-    // (filling ~600 anti-aliased module outlines was most of resvg's time). Otherwise the
-    // whole SVG. Never the logo's <image>: it is stamped below, so resvg never decodes one.
-    let stamp_code = style.gradient.is_none() && style.eye_color.is_none();
-    let svg = if stamp_code {
-        svg::svg_frame(matrix, style)
+    let (pixels, height) = composed(matrix, style, size, logo)?;
+    let kind = if style.transparent {
+        Pixels::Rgba
     } else {
-        svg(matrix, style)
+        Pixels::Rgb
     };
+    encode(size, height, kind, &pixels)
+}
+
+/// The framed, gradient, eye-coloured or transparent image's pixels (RGB, or straight RGBA
+/// when transparent) and its height.
+fn composed(
+    matrix: &Matrix,
+    style: &Style,
+    size: u32,
+    logo: Option<&LogoImage>,
+) -> Result<(Vec<u8>, u32), RenderError> {
+    // Issue 22's logo bug: the SVG's user units are modules, but its `width`/`height` (the
+    // tree's size, which resvg draws at under an identity transform) are ten pixels per
+    // module, and the logo was placed in modules on that ten-times grid — a dot in the corner.
+    // Everything here works in modules from the one layout the SVG was drawn with: whole
+    // pixels per module, as in `stamped` (fractional module sizes blur every edge), and the
+    // logo in the same module grid as the code under it.
+    let layout = Layout::of(matrix, style);
+    let canvas = Canvas::of(&layout, size);
+    let channels = if style.transparent { 4 } else { 3 };
+    // One ink colour (no gradient, no eye colour): resvg draws only the background and the
+    // frame — once per frame style, see `frame_layer` — and the code is stamped over them from
+    // the same coverage masks as `stamped` (filling ~600 anti-aliased module outlines was most
+    // of resvg's time). Otherwise the whole SVG, every time. Never the logo's <image>: it is
+    // stamped below, so resvg never decodes one.
+    let mut pixels = if style.gradient.is_none() && style.eye_color.is_none() {
+        let layer = frame_layer(svg::svg_frame(matrix, style), &canvas, style)?;
+        let unit = canvas.unit as usize;
+        let side = matrix.width() * unit;
+        let mut coverage = vec![0_u8; side * side];
+        draw_code(&mut coverage, side, matrix, style, unit, 0, 0)?;
+        let margin = f32::from(style.margin);
+        let at = (
+            (canvas.dx + (layout.code_x + margin) * canvas.unit) as usize,
+            (canvas.dy + (layout.code_y + margin) * canvas.unit) as usize,
+        );
+        over(
+            &layer,
+            size as usize,
+            style.transparent,
+            &coverage,
+            side,
+            at,
+            style.fg,
+        )
+    } else {
+        let pixmap = draw(&svg(matrix, style), &canvas, style)?;
+        straight(pixmap.data(), style.transparent)
+    };
+    let clear = logo::clear_area(matrix, style);
+    if let Some(image) = logo
+        && clear.side > 0
+    {
+        let (at, side) = clear.inner();
+        let module = f32::from(style.margin) + at;
+        let unit = canvas.unit;
+        let fitted = image.fitted(side * unit)?;
+        logo::stamp(
+            &mut pixels,
+            size as usize,
+            channels,
+            &fitted,
+            (layout.code_x + module) * unit + canvas.dx,
+            (layout.code_y + module) * unit + canvas.dy,
+            side * unit,
+        );
+    }
+    Ok((pixels, canvas.height))
+}
+
+/// Where a drawing of `layout` goes on a `size`-pixel-wide image: whole pixels per module
+/// (`unit`), centred.
+struct Canvas {
+    size: u32,
+    /// The drawing's width in modules.
+    across: f32,
+    height: u32,
+    unit: f32,
+    dx: f32,
+    dy: f32,
+}
+
+impl Canvas {
+    fn of(layout: &Layout, size: u32) -> Canvas {
+        let unit = (size as f32 / layout.width).floor().max(1.0);
+        let height = (size as f32 * layout.height / layout.width).round() as u32;
+        Canvas {
+            size,
+            across: layout.width,
+            height,
+            unit,
+            dx: ((size as f32 - unit * layout.width) / 2.0).floor(),
+            dy: ((height as f32 - unit * layout.height) / 2.0).floor(),
+        }
+    }
+}
+
+/// resvg's drawing of `svg` (ours: its user unit is a module, its `width` ten pixels a module)
+/// on the canvas, over the background colour unless transparent.
+fn draw(svg: &str, canvas: &Canvas, style: &Style) -> Result<tiny_skia::Pixmap, RenderError> {
     let options = resvg::usvg::Options {
         fontdb: fonts(),
         // Our SVG never references files or URLs; refuse any, so nothing can make the renderer
@@ -267,94 +367,126 @@ fn rasterised(
         },
         ..Default::default()
     };
-    let tree = resvg::usvg::Tree::from_str(&svg, &options)
+    let tree = resvg::usvg::Tree::from_str(svg, &options)
         .map_err(|e| RenderError::Raster(e.to_string()))?;
-    // Issue 22's logo bug: the SVG's user units are modules, but its `width`/`height` (the
-    // tree's size, which resvg draws at under an identity transform) are ten pixels per
-    // module, and the logo was placed in modules on that ten-times grid — a dot in the corner.
-    // Everything here works in modules from the one layout the SVG was drawn with: whole
-    // pixels per module, as in `stamped` (fractional module sizes blur every edge), and the
-    // logo in the same module grid as the code under it.
-    let layout = Layout::of(matrix, style);
-    let tree_units_per_module = tree.size().width() / layout.width;
-    let unit = (size as f32 / layout.width).floor().max(1.0);
-    let scale = unit / tree_units_per_module;
-    let height = (size as f32 * layout.height / layout.width).round() as u32;
-    let mut pixmap = tiny_skia::Pixmap::new(size, height)
+    let mut pixmap = tiny_skia::Pixmap::new(canvas.size, canvas.height)
         .ok_or_else(|| RenderError::Raster("empty image".into()))?;
     if !style.transparent {
-        pixmap.fill(tiny_skia::Color::from_rgba8(
-            style.bg.r, style.bg.g, style.bg.b, 255,
-        ));
+        let bg = style.bg;
+        pixmap.fill(tiny_skia::Color::from_rgba8(bg.r, bg.g, bg.b, 255));
     }
-    let dx = ((size as f32 - unit * layout.width) / 2.0).floor();
-    let dy = ((height as f32 - unit * layout.height) / 2.0).floor();
+    // The tree's units (its `width`, ten a module) to `unit` pixels a module.
+    let scale = canvas.unit / (tree.size().width() / canvas.across);
     resvg::render(
         &tree,
-        Transform::from_scale(scale, scale).post_translate(dx, dy),
+        Transform::from_scale(scale, scale).post_translate(canvas.dx, canvas.dy),
         &mut pixmap.as_mut(),
     );
-    let margin = f32::from(style.margin);
-    if stamp_code {
-        // Whole pixels: `unit`, `dx`, `dy`, the frame's offsets and the margin are integers.
-        let (ox, oy) = (
-            (dx + (layout.code_x + margin) * unit) as usize,
-            (dy + (layout.code_y + margin) * unit) as usize,
-        );
-        let mut mask =
-            Mask::new(size, height).ok_or_else(|| RenderError::Raster("empty image".into()))?;
-        draw_code(
-            mask.data_mut(),
-            size as usize,
-            matrix,
-            style,
-            unit as usize,
-            ox,
-            oy,
-        )?;
-        let mut ink = tiny_skia::Paint::default();
-        ink.set_color_rgba8(style.fg.r, style.fg.g, style.fg.b, 255);
-        let canvas = tiny_skia::Rect::from_xywh(0.0, 0.0, size as f32, height as f32)
-            .ok_or_else(|| RenderError::Raster("empty image".into()))?;
-        pixmap.fill_rect(canvas, &ink, Transform::identity(), Some(&mask));
+    Ok(pixmap)
+}
+
+/// A framed style's background, frame and caption as drawn by resvg, without the code: RGB
+/// when opaque, premultiplied RGBA when transparent.
+struct Layer {
+    pixels: Vec<u8>,
+}
+
+/// Drawn layers by (frame-only SVG, image width). The SVG names everything the drawing depends
+/// on (size in modules, colours, template, caption) and the width the rest, so every code of a
+/// style at one size and symbol version shares one drawing, and nothing of a code is in it.
+/// Bounded by pixel bytes: about 25 frame styles at 1,024 px (3.7 MB each), 6 at 2,048 px; the
+/// 4,096-px ones (58 MB) are not kept.
+fn layers() -> &'static moka::sync::Cache<(String, u32), Arc<Layer>> {
+    static CACHE: OnceLock<moka::sync::Cache<(String, u32), Arc<Layer>>> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(LAYER_CACHE_BYTES)
+            .weigher(|(svg, _): &(String, u32), layer: &Arc<Layer>| {
+                u32::try_from(layer.pixels.len() + svg.len()).unwrap_or(u32::MAX)
+            })
+            .build()
+    })
+}
+
+const LAYER_CACHE_BYTES: u64 = 96 * 1024 * 1024;
+
+/// The drawn frame layer of `svg` on `canvas`, from the cache or drawn (and kept unless it is
+/// more than a quarter of the cache: a 4,096-px frame would push out every other style).
+fn frame_layer(svg: String, canvas: &Canvas, style: &Style) -> Result<Arc<Layer>, RenderError> {
+    let key = (svg, canvas.size);
+    if let Some(hit) = layers().get(&key) {
+        return Ok(hit);
     }
-    // Opaque: every pixel's alpha is 255, so the premultiplied bytes are the colour; write RGB.
-    // Transparent: straight (not premultiplied) RGBA.
-    let channels = if style.transparent { 4 } else { 3 };
-    let mut pixels: Vec<u8> = Vec::with_capacity(pixmap.data().len() / 4 * channels);
-    if style.transparent {
-        for p in pixmap.pixels() {
-            let c = p.demultiply();
-            pixels.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
-        }
+    let pixmap = draw(&key.0, canvas, style)?;
+    let pixels = if style.transparent {
+        pixmap.take()
     } else {
-        for p in pixmap.data().chunks_exact(4) {
-            pixels.extend_from_slice(&p[..3]);
-        }
-    }
-    let clear = logo::clear_area(matrix, style);
-    if let Some(image) = logo
-        && clear.side > 0
-    {
-        let (at, side) = clear.inner();
-        let module = margin + at;
-        let fitted = image.fitted(side * unit)?;
-        logo::stamp(
-            &mut pixels,
-            size as usize,
-            channels,
-            &fitted,
-            (layout.code_x + module) * unit + dx,
-            (layout.code_y + module) * unit + dy,
-            side * unit,
-        );
-    }
-    let kind = if style.transparent {
-        Pixels::Rgba
-    } else {
-        Pixels::Rgb
+        straight(pixmap.data(), false)
     };
-    encode(size, height, kind, &pixels)
+    let layer = Arc::new(Layer { pixels });
+    if (layer.pixels.len() as u64) <= LAYER_CACHE_BYTES / 4 {
+        layers().insert(key, layer.clone());
+    }
+    Ok(layer)
+}
+
+/// `layer`'s pixels with the ink drawn over them through `coverage` (a `side`-pixel square placed
+/// at `at`), as straight RGB or RGBA.
+fn over(
+    layer: &Layer,
+    width: usize,
+    transparent: bool,
+    coverage: &[u8],
+    side: usize,
+    at: (usize, usize),
+    ink: Color,
+) -> Vec<u8> {
+    let channels = if transparent { 4 } else { 3 };
+    let ink = [ink.r, ink.g, ink.b, 255];
+    let mut pixels = layer.pixels.clone();
+    let stride = width * channels;
+    for (row, cov) in coverage.chunks_exact(side).enumerate() {
+        let start = (at.1 + row) * stride + at.0 * channels;
+        let Some(target) = pixels.get_mut(start..start + side * channels) else {
+            break;
+        };
+        for (px, &c) in target.chunks_exact_mut(channels).zip(cov) {
+            match c {
+                0 => {}
+                255 => px.copy_from_slice(&ink[..channels]),
+                _ => {
+                    let c = u32::from(c);
+                    for (p, &i) in px.iter_mut().zip(&ink) {
+                        *p = ((u32::from(i) * c + u32::from(*p) * (255 - c) + 127) / 255) as u8;
+                    }
+                }
+            }
+        }
+    }
+    if transparent {
+        straight(&pixels, true)
+    } else {
+        pixels
+    }
+}
+
+/// Premultiplied RGBA (tiny-skia's) as what the PNG holds: RGB when opaque (every alpha is
+/// 255, so the bytes are the colour), straight RGBA when transparent.
+fn straight(premultiplied: &[u8], transparent: bool) -> Vec<u8> {
+    let channels = if transparent { 4 } else { 3 };
+    let mut out = Vec::with_capacity(premultiplied.len() / 4 * channels);
+    for p in premultiplied.chunks_exact(4) {
+        if transparent {
+            let c = tiny_skia::PremultipliedColorU8::from_rgba(p[0], p[1], p[2], p[3])
+                .map_or(tiny_skia::ColorU8::from_rgba(0, 0, 0, 0), |c| {
+                    c.demultiply()
+                });
+            out.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+        } else {
+            out.extend_from_slice(&p[..3]);
+        }
+    }
+    out
 }
 
 /// The one font captions are drawn with, embedded so that rendering never depends on what the
@@ -422,4 +554,119 @@ fn encode(
         .finish()
         .map_err(|e| RenderError::Raster(e.to_string()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::{Ecc, Frame};
+
+    fn framed(caption: &str, transparent: bool) -> Style {
+        Style {
+            fg: Color::parse("#1e3a8a").unwrap(),
+            bg: Color::parse("#fef3c7").unwrap(),
+            ecc: Ecc::Q,
+            modules: ModuleShape::Dots,
+            eyes: EyeShape::Rounded,
+            frame: Some(Frame::new(caption)),
+            transparent,
+            ..Style::default()
+        }
+    }
+
+    /// What the layer cache saves: every code of a frame style is drawn over one drawing of
+    /// its frame, and a render from the cache is byte for byte the render that filled it.
+    #[test]
+    fn codes_of_a_frame_style_share_one_frame_drawing() {
+        // A caption no other test uses, so the first render is a miss.
+        let style = framed("Layer cache test 1", false);
+        let one = Matrix::encode("https://scanpage.example/r/aaaaaaa", style.ecc).unwrap();
+        let two = Matrix::encode("https://scanpage.example/r/bbbbbbb", style.ecc).unwrap();
+        assert_eq!(one.width(), two.width());
+        let first = png(&one, &style, 512).unwrap();
+        assert_eq!(png(&one, &style, 512).unwrap(), first, "hit == miss");
+        assert_ne!(
+            png(&two, &style, 512).unwrap(),
+            first,
+            "the code is not cached"
+        );
+        let canvas = Canvas::of(&Layout::of(&one, &style), 512);
+        let a = frame_layer(svg::svg_frame(&one, &style), &canvas, &style).unwrap();
+        let b = frame_layer(svg::svg_frame(&two, &style), &canvas, &style).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        // Another caption, colour or size is another drawing.
+        let other = framed("Layer cache test 2", false);
+        let c = frame_layer(svg::svg_frame(&one, &other), &canvas, &other).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_ne!(a.pixels, c.pixels);
+        let inked = Style {
+            fg: Color::parse("#000000").unwrap(),
+            ..style.clone()
+        };
+        let d = frame_layer(svg::svg_frame(&one, &inked), &canvas, &inked).unwrap();
+        assert_ne!(a.pixels, d.pixels, "the frame is drawn in the ink colour");
+        let wider = Canvas::of(&Layout::of(&one, &style), 600);
+        let e = frame_layer(svg::svg_frame(&one, &style), &wider, &style).unwrap();
+        assert!(e.pixels.len() > a.pixels.len());
+    }
+
+    /// The code blended over the cached frame is what the path this replaced drew on every
+    /// render (resvg's frame drawing, then tiny-skia filling the ink through a canvas-sized
+    /// coverage mask): the same pixels but for rounding.
+    #[test]
+    fn the_code_over_the_cached_frame_is_the_old_masked_fill() {
+        let matrix = Matrix::encode("https://scanpage.example/r/ccccccc", Ecc::Q).unwrap();
+        for transparent in [false, true] {
+            let style = framed("Scan for the menu", transparent);
+            let (pixels, height) = composed(&matrix, &style, 1024, None).unwrap();
+            let layout = Layout::of(&matrix, &style);
+            let canvas = Canvas::of(&layout, 1024);
+            assert_eq!(height, canvas.height);
+            let mut old = draw(&svg::svg_frame(&matrix, &style), &canvas, &style).unwrap();
+            let mut mask = Mask::new(1024, height).unwrap();
+            let margin = f32::from(style.margin);
+            draw_code(
+                mask.data_mut(),
+                1024,
+                &matrix,
+                &style,
+                canvas.unit as usize,
+                (canvas.dx + (layout.code_x + margin) * canvas.unit) as usize,
+                (canvas.dy + (layout.code_y + margin) * canvas.unit) as usize,
+            )
+            .unwrap();
+            let mut ink = tiny_skia::Paint::default();
+            ink.set_color_rgba8(style.fg.r, style.fg.g, style.fg.b, 255);
+            let rect = tiny_skia::Rect::from_xywh(0.0, 0.0, 1024.0, height as f32).unwrap();
+            old.fill_rect(rect, &ink, Transform::identity(), Some(&mask));
+            let reference = straight(old.data(), transparent);
+            assert_eq!(pixels.len(), reference.len());
+            // Compared premultiplied: straight colour of a faint pixel magnifies rounding.
+            let channels = if transparent { 4 } else { 3 };
+            let premultiplied = |p: &[u8]| -> Vec<u32> {
+                let a = if transparent { u32::from(p[3]) } else { 255 };
+                p.iter().map(|&c| (u32::from(c) * a + 127) / 255).collect()
+            };
+            let worst = pixels
+                .chunks_exact(channels)
+                .zip(reference.chunks_exact(channels))
+                .flat_map(|(a, b)| {
+                    let (a, b) = (premultiplied(a), premultiplied(b));
+                    a.into_iter().zip(b).map(|(a, b)| a.abs_diff(b))
+                })
+                .max()
+                .unwrap();
+            assert!(worst <= 2, "transparent {transparent}: off by {worst}");
+            assert!(
+                pixels
+                    != straight(
+                        draw(&svg::svg_frame(&matrix, &style), &canvas, &style)
+                            .unwrap()
+                            .data(),
+                        transparent
+                    ),
+                "the code is drawn"
+            );
+        }
+    }
 }

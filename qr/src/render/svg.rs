@@ -109,8 +109,12 @@ fn write(matrix: &Matrix, style: &Style, logo: Option<&LogoImage>, code: bool) -
 }
 
 /// Writes the gradient's definition when the style has one; returns the modules' `fill` value.
-/// The gradient's id is derived from its colours, so two codes inlined in one page never point
-/// at each other's definitions with different colours.
+///
+/// Ids are document-wide: a microsite page that inlines two codes' SVGs must not have one
+/// `url(#…)` resolve to the other's definition (the first in the page wins, with the other
+/// code's coordinates), so the id is `ink-` and a hash of this code's modules and of the
+/// definition itself. Deterministic (the same code and style write the same bytes, so cached
+/// and fresh renders agree) and distinct for distinct codes.
 fn write_paint(out: &mut String, matrix: &Matrix, style: &Style, layout: &Layout) -> String {
     let Some(gradient) = style.gradient else {
         return style.fg.hex();
@@ -119,32 +123,109 @@ fn write_paint(out: &mut String, matrix: &Matrix, style: &Style, layout: &Layout
     let margin = f32::from(style.margin);
     let (x0, y0) = (layout.code_x + margin, layout.code_y + margin);
     let w = matrix.width() as f32;
-    let id = format!(
-        "ink-{}{}{}",
-        &from[1..],
-        &to[1..],
-        match gradient.kind {
-            GradientKind::Linear => 'l',
-            GradientKind::Radial => 'r',
-        }
-    );
     let stops =
         format!(r#"<stop offset="0" stop-color="{from}"/><stop offset="1" stop-color="{to}"/>"#);
-    let _ = match gradient.kind {
-        GradientKind::Linear => write!(
-            out,
-            r#"<defs><linearGradient id="{id}" gradientUnits="userSpaceOnUse" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}">{stops}</linearGradient></defs>"#,
+    // The definition without its id ("{id}" stays a placeholder until the hash is known).
+    let definition = match gradient.kind {
+        GradientKind::Linear => format!(
+            r#"<defs><linearGradient id="{{id}}" gradientUnits="userSpaceOnUse" x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}">{stops}</linearGradient></defs>"#,
             x1 = x0 + w,
             y1 = y0 + w,
         ),
-        GradientKind::Radial => write!(
-            out,
-            r#"<defs><radialGradient id="{id}" gradientUnits="userSpaceOnUse" cx="{c}" cy="{cy}" r="{r}">{stops}</radialGradient></defs>"#,
+        GradientKind::Radial => format!(
+            r#"<defs><radialGradient id="{{id}}" gradientUnits="userSpaceOnUse" cx="{c}" cy="{cy}" r="{r}">{stops}</radialGradient></defs>"#,
             c = x0 + w / 2.0,
             cy = y0 + w / 2.0,
             // To the symbol's corners.
             r = w * std::f32::consts::FRAC_1_SQRT_2,
         ),
     };
+    let id = format!("ink-{:016x}", id_hash(matrix, &definition));
+    out.push_str(&definition.replacen("{id}", &id, 1));
     format!("url(#{id})")
+}
+
+/// FNV-1a (64-bit) over the symbol's width, its modules and `salt`: fixed, unlike std's
+/// per-process hasher, so an id is the same in every process and every release.
+fn id_hash(matrix: &Matrix, salt: &str) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    };
+    for byte in (matrix.width() as u64).to_le_bytes() {
+        eat(byte);
+    }
+    // Eight modules a byte.
+    for chunk in matrix.dark.chunks(8) {
+        eat(chunk
+            .iter()
+            .enumerate()
+            .fold(0_u8, |b, (i, &d)| b | (u8::from(d) << i)));
+    }
+    for &byte in salt.as_bytes() {
+        eat(byte);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::{Color, Ecc, Gradient};
+
+    /// Every `id="…"` in an SVG.
+    fn ids(svg: &str) -> Vec<&str> {
+        svg.split(" id=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap())
+            .collect()
+    }
+
+    /// Two codes inlined in one page share no element id, so neither draws with the other's
+    /// gradient; the same code and style write the same id every time.
+    #[test]
+    fn two_codes_svgs_share_no_id() {
+        for kind in [GradientKind::Linear, GradientKind::Radial] {
+            let style = Style {
+                gradient: Some(Gradient {
+                    kind,
+                    to: Color::parse("#7c3aed").unwrap(),
+                }),
+                ecc: Ecc::Q,
+                ..Style::default()
+            };
+            let one = Matrix::encode("https://scanpage.example/r/aaaaaaa", Ecc::Q).unwrap();
+            let two = Matrix::encode("https://scanpage.example/r/bbbbbbb", Ecc::Q).unwrap();
+            // A longer payload: a larger symbol, so other gradient coordinates.
+            let big = Matrix::encode(
+                &format!("https://scanpage.example/{}", "x".repeat(80)),
+                Ecc::Q,
+            )
+            .unwrap();
+            assert!(big.width() > one.width());
+            let svgs = [svg(&one, &style), svg(&two, &style), svg(&big, &style)];
+            let mut seen = std::collections::HashSet::new();
+            for out in &svgs {
+                let found = ids(out);
+                assert_eq!(found.len(), 1, "{out}");
+                for id in found {
+                    assert!(id.starts_with("ink-"), "{id}");
+                    assert!(out.contains(&format!("fill=\"url(#{id})\"")), "{out}");
+                    assert!(seen.insert(id.to_owned()), "{id} is in two codes' SVGs");
+                }
+            }
+            assert_eq!(svg(&one, &style), svgs[0], "deterministic");
+            // Another gradient on the same code: another id too.
+            let other = Style {
+                gradient: Some(Gradient {
+                    kind,
+                    to: Color::parse("#0f766e").unwrap(),
+                }),
+                ..style.clone()
+            };
+            assert!(!seen.contains(ids(&svg(&one, &other))[0]));
+        }
+    }
 }
