@@ -54,7 +54,7 @@ pub async fn start(
     settings: Settings,
 ) -> Result<(Router, Ingestor), shared::Error> {
     let geo = Geo::from_setting(settings.geoip_db.as_deref());
-    let classifier = Arc::new(Classifier::new(geo).map_err(shared::Error::Config)?);
+    let classifier = Arc::new(Classifier::new(geo));
     let country_attribution = classifier.country_attribution();
     let mut ingest = settings.ingest.clone();
     ingest.salt_grace = settings.salt_grace;

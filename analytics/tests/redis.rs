@@ -62,7 +62,7 @@ async fn a_consumer_killed_mid_batch_neither_loses_nor_double_counts(db: TestDb)
         .filter(|h| h.occurrence.target_id == qr)
         .collect();
     assert_eq!(mine.len() as i64, n);
-    let classifier = Classifier::new(Geo::Embedded).unwrap();
+    let classifier = Classifier::new(Geo::Embedded);
     let committed: Vec<_> = mine[..120]
         .iter()
         .map(|h| classifier.classify(h, None))

@@ -79,16 +79,15 @@ fn cleaned(o: &Occurrence) -> Occurrence {
 }
 
 pub struct Classifier {
-    agents: std::sync::Arc<UserAgentParser>,
     geo: Geo,
 }
 
 impl Classifier {
-    pub fn new(geo: Geo) -> Result<Self, String> {
-        Ok(Self {
-            agents: UserAgentParser::shared()?,
-            geo,
-        })
+    /// The user-agent parser is not built here but by the first hit classified (see
+    /// [`UserAgentParser::shared`]): it is most of an idle process's heap (~29 MB) and of its
+    /// start-up (~150 ms), and a process may serve for a long time before its first scan.
+    pub fn new(geo: Geo) -> Self {
+        Self { geo }
     }
 
     /// See [`Geo::attribution`].
@@ -100,7 +99,7 @@ impl Classifier {
     /// delivery): the hit is then counted, but not as a unique.
     pub fn classify(&self, hit: &Hit, salt: Option<&str>) -> Classified {
         let user_agent = hit.visit.user_agent.as_deref().unwrap_or_default();
-        let agent = self.agents.parse(user_agent);
+        let agent = UserAgentParser::parse_shared(user_agent);
         let bot = bots::check(
             &hit.visit.method,
             hit.visit.prefetch,
