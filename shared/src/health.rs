@@ -28,11 +28,12 @@ pub struct Readiness {
 }
 
 pub fn router(readiness: Readiness) -> axum::Router {
+    // Behind an `Arc`: axum clones a route's state with the route for every request.
     axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(readiness)
+        .with_state(Arc::new(readiness))
 }
 
 /// `/metrics` for a scraper only. With `METRICS_TOKEN` set: the right bearer token (compared in
@@ -40,7 +41,7 @@ pub fn router(readiness: Readiness) -> axum::Router {
 /// client, i.e. a scraper on the same machine — behind a platform's proxy or the compose gateway
 /// the peer is the proxy and the request carries a forwarded header, so the outside gets 404.
 /// Refusals are 404, not 401/403: the route's existence is nobody else's business.
-async fn metrics(State(readiness): State<Readiness>, request: Request) -> Response {
+async fn metrics(State(readiness): State<Arc<Readiness>>, request: Request) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -68,11 +69,15 @@ pub fn metrics_allowed(token: Option<&str>, peer: Option<SocketAddr>, headers: &
     }
 }
 
+/// A constant answer, written once: load balancers ask many times a second.
 async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
 }
 
-async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
+async fn readyz(State(readiness): State<Arc<Readiness>>) -> impl IntoResponse {
     let mut checks = serde_json::Map::new();
     let mut ready = true;
     for (service, db) in &readiness.databases {

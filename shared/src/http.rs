@@ -11,11 +11,12 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower::util::MapResponseLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -53,33 +54,22 @@ impl Default for Limits {
 }
 
 /// Wraps a complete router (all routes added) in the standard stack and a 404 fallback.
+///
+/// The stack is built once around the routed service (`ServiceBuilder`), not with
+/// `Router::layer`: that wraps every route in its own boxed copy of each layer, and axum clones
+/// the matched route's boxed chain for every request — an allocation per layer per request,
+/// most of what a bare `/healthz` cost (issue 25). Outermost first: the request id exists before
+/// the trace span is opened, the client address before the request scope, and so on inwards.
 pub fn finish(router: Router, limits: Limits) -> Router {
-    let router = router
+    let routed = router
         .route_layer(middleware::from_fn(crate::metrics::mark_route))
-        .fallback(|| async { ApiError::not_found() })
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                ApiError::internal("a request handler panicked").into_response()
-            },
-        ))
-        .layer(middleware::from_fn(refuse_nul_in_text))
-        .layer(middleware::from_fn(check_target))
-        .layer(middleware::from_fn(error_answers))
-        .layer(CompressionLayer::new());
-    let router = security_headers(router, limits.hsts);
-    router
-        .layer(middleware::from_fn(crate::metrics::track))
-        .layer(middleware::from_fn(scope_request))
-        .layer(middleware::from_fn_with_state(
-            limits.client_addr,
-            client_addr::resolve,
-        ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .fallback(|| async { ApiError::not_found() });
+    let stack = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
                 let id = request
@@ -91,11 +81,30 @@ pub fn finish(router: Router, limits: Limits) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            header::COOKIE,
-        ]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::from_fn_with_state(
+            limits.client_addr,
+            client_addr::resolve,
+        ))
+        .layer(middleware::from_fn(scope_request))
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(MapResponseLayer::new(security_headers(limits.hsts)))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(error_answers))
+        .layer(middleware::from_fn(check_target))
+        .layer(middleware::from_fn(refuse_nul_in_text))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a request handler panicked").into_response()
+            },
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .service(routed);
+    Router::new().fallback_service(stack)
 }
 
 tokio::task_local! {
@@ -153,33 +162,37 @@ async fn scope_request(request: Request, next: Next) -> Response {
     CURRENT_REQUEST.scope(scope, next.run(request)).await
 }
 
-fn security_headers(router: Router, hsts: bool) -> Router {
-    let set = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
-    let router = router
-        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(
-            header::REFERRER_POLICY,
-            "strict-origin-when-cross-origin",
-        ))
-        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set(
+/// Sets the security headers on every answer that has not set its own (a public microsite sets
+/// its own Content-Security-Policy): one pass over the answer, not a layer per header.
+fn security_headers<B>(hsts: bool) -> impl Fn(Response<B>) -> Response<B> + Clone {
+    const HEADERS: [(HeaderName, &str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
-        ))
-        .layer(set(
+        ),
+        (
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        ));
-    if hsts {
-        router.layer(set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ))
-    } else {
-        router
+        ),
+    ];
+    move |mut response: Response<B>| {
+        let headers = response.headers_mut();
+        for (name, value) in HEADERS {
+            if !headers.contains_key(&name) {
+                headers.insert(name, HeaderValue::from_static(value));
+            }
+        }
+        if hsts && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        response
     }
 }
 
