@@ -44,21 +44,7 @@ impl LogoImage {
     /// The logo's pixels, decoded once per content (see `Cached`): a code's first render at
     /// each size still draws everything else, but no longer decodes the same upload again.
     pub(super) fn decode(&self) -> Result<Arc<RgbaImage>, RenderError> {
-        let key = (self.hash(), 0, 0);
-        if let Some(hit) = cache().get(&key)
-            && hit.png == self.png
-        {
-            return Ok(hit.image.clone());
-        }
-        let image = Arc::new(self.decode_uncached()?);
-        cache().insert(
-            key,
-            Arc::new(Cached {
-                png: self.png.clone(),
-                image: image.clone(),
-            }),
-        );
-        Ok(image)
+        self.cached((self.hash(), 0, 0), || self.decode_uncached())
     }
 
     /// The logo resized to fit a `side`-pixel square (aspect kept), once per content and size:
@@ -69,18 +55,28 @@ impl LogoImage {
         if (tw, th) == source.dimensions() {
             return Ok(source);
         }
-        let key = (self.hash(), tw, th);
+        self.cached((self.hash(), tw, th), || {
+            Ok(image::imageops::resize(
+                source.as_ref(),
+                tw,
+                th,
+                FilterType::Triangle,
+            ))
+        })
+    }
+
+    /// The image cached under `key` for this logo's bytes, else `make`'s, then kept.
+    fn cached(
+        &self,
+        key: (u64, u32, u32),
+        make: impl FnOnce() -> Result<RgbaImage, RenderError>,
+    ) -> Result<Arc<RgbaImage>, RenderError> {
         if let Some(hit) = cache().get(&key)
             && hit.png == self.png
         {
             return Ok(hit.image.clone());
         }
-        let image = Arc::new(image::imageops::resize(
-            source.as_ref(),
-            tw,
-            th,
-            FilterType::Triangle,
-        ));
+        let image = Arc::new(make()?);
         cache().insert(
             key,
             Arc::new(Cached {

@@ -59,13 +59,14 @@ pub(super) async fn set_live<const LIVE: bool>(
     let (client, token) = (&state.clients.microsite, &session.access_token);
     if LIVE && form.anyway.is_none() {
         let page = own_page(&state, &session, &id).await?;
-        let found = microsite::starters::placeholders(&page.blocks);
-        if !found.is_empty() {
+        // The microsite service lists them with the page (`MicrositeView::placeholders`).
+        if !page.placeholders.is_empty() {
             let builder = builder_url(&page.id);
-            let rows = found
-                .into_iter()
+            let rows = page
+                .placeholders
+                .iter()
                 .map(|p| PlaceholderRow {
-                    label: block_label(p.kind),
+                    label: block_label(&p.kind),
                     values: p.values.iter().map(|v| short(v)).collect(),
                     edit_href: format!("{builder}#block-{}", enc(&p.block_id)),
                 })
