@@ -5,11 +5,13 @@ import http.client
 import importlib.machinery
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 smoke = importlib.machinery.SourceFileLoader(
@@ -167,3 +169,30 @@ def counted(base, fixture, expected, seconds=90):
     return value
 
 
+def metric(base, name):
+    """The sum of a counter over its labels from /metrics (0 before its first increment)."""
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def settle(base, seconds=300):
+    """Waits until the analytics writer has nothing queued or buffered, so a run does not share
+    the cores with the previous run's backlog."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if metric(base, "bus_backlog_events") + metric(base, "analytics_buffered_events") == 0:
+            return
+        time.sleep(0.5)
+    raise Failed(f"analytics still had events queued after {seconds} s")
+
+
+def memory(pid):
+    """MB from /proc/<pid>/status: VmRSS (resident), RssAnon (the process's own part of it),
+    RssFile (the binary's and libraries' file pages) and VmHWM (the peak)."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                fields[name] = int(value.split()[0]) / 1024
+    return fields

@@ -57,8 +57,8 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// `Ok(None)` for topics analytics does not record. Decoded from a borrow of the payload: no
-    /// copy of the JSON tree per event.
+    /// `Ok(None)` for topics analytics does not record. Decoded straight from the payload's JSON
+    /// text.
     pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
         let occurrence = |kind, target_id, owner_id| Occurrence {
             id: event.id.clone(),

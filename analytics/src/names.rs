@@ -31,24 +31,16 @@ pub async fn start(db: &Db, bus: &EventBus, shutdown: &Shutdown) -> Result<(), s
                 let Some(changed) = NAMES_CHANGED.payload(&event) else {
                     return true; // unreadable: retrying cannot fix it (logged by `payload`)
                 };
-                for named in changed
+                let known: Vec<_> = changed
                     .names
                     .iter()
                     .filter(|n| KINDS.contains(&n.kind.as_str()))
-                {
-                    let written = store::set_name(
-                        &pool,
-                        &changed.owner_id,
-                        &named.kind,
-                        &named.id,
-                        named.name.as_deref(),
-                        event.occurred_at,
-                    )
-                    .await;
-                    if let Err(err) = written {
-                        tracing::warn!(%err, "could not record a name yet");
-                        return false; // comes again; rewriting the earlier names is harmless
-                    }
+                    .collect();
+                let written =
+                    store::set_names(&pool, &changed.owner_id, &known, event.occurred_at).await;
+                if let Err(err) = written {
+                    tracing::warn!(%err, "could not record names yet");
+                    return false; // comes again, whole
                 }
                 true
             }

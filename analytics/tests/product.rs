@@ -19,7 +19,7 @@ fn at(mut event: Event, ms: i64) -> ProductEvent {
 
 fn published(owner: &str, page: &str, ms: i64) -> ProductEvent {
     at(
-        MICROSITE_PUBLISHED.event(&MicrositePublished {
+        MICROSITE_PUBLISHED.event(MicrositePublished {
             microsite_id: page.into(),
             owner_id: owner.into(),
         }),
@@ -29,7 +29,7 @@ fn published(owner: &str, page: &str, ms: i64) -> ProductEvent {
 
 fn created(owner: &str, code: &str, ms: i64) -> ProductEvent {
     at(
-        QR_CREATED.event(&QrCreated {
+        QR_CREATED.event(QrCreated {
             qr_id: code.into(),
             owner_id: owner.into(),
         }),
@@ -42,7 +42,7 @@ async fn codes_and_pages_count_once_each_and_the_timeline_keeps_every_event(db: 
     common::migrate(&db).await;
     let pool = db.db.pool();
     let signed_up = at(
-        USER_SIGNED_UP.event(&UserSignedUp {
+        USER_SIGNED_UP.event(UserSignedUp {
             user_id: "ada".into(),
             source: "invite".into(),
             demo: false,
@@ -59,7 +59,7 @@ async fn codes_and_pages_count_once_each_and_the_timeline_keeps_every_event(db: 
         published("ada", "page-2", 5_000),
         created("ada", "code-2", 6_000),
         at(
-            FEEDBACK_SENT.event(&FeedbackSent {
+            FEEDBACK_SENT.event(FeedbackSent {
                 user_id: "ada".into(),
                 rating: None,
             }),

@@ -32,7 +32,7 @@ impl Auth {
         demo: bool,
         at: Option<i64>,
     ) {
-        let mut event = USER_SIGNED_UP.event(&UserSignedUp {
+        let mut event = USER_SIGNED_UP.event(UserSignedUp {
             user_id: user_id.to_owned(),
             source,
             demo,
@@ -50,7 +50,7 @@ impl Auth {
     pub(crate) async fn announce_waitlist(&self) {
         match gate::waitlist_count(&self.db).await {
             Ok(pending) => {
-                let _ = self.bus.emit(WAITLIST_SIZE, &WaitlistSize { pending });
+                let _ = self.bus.emit(WAITLIST_SIZE, WaitlistSize { pending });
             }
             Err(err) => tracing::warn!(%err, "could not count the waitlist"),
         }
@@ -187,7 +187,7 @@ impl Auth {
         let disabled = UserDisabled {
             user_id: user.id.clone(),
         };
-        self.end_account(families, USER_DISABLED, &disabled)?;
+        self.end_account(families, USER_DISABLED, disabled)?;
         tracing::info!(user_id = %user.id, "account disabled by the founder");
         Ok(())
     }
@@ -200,7 +200,7 @@ impl Auth {
         self.bus
             .emit(
                 USER_ENABLED,
-                &UserEnabled {
+                UserEnabled {
                     user_id: user_id.to_owned(),
                 },
             )
@@ -237,7 +237,7 @@ impl Auth {
         for user_id in &ids {
             let _ = self.bus.emit(
                 USER_DELETED,
-                &UserDeleted {
+                UserDeleted {
                     user_id: user_id.clone(),
                 },
             );

@@ -712,18 +712,18 @@ impl Auth {
         let deleted = UserDeleted {
             user_id: user.id.clone(),
         };
-        self.end_account(families, USER_DELETED, &deleted)?;
+        self.end_account(families, USER_DELETED, deleted)?;
         tracing::info!(user_id = %user.id, "account deleted");
         Ok(())
     }
 
     /// The end of an account's use, whether deleted or disabled: its session `families` end on
     /// every instance now, and `topic` tells the other services, which act on the user's id.
-    pub(crate) fn end_account<T: Serialize>(
+    pub(crate) fn end_account<T: Serialize + Send + Sync + 'static>(
         &self,
         families: Vec<String>,
         topic: Topic<T>,
-        announcement: &T,
+        announcement: T,
     ) -> Result<(), AuthError> {
         for family in families {
             self.identity.revoke_and_announce(&family, &self.bus);

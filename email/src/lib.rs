@@ -206,7 +206,7 @@ impl Sender {
         metrics::counter!("email_dead_letters_total").increment(1);
         let Some(bus) = &self.bus else { return };
         let letter = DeadLetter {
-            event: UNDELIVERABLE.event(&Undeliverable {
+            event: UNDELIVERABLE.event(Undeliverable {
                 outbox_id: message.id.clone(),
                 subject: message.subject.clone(),
             }),
@@ -215,7 +215,7 @@ impl Sender {
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             failed_at: shared::ids::now_ms(),
         };
-        if let Err(err) = bus.emit(DEAD_LETTER, &letter) {
+        if let Err(err) = bus.emit(DEAD_LETTER, letter) {
             tracing::error!(%err, outbox_id = %message.id, "cannot record the email dead letter");
         }
     }

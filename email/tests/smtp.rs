@@ -225,11 +225,15 @@ async fn a_permanent_refusal_is_given_up_at_once_and_dead_lettered(db: TestDb) {
     let batch = letters.next_batch(1, Duration::from_secs(5)).await.unwrap();
     let event = &batch.first().expect("a dead letter in time").event;
     assert_eq!(event.topic, topics::DEAD_LETTER, "{label}");
-    let letter: DeadLetter = serde_json::from_value(event.payload.clone()).unwrap();
+    let letter: DeadLetter = event.payload.decode().unwrap();
     assert_eq!(letter.event.topic, email::UNDELIVERABLE.name(), "{label}");
-    assert_eq!(letter.event.payload["outbox_id"], id.as_str(), "{label}");
+    assert_eq!(
+        letter.event.payload.to_value()["outbox_id"],
+        id.as_str(),
+        "{label}"
+    );
     // The letter never carries the recipient or the link.
-    let raw = event.payload.to_string();
+    let raw = event.payload.get();
     assert!(
         !raw.contains("ola@example.com") && !raw.contains("tok3n"),
         "{label}"

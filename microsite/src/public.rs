@@ -56,7 +56,7 @@ pub async fn view(
         .or_else(|| qr_source(qr_code.as_deref(), state.service.public_base_url()));
     publish(
         &state,
-        MICROSITE_VIEWED.event(&MicrositeViewed {
+        MICROSITE_VIEWED.event(MicrositeViewed {
             microsite_id: published.microsite_id.clone(),
             owner_id: published.owner_id.clone(),
             slug: published.slug.clone(),
@@ -133,7 +133,7 @@ fn hop(
     let is_ping = parts.method == axum::http::Method::POST;
     publish(
         state,
-        MICROSITE_CLICKED.event(&MicrositeClicked {
+        MICROSITE_CLICKED.event(MicrositeClicked {
             microsite_id: published.microsite_id.clone(),
             owner_id: published.owner_id.clone(),
             slug: published.slug.clone(),

@@ -230,7 +230,7 @@ impl MicrositeService {
             microsite_id: page.id.clone(),
             owner_id: page.owner_id.clone(),
         };
-        if let Err(err) = self.bus.emit(MICROSITE_PUBLISHED, &published) {
+        if let Err(err) = self.bus.emit(MICROSITE_PUBLISHED, published) {
             tracing::warn!(%err, "could not announce a publication");
         }
         self.announce_names(&page, false);
@@ -269,7 +269,7 @@ impl MicrositeService {
             owner_id: page.owner_id.clone(),
             names: page_names(page, gone),
         };
-        if let Err(err) = self.bus.emit(NAMES_CHANGED, &changed) {
+        if let Err(err) = self.bus.emit(NAMES_CHANGED, changed) {
             tracing::warn!(%err, "could not announce a page's names");
         }
     }
@@ -389,7 +389,7 @@ impl MicrositeService {
         let changed = MicrositeChanged {
             slug: slug.to_owned(),
         };
-        if let Err(err) = self.bus.emit(MICROSITE_CHANGED, &changed) {
+        if let Err(err) = self.bus.emit(MICROSITE_CHANGED, changed) {
             tracing::warn!(%err, "could not announce a page change; other instances catch up within 5 minutes");
         }
     }

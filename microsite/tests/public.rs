@@ -22,7 +22,7 @@ async fn events<T: serde::de::DeserializeOwned>(sub: &mut shared::bus::Subscript
         .unwrap();
     batch
         .into_iter()
-        .map(|d| serde_json::from_value(d.event.payload).unwrap())
+        .map(|d| d.event.payload.decode().unwrap())
         .collect()
 }
 

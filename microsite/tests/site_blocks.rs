@@ -19,7 +19,7 @@ async fn clicks(sub: &mut shared::bus::Subscription) -> Vec<MicrositeClicked> {
         .await
         .unwrap()
         .into_iter()
-        .map(|d| serde_json::from_value(d.event.payload).unwrap())
+        .map(|d| d.event.payload.decode().unwrap())
         .collect()
 }
 

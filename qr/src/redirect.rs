@@ -344,7 +344,7 @@ fn publish(
         rule: rule.to_owned(),
         visit: Visit::capture(parts),
     };
-    if let Err(err) = state.service.bus().emit(QR_SCANNED, &payload) {
+    if let Err(err) = state.service.bus().emit(QR_SCANNED, payload) {
         tracing::warn!(%err, "scan not recorded");
     }
 }

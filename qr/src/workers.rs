@@ -94,7 +94,7 @@ async fn moderation(ctx: &ServiceContext, service: &Arc<QrService>) -> Result<()
 }
 
 /// Follows one of auth's account switches (`user.disabled` / `user.enabled`) into qr's copy.
-async fn follow_owner<T: DeserializeOwned + Send + 'static>(
+async fn follow_owner<T: DeserializeOwned + Clone + Send + 'static>(
     ctx: &ServiceContext,
     service: &Arc<QrService>,
     topic: Topic<T>,

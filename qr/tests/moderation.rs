@@ -112,7 +112,7 @@ async fn a_disabled_code_shows_the_disabled_page_on_every_instance(db: TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .map(|d| serde_json::from_value(d.event.payload).unwrap())
+        .map(|d| d.event.payload.decode().unwrap())
         .collect();
     let last = published.last().expect("scans are still published");
     assert_eq!(last.rule, "disabled");

@@ -21,7 +21,7 @@ async fn scans(sub: &mut shared::bus::Subscription) -> Vec<QrScanned> {
         .unwrap();
     batch
         .into_iter()
-        .map(|d| serde_json::from_value(d.event.payload).unwrap())
+        .map(|d| d.event.payload.decode().unwrap())
         .collect()
 }
 

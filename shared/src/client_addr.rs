@@ -19,11 +19,9 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 /// The client's address as [`resolve`] computed it; `None` only for in-process calls made
@@ -154,18 +152,14 @@ impl Policy {
     }
 }
 
-/// Middleware: puts the request's [`ClientAddr`] in its extensions. A request with no
-/// connection is an in-process call: it keeps the address its caller set (or none).
-pub async fn resolve(
-    State(policy): State<Arc<Policy>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Puts the request's [`ClientAddr`] in its extensions (the standard stack runs it first). A
+/// request with no connection is an in-process call: it keeps the address its caller set (or
+/// none).
+pub fn resolve(policy: &Policy, request: &mut Request) {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let client = policy.client(peer.ip(), request.headers());
         request.extensions_mut().insert(ClientAddr(Some(client)));
     }
-    next.run(request).await
 }
 
 fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {

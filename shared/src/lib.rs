@@ -22,6 +22,7 @@ pub mod host;
 pub mod http;
 pub mod identity;
 pub mod ids;
+pub mod layer;
 pub mod metrics;
 pub mod openapi;
 pub mod routing;

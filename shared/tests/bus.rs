@@ -17,13 +17,15 @@ fn overflow_dir(test: &str) -> std::path::PathBuf {
     dir
 }
 
-async fn buses(test: &str) -> Vec<(&'static str, EventBus)> {
+/// Each kind of bus; the in-process one with overflow files keeps them in `overflow` (the
+/// caller removes it).
+async fn buses(test: &str, overflow: &std::path::Path) -> Vec<(&'static str, EventBus)> {
     let mut all = vec![
         ("memory", EventBus::memory(1_000)),
         // A queue of 4: most events go through the overflow file.
         (
             "memory+overflow",
-            EventBus::memory_with_overflow(4, overflow_dir(test), 1 << 20),
+            EventBus::memory_with_overflow(4, overflow.to_path_buf(), 1 << 20),
         ),
     ];
     if let Some(url) = testing::redis_url(test) {
@@ -59,7 +61,8 @@ fn unique_topic() -> String {
 
 #[tokio::test]
 async fn every_group_gets_every_event_once() {
-    for (name, bus) in buses("every_group_gets_every_event_once").await {
+    let overflow = overflow_dir("fan-out");
+    for (name, bus) in buses("every_group_gets_every_event_once", &overflow).await {
         let topic = unique_topic();
         let mut analytics = bus.subscribe(&topic, "analytics", "a-1").await.unwrap();
         let mut audit = bus.subscribe(&topic, "audit", "b-1").await.unwrap();
@@ -92,6 +95,7 @@ async fn every_group_gets_every_event_once() {
         }
         println!("bus fan-out ok on {name}");
     }
+    std::fs::remove_dir_all(&overflow).unwrap();
 }
 
 #[tokio::test]

@@ -360,18 +360,17 @@ pub async fn assemble(
         })
         .add_trusted_origin(public_base_url)
         .map_err(|e| Error::Config(format!("PUBLIC_BASE_URL: not usable as an origin: {e}")))?;
-    let mut app = routers
+    let app = routers
         .into_values()
-        .fold(shared::health::router(readiness), Router::merge)
-        .layer(csrf);
-    if let Some(hosts) = approved_hosts {
-        // Custom domains (flag `domains`): checked in memory before any route.
-        app = app.layer(axum::middleware::from_fn_with_state(
-            hosts,
-            crate::custom_domains::route_by_host,
-        ));
-    }
-    let router = shared::http::finish(
+        .fold(shared::health::router(readiness), Router::merge);
+    // Custom domains (flag `domains`): checked in memory before any route, and before the
+    // cross-site check.
+    let by_host = approved_hosts.map(|hosts| {
+        shared::layer::GuardLayer::new(move |request: &mut axum::extract::Request| {
+            crate::custom_domains::route_by_host(&hosts, request)
+        })
+    });
+    let router = shared::http::finish_with(
         app,
         shared::http::Limits {
             request_timeout: settings.request_timeout(),
@@ -379,6 +378,9 @@ pub async fn assemble(
             hsts: public_base_url.starts_with("https://"),
             client_addr: Arc::new(settings.client_addr_policy()),
         },
+        tower::ServiceBuilder::new()
+            .option_layer(by_host)
+            .layer(csrf),
     );
     Ok((router, handles))
 }

@@ -13,9 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shared::bus::{EventBus, Topic, consume, consume_in_every_instance};
@@ -254,7 +253,7 @@ pub fn announce(bus: &EventBus, host: &str, owner_id: Option<&str>) {
         host: host.to_owned(),
         owner_id: owner_id.map(str::to_owned),
     };
-    if let Err(err) = bus.emit(TOPIC, &change) {
+    if let Err(err) = bus.emit(TOPIC, change) {
         tracing::warn!(%err, "a domain change could not be announced; instances catch up on restart");
     }
 }
@@ -322,26 +321,20 @@ fn host_of(request: &Request) -> Option<String> {
     Some(host.trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// The `Host` routing layer: on an approved custom domain only `/r/…` and `/m/…` are served
+/// The `Host` routing guard: on an approved custom domain only `/r/…` and `/m/…` are served
 /// (marked with [`CustomDomain`] so they serve its owner's codes and pages only); every other
 /// host passes through unchanged. Memory only.
-pub async fn route_by_host(
-    State(hosts): State<ApprovedHosts>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub fn route_by_host(hosts: &ApprovedHosts, request: &mut Request) -> Option<Response> {
     if hosts.is_empty() {
-        return next.run(request).await;
+        return None;
     }
-    let Some(owner_id) = host_of(&request).and_then(|host| hosts.owner(&host)) else {
-        return next.run(request).await;
-    };
+    let owner_id = host_of(request).and_then(|host| hosts.owner(&host))?;
     let path = request.uri().path();
     if !(path.starts_with("/r/") || path.starts_with("/m/")) {
-        return StatusCode::NOT_FOUND.into_response();
+        return Some(StatusCode::NOT_FOUND.into_response());
     }
     request.extensions_mut().insert(CustomDomain { owner_id });
-    next.run(request).await
+    None
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                 publish(
                     bus,
                     QR_CREATED,
-                    &QrCreated {
+                    QrCreated {
                         qr_id: qr_id.clone(),
                         owner_id: user_id.clone(),
                     },
@@ -168,7 +168,7 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                         publish(
                             bus,
                             QR_SCANNED,
-                            &QrScanned {
+                            QrScanned {
                                 qr_id: qr_id.clone(),
                                 owner_id: user_id.clone(),
                                 code: format!("demo{}", i + 1),
@@ -195,7 +195,7 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                 publish(
                     bus,
                     MICROSITE_PUBLISHED,
-                    &MicrositePublished {
+                    MicrositePublished {
                         microsite_id: format!("demo-page-{}", i + 1),
                         owner_id: user_id.clone(),
                     },
@@ -213,7 +213,7 @@ pub async fn seed(handles: &Handles, shutdown: &Shutdown) -> Result<Seeded, Erro
                     publish(
                         bus,
                         USER_ACTIVE,
-                        &UserActive {
+                        UserActive {
                             user_id: user_id.clone(),
                         },
                         at,
@@ -278,7 +278,12 @@ pub async fn clear(handles: &Handles, shutdown: &Shutdown) -> Result<usize, Erro
     Ok(removed)
 }
 
-fn publish<T: serde::Serialize>(bus: &EventBus, topic: Topic<T>, payload: &T, at: i64) {
+fn publish<T: serde::Serialize + Send + Sync + 'static>(
+    bus: &EventBus,
+    topic: Topic<T>,
+    payload: T,
+    at: i64,
+) {
     let mut event = topic.event(payload);
     event.occurred_at = at;
     if let Err(err) = bus.publish(event) {

@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 use shared::config::{Service, Settings};
 use web::app::{Mode, Server, auth_admin, open_databases};
 
-/// See the workspace manifest for why the binary does not use the system allocator.
+/// See the workspace manifest for why the binary does not use the system allocator. The
+/// `system-allocator` feature keeps the system's, for heap profilers that watch `malloc`
+/// (`heaptrack`, see docs/performance.md).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -75,13 +75,14 @@ async fn a_poison_event_is_dead_lettered_the_consumer_continues_and_replay_reach
         {
             let (tries, fixed, handled) = (poison_tries.clone(), fixed.clone(), handled.clone());
             spawn_consumer(&bus, &topic, "worker", "w-1", &shutdown, move |e| {
-                let result = if e.payload["poison"] == true && !fixed.load(Ordering::SeqCst) {
-                    tries.fetch_add(1, Ordering::SeqCst);
-                    Err("order 42 has no customer".to_owned())
-                } else {
-                    handled.lock().unwrap().push(e.id.clone());
-                    Ok(())
-                };
+                let result =
+                    if e.payload.to_value()["poison"] == true && !fixed.load(Ordering::SeqCst) {
+                        tries.fetch_add(1, Ordering::SeqCst);
+                        Err("order 42 has no customer".to_owned())
+                    } else {
+                        handled.lock().unwrap().push(e.id.clone());
+                        Ok(())
+                    };
                 std::future::ready(result)
             })
             .await

@@ -24,12 +24,14 @@ impl BotReason {
     }
 }
 
-/// The reason this request is a bot, or `None` for a (probable) human.
+/// The reason this request is a bot, or `None` for a (probable) human. `crawler` is the user
+/// agent's verdict ([`super::user_agent::Agent::crawler`]: uap-core's spiders and `botcheck`'s
+/// list), worked out once per distinct user agent.
 pub fn check(
     method: &str,
     prefetch: bool,
     user_agent: Option<&str>,
-    spider: bool,
+    crawler: bool,
 ) -> Option<BotReason> {
     if method.eq_ignore_ascii_case("HEAD") {
         return Some(BotReason::Head);
@@ -39,7 +41,7 @@ pub fn check(
     }
     match user_agent.map(str::trim) {
         None | Some("") => Some(BotReason::NoUserAgent),
-        Some(ua) if spider || botcheck::is_bot(ua) => Some(BotReason::UserAgent),
+        Some(_) if crawler => Some(BotReason::UserAgent),
         Some(_) => None,
     }
 }

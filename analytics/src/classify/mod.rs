@@ -104,7 +104,7 @@ impl Classifier {
             &hit.visit.method,
             hit.visit.prefetch,
             hit.visit.user_agent.as_deref(),
-            agent.spider,
+            agent.crawler,
         );
         let ip: Option<IpAddr> = hit
             .visit

@@ -21,6 +21,9 @@ pub struct Agent {
     pub browser: String,
     /// uap-core recognised a crawler (its device family `Spider`).
     pub spider: bool,
+    /// A crawler or preview fetcher, by uap-core or by the product's bot list (`botcheck`):
+    /// decided once per distinct user agent, with the rest, and cached with it.
+    pub crawler: bool,
 }
 
 pub struct UserAgentParser {
@@ -53,6 +56,7 @@ impl UserAgentParser {
                     os: "Other".to_owned(),
                     browser: "Other".to_owned(),
                     spider: false,
+                    crawler: botcheck::is_bot(user_agent.trim()),
                 })
             }
         }
@@ -94,6 +98,7 @@ impl UserAgentParser {
             os,
             browser,
             spider,
+            crawler: spider || botcheck::is_bot(user_agent.trim()),
         }
     }
 }

@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn decodes_each_topic_and_refuses_garbage() {
-        let e = USER_SIGNED_UP.event(&UserSignedUp {
+        let e = USER_SIGNED_UP.event(UserSignedUp {
             user_id: "u1".into(),
             source: "utm:newsletter".into(),
             demo: false,
@@ -136,7 +136,7 @@ mod tests {
             Some(ProductEvent::User { change: Change::SignedUp { ref source, demo: false }, .. })
                 if source == "utm:newsletter"
         ));
-        let e = QR_CREATED.event(&QrCreated {
+        let e = QR_CREATED.event(QrCreated {
             qr_id: "q".into(),
             owner_id: "u1".into(),
         });

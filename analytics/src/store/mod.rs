@@ -2,6 +2,7 @@
 //! PostgreSQL through sqlx's `Any` driver (`$n` placeholders, BIGINT times, INTEGER flags; sums are
 //! cast to BIGINT because PostgreSQL's `SUM(bigint)` is NUMERIC, which `Any` cannot decode).
 
+mod batch_pragmas;
 mod filtered;
 mod maintenance;
 mod names;
@@ -10,7 +11,7 @@ mod write;
 
 pub use filtered::{filtered_dimensions, filtered_owner_totals, filtered_series};
 pub use maintenance::{delete_owner, prune, salts_for_days};
-pub use names::{names_of, set_name};
+pub use names::{names_of, set_names};
 pub use read::{
     CodeTotals, DimensionCount, ExportRow, Grain, HourRow, Scope, TargetTotals, code_totals,
     dimension_counts, export_page, hourly, owner_of, owner_totals, scan_totals,

@@ -2,32 +2,35 @@
 
 use std::collections::BTreeMap;
 
+use shared::events::Named;
 use sqlx::{AnyPool, Row};
 
-/// Records one name (or, with `None`, its tombstone) unless a newer event already did.
-pub async fn set_name(
+/// Records an event's names (a `None` name is a tombstone) in one transaction, so a page never
+/// shows half of one change; each is skipped where a newer event already named that thing.
+pub async fn set_names(
     pool: &AnyPool,
     owner_id: &str,
-    kind: &str,
-    target_id: &str,
-    name: Option<&str>,
+    names: &[&Named],
     changed_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO analytics_names (kind, target_id, owner_id, name, changed_at) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (kind, target_id) DO UPDATE SET owner_id = excluded.owner_id, \
-         name = excluded.name, changed_at = excluded.changed_at \
-         WHERE analytics_names.changed_at <= excluded.changed_at",
-    )
-    .bind(kind)
-    .bind(target_id)
-    .bind(owner_id)
-    .bind(name)
-    .bind(changed_at)
-    .execute(pool)
-    .await?;
-    Ok(())
+    let mut tx = pool.begin().await?;
+    for named in names {
+        sqlx::query(
+            "INSERT INTO analytics_names (kind, target_id, owner_id, name, changed_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (kind, target_id) DO UPDATE SET owner_id = excluded.owner_id, \
+             name = excluded.name, changed_at = excluded.changed_at \
+             WHERE analytics_names.changed_at <= excluded.changed_at",
+        )
+        .bind(&named.kind)
+        .bind(&named.id)
+        .bind(owner_id)
+        .bind(named.name.as_deref())
+        .bind(changed_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// The owner's current names of one kind, by id (deleted things have none). An account holds a

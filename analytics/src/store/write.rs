@@ -1,9 +1,12 @@
 //! The batch writer's one transaction: raw events, today's visitor ids, rollups and targets.
 
+use std::fmt::Write;
+
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
+use super::batch_pragmas::BatchPragmas;
 use super::{Cell, multi_row};
 use crate::classify::Classified;
 use crate::classify::visitor::day_of;
@@ -14,6 +17,12 @@ const HOUR_MS: i64 = 3_600_000;
 
 /// Writes a batch in one transaction and returns how many events were new. Rollups grow only by
 /// the events this call inserted, so a redelivered event changes nothing.
+///
+/// Each event row is written once, complete: which events are a visitor's first of the day is
+/// settled (from the events not stored yet) before the rows go in. Marking them afterwards with
+/// an `UPDATE` rewrote nearly every row of the batch a second time — with the batch larger than
+/// SQLite's page cache, its pages were spilled to the log, read back and written again (the
+/// profile of `examples/bench.rs` showed five `pwrite`s per event).
 #[tracing::instrument(skip_all, fields(batch = rows.len()))]
 pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, sqlx::Error> {
     let mut seen = HashSet::with_capacity(rows.len());
@@ -21,31 +30,96 @@ pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, s
         .iter()
         .filter(|r| seen.insert(r.occurrence.id.as_str()))
         .collect();
-
-    let mut tx = pool.begin().await?;
-    let inserted = insert_events(&mut tx, &unique).await?;
-    let new: Vec<&Classified> = unique
-        .into_iter()
-        .filter(|r| inserted.contains(r.occurrence.id.as_str()))
-        .collect();
-    let first_visits = insert_visitors(&mut tx, &new).await?;
-    mark_first_visits(&mut tx, &first_visits).await?;
-    upsert_rollups(&mut tx, &new, &first_visits).await?;
-    upsert_targets(&mut tx, &new).await?;
-    tx.commit().await?;
-    Ok(new.len())
+    let mut conn = pool.acquire().await?;
+    let pragmas = BatchPragmas::apply(&mut conn).await?;
+    let written = write_new(&mut conn, &unique).await;
+    if let Some(pragmas) = pragmas
+        && let Err(err) = pragmas.restore(&mut conn).await
+    {
+        // Never hand the pool a connection whose sorts would all stay in memory.
+        tracing::warn!(%err, "analytics: cannot restore a connection's settings; closing it");
+        conn.close_on_drop();
+    }
+    written
 }
 
-async fn insert_events(
-    tx: &mut Transaction<'static, Any>,
+/// The events of `unique` not stored yet, with their visitors, rollups and targets, in one
+/// transaction.
+async fn write_new(conn: &mut AnyConnection, unique: &[&Classified]) -> Result<usize, sqlx::Error> {
+    for _ in 0..ATTEMPTS {
+        let mut tx = conn.begin().await?;
+        let stored = stored_ids(&mut tx, unique).await?;
+        let new: Vec<&Classified> = unique
+            .iter()
+            .copied()
+            .filter(|r| !stored.contains(r.occurrence.id.as_str()))
+            .collect();
+        let first_visits = insert_visitors(&mut tx, &new).await?;
+        let inserted = insert_events(&mut tx, &new, &first_visits).await?;
+        if inserted != new.len() {
+            // Another writer (a second analytics process on the same database) stored some of
+            // these since the check: start over, and the check sees them this time.
+            tx.rollback().await?;
+            continue;
+        }
+        upsert_rollups(&mut tx, &new, &first_visits).await?;
+        upsert_targets(&mut tx, &new).await?;
+        tx.commit().await?;
+        return Ok(new.len());
+    }
+    Err(sqlx::Error::Protocol(
+        "events kept being stored by another writer during the batch".into(),
+    ))
+}
+
+/// A batch that raced another writer is tried again this often before it fails (and is retried
+/// by the ingestion loop, later).
+const ATTEMPTS: usize = 3;
+
+/// The ids of `rows` already stored: redeliveries, which must change nothing.
+async fn stored_ids(
+    conn: &mut AnyConnection,
     rows: &[&Classified],
 ) -> Result<HashSet<String>, sqlx::Error> {
-    let mut inserted = HashSet::with_capacity(rows.len());
+    let mut stored = HashSet::new();
+    for chunk in rows.chunks(IDS_PER_LOOKUP) {
+        // Placeholders only: the ids themselves are bound.
+        let mut sql = String::with_capacity(48 + chunk.len() * 5);
+        sql.push_str("SELECT id FROM analytics_events WHERE id IN (");
+        for i in 1..=chunk.len() {
+            if i > 1 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "${i}");
+        }
+        sql.push(')');
+        let mut query =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == IDS_PER_LOOKUP);
+        for r in chunk {
+            query = query.bind(r.occurrence.id.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            stored.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Ids per lookup. SQLite finds each parameter's name by a linear search, so binding costs grow
+/// with the square of the parameters per statement; this many keeps that small beside the
+/// lookups themselves. Full chunks reuse one prepared statement.
+const IDS_PER_LOOKUP: usize = 100;
+
+async fn insert_events(
+    conn: &mut AnyConnection,
+    rows: &[&Classified],
+    first_visits: &HashSet<&str>,
+) -> Result<usize, sqlx::Error> {
     let statements = multi_row(
         "INSERT INTO analytics_events (id, kind, target_id, owner_id, occurred_at, rule, \
          block_id, device, os, browser, country, referrer, language, is_bot, bot_reason, \
-         human, qr_code)",
-        "ON CONFLICT (id) DO NOTHING RETURNING id",
+         human, qr_code, first_visit)",
+        "ON CONFLICT (id) DO NOTHING",
         rows.iter().map(|r| {
             [
                 Cell::Text(&r.occurrence.id),
@@ -67,25 +141,26 @@ async fn insert_events(
                     .into(),
                 Cell::Int(i64::from(r.is_human())),
                 r.occurrence.qr_code.as_deref().into(),
+                Cell::Int(i64::from(first_visits.contains(r.occurrence.id.as_str()))),
             ]
         }),
     );
+    let mut inserted = 0;
     for statement in statements {
-        for row in statement.query().fetch_all(&mut **tx).await? {
-            inserted.insert(row.try_get::<String, _>(0)?);
-        }
+        let done = statement.query().execute(&mut *conn).await?;
+        inserted += usize::try_from(done.rows_affected()).unwrap_or(usize::MAX);
     }
     Ok(inserted)
 }
 
 /// Records today's visitor ids; returns the ids of the events that were a visitor's first of the
 /// day for their target (those count as uniques).
-async fn insert_visitors(
-    tx: &mut Transaction<'static, Any>,
-    rows: &[&Classified],
-) -> Result<HashSet<String>, sqlx::Error> {
+async fn insert_visitors<'a>(
+    conn: &mut AnyConnection,
+    rows: &[&'a Classified],
+) -> Result<HashSet<&'a str>, sqlx::Error> {
     // The first event of each (day, kind, target, visitor) in this batch stands for it.
-    let mut firsts: HashMap<(i64, Kind, &str, &str), &str> = HashMap::new();
+    let mut firsts: HashMap<(i64, Kind, &str, &str), &'a str> = HashMap::new();
     for r in rows {
         if let Some(visitor) = r.visitor.as_deref() {
             firsts
@@ -113,7 +188,7 @@ async fn insert_visitors(
         }),
     );
     for statement in statements {
-        for row in statement.query().fetch_all(&mut **tx).await? {
+        for row in statement.query().fetch_all(&mut *conn).await? {
             let day: i64 = row.try_get(0)?;
             let kind: String = row.try_get(1)?;
             let target: String = row.try_get(2)?;
@@ -122,38 +197,12 @@ async fn insert_visitors(
                 continue;
             };
             if let Some(event_id) = firsts.get(&(day, kind, target.as_str(), visitor.as_str())) {
-                new_events.insert((*event_id).to_owned());
+                new_events.insert(*event_id);
             }
         }
     }
     Ok(new_events)
 }
-
-/// Flags the events where a visitor was first seen that day, so filtered queries (which read the
-/// events) count uniques as the rollups do. Few per batch: only first visits are updated.
-async fn mark_first_visits(
-    tx: &mut Transaction<'static, Any>,
-    event_ids: &HashSet<String>,
-) -> Result<(), sqlx::Error> {
-    let ids: Vec<&str> = event_ids.iter().map(String::as_str).collect();
-    for chunk in ids.chunks(ROWS_PER_UPDATE) {
-        // Placeholders only: the ids themselves are bound.
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "UPDATE analytics_events SET first_visit = 1 WHERE id IN ({})",
-            list.join(",")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Ids per `UPDATE … IN (…)`, well under SQLite's parameter limit.
-const ROWS_PER_UPDATE: usize = 200;
 
 #[derive(Default)]
 struct Counts {
@@ -164,9 +213,9 @@ struct Counts {
 }
 
 async fn upsert_rollups(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     rows: &[&Classified],
-    first_visits: &HashSet<String>,
+    first_visits: &HashSet<&str>,
 ) -> Result<(), sqlx::Error> {
     type Key<'a> = (&'a str, Kind, i64);
     // (target, kind, day, dimension, value) → (owner, events, humans)
@@ -235,7 +284,7 @@ async fn upsert_rollups(
             }),
         );
         for statement in statements {
-            statement.query().execute(&mut **tx).await?;
+            statement.query().execute(&mut *conn).await?;
         }
     }
     let statements = multi_row(
@@ -260,15 +309,12 @@ async fn upsert_rollups(
         ),
     );
     for statement in statements {
-        statement.query().execute(&mut **tx).await?;
+        statement.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-async fn upsert_targets(
-    tx: &mut Transaction<'static, Any>,
-    rows: &[&Classified],
-) -> Result<(), sqlx::Error> {
+async fn upsert_targets(conn: &mut AnyConnection, rows: &[&Classified]) -> Result<(), sqlx::Error> {
     let mut targets: HashMap<(&str, &str), (&str, i64)> = HashMap::new();
     for r in rows {
         let kind = if r.occurrence.kind == Kind::Scan {
@@ -294,7 +340,7 @@ async fn upsert_targets(
         }),
     );
     for statement in statements {
-        statement.query().execute(&mut **tx).await?;
+        statement.query().execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -51,7 +51,7 @@ impl QrService {
                 qr_id: qr.id.clone(),
                 owner_id: qr.owner_id.clone(),
             };
-            if let Err(err) = self.bus.emit(QR_CREATED, &created) {
+            if let Err(err) = self.bus.emit(QR_CREATED, created) {
                 tracing::warn!(%err, "could not announce a new code");
             }
             self.announce_name(&qr.owner_id, &qr.id, Some(&qr.name));
@@ -69,7 +69,7 @@ impl QrService {
                 name: name.map(str::to_owned),
             }],
         };
-        if let Err(err) = self.bus.emit(NAMES_CHANGED, &changed) {
+        if let Err(err) = self.bus.emit(NAMES_CHANGED, changed) {
             tracing::warn!(%err, "could not announce a code's name");
         }
     }
@@ -263,7 +263,7 @@ impl QrService {
         let changed = QrChanged {
             code: code.to_owned(),
         };
-        if let Err(err) = self.bus.emit(QR_CHANGED, &changed) {
+        if let Err(err) = self.bus.emit(QR_CHANGED, changed) {
             tracing::warn!(%err, "could not announce a code change; other instances catch up within 5 minutes");
         }
     }

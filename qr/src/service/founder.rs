@@ -139,10 +139,7 @@ impl QrService {
     /// others reload on the event.
     async fn blocklist_changed(&self) -> Result<(), QrError> {
         self.reload_blocklist().await?;
-        if let Err(err) = self
-            .bus()
-            .emit(QR_BLOCKLIST_CHANGED, &QrBlocklistChanged {})
-        {
+        if let Err(err) = self.bus().emit(QR_BLOCKLIST_CHANGED, QrBlocklistChanged {}) {
             tracing::warn!(%err, "could not announce a blocklist change; other instances reload at their next start");
         }
         Ok(())

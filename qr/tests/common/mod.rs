@@ -123,15 +123,18 @@ pub const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit
 pub const WHATSAPP: &str = "WhatsApp/2.23.20.0";
 
 /// Decodes a PNG of ours back to the text its QR code holds, with the decoder the service's
-/// save-time check uses (rqrr; transparent pixels as on white paper). A failure is kept in the
-/// temp folder to look at.
+/// save-time check uses (rqrr; transparent pixels as on white paper). With
+/// `KEEP_FAILED_DECODE=1`, a failure is kept in the temp folder to look at (off by default:
+/// some tests expect undecodable codes, and tests leave nothing behind).
 pub fn decode_png(bytes: &[u8]) -> String {
     qr::render::scannability::decode(bytes).unwrap_or_else(|| {
-        std::fs::write(
-            std::env::temp_dir().join("scanpage-failed-decode.png"),
-            bytes,
-        )
-        .ok();
+        if std::env::var_os("KEEP_FAILED_DECODE").is_some() {
+            std::fs::write(
+                std::env::temp_dir().join("scanpage-failed-decode.png"),
+                bytes,
+            )
+            .ok();
+        }
         "undecodable".to_owned()
     })
 }

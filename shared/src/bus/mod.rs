@@ -9,6 +9,7 @@
 
 mod dead_letter;
 mod memory;
+mod payload;
 mod redis_streams;
 mod spill;
 mod topic;
@@ -17,6 +18,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use payload::Payload;
 
 pub use dead_letter::DeadLetter;
 pub use memory::MemoryBus;
@@ -71,7 +74,7 @@ pub struct Event {
     pub topic: String,
     /// Milliseconds since the Unix epoch.
     pub occurred_at: i64,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     /// Set on a replayed dead letter: only this consumer group handles it; the others
     /// acknowledge and skip it (they handled it the first time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,11 +83,15 @@ pub struct Event {
 
 impl Event {
     pub fn new(topic: &str, payload: impl Serialize) -> Self {
+        Self::carrying(topic, Payload::of(&payload))
+    }
+
+    pub fn carrying(topic: &str, payload: Payload) -> Self {
         Self {
             id: crate::ids::new_id(),
             topic: topic.to_owned(),
             occurred_at: crate::ids::now_ms(),
-            payload: serde_json::to_value(payload).unwrap_or_default(),
+            payload,
             only_group: None,
         }
     }
@@ -386,7 +393,7 @@ fn dead_letter(bus: &EventBus, group: &str, event: &Event, error: String, attemp
         attempts,
         failed_at: crate::ids::now_ms(),
     };
-    match bus.emit(crate::events::DEAD_LETTER, &letter) {
+    match bus.emit(crate::events::DEAD_LETTER, letter) {
         Ok(()) => true,
         Err(err) => {
             tracing::error!(%err, event_id = %event.id, "cannot queue the dead letter; the event stays pending");

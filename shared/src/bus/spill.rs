@@ -236,7 +236,7 @@ mod tests {
     fn numbers(events: &[Event]) -> Vec<u64> {
         events
             .iter()
-            .map(|e| e.payload["n"].as_u64().unwrap())
+            .map(|e| e.payload.to_value()["n"].as_u64().unwrap())
             .collect()
     }
 

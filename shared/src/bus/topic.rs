@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Event, EventBus, Handled, PublishError, spawn_consumer};
+use super::{Event, EventBus, Handled, Payload, PublishError, spawn_consumer};
 use crate::error::Error;
 use crate::shutdown::Shutdown;
 
@@ -53,19 +53,20 @@ impl<T> Topic<T> {
     }
 }
 
-impl<T: Serialize> Topic<T> {
-    /// A new event of this topic (publish it with [`EventBus::publish`], e.g. after backdating
-    /// its `occurred_at`; [`EventBus::emit`] does both at once).
-    pub fn event(self, payload: &T) -> Event {
-        Event::new(self.name, payload)
+impl<T: Serialize + Send + Sync + 'static> Topic<T> {
+    /// A new event of this topic carrying `payload` itself (publish it with
+    /// [`EventBus::publish`], e.g. after backdating its `occurred_at`; [`EventBus::emit`] does
+    /// both at once). It is encoded only if it leaves the process.
+    pub fn event(self, payload: T) -> Event {
+        Event::carrying(self.name, Payload::value(payload))
     }
 }
 
-impl<T: DeserializeOwned> Topic<T> {
-    /// `None` for an event of another topic; else its payload decoded (from a borrow: no copy of
-    /// the JSON tree).
+impl<T: DeserializeOwned + Clone + 'static> Topic<T> {
+    /// `None` for an event of another topic; else its payload: a copy of the value when it was
+    /// published in this process, else decoded from its JSON text.
     pub fn decode(self, event: &Event) -> Option<Result<T, serde_json::Error>> {
-        self.is_of(event).then(|| T::deserialize(&event.payload))
+        self.is_of(event).then(|| event.payload.read())
     }
 
     /// The payload of `event` when it is of this topic and readable (an unreadable one is
@@ -81,7 +82,11 @@ impl<T: DeserializeOwned> Topic<T> {
 
 impl EventBus {
     /// Publishes `payload` on `topic`. Never waits.
-    pub fn emit<T: Serialize>(&self, topic: Topic<T>, payload: &T) -> Result<(), PublishError> {
+    pub fn emit<T: Serialize + Send + Sync + 'static>(
+        &self,
+        topic: Topic<T>,
+        payload: T,
+    ) -> Result<(), PublishError> {
         self.publish(topic.event(payload))
     }
 }
@@ -98,7 +103,7 @@ pub async fn consume<T, F, Fut>(
     handle: F,
 ) -> Result<(), Error>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: DeserializeOwned + Clone + Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output: Handled> + Send,
 {
@@ -126,7 +131,7 @@ pub async fn consume_in_every_instance<T, F, Fut>(
     handle: F,
 ) -> Result<(), Error>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: DeserializeOwned + Clone + Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output: Handled> + Send,
 {

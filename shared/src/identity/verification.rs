@@ -149,7 +149,7 @@ impl Identity {
         let revoked = SessionRevoked {
             sid: sid.to_owned(),
         };
-        if let Err(err) = bus.emit(SESSION_REVOKED, &revoked) {
+        if let Err(err) = bus.emit(SESSION_REVOKED, revoked) {
             // This process already refuses the session; others catch up when its access
             // tokens expire (at most ACCESS_TOKEN_TTL).
             tracing::warn!(%err, "could not announce a revoked session");

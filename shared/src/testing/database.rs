@@ -12,6 +12,13 @@ pub struct TestDb {
     pub url: String,
     pub backend: Backend,
     cleanup: Cleanup,
+    /// Where [`TestDb::scratch_dir`] makes folders; removed with the database.
+    scratch: std::path::PathBuf,
+}
+
+/// A folder name of the test's own under the system's temporary folder.
+fn temp_folder(prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()))
 }
 
 enum Cleanup {
@@ -35,7 +42,7 @@ pub async fn postgres_if_configured(test: &str) -> Option<TestDb> {
 
 /// A fresh SQLite database in its own temporary folder.
 pub async fn sqlite() -> TestDb {
-    let dir = std::env::temp_dir().join(format!("scanpage-test-{}", uuid::Uuid::new_v4().simple()));
+    let dir = temp_folder("scanpage-test");
     let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
     let db = Db::connect(&target(&url))
         .await
@@ -45,6 +52,7 @@ pub async fn sqlite() -> TestDb {
         url,
         backend: Backend::Sqlite,
         cleanup: Cleanup::File(dir),
+        scratch: temp_folder("scanpage-test-files"),
     }
 }
 
@@ -71,18 +79,39 @@ pub async fn postgres(admin_url: &str) -> TestDb {
             admin_url: admin_url.to_owned(),
             name,
         },
+        scratch: temp_folder("scanpage-test-files"),
     }
 }
 
-/// `TEST_REDIS_URL`, or `None` after printing that Redis was skipped for `test`.
+/// The logical database tests use when `TEST_REDIS_URL` names none: never 0, where a developer's
+/// own data usually is.
+pub const TEST_REDIS_DB: u32 = 13;
+
+/// `TEST_REDIS_URL` on a logical database of its own ([`TEST_REDIS_DB`] unless the URL names
+/// another), or `None` after printing that Redis was skipped for `test`. A URL naming database 0
+/// is refused: the tests write streams and keys there.
 pub fn redis_url(test: &str) -> Option<String> {
-    let url = std::env::var("TEST_REDIS_URL")
+    let Some(url) = std::env::var("TEST_REDIS_URL")
         .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
+        .filter(|u| !u.is_empty())
+    else {
         eprintln!("SKIPPED redis for {test}: TEST_REDIS_URL is not set");
+        return None;
+    };
+    Some(on_test_database(&url))
+}
+
+fn on_test_database(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("TEST_REDIS_URL is a URL");
+    match parsed.path().trim_matches('/') {
+        "" => parsed.set_path(&format!("/{TEST_REDIS_DB}")),
+        "0" => panic!(
+            "TEST_REDIS_URL names Redis database 0; the tests write to it, so give them another \
+             (e.g. /{TEST_REDIS_DB}) or none"
+        ),
+        _ => {}
     }
-    url
+    parsed.to_string()
 }
 
 fn target(url: &str) -> DatabaseTarget {
@@ -98,8 +127,18 @@ fn with_database(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
+impl TestDb {
+    /// A path for a folder of the test's files (an app's data folder, say), not created yet;
+    /// removed with the database at the end of the test, so nothing is left in the system's
+    /// temporary folder. Restarting an app on the same path finds its files again.
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        self.scratch.join(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
         match &self.cleanup {
             Cleanup::File(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -129,5 +168,28 @@ impl Drop for TestDb {
                 .join();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_tests_never_use_database_0() {
+        assert_eq!(
+            on_test_database("redis://127.0.0.1:6379"),
+            format!("redis://127.0.0.1:6379/{TEST_REDIS_DB}")
+        );
+        assert_eq!(
+            on_test_database("rediss://u:p@db.example:6380/"),
+            format!("rediss://u:p@db.example:6380/{TEST_REDIS_DB}")
+        );
+        assert_eq!(
+            on_test_database("redis://127.0.0.1:6379/7"),
+            "redis://127.0.0.1:6379/7"
+        );
+        let zero = std::panic::catch_unwind(|| on_test_database("redis://127.0.0.1:6379/0"));
+        assert!(zero.is_err());
     }
 }

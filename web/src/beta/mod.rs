@@ -89,7 +89,12 @@ impl Beta {
         &self.plans
     }
 
-    fn announce<T: serde::Serialize>(&self, topic: Topic<T>, payload: &T, at: Option<i64>) {
+    fn announce<T: serde::Serialize + Send + Sync + 'static>(
+        &self,
+        topic: Topic<T>,
+        payload: T,
+        at: Option<i64>,
+    ) {
         let mut event = topic.event(payload);
         if let Some(at) = at {
             event.occurred_at = at;
@@ -107,7 +112,7 @@ impl Beta {
         self.recently_active.insert(user_id.to_owned(), ());
         self.announce(
             USER_ACTIVE,
-            &UserActive {
+            UserActive {
                 user_id: user_id.to_owned(),
             },
             None,
@@ -149,7 +154,7 @@ impl Beta {
             .await?;
         self.announce(
             FEEDBACK_SENT,
-            &FeedbackSent {
+            FeedbackSent {
                 user_id: user_id.to_owned(),
                 rating,
             },
@@ -183,7 +188,7 @@ impl Beta {
         .await?;
         self.announce(
             PRICING_INTEREST,
-            &PricingInterest {
+            PricingInterest {
                 user_id: user_id.to_owned(),
                 plan: plan.name.clone(),
             },
@@ -235,7 +240,7 @@ impl Beta {
         store::set_interview(&self.db, &answer, at.is_some()).await?;
         self.announce(
             INTERVIEW_ANSWERED,
-            &InterviewAnswered {
+            InterviewAnswered {
                 user_id: user_id.to_owned(),
                 opted_in,
             },

@@ -12,11 +12,9 @@ use web::app::{Mode, Server};
 /// Settings as the command line would give them; `--port 0` and the test's database unless
 /// `extra` says otherwise.
 pub fn settings(db: &TestDb, extra: &[&str]) -> Settings {
-    // Keys and files go to a folder of the test's own, never to ./data.
-    let data_dir = std::env::temp_dir()
-        .join(format!("scanpage-app-{}", uuid::Uuid::new_v4().simple()))
-        .display()
-        .to_string();
+    // Keys and files go to a folder of the test's own, never to ./data, removed with its
+    // database.
+    let data_dir = db.scratch_dir().display().to_string();
     let mut flags = extra.to_vec();
     for (flag, value) in [
         ("--port", "0"),

@@ -2,6 +2,10 @@
 //! body limit, compression, security headers, panics turned into 500s, and error answers in one
 //! shape — JSON under `/api`, a friendly page elsewhere.
 
+mod answers;
+mod scope;
+
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +13,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower::ServiceBuilder;
+use tower::layer::util::Identity;
 use tower::util::MapResponseLayer;
+use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -20,8 +24,15 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::client_addr::{self, ClientAddr};
+pub use answers::MAX_URI_BYTES;
+pub use scope::{current_client_addr, current_request_id, current_user_agent};
+
+use crate::client_addr;
+
 use crate::error::ApiError;
+use crate::layer::{AroundLayer, GuardLayer};
+use answers::{ErrorAnswers, RefuseNulInTextLayer, check_target};
+use scope::ScopeLayer;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -54,15 +65,30 @@ impl Default for Limits {
 }
 
 /// Wraps a complete router (all routes added) in the standard stack and a 404 fallback.
+pub fn finish(router: Router, limits: Limits) -> Router {
+    finish_with(router, limits, Identity::new())
+}
+
+/// [`finish`], with `inner` layers (a whole process's cross-site check, say) between the
+/// standard stack and the routes: they see every request, matched or not, after its id, client
+/// address, error answers and limits are in place.
 ///
 /// The stack is built once around the routed service (`ServiceBuilder`), not with
 /// `Router::layer`: that wraps every route in its own boxed copy of each layer, and axum clones
 /// the matched route's boxed chain for every request — an allocation per layer per request,
-/// most of what a bare `/healthz` cost (issue 25). Outermost first: the request id exists before
-/// the trace span is opened, the client address before the request scope, and so on inwards.
-pub fn finish(router: Router, limits: Limits) -> Router {
+/// most of what a bare `/healthz` cost (issue 25). For the same reason the stack's own layers
+/// are plain tower services ([`crate::layer`]), not `axum::middleware::from_fn`. Outermost
+/// first: the request id exists before the trace span is opened, the client address before the
+/// request scope, and so on inwards.
+pub fn finish_with<L>(router: Router, limits: Limits, inner: L) -> Router
+where
+    L: Layer<Router>,
+    L::Service:
+        Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request>>::Future: Send + 'static,
+{
     let routed = router
-        .route_layer(middleware::from_fn(crate::metrics::mark_route))
+        .route_layer(AroundLayer::new(crate::metrics::MarkRoute))
         .fallback(|| async { ApiError::not_found() });
     let stack = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
@@ -82,17 +108,16 @@ pub fn finish(router: Router, limits: Limits) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(middleware::from_fn_with_state(
-            limits.client_addr,
-            client_addr::resolve,
-        ))
-        .layer(middleware::from_fn(scope_request))
-        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(ScopeLayer::new(limits.client_addr))
+        .layer(AroundLayer::new(crate::metrics::Track))
         .layer(MapResponseLayer::new(security_headers(limits.hsts)))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(error_answers))
-        .layer(middleware::from_fn(check_target))
-        .layer(middleware::from_fn(refuse_nul_in_text))
+        .layer(AroundLayer::new(ErrorAnswers))
+        .layer(GuardLayer::new(check_target))
+        .layer(RefuseNulInTextLayer)
+        // The panic guard boxes the body it passes on; the layers above build answers of their
+        // own, so they take axum's one body type.
+        .layer(MapResponseLayer::new(IntoResponse::into_response))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::internal("a request handler panicked").into_response()
@@ -103,63 +128,9 @@ pub fn finish(router: Router, limits: Limits) -> Router {
             limits.request_timeout,
         ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(inner)
         .service(routed);
     Router::new().fallback_service(stack)
-}
-
-tokio::task_local! {
-    /// What calls this task makes to other services carry on from the request it is answering
-    /// ([`crate::client::ServiceClient`] forwards both): its id, so one id follows a page through
-    /// every service's logs, and its client's address, so every service's limits and analytics
-    /// see the browser rather than the caller. Its User-Agent too, so a sign-in made through
-    /// the web pages is labelled with the browser's device in the sessions list.
-    static CURRENT_REQUEST: RequestScope;
-}
-
-#[derive(Clone)]
-struct RequestScope {
-    id: Option<HeaderValue>,
-    client: ClientAddr,
-    user_agent: Option<HeaderValue>,
-}
-
-/// The User-Agent of the request being answered on this task, if any.
-pub fn current_user_agent() -> Option<HeaderValue> {
-    CURRENT_REQUEST
-        .try_with(|scope| scope.user_agent.clone())
-        .ok()
-        .flatten()
-}
-
-/// The id of the request being answered on this task, if any.
-pub fn current_request_id() -> Option<HeaderValue> {
-    CURRENT_REQUEST
-        .try_with(|scope| scope.id.clone())
-        .ok()
-        .flatten()
-}
-
-/// The client of the request being answered on this task (none outside a request).
-pub fn current_client_addr() -> ClientAddr {
-    CURRENT_REQUEST
-        .try_with(|scope| scope.client)
-        .unwrap_or_default()
-}
-
-/// Runs the rest of the stack with the request's id and client in [`CURRENT_REQUEST`]. Sits
-/// inside `SetRequestIdLayer` and [`client_addr::resolve`], so both are known by then (a caller's
-/// id is kept as it came).
-async fn scope_request(request: Request, next: Next) -> Response {
-    let scope = RequestScope {
-        id: request.headers().get(REQUEST_ID).cloned(),
-        client: request
-            .extensions()
-            .get::<ClientAddr>()
-            .copied()
-            .unwrap_or_default(),
-        user_agent: request.headers().get(header::USER_AGENT).cloned(),
-    };
-    CURRENT_REQUEST.scope(scope, next.run(request)).await
 }
 
 /// Sets the security headers on every answer that has not set its own (a public microsite sets
@@ -210,123 +181,6 @@ pub fn wants_json(request: &Request) -> bool {
     accept.contains("application/json") && !accept.contains("text/html")
 }
 
-/// Longest request target (path and query) served; hyper itself allows 64 kB. No route needs
-/// more than a few kB (a 200-id zip export is about 7.5 kB), and nothing longer is worth parsing.
-pub const MAX_URI_BYTES: usize = 16 * 1024;
-
-/// Answers 414 to a request target over [`MAX_URI_BYTES`], and 400 to one with an encoded NUL
-/// (`%00`) in its path or query: no id, slug or search contains one, and PostgreSQL refuses NUL
-/// in text, so it would otherwise reach a query and fail there as a 500.
-async fn check_target(request: Request, next: Next) -> Response {
-    let target = request.uri().path_and_query().map_or("", |pq| pq.as_str());
-    if target.len() > MAX_URI_BYTES {
-        return StatusCode::URI_TOO_LONG.into_response();
-    }
-    if target.contains("%00") {
-        return StatusCode::BAD_REQUEST.into_response();
-    }
-    next.run(request).await
-}
-
-/// Largest form-encoded or JSON body [`refuse_nul_in_text`] reads; each route's own (smaller)
-/// limit still applies after it.
-const MAX_TEXT_BODY_BYTES: usize = 8 * 1024 * 1024;
-
-/// Answers 400 to a form-encoded or JSON body carrying a NUL character (`%00`, or `\u0000` in a
-/// JSON string). No text field means one, and PostgreSQL refuses NUL in text: it would otherwise
-/// pass validation and fail in the database as a 500. Other bodies (uploads) pass untouched.
-async fn refuse_nul_in_text(request: Request, next: Next) -> Response {
-    let media = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let form = media == "application/x-www-form-urlencoded";
-    let json = media == "application/json" || media.ends_with("+json");
-    if !form && !json {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_TEXT_BODY_BYTES).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    };
-    let has_nul = if form {
-        bytes.windows(3).any(|w| w == b"%00") || bytes.contains(&0)
-    } else {
-        json_has_nul_escape(&bytes)
-    };
-    if has_nul {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "nul_character",
-            "Text may not contain a NUL character.",
-        )
-        .into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
-}
-
-/// Whether JSON text has a `\u0000` escape (a backslash that is not itself escaped).
-fn json_has_nul_escape(bytes: &[u8]) -> bool {
-    let mut backslashes = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\\' {
-            backslashes += 1;
-            continue;
-        }
-        if backslashes % 2 == 1 && b == b'u' && bytes.get(i + 1..i + 5) == Some(b"0000") {
-            return true;
-        }
-        backslashes = 0;
-    }
-    false
-}
-
-/// Gives every error one shape. Errors raised by our handlers carry an [`ApiError`]; those made
-/// by layers (body limit, timeout, a routing miss) get one derived from their status. API
-/// clients get JSON; browsers get the friendly page. Handler-made HTML pages pass untouched.
-async fn error_answers(request: Request, next: Next) -> Response {
-    let json = wants_json(&request);
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let error = match response.extensions().get::<ApiError>() {
-        Some(err) => err.clone(),
-        None if content_type.starts_with("text/html") || content_type.contains("json") => {
-            return response;
-        }
-        None => ApiError::from_status(status),
-    };
-    let mut answer = if json {
-        error.into_response()
-    } else {
-        crate::ui::error_page(&error, request_id.as_deref())
-    };
-    // Keep headers that carry meaning for the client (e.g. Retry-After, Allow, WWW-Authenticate).
-    for name in [header::RETRY_AFTER, header::ALLOW, header::WWW_AUTHENTICATE] {
-        if let Some(value) = response.headers().get(&name) {
-            answer.headers_mut().insert(name, value.clone());
-        }
-    }
-    answer
-}
-
 /// Where to go after signing in: `next` only when it is a path on this site. `//evil.com` and
 /// `/\evil.com` are protocol-relative URLs to browsers, so they are refused like absolute ones.
 pub fn safe_next(next: Option<&str>) -> String {
@@ -347,13 +201,6 @@ pub fn safe_next(next: Option<&str>) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn json_nul_escapes_are_found_and_escaped_backslashes_are_not() {
-        assert!(json_has_nul_escape(br#"{"a":"x\u0000y"}"#));
-        assert!(json_has_nul_escape(br#"{"a":"\\\u0000"}"#));
-        assert!(!json_has_nul_escape(br#"{"a":"\\u0000"}"#));
-        assert!(!json_has_nul_escape(br#"{"a":"\u0041 u0000"}"#));
-    }
     use axum::routing::{get, post};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
