@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use crate::config::{DatabaseTarget, Service, redact_url};
 use crate::error::Error;
@@ -33,6 +33,22 @@ pub async fn delete_from_each(
         .await?;
     }
     Ok(())
+}
+
+/// Starts a transaction that reads before it writes. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting out the busy timeout if another connection holds it: a deferred
+/// transaction whose snapshot another connection has committed past cannot become the writer,
+/// and SQLite answers "database is locked" at once, without waiting (all-in-one mode puts every
+/// service on one file, so any of their commits in that moment failed the write). PostgreSQL
+/// needs nothing of the kind.
+pub async fn begin_reading_then_writing(
+    conn: &mut AnyConnection,
+) -> Result<Transaction<'_, Any>, sqlx::Error> {
+    if conn.backend_name() == "SQLite" {
+        conn.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        conn.begin().await
+    }
 }
 
 /// Whether a database error is a unique-constraint violation. sqlx's `Any` driver does not

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use sqlx::{AnyConnection, AnyPool, Connection, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::batch_pragmas::BatchPragmas;
 use super::{Cell, multi_row};
@@ -47,7 +47,7 @@ pub async fn write_batch(pool: &AnyPool, rows: &[Classified]) -> Result<usize, s
 /// transaction.
 async fn write_new(conn: &mut AnyConnection, unique: &[&Classified]) -> Result<usize, sqlx::Error> {
     for _ in 0..ATTEMPTS {
-        let mut tx = conn.begin().await?;
+        let mut tx = shared::db::begin_reading_then_writing(conn).await?;
         let stored = stored_ids(&mut tx, unique).await?;
         let new: Vec<&Classified> = unique
             .iter()

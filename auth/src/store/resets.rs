@@ -90,7 +90,8 @@ pub async fn take_email_change(
 /// Uses a reset token: the user it belongs to, once, if it has not expired.
 pub async fn consume(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
     let now = shared::ids::now_ms();
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = shared::db::begin_reading_then_writing(&mut conn).await?;
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT user_id FROM auth_password_resets \
          WHERE token_hash = $1 AND used = 0 AND expires_at > $2",
@@ -156,7 +157,8 @@ pub async fn insert_verification(
 /// The user's id; `None` when the link is unknown, used or expired.
 pub async fn verify_email(pool: &AnyPool, token_hash: &str) -> Result<Option<String>, AuthError> {
     let now = shared::ids::now_ms();
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = shared::db::begin_reading_then_writing(&mut conn).await?;
     let row: Option<(String, Option<String>)> = sqlx::query_as(
         "DELETE FROM auth_email_verifications WHERE token_hash = $1 AND expires_at > $2 \
          RETURNING user_id, password_hash",

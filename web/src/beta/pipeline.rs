@@ -159,7 +159,8 @@ impl Move<'_> {
 /// the move. A user who has not opted in cannot be moved (404).
 pub async fn move_to(pool: &AnyPool, change: &Move<'_>, at: i64) -> Result<Card, ApiError> {
     change.check()?;
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = shared::db::begin_reading_then_writing(&mut conn).await?;
     let opted_in: Option<(i32,)> =
         sqlx::query_as("SELECT opted_in FROM web_interviews WHERE user_id = $1 AND opted_in = 1")
             .bind(change.user_id)
