@@ -120,7 +120,13 @@ async function fitsWidth(p) {
 /** A journey passes only if none of its pages logged an error or a CSP violation. */
 async function clean(fn) {
   const before = errorCount();
-  await fn();
+  try {
+    await fn();
+  } catch (err) {
+    // Where the browser was says more than a timeout does (a 404, an error page, a login form).
+    if (err instanceof Error) err.message += `\n  last documents loaded: ${findings.navigations.join(' | ')}`;
+    throw err;
+  }
   const errors = findings.consoleErrors.slice(before);
   assert.deepEqual(errors, [], 'console errors or CSP violations during this journey');
 }

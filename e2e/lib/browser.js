@@ -31,7 +31,11 @@ export const findings = {
   moderate: new Map(), // `${id}` -> { help, urls:Set }
   pagesChecked: new Set(),
   screenshots: [],
+  navigations: [], // the last documents any page loaded: `${status} ${path}`, newest last
 };
+
+/** Main-frame documents remembered for a failing journey's message (where the browser was). */
+const NAVIGATIONS_KEPT = 6;
 
 /** Where external destinations "land". The test machine has no internet, so Chromium resolves
  * every `*.example.com` host to a small local server that answers with a page saying where the
@@ -91,6 +95,12 @@ export async function newContext(browser, base, options = {}) {
       }
     });
     page.on('pageerror', (err) => findings.consoleErrors.push({ url: page.url(), text: String(err) }));
+    page.on('response', (response) => {
+      if (!response.request().isNavigationRequest() || response.frame() !== page.mainFrame()) return;
+      const url = new URL(response.url());
+      findings.navigations.push(`${response.status()} ${url.pathname}${url.search}`);
+      if (findings.navigations.length > NAVIGATIONS_KEPT) findings.navigations.shift();
+    });
   };
   context.on('page', watch);
   return context;
@@ -137,7 +147,9 @@ export async function screenshot(page, name) {
   for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await page.setViewportSize(size);
     const file = join(outDir, `${name}-${label}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    // A full-page capture of a long page on a busy machine can outlast the 15 s default; the
+    // screenshot is a record, not what the journey asserts.
+    await page.screenshot({ path: file, fullPage: true, timeout: 60_000 });
     findings.screenshots.push(file);
   }
   if (before) await page.setViewportSize(before);
