@@ -188,11 +188,15 @@ def settle(base, seconds=300):
 
 def memory(pid):
     """MB from /proc/<pid>/status: VmRSS (resident), RssAnon (the process's own part of it),
-    RssFile (the binary's and libraries' file pages) and VmHWM (the peak)."""
+    RssFile (the binary's and libraries' file pages) and VmHWM (the peak); none once the process
+    has gone."""
     fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-                fields[name] = int(value.split()[0]) / 1024
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                    fields[name] = int(value.split()[0]) / 1024
+    except FileNotFoundError:
+        pass
     return fields

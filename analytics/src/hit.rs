@@ -57,8 +57,9 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// `Ok(None)` for topics analytics does not record. Decoded straight from the payload's JSON
-    /// text.
+    /// `Ok(None)` for topics analytics does not record. The payload is a copy of the published
+    /// value when the event was published in this process, else decoded from its JSON text
+    /// ([`shared::bus::Topic::decode`]).
     pub fn from_event(event: &Event) -> Result<Option<Hit>, serde_json::Error> {
         let occurrence = |kind, target_id, owner_id| Occurrence {
             id: event.id.clone(),

@@ -19,8 +19,6 @@ pub struct Agent {
     pub device: &'static str,
     pub os: String,
     pub browser: String,
-    /// uap-core recognised a crawler (its device family `Spider`).
-    pub spider: bool,
     /// A crawler or preview fetcher, by uap-core or by the product's bot list (`botcheck`):
     /// decided once per distinct user agent, with the rest, and cached with it.
     pub crawler: bool,
@@ -55,7 +53,6 @@ impl UserAgentParser {
                     device: "other",
                     os: "Other".to_owned(),
                     browser: "Other".to_owned(),
-                    spider: false,
                     crawler: botcheck::is_bot(user_agent.trim()),
                 })
             }
@@ -97,7 +94,6 @@ impl UserAgentParser {
             device,
             os,
             browser,
-            spider,
             crawler: spider || botcheck::is_bot(user_agent.trim()),
         }
     }
